@@ -1,0 +1,126 @@
+import { type RolePermissions, resolveRoles } from "../authz/roles.js";
+import { ConfigurationError } from "../errors.js";
+import { type Argon2Params, OWASP_ARGON2ID } from "../password/hasher.js";
+import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from "../password/policy.js";
+
+/** How sessions are kept. */
+export type SessionStrategyName = "database" | "stateless";
+
+const DAY = 24 * 60 * 60;
+/** The longest a session cookie may live, whatever is configured. */
+export const MAX_COOKIE_AGE_SECONDS = 30 * DAY;
+/** Secrets shorter than this are refused: they are guessable offline from one sealed cookie. */
+export const MIN_SECRET_LENGTH = 32;
+
+/** Options shared by the full Gatehouse instance and the database-free proxy check. */
+export interface SessionCookieOptions {
+  /**
+   * One secret, or several for rotation: the first seals new stateless sessions, all of them open
+   * existing ones. Each must be at least 32 characters (`npx gatehouse secret` prints a good one).
+   */
+  secret: string | readonly string[];
+  /** `"database"` (default): an opaque token, checked against the store. `"stateless"`: an encrypted cookie. */
+  strategy?: SessionStrategyName;
+  /**
+   * Adds `Secure` and the `__Host-` name prefix to the session cookie. Default: `true` when
+   * `NODE_ENV === "production"`.
+   */
+  secureCookies?: boolean;
+  /** Cookie name without the `__Host-` prefix. Default `"gatehouse.session"`. */
+  cookieName?: string;
+  /** Session lifetime in seconds, extended while in use. Default 7 days; at most 30 days. */
+  maxAgeSeconds?: number;
+  /** Hard cap on a session's life however often it is extended, in seconds. Default 30 days. */
+  absoluteMaxAgeSeconds?: number;
+  /** Clock in milliseconds since the epoch; replace it in tests. */
+  now?: () => number;
+}
+
+/** The resolved, validated form of {@link SessionCookieOptions}. */
+export interface SessionCookieConfig {
+  secrets: readonly string[];
+  strategy: SessionStrategyName;
+  secureCookies: boolean;
+  cookieName: string;
+  maxAgeSeconds: number;
+  absoluteMaxAgeSeconds: number;
+  now: () => number;
+}
+
+/** Options for {@link createGatehouse}'s password handling and roles, on top of the session options. */
+export interface CredentialOptions {
+  /** Length rules. Default 8 to 256 characters. */
+  password?: Partial<PasswordPolicy>;
+  /** argon2id costs. Default OWASP's m=19456 KiB, t=2, p=1. Changing them rehashes each password at its next log-in. */
+  argon2?: Argon2Params;
+  /** Extra roles, or replacements for the built-in `user` and `admin` permission lists. */
+  roles?: RolePermissions;
+  /** Role given at sign-up. Default `"user"`. */
+  defaultRole?: string;
+}
+
+/** Validates session options. Throws a `ConfigurationError` that says how to fix a mistake. */
+export function resolveSessionConfig(options: SessionCookieOptions): SessionCookieConfig {
+  const secrets = (typeof options.secret === "string" ? [options.secret] : [...(options.secret ?? [])]).filter(
+    (s) => typeof s === "string",
+  );
+  if (secrets.length === 0) {
+    throw new ConfigurationError(
+      "Gatehouse needs a secret. Set GATEHOUSE_SECRET to a random string of at least 32 characters (npx gatehouse secret prints one).",
+    );
+  }
+  for (const secret of secrets) {
+    if (secret.length < MIN_SECRET_LENGTH) {
+      throw new ConfigurationError(
+        `Every Gatehouse secret must be at least ${MIN_SECRET_LENGTH} characters long (one is ${secret.length}). Run npx gatehouse secret to make one.`,
+      );
+    }
+  }
+  const strategy = options.strategy ?? "database";
+  if (strategy !== "database" && strategy !== "stateless") {
+    throw new ConfigurationError(`Unknown session strategy "${String(strategy)}". Use "database" or "stateless".`);
+  }
+  const maxAgeSeconds = options.maxAgeSeconds ?? 7 * DAY;
+  const absoluteMaxAgeSeconds = options.absoluteMaxAgeSeconds ?? MAX_COOKIE_AGE_SECONDS;
+  if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds <= 0 || maxAgeSeconds > MAX_COOKIE_AGE_SECONDS) {
+    throw new ConfigurationError(`maxAgeSeconds must be a whole number of seconds from 1 to ${MAX_COOKIE_AGE_SECONDS} (30 days).`);
+  }
+  if (!Number.isInteger(absoluteMaxAgeSeconds) || absoluteMaxAgeSeconds < maxAgeSeconds) {
+    throw new ConfigurationError("absoluteMaxAgeSeconds must be a whole number of seconds, at least maxAgeSeconds.");
+  }
+  const cookieName = options.cookieName ?? "gatehouse.session";
+  if (!/^[A-Za-z0-9._-]+$/.test(cookieName) || cookieName.startsWith("__")) {
+    throw new ConfigurationError(`Cookie name "${cookieName}" must use letters, digits, ".", "_" or "-" and not start with "__".`);
+  }
+  return {
+    secrets,
+    strategy,
+    secureCookies: options.secureCookies ?? process.env.NODE_ENV === "production",
+    cookieName,
+    maxAgeSeconds,
+    absoluteMaxAgeSeconds,
+    now: options.now ?? Date.now,
+  };
+}
+
+/** Resolved password and role options. */
+export interface CredentialConfig {
+  passwordPolicy: PasswordPolicy;
+  argon2: Argon2Params;
+  roles: RolePermissions;
+  defaultRole: string;
+}
+
+/** Validates credential options. */
+export function resolveCredentialConfig(options: CredentialOptions): CredentialConfig {
+  const passwordPolicy = { ...DEFAULT_PASSWORD_POLICY, ...options.password };
+  if (passwordPolicy.minLength < 1 || passwordPolicy.maxLength < 64 || passwordPolicy.minLength > passwordPolicy.maxLength) {
+    throw new ConfigurationError("password.minLength must be at least 1 and password.maxLength at least 64 and not below minLength.");
+  }
+  const roles = resolveRoles(options.roles);
+  const defaultRole = options.defaultRole ?? "user";
+  if (!Object.hasOwn(roles, defaultRole)) {
+    throw new ConfigurationError(`defaultRole "${defaultRole}" is not one of the roles: ${Object.keys(roles).join(", ")}.`);
+  }
+  return { passwordPolicy, argon2: options.argon2 ?? OWASP_ARGON2ID, roles, defaultRole };
+}

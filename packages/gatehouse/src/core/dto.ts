@@ -1,0 +1,14 @@
+import type { UserRecord } from "../store/types.js";
+
+/** What a client may see of a user. Never carries the password hash, a token or the session version. */
+export interface UserDTO {
+  id: string;
+  email: string;
+  name: string | null;
+  role: string;
+}
+
+/** Copies only the public fields of a user, so new secret columns can never leak by accident. */
+export function toUserDTO(user: UserRecord): UserDTO {
+  return { id: user.id, email: user.email, name: user.name, role: user.role };
+}

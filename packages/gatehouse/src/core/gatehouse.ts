@@ -1,0 +1,166 @@
+import { roleHasPermission, type RolePermissions } from "../authz/roles.js";
+import { randomToken } from "../crypto/random.js";
+import { createSealer } from "../crypto/seal.js";
+import { ConfigurationError, InvalidCredentialsError, InvalidInputError } from "../errors.js";
+import { createArgon2idHasher, type PasswordHasher } from "../password/hasher.js";
+import { createSessionCookie, type SessionCookie } from "../session/cookie.js";
+import { createDatabaseStrategy } from "../session/database.js";
+import { createStatelessStrategy, SESSION_SEAL_PURPOSE } from "../session/stateless.js";
+import type { SessionMeta, SessionStrategy, ValidSession } from "../session/types.js";
+import type { Store, UserRecord } from "../store/types.js";
+import {
+  type CredentialConfig,
+  type CredentialOptions,
+  resolveCredentialConfig,
+  resolveSessionConfig,
+  type SessionCookieConfig,
+  type SessionCookieOptions,
+} from "./config.js";
+import { toUserDTO, type UserDTO } from "./dto.js";
+import { isValidEmail, normalizeEmail } from "./email.js";
+import { parseLogInInput, parseSignUpInput } from "./input.js";
+
+/** Options for {@link createGatehouse}. */
+export interface GatehouseOptions extends SessionCookieOptions, CredentialOptions {
+  /** Where users and sessions live, e.g. `createSqliteStore(...)` from `gatehouse/stores/sqlite`. */
+  store: Store;
+}
+
+/** A new session: the user, and the `Set-Cookie` value that carries it. */
+export interface SignedIn {
+  user: UserDTO;
+  setCookie: string;
+  expiresAt: Date;
+}
+
+/** The framework-agnostic core. The `gatehouse/next` helpers are thin wrappers around it. */
+export interface Gatehouse {
+  readonly store: Store;
+  readonly cookie: SessionCookie;
+  readonly sessionConfig: SessionCookieConfig;
+  readonly credentialConfig: CredentialConfig;
+  readonly roles: RolePermissions;
+  /** Creates an account and signs it in. Throws `InvalidInputError` or `EmailTakenError`. */
+  signUp(input: unknown, meta?: SessionMeta): Promise<SignedIn>;
+  /**
+   * Checks credentials and starts a new session. `previousValue`, the cookie the request came with, is
+   * revoked so a planted session cannot survive the log-in. Throws `InvalidInputError` or `InvalidCredentialsError`.
+   */
+  logIn(input: unknown, meta?: SessionMeta & { previousValue?: string | null }): Promise<SignedIn>;
+  /** Ends the session the cookie value names and returns the `Set-Cookie` that deletes it. */
+  logOut(value: string | null): Promise<string>;
+  /** The authoritative session check for a session cookie value. `null` when not signed in. */
+  validateSession(value: string | null): Promise<ValidSession | null>;
+  /** Whether `user`'s role grants `permission`. */
+  can(user: Pick<UserDTO, "role">, permission: string): boolean;
+  /** Account administration, as used by the CLI and admin pages. */
+  users: {
+    create(input: { email: string; password: string; name?: string | null; role?: string }): Promise<UserDTO>;
+    setRole(email: string, role: string): Promise<UserDTO | null>;
+    list(): Promise<UserDTO[]>;
+  };
+}
+
+/**
+ * Creates a Gatehouse instance. Keys are derived and checked here, once; nothing on the per-request path
+ * derives or imports keys.
+ *
+ * @example
+ * ```ts
+ * import { createGatehouse } from "gatehouse";
+ * import { createSqliteStore } from "gatehouse/stores/sqlite";
+ *
+ * export const gatehouse = createGatehouse({
+ *   store: createSqliteStore({ url: process.env.DATABASE_URL ?? "file:data/gatehouse.db" }),
+ *   secret: process.env.GATEHOUSE_SECRET!,
+ *   strategy: "database",
+ * });
+ * ```
+ */
+export function createGatehouse(options: GatehouseOptions): Gatehouse {
+  if (!options.store) throw new ConfigurationError("createGatehouse needs a store, e.g. createSqliteStore({ url }).");
+  const store = options.store;
+  const sessionConfig = resolveSessionConfig(options);
+  const credentialConfig = resolveCredentialConfig(options);
+  const cookie = createSessionCookie(sessionConfig);
+  const hasher: PasswordHasher = createArgon2idHasher(credentialConfig.argon2);
+  const strategy: SessionStrategy =
+    sessionConfig.strategy === "stateless"
+      ? createStatelessStrategy(store, sessionConfig, createSealer(sessionConfig.secrets, SESSION_SEAL_PURPOSE))
+      : createDatabaseStrategy(store, sessionConfig);
+  const { roles, passwordPolicy, defaultRole } = credentialConfig;
+
+  // Log-in with an unknown email verifies against this, so it costs one hash like a wrong password does.
+  let dummyHash: Promise<string> | undefined;
+  const getDummyHash = () => (dummyHash ??= hasher.hash(randomToken(16)));
+
+  async function startSession(user: UserRecord, meta: SessionMeta): Promise<SignedIn> {
+    const { value, expiresAt } = await strategy.create(user, meta);
+    return { user: toUserDTO(user), setCookie: cookie.serialize(value, expiresAt), expiresAt };
+  }
+
+  function assertRole(role: string): void {
+    if (!Object.hasOwn(roles, role)) {
+      throw new InvalidInputError({ role: `Unknown role. Use one of: ${Object.keys(roles).join(", ")}.` });
+    }
+  }
+
+  async function createUser(email: string, password: string, name: string | null, role: string): Promise<UserRecord> {
+    return store.createUser({ id: randomToken(12), email, name, role, passwordHash: await hasher.hash(password) });
+  }
+
+  return {
+    store,
+    cookie,
+    sessionConfig,
+    credentialConfig,
+    roles,
+
+    async signUp(input, meta = {}) {
+      const { email, password, name } = parseSignUpInput(input, passwordPolicy);
+      const user = await createUser(email, password, name, defaultRole);
+      return startSession(user, meta);
+    },
+
+    async logIn(input, meta = {}) {
+      const { email, password } = parseLogInInput(input, passwordPolicy);
+      const fallbackHash = getDummyHash();
+      const user = isValidEmail(email) ? await store.getUserByEmail(email) : null;
+      const valid = await hasher.verify(user?.passwordHash ?? (await fallbackHash), password);
+      if (!user || !valid) throw new InvalidCredentialsError();
+      if (hasher.needsRehash(user.passwordHash)) {
+        await store.updateUser(user.id, { passwordHash: await hasher.hash(password) });
+      }
+      if (meta.previousValue) await strategy.revoke(meta.previousValue).catch(() => undefined);
+      return startSession(user, meta);
+    },
+
+    async logOut(value) {
+      if (value) await strategy.revoke(value);
+      return cookie.clear();
+    },
+
+    validateSession: (value) => (value ? strategy.validate(value) : Promise.resolve(null)),
+
+    can: (user, permission) => roleHasPermission(roles, user.role, permission),
+
+    users: {
+      async create(input) {
+        const { email, password, name } = parseSignUpInput(input, passwordPolicy);
+        const role = input.role ?? defaultRole;
+        assertRole(role);
+        return toUserDTO(await createUser(email, password, name, role));
+      },
+      async setRole(email, role) {
+        assertRole(role);
+        const user = await store.getUserByEmail(normalizeEmail(email));
+        if (!user) return null;
+        const updated = await store.updateUser(user.id, { role });
+        return updated ? toUserDTO(updated) : null;
+      },
+      async list() {
+        return (await store.listUsers()).map(toUserDTO);
+      },
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * Every error Gatehouse throws on purpose is a {@link GatehouseError} with a stable string `code`.
+ * Messages never contain a password, token or cookie value.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await gatehouse.signUp({ email, password });
+ * } catch (error) {
+ *   if (error instanceof GatehouseError && error.code === "email_taken") {
+ *     // show "this email is already registered"
+ *   }
+ * }
+ * ```
+ */
+export class GatehouseError extends Error {
+  /** Stable, machine-readable code; safe to switch on and to send to clients. */
+  readonly code: GatehouseErrorCode;
+  /** HTTP status the error maps to when it reaches a route handler. */
+  readonly status: number;
+
+  constructor(code: GatehouseErrorCode, status: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** All codes Gatehouse uses. Part of the public HTTP contract. */
+export type GatehouseErrorCode =
+  | "invalid_input"
+  | "invalid_json"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "email_taken"
+  | "invalid_credentials"
+  | "unauthenticated"
+  | "forbidden"
+  | "csrf"
+  | "not_found"
+  | "method_not_allowed"
+  | "unavailable"
+  | "configuration"
+  | "internal_error";
+
+/** Per-field messages that a form can show next to each input. */
+export type FieldErrors = Readonly<Record<string, string>>;
+
+/** Input failed validation; `fields` says which field and why. HTTP 400. */
+export class InvalidInputError extends GatehouseError {
+  readonly fields: FieldErrors;
+  constructor(fields: FieldErrors, message = "Some fields are invalid.") {
+    super("invalid_input", 400, message);
+    this.fields = fields;
+  }
+}
+
+/** The request body is not valid JSON. HTTP 400. */
+export class InvalidJsonError extends GatehouseError {
+  constructor() {
+    super("invalid_json", 400, "The request body is not valid JSON.");
+  }
+}
+
+/** The request body is larger than the route accepts. HTTP 413. */
+export class PayloadTooLargeError extends GatehouseError {
+  constructor(limit: number) {
+    super("payload_too_large", 413, `The request body is larger than ${limit} bytes.`);
+  }
+}
+
+/** The request's Content-Type is not one the route accepts. HTTP 415. */
+export class UnsupportedMediaTypeError extends GatehouseError {
+  constructor(accepted: readonly string[]) {
+    super("unsupported_media_type", 415, `Send the body as ${accepted.join(" or ")}.`);
+  }
+}
+
+/** Sign-up with an email that already has an account. HTTP 409. */
+export class EmailTakenError extends GatehouseError {
+  constructor() {
+    super("email_taken", 409, "An account with this email already exists.");
+  }
+}
+
+/**
+ * Log-in failed. Deliberately the same whether the email is unknown or the password is wrong,
+ * so that the answer does not reveal which accounts exist. HTTP 401.
+ */
+export class InvalidCredentialsError extends GatehouseError {
+  constructor() {
+    super("invalid_credentials", 401, "The email or password is incorrect.");
+  }
+}
+
+/** No valid session. HTTP 401. */
+export class UnauthenticatedError extends GatehouseError {
+  constructor() {
+    super("unauthenticated", 401, "Sign in to continue.");
+  }
+}
+
+/** Signed in, but not allowed to do this. HTTP 403. */
+export class ForbiddenError extends GatehouseError {
+  constructor(message = "You do not have permission to do this.") {
+    super("forbidden", 403, message);
+  }
+}
+
+/** A state-changing request did not come from the app's own origin. HTTP 403. */
+export class CsrfError extends GatehouseError {
+  constructor() {
+    super("csrf", 403, "This request did not come from this site.");
+  }
+}
+
+/** The store (database or Redis) failed or timed out; nothing was granted. HTTP 503. */
+export class StoreUnavailableError extends GatehouseError {
+  constructor(options?: ErrorOptions) {
+    super("unavailable", 503, "The service is temporarily unavailable. Try again shortly.", options);
+  }
+}
+
+/**
+ * Gatehouse was set up wrongly (a missing or short secret, an unknown strategy, …).
+ * Thrown at start-up; the message says how to fix it.
+ */
+export class ConfigurationError extends GatehouseError {
+  constructor(message: string) {
+    super("configuration", 500, message);
+  }
+}

@@ -1,0 +1,27 @@
+const BASE = "http://gatehouse.invalid";
+
+/**
+ * Returns `target` when it is a path on this site, else `fallback`. Rejects absolute and protocol-relative
+ * URLs, backslash tricks (`/\evil.example`), scheme-relative forms (`https:evil.example`), encoded slashes
+ * (`%2F%2Fevil.example` is treated as the relative path it is and then refused for not starting with `/`),
+ * control characters and `javascript:` URLs.
+ *
+ * @example
+ * ```ts
+ * safeRedirectPath("/dashboard?tab=1") // "/dashboard?tab=1"
+ * safeRedirectPath("//evil.example")   // "/"
+ * ```
+ */
+export function safeRedirectPath(target: unknown, fallback = "/"): string {
+  if (typeof target !== "string" || target.length === 0 || target.length > 2048) return fallback;
+  if (!target.startsWith("/") || target.startsWith("//") || /[\\\u0000-\u001f\u007f]/.test(target)) return fallback;
+  let url: URL;
+  try {
+    url = new URL(target, BASE);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== BASE) return fallback;
+  const path = url.pathname + url.search + url.hash;
+  return path.startsWith("//") ? fallback : path;
+}

@@ -1,0 +1,59 @@
+import { GatehouseError, type GatehouseErrorCode } from "../errors.js";
+
+/** A framework-neutral HTTP response. */
+export interface HttpResponse {
+  status: number;
+  headers: Array<[string, string]>;
+  body: string | null;
+}
+
+/** The JSON error body: `{ "error": { "code", "message", "fields"? } }`. */
+export interface ErrorBody {
+  error: { code: GatehouseErrorCode; message: string; fields?: Record<string, string> };
+}
+
+/** Headers on every auth response: sessions must never be cached or sniffed. */
+export const AUTH_RESPONSE_HEADERS: ReadonlyArray<[string, string]> = [
+  ["Cache-Control", "no-store"],
+  ["X-Content-Type-Options", "nosniff"],
+];
+
+export function jsonResponse(status: number, body: unknown, setCookies: readonly string[] = []): HttpResponse {
+  return {
+    status,
+    headers: [
+      ["Content-Type", "application/json; charset=utf-8"],
+      ...AUTH_RESPONSE_HEADERS,
+      ...setCookies.map((c): [string, string] => ["Set-Cookie", c]),
+    ],
+    body: JSON.stringify(body),
+  };
+}
+
+export function redirectResponse(location: string, setCookies: readonly string[] = []): HttpResponse {
+  return {
+    status: 303,
+    headers: [["Location", location], ...AUTH_RESPONSE_HEADERS, ...setCookies.map((c): [string, string] => ["Set-Cookie", c])],
+    body: null,
+  };
+}
+
+/** The JSON body for an error; unexpected errors become `internal_error` and reveal nothing. */
+export function errorBody(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof GatehouseError) {
+    const fields = (error as { fields?: Record<string, string> }).fields;
+    return {
+      status: error.status,
+      body: { error: { code: error.code, message: error.message, ...(fields ? { fields } : {}) } },
+    };
+  }
+  console.error("gatehouse: unexpected error", error);
+  return { status: 500, body: { error: { code: "internal_error", message: "Something went wrong on our side." } } };
+}
+
+export function errorResponse(error: unknown, extraHeaders: Array<[string, string]> = []): HttpResponse {
+  const { status, body } = errorBody(error);
+  const response = jsonResponse(status, body);
+  response.headers.push(...extraHeaders);
+  return response;
+}

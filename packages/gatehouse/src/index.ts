@@ -1,0 +1,28 @@
+/**
+ * Gatehouse core: framework-agnostic authentication, sessions and authorization.
+ *
+ * @packageDocumentation
+ */
+export { createGatehouse, type Gatehouse, type GatehouseOptions, type SignedIn } from "./core/gatehouse.js";
+export {
+  MAX_COOKIE_AGE_SECONDS,
+  MIN_SECRET_LENGTH,
+  resolveSessionConfig,
+  type CredentialOptions,
+  type SessionCookieConfig,
+  type SessionCookieOptions,
+  type SessionStrategyName,
+} from "./core/config.js";
+export { toUserDTO, type UserDTO } from "./core/dto.js";
+export { isValidEmail, normalizeEmail } from "./core/email.js";
+export { DEFAULT_ROLES, roleHasPermission, type RolePermissions } from "./authz/roles.js";
+export { createArgon2idHasher, OWASP_ARGON2ID, type Argon2Params, type PasswordHasher } from "./password/hasher.js";
+export { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from "./password/policy.js";
+export { createSealer, type Sealer } from "./crypto/seal.js";
+export { randomToken } from "./crypto/random.js";
+export { safeRedirectPath } from "./http/redirect.js";
+export { createAuthRoutes, MAX_BODY_BYTES, type AuthRequest, type AuthRoutesOptions, type AuthPages } from "./http/auth-routes.js";
+export type { HttpResponse, ErrorBody } from "./http/response.js";
+export type { SessionInfo, SessionMeta, ValidSession } from "./session/types.js";
+export type { NewUser, SessionRecord, Store, UserRecord, UserUpdate } from "./store/types.js";
+export * from "./errors.js";

@@ -1,0 +1,16 @@
+/**
+ * Next.js (Pages Router) integration: one named function per context.
+ *
+ * - {@link gatehouseApiHandler}: the catch-all `pages/api/auth/[...gatehouse].ts` route.
+ * - {@link withApiAuth}: guard for API routes (401 / 403 / 503).
+ * - {@link withPageAuth}: guard for `getServerSideProps`.
+ * - {@link verifySession}: the memoized secure check, for a data access layer.
+ * - {@link gatehouseProxy}: the optimistic, database-free check for `proxy.ts` / `middleware.ts`.
+ *
+ * @packageDocumentation
+ */
+export { gatehouseApiHandler, withApiAuth, assertAllowed, type ApiHandlerOptions, type GuardOptions } from "./api.js";
+export { withPageAuth, type PageAuthProps, type PageGuardOptions } from "./pages.js";
+export { gatehouseProxy, type ProxyOptions } from "./proxy.js";
+export { verifySession, toClientSession, type Auth, type ClientSession } from "./session.js";
+export type { GatehouseSource } from "./source.js";

@@ -1,0 +1,145 @@
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
+
+/** The public user fields (the same shape as the server's user DTO). */
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string | null;
+  role: string;
+}
+
+/** What `GET /api/auth/session` returns, and what `withPageAuth` passes to pages as `session`. */
+export type ClientSession = { user: SessionUser; session: { expiresAt: string } } | { user: null };
+
+/** `useSession()`'s value: a union on `status`, so `user` is non-null exactly when authenticated. */
+export type SessionState =
+  | { status: "loading"; user: null; expiresAt: null }
+  | { status: "authenticated"; user: SessionUser; expiresAt: string }
+  | { status: "unauthenticated"; user: null; expiresAt: null };
+
+/** `{ error: { code, message, fields? } }` as the API sends it. */
+export interface ApiError {
+  code: string;
+  message: string;
+  fields?: Record<string, string>;
+}
+
+/** The outcome of {@link signIn}, {@link signUp} and {@link signOut}. */
+export type AuthResult = { ok: true; user: SessionUser | null } | { ok: false; status: number; error: ApiError };
+
+interface SessionContextValue {
+  state: SessionState;
+  refresh(): Promise<void>;
+}
+
+const SessionContext = createContext<SessionContextValue | null>(null);
+
+/** Where the auth API is mounted. */
+const DEFAULT_BASE_PATH = "/api/auth";
+
+function toState(session: ClientSession | undefined): SessionState {
+  if (session === undefined) return { status: "loading", user: null, expiresAt: null };
+  if (session.user === null) return { status: "unauthenticated", user: null, expiresAt: null };
+  return { status: "authenticated", user: session.user, expiresAt: session.session.expiresAt };
+}
+
+/** Props of {@link SessionProvider}. */
+export interface SessionProviderProps {
+  /** The session from `getServerSideProps` (`pageProps.session`); without it the provider fetches it. */
+  session?: ClientSession;
+  /** Where the auth API is mounted. Default `/api/auth`. */
+  basePath?: string;
+  children: ReactNode;
+}
+
+/**
+ * Makes the session available to {@link useSession}. Seed it from `getServerSideProps` so that the first
+ * paint is already right; unseeded, it starts as `loading` and asks the server.
+ *
+ * @example
+ * ```tsx
+ * // pages/_app.tsx
+ * export default function App({ Component, pageProps }: AppProps) {
+ *   return (
+ *     <SessionProvider session={pageProps.session}>
+ *       <Component {...pageProps} />
+ *     </SessionProvider>
+ *   );
+ * }
+ * ```
+ */
+export function SessionProvider({ session, basePath = DEFAULT_BASE_PATH, children }: SessionProviderProps): ReactNode {
+  const [state, setState] = useState<SessionState>(() => toState(session));
+
+  const refresh = useCallback(async () => {
+    try {
+      const response = await fetch(`${basePath}/session`, { credentials: "same-origin", cache: "no-store" });
+      setState(response.ok ? toState((await response.json()) as ClientSession) : toState({ user: null }));
+    } catch {
+      setState(toState({ user: null }));
+    }
+  }, [basePath]);
+
+  // A new page's server-rendered session replaces ours; without one, ask the server.
+  useEffect(() => {
+    if (session !== undefined) setState(toState(session));
+    else void refresh();
+  }, [session, refresh]);
+
+  const value = useMemo(() => ({ state, refresh }), [state, refresh]);
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+/**
+ * The current session: `{ status: "loading" | "authenticated" | "unauthenticated", user, expiresAt, refresh }`.
+ *
+ * @example
+ * ```tsx
+ * const { status, user } = useSession();
+ * if (status === "authenticated") return <p>Hello {user.email}</p>;
+ * ```
+ */
+export function useSession(): SessionState & { refresh(): Promise<void> } {
+  const context = useContext(SessionContext);
+  if (!context) throw new Error("useSession must be used inside <SessionProvider> (add it to pages/_app.tsx).");
+  return { ...context.state, refresh: context.refresh };
+}
+
+async function post(path: string, body: unknown): Promise<AuthResult> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body ?? {}),
+    });
+  } catch {
+    return { ok: false, status: 0, error: { code: "network_error", message: "Could not reach the server. Check your connection." } };
+  }
+  const data = (await response.json().catch(() => null)) as { user?: SessionUser; error?: ApiError } | null;
+  if (response.ok) return { ok: true, user: data?.user ?? null };
+  return {
+    ok: false,
+    status: response.status,
+    error: data?.error ?? { code: "internal_error", message: "Something went wrong. Try again." },
+  };
+}
+
+/** Logs in with email and password. Resolves to `{ ok: false, error }` on failure; it does not throw. */
+export function signIn(credentials: { email: string; password: string }, options: { basePath?: string } = {}): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/login`, credentials);
+}
+
+/** Creates an account and signs it in. Resolves to `{ ok: false, error }` with `fields` on invalid input. */
+export function signUp(
+  details: { email: string; password: string; name?: string },
+  options: { basePath?: string } = {},
+): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/signup`, details);
+}
+
+/** Ends the session on the server and clears the cookie. */
+export function signOut(options: { basePath?: string } = {}): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/logout`, {});
+}

@@ -1,0 +1,60 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
+import { ConfigurationError } from "../errors.js";
+
+/** Versioned migrations, shared by every SQL dialect. Append only: never edit a released one. */
+const migrations: Record<string, Migration> = {
+  "0001_users_and_sessions": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("gatehouse_users")
+        .addColumn("id", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("email", "varchar(254)", (c) => c.notNull().unique())
+        .addColumn("name", "varchar(200)")
+        .addColumn("role", "varchar(64)", (c) => c.notNull())
+        .addColumn("password_hash", "varchar(255)", (c) => c.notNull())
+        .addColumn("session_version", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("gatehouse_sessions")
+        .addColumn("id", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("user_id", "varchar(64)", (c) =>
+          c.notNull().references("gatehouse_users.id").onDelete("cascade"),
+        )
+        .addColumn("secret_hash", "varchar(64)", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .addColumn("user_agent", "varchar(512)")
+        .addColumn("ip", "varchar(64)")
+        .execute();
+      await db.schema.createIndex("gatehouse_sessions_user_id").on("gatehouse_sessions").column("user_id").execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+function migrator(db: Kysely<unknown>): Migrator {
+  return new Migrator({
+    db,
+    provider,
+    migrationTableName: "gatehouse_migrations",
+    migrationLockTableName: "gatehouse_migrations_lock",
+  });
+}
+
+/**
+ * Brings the schema up to date. Kysely's migrator takes a lock, so concurrent callers apply each step once.
+ * A database migrated by a newer Gatehouse (a migration this code does not know) is refused.
+ */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const { error } = await migrator(db).migrateToLatest();
+  if (!error) return;
+  if (error instanceof Error && error.message.includes("corrupted migrations")) {
+    throw new ConfigurationError(
+      `The database schema was migrated by a newer version of Gatehouse (${error.message}). Upgrade Gatehouse.`,
+    );
+  }
+  throw error;
+}

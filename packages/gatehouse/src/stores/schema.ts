@@ -1,0 +1,24 @@
+import type { Generated } from "kysely";
+
+/** Table shapes shared by every SQL store. Times are integer milliseconds since the epoch. */
+export interface Database {
+  gatehouse_users: {
+    id: string;
+    email: string;
+    name: string | null;
+    role: string;
+    password_hash: string;
+    session_version: Generated<number>;
+    created_at: number;
+    updated_at: number;
+  };
+  gatehouse_sessions: {
+    id: string;
+    user_id: string;
+    secret_hash: string;
+    created_at: number;
+    expires_at: number;
+    user_agent: string | null;
+    ip: string | null;
+  };
+}

@@ -1,0 +1,58 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
+import { ConfigurationError } from "../errors.js";
+import type { Store } from "../store/types.js";
+import { createKyselyStore } from "./kysely-store.js";
+import type { Database } from "./schema.js";
+
+/** Options for {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * `file:<path>` (as in `DATABASE_URL`), a plain path, or `:memory:`. Relative paths resolve from the
+   * current working directory. Missing folders are created.
+   */
+  url: string;
+  /** How long a write waits for a lock held by another connection before failing, in ms. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * The embedded default store: SQLite through Kysely and better-sqlite3. Nothing to install or start.
+ * One machine only; use PostgreSQL or MySQL for several app instances.
+ *
+ * @example
+ * ```ts
+ * import { createSqliteStore } from "gatehouse/stores/sqlite";
+ * const store = createSqliteStore({ url: process.env.DATABASE_URL ?? "file:data/gatehouse.db" });
+ * await store.migrate();
+ * ```
+ */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  const path = sqlitePathFromUrl(options.url);
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const database = new BetterSqlite3(path, { timeout: options.busyTimeoutMs ?? 5000 });
+  // WAL lets readers (every session check) proceed while a sign-up writes.
+  database.pragma("journal_mode = WAL");
+  database.pragma("synchronous = NORMAL");
+  database.pragma("foreign_keys = ON");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return createKyselyStore(db, {
+    isUniqueViolation(error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+    },
+  });
+}
+
+/** Turns `file:data/app.db`, `file:///abs/app.db`, `sqlite:app.db` or a plain path into a file system path. */
+export function sqlitePathFromUrl(url: string): string {
+  if (url === ":memory:" || url === "file::memory:") return ":memory:";
+  let path = url;
+  if (path.startsWith("file://")) path = new URL(path).pathname;
+  else if (path.startsWith("file:")) path = path.slice("file:".length);
+  else if (path.startsWith("sqlite:")) path = path.slice("sqlite:".length);
+  if (path.length === 0) throw new ConfigurationError(`DATABASE_URL "${url}" has no file path. Use file:<path>.`);
+  return resolve(path);
+}
