@@ -1,7 +1,7 @@
 import { roleHasPermission, type RolePermissions } from "../authz/roles.js";
 import { randomToken } from "../crypto/random.js";
 import { createSealer } from "../crypto/seal.js";
-import { ConfigurationError, InvalidCredentialsError, InvalidInputError } from "../errors.js";
+import { ConfigurationError, InvalidCredentialsError } from "../errors.js";
 import { createArgon2idHasher, type PasswordHasher } from "../password/hasher.js";
 import { createSessionCookie, type SessionCookie } from "../session/cookie.js";
 import { createDatabaseStrategy } from "../session/database.js";
@@ -17,7 +17,8 @@ import {
   type SessionCookieOptions,
 } from "./config.js";
 import { toUserDTO, type UserDTO } from "./dto.js";
-import { isValidEmail, normalizeEmail } from "./email.js";
+import { isValidEmail } from "./email.js";
+import { createAccounts } from "./accounts.js";
 import { parseLogInInput, parseSignUpInput } from "./input.js";
 
 /** Options for {@link createGatehouse}. */
@@ -88,7 +89,7 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     sessionConfig.strategy === "stateless"
       ? createStatelessStrategy(store, sessionConfig, createSealer(sessionConfig.secrets, SESSION_SEAL_PURPOSE))
       : createDatabaseStrategy(store, sessionConfig);
-  const { roles, passwordPolicy, defaultRole } = credentialConfig;
+  const { roles, passwordPolicy } = credentialConfig;
 
   // Log-in with an unknown email verifies against this, so it costs one hash like a wrong password does.
   let dummyHash: Promise<string> | undefined;
@@ -99,15 +100,7 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     return { user: toUserDTO(user), setCookie: cookie.serialize(value, expiresAt), expiresAt };
   }
 
-  function assertRole(role: string): void {
-    if (!Object.hasOwn(roles, role)) {
-      throw new InvalidInputError({ role: `Unknown role. Use one of: ${Object.keys(roles).join(", ")}.` });
-    }
-  }
-
-  async function createUser(email: string, password: string, name: string | null, role: string): Promise<UserRecord> {
-    return store.createUser({ id: randomToken(12), email, name, role, passwordHash: await hasher.hash(password) });
-  }
+  const accounts = createAccounts(store, credentialConfig, hasher);
 
   return {
     store,
@@ -117,8 +110,9 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     roles,
 
     async signUp(input, meta = {}) {
+      // Only these three fields are taken from the client: a "role" in the body is never read.
       const { email, password, name } = parseSignUpInput(input, passwordPolicy);
-      const user = await createUser(email, password, name, defaultRole);
+      const user = await accounts.create({ email, password, name });
       return startSession(user, meta);
     },
 
@@ -131,7 +125,9 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       if (hasher.needsRehash(user.passwordHash)) {
         await store.updateUser(user.id, { passwordHash: await hasher.hash(password) });
       }
-      if (meta.previousValue) await strategy.revoke(meta.previousValue).catch(() => undefined);
+      // A database session planted before log-in must not survive it (session fixation). Stateless cookies
+      // need no such step: revoking one would bump the version this new session is about to carry.
+      if (meta.previousValue && sessionConfig.strategy === "database") await strategy.revoke(meta.previousValue);
       return startSession(user, meta);
     },
 
@@ -145,22 +141,9 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     can: (user, permission) => roleHasPermission(roles, user.role, permission),
 
     users: {
-      async create(input) {
-        const { email, password, name } = parseSignUpInput(input, passwordPolicy);
-        const role = input.role ?? defaultRole;
-        assertRole(role);
-        return toUserDTO(await createUser(email, password, name, role));
-      },
-      async setRole(email, role) {
-        assertRole(role);
-        const user = await store.getUserByEmail(normalizeEmail(email));
-        if (!user) return null;
-        const updated = await store.updateUser(user.id, { role });
-        return updated ? toUserDTO(updated) : null;
-      },
-      async list() {
-        return (await store.listUsers()).map(toUserDTO);
-      },
+      create: async (input) => toUserDTO(await accounts.create(input)),
+      setRole: accounts.setRole,
+      list: accounts.list,
     },
   };
 }

@@ -16,12 +16,19 @@ export interface SqlDialectTraits {
  * The store shared by every SQL backend: the same Kysely queries on SQLite, PostgreSQL and MySQL.
  * Failures that are not the caller's fault surface as `StoreUnavailableError`, so requests fail closed (503).
  */
-export function createKyselyStore(db: Kysely<Database>, traits: SqlDialectTraits): Store {
+export function createKyselyStore(db: Kysely<Database>, traits: SqlDialectTraits, options: { autoMigrate: boolean }): Store {
   const users = "gatehouse_users" as const;
   const sessions = "gatehouse_sessions" as const;
+  const migrate = () => migrateToLatest(db as unknown as Kysely<unknown>);
+  let ready: Promise<void> | undefined = options.autoMigrate ? undefined : Promise.resolve();
 
   async function guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
+      // A failed migration is retried by the next call rather than cached forever.
+      await (ready ??= migrate().catch((error: unknown) => {
+        ready = undefined;
+        throw error;
+      }));
       return await operation();
     } catch (error) {
       if (error instanceof GatehouseError) throw error;
@@ -30,7 +37,7 @@ export function createKyselyStore(db: Kysely<Database>, traits: SqlDialectTraits
   }
 
   const store: Store = {
-    migrate: () => migrateToLatest(db as unknown as Kysely<unknown>),
+    migrate,
 
     createUser: (user: NewUser) =>
       guard(async () => {

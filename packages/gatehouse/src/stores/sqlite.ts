@@ -16,6 +16,8 @@ export interface SqliteStoreOptions {
   url: string;
   /** How long a write waits for a lock held by another connection before failing, in ms. Default 5000. */
   busyTimeoutMs?: number;
+  /** Apply pending migrations before the first query. Default `true`. */
+  autoMigrate?: boolean;
 }
 
 /**
@@ -38,12 +40,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return createKyselyStore(db, {
+  return createKyselyStore(
+    db,
+    {
     isUniqueViolation(error) {
       const code = (error as { code?: unknown } | null)?.code;
       return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
     },
-  });
+    },
+    { autoMigrate: options.autoMigrate ?? true },
+  );
 }
 
 /** Turns `file:data/app.db`, `file:///abs/app.db`, `sqlite:app.db` or a plain path into a file system path. */

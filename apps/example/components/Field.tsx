@@ -1,0 +1,51 @@
+import type { ReactNode } from "react";
+import { ErrorIcon } from "./icons";
+
+export interface FieldProps {
+  name: string;
+  label: ReactNode;
+  type: "email" | "password" | "text";
+  autoComplete: string;
+  required?: boolean;
+  minLength?: number;
+  maxLength?: number;
+  /** Help shown under the label, e.g. the password rules. */
+  hint?: string;
+  /** The server's message for this field, if it refused the value. */
+  error?: string;
+}
+
+/** A labelled input whose hint and error are announced with it (`aria-describedby`). */
+export function Field({ name, label, type, autoComplete, required, minLength, maxLength, hint, error }: FieldProps): ReactNode {
+  const id = `field-${name}`;
+  const hintId = hint ? `${id}-hint` : undefined;
+  const errorId = error ? `${id}-error` : undefined;
+  const describedBy = [hintId, errorId].filter(Boolean).join(" ") || undefined;
+  return (
+    <div className={error ? "field field--invalid" : "field"}>
+      <label htmlFor={id}>{label}</label>
+      {hint && (
+        <p id={hintId} className="field__hint">
+          {hint}
+        </p>
+      )}
+      <input
+        id={id}
+        name={name}
+        type={type}
+        autoComplete={autoComplete}
+        required={required}
+        minLength={minLength}
+        maxLength={maxLength}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy}
+      />
+      {error && (
+        <p id={errorId} className="field__error">
+          <ErrorIcon />
+          <span>{error}</span>
+        </p>
+      )}
+    </div>
+  );
+}

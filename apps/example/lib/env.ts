@@ -1,0 +1,26 @@
+import path from "node:path";
+
+/**
+ * The example app's configuration, read from the environment once.
+ *
+ * - `PORT` (default 3000) and `GATEHOUSE_URL` (default `http://localhost:$PORT`): the public origin.
+ * - `DATABASE_URL` (default `file:<app>/data/gatehouse.db`).
+ * - `GATEHOUSE_SECRET`: required in production; `npm start` creates one in `data/` when it is missing.
+ * - `GATEHOUSE_SESSION_STRATEGY`: `database` (default) or `stateless`.
+ */
+export interface AppEnv {
+  url: string;
+  databaseUrl: string;
+  secret: string | undefined;
+  strategy: string;
+}
+
+export function readEnv(): AppEnv {
+  const port = process.env.PORT || "3000";
+  return {
+    url: process.env.GATEHOUSE_URL || `http://localhost:${port}`,
+    databaseUrl: process.env.DATABASE_URL || `file:${path.join(process.cwd(), "data", "gatehouse.db")}`,
+    secret: process.env.GATEHOUSE_SECRET,
+    strategy: process.env.GATEHOUSE_SESSION_STRATEGY || "database",
+  };
+}

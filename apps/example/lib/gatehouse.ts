@@ -1,0 +1,25 @@
+import { createGatehouse, type Gatehouse, type SessionStrategyName } from "gatehouse";
+import { createSqliteStore } from "gatehouse/stores/sqlite";
+import { readEnv } from "./env";
+
+declare global {
+  // One instance per server process, also across Next's dev-mode module reloads.
+  var gatehouseInstance: Gatehouse | undefined;
+}
+
+/**
+ * The app's Gatehouse instance, created on first use (not at import, so `next build` needs no secret or
+ * database). Migrations run before the first query.
+ */
+export function getGatehouse(): Gatehouse {
+  if (globalThis.gatehouseInstance) return globalThis.gatehouseInstance;
+  const env = readEnv();
+  const store = createSqliteStore({ url: env.databaseUrl });
+  const gatehouse = createGatehouse({
+    store,
+    secret: env.secret ?? "",
+    strategy: env.strategy as SessionStrategyName,
+  });
+  globalThis.gatehouseInstance = gatehouse;
+  return gatehouse;
+}

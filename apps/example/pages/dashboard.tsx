@@ -1,0 +1,67 @@
+import Link from "next/link";
+import type { ReactNode } from "react";
+import type { UserDTO } from "gatehouse";
+import { withPageAuth } from "gatehouse/next";
+import { PageTitle } from "../components/PageTitle";
+import { getGatehouse } from "../lib/gatehouse";
+
+interface DashboardProps {
+  user: UserDTO;
+  /** ISO 8601, for `<time dateTime>`. */
+  expiresAt: string;
+  /** Formatted once on the server, in UTC, so the client renders the very same text (no hydration mismatch). */
+  expiresLabel: string;
+  canListUsers: boolean;
+}
+
+const EXPIRY_FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "UTC" });
+
+export const getServerSideProps = withPageAuth<DashboardProps>(getGatehouse, {}, async (_context, { user, session }) => ({
+  props: {
+    user,
+    expiresAt: session.expiresAt.toISOString(),
+    expiresLabel: `${EXPIRY_FORMAT.format(session.expiresAt)} UTC`,
+    canListUsers: getGatehouse().can(user, "users:read"),
+  },
+}));
+
+export default function DashboardPage({ user, expiresAt, expiresLabel, canListUsers }: DashboardProps): ReactNode {
+  return (
+    <>
+      <PageTitle title="Dashboard" />
+      <div className="page-header">
+        <h1>Dashboard</h1>
+        <p className="lead">Welcome back, {user.name ?? user.email}.</p>
+      </div>
+      <dl className="stat-grid">
+        <div className="stat">
+          <dt>Signed in as</dt>
+          <dd>{user.email}</dd>
+        </div>
+        <div className="stat">
+          <dt>Role</dt>
+          <dd>
+            <span className="badge">{user.role}</span>
+          </dd>
+        </div>
+        <div className="stat">
+          <dt>Session expires</dt>
+          <dd>
+            <time dateTime={expiresAt}>{expiresLabel}</time>
+          </dd>
+        </div>
+      </dl>
+      <h2>Next steps</h2>
+      <ul className="link-list">
+        <li>
+          <Link href="/profile">View your profile</Link>
+        </li>
+        {canListUsers && (
+          <li>
+            <Link href="/admin">Manage users</Link>
+          </li>
+        )}
+      </ul>
+    </>
+  );
+}

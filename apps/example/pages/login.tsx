@@ -1,0 +1,75 @@
+import type { GetServerSideProps } from "next";
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { safeRedirectPath } from "gatehouse";
+import { type ClientSession, verifySession } from "gatehouse/next";
+import { signIn } from "gatehouse/react";
+import { DEFAULT_NEXT, pathWithNext } from "../components/authPaths";
+import { Field } from "../components/Field";
+import { FormAlert } from "../components/FormAlert";
+import { PageTitle } from "../components/PageTitle";
+import { formValue, useAuthForm } from "../components/useAuthForm";
+import { getGatehouse } from "../lib/gatehouse";
+
+interface LoginProps {
+  session: ClientSession;
+  /** Where to go after logging in; a path on this site. */
+  next: string;
+  /** The error code of a failed plain form post. */
+  error: string | null;
+}
+
+export const getServerSideProps: GetServerSideProps<LoginProps> = async ({ req, res, query }) => {
+  const next = safeRedirectPath(query.next, DEFAULT_NEXT);
+  const auth = await verifySession(getGatehouse, req, res);
+  if (auth) return { redirect: { destination: next, permanent: false } };
+  return { props: { session: { user: null }, next, error: typeof query.error === "string" ? query.error : null } };
+};
+
+export default function LoginPage({ next, error }: LoginProps): ReactNode {
+  const { pending, failure, onSubmit } = useAuthForm(
+    (form) => signIn({ email: formValue(form, "email"), password: formValue(form, "password") }),
+    next,
+    error,
+  );
+  return (
+    <>
+      <PageTitle title="Log in" />
+      <div className="card">
+        <h1>Log in</h1>
+        {failure && (
+          <FormAlert key={failure.attempt} title="Could not log in">
+            {failure.message}
+          </FormAlert>
+        )}
+        <form method="post" action="/api/auth/login" className="form" onSubmit={onSubmit}>
+          <input type="hidden" name="next" value={next} />
+          <Field
+            name="email"
+            label="Email"
+            type="email"
+            autoComplete="username"
+            required
+            maxLength={320}
+            error={failure?.fields.email}
+          />
+          <Field
+            name="password"
+            label="Password"
+            type="password"
+            autoComplete="current-password"
+            required
+            maxLength={256}
+            error={failure?.fields.password}
+          />
+          <button type="submit" className="button button--block" disabled={pending}>
+            {pending ? "Signing in…" : "Log in"}
+          </button>
+        </form>
+        <p className="card__footer">
+          New here? <Link href={pathWithNext("/signup", next)}>Create an account</Link>
+        </p>
+      </div>
+    </>
+  );
+}

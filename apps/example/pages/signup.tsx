@@ -1,0 +1,104 @@
+import type { GetServerSideProps } from "next";
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { safeRedirectPath } from "gatehouse";
+import { type ClientSession, verifySession } from "gatehouse/next";
+import { signUp } from "gatehouse/react";
+import { DEFAULT_NEXT, pathWithNext } from "../components/authPaths";
+import { Field } from "../components/Field";
+import { FormAlert } from "../components/FormAlert";
+import { PageTitle } from "../components/PageTitle";
+import { formValue, useAuthForm } from "../components/useAuthForm";
+import { getGatehouse } from "../lib/gatehouse";
+
+interface SignupProps {
+  session: ClientSession;
+  /** Where to go after signing up; a path on this site. */
+  next: string;
+  /** The error code of a failed plain form post. */
+  error: string | null;
+}
+
+const MIN_PASSWORD_LENGTH = 8;
+
+export const getServerSideProps: GetServerSideProps<SignupProps> = async ({ req, res, query }) => {
+  const next = safeRedirectPath(query.next, DEFAULT_NEXT);
+  const auth = await verifySession(getGatehouse, req, res);
+  if (auth) return { redirect: { destination: next, permanent: false } };
+  return { props: { session: { user: null }, next, error: typeof query.error === "string" ? query.error : null } };
+};
+
+export default function SignupPage({ next, error }: SignupProps): ReactNode {
+  const { pending, failure, onSubmit } = useAuthForm(
+    (form) =>
+      signUp({
+        email: formValue(form, "email"),
+        password: formValue(form, "password"),
+        // An empty optional field means "no name", not an empty one.
+        name: formValue(form, "name") || undefined,
+      }),
+    next,
+    error,
+  );
+  const loginPath = pathWithNext("/login", next);
+  return (
+    <>
+      <PageTitle title="Create your account" />
+      <div className="card">
+        <h1>Create your account</h1>
+        {failure && (
+          <FormAlert key={failure.attempt} title="Could not create your account">
+            {failure.message}
+            {failure.code === "email_taken" && (
+              <>
+                {" "}
+                <Link href={loginPath}>Log in instead?</Link>
+              </>
+            )}
+          </FormAlert>
+        )}
+        <form method="post" action="/api/auth/signup" className="form" onSubmit={onSubmit}>
+          <input type="hidden" name="next" value={next} />
+          <Field
+            name="name"
+            label={
+              <>
+                Name <span className="field__optional">(optional)</span>
+              </>
+            }
+            type="text"
+            autoComplete="name"
+            maxLength={100}
+            error={failure?.fields.name}
+          />
+          <Field
+            name="email"
+            label="Email"
+            type="email"
+            autoComplete="email"
+            required
+            maxLength={320}
+            error={failure?.fields.email}
+          />
+          <Field
+            name="password"
+            label="Password"
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={MIN_PASSWORD_LENGTH}
+            maxLength={256}
+            hint={`Use at least ${MIN_PASSWORD_LENGTH} characters. A long phrase is easier to remember and harder to guess.`}
+            error={failure?.fields.password}
+          />
+          <button type="submit" className="button button--block" disabled={pending}>
+            {pending ? "Creating account…" : "Create account"}
+          </button>
+        </form>
+        <p className="card__footer">
+          Already have an account? <Link href={loginPath}>Log in</Link>
+        </p>
+      </div>
+    </>
+  );
+}

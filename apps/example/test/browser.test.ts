@@ -1,0 +1,133 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appDir, type RunningApp, startApp } from "./support/app";
+import { launchChromium } from "./support/browser";
+import { PASSWORD, uniqueEmail } from "./support/http";
+
+const shots = join(appDir, "..", "..", "test-results", "screenshots");
+
+describe.each(["database", "stateless"] as const)("the example app in Chromium (%s sessions)", (strategy) => {
+  let app: RunningApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    [app, browser] = await Promise.all([startApp({ strategy }), launchChromium()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  async function newPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    return context.newPage();
+  }
+
+  async function signUpIn(page: Page, email: string): Promise<void> {
+    await page.goto(`${app.url}/signup`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL(`${app.url}/dashboard`);
+  }
+
+  it("signs up, lands on the dashboard, logs out, and logs back in", async () => {
+    const page = await newPage();
+    const email = uniqueEmail("browser");
+    await signUpIn(page, email);
+    await expect(page.getByRole("heading", { level: 1, name: "Dashboard" }).isVisible()).resolves.toBe(true);
+    await expect(page.getByText(email).first().isVisible()).resolves.toBe(true);
+    await page.screenshot({ path: join(shots, `${strategy}-dashboard.png`), fullPage: true });
+
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL((url) => url.pathname === "/login");
+    await page.goto(`${app.url}/dashboard`);
+    await page.waitForURL((url) => url.pathname === "/login");
+
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL((url) => url.pathname === "/dashboard");
+    await page.context().close();
+  });
+
+  it("shows an error for a wrong password and stays on the login page", async () => {
+    const page = await newPage();
+    const email = uniqueEmail("wrong");
+    await signUpIn(page, email);
+    await page.context().clearCookies();
+    await page.goto(`${app.url}/login`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Log in" }).click();
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain("The email or password is incorrect.");
+    expect(new URL(page.url()).pathname).toBe("/login");
+    await page.screenshot({ path: join(shots, `${strategy}-login-error.png`), fullPage: true });
+    await page.context().close();
+  });
+
+  it("sends a signed-out visitor to the login page and back to where they were going", async () => {
+    const page = await newPage();
+    const email = uniqueEmail("next");
+    await signUpIn(page, email);
+    await page.context().clearCookies();
+    await page.goto(`${app.url}/profile`);
+    await page.waitForURL((url) => url.pathname === "/login");
+    expect(new URL(page.url()).searchParams.get("next")).toBe("/profile");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL((url) => url.pathname === "/profile");
+    await expect(page.getByRole("heading", { level: 1, name: "Profile" }).isVisible()).resolves.toBe(true);
+    await page.context().close();
+  });
+
+  it("shows a user a 403 on the admin page, and an admin the user list", async () => {
+    const page = await newPage();
+    await signUpIn(page, uniqueEmail("plain"));
+    const response = await page.goto(`${app.url}/admin`);
+    expect(response?.status()).toBe(403);
+    await expect(page.getByRole("heading", { level: 1, name: "Admins only" }).isVisible()).resolves.toBe(true);
+    await page.screenshot({ path: join(shots, `${strategy}-admin-403.png`), fullPage: true });
+    await page.context().close();
+
+    const adminEmail = uniqueEmail("admin");
+    expect(app.cli(["users", "create", "--email", adminEmail, "--password", PASSWORD, "--role", "admin"]).status).toBe(0);
+    const adminPage = await newPage();
+    await adminPage.goto(`${app.url}/login`);
+    await adminPage.getByLabel("Email").fill(adminEmail);
+    await adminPage.getByLabel("Password").fill(PASSWORD);
+    await adminPage.getByRole("button", { name: "Log in" }).click();
+    await adminPage.waitForURL((url) => url.pathname === "/dashboard");
+    const adminResponse = await adminPage.goto(`${app.url}/admin`);
+    expect(adminResponse?.status()).toBe(200);
+    await expect(adminPage.getByRole("heading", { level: 1, name: "Users" }).isVisible()).resolves.toBe(true);
+    await expect(adminPage.getByRole("cell", { name: adminEmail }).isVisible()).resolves.toBe(true);
+    await adminPage.screenshot({ path: join(shots, `${strategy}-admin-users.png`), fullPage: true });
+    await adminPage.context().close();
+  });
+
+  it("works without JavaScript: the forms post and the server redirects", async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    const email = uniqueEmail("nojs");
+    await page.goto(`${app.url}/signup`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL((url) => url.pathname === "/dashboard");
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL((url) => url.pathname === "/login");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("wrong password here");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL((url) => url.searchParams.get("error") === "invalid_credentials");
+    expect(await page.getByRole("alert").textContent()).toContain("The email or password is incorrect.");
+    await context.close();
+  });
+});

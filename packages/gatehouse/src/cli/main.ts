@@ -1,0 +1,139 @@
+import { randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
+import { createAccounts } from "../core/accounts.js";
+import { resolveCredentialConfig } from "../core/config.js";
+import { GatehouseError, InvalidInputError } from "../errors.js";
+import { createArgon2idHasher } from "../password/hasher.js";
+import type { Store } from "../store/types.js";
+import { resolveDatabaseUrl } from "./database-url.js";
+
+const USAGE = `Usage: gatehouse <command> [options]
+
+Commands:
+  migrate                                   Apply pending database migrations
+  secret                                    Print a new random secret for GATEHOUSE_SECRET
+  users create --email E --password P [--role R] [--name N]
+                                            Create a user (--password-stdin reads the password from stdin)
+  users set-role --email E --role R         Change a user's role
+  users list [--json]                       List users
+
+Options:
+  --database-url URL   file:<path> (SQLite). Default: DATABASE_URL, then gatehouse.config.json, then file:data/gatehouse.db
+  -h, --help           Show this help
+`;
+
+/** Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong. */
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+/** The command line itself is wrong: print usage, exit 2. */
+class UsageError extends Error {}
+/** The named user does not exist: exit 1. */
+class UserNotFoundError extends Error {}
+
+function isUsageError(error: unknown): error is Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
+}
+
+async function openStore(databaseUrl: string | undefined): Promise<{ store: Store; url: string }> {
+  const { url } = resolveDatabaseUrl(databaseUrl);
+  if (!url.startsWith("file:") && !url.startsWith("sqlite:") && url !== ":memory:") {
+    throw new UsageError(`Unsupported DATABASE_URL scheme in "${url.split(":")[0]}:…". Use file:<path> for SQLite.`);
+  }
+  const { createSqliteStore } = await import("../stores/sqlite.js");
+  return { store: createSqliteStore({ url, autoMigrate: false }), url };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === "") throw new UsageError(`Missing ${flag}.`);
+  return value;
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      "database-url": { type: "string" },
+      email: { type: "string" },
+      password: { type: "string" },
+      "password-stdin": { type: "boolean" },
+      role: { type: "string" },
+      name: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [command, sub] = positionals;
+  if (values.help || command === undefined || command === "help") {
+    process.stdout.write(USAGE);
+    if (command === undefined && !values.help) process.exitCode = EXIT_USAGE;
+    return;
+  }
+
+  if (command === "secret") {
+    process.stdout.write(`${randomBytes(32).toString("base64url")}\n`);
+    return;
+  }
+
+  if (command !== "migrate" && command !== "users") throw new UsageError(`Unknown command "${command}".`);
+  if (command === "users" && !["create", "set-role", "list"].includes(sub ?? "")) {
+    throw new UsageError(`Unknown users command "${sub ?? ""}". Use create, set-role or list.`);
+  }
+
+  const { store, url } = await openStore(values["database-url"]);
+  try {
+    await store.migrate();
+    if (command === "migrate") {
+      process.stdout.write(`Database is up to date: ${url}\n`);
+      return;
+    }
+    const config = resolveCredentialConfig({});
+    const accounts = createAccounts(store, config, createArgon2idHasher(config.argon2));
+    if (sub === "list") {
+      const users = await accounts.list();
+      if (values.json) process.stdout.write(`${JSON.stringify(users, null, 2)}\n`);
+      else if (users.length === 0) process.stdout.write("No users yet.\n");
+      else for (const u of users) process.stdout.write(`${u.id}\t${u.role}\t${u.email}${u.name ? `\t${u.name}` : ""}\n`);
+      return;
+    }
+    const email = required(values.email, "--email");
+    if (sub === "create") {
+      const password = values["password-stdin"] ? await readStdin() : required(values.password, "--password (or --password-stdin)");
+      const user = await accounts.create({ email, password, name: values.name ?? null, role: values.role });
+      process.stdout.write(`Created ${user.role} ${user.email} (${user.id})\n`);
+      return;
+    }
+    const user = await accounts.setRole(email, required(values.role, "--role"));
+    if (!user) throw new UserNotFoundError(`No user with email ${email}.`);
+    process.stdout.write(`${user.email} is now ${user.role}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+run(process.argv.slice(2)).catch((error: unknown) => {
+  if (isUsageError(error)) {
+    process.stderr.write(`gatehouse: ${error.message}\n\n${USAGE}`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  if (error instanceof InvalidInputError) {
+    const details = Object.entries(error.fields).map(([field, message]) => `  --${field}: ${message}`);
+    process.stderr.write(`gatehouse: ${error.message}\n${details.join("\n")}\n`);
+  } else if (error instanceof GatehouseError || error instanceof UserNotFoundError) {
+    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : "";
+    process.stderr.write(`gatehouse: ${error.message}${cause}\n`);
+  } else {
+    process.stderr.write(`gatehouse: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exitCode = EXIT_FAILURE;
+});

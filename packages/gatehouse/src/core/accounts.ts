@@ -1,0 +1,44 @@
+import { randomToken } from "../crypto/random.js";
+import { InvalidInputError } from "../errors.js";
+import type { PasswordHasher } from "../password/hasher.js";
+import type { Store, UserRecord } from "../store/types.js";
+import type { CredentialConfig } from "./config.js";
+import { toUserDTO, type UserDTO } from "./dto.js";
+import { normalizeEmail } from "./email.js";
+import { parseSignUpInput } from "./input.js";
+
+/** Account administration that needs no session secret: used by sign-up, the CLI and admin pages. */
+export interface Accounts {
+  /** Creates a user after the same checks as sign-up. Throws `InvalidInputError` or `EmailTakenError`. */
+  create(input: { email: string; password: string; name?: string | null; role?: string }): Promise<UserRecord>;
+  /** Changes a user's role; `null` when no user has that email. Throws `InvalidInputError` for an unknown role. */
+  setRole(email: string, role: string): Promise<UserDTO | null>;
+  list(): Promise<UserDTO[]>;
+}
+
+export function createAccounts(store: Store, config: CredentialConfig, hasher: PasswordHasher): Accounts {
+  function assertRole(role: string): void {
+    if (!Object.hasOwn(config.roles, role)) {
+      throw new InvalidInputError({ role: `Unknown role. Use one of: ${Object.keys(config.roles).join(", ")}.` });
+    }
+  }
+
+  return {
+    async create(input) {
+      const { email, password, name } = parseSignUpInput(input, config.passwordPolicy);
+      const role = input.role ?? config.defaultRole;
+      assertRole(role);
+      return store.createUser({ id: randomToken(12), email, name, role, passwordHash: await hasher.hash(password) });
+    },
+    async setRole(email, role) {
+      assertRole(role);
+      const user = await store.getUserByEmail(normalizeEmail(email));
+      if (!user) return null;
+      const updated = await store.updateUser(user.id, { role });
+      return updated ? toUserDTO(updated) : null;
+    },
+    async list() {
+      return (await store.listUsers()).map(toUserDTO);
+    },
+  };
+}

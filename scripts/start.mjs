@@ -1,0 +1,74 @@
+// `npm start`: build what is stale, make sure there is a secret, migrate, then serve the example app.
+// `npm start -- --dev` runs `next dev` instead of a production build.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const app = join(root, "apps", "example");
+const library = join(root, "packages", "gatehouse");
+const dev = process.argv.includes("--dev");
+
+function newestMtime(dir, skip) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (skip.has(entry.name)) continue;
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path, skip) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function mtime(path) {
+  return existsSync(path) ? statSync(path).mtimeMs : 0;
+}
+
+function run(command, args, cwd) {
+  const result = spawnSync(command, args, { cwd, stdio: "inherit", env: process.env });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+const skip = new Set(["node_modules", ".next", "data", "dist", "test", "next-env.d.ts", "tsconfig.tsbuildinfo"]);
+const librarySources = newestMtime(join(library, "src"), skip);
+if (librarySources > mtime(join(library, "dist", "index.js"))) {
+  console.log("Building the gatehouse library…");
+  run("npm", ["run", "build", "--workspace", "gatehouse"], root);
+}
+if (!dev && Math.max(librarySources, newestMtime(app, skip)) > mtime(join(app, ".next", "BUILD_ID"))) {
+  console.log("Building the example app…");
+  run("npm", ["run", "build", "--workspace", "gatehouse-example"], root);
+}
+
+const env = { ...process.env };
+env.PORT ||= "3000";
+env.GATEHOUSE_URL ||= `http://localhost:${env.PORT}`;
+env.DATABASE_URL ||= `file:${join(app, "data", "gatehouse.db")}`;
+if (!env.GATEHOUSE_SECRET) {
+  const secretFile = join(app, "data", "secret");
+  if (existsSync(secretFile)) {
+    env.GATEHOUSE_SECRET = readFileSync(secretFile, "utf8").trim();
+  } else {
+    mkdirSync(dirname(secretFile), { recursive: true });
+    env.GATEHOUSE_SECRET = randomBytes(32).toString("base64url");
+    writeFileSync(secretFile, `${env.GATEHOUSE_SECRET}\n`, { mode: 0o600 });
+    console.log(`GATEHOUSE_SECRET is not set: generated one and kept it in ${secretFile} (mode 0600).`);
+  }
+  chmodSync(secretFile, 0o600);
+  console.log(`Using the secret in ${secretFile}. Set GATEHOUSE_SECRET in production.`);
+}
+
+if (env.DATABASE_URL.startsWith("file:")) {
+  const migrate = spawnSync(process.execPath, [join(library, "bin", "gatehouse.js"), "migrate"], { stdio: "inherit", env });
+  if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+}
+
+console.log(`Gatehouse example: ${env.GATEHOUSE_URL} (sessions: ${env.GATEHOUSE_SESSION_STRATEGY || "database"})`);
+const next = spawn(
+  process.execPath,
+  [join(root, "node_modules", "next", "dist", "bin", "next"), dev ? "dev" : "start", "-p", env.PORT],
+  { cwd: app, stdio: "inherit", env },
+);
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => next.kill(signal));
+next.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,34 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["packages/gatehouse/src/**/*.test.{ts,tsx}"],
+          pool: "forks",
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["packages/gatehouse/test/**/*.test.ts"],
+          pool: "forks",
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["apps/example/test/**/*.test.ts"],
+          pool: "forks",
+          // Each file starts its own `next start`; two at once is what two cores can carry.
+          maxWorkers: 2,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
