@@ -14,7 +14,9 @@ export function Layout({ children }: { children: ReactNode }): ReactNode {
         {children}
       </main>
       <footer className="site-footer">
-        <p>Gatehouse example app: authentication for Next.js that you own and run.</p>
+        <div className="site-footer__inner">
+          <p>Gatehouse example app: authentication for Next.js that you own and run.</p>
+        </div>
       </footer>
     </>
   );

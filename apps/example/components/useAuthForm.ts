@@ -45,8 +45,10 @@ export function useAuthForm(
       window.location.assign(next);
       return;
     }
-    const { code, message, fields } = result.error;
-    setFailure((previous) => ({ code, message, fields: fields ?? {}, attempt: (previous?.attempt ?? 0) + 1 }));
+    const { code, fields = {} } = result.error;
+    // The per-field messages say what is wrong; the summary only needs to point at them.
+    const message = Object.keys(fields).length > 0 ? "Check the highlighted fields." : result.error.message;
+    setFailure((previous) => ({ code, message, fields, attempt: (previous?.attempt ?? 0) + 1 }));
     setPending(false);
   }
 

@@ -46,8 +46,8 @@ function UserTable({ users }: { users: UserDTO[] }): ReactNode {
         <tbody>
           {users.map((user) => (
             <tr key={user.id}>
-              <th scope="row">{user.email}</th>
-              <td>{user.name ?? <span className="muted">Not set</span>}</td>
+              <td className="cell-wrap cell-strong">{user.email}</td>
+              <td className="cell-wrap">{user.name ?? <span className="muted">Not set</span>}</td>
               <td>
                 <span className="badge">{user.role}</span>
               </td>
@@ -69,7 +69,9 @@ export default function AdminPage(props: AdminProps): ReactNode {
       <PageTitle title="Users" />
       <div className="page-header">
         <h1>Users</h1>
-        <p className="lead">Every account registered in this app.</p>
+        <p className="lead">
+          Every account registered in this app. Change a role with <code>gatehouse users set-role</code>.
+        </p>
       </div>
       <UserTable users={props.users} />
     </>

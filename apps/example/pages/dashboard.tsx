@@ -5,14 +5,15 @@ import { withPageAuth } from "gatehouse/next";
 import { PageTitle } from "../components/PageTitle";
 import { getGatehouse } from "../lib/gatehouse";
 
-interface DashboardProps {
+// A type alias, not an interface: withPageAuth wants props assignable to Record<string, unknown>.
+type DashboardProps = {
   user: UserDTO;
   /** ISO 8601, for `<time dateTime>`. */
   expiresAt: string;
   /** Formatted once on the server, in UTC, so the client renders the very same text (no hydration mismatch). */
   expiresLabel: string;
   canListUsers: boolean;
-}
+};
 
 const EXPIRY_FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "UTC" });
 

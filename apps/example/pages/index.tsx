@@ -3,6 +3,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { type ClientSession, toClientSession, verifySession } from "gatehouse/next";
 import { useSession } from "gatehouse/react";
+import { CheckIcon } from "../components/icons";
 import { PageTitle } from "../components/PageTitle";
 import { getGatehouse } from "../lib/gatehouse";
 
@@ -69,7 +70,10 @@ export default function HomePage(): ReactNode {
         <ul className="feature-grid">
           {FEATURES.map((feature) => (
             <li key={feature.title} className="feature">
-              <h3>{feature.title}</h3>
+              <h3>
+                <CheckIcon />
+                {feature.title}
+              </h3>
               <p>{feature.text}</p>
             </li>
           ))}

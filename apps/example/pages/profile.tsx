@@ -4,9 +4,10 @@ import { withPageAuth } from "gatehouse/next";
 import { PageTitle } from "../components/PageTitle";
 import { getGatehouse } from "../lib/gatehouse";
 
-interface ProfileProps {
+// A type alias, not an interface: withPageAuth wants props assignable to Record<string, unknown>.
+type ProfileProps = {
   user: UserDTO;
-}
+};
 
 export const getServerSideProps = withPageAuth<ProfileProps>(getGatehouse, {}, async (_context, { user }) => ({
   props: { user },

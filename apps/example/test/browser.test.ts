@@ -63,7 +63,7 @@ describe.each(["database", "stateless"] as const)("the example app in Chromium (
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill("not the password");
     await page.getByRole("button", { name: "Log in" }).click();
-    const alert = page.getByRole("alert");
+    const alert = page.getByRole("main").getByRole("alert");
     await alert.waitFor();
     expect(await alert.textContent()).toContain("The email or password is incorrect.");
     expect(new URL(page.url()).pathname).toBe("/login");
@@ -127,7 +127,7 @@ describe.each(["database", "stateless"] as const)("the example app in Chromium (
     await page.getByLabel("Password").fill("wrong password here");
     await page.getByRole("button", { name: "Log in" }).click();
     await page.waitForURL((url) => url.searchParams.get("error") === "invalid_credentials");
-    expect(await page.getByRole("alert").textContent()).toContain("The email or password is incorrect.");
+    expect(await page.getByRole("main").getByRole("alert").textContent()).toContain("The email or password is incorrect.");
     await context.close();
   });
 });

@@ -1,4 +1,10 @@
 /**
+ * Marks Gatehouse errors across copies of this module. Next.js may bundle the library once per route, so an
+ * error thrown by one copy is not `instanceof` another copy's class; {@link isGatehouseError} checks this mark.
+ */
+const GATEHOUSE_ERROR = Symbol.for("gatehouse.error");
+
+/**
  * Every error Gatehouse throws on purpose is a {@link GatehouseError} with a stable string `code`.
  * Messages never contain a password, token or cookie value.
  *
@@ -7,7 +13,7 @@
  * try {
  *   await gatehouse.signUp({ email, password });
  * } catch (error) {
- *   if (error instanceof GatehouseError && error.code === "email_taken") {
+ *   if (isGatehouseError(error) && error.code === "email_taken") {
  *     // show "this email is already registered"
  *   }
  * }
@@ -18,6 +24,9 @@ export class GatehouseError extends Error {
   readonly code: GatehouseErrorCode;
   /** HTTP status the error maps to when it reaches a route handler. */
   readonly status: number;
+  /** Per-field messages, on `invalid_input` errors. */
+  readonly fields?: FieldErrors;
+  readonly [GATEHOUSE_ERROR] = true;
 
   constructor(code: GatehouseErrorCode, status: number, message: string, options?: ErrorOptions) {
     super(message, options);
@@ -25,6 +34,11 @@ export class GatehouseError extends Error {
     this.code = code;
     this.status = status;
   }
+}
+
+/** Whether `value` is a {@link GatehouseError}, from this copy of the library or any other. */
+export function isGatehouseError(value: unknown): value is GatehouseError {
+  return typeof value === "object" && value !== null && (value as { [GATEHOUSE_ERROR]?: unknown })[GATEHOUSE_ERROR] === true;
 }
 
 /** All codes Gatehouse uses. Part of the public HTTP contract. */
@@ -49,7 +63,7 @@ export type FieldErrors = Readonly<Record<string, string>>;
 
 /** Input failed validation; `fields` says which field and why. HTTP 400. */
 export class InvalidInputError extends GatehouseError {
-  readonly fields: FieldErrors;
+  override readonly fields: FieldErrors;
   constructor(fields: FieldErrors, message = "Some fields are invalid.") {
     super("invalid_input", 400, message);
     this.fields = fields;

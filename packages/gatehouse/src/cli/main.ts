@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { createAccounts } from "../core/accounts.js";
 import { resolveCredentialConfig } from "../core/config.js";
-import { GatehouseError, InvalidInputError } from "../errors.js";
+import { isGatehouseError } from "../errors.js";
 import { createArgon2idHasher } from "../password/hasher.js";
 import type { Store } from "../store/types.js";
 import { resolveDatabaseUrl } from "./database-url.js";
@@ -126,10 +126,10 @@ run(process.argv.slice(2)).catch((error: unknown) => {
     process.exitCode = EXIT_USAGE;
     return;
   }
-  if (error instanceof InvalidInputError) {
+  if (isGatehouseError(error) && error.fields) {
     const details = Object.entries(error.fields).map(([field, message]) => `  --${field}: ${message}`);
     process.stderr.write(`gatehouse: ${error.message}\n${details.join("\n")}\n`);
-  } else if (error instanceof GatehouseError || error instanceof UserNotFoundError) {
+  } else if (isGatehouseError(error) || error instanceof UserNotFoundError) {
     const cause = error.cause instanceof Error ? ` (${error.cause.message})` : "";
     process.stderr.write(`gatehouse: ${error.message}${cause}\n`);
   } else {

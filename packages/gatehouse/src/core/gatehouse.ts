@@ -125,9 +125,8 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       if (hasher.needsRehash(user.passwordHash)) {
         await store.updateUser(user.id, { passwordHash: await hasher.hash(password) });
       }
-      // A database session planted before log-in must not survive it (session fixation). Stateless cookies
-      // need no such step: revoking one would bump the version this new session is about to carry.
-      if (meta.previousValue && sessionConfig.strategy === "database") await strategy.revoke(meta.previousValue);
+      // A session planted before log-in must not survive it (session fixation).
+      if (meta.previousValue) await strategy.revoke(meta.previousValue);
       return startSession(user, meta);
     },
 

@@ -1,10 +1,10 @@
 import { toUserDTO } from "../core/dto.js";
 import type { Gatehouse } from "../core/gatehouse.js";
-import { CsrfError, GatehouseError, PayloadTooLargeError } from "../errors.js";
-import { type ParsedBody, parseBody } from "./body.js";
+import { CsrfError, PayloadTooLargeError } from "../errors.js";
+import { FORM_TYPE, JSON_TYPE, mediaType, type ParsedBody, parseBody } from "./body.js";
 import { isSameOriginRequest } from "./origin.js";
 import { safeRedirectPath } from "./redirect.js";
-import { errorResponse, type HttpResponse, jsonResponse, redirectResponse } from "./response.js";
+import { errorBody, errorResponse, type HttpResponse, jsonResponse, redirectResponse } from "./response.js";
 
 /** A framework-neutral view of an incoming request to the auth routes. */
 export interface AuthRequest {
@@ -46,7 +46,7 @@ export function createAuthRoutes(gatehouse: Gatehouse, options: AuthRoutesOption
 
   async function readInput(request: AuthRequest): Promise<ParsedBody> {
     const contentType = request.header("content-type");
-    const isJson = contentType?.toLowerCase().startsWith("application/json") ?? false;
+    const isJson = mediaType(contentType) === JSON_TYPE;
     if (!isSameOriginRequest((n) => request.header(n), options.origins, isJson)) throw new CsrfError();
     const length = Number(request.header("content-length"));
     if (Number.isFinite(length) && length > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
@@ -57,36 +57,28 @@ export function createAuthRoutes(gatehouse: Gatehouse, options: AuthRoutesOption
     return { userAgent: request.header("user-agent") ?? null, ip: request.ip };
   }
 
+  /** A failed HTML form post goes back to its page with `?error=<code>`, so it works without JavaScript. */
   function formFailure(page: string, error: unknown, next: string | undefined): HttpResponse {
-    const code = error instanceof GatehouseError ? error.code : "internal_error";
-    const params = new URLSearchParams({ error: code });
+    const params = new URLSearchParams({ error: errorBody(error).body.error.code });
     if (next) params.set("next", safeRedirectPath(next, pages.afterLogin));
     return redirectResponse(`${page}?${params}`);
   }
 
   const signIn = (kind: "login" | "signup"): Route => async (request) => {
-    let body: ParsedBody;
+    const isForm = mediaType(request.header("content-type")) === FORM_TYPE;
+    let next: string | undefined;
     try {
-      body = await readInput(request);
-    } catch (error) {
-      return errorResponse(error);
-    }
-    const input = body.kind === "empty" ? undefined : body.data;
-    const next = body.kind === "form" ? body.data.next : undefined;
-    try {
+      const body = await readInput(request);
+      if (body.kind === "form") next = body.data.next;
+      const input = body.kind === "empty" ? undefined : body.data;
       const signedIn =
         kind === "signup"
           ? await gatehouse.signUp(input, meta(request))
           : await gatehouse.logIn(input, { ...meta(request), previousValue: cookie.read(request.header("cookie")) });
-      if (body.kind === "form") {
-        return redirectResponse(safeRedirectPath(next, pages.afterLogin), [signedIn.setCookie]);
-      }
+      if (isForm) return redirectResponse(safeRedirectPath(next, pages.afterLogin), [signedIn.setCookie]);
       return jsonResponse(kind === "signup" ? 201 : 200, { user: signedIn.user }, [signedIn.setCookie]);
     } catch (error) {
-      if (body.kind === "form" && error instanceof GatehouseError && error.status < 500) {
-        return formFailure(kind === "signup" ? pages.signup : pages.login, error, next);
-      }
-      return errorResponse(error);
+      return isForm ? formFailure(kind === "signup" ? pages.signup : pages.login, error, next) : errorResponse(error);
     }
   };
 
@@ -95,12 +87,13 @@ export function createAuthRoutes(gatehouse: Gatehouse, options: AuthRoutesOption
     login: { POST: signIn("login") },
     logout: {
       async POST(request) {
+        const isForm = mediaType(request.header("content-type")) === FORM_TYPE;
         try {
-          const body = await readInput(request);
+          await readInput(request);
           const clear = await gatehouse.logOut(cookie.read(request.header("cookie")));
-          return body.kind === "form" ? redirectResponse(pages.afterLogout, [clear]) : jsonResponse(200, { ok: true }, [clear]);
+          return isForm ? redirectResponse(pages.afterLogout, [clear]) : jsonResponse(200, { ok: true }, [clear]);
         } catch (error) {
-          return errorResponse(error);
+          return isForm ? formFailure(pages.afterLogout, error, undefined) : errorResponse(error);
         }
       },
     },

@@ -3,8 +3,8 @@ import { InvalidJsonError, UnsupportedMediaTypeError } from "../errors.js";
 /** A parsed request body and the form it came in. */
 export type ParsedBody = { kind: "json"; data: unknown } | { kind: "form"; data: Record<string, string> } | { kind: "empty" };
 
-const JSON_TYPE = "application/json";
-const FORM_TYPE = "application/x-www-form-urlencoded";
+export const JSON_TYPE = "application/json";
+export const FORM_TYPE = "application/x-www-form-urlencoded";
 
 /** The media type of a `Content-Type` header, lower-cased and without parameters. */
 export function mediaType(contentType: string | undefined): string | undefined {

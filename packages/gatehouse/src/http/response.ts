@@ -1,4 +1,4 @@
-import { GatehouseError, type GatehouseErrorCode } from "../errors.js";
+import { type GatehouseErrorCode, isGatehouseError } from "../errors.js";
 
 /** A framework-neutral HTTP response. */
 export interface HttpResponse {
@@ -40,8 +40,8 @@ export function redirectResponse(location: string, setCookies: readonly string[]
 
 /** The JSON body for an error; unexpected errors become `internal_error` and reveal nothing. */
 export function errorBody(error: unknown): { status: number; body: ErrorBody } {
-  if (error instanceof GatehouseError) {
-    const fields = (error as { fields?: Record<string, string> }).fields;
+  if (isGatehouseError(error)) {
+    const { fields } = error;
     return {
       status: error.status,
       body: { error: { code: error.code, message: error.message, ...(fields ? { fields } : {}) } },

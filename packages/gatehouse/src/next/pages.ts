@@ -1,8 +1,8 @@
 import type { GetServerSideProps, GetServerSidePropsContext, GetServerSidePropsResult } from "next";
-import { GatehouseError } from "../errors.js";
+import { isGatehouseError } from "../errors.js";
 import { safeRedirectPath } from "../http/redirect.js";
 import { assertAllowed, type GuardOptions } from "./api.js";
-import { type Auth, type ClientSession, toClientSession, verifySession } from "./session.js";
+import { type Auth, type SignedInSession, toClientSession, verifySession } from "./session.js";
 import { type GatehouseSource, resolveGatehouse } from "./source.js";
 
 /** Options for {@link withPageAuth}. */
@@ -13,8 +13,8 @@ export interface PageGuardOptions extends GuardOptions {
 
 /** Props every guarded page receives. `forbidden` pages render a "no access" state with status 403. */
 export type PageAuthProps<P> =
-  | (P & { session: ClientSession; forbidden?: false })
-  | { session: ClientSession; forbidden: true };
+  | (P & { session: SignedInSession; forbidden?: false })
+  | { session: SignedInSession; forbidden: true };
 
 /**
  * Guards `getServerSideProps`: signed-out visitors are redirected to `/login?next=<this path>`; a signed-in
@@ -29,7 +29,7 @@ export type PageAuthProps<P> =
  * }));
  * ```
  */
-export function withPageAuth<P extends Record<string, unknown> = Record<string, never>>(
+export function withPageAuth<P extends object = Record<string, never>>(
   gatehouse: GatehouseSource,
   options: PageGuardOptions = {},
   getProps?: (context: GetServerSidePropsContext, auth: Auth) => Promise<GetServerSidePropsResult<P>>,
@@ -41,7 +41,7 @@ export function withPageAuth<P extends Record<string, unknown> = Record<string, 
     try {
       auth = await verifySession(instance, context.req, context.res);
     } catch (error) {
-      if (error instanceof GatehouseError) context.res.statusCode = error.status;
+      if (isGatehouseError(error)) context.res.statusCode = error.status;
       throw error;
     }
     if (!auth) {

@@ -12,7 +12,10 @@ export interface Auth {
 }
 
 /** The session as a page or the client may see it (JSON-serialisable), the same shape as `GET /api/auth/session`. */
-export type ClientSession = { user: UserDTO; session: { expiresAt: string } } | { user: null };
+export type ClientSession = SignedInSession | { user: null };
+
+/** A {@link ClientSession} with a user. */
+export type SignedInSession = { user: UserDTO; session: { expiresAt: string } };
 
 const memo = new WeakMap<IncomingMessage, Promise<Auth | null>>();
 
@@ -57,6 +60,8 @@ async function check(gatehouse: Gatehouse, req: IncomingMessage, res: ServerResp
 }
 
 /** Turns an {@link Auth} (or its absence) into the serialisable {@link ClientSession}. */
+export function toClientSession(auth: Auth): SignedInSession;
+export function toClientSession(auth: Auth | null): ClientSession;
 export function toClientSession(auth: Auth | null): ClientSession {
   return auth ? { user: auth.user, session: { expiresAt: auth.session.expiresAt.toISOString() } } : { user: null };
 }

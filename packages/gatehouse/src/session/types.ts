@@ -3,8 +3,8 @@ import type { UserRecord } from "../store/types.js";
 
 /** What a client may know about its own session. */
 export interface SessionInfo {
-  /** The database session's id; `null` for stateless sessions. Never the secret. */
-  id: string | null;
+  /** The session's id (never its secret). */
+  id: string;
   strategy: SessionStrategyName;
   createdAt: Date;
   expiresAt: Date;

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from "kysely";
-import { EmailTakenError, GatehouseError, StoreUnavailableError } from "../errors.js";
+import { EmailTakenError, isGatehouseError, StoreUnavailableError } from "../errors.js";
 import type { NewUser, SessionRecord, Store, UserRecord, UserUpdate } from "../store/types.js";
 import { migrateToLatest } from "./migrations.js";
 import type { Database } from "./schema.js";
@@ -31,7 +31,7 @@ export function createKyselyStore(db: Kysely<Database>, traits: SqlDialectTraits
       }));
       return await operation();
     } catch (error) {
-      if (error instanceof GatehouseError) throw error;
+      if (isGatehouseError(error)) throw error;
       throw new StoreUnavailableError({ cause: error });
     }
   }
