@@ -1,6 +1,6 @@
 import { toUserDTO } from "../core/dto.js";
 import type { Gatehouse } from "../core/gatehouse.js";
-import { CsrfError, PayloadTooLargeError } from "../errors.js";
+import { CsrfError, isGatehouseError, PayloadTooLargeError } from "../errors.js";
 import { FORM_TYPE, JSON_TYPE, mediaType, type ParsedBody, parseBody } from "./body.js";
 import { isSameOriginRequest } from "./origin.js";
 import { safeRedirectPath } from "./redirect.js";
@@ -57,8 +57,12 @@ export function createAuthRoutes(gatehouse: Gatehouse, options: AuthRoutesOption
     return { userAgent: request.header("user-agent") ?? null, ip: request.ip };
   }
 
-  /** A failed HTML form post goes back to its page with `?error=<code>`, so it works without JavaScript. */
+  /**
+   * A failed HTML form post goes back to its page with `?error=<code>`, so it works without JavaScript.
+   * A cross-site post is the exception: it gets the plain 403, as no page of ours sent it.
+   */
   function formFailure(page: string, error: unknown, next: string | undefined): HttpResponse {
+    if (isGatehouseError(error) && error.code === "csrf") return errorResponse(error);
     const params = new URLSearchParams({ error: errorBody(error).body.error.code });
     if (next) params.set("next", safeRedirectPath(next, pages.afterLogin));
     return redirectResponse(`${page}?${params}`);

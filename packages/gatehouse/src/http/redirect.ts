@@ -4,7 +4,7 @@ const BASE = "http://gatehouse.invalid";
  * Returns `target` when it is a path on this site, else `fallback`. Rejects absolute and protocol-relative
  * URLs, backslash tricks (`/\evil.example`), scheme-relative forms (`https:evil.example`), encoded slashes
  * (`%2F%2Fevil.example` is treated as the relative path it is and then refused for not starting with `/`),
- * control characters and `javascript:` URLs.
+ * control characters and backslashes, raw or percent-encoded, and `javascript:` URLs.
  *
  * @example
  * ```ts
@@ -14,7 +14,9 @@ const BASE = "http://gatehouse.invalid";
  */
 export function safeRedirectPath(target: unknown, fallback = "/"): string {
   if (typeof target !== "string" || target.length === 0 || target.length > 2048) return fallback;
-  if (!target.startsWith("/") || target.startsWith("//") || /[\\\u0000-\u001f\u007f]/.test(target)) return fallback;
+  if (!target.startsWith("/") || target.startsWith("//") || /[\\\u0000-\u001f\u007f]|%(?:[01][0-9a-f]|7f|5c)/i.test(target)) {
+    return fallback;
+  }
   let url: URL;
   try {
     url = new URL(target, BASE);

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Gatehouse } from "../core/gatehouse.js";
-import { ForbiddenError, UnauthenticatedError } from "../errors.js";
+import { ConfigurationError, ForbiddenError, UnauthenticatedError } from "../errors.js";
 import { type AuthPages, createAuthRoutes } from "../http/auth-routes.js";
 import { toOrigin } from "../http/origin.js";
 import { errorResponse } from "../http/response.js";
@@ -39,6 +39,11 @@ type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
  */
 export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHandlerOptions): NodeHandler {
   const basePath = (options.basePath ?? "/api/auth").replace(/\/+$/, "");
+  if (typeof options.url !== "string" || !URL.canParse(options.url)) {
+    throw new ConfigurationError(
+      `gatehouseApiHandler needs the app's public origin as url (e.g. url: process.env.GATEHOUSE_URL); got ${JSON.stringify(options.url)}.`,
+    );
+  }
   const origins = new Set([options.url, ...(options.trustedOrigins ?? [])].map(toOrigin));
   const pages: AuthPages = {
     login: "/login",

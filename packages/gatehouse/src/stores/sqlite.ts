@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { ConfigurationError } from "../errors.js";
@@ -56,7 +57,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 export function sqlitePathFromUrl(url: string): string {
   if (url === ":memory:" || url === "file::memory:") return ":memory:";
   let path = url;
-  if (path.startsWith("file://")) path = new URL(path).pathname;
+  if (path.startsWith("file://")) path = fileURLToPath(path);
   else if (path.startsWith("file:")) path = path.slice("file:".length);
   else if (path.startsWith("sqlite:")) path = path.slice("sqlite:".length);
   if (path.length === 0) throw new ConfigurationError(`DATABASE_URL "${url}" has no file path. Use file:<path>.`);

@@ -1,0 +1,352 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { resolveSessionConfig } from "../core/config.js";
+import { createGatehouse, type Gatehouse } from "../core/gatehouse.js";
+import { decodeBase64url, encodeBase64url } from "../crypto/base64url.js";
+import { createSealer } from "../crypto/seal.js";
+import type { Store } from "../store/types.js";
+import { createSqliteStore } from "../stores/sqlite.js";
+import { createStatelessStrategy, SESSION_SEAL_PURPOSE } from "./stateless.js";
+
+const SECRET = "stateless-strategy-test-secret-0123456789";
+const OTHER_SECRET = "another-stateless-test-secret-9876543210";
+const CHEAP_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+const PASSWORD = "correct horse battery";
+const T0 = Date.UTC(2030, 0, 1);
+const MINUTE = 60_000;
+/** maxAge 60 min; the absolute cap is 3 h, or 90 min in the tests about the cap. */
+const MAX_AGE_S = 3600;
+const ABSOLUTE_S = 3 * 3600;
+const SHORT_ABSOLUTE_S = 5400;
+
+let dir: string;
+let dbFile: string;
+let store: Store;
+let clock: number;
+let gatehouse: Gatehouse;
+
+beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-"));
+  dbFile = path.join(dir, "gatehouse.db");
+  store = createSqliteStore({ url: `file:${dbFile}` });
+  await store.migrate();
+  clock = T0;
+  gatehouse = createTestGatehouse();
+});
+
+afterEach(async () => {
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function createTestGatehouse(
+  options: { absoluteMaxAgeSeconds?: number; secret?: string | string[]; secureCookies?: boolean } = {},
+): Gatehouse {
+  return createGatehouse({
+    store,
+    secret: options.secret ?? SECRET,
+    strategy: "stateless",
+    secureCookies: options.secureCookies ?? false,
+    maxAgeSeconds: MAX_AGE_S,
+    absoluteMaxAgeSeconds: options.absoluteMaxAgeSeconds ?? ABSOLUTE_S,
+    argon2: CHEAP_ARGON2,
+    now: () => clock,
+  });
+}
+
+/** Creates the user if needed, logs in, and returns the session cookie's value. */
+async function signIn(email = "ada@example.com", via: Gatehouse = gatehouse): Promise<string> {
+  if (!(await store.getUserByEmail(email))) await via.users.create({ email, password: PASSWORD });
+  const { setCookie } = await via.logIn({ email, password: PASSWORD });
+  const value = via.cookie.read(setCookie.split(";")[0]);
+  if (!value) throw new Error("no session cookie in Set-Cookie");
+  return value;
+}
+
+/** Reads the sessions table through its own connection, not through the store. */
+function rawSessions(): Array<Record<string, unknown>> {
+  const db = new Database(dbFile, { fileMustExist: true });
+  try {
+    return db.prepare("SELECT * FROM gatehouse_sessions").all() as Array<Record<string, unknown>>;
+  } finally {
+    db.close();
+  }
+}
+
+function flipByte(sealed: string, position: number): string {
+  const flipped = Uint8Array.from(decodeBase64url(sealed.slice(3)) as Uint8Array);
+  flipped[position] = (flipped[position] as number) ^ 0x01;
+  return `g1.${encodeBase64url(flipped)}`;
+}
+
+describe("stateless session cookies", () => {
+  it("are sealed g1. values that reveal neither the email nor the role", async () => {
+    await gatehouse.users.create({ email: "ada@example.com", password: PASSWORD, role: "admin" });
+    const value = await signIn();
+    expect(value).toMatch(/^g1\.[A-Za-z0-9_-]+$/);
+    const decoded = Buffer.from(decodeBase64url(value.slice(3)) as Uint8Array).toString("latin1");
+    for (const text of [value, decoded]) {
+      expect(text).not.toContain("ada@example.com");
+      expect(text).not.toContain("admin");
+    }
+  });
+
+  it("validate to the user and the id of the session's store record", async () => {
+    const value = await signIn();
+    const valid = await gatehouse.validateSession(value);
+    expect(valid?.user.email).toBe("ada@example.com");
+    expect(valid?.session).toMatchObject({
+      strategy: "stateless",
+      createdAt: new Date(T0),
+      expiresAt: new Date(T0 + MAX_AGE_S * 1000),
+    });
+    expect(valid?.renewed).toBeNull();
+    const rows = rawSessions();
+    expect(rows.map((row) => row.id)).toEqual([valid?.session.id]);
+    expect(rows[0]?.user_id).toBe(valid?.user.id);
+  });
+
+  it("leave no secret in the store: the record has an empty secret hash and not the cookie", async () => {
+    const value = await signIn();
+    const rows = rawSessions();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.secret_hash).toBe("");
+    expect(JSON.stringify(rows)).not.toContain(value.slice(3, 40));
+  });
+
+  it("are different for every log-in", async () => {
+    expect(await signIn()).not.toBe(await signIn());
+  });
+
+  it("keep a Set-Cookie under 4096 bytes", async ({ annotate }) => {
+    await signIn();
+    const { setCookie } = await gatehouse.logIn({ email: "ada@example.com", password: PASSWORD });
+    const secure = createTestGatehouse({ secureCookies: true });
+    const { setCookie: secureSetCookie } = await secure.logIn({ email: "ada@example.com", password: PASSWORD });
+    const value = gatehouse.cookie.read(setCookie.split(";")[0]) as string;
+
+    // The largest payload the format allows: a 64-character user id and the largest session version.
+    const strategy = createStatelessStrategy(
+      store,
+      resolveSessionConfig({ secret: SECRET, now: () => clock }),
+      createSealer([SECRET], SESSION_SEAL_PURPOSE),
+    );
+    const longIdUser = await store.createUser({
+      id: "u".repeat(64),
+      email: "long-id@example.com",
+      name: null,
+      role: "user",
+      passwordHash: "unused",
+    });
+    const largest = await strategy.create({ ...longIdUser, sessionVersion: Number.MAX_SAFE_INTEGER }, {});
+
+    for (const header of [setCookie, secureSetCookie]) expect(Buffer.byteLength(header)).toBeLessThanOrEqual(4096);
+    expect(largest.value.length).toBeLessThanOrEqual(4096 - "__Host-gatehouse.session=".length);
+    await annotate(
+      `stateless cookie value ${value.length} chars; Set-Cookie ${Buffer.byteLength(setCookie)} bytes ` +
+        `(${Buffer.byteLength(secureSetCookie)} with __Host- and Secure); largest possible value ${largest.value.length} chars`,
+    );
+  });
+});
+
+describe("validating stateless sessions", () => {
+  it("is valid up to the last millisecond before expiry and null at expiry", async () => {
+    const value = await signIn();
+    clock = T0 + MAX_AGE_S * 1000 - 1;
+    expect(await gatehouse.validateSession(value)).not.toBeNull();
+    const fresh = await signIn();
+    clock = T0 + MAX_AGE_S * 1000;
+    expect(await gatehouse.validateSession(value)).toBeNull();
+    expect(await gatehouse.validateSession(fresh)).not.toBeNull();
+  });
+
+  it("returns null for a cookie with a byte flipped in the iv, ciphertext or tag", async () => {
+    const value = await signIn();
+    const length = (decodeBase64url(value.slice(3)) as Uint8Array).length;
+    for (const position of [0, 11, 12, Math.floor(length / 2), length - 17, length - 16, length - 1]) {
+      expect(await gatehouse.validateSession(flipByte(value, position)), `byte ${position}`).toBeNull();
+    }
+    expect(await gatehouse.validateSession(value)).not.toBeNull();
+  });
+
+  it("returns null for truncated and garbage cookies", async () => {
+    const value = await signIn();
+    for (const bad of [value.slice(0, -1), value.slice(0, 40), "g1.", "", "x".repeat(8192), "🍪", `${"A".repeat(16)}.${"B".repeat(32)}`]) {
+      expect(await gatehouse.validateSession(bad), bad.slice(0, 20)).toBeNull();
+    }
+  });
+
+  it("returns null for a cookie sealed with a secret it does not know", async () => {
+    const foreign = await signIn("ada@example.com", createTestGatehouse({ secret: OTHER_SECRET }));
+    expect(await gatehouse.validateSession(foreign)).toBeNull();
+  });
+
+  it("accepts a cookie sealed with a secret that is still listed for rotation", async () => {
+    const old = await signIn();
+    const rotated = createTestGatehouse({ secret: [OTHER_SECRET, SECRET] });
+    expect((await rotated.validateSession(old))?.user.email).toBe("ada@example.com");
+  });
+
+  it("returns null for a payload sealed with the session key but the wrong shape", async () => {
+    const value = await signIn();
+    const { session, user } = (await gatehouse.validateSession(value))!;
+    const sealer = createSealer([SECRET], SESSION_SEAL_PURPOSE);
+    const c = T0 / 1000;
+    const good = { s: session.id, u: user.id, v: 0, c, e: c + 3600 };
+    for (const payload of [
+      { u: user.id, v: 0, c, e: c + 3600 },
+      { ...good, s: "" },
+      { ...good, s: 42 },
+      { ...good, u: "" },
+      { ...good, u: 42 },
+      { ...good, v: "0" },
+      { ...good, e: c + 0.5 },
+      { ...good, c: null },
+      Object.values(good),
+      null,
+      "session",
+    ]) {
+      expect(await gatehouse.validateSession(await sealer.seal(payload)), JSON.stringify(payload)).toBeNull();
+    }
+    expect(await gatehouse.validateSession(await sealer.seal(good))).not.toBeNull();
+  });
+
+  it("returns null for a payload that pairs a real session id with another user", async () => {
+    const value = await signIn();
+    await signIn("bob@example.com");
+    const { session } = (await gatehouse.validateSession(value))!;
+    const bob = await store.getUserByEmail("bob@example.com");
+    const c = T0 / 1000;
+    const forged = await createSealer([SECRET], SESSION_SEAL_PURPOSE).seal({ s: session.id, u: bob!.id, v: 0, c, e: c + 3600 });
+    expect(await gatehouse.validateSession(forged)).toBeNull();
+  });
+
+  it("returns null for a well-formed payload sealed for another purpose", async () => {
+    const value = await signIn();
+    const { session, user } = (await gatehouse.validateSession(value))!;
+    const c = T0 / 1000;
+    const other = await createSealer([SECRET], "email-verification").seal({ s: session.id, u: user.id, v: 0, c, e: c + 3600 });
+    expect(await gatehouse.validateSession(other)).toBeNull();
+  });
+
+  it("returns null once the user is deleted", async () => {
+    const value = await signIn();
+    const user = await store.getUserByEmail("ada@example.com");
+    expect(await store.deleteUser(user!.id)).toBe(true);
+    expect(await gatehouse.validateSession(value)).toBeNull();
+  });
+
+  it("shows a role change at the next validation, with the same cookie", async () => {
+    const value = await signIn();
+    await gatehouse.users.setRole("ada@example.com", "admin");
+    expect((await gatehouse.validateSession(value))?.user.role).toBe("admin");
+    await gatehouse.users.setRole("ada@example.com", "user");
+    expect((await gatehouse.validateSession(value))?.user.role).toBe("user");
+  });
+});
+
+describe("sliding stateless sessions", () => {
+  it("does not renew before half of maxAge has passed", async () => {
+    const value = await signIn();
+    clock = T0 + 29 * MINUTE;
+    expect((await gatehouse.validateSession(value))?.renewed).toBeNull();
+  });
+
+  it("renews after half of maxAge with a new cookie that expires maxAge from now", async () => {
+    const value = await signIn();
+    clock = T0 + 31 * MINUTE;
+    const renewed = (await gatehouse.validateSession(value))?.renewed;
+    expect(renewed?.expiresAt).toEqual(new Date(T0 + 91 * MINUTE));
+    expect(renewed?.value).not.toBe(value);
+    clock = T0 + 80 * MINUTE;
+    expect(await gatehouse.validateSession(value)).toBeNull();
+    const valid = await gatehouse.validateSession(renewed!.value);
+    expect(valid?.session.createdAt).toEqual(new Date(T0));
+  });
+
+  it("never renews past the absolute cap, and ends the session there", async () => {
+    gatehouse = createTestGatehouse({ absoluteMaxAgeSeconds: SHORT_ABSOLUTE_S });
+    const cap = T0 + SHORT_ABSOLUTE_S * 1000;
+    let value = await signIn();
+    for (clock = T0; clock < cap; clock += 5 * MINUTE) {
+      const valid = await gatehouse.validateSession(value);
+      expect(valid, `at +${(clock - T0) / MINUTE} min`).not.toBeNull();
+      expect(valid?.session.expiresAt.getTime()).toBeLessThanOrEqual(cap);
+      if (valid?.renewed) {
+        expect(valid.renewed.expiresAt.getTime()).toBeLessThanOrEqual(cap);
+        value = valid.renewed.value;
+      }
+    }
+    clock = cap;
+    expect(await gatehouse.validateSession(value)).toBeNull();
+  });
+});
+
+describe("ending stateless sessions", () => {
+  it("logOut ends that session: the cookie no longer validates and its record is gone", async () => {
+    const value = await signIn();
+    const clear = await gatehouse.logOut(value);
+    expect(clear).toMatch(/Max-Age=0/);
+    expect(await gatehouse.validateSession(value)).toBeNull();
+    expect(rawSessions()).toHaveLength(0);
+  });
+
+  it("logOut also kills cookies renewed from the same session", async () => {
+    const value = await signIn();
+    clock = T0 + 31 * MINUTE;
+    const renewed = (await gatehouse.validateSession(value))!.renewed!.value;
+    await gatehouse.logOut(value);
+    expect(await gatehouse.validateSession(renewed)).toBeNull();
+  });
+
+  it("logOut ends only that session; the user's other sessions stay", async () => {
+    const first = await signIn();
+    const second = await signIn();
+    await gatehouse.logOut(first);
+    expect(await gatehouse.validateSession(first)).toBeNull();
+    expect(await gatehouse.validateSession(second)).not.toBeNull();
+  });
+
+  it("a session version bump (revoke-all) kills every stateless cookie of that user, and only that user", async () => {
+    const first = await signIn();
+    const second = await signIn();
+    const other = await signIn("bob@example.com");
+    const ada = await store.getUserByEmail("ada@example.com");
+    await store.bumpSessionVersion(ada!.id);
+    expect(await gatehouse.validateSession(first)).toBeNull();
+    expect(await gatehouse.validateSession(second)).toBeNull();
+    expect(await gatehouse.validateSession(other)).not.toBeNull();
+    expect(await gatehouse.validateSession(await signIn())).not.toBeNull();
+  });
+
+  it("deleting the session's store record kills the cookie", async () => {
+    const value = await signIn();
+    const { session } = (await gatehouse.validateSession(value))!;
+    await store.deleteSession(session.id as string);
+    expect(await gatehouse.validateSession(value)).toBeNull();
+  });
+
+  it("logOut with a tampered cookie changes nothing", async () => {
+    const value = await signIn();
+    await gatehouse.logOut(flipByte(value, 20));
+    expect(await gatehouse.validateSession(value)).not.toBeNull();
+  });
+
+  it("logIn revokes the session the request came with (no fixation), and the new one is valid", async () => {
+    const planted = await signIn();
+    await gatehouse.users.create({ email: "bob@example.com", password: PASSWORD });
+    const { setCookie } = await gatehouse.logIn({ email: "bob@example.com", password: PASSWORD }, { previousValue: planted });
+    expect(await gatehouse.validateSession(planted)).toBeNull();
+    const fresh = gatehouse.cookie.read(setCookie.split(";")[0]);
+    expect((await gatehouse.validateSession(fresh))?.user.email).toBe("bob@example.com");
+  });
+
+  it("logIn with the user's own previous cookie yields a valid new session", async () => {
+    const previous = await signIn();
+    const { setCookie } = await gatehouse.logIn({ email: "ada@example.com", password: PASSWORD }, { previousValue: previous });
+    expect(await gatehouse.validateSession(gatehouse.cookie.read(setCookie.split(";")[0]))).not.toBeNull();
+  });
+});

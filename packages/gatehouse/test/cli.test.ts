@@ -1,0 +1,187 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = path.join(PACKAGE_DIR, "bin", "gatehouse.js");
+const BUILT_CLI = path.join(PACKAGE_DIR, "dist", "cli", "main.js");
+const PASSWORD = "correct horse battery";
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let dir: string;
+let dbFile: string;
+
+/** Runs the real CLI in a child process, from an empty folder, with DATABASE_URL unset. */
+function gatehouse(args: string[], stdin?: string): Promise<Run> {
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? "");
+  });
+}
+
+function withDb(...args: string[]): string[] {
+  return [...args, "--database-url", `file:${dbFile}`];
+}
+
+function rawUsers(): Array<Record<string, unknown>> {
+  const db = new Database(dbFile, { fileMustExist: true });
+  try {
+    return db.prepare("SELECT * FROM gatehouse_users ORDER BY created_at, id").all() as Array<Record<string, unknown>>;
+  } finally {
+    db.close();
+  }
+}
+
+beforeAll(() => {
+  if (!fs.existsSync(BUILT_CLI)) {
+    throw new Error(
+      `The CLI is not built (${path.relative(PACKAGE_DIR, BUILT_CLI)} is missing). Run \`npm run build --workspace gatehouse\` first; \`npm test\` does this before vitest.`,
+    );
+  }
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-"));
+  dbFile = path.join(dir, "cli.db");
+});
+
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("gatehouse CLI", () => {
+  it("migrate creates the schema and exits 0", async () => {
+    const run = await gatehouse(withDb("migrate"));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("Database is up to date");
+    const db = new Database(dbFile, { fileMustExist: true });
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>;
+    db.close();
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(["gatehouse_users", "gatehouse_sessions"]));
+    expect((await gatehouse(withDb("migrate"))).code).toBe(0);
+  });
+
+  it("users create makes a user with an OWASP argon2id hash and exits 0", async () => {
+    const run = await gatehouse(withDb("users", "create", "--email", "  Ada@Example.com ", "--password", PASSWORD, "--name", "Ada"));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Created user ada@example\.com \([A-Za-z0-9_-]+\)\n$/);
+    expect(run.stdout + run.stderr).not.toContain(PASSWORD);
+    const [user] = rawUsers();
+    expect(user).toMatchObject({ email: "ada@example.com", name: "Ada", role: "user" });
+    expect(String(user?.password_hash).startsWith("$argon2id$v=19$m=19456,t=2,p=1$")).toBe(true);
+  });
+
+  it("users create --role admin makes an admin", async () => {
+    const run = await gatehouse(withDb("users", "create", "--email", "root@example.com", "--password", PASSWORD, "--role", "admin"));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("Created admin root@example.com");
+  });
+
+  it("users create --password-stdin reads the password from stdin", async () => {
+    const run = await gatehouse(withDb("users", "create", "--email", "stdin@example.com", "--password-stdin"), `${PASSWORD}\n`);
+    expect(run.code, run.stderr).toBe(0);
+    expect(rawUsers().some((u) => u.email === "stdin@example.com")).toBe(true);
+  });
+
+  it("users create with a registered email exits 1 with a message, whatever its case", async () => {
+    const run = await gatehouse(withDb("users", "create", "--email", "ADA@example.com", "--password", PASSWORD));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/already exists/);
+    expect(run.stderr).not.toContain(PASSWORD);
+  });
+
+  it("users create with a short password exits 1 and names the field", async () => {
+    const run = await gatehouse(withDb("users", "create", "--email", "short@example.com", "--password", "short"));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/--password: .*at least 8/);
+    expect(rawUsers().some((u) => u.email === "short@example.com")).toBe(false);
+  });
+
+  it("users create with an invalid email or an unknown role exits 1", async () => {
+    expect((await gatehouse(withDb("users", "create", "--email", "a,b@x.com", "--password", PASSWORD))).code).toBe(1);
+    const role = await gatehouse(withDb("users", "create", "--email", "role@example.com", "--password", PASSWORD, "--role", "superuser"));
+    expect(role.code).toBe(1);
+    expect(role.stderr).toMatch(/--role: Unknown role/);
+  });
+
+  it("users set-role changes the role and exits 0", async () => {
+    const run = await gatehouse(withDb("users", "set-role", "--email", "Ada@example.com", "--role", "admin"));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe("ada@example.com is now admin\n");
+    expect(rawUsers().find((u) => u.email === "ada@example.com")?.role).toBe("admin");
+  });
+
+  it("users set-role for an unknown email exits 1", async () => {
+    const run = await gatehouse(withDb("users", "set-role", "--email", "nobody@example.com", "--role", "admin"));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("No user with email nobody@example.com");
+  });
+
+  it("users list --json prints the users without secrets", async () => {
+    const run = await gatehouse(withDb("users", "list", "--json"));
+    expect(run.code, run.stderr).toBe(0);
+    const users = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
+    expect(users.map((u) => u.email)).toEqual(["ada@example.com", "root@example.com", "stdin@example.com"]);
+    for (const user of users) expect(Object.keys(user).sort()).toEqual(["email", "id", "name", "role"]);
+    expect(users[0]).toMatchObject({ name: "Ada", role: "admin" });
+    expect(run.stdout).not.toContain("argon2");
+  });
+
+  it("users list prints one line per user", async () => {
+    const run = await gatehouse(withDb("users", "list"));
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split("\n")).toHaveLength(3);
+  });
+
+  it("exits 2 with the usage for an unknown command, subcommand or option", async () => {
+    for (const args of [["frobnicate"], ["users", "delete"], ["users"], ["users", "list", "--verbose"]]) {
+      const run = await gatehouse(withDb(...args));
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stderr).toContain("Usage: gatehouse");
+    }
+  });
+
+  it("exits 2 for a database URL that is not SQLite, without printing it whole", async () => {
+    const run = await gatehouse(["migrate", "--database-url", "postgres://admin:hunter2@db.example/app"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("Unsupported DATABASE_URL scheme");
+    expect(run.stderr).not.toContain("hunter2");
+  });
+
+  it("exits 2 when a required option is missing", async () => {
+    const run = await gatehouse(withDb("users", "create", "--password", PASSWORD));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("Missing --email");
+  });
+
+  it("exits 2 and prints the usage without a command; --help exits 0", async () => {
+    const bare = await gatehouse([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toContain("Usage: gatehouse");
+    const help = await gatehouse(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: gatehouse");
+  });
+
+  it("secret prints a new random base64url secret of at least 43 characters", async () => {
+    const first = await gatehouse(["secret"]);
+    const second = await gatehouse(["secret"]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^[A-Za-z0-9_-]{43,}\n$/);
+    expect(second.stdout).not.toBe(first.stdout);
+  });
+});
