@@ -8,6 +8,7 @@ export default defineConfig({
           name: "unit",
           include: ["packages/gatehouse/src/**/*.test.{ts,tsx}"],
           pool: "forks",
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -15,6 +16,7 @@ export default defineConfig({
           name: "integration",
           include: ["packages/gatehouse/test/**/*.test.ts"],
           pool: "forks",
+          sequence: { groupOrder: 1 },
           testTimeout: 30_000,
         },
       },
@@ -25,6 +27,7 @@ export default defineConfig({
           pool: "forks",
           // Each file starts its own `next start`; two at once is what two cores can carry.
           maxWorkers: 2,
+          sequence: { groupOrder: 2 },
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -122,6 +122,13 @@ export class ForbiddenError extends GatehouseError {
   }
 }
 
+/** The thing asked for does not exist, or is not the caller's to see. HTTP 404. */
+export class NotFoundError extends GatehouseError {
+  constructor(message = "Not found.") {
+    super("not_found", 404, message);
+  }
+}
+
 /** A state-changing request did not come from the app's own origin. HTTP 403. */
 export class CsrfError extends GatehouseError {
   constructor() {

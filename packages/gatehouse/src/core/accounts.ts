@@ -11,7 +11,10 @@ import { parseSignUpInput } from "./input.js";
 export interface Accounts {
   /** Creates a user after the same checks as sign-up. Throws `InvalidInputError` or `EmailTakenError`. */
   create(input: { email: string; password: string; name?: string | null; role?: string }): Promise<UserRecord>;
-  /** Changes a user's role; `null` when no user has that email. Throws `InvalidInputError` for an unknown role. */
+  /**
+   * Changes a user's role and bumps their session version, so each of their sessions is rotated at its
+   * next check. `null` when no user has that email. Throws `InvalidInputError` for an unknown role.
+   */
   setRole(email: string, role: string): Promise<UserDTO | null>;
   list(): Promise<UserDTO[]>;
 }
@@ -35,7 +38,9 @@ export function createAccounts(store: Store, config: CredentialConfig, hasher: P
       const user = await store.getUserByEmail(normalizeEmail(email));
       if (!user) return null;
       const updated = await store.updateUser(user.id, { role });
-      return updated ? toUserDTO(updated) : null;
+      if (!updated) return null;
+      if (updated.role !== user.role) await store.bumpSessionVersion(user.id);
+      return toUserDTO(updated);
     },
     async list() {
       return (await store.listUsers()).map(toUserDTO);

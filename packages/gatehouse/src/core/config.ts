@@ -32,6 +32,11 @@ export interface SessionCookieOptions {
   maxAgeSeconds?: number;
   /** Hard cap on a session's life however often it is extended, in seconds. Default 30 days. */
   absoluteMaxAgeSeconds?: number;
+  /**
+   * A session not used for this long ends, in seconds (checked to the minute: last-seen times are written
+   * at most once a minute). Default: `maxAgeSeconds`.
+   */
+  idleTimeoutSeconds?: number;
   /** Clock in milliseconds since the epoch; replace it in tests. */
   now?: () => number;
 }
@@ -44,6 +49,7 @@ export interface SessionCookieConfig {
   cookieName: string;
   maxAgeSeconds: number;
   absoluteMaxAgeSeconds: number;
+  idleTimeoutSeconds: number;
   now: () => number;
 }
 
@@ -88,6 +94,10 @@ export function resolveSessionConfig(options: SessionCookieOptions): SessionCook
   if (!Number.isInteger(absoluteMaxAgeSeconds) || absoluteMaxAgeSeconds < maxAgeSeconds) {
     throw new ConfigurationError("absoluteMaxAgeSeconds must be a whole number of seconds, at least maxAgeSeconds.");
   }
+  const idleTimeoutSeconds = options.idleTimeoutSeconds ?? maxAgeSeconds;
+  if (!Number.isInteger(idleTimeoutSeconds) || idleTimeoutSeconds < 60 || idleTimeoutSeconds > absoluteMaxAgeSeconds) {
+    throw new ConfigurationError("idleTimeoutSeconds must be a whole number of seconds from 60 to absoluteMaxAgeSeconds.");
+  }
   const cookieName = options.cookieName ?? "gatehouse.session";
   if (!/^[A-Za-z0-9._-]+$/.test(cookieName) || cookieName.startsWith("__")) {
     throw new ConfigurationError(`Cookie name "${cookieName}" must use letters, digits, ".", "_" or "-" and not start with "__".`);
@@ -99,6 +109,7 @@ export function resolveSessionConfig(options: SessionCookieOptions): SessionCook
     cookieName,
     maxAgeSeconds,
     absoluteMaxAgeSeconds,
+    idleTimeoutSeconds,
     now: options.now ?? Date.now,
   };
 }

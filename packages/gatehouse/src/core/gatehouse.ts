@@ -4,9 +4,10 @@ import { createSealer } from "../crypto/seal.js";
 import { ConfigurationError, InvalidCredentialsError } from "../errors.js";
 import { createArgon2idHasher, type PasswordHasher } from "../password/hasher.js";
 import { createSessionCookie, type SessionCookie } from "../session/cookie.js";
-import { createDatabaseStrategy } from "../session/database.js";
-import { createStatelessStrategy, SESSION_SEAL_PURPOSE } from "../session/stateless.js";
-import type { SessionMeta, SessionStrategy, ValidSession } from "../session/types.js";
+import { createDatabaseCodec } from "../session/database.js";
+import { createSessionManager, type SessionSummary } from "../session/manager.js";
+import { createStatelessCodec, SESSION_SEAL_PURPOSE } from "../session/stateless.js";
+import type { SessionMeta, ValidSession } from "../session/types.js";
 import type { Store, UserRecord } from "../store/types.js";
 import {
   type CredentialConfig,
@@ -50,8 +51,19 @@ export interface Gatehouse {
   logIn(input: unknown, meta?: SessionMeta & { previousValue?: string | null }): Promise<SignedIn>;
   /** Ends the session the cookie value names and returns the `Set-Cookie` that deletes it. */
   logOut(value: string | null): Promise<string>;
-  /** The authoritative session check for a session cookie value. `null` when not signed in. */
-  validateSession(value: string | null): Promise<ValidSession | null>;
+  /**
+   * The authoritative session check for a session cookie value. `null` when not signed in. Pass
+   * `rotate: true` when a renewed cookie can be sent back (see {@link ValidSession.renewed}).
+   */
+  validateSession(value: string | null, options?: { rotate?: boolean }): Promise<ValidSession | null>;
+  /** The user's live sessions, most recently used first. */
+  listSessions(userId: string): Promise<SessionSummary[]>;
+  /** Ends one of the user's sessions; `false` when the user has no session with that id. */
+  revokeSession(userId: string, sessionId: string): Promise<boolean>;
+  /** Ends all of the user's sessions but `currentSessionId`; resolves to how many ended. */
+  revokeOtherSessions(userId: string, currentSessionId: string): Promise<number>;
+  /** Ends every session of the user (both strategies) and bumps their session version. */
+  revokeAllSessions(userId: string): Promise<number>;
   /** Whether `user`'s role grants `permission`. */
   can(user: Pick<UserDTO, "role">, permission: string): boolean;
   /** Account administration, as used by the CLI and admin pages. */
@@ -85,10 +97,11 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
   const credentialConfig = resolveCredentialConfig(options);
   const cookie = createSessionCookie(sessionConfig);
   const hasher: PasswordHasher = createArgon2idHasher(credentialConfig.argon2);
-  const strategy: SessionStrategy =
+  const codec =
     sessionConfig.strategy === "stateless"
-      ? createStatelessStrategy(store, sessionConfig, createSealer(sessionConfig.secrets, SESSION_SEAL_PURPOSE))
-      : createDatabaseStrategy(store, sessionConfig);
+      ? createStatelessCodec(createSealer(sessionConfig.secrets, SESSION_SEAL_PURPOSE), sessionConfig)
+      : createDatabaseCodec();
+  const sessions = createSessionManager(store, codec, sessionConfig);
   const { roles, passwordPolicy } = credentialConfig;
 
   // Log-in with an unknown email verifies against this, so it costs one hash like a wrong password does.
@@ -96,7 +109,7 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
   const getDummyHash = () => (dummyHash ??= hasher.hash(randomToken(16)));
 
   async function startSession(user: UserRecord, meta: SessionMeta): Promise<SignedIn> {
-    const { value, expiresAt } = await strategy.create(user, meta);
+    const { value, expiresAt } = await sessions.create(user, meta);
     return { user: toUserDTO(user), setCookie: cookie.serialize(value, expiresAt), expiresAt };
   }
 
@@ -126,16 +139,31 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
         await store.updateUser(user.id, { passwordHash: await hasher.hash(password) });
       }
       // A session planted before log-in must not survive it (session fixation).
-      if (meta.previousValue) await strategy.revoke(meta.previousValue);
+      if (meta.previousValue) await sessions.revoke(meta.previousValue);
       return startSession(user, meta);
     },
 
     async logOut(value) {
-      if (value) await strategy.revoke(value);
+      if (value) await sessions.revoke(value);
       return cookie.clear();
     },
 
-    validateSession: (value) => (value ? strategy.validate(value) : Promise.resolve(null)),
+    validateSession: (value, options = {}) =>
+      value ? sessions.validate(value, { rotate: options.rotate ?? false }) : Promise.resolve(null),
+
+    listSessions: (userId) => sessions.list(userId),
+
+    async revokeSession(userId, sessionId) {
+      const mine = (await store.listUserSessions(userId)).some((session) => session.id === sessionId);
+      return mine && (await store.deleteSession(sessionId));
+    },
+
+    revokeOtherSessions: (userId, currentSessionId) => store.deleteUserSessions(userId, { except: currentSessionId }),
+
+    async revokeAllSessions(userId) {
+      await store.bumpSessionVersion(userId);
+      return store.deleteUserSessions(userId);
+    },
 
     can: (user, permission) => roleHasPermission(roles, user.role, permission),
 

@@ -1,6 +1,7 @@
 import { toUserDTO } from "../core/dto.js";
 import type { Gatehouse } from "../core/gatehouse.js";
-import { CsrfError, isGatehouseError, PayloadTooLargeError } from "../errors.js";
+import { CsrfError, isGatehouseError, NotFoundError, PayloadTooLargeError, UnauthenticatedError } from "../errors.js";
+import type { ValidSession } from "../session/types.js";
 import { FORM_TYPE, JSON_TYPE, mediaType, type ParsedBody, parseBody } from "./body.js";
 import { isSameOriginRequest } from "./origin.js";
 import { safeRedirectPath } from "./redirect.js";
@@ -34,23 +35,47 @@ export interface AuthRoutesOptions {
 /** Credentials never need more; anything larger is refused before it is parsed. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
-type Route = (request: AuthRequest) => Promise<HttpResponse>;
+type Route = (request: AuthRequest, param: string) => Promise<HttpResponse>;
 
 /**
- * The auth API (`/signup`, `/login`, `/logout`, `/session`) as a function from request to response,
+ * The auth API (`/signup`, `/login`, `/logout`, `/session`, `/sessions`, `/sessions/revoke-others`,
+ * `/sessions/:id`) as a function from request to response,
  * independent of any framework. `gatehouse/next` adapts it to a Pages Router API route.
  */
-export function createAuthRoutes(gatehouse: Gatehouse, options: AuthRoutesOptions): Route {
+export function createAuthRoutes(
+  gatehouse: Gatehouse,
+  options: AuthRoutesOptions,
+): (request: AuthRequest) => Promise<HttpResponse> {
   const { cookie } = gatehouse;
   const { pages } = options;
 
+  function assertSameOrigin(request: AuthRequest, isJson: boolean): void {
+    if (!isSameOriginRequest((n) => request.header(n), options.origins, isJson)) throw new CsrfError();
+  }
+
   async function readInput(request: AuthRequest): Promise<ParsedBody> {
     const contentType = request.header("content-type");
-    const isJson = mediaType(contentType) === JSON_TYPE;
-    if (!isSameOriginRequest((n) => request.header(n), options.origins, isJson)) throw new CsrfError();
+    assertSameOrigin(request, mediaType(contentType) === JSON_TYPE);
     const length = Number(request.header("content-length"));
     if (Number.isFinite(length) && length > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
     return parseBody(await request.readBody(MAX_BODY_BYTES), contentType, true);
+  }
+
+  function renewedCookie(valid: ValidSession): string[] {
+    return valid.renewed ? [cookie.serialize(valid.renewed.value, valid.renewed.expiresAt)] : [];
+  }
+
+  /** Wraps a route that needs a session: 401 without one; errors become JSON responses. */
+  function signedIn(handler: (request: AuthRequest, valid: ValidSession, param: string) => Promise<HttpResponse>): Route {
+    return async (request, param) => {
+      try {
+        const valid = await gatehouse.validateSession(cookie.read(request.header("cookie")), { rotate: true });
+        if (!valid) throw new UnauthenticatedError();
+        return await handler(request, valid, param);
+      } catch (error) {
+        return errorResponse(error);
+      }
+    };
   }
 
   function meta(request: AuthRequest) {
@@ -105,24 +130,70 @@ export function createAuthRoutes(gatehouse: Gatehouse, options: AuthRoutesOption
       async GET(request) {
         const value = cookie.read(request.header("cookie"));
         try {
-          const valid = await gatehouse.validateSession(value);
+          const valid = await gatehouse.validateSession(value, { rotate: true });
           if (!valid) return jsonResponse(200, { user: null }, value ? [cookie.clear()] : []);
           return jsonResponse(
             200,
             { user: toUserDTO(valid.user), session: { expiresAt: valid.session.expiresAt.toISOString() } },
-            valid.renewed ? [cookie.serialize(valid.renewed.value, valid.renewed.expiresAt)] : [],
+            renewedCookie(valid),
           );
         } catch (error) {
           return errorResponse(error);
         }
       },
     },
+    sessions: {
+      GET: signedIn(async (_request, valid) => {
+        const sessions = await gatehouse.listSessions(valid.user.id);
+        return jsonResponse(
+          200,
+          {
+            sessions: sessions.map((session) => ({
+              id: session.id,
+              createdAt: session.createdAt.toISOString(),
+              lastSeenAt: session.lastSeenAt.toISOString(),
+              expiresAt: session.expiresAt.toISOString(),
+              userAgent: session.userAgent,
+              ip: session.ip,
+              current: session.id === valid.session.id,
+            })),
+          },
+          renewedCookie(valid),
+        );
+      }),
+    },
+    "sessions/revoke-others": {
+      POST: signedIn(async (request, valid) => {
+        await readInput(request);
+        const revoked = await gatehouse.revokeOtherSessions(valid.user.id, valid.session.id);
+        return jsonResponse(200, { revoked }, renewedCookie(valid));
+      }),
+    },
+    "sessions/:id": {
+      DELETE: signedIn(async (request, valid, id) => {
+        assertSameOrigin(request, false);
+        if (!(await gatehouse.revokeSession(valid.user.id, id))) {
+          throw new NotFoundError("You have no session with this id.");
+        }
+        // Revoking the session this request came with is a log-out: the cookie goes too.
+        return jsonResponse(200, { ok: true }, id === valid.session.id ? [cookie.clear()] : renewedCookie(valid));
+      }),
+    },
   };
 
+  function resolve(route: readonly string[]): { key: string; param: string } | null {
+    const path = route.join("/");
+    if (Object.hasOwn(routes, path)) return { key: path, param: "" };
+    if (route.length === 2 && route[0] === "sessions" && /^[A-Za-z0-9_-]{1,64}$/.test(route[1] as string)) {
+      return { key: "sessions/:id", param: route[1] as string };
+    }
+    return null;
+  }
+
   return async (request) => {
-    const name = request.route.length === 1 ? (request.route[0] as string) : "";
-    const handlers = Object.hasOwn(routes, name) ? routes[name] : undefined;
-    if (!handlers) {
+    const target = resolve(request.route);
+    const handlers = target ? routes[target.key] : undefined;
+    if (!target || !handlers) {
       return jsonResponse(404, { error: { code: "not_found", message: "There is no such auth route." } });
     }
     const method = request.method.toUpperCase();
@@ -132,6 +203,6 @@ export function createAuthRoutes(gatehouse: Gatehouse, options: AuthRoutesOption
       response.headers.push(["Allow", Object.keys(handlers).join(", ")]);
       return response;
     }
-    return handler(request);
+    return handler(request, target.param);
   };
 }

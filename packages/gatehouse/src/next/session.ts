@@ -48,7 +48,7 @@ export function verifySession(
 async function check(gatehouse: Gatehouse, req: IncomingMessage, res: ServerResponse | undefined): Promise<Auth | null> {
   const value = gatehouse.cookie.read(headerOf(req, "cookie"));
   if (!value) return null;
-  const valid = await gatehouse.validateSession(value);
+  const valid = await gatehouse.validateSession(value, { rotate: res !== undefined && !res.headersSent });
   if (!valid) {
     if (res && !res.headersSent) appendSetCookie(res, [gatehouse.cookie.clear()]);
     return null;

@@ -1,5 +1,5 @@
 import type { SessionStrategyName } from "../core/config.js";
-import type { UserRecord } from "../store/types.js";
+import type { SessionRecord, UserRecord } from "../store/types.js";
 
 /** What a client may know about its own session. */
 export interface SessionInfo {
@@ -14,7 +14,7 @@ export interface SessionInfo {
 export interface ValidSession {
   user: UserRecord;
   session: SessionInfo;
-  /** Set when the session was extended: the cookie must be re-sent with this value and expiry. */
+  /** Set when the session was extended or rotated: the cookie must be re-sent with this value and expiry. */
   renewed: { value: string; expiresAt: Date } | null;
 }
 
@@ -24,13 +24,20 @@ export interface SessionMeta {
   ip?: string | null;
 }
 
-/** One way of keeping sessions (database or stateless), behind the same four operations. */
-export interface SessionStrategy {
-  create(user: UserRecord, meta: SessionMeta): Promise<{ value: string; expiresAt: Date }>;
-  /** The authoritative check. `null` for anything that is not a live session. */
-  validate(value: string): Promise<ValidSession | null>;
-  /** Ends the session the cookie value names, if any. */
-  revoke(value: string): Promise<void>;
+/**
+ * How a strategy turns a session record into a cookie value and back. The session lifecycle (expiry,
+ * idle timeout, sliding, rotation, revocation) is the same for both strategies and lives in the manager.
+ */
+export interface SessionCodec {
+  /** A cookie value for a new session record, and the secret hash to store with it. */
+  issue(session: Omit<SessionRecord, "secretHash">): Promise<{ value: string; secretHash: string }>;
+  /** The cookie value for an existing session whose expiry moved (may be `previousValue` itself). */
+  reissue(session: SessionRecord, previousValue: string): Promise<string>;
+  /**
+   * The session id a cookie value names, and a check that the stored record belongs to it; `null` for a
+   * value that is malformed, tampered with, or (when it carries one) past its expiry.
+   */
+  parse(value: string): Promise<{ id: string; matches(session: SessionRecord): boolean } | null>;
 }
 
 /** When a session that expires at `expiresAt` should be extended, and to when. */

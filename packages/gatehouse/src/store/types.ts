@@ -5,19 +5,26 @@ export interface UserRecord {
   name: string | null;
   role: string;
   passwordHash: string;
-  /** Bumped to revoke every stateless session of the user at once. */
+  /**
+   * The user's privilege epoch. Bumped when their role or password changes or on revoke-all; a session
+   * issued under an older version is rotated (or, when its record is gone, refused) at its next check.
+   */
   sessionVersion: number;
   createdAt: Date;
   updatedAt: Date;
 }
 
-/** A database session. Only the SHA-256 of the token's secret is kept. */
+/** A session record. For database sessions only the SHA-256 of the token's secret is kept; stateless ones keep none. */
 export interface SessionRecord {
   id: string;
   userId: string;
   secretHash: string;
+  /** The user's `sessionVersion` when the session was issued. */
+  userVersion: number;
   createdAt: Date;
   expiresAt: Date;
+  /** Updated at most once a minute per session, so a busy user does not cost a write per request. */
+  lastSeenAt: Date;
   userAgent: string | null;
   ip: string | null;
 }
@@ -55,11 +62,16 @@ export interface Store {
   deleteUser(id: string): Promise<boolean>;
 
   createSession(session: SessionRecord): Promise<void>;
-  /** The session and its user in one read: this is the per-request lookup of the database strategy. */
+  /** The session and its user in one read: this is the per-request lookup. */
   getSessionAndUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | null>;
-  updateSessionExpiry(sessionId: string, expiresAt: Date): Promise<void>;
-  deleteSession(sessionId: string): Promise<void>;
-  deleteUserSessions(userId: string): Promise<void>;
+  /** The user's sessions, expired ones included (callers filter), in no particular order. */
+  listUserSessions(userId: string): Promise<SessionRecord[]>;
+  /** Records activity: a new last-seen time and, when the session slid forward, a new expiry. */
+  touchSession(sessionId: string, update: { lastSeenAt: Date; expiresAt: Date }): Promise<void>;
+  /** `true` when a session was deleted. */
+  deleteSession(sessionId: string): Promise<boolean>;
+  /** Deletes the user's sessions, except the one named; resolves to how many were deleted. */
+  deleteUserSessions(userId: string, options?: { except?: string }): Promise<number>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -1,52 +1,71 @@
 import type { Kysely, Selectable } from "kysely";
-import { EmailTakenError, isGatehouseError, StoreUnavailableError } from "../errors.js";
+import { EmailTakenError } from "../errors.js";
 import type { NewUser, SessionRecord, Store, UserRecord, UserUpdate } from "../store/types.js";
-import { migrateToLatest } from "./migrations.js";
+import { failClosed } from "./guard.js";
+import { migrateToLatest, assertSchemaCurrent } from "./migrations.js";
 import type { Database } from "./schema.js";
 
 type UserRow = Selectable<Database["gatehouse_users"]>;
 type SessionRow = Selectable<Database["gatehouse_sessions"]>;
 
-/** What differs between SQL backends: how to recognise a unique-constraint violation. */
-export interface SqlDialectTraits {
+/** What differs between SQL backends, beyond what Kysely's dialect already covers. */
+export interface SqlBackend {
   isUniqueViolation(error: unknown): boolean;
 }
 
+/** Options shared by the SQL stores. */
+export interface SqlStoreOptions {
+  /**
+   * Apply pending migrations before the first query (`true`), or only check that the schema matches this
+   * version of Gatehouse and refuse to run otherwise (`false`; run `gatehouse migrate` at deploy time).
+   */
+  autoMigrate: boolean;
+  /** Fail a store call (503) that takes longer than this, in ms. `undefined`: no limit (SQLite is in-process). */
+  timeoutMs: number | undefined;
+}
+
+const USERS = "gatehouse_users";
+const SESSIONS = "gatehouse_sessions";
+
 /**
- * The store shared by every SQL backend: the same Kysely queries on SQLite, PostgreSQL and MySQL.
+ * The store shared by every SQL backend: the same Kysely queries on SQLite, PostgreSQL and MySQL/MariaDB.
  * Failures that are not the caller's fault surface as `StoreUnavailableError`, so requests fail closed (503).
  */
-export function createKyselyStore(db: Kysely<Database>, traits: SqlDialectTraits, options: { autoMigrate: boolean }): Store {
-  const users = "gatehouse_users" as const;
-  const sessions = "gatehouse_sessions" as const;
-  const migrate = () => migrateToLatest(db as unknown as Kysely<unknown>);
-  let ready: Promise<void> | undefined = options.autoMigrate ? undefined : Promise.resolve();
+export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, options: SqlStoreOptions): Store {
+  const anyDb = db as unknown as Kysely<unknown>;
+  const migrate = () => migrateToLatest(anyDb);
+  let ready: Promise<void> | undefined;
 
-  async function guard<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      // A failed migration is retried by the next call rather than cached forever.
-      await (ready ??= migrate().catch((error: unknown) => {
+  function guard<T>(operation: () => Promise<T>): Promise<T> {
+    return failClosed(async () => {
+      // A failed start-up step is retried by the next call rather than remembered forever.
+      await (ready ??= (options.autoMigrate ? migrate() : assertSchemaCurrent(anyDb)).catch((error: unknown) => {
         ready = undefined;
         throw error;
       }));
-      return await operation();
-    } catch (error) {
-      if (isGatehouseError(error)) throw error;
-      throw new StoreUnavailableError({ cause: error });
-    }
+      return operation();
+    }, options.timeoutMs);
   }
 
   const store: Store = {
-    migrate,
+    migrate: () => failClosed(migrate, undefined),
 
     createUser: (user: NewUser) =>
       guard(async () => {
         const now = Date.now();
-        const row = { ...toUserInsert(user), created_at: now, updated_at: now };
+        const row = {
+          id: user.id,
+          email: user.email,
+          name: user.name,
+          role: user.role,
+          password_hash: user.passwordHash,
+          created_at: now,
+          updated_at: now,
+        };
         try {
-          await db.insertInto(users).values(row).execute();
+          await db.insertInto(USERS).values(row).execute();
         } catch (error) {
-          if (traits.isUniqueViolation(error)) throw new EmailTakenError();
+          if (backend.isUniqueViolation(error)) throw new EmailTakenError();
           throw error;
         }
         return toUserRecord({ ...row, session_version: 0 });
@@ -54,19 +73,19 @@ export function createKyselyStore(db: Kysely<Database>, traits: SqlDialectTraits
 
     getUserById: (id) =>
       guard(async () => {
-        const row = await db.selectFrom(users).selectAll().where("id", "=", id).executeTakeFirst();
+        const row = await db.selectFrom(USERS).selectAll().where("id", "=", id).executeTakeFirst();
         return row ? toUserRecord(row) : null;
       }),
 
     getUserByEmail: (email) =>
       guard(async () => {
-        const row = await db.selectFrom(users).selectAll().where("email", "=", email).executeTakeFirst();
+        const row = await db.selectFrom(USERS).selectAll().where("email", "=", email).executeTakeFirst();
         return row ? toUserRecord(row) : null;
       }),
 
     listUsers: () =>
       guard(async () => {
-        const rows = await db.selectFrom(users).selectAll().orderBy("created_at").orderBy("id").execute();
+        const rows = await db.selectFrom(USERS).selectAll().orderBy("created_at").orderBy("id").execute();
         return rows.map(toUserRecord);
       }),
 
@@ -76,69 +95,63 @@ export function createKyselyStore(db: Kysely<Database>, traits: SqlDialectTraits
         if (update.name !== undefined) values.name = update.name;
         if (update.role !== undefined) values.role = update.role;
         if (update.passwordHash !== undefined) values.password_hash = update.passwordHash;
-        const result = await db.updateTable(users).set(values).where("id", "=", id).executeTakeFirst();
+        const result = await db.updateTable(USERS).set(values).where("id", "=", id).executeTakeFirst();
         if (Number(result.numUpdatedRows) === 0) return null;
-        return store.getUserById(id);
+        const row = await db.selectFrom(USERS).selectAll().where("id", "=", id).executeTakeFirst();
+        return row ? toUserRecord(row) : null;
       }),
 
     bumpSessionVersion: (userId) =>
       guard(async () => {
         const result = await db
-          .updateTable(users)
+          .updateTable(USERS)
           .set((eb) => ({ session_version: eb("session_version", "+", 1), updated_at: Date.now() }))
           .where("id", "=", userId)
           .executeTakeFirst();
         if (Number(result.numUpdatedRows) === 0) return null;
-        const row = await db.selectFrom(users).select("session_version").where("id", "=", userId).executeTakeFirst();
+        const row = await db.selectFrom(USERS).select("session_version").where("id", "=", userId).executeTakeFirst();
         return row ? Number(row.session_version) : null;
       }),
 
     deleteUser: (id) =>
-      guard(async () => {
-        await db.deleteFrom(sessions).where("user_id", "=", id).execute();
-        const result = await db.deleteFrom(users).where("id", "=", id).executeTakeFirst();
-        return Number(result.numDeletedRows) > 0;
-      }),
+      guard(() =>
+        db.transaction().execute(async (trx) => {
+          await trx.deleteFrom(SESSIONS).where("user_id", "=", id).execute();
+          const result = await trx.deleteFrom(USERS).where("id", "=", id).executeTakeFirst();
+          return Number(result.numDeletedRows) > 0;
+        }),
+      ),
 
     createSession: (session: SessionRecord) =>
       guard(async () => {
-        await db
-          .insertInto(sessions)
-          .values({
-            id: session.id,
-            user_id: session.userId,
-            secret_hash: session.secretHash,
-            created_at: session.createdAt.getTime(),
-            expires_at: session.expiresAt.getTime(),
-            user_agent: session.userAgent,
-            ip: session.ip,
-          })
-          .execute();
+        await db.insertInto(SESSIONS).values(toSessionRow(session)).execute();
       }),
 
     getSessionAndUser: (sessionId) =>
       guard(async () => {
         const row = await db
-          .selectFrom(sessions)
-          .innerJoin(users, `${users}.id`, `${sessions}.user_id`)
+          .selectFrom(SESSIONS)
+          .innerJoin(USERS, `${USERS}.id`, `${SESSIONS}.user_id`)
           .select([
-            `${sessions}.id as s_id`,
-            `${sessions}.user_id as s_user_id`,
-            `${sessions}.secret_hash as s_secret_hash`,
-            `${sessions}.created_at as s_created_at`,
-            `${sessions}.expires_at as s_expires_at`,
-            `${sessions}.user_agent as s_user_agent`,
-            `${sessions}.ip as s_ip`,
-            `${users}.id`,
-            `${users}.email`,
-            `${users}.name`,
-            `${users}.role`,
-            `${users}.password_hash`,
-            `${users}.session_version`,
-            `${users}.created_at`,
-            `${users}.updated_at`,
+            `${SESSIONS}.id as s_id`,
+            `${SESSIONS}.user_id as s_user_id`,
+            `${SESSIONS}.secret_hash as s_secret_hash`,
+            `${SESSIONS}.user_version as s_user_version`,
+            `${SESSIONS}.created_at as s_created_at`,
+            `${SESSIONS}.expires_at as s_expires_at`,
+            `${SESSIONS}.last_seen_at as s_last_seen_at`,
+            `${SESSIONS}.user_agent as s_user_agent`,
+            `${SESSIONS}.ip as s_ip`,
+            `${USERS}.id`,
+            `${USERS}.email`,
+            `${USERS}.name`,
+            `${USERS}.role`,
+            `${USERS}.password_hash`,
+            `${USERS}.session_version`,
+            `${USERS}.created_at`,
+            `${USERS}.updated_at`,
           ])
-          .where(`${sessions}.id`, "=", sessionId)
+          .where(`${SESSIONS}.id`, "=", sessionId)
           .executeTakeFirst();
         if (!row) return null;
         return {
@@ -146,8 +159,10 @@ export function createKyselyStore(db: Kysely<Database>, traits: SqlDialectTraits
             id: row.s_id,
             user_id: row.s_user_id,
             secret_hash: row.s_secret_hash,
+            user_version: row.s_user_version,
             created_at: row.s_created_at,
             expires_at: row.s_expires_at,
+            last_seen_at: row.s_last_seen_at,
             user_agent: row.s_user_agent,
             ip: row.s_ip,
           }),
@@ -155,28 +170,38 @@ export function createKyselyStore(db: Kysely<Database>, traits: SqlDialectTraits
         };
       }),
 
-    updateSessionExpiry: (sessionId, expiresAt) =>
+    listUserSessions: (userId) =>
       guard(async () => {
-        await db.updateTable(sessions).set({ expires_at: expiresAt.getTime() }).where("id", "=", sessionId).execute();
+        const rows = await db.selectFrom(SESSIONS).selectAll().where("user_id", "=", userId).execute();
+        return rows.map(toSessionRecord);
+      }),
+
+    touchSession: (sessionId, update) =>
+      guard(async () => {
+        await db
+          .updateTable(SESSIONS)
+          .set({ last_seen_at: update.lastSeenAt.getTime(), expires_at: update.expiresAt.getTime() })
+          .where("id", "=", sessionId)
+          .execute();
       }),
 
     deleteSession: (sessionId) =>
       guard(async () => {
-        await db.deleteFrom(sessions).where("id", "=", sessionId).execute();
+        const result = await db.deleteFrom(SESSIONS).where("id", "=", sessionId).executeTakeFirst();
+        return Number(result.numDeletedRows) > 0;
       }),
 
-    deleteUserSessions: (userId) =>
+    deleteUserSessions: (userId, deleteOptions) =>
       guard(async () => {
-        await db.deleteFrom(sessions).where("user_id", "=", userId).execute();
+        let query = db.deleteFrom(SESSIONS).where("user_id", "=", userId);
+        if (deleteOptions?.except !== undefined) query = query.where("id", "!=", deleteOptions.except);
+        const result = await query.executeTakeFirst();
+        return Number(result.numDeletedRows);
       }),
 
     close: () => db.destroy(),
   };
   return store;
-}
-
-function toUserInsert(user: NewUser) {
-  return { id: user.id, email: user.email, name: user.name, role: user.role, password_hash: user.passwordHash };
 }
 
 function toUserRecord(row: UserRow): UserRecord {
@@ -192,13 +217,30 @@ function toUserRecord(row: UserRow): UserRecord {
   };
 }
 
+function toSessionRow(session: SessionRecord): SessionRow {
+  return {
+    id: session.id,
+    user_id: session.userId,
+    secret_hash: session.secretHash,
+    user_version: session.userVersion,
+    created_at: session.createdAt.getTime(),
+    expires_at: session.expiresAt.getTime(),
+    last_seen_at: session.lastSeenAt.getTime(),
+    user_agent: session.userAgent,
+    ip: session.ip,
+  };
+}
+
+/** Numbers are converted because PostgreSQL's driver returns BIGINT columns as strings. */
 function toSessionRecord(row: SessionRow): SessionRecord {
   return {
     id: row.id,
     userId: row.user_id,
     secretHash: row.secret_hash,
+    userVersion: Number(row.user_version),
     createdAt: new Date(Number(row.created_at)),
     expiresAt: new Date(Number(row.expires_at)),
+    lastSeenAt: new Date(Number(row.last_seen_at)),
     userAgent: row.user_agent,
     ip: row.ip,
   };

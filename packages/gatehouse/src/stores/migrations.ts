@@ -23,8 +23,10 @@ const migrations: Record<string, Migration> = {
           c.notNull().references("gatehouse_users.id").onDelete("cascade"),
         )
         .addColumn("secret_hash", "varchar(64)", (c) => c.notNull())
+        .addColumn("user_version", "integer", (c) => c.notNull())
         .addColumn("created_at", "bigint", (c) => c.notNull())
         .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .addColumn("last_seen_at", "bigint", (c) => c.notNull())
         .addColumn("user_agent", "varchar(512)")
         .addColumn("ip", "varchar(64)")
         .execute();
@@ -35,11 +37,13 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+const MIGRATION_TABLE = "gatehouse_migrations";
+
 function migrator(db: Kysely<unknown>): Migrator {
   return new Migrator({
     db,
     provider,
-    migrationTableName: "gatehouse_migrations",
+    migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: "gatehouse_migrations_lock",
   });
 }
@@ -57,4 +61,30 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
     );
   }
   throw error;
+}
+
+/**
+ * Refuses to run on a schema that does not match this version of Gatehouse: older (pending migrations:
+ * run `gatehouse migrate`) or newer (migrations this code does not know: upgrade Gatehouse).
+ */
+export async function assertSchemaCurrent(db: Kysely<unknown>): Promise<void> {
+  const known = Object.keys(migrations);
+  const tables = await db.introspection.getTables();
+  const applied = tables.some((t) => t.name === MIGRATION_TABLE)
+    ? (await (db as Kysely<{ [MIGRATION_TABLE]: { name: string } }>).selectFrom(MIGRATION_TABLE).select("name").execute()).map(
+        (row) => row.name,
+      )
+    : [];
+  const unknown = applied.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new ConfigurationError(
+      `The database schema is newer than this version of Gatehouse (unknown migrations: ${unknown.join(", ")}). Upgrade Gatehouse.`,
+    );
+  }
+  const pending = known.filter((name) => !applied.includes(name));
+  if (pending.length > 0) {
+    throw new ConfigurationError(
+      `The database schema is older than this version of Gatehouse (pending migrations: ${pending.join(", ")}). Run npx gatehouse migrate.`,
+    );
+  }
 }

@@ -16,8 +16,10 @@ export interface Database {
     id: string;
     user_id: string;
     secret_hash: string;
+    user_version: number;
     created_at: number;
     expires_at: number;
+    last_seen_at: number;
     user_agent: string | null;
     ip: string | null;
   };

@@ -29,7 +29,6 @@ export interface SqliteStoreOptions {
  * ```ts
  * import { createSqliteStore } from "gatehouse/stores/sqlite";
  * const store = createSqliteStore({ url: process.env.DATABASE_URL ?? "file:data/gatehouse.db" });
- * await store.migrate();
  * ```
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
@@ -44,12 +43,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   return createKyselyStore(
     db,
     {
-    isUniqueViolation(error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+      isUniqueViolation(error) {
+        const code = (error as { code?: unknown } | null)?.code;
+        return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+      },
     },
-    },
-    { autoMigrate: options.autoMigrate ?? true },
+    // better-sqlite3 is synchronous and in-process: a timer could never fire before it returns.
+    { autoMigrate: options.autoMigrate ?? true, timeoutMs: undefined },
   );
 }
 

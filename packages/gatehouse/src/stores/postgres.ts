@@ -1,0 +1,47 @@
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { Store } from "../store/types.js";
+import { createKyselyStore } from "./kysely-store.js";
+import type { Database } from "./schema.js";
+
+/** Options for {@link createPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:5432/database` (`postgresql://` too). */
+  url: string;
+  /** Most connections this instance opens. Default 10. */
+  maxConnections?: number;
+  /** A store call that takes longer fails with 503 `unavailable`, in ms. Default 5000. */
+  timeoutMs?: number;
+  /** Apply pending migrations before the first query. Default `true`; `false` only checks the schema. */
+  autoMigrate?: boolean;
+}
+
+/**
+ * PostgreSQL through Kysely and `pg`: for production and for several app instances sharing one database.
+ * Connection, query and statement timeouts are all set, so a database that hangs fails requests (503)
+ * instead of piling them up; the pool reconnects by itself when the database comes back.
+ *
+ * @example
+ * ```ts
+ * import { createPostgresStore } from "gatehouse/stores/postgres";
+ * const store = createPostgresStore({ url: process.env.DATABASE_URL! });
+ * ```
+ */
+export function createPostgresStore(options: PostgresStoreOptions): Store {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    statement_timeout: timeoutMs,
+  });
+  // An idle connection that dies (the server restarts) must not crash the process; the pool replaces it.
+  pool.on("error", (error) => console.error("gatehouse: PostgreSQL connection lost:", error.message));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return createKyselyStore(
+    db,
+    { isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === "23505" },
+    { autoMigrate: options.autoMigrate ?? true, timeoutMs },
+  );
+}

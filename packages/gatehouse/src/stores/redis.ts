@@ -1,0 +1,181 @@
+import { Redis } from "ioredis";
+import type { SessionRecord, Store } from "../store/types.js";
+import { failClosed } from "./guard.js";
+
+/** Options for {@link withRedisSessions}. */
+export interface RedisSessionOptions {
+  /** `redis://[:password@]host:6379[/db]` (`rediss://` for TLS). */
+  url: string;
+  /** Prefix of every key Gatehouse writes. Default `gatehouse:`. */
+  keyPrefix?: string;
+  /** A Redis call that takes longer fails with 503 `unavailable`, in ms. Default 2000. */
+  timeoutMs?: number;
+}
+
+// Scripts, so that a session deleted concurrently is never re-created half-empty by an update, and so that
+// the session and the user's index change together.
+const TOUCH = `
+local uid = redis.call('HGET', KEYS[1], 'user_id')
+if not uid then return 0 end
+redis.call('HSET', KEYS[1], 'last_seen_at', ARGV[1], 'expires_at', ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+local index = ARGV[3] .. uid
+redis.call('ZADD', index, 'XX', ARGV[2], ARGV[4])
+redis.call('PEXPIREAT', index, ARGV[2], 'GT')
+return 1`;
+const DELETE = `
+local uid = redis.call('HGET', KEYS[1], 'user_id')
+if not uid then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', ARGV[1] .. uid, ARGV[2])
+return 1`;
+
+type ScriptedRedis = Redis & {
+  gatehouseTouch(key: string, lastSeenAt: number, expiresAt: number, indexPrefix: string, id: string): Promise<number>;
+  gatehouseDelete(key: string, indexPrefix: string, id: string): Promise<number>;
+};
+
+/**
+ * Moves sessions to Redis and keeps users in `users` (a SQL store). Each session is a hash that expires
+ * with the session; a sorted set per user indexes their sessions, so listing and revoke-all need no scan.
+ * Commands time out and are not queued while Redis is unreachable: requests fail closed (503) at once, and
+ * the client reconnects by itself.
+ *
+ * @example
+ * ```ts
+ * const store = withRedisSessions(createPostgresStore({ url: process.env.DATABASE_URL! }), {
+ *   url: process.env.REDIS_URL!,
+ * });
+ * ```
+ */
+export function withRedisSessions(users: Store, options: RedisSessionOptions): Store {
+  const prefix = options.keyPrefix ?? "gatehouse:";
+  const timeoutMs = options.timeoutMs ?? 2000;
+  const redis = new Redis(options.url, {
+    commandTimeout: timeoutMs,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+  }) as ScriptedRedis;
+  redis.defineCommand("gatehouseTouch", { numberOfKeys: 1, lua: TOUCH });
+  redis.defineCommand("gatehouseDelete", { numberOfKeys: 1, lua: DELETE });
+  let lastLoggedError = 0;
+  redis.on("error", (error: Error) => {
+    // Reconnection is automatic; say so once every 10 s rather than once per retry.
+    if (Date.now() - lastLoggedError > 10_000) {
+      lastLoggedError = Date.now();
+      console.error("gatehouse: Redis unavailable:", error.message);
+    }
+  });
+
+  const sessionKey = (id: string) => `${prefix}session:${id}`;
+  const indexPrefix = `${prefix}user-sessions:`;
+  const guard = <T>(operation: () => Promise<T>) => failClosed(operation, timeoutMs);
+
+  async function readSession(id: string): Promise<SessionRecord | null> {
+    return toSessionRecord(id, await redis.hgetall(sessionKey(id)));
+  }
+
+  async function deleteUserSessions(userId: string, except?: string): Promise<number> {
+    const ids = (await redis.zrange(indexPrefix + userId, "0", "-1")).filter((id) => id !== except);
+    if (ids.length === 0) return 0;
+    const results = await redis
+      .multi()
+      .del(...ids.map(sessionKey))
+      .zrem(indexPrefix + userId, ...ids)
+      .exec();
+    return Number(results?.[0]?.[1] ?? 0);
+  }
+
+  return {
+    ...users,
+
+    async migrate() {
+      await users.migrate();
+      await guard(() => redis.ping());
+    },
+
+    async deleteUser(id) {
+      const deleted = await users.deleteUser(id);
+      await guard(() => deleteUserSessions(id));
+      return deleted;
+    },
+
+    createSession: (session) =>
+      guard(async () => {
+        const key = sessionKey(session.id);
+        const index = indexPrefix + session.userId;
+        const expiresAt = session.expiresAt.getTime();
+        await redis
+          .multi()
+          .hset(key, toHash(session))
+          .pexpireat(key, expiresAt)
+          .zadd(index, expiresAt, session.id)
+          .pexpireat(index, expiresAt, "NX")
+          .pexpireat(index, expiresAt, "GT")
+          .exec();
+      }),
+
+    async getSessionAndUser(sessionId) {
+      const session = await guard(() => readSession(sessionId));
+      if (!session) return null;
+      const user = await users.getUserById(session.userId);
+      return user ? { session, user } : null;
+    },
+
+    listUserSessions: (userId) =>
+      guard(async () => {
+        const ids = await redis.zrange(indexPrefix + userId, "0", "-1");
+        if (ids.length === 0) return [];
+        const pipeline = redis.pipeline();
+        for (const id of ids) pipeline.hgetall(sessionKey(id));
+        const results = (await pipeline.exec()) ?? [];
+        return results
+          .map(([error, hash], i) => (error ? null : toSessionRecord(ids[i] as string, hash as Record<string, string>)))
+          .filter((session): session is SessionRecord => session !== null);
+      }),
+
+    touchSession: (sessionId, update) =>
+      guard(async () => {
+        await redis.gatehouseTouch(sessionKey(sessionId), update.lastSeenAt.getTime(), update.expiresAt.getTime(), indexPrefix, sessionId);
+      }),
+
+    deleteSession: (sessionId) => guard(async () => (await redis.gatehouseDelete(sessionKey(sessionId), indexPrefix, sessionId)) === 1),
+
+    deleteUserSessions: (userId, deleteOptions) => guard(() => deleteUserSessions(userId, deleteOptions?.except)),
+
+    async close() {
+      await users.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+function toHash(session: SessionRecord): Record<string, string> {
+  return {
+    user_id: session.userId,
+    secret_hash: session.secretHash,
+    user_version: String(session.userVersion),
+    created_at: String(session.createdAt.getTime()),
+    expires_at: String(session.expiresAt.getTime()),
+    last_seen_at: String(session.lastSeenAt.getTime()),
+    user_agent: session.userAgent ?? "",
+    ip: session.ip ?? "",
+  };
+}
+
+function toSessionRecord(id: string, hash: Record<string, string>): SessionRecord | null {
+  if (!hash.user_id || hash.secret_hash === undefined || !hash.expires_at) return null;
+  return {
+    id,
+    userId: hash.user_id,
+    secretHash: hash.secret_hash,
+    userVersion: Number(hash.user_version),
+    createdAt: new Date(Number(hash.created_at)),
+    expiresAt: new Date(Number(hash.expires_at)),
+    lastSeenAt: new Date(Number(hash.last_seen_at)),
+    userAgent: hash.user_agent || null,
+    ip: hash.ip || null,
+  };
+}
