@@ -59,10 +59,8 @@ if (!env.GATEHOUSE_SECRET) {
   console.log(`Using the secret in ${secretFile}. Set GATEHOUSE_SECRET in production.`);
 }
 
-if (env.DATABASE_URL.startsWith("file:")) {
-  const migrate = spawnSync(process.execPath, [join(library, "bin", "gatehouse.js"), "migrate"], { stdio: "inherit", env });
-  if (migrate.status !== 0) process.exit(migrate.status ?? 1);
-}
+const migrate = spawnSync(process.execPath, [join(library, "bin", "gatehouse.js"), "migrate"], { stdio: "inherit", env });
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 console.log(`Gatehouse example: ${env.GATEHOUSE_URL} (sessions: ${env.GATEHOUSE_SESSION_STRATEGY || "database"})`);
 const next = spawn(

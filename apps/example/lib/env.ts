@@ -4,13 +4,15 @@ import path from "node:path";
  * The example app's configuration, read from the environment once.
  *
  * - `PORT` (default 3000) and `GATEHOUSE_URL` (default `http://localhost:$PORT`): the public origin.
- * - `DATABASE_URL` (default `file:<app>/data/gatehouse.db`).
+ * - `DATABASE_URL` (default `file:<app>/data/gatehouse.db`): `file:`, `postgres://` or `mysql://`.
+ * - `REDIS_URL` (optional): keep sessions in Redis.
  * - `GATEHOUSE_SECRET`: required in production; `npm start` creates one in `data/` when it is missing.
  * - `GATEHOUSE_SESSION_STRATEGY`: `database` (default) or `stateless`.
  */
 export interface AppEnv {
   url: string;
   databaseUrl: string;
+  redisUrl: string | undefined;
   secret: string | undefined;
   strategy: string;
 }
@@ -20,6 +22,7 @@ export function readEnv(): AppEnv {
   return {
     url: process.env.GATEHOUSE_URL || `http://localhost:${port}`,
     databaseUrl: process.env.DATABASE_URL || `file:${path.join(process.cwd(), "data", "gatehouse.db")}`,
+    redisUrl: process.env.REDIS_URL || undefined,
     secret: process.env.GATEHOUSE_SECRET,
     strategy: process.env.GATEHOUSE_SESSION_STRATEGY || "database",
   };

@@ -1,5 +1,5 @@
 import { createGatehouse, type Gatehouse, type SessionStrategyName } from "gatehouse";
-import { createSqliteStore } from "gatehouse/stores/sqlite";
+import { createStoreFromUrl } from "gatehouse/stores";
 import { readEnv } from "./env";
 
 declare global {
@@ -14,7 +14,7 @@ declare global {
 export function getGatehouse(): Gatehouse {
   if (globalThis.gatehouseInstance) return globalThis.gatehouseInstance;
   const env = readEnv();
-  const store = createSqliteStore({ url: env.databaseUrl });
+  const store = createStoreFromUrl({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl });
   const gatehouse = createGatehouse({
     store,
     secret: env.secret ?? "",

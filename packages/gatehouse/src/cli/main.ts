@@ -5,6 +5,8 @@ import { resolveCredentialConfig } from "../core/config.js";
 import { isGatehouseError } from "../errors.js";
 import { createArgon2idHasher } from "../password/hasher.js";
 import type { Store } from "../store/types.js";
+import { normalizeEmail } from "../core/email.js";
+import { createStoreFromUrl, databaseKind } from "../stores/from-url.js";
 import { resolveDatabaseUrl } from "./database-url.js";
 
 const USAGE = `Usage: gatehouse <command> [options]
@@ -16,9 +18,11 @@ Commands:
                                             Create a user (--password-stdin reads the password from stdin)
   users set-role --email E --role R         Change a user's role
   users list [--json]                       List users
+  sessions revoke --email E                 End every session of a user (both strategies)
 
 Options:
-  --database-url URL   file:<path> (SQLite). Default: DATABASE_URL, then gatehouse.config.json, then file:data/gatehouse.db
+  --database-url URL   file:<path>, postgres://… or mysql://…. Default: DATABASE_URL, then
+                       gatehouse.config.json, then file:data/gatehouse.db. REDIS_URL, when set, holds the sessions.
   -h, --help           Show this help
 `;
 
@@ -36,13 +40,18 @@ function isUsageError(error: unknown): error is Error {
   return error instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
 }
 
-async function openStore(databaseUrl: string | undefined): Promise<{ store: Store; url: string }> {
+function openStore(databaseUrl: string | undefined): { store: Store; url: string } {
   const { url } = resolveDatabaseUrl(databaseUrl);
-  if (!url.startsWith("file:") && !url.startsWith("sqlite:") && url !== ":memory:") {
-    throw new UsageError(`Unsupported DATABASE_URL scheme in "${url.split(":")[0]}:…". Use file:<path> for SQLite.`);
+  if (!databaseKind(url)) {
+    throw new UsageError(`Unsupported DATABASE_URL scheme "${url.split(":", 1)[0]}:". Use file:<path>, postgres://… or mysql://….`);
   }
-  const { createSqliteStore } = await import("../stores/sqlite.js");
-  return { store: createSqliteStore({ url, autoMigrate: false }), url };
+  const store = createStoreFromUrl({ databaseUrl: url, redisUrl: process.env.REDIS_URL || undefined, autoMigrate: false });
+  return { store, url: redactPassword(url) };
+}
+
+/** The URL as it may be printed: without its password. */
+function redactPassword(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
 }
 
 async function readStdin(): Promise<string> {
@@ -84,12 +93,13 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
 
-  if (command !== "migrate" && command !== "users") throw new UsageError(`Unknown command "${command}".`);
+  if (command !== "migrate" && command !== "users" && command !== "sessions") throw new UsageError(`Unknown command "${command}".`);
   if (command === "users" && !["create", "set-role", "list"].includes(sub ?? "")) {
     throw new UsageError(`Unknown users command "${sub ?? ""}". Use create, set-role or list.`);
   }
+  if (command === "sessions" && sub !== "revoke") throw new UsageError(`Unknown sessions command "${sub ?? ""}". Use revoke.`);
 
-  const { store, url } = await openStore(values["database-url"]);
+  const { store, url } = openStore(values["database-url"]);
   try {
     await store.migrate();
     if (command === "migrate") {
@@ -106,6 +116,13 @@ async function run(argv: string[]): Promise<void> {
       return;
     }
     const email = required(values.email, "--email");
+    if (command === "sessions") {
+      const user = await store.getUserByEmail(normalizeEmail(email));
+      if (!user) throw new UserNotFoundError(`No user with email ${email}.`);
+      const count = await accounts.revokeAllSessions(user.id);
+      process.stdout.write(`Ended ${count} session${count === 1 ? "" : "s"} of ${user.email}\n`);
+      return;
+    }
     if (sub === "create") {
       const password = values["password-stdin"] ? await readStdin() : required(values.password, "--password (or --password-stdin)");
       const user = await accounts.create({ email, password, name: values.name ?? null, role: values.role });

@@ -17,6 +17,8 @@ export interface Accounts {
    */
   setRole(email: string, role: string): Promise<UserDTO | null>;
   list(): Promise<UserDTO[]>;
+  /** Ends every session of the user (both strategies) and bumps their session version; resolves to how many ended. */
+  revokeAllSessions(userId: string): Promise<number>;
 }
 
 export function createAccounts(store: Store, config: CredentialConfig, hasher: PasswordHasher): Accounts {
@@ -44,6 +46,10 @@ export function createAccounts(store: Store, config: CredentialConfig, hasher: P
     },
     async list() {
       return (await store.listUsers()).map(toUserDTO);
+    },
+    async revokeAllSessions(userId) {
+      await store.bumpSessionVersion(userId);
+      return store.deleteUserSessions(userId);
     },
   };
 }

@@ -160,10 +160,7 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
 
     revokeOtherSessions: (userId, currentSessionId) => store.deleteUserSessions(userId, { except: currentSessionId }),
 
-    async revokeAllSessions(userId) {
-      await store.bumpSessionVersion(userId);
-      return store.deleteUserSessions(userId);
-    },
+    revokeAllSessions: accounts.revokeAllSessions,
 
     can: (user, permission) => roleHasPermission(roles, user.role, permission),
 
