@@ -5,7 +5,7 @@ import path from "node:path";
  *
  * - `PORT` (default 3000) and `GATEHOUSE_URL` (default `http://localhost:$PORT`): the public origin.
  * - `DATABASE_URL` (default `file:<app>/data/gatehouse.db`): `file:`, `postgres://` or `mysql://`.
- * - `REDIS_URL` (optional): keep sessions in Redis.
+ * - `REDIS_URL` (optional): keep sessions in Redis; `REDIS_KEY_PREFIX` (default `gatehouse:`) prefixes its keys.
  * - `GATEHOUSE_SECRET`: required in production; `npm start` creates one in `data/` when it is missing.
  * - `GATEHOUSE_SESSION_STRATEGY`: `database` (default) or `stateless`.
  */
@@ -13,6 +13,7 @@ export interface AppEnv {
   url: string;
   databaseUrl: string;
   redisUrl: string | undefined;
+  redisKeyPrefix: string | undefined;
   secret: string | undefined;
   strategy: string;
 }
@@ -23,6 +24,7 @@ export function readEnv(): AppEnv {
     url: process.env.GATEHOUSE_URL || `http://localhost:${port}`,
     databaseUrl: process.env.DATABASE_URL || `file:${path.join(process.cwd(), "data", "gatehouse.db")}`,
     redisUrl: process.env.REDIS_URL || undefined,
+    redisKeyPrefix: process.env.REDIS_KEY_PREFIX || undefined,
     secret: process.env.GATEHOUSE_SECRET,
     strategy: process.env.GATEHOUSE_SESSION_STRATEGY || "database",
   };

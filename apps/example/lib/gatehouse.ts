@@ -14,7 +14,11 @@ declare global {
 export function getGatehouse(): Gatehouse {
   if (globalThis.gatehouseInstance) return globalThis.gatehouseInstance;
   const env = readEnv();
-  const store = createStoreFromUrl({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl });
+  const store = createStoreFromUrl({
+    databaseUrl: env.databaseUrl,
+    redisUrl: env.redisUrl,
+    redisKeyPrefix: env.redisKeyPrefix,
+  });
   const gatehouse = createGatehouse({
     store,
     secret: env.secret ?? "",

@@ -45,7 +45,12 @@ function openStore(databaseUrl: string | undefined): { store: Store; url: string
   if (!databaseKind(url)) {
     throw new UsageError(`Unsupported DATABASE_URL scheme "${url.split(":", 1)[0]}:". Use file:<path>, postgres://… or mysql://….`);
   }
-  const store = createStoreFromUrl({ databaseUrl: url, redisUrl: process.env.REDIS_URL || undefined, autoMigrate: false });
+  const store = createStoreFromUrl({
+    databaseUrl: url,
+    redisUrl: process.env.REDIS_URL || undefined,
+    redisKeyPrefix: process.env.REDIS_KEY_PREFIX || undefined,
+    autoMigrate: false,
+  });
   return { store, url: redactPassword(url) };
 }
 

@@ -7,6 +7,8 @@ export interface StoreFromUrlOptions {
   databaseUrl: string;
   /** When set, sessions live in this Redis (`redis://…`, `rediss://…`) and users in the database. */
   redisUrl?: string | undefined;
+  /** Prefix of the Redis keys. Default `gatehouse:`. */
+  redisKeyPrefix?: string | undefined;
   /** Apply pending migrations before the first query. Default `true`. */
   autoMigrate?: boolean;
 }
@@ -54,7 +56,7 @@ export function createStoreFromUrl(options: StoreFromUrlOptions): Store {
     }
     if (!options.redisUrl) return store;
     const { withRedisSessions } = await import("./redis.js");
-    return withRedisSessions(store, { url: options.redisUrl });
+    return withRedisSessions(store, { url: options.redisUrl, keyPrefix: options.redisKeyPrefix });
   });
 }
 

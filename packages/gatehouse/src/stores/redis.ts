@@ -7,7 +7,7 @@ export interface RedisSessionOptions {
   /** `redis://[:password@]host:6379[/db]` (`rediss://` for TLS). */
   url: string;
   /** Prefix of every key Gatehouse writes. Default `gatehouse:`. */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /** A Redis call that takes longer fails with 503 `unavailable`, in ms. Default 2000. */
   timeoutMs?: number;
 }
