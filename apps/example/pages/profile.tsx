@@ -2,18 +2,60 @@ import type { ReactNode } from "react";
 import type { UserDTO } from "gatehouse";
 import { withPageAuth } from "gatehouse/next";
 import { PageTitle } from "../components/PageTitle";
+import { type SessionRow, SessionList } from "../components/SessionList";
 import { getGatehouse } from "../lib/gatehouse";
 
-// A type alias, not an interface: withPageAuth wants props assignable to Record<string, unknown>.
 type ProfileProps = {
   user: UserDTO;
+  sessions: SessionRow[];
 };
 
-export const getServerSideProps = withPageAuth<ProfileProps>(getGatehouse, {}, async (_context, { user }) => ({
-  props: { user },
-}));
+const DATE_FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 
-export default function ProfilePage({ user }: ProfileProps): ReactNode {
+/** A short, human name for a browser from its user agent; the full string is not worth showing. */
+function describeDevice(userAgent: string | null): string {
+  if (!userAgent) return "Unknown device";
+  const browser = /Edg\//.test(userAgent)
+    ? "Edge"
+    : /Chrome\//.test(userAgent)
+      ? "Chrome"
+      : /Firefox\//.test(userAgent)
+        ? "Firefox"
+        : /Safari\//.test(userAgent)
+          ? "Safari"
+          : userAgent.split(/[ /]/, 1)[0];
+  const system = /Android/.test(userAgent)
+    ? "Android"
+    : /iPhone|iPad/.test(userAgent)
+      ? "iOS"
+      : /Windows/.test(userAgent)
+        ? "Windows"
+        : /Mac OS X/.test(userAgent)
+          ? "macOS"
+          : /Linux/.test(userAgent)
+            ? "Linux"
+            : null;
+  return system ? `${browser} on ${system}` : `${browser}`;
+}
+
+export const getServerSideProps = withPageAuth<ProfileProps>(getGatehouse, {}, async (_context, { user, session }) => {
+  const sessions = await getGatehouse().listSessions(user.id);
+  return {
+    props: {
+      user,
+      sessions: sessions.map((s) => ({
+        id: s.id,
+        current: s.id === session.id,
+        device: describeDevice(s.userAgent),
+        ip: s.ip,
+        lastSeen: `${DATE_FORMAT.format(s.lastSeenAt)} UTC`,
+        created: `${DATE_FORMAT.format(s.createdAt)} UTC`,
+      })),
+    },
+  };
+});
+
+export default function ProfilePage({ user, sessions }: ProfileProps): ReactNode {
   return (
     <>
       <PageTitle title="Profile" />
@@ -43,6 +85,7 @@ export default function ProfilePage({ user }: ProfileProps): ReactNode {
           </dd>
         </div>
       </dl>
+      <SessionList sessions={sessions} />
     </>
   );
 }

@@ -65,15 +65,21 @@ export function createAuthRoutes(
     return valid.renewed ? [cookie.serialize(valid.renewed.value, valid.renewed.expiresAt)] : [];
   }
 
-  /** Wraps a route that needs a session: 401 without one; errors become JSON responses. */
+  /**
+   * Wraps a route that needs a session: 401 without one; errors become JSON responses. A session rotated
+   * by the check keeps its new cookie even when the handler then fails.
+   */
   function signedIn(handler: (request: AuthRequest, valid: ValidSession, param: string) => Promise<HttpResponse>): Route {
     return async (request, param) => {
+      let valid: ValidSession | null = null;
       try {
-        const valid = await gatehouse.validateSession(cookie.read(request.header("cookie")), { rotate: true });
+        valid = await gatehouse.validateSession(cookie.read(request.header("cookie")), { rotate: true });
         if (!valid) throw new UnauthenticatedError();
         return await handler(request, valid, param);
       } catch (error) {
-        return errorResponse(error);
+        const response = errorResponse(error);
+        for (const setCookie of valid ? renewedCookie(valid) : []) response.headers.push(["Set-Cookie", setCookie]);
+        return response;
       }
     };
   }

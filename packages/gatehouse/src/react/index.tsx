@@ -105,14 +105,14 @@ export function useSession(): SessionState & { refresh(): Promise<void> } {
   return { ...context.state, refresh: context.refresh };
 }
 
-async function post(path: string, body: unknown): Promise<AuthResult> {
+async function post(path: string, body: unknown, method = "POST"): Promise<AuthResult> {
   let response: Response;
   try {
     response = await fetch(path, {
-      method: "POST",
+      method,
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(body ?? {}),
+      body: method === "DELETE" ? null : JSON.stringify(body ?? {}),
     });
   } catch {
     return { ok: false, status: 0, error: { code: "network_error", message: "Could not reach the server. Check your connection." } };
@@ -142,4 +142,14 @@ export function signUp(
 /** Ends the session on the server and clears the cookie. */
 export function signOut(options: { basePath?: string } = {}): Promise<AuthResult> {
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/logout`, {});
+}
+
+/** Ends one of the signed-in user's sessions (e.g. from a "your devices" list). */
+export function revokeSession(id: string, options: { basePath?: string } = {}): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/sessions/${encodeURIComponent(id)}`, null, "DELETE");
+}
+
+/** Ends every session of the signed-in user except this one. */
+export function revokeOtherSessions(options: { basePath?: string } = {}): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/sessions/revoke-others`, {});
 }

@@ -4,10 +4,13 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { resolveSessionConfig } from "../core/config.js";
 import { createGatehouse, type Gatehouse } from "../core/gatehouse.js";
 import { decodeBase64url } from "../crypto/base64url.js";
-import type { Store } from "../store/types.js";
+import type { SessionRecord, Store } from "../store/types.js";
 import { createSqliteStore } from "../stores/sqlite.js";
+import { createDatabaseCodec } from "./database.js";
+import { createSessionManager } from "./manager.js";
 
 const SECRET = "database-strategy-test-secret-0123456789";
 const CHEAP_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
@@ -53,9 +56,9 @@ afterEach(async () => {
 });
 
 /** Creates a user, logs in, and returns the session cookie's value. */
-async function signIn(email = "ada@example.com"): Promise<string> {
+async function signIn(email = "ada@example.com", meta: { userAgent?: string; ip?: string } = {}): Promise<string> {
   if (!(await store.getUserByEmail(email))) await gatehouse.users.create({ email, password: PASSWORD });
-  const { setCookie } = await gatehouse.logIn({ email, password: PASSWORD });
+  const { setCookie } = await gatehouse.logIn({ email, password: PASSWORD }, meta);
   const value = gatehouse.cookie.read(setCookie.split(";")[0]);
   if (!value) throw new Error("no session cookie in Set-Cookie");
   return value;
@@ -81,13 +84,87 @@ function rawDump(): string {
   }
 }
 
+/** A session record as the manager hands it to the codec, for the codec's own tests. */
+function record(id: string, secretHash = ""): SessionRecord {
+  const at = new Date(T0);
+  return { id, userId: "u1", secretHash, userVersion: 0, createdAt: at, expiresAt: at, lastSeenAt: at, userAgent: null, ip: null };
+}
+
+describe("the database codec", () => {
+  it("issues id.secret with a 192-bit secret and hands back only the secret's SHA-256 to store", async () => {
+    const id = "AAAAAAAAAAAAAAAA";
+    const { value, secretHash } = await createDatabaseCodec().issue(record(id));
+    const [valueId, secret] = value.split(".") as [string, string];
+    expect(valueId).toBe(id);
+    expect(decodeBase64url(secret)?.length).toBe(24);
+    expect(secretHash).toBe(createHash("sha256").update(secret).digest("hex"));
+    expect(secretHash).not.toContain(secret);
+  });
+
+  it("never repeats a secret over 1000 issues", async () => {
+    const codec = createDatabaseCodec();
+    const values = await Promise.all(Array.from({ length: 1000 }, () => codec.issue(record("AAAAAAAAAAAAAAAA"))));
+    expect(new Set(values.map(({ value }) => value)).size).toBe(1000);
+    expect(new Set(values.map(({ secretHash }) => secretHash)).size).toBe(1000);
+  });
+
+  it("reissues a session whose expiry moved with the same cookie value", async () => {
+    const codec = createDatabaseCodec();
+    const { value, secretHash } = await codec.issue(record("AAAAAAAAAAAAAAAA"));
+    expect(await codec.reissue({ ...record("AAAAAAAAAAAAAAAA", secretHash), expiresAt: new Date(T0 + 1) }, value)).toBe(value);
+  });
+
+  it("parses a value to its id, matching only the record that holds its secret's hash", async () => {
+    const codec = createDatabaseCodec();
+    const mine = await codec.issue(record("AAAAAAAAAAAAAAAA"));
+    const other = await codec.issue(record("AAAAAAAAAAAAAAAA"));
+    const parsed = await codec.parse(mine.value);
+    expect(parsed?.id).toBe("AAAAAAAAAAAAAAAA");
+    expect(parsed?.matches(record("AAAAAAAAAAAAAAAA", mine.secretHash))).toBe(true);
+    expect(parsed?.matches(record("AAAAAAAAAAAAAAAA", other.secretHash))).toBe(false);
+    // A stateless record (no secret) never matches a database token.
+    expect(parsed?.matches(record("AAAAAAAAAAAAAAAA", ""))).toBe(false);
+    for (const bad of ["", "AAAAAAAAAAAAAAAA", `${mine.value}x`, "g1.abc"]) expect(await codec.parse(bad), bad).toBeNull();
+  });
+});
+
 describe("database session tokens", () => {
-  it("are id.secret with a secret of at least 128 bits", async () => {
+  it("are id.secret with a 96-bit id and a 192-bit secret", async () => {
     const value = await signIn();
     const match = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(value);
     expect(match).not.toBeNull();
-    const secretBytes = decodeBase64url(match?.[2] as string);
-    expect(secretBytes?.length).toBeGreaterThanOrEqual(16);
+    expect(decodeBase64url(match?.[1] as string)?.length).toBe(12);
+    expect(decodeBase64url(match?.[2] as string)?.length).toBe(24);
+  });
+
+  it("never repeat an id over 1000 sessions", async () => {
+    const user = await store.createUser({ id: "u1", email: "ids@example.com", name: null, role: "user", passwordHash: "x" });
+    const manager = createSessionManager(store, createDatabaseCodec(), resolveSessionConfig({ secret: SECRET, now: () => clock }));
+    const ids = new Set<string>();
+    for (let i = 0; i < 1000; i++) ids.add((await manager.create(user, {})).id);
+    expect(ids.size).toBe(1000);
+    expect(rawSessions()).toHaveLength(1000);
+  });
+
+  it("are recorded with the user's session version, the time of log-in and the request's user agent and ip", async () => {
+    await gatehouse.users.create({ email: "ada@example.com", password: PASSWORD });
+    await gatehouse.users.setRole("ada@example.com", "admin");
+    const value = await signIn("ada@example.com", { userAgent: "Firefox/140", ip: "203.0.113.7" });
+    const user = await store.getUserByEmail("ada@example.com");
+    expect(user?.sessionVersion).toBe(1);
+    expect(rawSessions()).toEqual([
+      {
+        id: value.split(".")[0],
+        user_id: user?.id,
+        secret_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        user_version: 1,
+        created_at: T0,
+        expires_at: T0 + MAX_AGE_S * 1000,
+        last_seen_at: T0,
+        user_agent: "Firefox/140",
+        ip: "203.0.113.7",
+      },
+    ]);
   });
 
   it("are stored as the id and the SHA-256 of the secret, never the secret itself", async () => {
@@ -164,11 +241,14 @@ describe("validating a database session", () => {
     expect(await gatehouse.validateSession(value)).toBeNull();
   });
 
-  it("shows a role change at the next validation", async () => {
+  it("shows a role change at the next validation that cannot rotate, with the same token", async () => {
     const value = await signIn();
     expect((await gatehouse.validateSession(value))?.user.role).toBe("user");
     await gatehouse.users.setRole("ada@example.com", "admin");
-    expect((await gatehouse.validateSession(value))?.user.role).toBe("admin");
+    const valid = await gatehouse.validateSession(value, { rotate: false });
+    expect(valid?.user.role).toBe("admin");
+    expect(valid?.renewed).toBeNull();
+    expect(valid?.session.id).toBe(value.split(".")[0]);
   });
 });
 

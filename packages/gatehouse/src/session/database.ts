@@ -19,7 +19,11 @@ export function createDatabaseCodec(): SessionCodec {
     async parse(value) {
       const token = parseSessionToken(value);
       if (!token) return null;
-      return { id: token.id, matches: (session) => constantTimeEqual(sha256Hex(token.secret), session.secretHash) };
+      return {
+        id: token.id,
+        expired: false,
+        matches: (session) => constantTimeEqual(sha256Hex(token.secret), session.secretHash),
+      };
     },
   };
 }

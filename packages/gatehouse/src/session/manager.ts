@@ -66,7 +66,12 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
   return {
     async create(user, meta) {
       const now = config.now();
-      return insert(user, meta, new Date(now), now);
+      const created = await insert(user, meta, new Date(now), now);
+      // Sessions that were never presented again would otherwise stay forever; log-in is a cheap time to sweep.
+      for (const session of await store.listUserSessions(user.id)) {
+        if (!isLive(session, now)) await store.deleteSession(session.id);
+      }
+      return created;
     },
 
     async validate(value, options) {
@@ -80,11 +85,16 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
         await store.deleteSession(session.id);
         return null;
       }
+      // A stateless cookie from before a renewal names a record that is still live: refuse only the cookie.
+      if (parsed.expired) return null;
       const strategy = config.strategy;
       if (session.userVersion !== user.sessionVersion && options.rotate) {
-        // Privileges changed since this session was issued: replace it, keeping its absolute deadline.
+        // Privileges changed since this session was issued: replace it, keeping its absolute deadline. Only
+        // the request that deletes the old record issues the new one; concurrent ones proceed unrenewed.
+        if (!(await store.deleteSession(session.id))) {
+          return { user, session: { id: session.id, strategy, createdAt: session.createdAt, expiresAt: session.expiresAt }, renewed: null };
+        }
         const next = await insert(user, session, session.createdAt, now);
-        await store.deleteSession(session.id);
         return {
           user,
           session: { id: next.id, strategy, createdAt: session.createdAt, expiresAt: next.expiresAt },

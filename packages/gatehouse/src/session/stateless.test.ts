@@ -3,13 +3,12 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { resolveSessionConfig } from "../core/config.js";
 import { createGatehouse, type Gatehouse } from "../core/gatehouse.js";
 import { decodeBase64url, encodeBase64url } from "../crypto/base64url.js";
 import { createSealer } from "../crypto/seal.js";
 import type { Store } from "../store/types.js";
 import { createSqliteStore } from "../stores/sqlite.js";
-import { createStatelessStrategy, SESSION_SEAL_PURPOSE } from "./stateless.js";
+import { SESSION_SEAL_PURPOSE } from "./stateless.js";
 
 const SECRET = "stateless-strategy-test-secret-0123456789";
 const OTHER_SECRET = "another-stateless-test-secret-9876543210";
@@ -115,6 +114,37 @@ describe("stateless session cookies", () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]?.secret_hash).toBe("");
     expect(JSON.stringify(rows)).not.toContain(value.slice(3, 40));
+    for (const file of fs.readdirSync(dir)) {
+      const bytes = fs.readFileSync(path.join(dir, file)).toString("latin1");
+      expect(bytes, file).not.toContain(value.slice(3, 40));
+    }
+  });
+
+  it("carry exactly the session id, the user id, and the created and expiry times in seconds", async () => {
+    const value = await signIn();
+    const { session, user } = (await gatehouse.validateSession(value))!;
+    const opened = await createSealer([SECRET], SESSION_SEAL_PURPOSE).open(value);
+    expect(opened).toEqual({ s: session.id, u: user.id, c: T0 / 1000, e: T0 / 1000 + MAX_AGE_S });
+  });
+
+  it("are recorded in the store with the user's session version, the log-in time, user agent and ip", async () => {
+    await gatehouse.users.create({ email: "ada@example.com", password: PASSWORD });
+    await gatehouse.users.setRole("ada@example.com", "admin");
+    const { setCookie } = await gatehouse.logIn({ email: "ada@example.com", password: PASSWORD }, { userAgent: "Safari/18", ip: "2001:db8::1" });
+    const { session, user } = (await gatehouse.validateSession(gatehouse.cookie.read(setCookie.split(";")[0])))!;
+    expect(rawSessions()).toEqual([
+      {
+        id: session.id,
+        user_id: user.id,
+        secret_hash: "",
+        user_version: 1,
+        created_at: T0,
+        expires_at: T0 + MAX_AGE_S * 1000,
+        last_seen_at: T0,
+        user_agent: "Safari/18",
+        ip: "2001:db8::1",
+      },
+    ]);
   });
 
   it("are different for every log-in", async () => {
@@ -128,26 +158,19 @@ describe("stateless session cookies", () => {
     const { setCookie: secureSetCookie } = await secure.logIn({ email: "ada@example.com", password: PASSWORD });
     const value = gatehouse.cookie.read(setCookie.split(";")[0]) as string;
 
-    // The largest payload the format allows: a 64-character user id and the largest session version.
-    const strategy = createStatelessStrategy(
-      store,
-      resolveSessionConfig({ secret: SECRET, now: () => clock }),
-      createSealer([SECRET], SESSION_SEAL_PURPOSE),
-    );
-    const longIdUser = await store.createUser({
-      id: "u".repeat(64),
-      email: "long-id@example.com",
-      name: null,
-      role: "user",
-      passwordHash: "unused",
+    // The largest payload the format accepts: 64-character session and user ids and the largest times.
+    const largest = await createSealer([SECRET], SESSION_SEAL_PURPOSE).seal({
+      s: "s".repeat(64),
+      u: "u".repeat(64),
+      c: Number.MAX_SAFE_INTEGER,
+      e: Number.MAX_SAFE_INTEGER,
     });
-    const largest = await strategy.create({ ...longIdUser, sessionVersion: Number.MAX_SAFE_INTEGER }, {});
 
     for (const header of [setCookie, secureSetCookie]) expect(Buffer.byteLength(header)).toBeLessThanOrEqual(4096);
-    expect(largest.value.length).toBeLessThanOrEqual(4096 - "__Host-gatehouse.session=".length);
+    expect(largest.length).toBeLessThanOrEqual(4096 - "__Host-gatehouse.session=".length);
     await annotate(
       `stateless cookie value ${value.length} chars; Set-Cookie ${Buffer.byteLength(setCookie)} bytes ` +
-        `(${Buffer.byteLength(secureSetCookie)} with __Host- and Secure); largest possible value ${largest.value.length} chars`,
+        `(${Buffer.byteLength(secureSetCookie)} with __Host- and Secure); largest possible value ${largest.length} chars`,
     );
   });
 });
@@ -195,15 +218,20 @@ describe("validating stateless sessions", () => {
     const { session, user } = (await gatehouse.validateSession(value))!;
     const sealer = createSealer([SECRET], SESSION_SEAL_PURPOSE);
     const c = T0 / 1000;
-    const good = { s: session.id, u: user.id, v: 0, c, e: c + 3600 };
+    const good = { s: session.id, u: user.id, c, e: c + 3600 };
     for (const payload of [
-      { u: user.id, v: 0, c, e: c + 3600 },
+      { u: user.id, c, e: c + 3600 },
+      { s: session.id, c, e: c + 3600 },
+      { s: session.id, u: user.id, e: c + 3600 },
+      { s: session.id, u: user.id, c },
       { ...good, s: "" },
       { ...good, s: 42 },
+      { ...good, s: "s".repeat(65) },
       { ...good, u: "" },
       { ...good, u: 42 },
-      { ...good, v: "0" },
+      { ...good, u: "u".repeat(65) },
       { ...good, e: c + 0.5 },
+      { ...good, e: String(c + 3600) },
       { ...good, c: null },
       Object.values(good),
       null,
@@ -220,7 +248,7 @@ describe("validating stateless sessions", () => {
     const { session } = (await gatehouse.validateSession(value))!;
     const bob = await store.getUserByEmail("bob@example.com");
     const c = T0 / 1000;
-    const forged = await createSealer([SECRET], SESSION_SEAL_PURPOSE).seal({ s: session.id, u: bob!.id, v: 0, c, e: c + 3600 });
+    const forged = await createSealer([SECRET], SESSION_SEAL_PURPOSE).seal({ s: session.id, u: bob!.id, c, e: c + 3600 });
     expect(await gatehouse.validateSession(forged)).toBeNull();
   });
 
@@ -228,7 +256,7 @@ describe("validating stateless sessions", () => {
     const value = await signIn();
     const { session, user } = (await gatehouse.validateSession(value))!;
     const c = T0 / 1000;
-    const other = await createSealer([SECRET], "email-verification").seal({ s: session.id, u: user.id, v: 0, c, e: c + 3600 });
+    const other = await createSealer([SECRET], "email-verification").seal({ s: session.id, u: user.id, c, e: c + 3600 });
     expect(await gatehouse.validateSession(other)).toBeNull();
   });
 
@@ -239,12 +267,14 @@ describe("validating stateless sessions", () => {
     expect(await gatehouse.validateSession(value)).toBeNull();
   });
 
-  it("shows a role change at the next validation, with the same cookie", async () => {
+  it("shows a role change at the next validation that cannot rotate, with the same cookie", async () => {
     const value = await signIn();
     await gatehouse.users.setRole("ada@example.com", "admin");
-    expect((await gatehouse.validateSession(value))?.user.role).toBe("admin");
+    const valid = await gatehouse.validateSession(value, { rotate: false });
+    expect(valid?.user.role).toBe("admin");
+    expect(valid?.renewed).toBeNull();
     await gatehouse.users.setRole("ada@example.com", "user");
-    expect((await gatehouse.validateSession(value))?.user.role).toBe("user");
+    expect((await gatehouse.validateSession(value, { rotate: false }))?.user.role).toBe("user");
   });
 });
 
@@ -307,15 +337,19 @@ describe("ending stateless sessions", () => {
     const second = await signIn();
     await gatehouse.logOut(first);
     expect(await gatehouse.validateSession(first)).toBeNull();
-    expect(await gatehouse.validateSession(second)).not.toBeNull();
+    const remaining = await gatehouse.validateSession(second, { rotate: true });
+    expect(remaining).not.toBeNull();
+    // Ending one session is not a privilege change: the others are neither rotated nor refused.
+    expect(remaining?.renewed).toBeNull();
+    expect((await store.getUserByEmail("ada@example.com"))?.sessionVersion).toBe(0);
   });
 
-  it("a session version bump (revoke-all) kills every stateless cookie of that user, and only that user", async () => {
+  it("revokeAllSessions kills every stateless cookie of that user, and only that user", async () => {
     const first = await signIn();
     const second = await signIn();
     const other = await signIn("bob@example.com");
     const ada = await store.getUserByEmail("ada@example.com");
-    await store.bumpSessionVersion(ada!.id);
+    expect(await gatehouse.revokeAllSessions(ada!.id)).toBe(2);
     expect(await gatehouse.validateSession(first)).toBeNull();
     expect(await gatehouse.validateSession(second)).toBeNull();
     expect(await gatehouse.validateSession(other)).not.toBeNull();

@@ -26,6 +26,11 @@ export function asStatelessPayload(value: unknown): StatelessPayload | null {
   return { s, u, c: c as number, e: e as number };
 }
 
+function isExpired(payload: StatelessPayload, config: SessionCookieConfig): boolean {
+  const now = config.now();
+  return payload.e * 1000 <= now || (payload.c + config.absoluteMaxAgeSeconds) * 1000 <= now;
+}
+
 /** Opens a stateless cookie and checks its expiry and absolute cap; no store access. */
 export async function openStatelessSession(
   sealer: Sealer,
@@ -33,10 +38,7 @@ export async function openStatelessSession(
   value: string,
 ): Promise<StatelessPayload | null> {
   const payload = asStatelessPayload(await sealer.open(value));
-  if (!payload) return null;
-  const now = config.now();
-  if (payload.e * 1000 <= now || (payload.c + config.absoluteMaxAgeSeconds) * 1000 <= now) return null;
-  return payload;
+  return payload && !isExpired(payload, config) ? payload : null;
 }
 
 /**
@@ -58,9 +60,10 @@ export function createStatelessCodec(sealer: Sealer, config: SessionCookieConfig
     },
     reissue: (session) => seal(session),
     async parse(value) {
-      const payload = await openStatelessSession(sealer, config, value);
+      const payload = asStatelessPayload(await sealer.open(value));
       if (!payload) return null;
-      return { id: payload.s, matches: (session) => session.userId === payload.u };
+      // An expired cookie still names its record, so the manager can delete it.
+      return { id: payload.s, expired: isExpired(payload, config), matches: (session) => session.userId === payload.u };
     },
   };
 }

@@ -34,10 +34,10 @@ export interface SessionCodec {
   /** The cookie value for an existing session whose expiry moved (may be `previousValue` itself). */
   reissue(session: SessionRecord, previousValue: string): Promise<string>;
   /**
-   * The session id a cookie value names, and a check that the stored record belongs to it; `null` for a
-   * value that is malformed, tampered with, or (when it carries one) past its expiry.
+   * The session id a cookie value names, whether the value itself says it has expired, and a check that
+   * the stored record belongs to it; `null` for a value that is malformed or tampered with.
    */
-  parse(value: string): Promise<{ id: string; matches(session: SessionRecord): boolean } | null>;
+  parse(value: string): Promise<{ id: string; expired: boolean; matches(session: SessionRecord): boolean } | null>;
 }
 
 /** When a session that expires at `expiresAt` should be extended, and to when. */

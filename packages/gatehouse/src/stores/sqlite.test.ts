@@ -4,7 +4,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigurationError } from "../errors.js";
-import type { Store } from "../store/types.js";
+import type { SessionRecord, Store } from "../store/types.js";
 import { createSqliteStore, sqlitePathFromUrl } from "./sqlite.js";
 
 describe("sqlitePathFromUrl", () => {
@@ -50,6 +50,27 @@ describe("createSqliteStore", () => {
   });
 
   const user = (id: string, email: string) => ({ id, email, name: null, role: "user", passwordHash: "$argon2id$x" });
+  const T0 = Date.UTC(2030, 0, 1);
+  const session = (id: string, userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord => ({
+    id,
+    userId,
+    secretHash: "h",
+    userVersion: 0,
+    createdAt: new Date(T0),
+    expiresAt: new Date(T0 + 3_600_000),
+    lastSeenAt: new Date(T0),
+    userAgent: null,
+    ip: null,
+    ...overrides,
+  });
+  function rawSession(id: string): Record<string, unknown> | undefined {
+    const db = new Database(dbFile, { fileMustExist: true });
+    try {
+      return db.prepare("SELECT * FROM gatehouse_sessions WHERE id = ?").get(id) as Record<string, unknown> | undefined;
+    } finally {
+      db.close();
+    }
+  }
 
   it("creates missing folders and migrates before the first query", async () => {
     expect(await store.getUserByEmail("nobody@example.com")).toBeNull();
@@ -65,8 +86,7 @@ describe("createSqliteStore", () => {
 
   it("deletes a user's sessions with the user", async () => {
     await store.createUser(user("u1", "ada@example.com"));
-    const now = new Date();
-    await store.createSession({ id: "s1", userId: "u1", secretHash: "h", createdAt: now, expiresAt: now, userAgent: null, ip: null });
+    await store.createSession(session("s1", "u1"));
     expect(await store.deleteUser("u1")).toBe(true);
     const db = new Database(dbFile, { fileMustExist: true });
     const count = db.prepare("SELECT COUNT(*) AS n FROM gatehouse_sessions").get() as { n: number };
@@ -81,6 +101,57 @@ describe("createSqliteStore", () => {
     expect(await store.bumpSessionVersion("u1")).toBe(2);
     expect((await store.getUserById("u1"))?.sessionVersion).toBe(2);
     expect(await store.bumpSessionVersion("nobody")).toBeNull();
+  });
+
+  it("returns a session with its user, every field as it was stored", async () => {
+    await store.createUser(user("u1", "ada@example.com"));
+    await store.bumpSessionVersion("u1");
+    const stored = session("s1", "u1", { secretHash: "a".repeat(64), userVersion: 1, userAgent: "Firefox/140", ip: "203.0.113.7" });
+    await store.createSession(stored);
+    const found = await store.getSessionAndUser("s1");
+    expect(found?.session).toEqual(stored);
+    expect(found?.user).toMatchObject({ id: "u1", email: "ada@example.com", sessionVersion: 1 });
+    expect(await store.getSessionAndUser("nope")).toBeNull();
+  });
+
+  it("lists all of a user's sessions, expired ones included, and no one else's", async () => {
+    await store.createUser(user("u1", "ada@example.com"));
+    await store.createUser(user("u2", "bob@example.com"));
+    await store.createSession(session("s1", "u1"));
+    await store.createSession(session("s2", "u1", { expiresAt: new Date(0) }));
+    await store.createSession(session("s3", "u2"));
+    expect((await store.listUserSessions("u1")).map((s) => s.id).sort()).toEqual(["s1", "s2"]);
+    expect(await store.listUserSessions("nobody")).toEqual([]);
+  });
+
+  it("touches a session's last-seen time and expiry, and nothing else", async () => {
+    await store.createUser(user("u1", "ada@example.com"));
+    await store.createSession(session("s1", "u1"));
+    await store.createSession(session("s2", "u1"));
+    await store.touchSession("s1", { lastSeenAt: new Date(T0 + 60_000), expiresAt: new Date(T0 + 7_200_000) });
+    expect(rawSession("s1")).toMatchObject({ last_seen_at: T0 + 60_000, expires_at: T0 + 7_200_000, created_at: T0, user_version: 0 });
+    expect(rawSession("s2")).toMatchObject({ last_seen_at: T0, expires_at: T0 + 3_600_000 });
+  });
+
+  it("deleteSession answers whether a session was deleted", async () => {
+    await store.createUser(user("u1", "ada@example.com"));
+    await store.createSession(session("s1", "u1"));
+    expect(await store.deleteSession("s1")).toBe(true);
+    expect(await store.deleteSession("s1")).toBe(false);
+    expect(rawSession("s1")).toBeUndefined();
+  });
+
+  it("deleteUserSessions deletes the user's sessions but the one excepted, and counts them", async () => {
+    await store.createUser(user("u1", "ada@example.com"));
+    await store.createUser(user("u2", "bob@example.com"));
+    for (const id of ["s1", "s2", "s3"]) await store.createSession(session(id, "u1"));
+    await store.createSession(session("b1", "u2"));
+    expect(await store.deleteUserSessions("u1", { except: "s2" })).toBe(2);
+    expect((await store.listUserSessions("u1")).map((s) => s.id)).toEqual(["s2"]);
+    expect(await store.deleteUserSessions("u1", { except: "b1" })).toBe(1);
+    expect(await store.listUserSessions("u1")).toEqual([]);
+    expect(await store.deleteUserSessions("u1")).toBe(0);
+    expect(rawSession("b1")).toBeDefined();
   });
 
   it("fails closed with StoreUnavailableError (503) once the database is gone", async () => {

@@ -1,0 +1,404 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { SessionCookieOptions } from "../core/config.js";
+import { createGatehouse, type Gatehouse } from "../core/gatehouse.js";
+import { createSealer } from "../crypto/seal.js";
+import type { Store } from "../store/types.js";
+import { createSqliteStore } from "../stores/sqlite.js";
+import { SESSION_SEAL_PURPOSE } from "./stateless.js";
+
+const SECRET = "session-manager-test-secret-0123456789ab";
+const CHEAP_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+const PASSWORD = "correct horse battery";
+const T0 = Date.UTC(2030, 0, 1);
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+type Lifetimes = Pick<SessionCookieOptions, "maxAgeSeconds" | "absoluteMaxAgeSeconds" | "idleTimeoutSeconds">;
+
+describe.each(["database", "stateless"] as const)("the session lifecycle (%s sessions)", (strategy) => {
+  let dir: string;
+  let dbFile: string;
+  let store: Store;
+  let clock: number;
+  let gatehouse: Gatehouse;
+
+  /** maxAge 1 h (idle timeout too, by default), absolute cap 3 h, unless a test says otherwise. */
+  function createTestGatehouse(lifetimes: Lifetimes = {}): Gatehouse {
+    return createGatehouse({
+      store,
+      secret: SECRET,
+      strategy,
+      secureCookies: false,
+      maxAgeSeconds: 3600,
+      absoluteMaxAgeSeconds: 3 * 3600,
+      argon2: CHEAP_ARGON2,
+      now: () => clock,
+      ...lifetimes,
+    });
+  }
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-"));
+    dbFile = path.join(dir, "gatehouse.db");
+    store = createSqliteStore({ url: `file:${dbFile}` });
+    await store.migrate();
+    clock = T0;
+    gatehouse = createTestGatehouse();
+  });
+
+  afterEach(async () => {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The session id a cookie value names, read without validating it (validation may write). */
+  async function sessionIdOf(value: string): Promise<string> {
+    if (strategy === "database") return value.split(".")[0] as string;
+    const payload = (await createSealer([SECRET], SESSION_SEAL_PURPOSE).open(value)) as { s: string };
+    return payload.s;
+  }
+
+  /** Creates the user if needed and logs in at the current clock. */
+  async function signIn(
+    email = "ada@example.com",
+    meta: { userAgent?: string; ip?: string } = {},
+  ): Promise<{ value: string; id: string; userId: string }> {
+    if (!(await store.getUserByEmail(email))) await gatehouse.users.create({ email, password: PASSWORD });
+    const { setCookie } = await gatehouse.logIn({ email, password: PASSWORD }, meta);
+    const value = gatehouse.cookie.read(setCookie.split(";")[0]);
+    if (!value) throw new Error("no session cookie in Set-Cookie");
+    const user = await store.getUserByEmail(email);
+    return { value, id: await sessionIdOf(value), userId: user!.id };
+  }
+
+  /** Runs `query` on the database file through a connection of its own, not through the store. */
+  function raw<T>(query: (db: Database.Database) => T): T {
+    const db = new Database(dbFile, { fileMustExist: true });
+    try {
+      return query(db);
+    } finally {
+      db.close();
+    }
+  }
+
+  const rawSession = (id: string) =>
+    raw((db) => db.prepare("SELECT * FROM gatehouse_sessions WHERE id = ?").get(id) as Record<string, unknown> | undefined);
+
+  /** Counts every UPDATE of a session row from now on (a trigger in the database itself). */
+  function countSessionWrites(): () => number {
+    raw((db) =>
+      db.exec(`
+        CREATE TABLE test_session_writes (session_id TEXT, last_seen_at INTEGER);
+        CREATE TRIGGER test_count_session_writes AFTER UPDATE ON gatehouse_sessions
+        BEGIN INSERT INTO test_session_writes VALUES (NEW.id, NEW.last_seen_at); END;
+      `),
+    );
+    return () => raw((db) => (db.prepare("SELECT COUNT(*) AS n FROM test_session_writes").get() as { n: number }).n);
+  }
+
+  describe("expiry", () => {
+    it("a session past its expiry validates to null and its record is deleted", async () => {
+      const { value, id } = await signIn();
+      expect(rawSession(id)).toBeDefined();
+      clock = T0 + HOUR;
+      expect(await gatehouse.validateSession(value)).toBeNull();
+      expect(rawSession(id)).toBeUndefined();
+    });
+
+    it("ends at the absolute cap even while in use every 5 minutes: sliding never passes it", async () => {
+      gatehouse = createTestGatehouse({ absoluteMaxAgeSeconds: 5400 });
+      const cap = T0 + 90 * MINUTE;
+      let { value, id } = await signIn();
+      let latestExpiry = 0;
+      for (clock = T0; clock < cap; clock += 5 * MINUTE) {
+        const valid = await gatehouse.validateSession(value, { rotate: true });
+        expect(valid, `at +${(clock - T0) / MINUTE} min`).not.toBeNull();
+        expect(valid!.session.expiresAt.getTime()).toBeLessThanOrEqual(cap);
+        expect(rawSession(id)?.expires_at as number).toBeLessThanOrEqual(cap);
+        if (valid!.renewed) {
+          expect(valid!.renewed.expiresAt.getTime()).toBeLessThanOrEqual(cap);
+          value = valid!.renewed.value;
+          id = valid!.session.id;
+        }
+        latestExpiry = valid!.session.expiresAt.getTime();
+      }
+      expect(latestExpiry).toBe(cap);
+      clock = cap;
+      expect(await gatehouse.validateSession(value)).toBeNull();
+    });
+  });
+
+  describe("idle timeout", () => {
+    beforeEach(() => {
+      gatehouse = createTestGatehouse({
+        maxAgeSeconds: DAY / SECOND,
+        absoluteMaxAgeSeconds: (2 * DAY) / SECOND,
+        idleTimeoutSeconds: 3600,
+      });
+    });
+
+    it("ends a session left unused for 61 minutes, long before its expiry, and deletes its record", async () => {
+      const { value, id } = await signIn();
+      clock = T0 + 61 * MINUTE;
+      expect(await gatehouse.validateSession(value)).toBeNull();
+      expect(rawSession(id)).toBeUndefined();
+    });
+
+    it("keeps a session used every 30 minutes alive, and counts the idle time from its last use", async () => {
+      const { value } = await signIn();
+      for (clock = T0 + 30 * MINUTE; clock <= T0 + 4 * HOUR; clock += 30 * MINUTE) {
+        expect(await gatehouse.validateSession(value), `at +${(clock - T0) / MINUTE} min`).not.toBeNull();
+      }
+      const lastUse = clock - 30 * MINUTE;
+      clock = lastUse + 59 * MINUTE;
+      expect(await gatehouse.validateSession(value)).not.toBeNull();
+      clock += 61 * MINUTE;
+      expect(await gatehouse.validateSession(value)).toBeNull();
+    });
+  });
+
+  describe("last-seen times", () => {
+    it("are written at most once a minute however often the session is validated", async () => {
+      const { value, id } = await signIn();
+      const writes = countSessionWrites();
+      const firstWrite = T0 + 61 * SECOND;
+      for (let i = 0; i < 100; i++) {
+        clock = firstWrite + i * 500;
+        expect(await gatehouse.validateSession(value)).not.toBeNull();
+      }
+      expect(writes()).toBe(1);
+      expect(rawSession(id)?.last_seen_at).toBe(firstWrite);
+
+      clock = firstWrite + 61 * SECOND;
+      expect(await gatehouse.validateSession(value)).not.toBeNull();
+      expect(writes()).toBe(2);
+      expect(rawSession(id)?.last_seen_at).toBe(firstWrite + 61 * SECOND);
+    });
+
+    it("are not written by validations within the first minute after log-in", async () => {
+      const { value, id } = await signIn();
+      const writes = countSessionWrites();
+      for (clock = T0; clock < T0 + MINUTE; clock += 10 * SECOND) await gatehouse.validateSession(value);
+      expect(writes()).toBe(0);
+      expect(rawSession(id)?.last_seen_at).toBe(T0);
+    });
+  });
+
+  describe("sliding expiry", () => {
+    it("does not renew before half of maxAge has passed", async () => {
+      const { value, id } = await signIn();
+      clock = T0 + 29 * MINUTE;
+      const valid = await gatehouse.validateSession(value);
+      expect(valid?.renewed).toBeNull();
+      expect(valid?.session.expiresAt).toEqual(new Date(T0 + HOUR));
+      expect(rawSession(id)?.expires_at).toBe(T0 + HOUR);
+    });
+
+    it("renews after half of maxAge to now + maxAge and records the new expiry", async () => {
+      const { value, id } = await signIn();
+      clock = T0 + 31 * MINUTE;
+      const valid = await gatehouse.validateSession(value);
+      expect(valid?.renewed?.expiresAt).toEqual(new Date(T0 + 91 * MINUTE));
+      expect(valid?.session).toMatchObject({ id, createdAt: new Date(T0), expiresAt: new Date(T0 + 91 * MINUTE) });
+      expect(rawSession(id)).toMatchObject({ expires_at: T0 + 91 * MINUTE, last_seen_at: T0 + 31 * MINUTE });
+
+      const renewedValue = valid!.renewed!.value;
+      if (strategy === "database") {
+        expect(renewedValue).toBe(value);
+      } else {
+        expect(renewedValue).not.toBe(value);
+        expect(await sessionIdOf(renewedValue)).toBe(id);
+      }
+      clock = T0 + 80 * MINUTE;
+      expect((await gatehouse.validateSession(renewedValue))?.session.id).toBe(id);
+    });
+  });
+
+  describe("rotation after a privilege change", () => {
+    beforeEach(() => {
+      gatehouse = createTestGatehouse({ absoluteMaxAgeSeconds: 5400 });
+    });
+
+    it("with rotate: true, replaces the session with a new id and value that keep its createdAt and absolute cap", async () => {
+      const old = await signIn("ada@example.com", { userAgent: "Firefox/140", ip: "203.0.113.7" });
+      clock = T0 + 50 * MINUTE;
+      await gatehouse.users.setRole("ada@example.com", "admin");
+
+      const valid = await gatehouse.validateSession(old.value, { rotate: true });
+      expect(valid?.user.role).toBe("admin");
+      expect(valid?.renewed).not.toBeNull();
+      const { value, expiresAt } = valid!.renewed!;
+      expect(value).not.toBe(old.value);
+      expect(valid!.session.id).not.toBe(old.id);
+      expect(await sessionIdOf(value)).toBe(valid!.session.id);
+      expect(valid!.session.createdAt).toEqual(new Date(T0));
+      // now + maxAge would be +110 min; the absolute cap of the original session (+90 min) wins.
+      expect(expiresAt).toEqual(new Date(T0 + 90 * MINUTE));
+      expect(valid!.session.expiresAt).toEqual(expiresAt);
+
+      expect(rawSession(old.id)).toBeUndefined();
+      expect(rawSession(valid!.session.id)).toMatchObject({
+        user_version: 1,
+        created_at: T0,
+        expires_at: T0 + 90 * MINUTE,
+        user_agent: "Firefox/140",
+        ip: "203.0.113.7",
+      });
+
+      expect(await gatehouse.validateSession(old.value, { rotate: true })).toBeNull();
+      expect(await gatehouse.validateSession(old.value, { rotate: false })).toBeNull();
+
+      const next = await gatehouse.validateSession(value, { rotate: true });
+      expect(next?.user.role).toBe("admin");
+      expect(next?.session.id).toBe(valid!.session.id);
+      expect(next?.session.createdAt).toEqual(new Date(T0));
+      expect(next?.renewed).toBeNull();
+    });
+
+    it("with rotate: false, keeps the old session valid and reports the current role", async () => {
+      const old = await signIn();
+      await gatehouse.users.setRole("ada@example.com", "admin");
+      for (let i = 0; i < 2; i++) {
+        const valid = await gatehouse.validateSession(old.value, { rotate: false });
+        expect(valid?.user.role).toBe("admin");
+        expect(valid?.session.id).toBe(old.id);
+        expect(valid?.renewed).toBeNull();
+      }
+      expect(rawSession(old.id)?.user_version).toBe(0);
+      // The rotation is only put off: the next check that can send a cookie does it.
+      expect((await gatehouse.validateSession(old.value, { rotate: true }))?.session.id).not.toBe(old.id);
+    });
+
+    it("does not happen when setRole leaves the role as it was", async () => {
+      const old = await signIn();
+      await gatehouse.users.setRole("ada@example.com", "user");
+      const valid = await gatehouse.validateSession(old.value, { rotate: true });
+      expect(valid?.session.id).toBe(old.id);
+      expect(valid?.renewed).toBeNull();
+    });
+
+    it("replaces a session once when several requests carry the pre-change cookie at the same time", async () => {
+      const old = await signIn();
+      await gatehouse.users.setRole("ada@example.com", "admin");
+      // A page load sends several requests with the same cookie; only one replacement may survive.
+      await Promise.all([1, 2, 3].map(() => gatehouse.validateSession(old.value, { rotate: true })));
+      expect(await store.listUserSessions(old.userId)).toHaveLength(1);
+    });
+
+    it("rotates each of the user's sessions, and no other user's", async () => {
+      const first = await signIn();
+      const second = await signIn();
+      const bob = await signIn("bob@example.com");
+      await gatehouse.users.setRole("ada@example.com", "admin");
+      for (const old of [first, second]) {
+        expect((await gatehouse.validateSession(old.value, { rotate: true }))?.renewed).not.toBeNull();
+      }
+      const bobs = await gatehouse.validateSession(bob.value, { rotate: true });
+      expect(bobs?.session.id).toBe(bob.id);
+      expect(bobs?.renewed).toBeNull();
+    });
+  });
+
+  describe("listing sessions", () => {
+    it("lists only the user's live sessions, most recently used first, with user agent and ip", async () => {
+      await signIn("ada@example.com", { userAgent: "Stale/1", ip: "198.51.100.1" });
+      clock = T0 + 20 * MINUTE;
+      const laptop = await signIn("ada@example.com", { userAgent: "Firefox/140", ip: "203.0.113.1" });
+      clock = T0 + 40 * MINUTE;
+      const phone = await signIn("ada@example.com", { userAgent: "Safari/18", ip: "203.0.113.2" });
+      const loggedOut = await signIn("ada@example.com", { userAgent: "Gone/1", ip: "203.0.113.3" });
+      await gatehouse.logOut(loggedOut.value);
+      await signIn("bob@example.com", { userAgent: "Bob/1", ip: "192.0.2.9" });
+
+      // The first session has expired by now; the laptop is used again and becomes the most recent.
+      clock = T0 + 62 * MINUTE;
+      expect(await gatehouse.validateSession(laptop.value)).not.toBeNull();
+
+      expect(await gatehouse.listSessions(laptop.userId)).toEqual([
+        {
+          id: laptop.id,
+          createdAt: new Date(T0 + 20 * MINUTE),
+          lastSeenAt: new Date(T0 + 62 * MINUTE),
+          expiresAt: new Date(T0 + 122 * MINUTE),
+          userAgent: "Firefox/140",
+          ip: "203.0.113.1",
+        },
+        {
+          id: phone.id,
+          createdAt: new Date(T0 + 40 * MINUTE),
+          lastSeenAt: new Date(T0 + 40 * MINUTE),
+          expiresAt: new Date(T0 + 100 * MINUTE),
+          userAgent: "Safari/18",
+          ip: "203.0.113.2",
+        },
+      ]);
+    });
+
+    it("is empty for a user without sessions", async () => {
+      const { userId, value } = await signIn();
+      await gatehouse.logOut(value);
+      expect(await gatehouse.listSessions(userId)).toEqual([]);
+      expect(await gatehouse.listSessions("no-such-user")).toEqual([]);
+    });
+  });
+
+  describe("revoking sessions", () => {
+    it("revokeAllSessions ends every session of the user, bumps their session version, and spares other users", async () => {
+      const first = await signIn();
+      const second = await signIn();
+      const bob = await signIn("bob@example.com");
+      expect(await gatehouse.revokeAllSessions(first.userId)).toBe(2);
+      expect(await gatehouse.validateSession(first.value)).toBeNull();
+      expect(await gatehouse.validateSession(second.value)).toBeNull();
+      expect(rawSession(first.id)).toBeUndefined();
+      expect(rawSession(second.id)).toBeUndefined();
+      expect((await store.getUserById(first.userId))?.sessionVersion).toBe(1);
+      expect(await gatehouse.validateSession(bob.value)).not.toBeNull();
+
+      const fresh = await signIn();
+      expect((await gatehouse.validateSession(fresh.value, { rotate: true }))?.renewed).toBeNull();
+    });
+
+    it("revokeOtherSessions ends all of the user's sessions but the current one", async () => {
+      const current = await signIn();
+      const others = [await signIn(), await signIn()];
+      const bob = await signIn("bob@example.com");
+      expect(await gatehouse.revokeOtherSessions(current.userId, current.id)).toBe(2);
+      for (const other of others) expect(await gatehouse.validateSession(other.value)).toBeNull();
+      expect((await gatehouse.validateSession(current.value))?.session.id).toBe(current.id);
+      expect(await gatehouse.validateSession(bob.value)).not.toBeNull();
+    });
+
+    it("revokeSession ends one of the user's own sessions, once", async () => {
+      const target = await signIn();
+      const kept = await signIn();
+      expect(await gatehouse.revokeSession(target.userId, target.id)).toBe(true);
+      expect(await gatehouse.validateSession(target.value)).toBeNull();
+      expect(await gatehouse.validateSession(kept.value)).not.toBeNull();
+      expect(await gatehouse.revokeSession(target.userId, target.id)).toBe(false);
+    });
+
+    it("revokeSession with another user's session id returns false and deletes nothing", async () => {
+      const ada = await signIn();
+      const bob = await signIn("bob@example.com");
+      expect(await gatehouse.revokeSession(ada.userId, bob.id)).toBe(false);
+      expect(await gatehouse.revokeSession(ada.userId, "AAAAAAAAAAAAAAAA")).toBe(false);
+      expect(rawSession(bob.id)).toBeDefined();
+      expect(await gatehouse.validateSession(bob.value)).not.toBeNull();
+      expect(await gatehouse.validateSession(ada.value)).not.toBeNull();
+    });
+
+    it("a deleted user's sessions validate to null", async () => {
+      const ada = await signIn();
+      expect(await store.deleteUser(ada.userId)).toBe(true);
+      expect(await gatehouse.validateSession(ada.value, { rotate: true })).toBeNull();
+      expect(await gatehouse.validateSession(ada.value, { rotate: false })).toBeNull();
+    });
+  });
+});
