@@ -53,7 +53,10 @@ function migrator(db: Kysely<unknown>): Migrator {
  * A database migrated by a newer Gatehouse (a migration this code does not know) is refused.
  */
 export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const { error } = await migrator(db).migrateToLatest();
+  let { error } = await migrator(db).migrateToLatest();
+  // Kysely's SQLite lock is a no-op, so two connections migrating one file race and one loses. The winner
+  // has recorded its steps by then: a second pass is a no-op for it, and a real failure fails again.
+  if (error) ({ error } = await migrator(db).migrateToLatest());
   if (!error) return;
   if (error instanceof Error && error.message.includes("corrupted migrations")) {
     throw new ConfigurationError(

@@ -69,9 +69,24 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
     }
   });
 
+  // Commands are not queued while Redis is down (so requests fail fast), but before the very first
+  // connection they wait for it, bounded by the timeout: a freshly started app must not answer 503.
+  const firstConnection = new Promise<void>((resolve) => redis.once("ready", () => resolve()));
   const sessionKey = (id: string) => `${prefix}session:${id}`;
   const indexPrefix = `${prefix}user-sessions:`;
-  const guard = <T>(operation: () => Promise<T>) => failClosed(operation, timeoutMs);
+  const guard = <T>(operation: () => Promise<T>) =>
+    failClosed(async () => {
+      await firstConnection;
+      return operation();
+    }, timeoutMs);
+
+  /** Runs a MULTI and fails when any command in it failed. */
+  async function execAll(transaction: ReturnType<Redis["multi"]>): Promise<Array<[Error | null, unknown]>> {
+    const results = (await transaction.exec()) ?? [];
+    const failed = results.find(([error]) => error);
+    if (failed) throw failed[0];
+    return results;
+  }
 
   async function readSession(id: string): Promise<SessionRecord | null> {
     return toSessionRecord(id, await redis.hgetall(sessionKey(id)));
@@ -80,12 +95,13 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
   async function deleteUserSessions(userId: string, except?: string): Promise<number> {
     const ids = (await redis.zrange(indexPrefix + userId, "0", "-1")).filter((id) => id !== except);
     if (ids.length === 0) return 0;
-    const results = await redis
-      .multi()
-      .del(...ids.map(sessionKey))
-      .zrem(indexPrefix + userId, ...ids)
-      .exec();
-    return Number(results?.[0]?.[1] ?? 0);
+    const results = await execAll(
+      redis
+        .multi()
+        .del(...ids.map(sessionKey))
+        .zrem(indexPrefix + userId, ...ids),
+    );
+    return Number(results[0]?.[1] ?? 0);
   }
 
   return {
@@ -107,14 +123,15 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
         const key = sessionKey(session.id);
         const index = indexPrefix + session.userId;
         const expiresAt = session.expiresAt.getTime();
-        await redis
-          .multi()
-          .hset(key, toHash(session))
-          .pexpireat(key, expiresAt)
-          .zadd(index, expiresAt, session.id)
-          .pexpireat(index, expiresAt, "NX")
-          .pexpireat(index, expiresAt, "GT")
-          .exec();
+        await execAll(
+          redis
+            .multi()
+            .hset(key, toHash(session))
+            .pexpireat(key, expiresAt)
+            .zadd(index, expiresAt, session.id)
+            .pexpireat(index, expiresAt, "NX")
+            .pexpireat(index, expiresAt, "GT"),
+        );
       }),
 
     async getSessionAndUser(sessionId) {

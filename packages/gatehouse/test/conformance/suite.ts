@@ -1,0 +1,958 @@
+/**
+ * The store conformance suite: every backend (SQLite, PostgreSQL, MySQL/MariaDB, Redis sessions over a SQL
+ * store) must pass the same checks. Results are checked through raw reads of the backend (a connection of
+ * the test's own, not the store's), as Lucia's and Auth.js's adapter suites do, so a store cannot pass by
+ * agreeing with itself.
+ *
+ * A backend file calls {@link describeStoreConformance} with a `setup` that returns a {@link Harness}. The
+ * harness declares what the backend can do (optional members such as `sessionKeys` or `networked`); checks
+ * that need a capability the harness lacks are reported as skipped, with the reason.
+ */
+import { randomBytes } from "node:crypto";
+import net, { type AddressInfo, type Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import type { Redis } from "ioredis";
+import type { Kysely } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NewUser, SessionRecord, Store, UserRecord } from "../../src/store/types.js";
+
+/** A user as the backend holds it. Times are ms since the epoch; numbers are numbers whatever the driver returns. */
+export interface RawUser {
+  id: string;
+  email: string;
+  name: string | null;
+  role: string;
+  password_hash: string;
+  session_version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A session as the backend holds it. Times are ms since the epoch. */
+export interface RawSession {
+  id: string;
+  user_id: string;
+  secret_hash: string;
+  user_version: number;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+/** Reads users and sessions straight from the backend, without going through the store under test. */
+export interface RawReader {
+  user(id: string): Promise<RawUser | null>;
+  /** How many users are stored with exactly this email. */
+  countUsersWithEmail(email: string): Promise<number>;
+  session(id: string): Promise<RawSession | null>;
+  /** Ids of every session stored for the user, sorted. */
+  sessionIds(userId: string): Promise<string[]>;
+}
+
+/**
+ * Declared by key-value session backends (Redis): each session is a key that expires with the session, and
+ * a per-user index lists the user's sessions.
+ */
+export interface SessionKeyReader {
+  /** Milliseconds before the session's key expires (PTTL: -1 no expiry, -2 no key). */
+  ttlMs(sessionId: string): Promise<number>;
+  /** Milliseconds before the user's session index expires (PTTL). */
+  indexTtlMs(userId: string): Promise<number>;
+  /** Session ids in the user's index, sorted. */
+  indexedIds(userId: string): Promise<string[]>;
+}
+
+/** Which store calls a backend's network servers answer. */
+export type CallGroup = "users" | "sessions";
+
+/** Declared by backends that talk to a server over the network. */
+export interface NetworkedBackend {
+  /** A store of the same kind whose every network server is at 127.0.0.1:`port`. */
+  storeAt(port: number, options: { timeoutMs: number }): Store;
+  /** The calls those servers answer (a SQLite store with Redis sessions: only `sessions`). */
+  serves: readonly CallGroup[];
+}
+
+/** An empty database of the backend's kind, for the migration checks. */
+export interface FreshDatabase {
+  /** A store on this database. The suite closes every store it creates before `drop()`. */
+  createStore(options: { autoMigrate: boolean }): Store;
+  /** Raw: the name of every row in `gatehouse_migrations` (duplicates kept), sorted. */
+  appliedMigrations(): Promise<string[]>;
+  /** Raw: records a migration as applied, the way Kysely's migrator writes the row. */
+  recordMigration(name: string): Promise<void>;
+  drop(): Promise<void>;
+}
+
+/** What a backend gives the suite. Optional members are capabilities; leave out those the backend lacks. */
+export interface Harness {
+  store: Store;
+  raw: RawReader;
+  teardown(): Promise<void>;
+  /** Another store on the same database (and key prefix), as a second app instance would open it. */
+  newStore?: () => Store;
+  sessionKeys?: SessionKeyReader;
+  networked?: NetworkedBackend;
+  /** Declared by backends with a versioned SQL schema. */
+  freshDatabase?: () => Promise<FreshDatabase>;
+}
+
+/** Table shapes for the raw SQL connection. BIGINT columns may come back as strings (PostgreSQL). */
+export interface RawTables {
+  gatehouse_users: {
+    id: string;
+    email: string;
+    name: string | null;
+    role: string;
+    password_hash: string;
+    session_version: number | string;
+    created_at: number | string;
+    updated_at: number | string;
+  };
+  gatehouse_sessions: {
+    id: string;
+    user_id: string;
+    secret_hash: string;
+    user_version: number | string;
+    created_at: number | string;
+    expires_at: number | string;
+    last_seen_at: number | string;
+    user_agent: string | null;
+    ip: string | null;
+  };
+  gatehouse_migrations: { name: string; timestamp: string };
+}
+
+/** A {@link RawReader} over a SQL connection of the test's own. The caller destroys `db`. */
+export function sqlRawReader(db: Kysely<RawTables>): RawReader {
+  return {
+    async user(id) {
+      const row = await db.selectFrom("gatehouse_users").selectAll().where("id", "=", id).executeTakeFirst();
+      if (!row) return null;
+      return {
+        ...row,
+        session_version: Number(row.session_version),
+        created_at: Number(row.created_at),
+        updated_at: Number(row.updated_at),
+      };
+    },
+    async countUsersWithEmail(email) {
+      const row = await db
+        .selectFrom("gatehouse_users")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("email", "=", email)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async session(id) {
+      const row = await db.selectFrom("gatehouse_sessions").selectAll().where("id", "=", id).executeTakeFirst();
+      if (!row) return null;
+      return {
+        ...row,
+        user_version: Number(row.user_version),
+        created_at: Number(row.created_at),
+        expires_at: Number(row.expires_at),
+        last_seen_at: Number(row.last_seen_at),
+      };
+    },
+    async sessionIds(userId) {
+      const rows = await db.selectFrom("gatehouse_sessions").select("id").where("user_id", "=", userId).execute();
+      return rows.map((row) => row.id).sort();
+    },
+  };
+}
+
+/** Raw access to the migration table of a SQL database. The caller destroys `db`. */
+export function sqlMigrationTable(db: Kysely<RawTables>): Pick<FreshDatabase, "appliedMigrations" | "recordMigration"> {
+  return {
+    async appliedMigrations() {
+      const rows = await db.selectFrom("gatehouse_migrations").select("name").execute();
+      return rows.map((row) => row.name).sort();
+    },
+    async recordMigration(name) {
+      // Kysely's migrator keeps the time as an ISO string in a varchar column.
+      await db.insertInto("gatehouse_migrations").values({ name, timestamp: new Date().toISOString() }).execute();
+    },
+  };
+}
+
+/**
+ * Reads sessions from Redis as `withRedisSessions` lays them out (a hash per session, a sorted set per user),
+ * and users through `users`. The caller quits `redis`.
+ */
+export function redisSessionReader(
+  redis: Redis,
+  prefix: string,
+  users: RawReader,
+): { raw: RawReader; sessionKeys: SessionKeyReader } {
+  const sessionKey = (id: string) => `${prefix}session:${id}`;
+  const indexKey = (userId: string) => `${prefix}user-sessions:${userId}`;
+
+  async function allSessionKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, batch] = await redis.scan(cursor, "MATCH", `${prefix}session:*`, "COUNT", 1000);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== "0");
+    return keys;
+  }
+
+  const raw: RawReader = {
+    user: (id) => users.user(id),
+    countUsersWithEmail: (email) => users.countUsersWithEmail(email),
+    async session(id) {
+      const hash = await redis.hgetall(sessionKey(id));
+      if (Object.keys(hash).length === 0) return null;
+      const field = (name: string): string => {
+        const value = hash[name];
+        if (value === undefined) throw new Error(`Redis hash ${sessionKey(id)} has no field "${name}"`);
+        return value;
+      };
+      // Redis has no null: the store writes "" for a missing user agent or IP.
+      return {
+        id,
+        user_id: field("user_id"),
+        secret_hash: field("secret_hash"),
+        user_version: Number(field("user_version")),
+        created_at: Number(field("created_at")),
+        expires_at: Number(field("expires_at")),
+        last_seen_at: Number(field("last_seen_at")),
+        user_agent: field("user_agent") || null,
+        ip: field("ip") || null,
+      };
+    },
+    async sessionIds(userId) {
+      const keys = await allSessionKeys();
+      if (keys.length === 0) return [];
+      const pipeline = redis.pipeline();
+      for (const key of keys) pipeline.hget(key, "user_id");
+      const owners = (await pipeline.exec()) ?? [];
+      return keys
+        .filter((_, i) => owners[i]?.[1] === userId)
+        .map((key) => key.slice(`${prefix}session:`.length))
+        .sort();
+    },
+  };
+
+  const sessionKeys: SessionKeyReader = {
+    ttlMs: (sessionId) => redis.pttl(sessionKey(sessionId)),
+    indexTtlMs: (userId) => redis.pttl(indexKey(userId)),
+    indexedIds: async (userId) => (await redis.zrange(indexKey(userId), "0", "-1")).sort(),
+  };
+  return { raw, sessionKeys };
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+function uniqueId(kind: string): string {
+  return `${kind}_${randomBytes(8).toString("hex")}`;
+}
+
+function newUser(overrides: Partial<NewUser> = {}): NewUser {
+  const id = uniqueId("u");
+  return {
+    id,
+    email: `${id}@example.com`,
+    name: "Ada Lovelace",
+    role: "user",
+    passwordHash: `$argon2id$v=19$m=19456,t=2,p=1$${randomBytes(16).toString("base64")}`,
+    ...overrides,
+  };
+}
+
+function newSession(user: UserRecord, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  const now = Date.now();
+  return {
+    id: uniqueId("s"),
+    userId: user.id,
+    secretHash: randomBytes(32).toString("hex"),
+    userVersion: user.sessionVersion,
+    createdAt: new Date(now - 60_000),
+    expiresAt: new Date(now + 7 * DAY),
+    lastSeenAt: new Date(now - 1_000),
+    userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+    ip: "203.0.113.7",
+    ...overrides,
+  };
+}
+
+/** The row a session should be stored as, written out independently of the store's own mapping. */
+function rawSessionOf(session: SessionRecord): RawSession {
+  return {
+    id: session.id,
+    user_id: session.userId,
+    secret_hash: session.secretHash,
+    user_version: session.userVersion,
+    created_at: session.createdAt.getTime(),
+    expires_at: session.expiresAt.getTime(),
+    last_seen_at: session.lastSeenAt.getTime(),
+    user_agent: session.userAgent,
+    ip: session.ip,
+  };
+}
+
+function byId<T extends { id: string }>(a: T, b: T): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** A port on 127.0.0.1 that nothing listens on: connections to it are refused. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  return port;
+}
+
+/** A server that accepts connections and never answers: a database that hangs. */
+async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+type Probe = (store: Store) => Promise<unknown>;
+
+/** One call of each kind, with arguments that would be valid on a healthy store. */
+function probes(groups: readonly CallGroup[]): [string, Probe][] {
+  const user: UserRecord = {
+    ...newUser(),
+    sessionVersion: 0,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  };
+  const session = newSession(user);
+  const touch = { lastSeenAt: new Date(), expiresAt: new Date(Date.now() + DAY) };
+  const all: Record<CallGroup, [string, Probe][]> = {
+    users: [
+      ["migrate", (store) => store.migrate()],
+      ["createUser", (store) => store.createUser(newUser())],
+      ["getUserById", (store) => store.getUserById(user.id)],
+      ["getUserByEmail", (store) => store.getUserByEmail(user.email)],
+      ["listUsers", (store) => store.listUsers()],
+      ["updateUser", (store) => store.updateUser(user.id, { role: "admin" })],
+      ["bumpSessionVersion", (store) => store.bumpSessionVersion(user.id)],
+      ["deleteUser", (store) => store.deleteUser(user.id)],
+    ],
+    sessions: [
+      ["createSession", (store) => store.createSession(session)],
+      ["getSessionAndUser", (store) => store.getSessionAndUser(session.id)],
+      ["listUserSessions", (store) => store.listUserSessions(user.id)],
+      ["touchSession", (store) => store.touchSession(session.id, touch)],
+      ["deleteSession", (store) => store.deleteSession(session.id)],
+      ["deleteUserSessions", (store) => store.deleteUserSessions(user.id)],
+    ],
+  };
+  return groups.flatMap((group) => all[group]);
+}
+
+/** How a call settled: "resolved", the `code` of its error (or its message, without one), or "hung". */
+async function outcomeOf(promise: Promise<unknown>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve("hung for 10 s"), 10_000);
+  });
+  const settled = promise.then(
+    () => "resolved",
+    (error: unknown) => {
+      const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+      return typeof code === "string" ? code : `threw ${String(message)}`;
+    },
+  );
+  const outcome = await Promise.race([settled, hung]);
+  clearTimeout(timer);
+  return outcome;
+}
+
+/** Makes every probe call at once; reports how each settled and whether it did within `withinMs`. */
+async function callOutcomes(
+  store: Store,
+  groups: readonly CallGroup[],
+  withinMs: number,
+): Promise<{ call: string; outcome: string; settledInTime: boolean }[]> {
+  return Promise.all(
+    probes(groups).map(async ([call, probe]) => {
+      const started = performance.now();
+      const outcome = await outcomeOf(probe(store));
+      return { call, outcome, settledInTime: performance.now() - started < withinMs };
+    }),
+  );
+}
+
+/** Retries a cheap read until the store answers, so that checks do not race the first connection. */
+async function untilAnswering(store: Store, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await store.getSessionAndUser("warm-up");
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
+
+/**
+ * Registers the conformance suite for one backend. `setup` runs once before the checks (in `beforeAll`);
+ * the harness's `teardown` runs after them.
+ *
+ * @example
+ * ```ts
+ * describeStoreConformance("SQLite", async () => {
+ *   const store = createSqliteStore({ url: `file:${file}` });
+ *   const db = new Kysely<RawTables>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
+ *   return { store, raw: sqlRawReader(db), teardown: async () => { await store.close(); await db.destroy(); } };
+ * });
+ * ```
+ */
+export function describeStoreConformance(name: string, setup: () => Promise<Harness>): void {
+  describe(`${name} store conformance`, () => {
+    let h: Harness;
+
+    beforeAll(async () => {
+      h = await setup();
+      // Connections are up before the checks start; a store's very first calls are checked on their own
+      // ("a newly opened store answers its first calls").
+      await untilAnswering(h.store, 10_000);
+    }, 60_000);
+
+    afterAll(async () => {
+      await h?.teardown();
+    }, 60_000);
+
+    /** The user has no sessions left, in the raw store and (when there is one) in its session index. */
+    async function expectNoSessionsStored(userId: string): Promise<void> {
+      expect(await h.raw.sessionIds(userId)).toEqual([]);
+      if (h.sessionKeys) expect(await h.sessionKeys.indexedIds(userId)).toEqual([]);
+    }
+
+    it("migrate() can be called more than once", async () => {
+      await h.store.migrate();
+      await h.store.migrate();
+    });
+
+    it("a newly opened store answers its first calls, made as soon as it is created", async (ctx) => {
+      const newStore = h.newStore;
+      if (!newStore) return ctx.skip("this harness cannot open a second store");
+      const user = await h.store.createUser(newUser());
+      const session = newSession(user);
+      await h.store.createSession(session);
+
+      const store = newStore();
+      const [found, listed, fetched] = await Promise.allSettled([
+        store.getSessionAndUser(session.id),
+        store.listUserSessions(user.id),
+        store.getUserById(user.id),
+      ]);
+      await store.close();
+      expect(found).toEqual({ status: "fulfilled", value: { session, user } });
+      expect(listed).toEqual({ status: "fulfilled", value: [session] });
+      expect(fetched).toEqual({ status: "fulfilled", value: user });
+    });
+
+    describe("users", () => {
+      it("createUser stores the user as given, with session version 0", async () => {
+        const input = newUser({ email: "ada.lovelace+conformance@example.com" });
+        const before = Date.now();
+        const created = await h.store.createUser(input);
+        const row = await h.raw.user(input.id);
+        expect(row).toEqual({
+          id: input.id,
+          email: "ada.lovelace+conformance@example.com",
+          name: input.name,
+          role: input.role,
+          password_hash: input.passwordHash,
+          session_version: 0,
+          created_at: expect.any(Number),
+          updated_at: expect.any(Number),
+        });
+        expect(row?.created_at).toBeGreaterThanOrEqual(before);
+        expect(row?.created_at).toBeLessThanOrEqual(Date.now());
+        expect(created).toEqual({
+          id: input.id,
+          email: input.email,
+          name: input.name,
+          role: input.role,
+          passwordHash: input.passwordHash,
+          sessionVersion: 0,
+          createdAt: new Date(row?.created_at ?? NaN),
+          updatedAt: new Date(row?.updated_at ?? NaN),
+        });
+      });
+
+      it("createUser stores a missing name as null", async () => {
+        const input = newUser({ name: null });
+        await h.store.createUser(input);
+        expect((await h.raw.user(input.id))?.name).toBeNull();
+        expect((await h.store.getUserById(input.id))?.name).toBeNull();
+      });
+
+      it("getUserById and getUserByEmail return the stored user, and null for unknown ones", async () => {
+        const created = await h.store.createUser(newUser());
+        expect(await h.store.getUserById(created.id)).toEqual(created);
+        expect(await h.store.getUserByEmail(created.email)).toEqual(created);
+        expect(await h.store.getUserById(uniqueId("u"))).toBeNull();
+        expect(await h.store.getUserByEmail(`${uniqueId("nobody")}@example.com`)).toBeNull();
+      });
+
+      it("listUsers includes every user, each as getUserById returns it", async () => {
+        const created = [];
+        for (let i = 0; i < 3; i++) created.push(await h.store.createUser(newUser()));
+        const listed = await h.store.listUsers();
+        const ids = created.map((user) => user.id);
+        expect(listed.filter((user) => ids.includes(user.id)).sort(byId)).toEqual([...created].sort(byId));
+        expect(new Set(listed.map((user) => user.id)).size).toBe(listed.length);
+      });
+
+      it("updateUser writes name, role and password hash, and leaves the rest", async () => {
+        const created = await h.store.createUser(newUser());
+        const before = await h.raw.user(created.id);
+        const updated = await h.store.updateUser(created.id, {
+          name: "Augusta Ada King",
+          role: "admin",
+          passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$new",
+        });
+        const row = await h.raw.user(created.id);
+        expect(row).toEqual({
+          ...before,
+          name: "Augusta Ada King",
+          role: "admin",
+          password_hash: "$argon2id$v=19$m=19456,t=2,p=1$new",
+          updated_at: expect.any(Number),
+        });
+        expect(row?.updated_at).toBeGreaterThanOrEqual(before?.updated_at ?? Infinity);
+        expect(updated).toEqual(await h.store.getUserById(created.id));
+        expect(updated?.updatedAt.getTime()).toBe(row?.updated_at);
+      });
+
+      it("updateUser changes only the fields given, and can clear the name", async () => {
+        const created = await h.store.createUser(newUser());
+        await h.store.updateUser(created.id, { role: "editor" });
+        let row = await h.raw.user(created.id);
+        expect(row).toMatchObject({ name: created.name, role: "editor", password_hash: created.passwordHash });
+        await h.store.updateUser(created.id, { name: null });
+        row = await h.raw.user(created.id);
+        expect(row).toMatchObject({ name: null, role: "editor", password_hash: created.passwordHash });
+      });
+
+      it("updateUser returns the user even when the values are unchanged (several in the same millisecond)", async () => {
+        const created = await h.store.createUser(newUser());
+        const results = await Promise.all(
+          Array.from({ length: 10 }, () => h.store.updateUser(created.id, { name: created.name, role: created.role })),
+        );
+        expect(results.map((user) => user?.id)).toEqual(Array(10).fill(created.id));
+      });
+
+      it("updateUser returns null for an unknown user and stores nothing", async () => {
+        const id = uniqueId("u");
+        expect(await h.store.updateUser(id, { name: "Nobody" })).toBeNull();
+        expect(await h.raw.user(id)).toBeNull();
+      });
+
+      it("bumpSessionVersion increments the stored version and returns the new one; null for an unknown user", async () => {
+        const created = await h.store.createUser(newUser());
+        expect(await h.store.bumpSessionVersion(created.id)).toBe(1);
+        expect((await h.raw.user(created.id))?.session_version).toBe(1);
+        expect(await h.store.bumpSessionVersion(created.id)).toBe(2);
+        expect((await h.raw.user(created.id))?.session_version).toBe(2);
+        expect((await h.store.getUserById(created.id))?.sessionVersion).toBe(2);
+        const unknown = uniqueId("u");
+        expect(await h.store.bumpSessionVersion(unknown)).toBeNull();
+        expect(await h.raw.user(unknown)).toBeNull();
+      });
+
+      it("bumpSessionVersion loses no increment under 20 parallel calls", async () => {
+        const created = await h.store.createUser(newUser());
+        const versions = await Promise.all(Array.from({ length: 20 }, () => h.store.bumpSessionVersion(created.id)));
+        expect((await h.raw.user(created.id))?.session_version).toBe(20);
+        for (const version of versions) expect(version).toBeGreaterThanOrEqual(1);
+        expect(Math.max(...versions.map(Number))).toBe(20);
+      });
+
+      it("deleteUser removes the user and every one of their sessions, and no one else's", async () => {
+        const doomed = await h.store.createUser(newUser());
+        const other = await h.store.createUser(newUser());
+        const sessions = [newSession(doomed), newSession(doomed), newSession(doomed)];
+        for (const session of sessions) await h.store.createSession(session);
+        const kept = newSession(other);
+        await h.store.createSession(kept);
+
+        expect(await h.store.deleteUser(doomed.id)).toBe(true);
+        expect(await h.raw.user(doomed.id)).toBeNull();
+        await expectNoSessionsStored(doomed.id);
+        for (const session of sessions) {
+          expect(await h.raw.session(session.id)).toBeNull();
+          expect(await h.store.getSessionAndUser(session.id)).toBeNull();
+        }
+        expect(await h.raw.user(other.id)).not.toBeNull();
+        expect(await h.raw.session(kept.id)).toEqual(rawSessionOf(kept));
+        expect(await h.store.deleteUser(doomed.id)).toBe(false);
+      });
+
+      it("createUser with a registered email rejects with email_taken and stores nothing", async () => {
+        const first = await h.store.createUser(newUser());
+        const second = newUser({ email: first.email });
+        await expect(h.store.createUser(second)).rejects.toMatchObject({ code: "email_taken", status: 409 });
+        expect(await h.raw.user(second.id)).toBeNull();
+        expect(await h.raw.countUsersWithEmail(first.email)).toBe(1);
+      });
+
+      it("20 parallel createUser calls with one email: exactly one succeeds, 19 get email_taken", async () => {
+        const email = `${uniqueId("race")}@example.com`;
+        const inputs = Array.from({ length: 20 }, () => newUser({ email }));
+        const results = await Promise.allSettled(inputs.map((input) => h.store.createUser(input)));
+        const fulfilled = results.filter((result) => result.status === "fulfilled");
+        const rejected = results.filter((result) => result.status === "rejected");
+        expect(fulfilled).toHaveLength(1);
+        expect(rejected.map((result) => (result.reason as { code?: unknown }).code)).toEqual(Array(19).fill("email_taken"));
+        expect(await h.raw.countUsersWithEmail(email)).toBe(1);
+        const winner = inputs[results.findIndex((result) => result.status === "fulfilled")];
+        expect((await h.raw.user(winner?.id ?? ""))?.email).toBe(email);
+      });
+    });
+
+    describe("sessions", () => {
+      it("createSession stores every field: times in ms, the secret hash as given", async () => {
+        const user = await h.store.createUser(newUser());
+        const session = newSession(user, {
+          userVersion: 3,
+          createdAt: new Date(1_700_000_000_123),
+          lastSeenAt: new Date(1_700_000_060_456),
+          expiresAt: new Date(Date.now() + 30 * DAY + 789),
+        });
+        await h.store.createSession(session);
+        expect(await h.raw.session(session.id)).toEqual({
+          id: session.id,
+          user_id: user.id,
+          secret_hash: session.secretHash,
+          user_version: 3,
+          created_at: 1_700_000_000_123,
+          expires_at: session.expiresAt.getTime(),
+          last_seen_at: 1_700_000_060_456,
+          user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+          ip: "203.0.113.7",
+        });
+        expect(await h.raw.sessionIds(user.id)).toEqual([session.id]);
+        if (h.sessionKeys) expect(await h.sessionKeys.indexedIds(user.id)).toEqual([session.id]);
+      });
+
+      it("createSession stores a missing user agent and IP as null, and an empty secret hash (stateless) as empty", async () => {
+        const user = await h.store.createUser(newUser());
+        const session = newSession(user, { userAgent: null, ip: null, secretHash: "" });
+        await h.store.createSession(session);
+        expect(await h.raw.session(session.id)).toMatchObject({ user_agent: null, ip: null, secret_hash: "" });
+        expect((await h.store.getSessionAndUser(session.id))?.session).toEqual(session);
+      });
+
+      it("getSessionAndUser returns the session and its user, with the stored times", async () => {
+        const user = await h.store.createUser(newUser());
+        await h.store.bumpSessionVersion(user.id);
+        const session = newSession(user, { userVersion: 1 });
+        await h.store.createSession(session);
+        const found = await h.store.getSessionAndUser(session.id);
+        expect(found?.session).toEqual(session);
+        expect(found?.user).toEqual(await h.store.getUserById(user.id));
+        const rawSession = await h.raw.session(session.id);
+        const rawUser = await h.raw.user(user.id);
+        expect(found?.session.createdAt.getTime()).toBe(rawSession?.created_at);
+        expect(found?.session.expiresAt.getTime()).toBe(rawSession?.expires_at);
+        expect(found?.session.lastSeenAt.getTime()).toBe(rawSession?.last_seen_at);
+        expect(found?.user.createdAt.getTime()).toBe(rawUser?.created_at);
+        expect(found?.user.updatedAt.getTime()).toBe(rawUser?.updated_at);
+        expect(found?.user.sessionVersion).toBe(1);
+      });
+
+      it("getSessionAndUser returns null for an unknown session", async () => {
+        expect(await h.store.getSessionAndUser(uniqueId("s"))).toBeNull();
+      });
+
+      it("listUserSessions returns each of the user's sessions and no one else's", async () => {
+        const user = await h.store.createUser(newUser());
+        const other = await h.store.createUser(newUser());
+        const sessions = [newSession(user), newSession(user, { userAgent: null }), newSession(user, { ip: null })];
+        for (const session of sessions) await h.store.createSession(session);
+        await h.store.createSession(newSession(other));
+        expect((await h.store.listUserSessions(user.id)).sort(byId)).toEqual([...sessions].sort(byId));
+        expect(await h.store.listUserSessions(uniqueId("u"))).toEqual([]);
+      });
+
+      it("touchSession writes last_seen_at and expires_at, and nothing else", async () => {
+        const user = await h.store.createUser(newUser());
+        const session = newSession(user);
+        await h.store.createSession(session);
+        const lastSeenAt = new Date(Date.now() + 1_234);
+        const expiresAt = new Date(Date.now() + 14 * DAY + 567);
+        await h.store.touchSession(session.id, { lastSeenAt, expiresAt });
+        expect(await h.raw.session(session.id)).toEqual({
+          ...rawSessionOf(session),
+          last_seen_at: lastSeenAt.getTime(),
+          expires_at: expiresAt.getTime(),
+        });
+        expect((await h.store.getSessionAndUser(session.id))?.session).toEqual({ ...session, lastSeenAt, expiresAt });
+      });
+
+      it("touchSession on a deleted session does not re-create it", async () => {
+        const user = await h.store.createUser(newUser());
+        const session = newSession(user);
+        await h.store.createSession(session);
+        expect(await h.store.deleteSession(session.id)).toBe(true);
+        await h.store.touchSession(session.id, { lastSeenAt: new Date(), expiresAt: new Date(Date.now() + DAY) });
+        expect(await h.raw.session(session.id)).toBeNull();
+        await expectNoSessionsStored(user.id);
+        expect(await h.store.getSessionAndUser(session.id)).toBeNull();
+        expect(await h.store.listUserSessions(user.id)).toEqual([]);
+      });
+
+      it("touchSession on a session that never existed stores nothing", async () => {
+        const id = uniqueId("s");
+        await h.store.touchSession(id, { lastSeenAt: new Date(), expiresAt: new Date(Date.now() + DAY) });
+        expect(await h.raw.session(id)).toBeNull();
+      });
+
+      it("deleteSession returns true and removes the session, then false", async () => {
+        const user = await h.store.createUser(newUser());
+        const session = newSession(user);
+        const kept = newSession(user);
+        await h.store.createSession(session);
+        await h.store.createSession(kept);
+        expect(await h.store.deleteSession(session.id)).toBe(true);
+        expect(await h.raw.session(session.id)).toBeNull();
+        expect(await h.raw.sessionIds(user.id)).toEqual([kept.id]);
+        if (h.sessionKeys) expect(await h.sessionKeys.indexedIds(user.id)).toEqual([kept.id]);
+        expect(await h.store.deleteSession(session.id)).toBe(false);
+        expect(await h.store.deleteSession(uniqueId("s"))).toBe(false);
+      });
+
+      it("deleteUserSessions with except deletes all but that one and returns the count", async () => {
+        const user = await h.store.createUser(newUser());
+        const other = await h.store.createUser(newUser());
+        const sessions = [newSession(user), newSession(user), newSession(user), newSession(user)];
+        for (const session of sessions) await h.store.createSession(session);
+        const othersSession = newSession(other);
+        await h.store.createSession(othersSession);
+        const current = sessions[2] as SessionRecord;
+
+        expect(await h.store.deleteUserSessions(user.id, { except: current.id })).toBe(3);
+        expect(await h.raw.sessionIds(user.id)).toEqual([current.id]);
+        expect(await h.raw.session(current.id)).toEqual(rawSessionOf(current));
+        if (h.sessionKeys) expect(await h.sessionKeys.indexedIds(user.id)).toEqual([current.id]);
+        expect(await h.raw.session(othersSession.id)).toEqual(rawSessionOf(othersSession));
+        expect(await h.store.deleteUserSessions(user.id, { except: current.id })).toBe(0);
+      });
+
+      it("deleteUserSessions without except deletes every session of the user and returns the count", async () => {
+        const user = await h.store.createUser(newUser());
+        const other = await h.store.createUser(newUser());
+        for (let i = 0; i < 3; i++) await h.store.createSession(newSession(user));
+        const othersSession = newSession(other);
+        await h.store.createSession(othersSession);
+
+        expect(await h.store.deleteUserSessions(user.id)).toBe(3);
+        await expectNoSessionsStored(user.id);
+        expect(await h.raw.sessionIds(other.id)).toEqual([othersSession.id]);
+        expect(await h.store.deleteUserSessions(user.id)).toBe(0);
+        expect(await h.store.deleteUserSessions(uniqueId("u"))).toBe(0);
+      });
+    });
+
+    describe("session expiry in the backend", () => {
+      /** |actual remaining lifetime − expected| stays under this, in ms. */
+      const TOLERANCE = 5_000;
+
+      it("a session's key expires when the session does", async (ctx) => {
+        const keys = h.sessionKeys;
+        if (!keys) return ctx.skip("sessions in this backend do not expire by themselves");
+        const user = await h.store.createUser(newUser());
+        const session = newSession(user, { expiresAt: new Date(Date.now() + 2 * HOUR) });
+        await h.store.createSession(session);
+        const ttl = await keys.ttlMs(session.id);
+        expect(Math.abs(ttl - (session.expiresAt.getTime() - Date.now()))).toBeLessThan(TOLERANCE);
+      });
+
+      it("touchSession moves the key's expiry with the session's", async (ctx) => {
+        const keys = h.sessionKeys;
+        if (!keys) return ctx.skip("sessions in this backend do not expire by themselves");
+        const user = await h.store.createUser(newUser());
+        const session = newSession(user, { expiresAt: new Date(Date.now() + HOUR) });
+        await h.store.createSession(session);
+        const expiresAt = new Date(Date.now() + 5 * HOUR);
+        await h.store.touchSession(session.id, { lastSeenAt: new Date(), expiresAt });
+        expect(Math.abs((await keys.ttlMs(session.id)) - (expiresAt.getTime() - Date.now()))).toBeLessThan(TOLERANCE);
+        expect(Math.abs((await keys.indexTtlMs(user.id)) - (expiresAt.getTime() - Date.now()))).toBeLessThan(TOLERANCE);
+      });
+
+      it("the user's session index lives as long as their longest session", async (ctx) => {
+        const keys = h.sessionKeys;
+        if (!keys) return ctx.skip("sessions in this backend do not expire by themselves");
+        const user = await h.store.createUser(newUser());
+        const longest = Date.now() + 2 * HOUR;
+        await h.store.createSession(newSession(user, { expiresAt: new Date(Date.now() + HOUR) }));
+        await h.store.createSession(newSession(user, { expiresAt: new Date(longest) }));
+        await h.store.createSession(newSession(user, { expiresAt: new Date(Date.now() + HOUR / 2) }));
+        expect(Math.abs((await keys.indexTtlMs(user.id)) - (longest - Date.now()))).toBeLessThan(TOLERANCE);
+      });
+    });
+
+    describe("concurrency", () => {
+      it("200 parallel createSession calls for one user all land (0 lost)", async () => {
+        const user = await h.store.createUser(newUser());
+        const sessions = Array.from({ length: 200 }, () => newSession(user));
+        const results = await Promise.allSettled(sessions.map((session) => h.store.createSession(session)));
+        expect(results.filter((result) => result.status === "rejected")).toEqual([]);
+        const ids = sessions.map((session) => session.id).sort();
+        expect(await h.raw.sessionIds(user.id)).toEqual(ids);
+        if (h.sessionKeys) expect(await h.sessionKeys.indexedIds(user.id)).toEqual(ids);
+        const listed = await h.store.listUserSessions(user.id);
+        expect(listed).toHaveLength(200);
+        expect(listed.sort(byId)).toEqual([...sessions].sort(byId));
+      });
+
+      it("deleteUserSessions racing touches and reads of the same 200 sessions leaves none behind", async () => {
+        const user = await h.store.createUser(newUser());
+        const sessions = Array.from({ length: 200 }, () => newSession(user));
+        await Promise.all(sessions.map((session) => h.store.createSession(session)));
+        expect(await h.raw.sessionIds(user.id)).toHaveLength(200);
+
+        const touch = { lastSeenAt: new Date(), expiresAt: new Date(Date.now() + 30 * DAY) };
+        const [deleted] = await Promise.all([
+          h.store.deleteUserSessions(user.id),
+          ...sessions.map((session) => h.store.touchSession(session.id, touch)),
+          ...sessions.map((session) => h.store.getSessionAndUser(session.id)),
+        ]);
+        expect(deleted).toBe(200);
+        await expectNoSessionsStored(user.id);
+        expect(await h.store.listUserSessions(user.id)).toEqual([]);
+      });
+    });
+
+    describe("when the server is unreachable", () => {
+      const TIMEOUT_MS = 1_000;
+      /** A call must settle well before this, in ms (the store's timeout plus scheduling slack). */
+      const SETTLES_WITHIN_MS = 2 * TIMEOUT_MS + 1_000;
+
+      it("a server that refuses connections: every call rejects with unavailable, promptly, and close() resolves", async (ctx) => {
+        const networked = h.networked;
+        if (!networked) return ctx.skip("this backend has no network server");
+        const store = networked.storeAt(await closedPort(), { timeoutMs: TIMEOUT_MS });
+        const calls = await callOutcomes(store, networked.serves, SETTLES_WITHIN_MS);
+        const closed = await outcomeOf(store.close());
+        expect(calls).toEqual(calls.map(({ call }) => ({ call, outcome: "unavailable", settledInTime: true })));
+        expect(closed).toBe("resolved");
+      });
+
+      it("a server that accepts connections but never answers: every call rejects with unavailable after the timeout, and close() resolves", async (ctx) => {
+        const networked = h.networked;
+        if (!networked) return ctx.skip("this backend has no network server");
+        const server = await silentServer();
+        const store = networked.storeAt(server.port, { timeoutMs: TIMEOUT_MS });
+        const calls = await callOutcomes(store, networked.serves, SETTLES_WITHIN_MS);
+        const closed = await outcomeOf(store.close());
+        await server.close();
+        expect(calls).toEqual(calls.map(({ call }) => ({ call, outcome: "unavailable", settledInTime: true })));
+        expect(closed).toBe("resolved");
+      });
+    });
+
+    describe("migrations", () => {
+      const MIGRATIONS = ["0001_users_and_sessions"];
+
+      /** Runs `check` on a fresh database, closing every store it made and dropping the database afterwards. */
+      async function withFreshDatabase(
+        freshDatabase: () => Promise<FreshDatabase>,
+        check: (database: FreshDatabase, open: (options: { autoMigrate: boolean }) => Store) => Promise<void>,
+      ): Promise<void> {
+        const database = await freshDatabase();
+        const stores: Store[] = [];
+        try {
+          await check(database, (options) => {
+            const store = database.createStore(options);
+            stores.push(store);
+            return store;
+          });
+        } finally {
+          await Promise.all(stores.map((store) => store.close()));
+          await database.drop();
+        }
+      }
+
+      it("two stores migrating one fresh database at once both succeed, and each migration is recorded once", async (ctx) => {
+        const freshDatabase = h.freshDatabase;
+        if (!freshDatabase) return ctx.skip("this backend has no versioned schema");
+        await withFreshDatabase(freshDatabase, async (database, open) => {
+          const a = open({ autoMigrate: true });
+          const b = open({ autoMigrate: true });
+          await Promise.all([a.migrate(), b.migrate()]);
+          expect(await database.appliedMigrations()).toEqual(MIGRATIONS);
+          const user = await a.createUser(newUser());
+          expect(await b.getUserById(user.id)).toEqual(user);
+        });
+      });
+
+      it("two stores whose first queries run at once on a fresh database both migrate it and answer", async (ctx) => {
+        const freshDatabase = h.freshDatabase;
+        if (!freshDatabase) return ctx.skip("this backend has no versioned schema");
+        await withFreshDatabase(freshDatabase, async (database, open) => {
+          const a = open({ autoMigrate: true });
+          const b = open({ autoMigrate: true });
+          const [fromA, fromB] = await Promise.all([a.getUserByEmail("nobody@example.com"), b.listUsers()]);
+          expect(fromA).toBeNull();
+          expect(fromB).toEqual([]);
+          expect(await database.appliedMigrations()).toEqual(MIGRATIONS);
+        });
+      });
+
+      it("autoMigrate: false on an unmigrated database refuses with configuration, saying to run gatehouse migrate", async (ctx) => {
+        const freshDatabase = h.freshDatabase;
+        if (!freshDatabase) return ctx.skip("this backend has no versioned schema");
+        await withFreshDatabase(freshDatabase, async (database, open) => {
+          const store = open({ autoMigrate: false });
+          await expect(store.getUserByEmail("nobody@example.com")).rejects.toMatchObject({
+            code: "configuration",
+            message: expect.stringContaining("gatehouse migrate"),
+          });
+          await expect(store.createUser(newUser())).rejects.toMatchObject({ code: "configuration" });
+          // Once someone migrates, the same store works: the refusal is not remembered.
+          await open({ autoMigrate: true }).migrate();
+          expect(await database.appliedMigrations()).toEqual(MIGRATIONS);
+          expect(await store.getUserByEmail("nobody@example.com")).toBeNull();
+        });
+      });
+
+      it("a database migrated by a newer Gatehouse is refused with configuration ('newer'), with or without autoMigrate", async (ctx) => {
+        const freshDatabase = h.freshDatabase;
+        if (!freshDatabase) return ctx.skip("this backend has no versioned schema");
+        await withFreshDatabase(freshDatabase, async (database, open) => {
+          await open({ autoMigrate: true }).migrate();
+          await database.recordMigration("9999_from_the_future");
+          const newer = { code: "configuration", message: expect.stringContaining("newer") };
+
+          const checking = open({ autoMigrate: false });
+          await expect(checking.getUserByEmail("nobody@example.com")).rejects.toMatchObject(newer);
+          const migrating = open({ autoMigrate: true });
+          await expect(migrating.getUserByEmail("nobody@example.com")).rejects.toMatchObject(newer);
+          await expect(migrating.migrate()).rejects.toMatchObject(newer);
+          expect(await database.appliedMigrations()).toEqual([...MIGRATIONS, "9999_from_the_future"]);
+        });
+      });
+    });
+  });
+}
