@@ -49,6 +49,7 @@ if (!env.GATEHOUSE_SECRET) {
   const secretFile = join(app, "data", "secret");
   if (existsSync(secretFile)) {
     env.GATEHOUSE_SECRET = readFileSync(secretFile, "utf8").trim();
+    console.log(`Using the secret kept in ${secretFile}. Set GATEHOUSE_SECRET in production.`);
   } else {
     mkdirSync(dirname(secretFile), { recursive: true });
     env.GATEHOUSE_SECRET = randomBytes(32).toString("base64url");
@@ -56,7 +57,6 @@ if (!env.GATEHOUSE_SECRET) {
     console.log(`GATEHOUSE_SECRET is not set: generated one and kept it in ${secretFile} (mode 0600).`);
   }
   chmodSync(secretFile, 0o600);
-  console.log(`Using the secret in ${secretFile}. Set GATEHOUSE_SECRET in production.`);
 }
 
 const migrate = spawnSync(process.execPath, [join(library, "bin", "gatehouse.js"), "migrate"], { stdio: "inherit", env });
