@@ -3,14 +3,18 @@ import type { AppProps } from "next/app";
 import type { ReactNode } from "react";
 import { type ClientSession, SessionProvider } from "gatehouse/react";
 import { Layout } from "../components/Layout";
+import { Unavailable } from "../components/Unavailable";
 
-/** Pages with `getServerSideProps` pass `session`, so the navigation is right on the first paint. */
-export default function App({ Component, pageProps }: AppProps<{ session?: ClientSession }>): ReactNode {
+type AppPageProps = { session?: ClientSession; unavailable?: true };
+
+/**
+ * Pages with `getServerSideProps` pass `session`, so the navigation is right on the first paint. When the
+ * store is down, guarded pages pass `unavailable` (status 503) and every page shows the same notice.
+ */
+export default function App({ Component, pageProps }: AppProps<AppPageProps>): ReactNode {
   return (
     <SessionProvider session={pageProps.session}>
-      <Layout>
-        <Component {...pageProps} />
-      </Layout>
+      <Layout>{pageProps.unavailable ? <Unavailable /> : <Component {...pageProps} />}</Layout>
     </SessionProvider>
   );
 }

@@ -10,7 +10,7 @@
  * @packageDocumentation
  */
 export { gatehouseApiHandler, withApiAuth, assertAllowed, type ApiHandlerOptions, type GuardOptions } from "./api.js";
-export { withPageAuth, type PageAuthProps, type PageGuardOptions } from "./pages.js";
+export { withPageAuth, type PageAuthProps, type PageGuardOptions, type UnavailableProps } from "./pages.js";
 export { gatehouseProxy, type ProxyOptions } from "./proxy.js";
 export { verifySession, toClientSession, type Auth, type ClientSession, type SignedInSession } from "./session.js";
 export type { GatehouseSource } from "./source.js";

@@ -17,10 +17,19 @@ export type PageAuthProps<P> =
   | { session: SignedInSession; forbidden: true };
 
 /**
+ * What a guarded page receives, with status 503, when the store is down: render a "try again shortly"
+ * state (the example app does it once, in `_app`). Nobody is treated as signed in.
+ */
+export interface UnavailableProps {
+  session: { user: null };
+  unavailable: true;
+}
+
+/**
  * Guards `getServerSideProps`: signed-out visitors are redirected to `/login?next=<this path>`; a signed-in
  * user without the permission gets status 403 and `{ forbidden: true }`; when the store is down the page
- * answers 503 and the error propagates to Next's error page. Otherwise `getProps` runs with the
- * {@link Auth}, and its props are merged with `session` (for `SessionProvider`).
+ * gets status 503 and {@link UnavailableProps} (Next.js would turn a thrown error into a 500). Otherwise
+ * `getProps` runs with the {@link Auth}, and its props are merged with `session` (for `SessionProvider`).
  *
  * @example
  * ```ts
@@ -33,7 +42,7 @@ export function withPageAuth<P extends object = Record<string, never>>(
   gatehouse: GatehouseSource,
   options: PageGuardOptions = {},
   getProps?: (context: GetServerSidePropsContext, auth: Auth) => Promise<GetServerSidePropsResult<P>>,
-): GetServerSideProps<PageAuthProps<P>> {
+): GetServerSideProps<PageAuthProps<P> | UnavailableProps> {
   const loginPath = options.loginPath ?? "/login";
   return async (context) => {
     const instance = resolveGatehouse(gatehouse);
@@ -41,8 +50,10 @@ export function withPageAuth<P extends object = Record<string, never>>(
     try {
       auth = await verifySession(instance, context.req, context.res);
     } catch (error) {
-      if (isGatehouseError(error)) context.res.statusCode = error.status;
-      throw error;
+      if (!isGatehouseError(error) || error.code !== "unavailable") throw error;
+      context.res.statusCode = 503;
+      context.res.setHeader("Retry-After", "5");
+      return { props: { session: { user: null }, unavailable: true } };
     }
     if (!auth) {
       const next = safeRedirectPath(context.resolvedUrl, "/");

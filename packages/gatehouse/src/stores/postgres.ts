@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from "kysely";
 import pg from "pg";
 import type { Store } from "../store/types.js";
 import { createKyselyStore } from "./kysely-store.js";
@@ -35,13 +35,41 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,
     statement_timeout: timeoutMs,
+    keepAlive: true,
   });
   // An idle connection that dies (the server restarts) must not crash the process; the pool replaces it.
   pool.on("error", (error) => console.error("gatehouse: PostgreSQL connection lost:", error.message));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingBrokenConnections(pool) }) });
   return createKyselyStore(
     db,
     { isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === "23505" },
     { autoMigrate: options.autoMigrate ?? true, timeoutMs },
   );
+}
+
+/**
+ * A pool whose connections are destroyed, not reused, after a failure that is not the database's own
+ * answer (a timeout, a reset). `pg` leaves a timed-out query running on its connection; reusing it would
+ * queue every later query behind a link that may never answer, so the app could not recover.
+ */
+function discardingBrokenConnections(pool: pg.Pool): PostgresPool {
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      const run = async (sql: string, parameters: ReadonlyArray<unknown>) => {
+        try {
+          return await client.query(sql, parameters as unknown[]);
+        } catch (error) {
+          // Errors the server sent carry a severity; anything else means the connection itself failed.
+          if (!(error instanceof Error && "severity" in error)) broken = error instanceof Error ? error : new Error(String(error));
+          throw error;
+        }
+      };
+      // Kysely only streams (passes a cursor) for `.stream()`, which Gatehouse never uses.
+      const query = ((sql: string, parameters: ReadonlyArray<unknown>) => run(sql, parameters)) as unknown as PostgresPoolClient["query"];
+      return { query, release: () => client.release(broken) };
+    },
+    end: () => pool.end(),
+  };
 }

@@ -54,6 +54,8 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
   const redis = new Redis(options.url, {
     commandTimeout: timeoutMs,
     connectTimeout: timeoutMs,
+    // A link that stops answering is dropped and re-opened; otherwise commands would time out on it forever.
+    socketTimeout: timeoutMs,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
