@@ -8,6 +8,10 @@ import path from "node:path";
  * - `REDIS_URL` (optional): keep sessions in Redis; `REDIS_KEY_PREFIX` (default `gatehouse:`) prefixes its keys.
  * - `GATEHOUSE_SECRET`: required in production; `npm start` creates one in `data/` when it is missing.
  * - `GATEHOUSE_SESSION_STRATEGY`: `database` (default) or `stateless`.
+ * - `GATEHOUSE_TRUSTED_ORIGINS`: more origins allowed to send writes, comma-separated.
+ * - `GATEHOUSE_TRUSTED_PROXIES`: how many reverse proxies append to `X-Forwarded-For` (default 0: ignore it).
+ * - `GATEHOUSE_LOGIN_LIMIT_PER_IP` (100), `GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT` (10), both per 15 minutes, and
+ *   `GATEHOUSE_SIGNUP_LIMIT_PER_IP` (20 per hour): brute-force limits.
  */
 export interface AppEnv {
   url: string;
@@ -16,6 +20,14 @@ export interface AppEnv {
   redisKeyPrefix: string | undefined;
   secret: string | undefined;
   strategy: string;
+  trustedOrigins: string[];
+  trustedProxies: number;
+  limits: { loginPerIp?: number; loginPerAccount?: number; signupPerIp?: number };
+}
+
+function optionalNumber(name: string): number | undefined {
+  const value = process.env[name];
+  return value ? Number(value) : undefined;
 }
 
 export function readEnv(): AppEnv {
@@ -27,5 +39,12 @@ export function readEnv(): AppEnv {
     redisKeyPrefix: process.env.REDIS_KEY_PREFIX || undefined,
     secret: process.env.GATEHOUSE_SECRET,
     strategy: process.env.GATEHOUSE_SESSION_STRATEGY || "database",
+    trustedOrigins: (process.env.GATEHOUSE_TRUSTED_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+    trustedProxies: optionalNumber("GATEHOUSE_TRUSTED_PROXIES") ?? 0,
+    limits: {
+      loginPerIp: optionalNumber("GATEHOUSE_LOGIN_LIMIT_PER_IP"),
+      loginPerAccount: optionalNumber("GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT"),
+      signupPerIp: optionalNumber("GATEHOUSE_SIGNUP_LIMIT_PER_IP"),
+    },
   };
 }

@@ -19,10 +19,19 @@ export function getGatehouse(): Gatehouse {
     redisUrl: env.redisUrl,
     redisKeyPrefix: env.redisKeyPrefix,
   });
+  const { limits } = env;
   const gatehouse = createGatehouse({
     store,
     secret: env.secret ?? "",
     strategy: env.strategy as SessionStrategyName,
+    url: env.url,
+    trustedOrigins: env.trustedOrigins,
+    trustedProxies: env.trustedProxies,
+    rateLimits: {
+      ...(limits.loginPerIp && { loginPerIp: { max: limits.loginPerIp, windowSeconds: 15 * 60 } }),
+      ...(limits.loginPerAccount && { loginPerAccountAndIp: { max: limits.loginPerAccount, windowSeconds: 15 * 60 } }),
+      ...(limits.signupPerIp && { signupPerIp: { max: limits.signupPerIp, windowSeconds: 60 * 60 } }),
+    },
   });
   globalThis.gatehouseInstance = gatehouse;
   return gatehouse;

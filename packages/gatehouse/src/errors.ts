@@ -52,6 +52,8 @@ export type GatehouseErrorCode =
   | "unauthenticated"
   | "forbidden"
   | "csrf"
+  | "rate_limited"
+  | "reauthentication_required"
   | "not_found"
   | "method_not_allowed"
   | "unavailable"
@@ -133,6 +135,22 @@ export class NotFoundError extends GatehouseError {
 export class CsrfError extends GatehouseError {
   constructor() {
     super("csrf", 403, "This request did not come from this site.");
+  }
+}
+
+/** Too many attempts; `retryAfterSeconds` says when to try again (sent as `Retry-After`). HTTP 429. */
+export class RateLimitedError extends GatehouseError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super("rate_limited", 429, "Too many attempts. Wait a while and try again.");
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
+}
+
+/** A sensitive change needs a recent log-in or the password in the request. HTTP 403. */
+export class ReauthenticationRequiredError extends GatehouseError {
+  constructor() {
+    super("reauthentication_required", 403, "Confirm your password to continue.");
   }
 }
 

@@ -1,12 +1,21 @@
 import type { NextApiRequest, NextApiResponse } from "next";
-import { withApiAuth } from "gatehouse/next";
+import { readJsonBody, withApiAuth } from "gatehouse/next";
 import { getGatehouse } from "../../lib/gatehouse";
 
-/** `GET /api/me`: 401 `unauthenticated`, or 200 `{ user }`. */
-export default withApiAuth(getGatehouse, (req: NextApiRequest, res: NextApiResponse, { user }) => {
-  if (req.method !== "GET") {
-    res.setHeader("Allow", "GET");
-    return res.status(405).json({ error: { code: "method_not_allowed", message: "Use GET." } });
+// readJsonBody reads and limits the body itself, so malformed JSON gets a JSON 400.
+export const config = { api: { bodyParser: false } };
+
+/**
+ * `GET /api/me`: 401 `unauthenticated`, or 200 `{ user }`.
+ * `PATCH /api/me {name}`: 200 `{ user }`. Only the name can change here: a `role` (or anything else) in the
+ * body is ignored, so nobody can promote themselves.
+ */
+export default withApiAuth(getGatehouse, async (req: NextApiRequest, res: NextApiResponse, { user }) => {
+  if (req.method === "GET") return res.status(200).json({ user });
+  if (req.method === "PATCH") {
+    const updated = await getGatehouse().updateProfile(user.id, await readJsonBody(req));
+    return res.status(200).json({ user: updated });
   }
-  return res.status(200).json({ user });
+  res.setHeader("Allow", "GET, PATCH");
+  return res.status(405).json({ error: { code: "method_not_allowed", message: "Use GET or PATCH." } });
 });

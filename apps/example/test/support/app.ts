@@ -64,6 +64,10 @@ export async function startApp(options: { strategy?: "database" | "stateless"; e
     GATEHOUSE_SECRET: randomBytes(32).toString("base64url"),
     GATEHOUSE_SESSION_STRATEGY: options.strategy ?? "database",
     NEXT_TELEMETRY_DISABLED: "1",
+    // Every test client comes from 127.0.0.1: per-IP limits are raised so that only the throttling tests,
+    // which set their own, meet them.
+    GATEHOUSE_SIGNUP_LIMIT_PER_IP: "100000",
+    GATEHOUSE_LOGIN_LIMIT_PER_IP: "100000",
     ...options.env,
   };
   let output = "";

@@ -8,6 +8,7 @@ import type { Store } from "../store/types.js";
 import { normalizeEmail } from "../core/email.js";
 import { createStoreFromUrl, databaseKind } from "../stores/from-url.js";
 import { resolveDatabaseUrl } from "./database-url.js";
+import { checkEnvironment, checkStore } from "./doctor.js";
 
 const USAGE = `Usage: gatehouse <command> [options]
 
@@ -19,6 +20,7 @@ Commands:
   users set-role --email E --role R         Change a user's role
   users list [--json]                       List users
   sessions revoke --email E                 End every session of a user (both strategies)
+  doctor                                    Check this deployment's configuration and say what to fix
 
 Options:
   --database-url URL   file:<path>, postgres://… or mysql://…. Default: DATABASE_URL, then
@@ -98,7 +100,7 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
 
-  if (command !== "migrate" && command !== "users" && command !== "sessions") throw new UsageError(`Unknown command "${command}".`);
+  if (!["migrate", "users", "sessions", "doctor"].includes(command)) throw new UsageError(`Unknown command "${command}".`);
   if (command === "users" && !["create", "set-role", "list"].includes(sub ?? "")) {
     throw new UsageError(`Unknown users command "${sub ?? ""}". Use create, set-role or list.`);
   }
@@ -106,6 +108,14 @@ async function run(argv: string[]): Promise<void> {
 
   const { store, url } = openStore(values["database-url"]);
   try {
+    if (command === "doctor") {
+      const findings = [...checkEnvironment(process.env), await checkStore(store, url)];
+      for (const finding of findings) {
+        process.stdout.write(`${finding.ok ? "ok  " : "FIX "} ${finding.check}${finding.fix ? `\n     → ${finding.fix}` : ""}\n`);
+      }
+      if (findings.some((finding) => !finding.ok)) process.exitCode = EXIT_FAILURE;
+      return;
+    }
     await store.migrate();
     if (command === "migrate") {
       process.stdout.write(`Database is up to date: ${url}\n`);

@@ -2,6 +2,7 @@ import { type RolePermissions, resolveRoles } from "../authz/roles.js";
 import { ConfigurationError } from "../errors.js";
 import { type Argon2Params, OWASP_ARGON2ID } from "../password/hasher.js";
 import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from "../password/policy.js";
+import { DEFAULT_RATE_LIMITS, type RateLimitOptions, type ResolvedRateLimits } from "./rate-limit.js";
 
 /** How sessions are kept. */
 export type SessionStrategyName = "database" | "stateless";
@@ -55,6 +56,22 @@ export interface SessionCookieConfig {
 
 /** Options for {@link createGatehouse}'s password handling and roles, on top of the session options. */
 export interface CredentialOptions {
+  /**
+   * The app's public origin, e.g. `https://app.example.com` (`GATEHOUSE_URL`). State-changing requests must
+   * come from it (CSRF); it is never taken from the request's `Host`.
+   */
+  url?: string;
+  /** More origins allowed to send state-changing requests. */
+  trustedOrigins?: readonly string[];
+  /**
+   * How many reverse proxies in front of the app append to `X-Forwarded-For`. Default 0: the header is
+   * ignored and the socket's address is the client's. Set it only when every request passes those proxies.
+   */
+  trustedProxies?: number;
+  /** Brute-force limits. */
+  rateLimits?: RateLimitOptions;
+  /** How recent a log-in must be for account deletion without the password, in seconds. Default 600. */
+  freshAuthSeconds?: number;
   /** Length rules. Default 8 to 256 characters. */
   password?: Partial<PasswordPolicy>;
   /** argon2id costs. Default OWASP's m=19456 KiB, t=2, p=1. Changing them rehashes each password at its next log-in. */
@@ -116,6 +133,10 @@ export function resolveSessionConfig(options: SessionCookieOptions): SessionCook
 
 /** Resolved password and role options. */
 export interface CredentialConfig {
+  origins: ReadonlySet<string>;
+  trustedProxies: number;
+  rateLimits: ResolvedRateLimits;
+  freshAuthSeconds: number;
   passwordPolicy: PasswordPolicy;
   argon2: Argon2Params;
   roles: RolePermissions;
@@ -133,5 +154,33 @@ export function resolveCredentialConfig(options: CredentialOptions): CredentialC
   if (!Object.hasOwn(roles, defaultRole)) {
     throw new ConfigurationError(`defaultRole "${defaultRole}" is not one of the roles: ${Object.keys(roles).join(", ")}.`);
   }
-  return { passwordPolicy, argon2: options.argon2 ?? OWASP_ARGON2ID, roles, defaultRole };
+  const origins = new Set<string>();
+  for (const url of [options.url, ...(options.trustedOrigins ?? [])]) {
+    if (url === undefined) continue;
+    if (typeof url !== "string" || !URL.canParse(url)) {
+      throw new ConfigurationError(`"${String(url)}" is not a URL. Set url (GATEHOUSE_URL) to the app's public origin, like https://app.example.com.`);
+    }
+    origins.add(new URL(url).origin);
+  }
+  const trustedProxies = options.trustedProxies ?? 0;
+  if (!Number.isInteger(trustedProxies) || trustedProxies < 0) {
+    throw new ConfigurationError("trustedProxies must be a whole number (0 when no proxy appends X-Forwarded-For).");
+  }
+  const rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
+  for (const [name, rule] of Object.entries(rateLimits)) {
+    if (rule !== false && !(Number.isInteger(rule.max) && rule.max > 0 && Number.isInteger(rule.windowSeconds) && rule.windowSeconds > 0)) {
+      throw new ConfigurationError(`rateLimits.${name} must be false or { max, windowSeconds } with positive whole numbers.`);
+    }
+  }
+  const freshAuthSeconds = options.freshAuthSeconds ?? 600;
+  return {
+    passwordPolicy,
+    argon2: options.argon2 ?? OWASP_ARGON2ID,
+    roles,
+    defaultRole,
+    origins,
+    trustedProxies,
+    rateLimits,
+    freshAuthSeconds,
+  };
 }

@@ -1,7 +1,15 @@
 import { roleHasPermission, type RolePermissions } from "../authz/roles.js";
 import { randomToken } from "../crypto/random.js";
 import { createSealer } from "../crypto/seal.js";
-import { ConfigurationError, InvalidCredentialsError } from "../errors.js";
+import {
+  ConfigurationError,
+  InvalidCredentialsError,
+  InvalidInputError,
+  ReauthenticationRequiredError,
+  UnauthenticatedError,
+} from "../errors.js";
+import { normalizePassword } from "../password/policy.js";
+import { createRateLimiter, rateLimitKeys } from "./limiter.js";
 import { createArgon2idHasher, type PasswordHasher } from "../password/hasher.js";
 import { createSessionCookie, type SessionCookie } from "../session/cookie.js";
 import { createDatabaseCodec } from "../session/database.js";
@@ -20,7 +28,7 @@ import {
 import { toUserDTO, type UserDTO } from "./dto.js";
 import { isValidEmail } from "./email.js";
 import { createAccounts } from "./accounts.js";
-import { parseLogInInput, parseSignUpInput } from "./input.js";
+import { asRecord, field, newPasswordProblem, parseLogInInput, parseProfileInput, parseSignUpInput } from "./input.js";
 
 /** Options for {@link createGatehouse}. */
 export interface GatehouseOptions extends SessionCookieOptions, CredentialOptions {
@@ -64,6 +72,19 @@ export interface Gatehouse {
   revokeOtherSessions(userId: string, currentSessionId: string): Promise<number>;
   /** Ends every session of the user (both strategies) and bumps their session version. */
   revokeAllSessions(userId: string): Promise<number>;
+  /**
+   * Changes the signed-in user's password (`{ currentPassword, newPassword }`). Every session of the user
+   * ends, and a new one replaces the current session. Throws `InvalidInputError` (a wrong current password
+   * changes nothing) or `RateLimitedError`.
+   */
+  changePassword(current: ValidSession, input: unknown, meta?: SessionMeta): Promise<SignedIn>;
+  /**
+   * Deletes the signed-in user and every session. Needs `{ password }`, or a log-in within
+   * `freshAuthSeconds`: else `ReauthenticationRequiredError`. Returns the `Set-Cookie` that clears the cookie.
+   */
+  deleteAccount(current: ValidSession, input: unknown, meta?: SessionMeta): Promise<string>;
+  /** Updates what a user may change about themselves: only `name`. Other fields (such as `role`) are ignored. */
+  updateProfile(userId: string, input: unknown): Promise<UserDTO>;
   /** Whether `user`'s role grants `permission`. */
   can(user: Pick<UserDTO, "role">, permission: string): boolean;
   /** Account administration, as used by the CLI and admin pages. */
@@ -102,7 +123,8 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       ? createStatelessCodec(createSealer(sessionConfig.secrets, SESSION_SEAL_PURPOSE), sessionConfig)
       : createDatabaseCodec();
   const sessions = createSessionManager(store, codec, sessionConfig);
-  const { roles, passwordPolicy } = credentialConfig;
+  const { roles, passwordPolicy, rateLimits } = credentialConfig;
+  const limiter = createRateLimiter(store, sessionConfig.now);
 
   // Log-in with an unknown email verifies against this, so it costs one hash like a wrong password does.
   let dummyHash: Promise<string> | undefined;
@@ -115,6 +137,18 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
 
   const accounts = createAccounts(store, credentialConfig, hasher);
 
+  /**
+   * Checks a signed-in user's password for a sensitive change. Failures count like failed log-ins for
+   * that account and IP, so this is no side door for guessing.
+   */
+  async function confirmPassword(user: UserRecord, password: unknown, field: string, meta: SessionMeta): Promise<void> {
+    const accountKey = rateLimitKeys.loginAccount(user.email, meta.ip ?? "unknown");
+    await limiter.check(rateLimits.loginPerAccountAndIp, accountKey);
+    if (typeof password === "string" && password !== "" && (await hasher.verify(user.passwordHash, normalizePassword(password)))) return;
+    await limiter.hit(rateLimits.loginPerAccountAndIp, accountKey);
+    throw new InvalidInputError({ [field]: "The password is incorrect." });
+  }
+
   return {
     store,
     cookie,
@@ -123,6 +157,7 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     roles,
 
     async signUp(input, meta = {}) {
+      await limiter.hit(rateLimits.signupPerIp, rateLimitKeys.signupIp(meta.ip ?? "unknown"));
       // Only these three fields are taken from the client: a "role" in the body is never read.
       const { email, password, name } = parseSignUpInput(input, passwordPolicy);
       const user = await accounts.create({ email, password, name });
@@ -131,10 +166,19 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
 
     async logIn(input, meta = {}) {
       const { email, password } = parseLogInInput(input, passwordPolicy);
+      const ip = meta.ip ?? "unknown";
+      await limiter.hit(rateLimits.loginPerIp, rateLimitKeys.loginIp(ip));
+      const accountKey = rateLimitKeys.loginAccount(email, ip);
+      // While limited, even the right password is refused: the check comes before the hash.
+      await limiter.check(rateLimits.loginPerAccountAndIp, accountKey);
       const fallbackHash = getDummyHash();
       const user = isValidEmail(email) ? await store.getUserByEmail(email) : null;
       const valid = await hasher.verify(user?.passwordHash ?? (await fallbackHash), password);
-      if (!user || !valid) throw new InvalidCredentialsError();
+      if (!user || !valid) {
+        await limiter.hit(rateLimits.loginPerAccountAndIp, accountKey);
+        throw new InvalidCredentialsError();
+      }
+      await limiter.reset(rateLimits.loginPerAccountAndIp, accountKey);
       if (hasher.needsRehash(user.passwordHash)) {
         await store.updateUser(user.id, { passwordHash: await hasher.hash(password) });
       }
@@ -161,6 +205,38 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     revokeOtherSessions: (userId, currentSessionId) => store.deleteUserSessions(userId, { except: currentSessionId }),
 
     revokeAllSessions: accounts.revokeAllSessions,
+
+    async changePassword(current, input, meta = {}) {
+      const record = asRecord(input);
+      const { user } = current;
+      await confirmPassword(user, field(record, "currentPassword"), "currentPassword", meta);
+      const problem = newPasswordProblem(field(record, "newPassword"), passwordPolicy);
+      if (problem) throw new InvalidInputError({ newPassword: problem });
+      const updated = await store.updateUser(user.id, {
+        passwordHash: await hasher.hash(normalizePassword(field(record, "newPassword") as string)),
+      });
+      if (!updated) throw new UnauthenticatedError();
+      await accounts.revokeAllSessions(user.id);
+      const fresh = await store.getUserById(user.id);
+      if (!fresh) throw new UnauthenticatedError();
+      return startSession(fresh, meta);
+    },
+
+    async deleteAccount(current, input, meta = {}) {
+      const password = field(asRecord(input ?? {}), "password");
+      if (password !== undefined) await confirmPassword(current.user, password, "password", meta);
+      else if (sessionConfig.now() - current.session.createdAt.getTime() > credentialConfig.freshAuthSeconds * 1000) {
+        throw new ReauthenticationRequiredError();
+      }
+      await store.deleteUser(current.user.id);
+      return cookie.clear();
+    },
+
+    async updateProfile(userId, input) {
+      const updated = await store.updateUser(userId, parseProfileInput(input));
+      if (!updated) throw new UnauthenticatedError();
+      return toUserDTO(updated);
+    },
 
     can: (user, permission) => roleHasPermission(roles, user.role, permission),
 

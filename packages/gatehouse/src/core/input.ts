@@ -1,5 +1,6 @@
 import { InvalidInputError } from "../errors.js";
 import { isValidEmail, normalizeEmail } from "./email.js";
+import { isCommonPassword } from "../password/common.js";
 import { checkPassword, normalizePassword, type PasswordPolicy } from "../password/policy.js";
 
 const MAX_NAME_LENGTH = 100;
@@ -17,14 +18,16 @@ export interface LogInInput {
   password: string;
 }
 
-function asRecord(input: unknown): Record<string, unknown> {
+/** The body as a plain object, or `InvalidInputError`. */
+export function asRecord(input: unknown): Record<string, unknown> {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    throw new InvalidInputError({}, "Send a JSON object with the fields email and password.");
+    throw new InvalidInputError({}, "Send a JSON object with the fields this route expects.");
   }
   return input as Record<string, unknown>;
 }
 
-function field(record: Record<string, unknown>, key: string): unknown {
+/** An own property only: `__proto__` or `constructor` in a body never reach through to the prototype. */
+export function field(record: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
@@ -43,27 +46,48 @@ export function parseSignUpInput(input: unknown, policy: PasswordPolicy): SignUp
     if (!isValidEmail(email)) fields.email = "Enter a valid email address, like name@example.com.";
   }
 
-  let password = "";
-  if (typeof rawPassword !== "string" || rawPassword === "") fields.password = "Enter a password.";
-  else {
-    password = normalizePassword(rawPassword);
-    const problem = checkPassword(password, policy);
-    if (problem) fields.password = problem;
-  }
+  const password = typeof rawPassword === "string" ? normalizePassword(rawPassword) : "";
+  const passwordProblem = newPasswordProblem(rawPassword, policy);
+  if (passwordProblem) fields.password = passwordProblem;
 
-  let name: string | null = null;
-  if (rawName !== undefined && rawName !== null) {
-    if (typeof rawName !== "string") fields.name = "The name must be text.";
-    else {
-      name = rawName.normalize("NFC").trim() || null;
-      if (name && (name.length > MAX_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(name))) {
-        fields.name = `Use at most ${MAX_NAME_LENGTH} characters, without control characters.`;
-      }
-    }
-  }
+  const name = parseName(rawName, fields);
 
   if (Object.keys(fields).length > 0) throw new InvalidInputError(fields);
   return { email, password, name };
+}
+
+/** A display name: optional, trimmed, NFC, at most 100 characters, no control characters. */
+function parseName(raw: unknown, fields: Record<string, string>): string | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== "string") {
+    fields.name = "The name must be text.";
+    return null;
+  }
+  const name = raw.normalize("NFC").trim() || null;
+  if (name && (name.length > MAX_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(name))) {
+    fields.name = `Use at most ${MAX_NAME_LENGTH} characters, without control characters.`;
+  }
+  return name;
+}
+
+/** Checks a profile update: only `name` is read (when present), whatever else the body carries. */
+export function parseProfileInput(input: unknown): { name?: string | null } {
+  const record = asRecord(input);
+  if (!Object.hasOwn(record, "name")) return {};
+  const fields: Record<string, string> = {};
+  const name = parseName(record.name, fields);
+  if (Object.keys(fields).length > 0) throw new InvalidInputError(fields);
+  return { name };
+}
+
+/** Why a new password (as sent) is not acceptable, or `null`: length rules, then the common-password list. */
+export function newPasswordProblem(raw: unknown, policy: PasswordPolicy): string | null {
+  if (typeof raw !== "string" || raw === "") return "Enter a password.";
+  const password = normalizePassword(raw);
+  const problem = checkPassword(password, policy);
+  if (problem) return problem;
+  if (isCommonPassword(password)) return "This password is one of the most common ones. Choose one that is harder to guess.";
+  return null;
 }
 
 /** Checks log-in fields' presence, types and sizes; throws `InvalidInputError`. */

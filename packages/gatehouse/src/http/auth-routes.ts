@@ -2,7 +2,7 @@ import { toUserDTO } from "../core/dto.js";
 import type { Gatehouse } from "../core/gatehouse.js";
 import { CsrfError, isGatehouseError, NotFoundError, PayloadTooLargeError, UnauthenticatedError } from "../errors.js";
 import type { ValidSession } from "../session/types.js";
-import { FORM_TYPE, JSON_TYPE, mediaType, type ParsedBody, parseBody } from "./body.js";
+import { FORM_TYPE, mediaType, type ParsedBody, parseBody } from "./body.js";
 import { isSameOriginRequest } from "./origin.js";
 import { safeRedirectPath } from "./redirect.js";
 import { errorBody, errorResponse, type HttpResponse, jsonResponse, redirectResponse } from "./response.js";
@@ -39,7 +39,7 @@ type Route = (request: AuthRequest, param: string) => Promise<HttpResponse>;
 
 /**
  * The auth API (`/signup`, `/login`, `/logout`, `/session`, `/sessions`, `/sessions/revoke-others`,
- * `/sessions/:id`) as a function from request to response,
+ * `/sessions/:id`, `/password`, `/account`) as a function from request to response,
  * independent of any framework. `gatehouse/next` adapts it to a Pages Router API route.
  */
 export function createAuthRoutes(
@@ -49,16 +49,17 @@ export function createAuthRoutes(
   const { cookie } = gatehouse;
   const { pages } = options;
 
-  function assertSameOrigin(request: AuthRequest, isJson: boolean): void {
-    if (!isSameOriginRequest((n) => request.header(n), options.origins, isJson)) throw new CsrfError();
+  function assertSameOrigin(request: AuthRequest): void {
+    if (!isSameOriginRequest((n) => request.header(n), options.origins)) throw new CsrfError();
   }
 
-  async function readInput(request: AuthRequest): Promise<ParsedBody> {
+  /** Checks the origin and reads the body: JSON, or an HTML form only on the routes that serve forms. */
+  async function readInput(request: AuthRequest, acceptForm = false): Promise<ParsedBody> {
     const contentType = request.header("content-type");
-    assertSameOrigin(request, mediaType(contentType) === JSON_TYPE);
+    assertSameOrigin(request);
     const length = Number(request.header("content-length"));
     if (Number.isFinite(length) && length > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
-    return parseBody(await request.readBody(MAX_BODY_BYTES), contentType, true);
+    return parseBody(await request.readBody(MAX_BODY_BYTES), contentType, acceptForm);
   }
 
   function renewedCookie(valid: ValidSession): string[] {
@@ -103,7 +104,7 @@ export function createAuthRoutes(
     const isForm = mediaType(request.header("content-type")) === FORM_TYPE;
     let next: string | undefined;
     try {
-      const body = await readInput(request);
+      const body = await readInput(request, true);
       if (body.kind === "form") next = body.data.next;
       const input = body.kind === "empty" ? undefined : body.data;
       const signedIn =
@@ -124,7 +125,7 @@ export function createAuthRoutes(
       async POST(request) {
         const isForm = mediaType(request.header("content-type")) === FORM_TYPE;
         try {
-          await readInput(request);
+          await readInput(request, true);
           const clear = await gatehouse.logOut(cookie.read(request.header("cookie")));
           return isForm ? redirectResponse(pages.afterLogout, [clear]) : jsonResponse(200, { ok: true }, [clear]);
         } catch (error) {
@@ -175,9 +176,23 @@ export function createAuthRoutes(
         return jsonResponse(200, { revoked }, renewedCookie(valid));
       }),
     },
+    password: {
+      POST: signedIn(async (request, valid) => {
+        const body = await readInput(request);
+        const signedIn = await gatehouse.changePassword(valid, body.kind === "empty" ? undefined : body.data, meta(request));
+        return jsonResponse(200, { user: signedIn.user }, [signedIn.setCookie]);
+      }),
+    },
+    account: {
+      DELETE: signedIn(async (request, valid) => {
+        const body = await readInput(request);
+        const clear = await gatehouse.deleteAccount(valid, body.kind === "empty" ? {} : body.data, meta(request));
+        return jsonResponse(200, { ok: true }, [clear]);
+      }),
+    },
     "sessions/:id": {
       DELETE: signedIn(async (request, valid, id) => {
-        assertSameOrigin(request, false);
+        assertSameOrigin(request);
         if (!(await gatehouse.revokeSession(valid.user.id, id))) {
           throw new NotFoundError("You have no session with this id.");
         }

@@ -51,9 +51,10 @@ export function errorBody(error: unknown): { status: number; body: ErrorBody } {
   return { status: 500, body: { error: { code: "internal_error", message: "Something went wrong on our side." } } };
 }
 
-export function errorResponse(error: unknown, extraHeaders: Array<[string, string]> = []): HttpResponse {
+export function errorResponse(error: unknown): HttpResponse {
   const { status, body } = errorBody(error);
   const response = jsonResponse(status, body);
-  response.headers.push(...extraHeaders);
+  const retryAfter = (error as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+  if (typeof retryAfter === "number") response.headers.push(["Retry-After", String(retryAfter)]);
   return response;
 }

@@ -1,17 +1,21 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Gatehouse } from "../core/gatehouse.js";
-import { ConfigurationError, ForbiddenError, UnauthenticatedError } from "../errors.js";
-import { type AuthPages, createAuthRoutes } from "../http/auth-routes.js";
-import { toOrigin } from "../http/origin.js";
+import { ConfigurationError, CsrfError, ForbiddenError, PayloadTooLargeError, UnauthenticatedError } from "../errors.js";
+import { type AuthPages, createAuthRoutes, MAX_BODY_BYTES } from "../http/auth-routes.js";
+import { parseBody } from "../http/body.js";
+import { isSameOriginRequest, isStateChanging, toOrigin } from "../http/origin.js";
 import { errorResponse } from "../http/response.js";
-import { headerOf, readBody, sendHttpResponse } from "./node-http.js";
+import { clientIp, headerOf, readBody, sendHttpResponse } from "./node-http.js";
 import { type Auth, verifySession } from "./session.js";
 import { type GatehouseSource, resolveGatehouse } from "./source.js";
 
 /** Options for {@link gatehouseApiHandler}. */
 export interface ApiHandlerOptions {
-  /** The app's public origin, e.g. `process.env.GATEHOUSE_URL`. Requests from other origins get 403 `csrf`. */
-  url: string;
+  /**
+   * The app's public origin, e.g. `process.env.GATEHOUSE_URL`. Requests from other origins get 403 `csrf`.
+   * Default: the `url` given to `createGatehouse`.
+   */
+  url?: string;
   /** More origins allowed to call the auth API (e.g. a separate marketing site). */
   trustedOrigins?: readonly string[];
   /** Where the routes are mounted. Default `/api/auth`. */
@@ -34,17 +38,16 @@ type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
  * import { gatehouse } from "@/lib/gatehouse";
  *
  * export const config = { api: { bodyParser: false } };
- * export default gatehouseApiHandler(gatehouse, { url: process.env.GATEHOUSE_URL! });
+ * export default gatehouseApiHandler(gatehouse);
  * ```
  */
-export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHandlerOptions): NodeHandler {
+export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHandlerOptions = {}): NodeHandler {
   const basePath = (options.basePath ?? "/api/auth").replace(/\/+$/, "");
-  if (typeof options.url !== "string" || !URL.canParse(options.url)) {
-    throw new ConfigurationError(
-      `gatehouseApiHandler needs the app's public origin as url (e.g. url: process.env.GATEHOUSE_URL); got ${JSON.stringify(options.url)}.`,
-    );
+  for (const url of [options.url, ...(options.trustedOrigins ?? [])]) {
+    if (url !== undefined && (typeof url !== "string" || !URL.canParse(url))) {
+      throw new ConfigurationError(`gatehouseApiHandler: "${String(url)}" is not a URL. Pass the app's public origin, e.g. url: process.env.GATEHOUSE_URL.`);
+    }
   }
-  const origins = new Set([options.url, ...(options.trustedOrigins ?? [])].map(toOrigin));
   const pages: AuthPages = {
     login: "/login",
     signup: "/signup",
@@ -56,7 +59,8 @@ export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHand
   return async (req, res) => {
     let response;
     try {
-      routes ??= createAuthRoutes(resolveGatehouse(gatehouse), { origins, pages });
+      const instance = resolveGatehouse(gatehouse);
+      routes ??= createAuthRoutes(instance, { origins: allowedOrigins(instance, options), pages });
       const path = new URL(req.url ?? "/", "http://gatehouse.invalid").pathname;
       const route = path.startsWith(`${basePath}/`) ? path.slice(basePath.length + 1).split("/") : [];
       response = await routes({
@@ -64,13 +68,23 @@ export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHand
         route,
         header: (name) => headerOf(req, name),
         readBody: (limit) => readBody(req, limit),
-        ip: req.socket?.remoteAddress ?? null,
+        ip: clientIp(req, instance.credentialConfig.trustedProxies),
       });
     } catch (error) {
       response = errorResponse(error);
     }
     sendHttpResponse(res, response);
   };
+}
+
+/** The instance's origins plus the handler's own; an app with none configured cannot accept a write. */
+function allowedOrigins(gatehouse: Gatehouse, options: Pick<ApiHandlerOptions, "url" | "trustedOrigins">): ReadonlySet<string> {
+  const extra = [options.url, ...(options.trustedOrigins ?? [])].filter((url): url is string => url !== undefined);
+  const origins = new Set([...gatehouse.credentialConfig.origins, ...extra.map(toOrigin)]);
+  if (origins.size === 0) {
+    throw new ConfigurationError("Gatehouse needs the app's public origin to check where requests come from: set url in createGatehouse (GATEHOUSE_URL).");
+  }
+  return origins;
 }
 
 /** What a guarded route requires beyond being signed in. */
@@ -107,6 +121,10 @@ export function withApiAuth<Req extends IncomingMessage, Res extends ServerRespo
   return async (req, res) => {
     const instance = resolveGatehouse(gatehouse);
     try {
+      // Cookie-authenticated writes get the same CSRF check as the auth routes.
+      if (isStateChanging(req.method ?? "GET") && !isSameOriginRequest((name) => headerOf(req, name), allowedOrigins(instance, {}))) {
+        throw new CsrfError();
+      }
       const auth = await verifySession(instance, req, res);
       if (!auth) throw new UnauthenticatedError();
       assertAllowed(instance, auth, options);
@@ -117,4 +135,25 @@ export function withApiAuth<Req extends IncomingMessage, Res extends ServerRespo
       sendHttpResponse(res, errorResponse(error));
     }
   };
+}
+
+/**
+ * Reads a JSON request body for your own routes with the same rules as the auth API: at most `limit`
+ * bytes (413), `application/json` only (415), well-formed (400 `invalid_json`). Inside {@link withApiAuth}
+ * a thrown error becomes that JSON answer. Turn Next's body parser off for the route.
+ *
+ * @example
+ * ```ts
+ * export const config = { api: { bodyParser: false } };
+ * export default withApiAuth(gatehouse, async (req, res, { user }) => {
+ *   const body = await readJsonBody(req);
+ *   res.json({ user: await gatehouse.updateProfile(user.id, body) });
+ * });
+ * ```
+ */
+export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
+  const length = Number(headerOf(req, "content-length"));
+  if (Number.isFinite(length) && length > limit) throw new PayloadTooLargeError(limit);
+  const body = parseBody(await readBody(req, limit), headerOf(req, "content-type"), false);
+  return body.kind === "json" ? body.data : undefined;
 }

@@ -9,7 +9,14 @@
  *
  * @packageDocumentation
  */
-export { gatehouseApiHandler, withApiAuth, assertAllowed, type ApiHandlerOptions, type GuardOptions } from "./api.js";
+export {
+  assertAllowed,
+  gatehouseApiHandler,
+  readJsonBody,
+  withApiAuth,
+  type ApiHandlerOptions,
+  type GuardOptions,
+} from "./api.js";
 export { withPageAuth, type PageAuthProps, type PageGuardOptions, type UnavailableProps } from "./pages.js";
 export { gatehouseProxy, type ProxyOptions } from "./proxy.js";
 export { verifySession, toClientSession, type Auth, type ClientSession, type SignedInSession } from "./session.js";

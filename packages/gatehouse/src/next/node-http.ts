@@ -8,6 +8,17 @@ export function headerOf(req: IncomingMessage, name: string): string | undefined
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
+/**
+ * The client's address: the socket's, or — behind `trustedProxies` reverse proxies that each append to
+ * `X-Forwarded-For` — the address the outermost trusted proxy saw. Entries a client wrote itself are never used.
+ */
+export function clientIp(req: IncomingMessage, trustedProxies: number): string | null {
+  const socketAddress = req.socket?.remoteAddress ?? null;
+  if (trustedProxies === 0) return socketAddress;
+  const chain = (headerOf(req, "x-forwarded-for") ?? "").split(",").map((entry) => entry.trim()).filter(Boolean);
+  return chain[chain.length - trustedProxies] ?? socketAddress;
+}
+
 /** Reads the request body as UTF-8, refusing it once it passes `limit` bytes. */
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const preParsed = (req as { body?: unknown }).body;

@@ -72,6 +72,21 @@ export interface Store {
   deleteSession(sessionId: string): Promise<boolean>;
   /** Deletes the user's sessions, except the one named; resolves to how many were deleted. */
   deleteUserSessions(userId: string, options?: { except?: string }): Promise<number>;
+
+  /**
+   * Counts one hit against `key` in a fixed window: a window that has ended starts over at 1 and ends
+   * `windowMs` after `now`. Resolves to the window's count after this hit and when it ends.
+   */
+  hitRateLimit(key: string, windowMs: number, now: number): Promise<RateLimitWindow>;
+  /** The current window of `key`, or `null` when there is none or it has ended. */
+  peekRateLimit(key: string, now: number): Promise<RateLimitWindow | null>;
+  resetRateLimit(key: string): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
+}
+
+/** A rate-limit counter: how many hits in the window, and when the window ends (ms since the epoch). */
+export interface RateLimitWindow {
+  count: number;
+  resetAt: number;
 }

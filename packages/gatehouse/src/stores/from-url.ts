@@ -83,6 +83,9 @@ function createLazyStore(load: () => Promise<Store>): Store {
     touchSession: method("touchSession"),
     deleteSession: method("deleteSession"),
     deleteUserSessions: method("deleteUserSessions"),
+    hitRateLimit: method("hitRateLimit"),
+    peekRateLimit: method("peekRateLimit"),
+    resetRateLimit: method("resetRateLimit"),
     close: async () => {
       if (loaded) await (await loaded).close();
     },

@@ -1,6 +1,6 @@
-import type { Kysely, Selectable } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import { EmailTakenError } from "../errors.js";
-import type { NewUser, SessionRecord, Store, UserRecord, UserUpdate } from "../store/types.js";
+import type { NewUser, RateLimitWindow, SessionRecord, Store, UserRecord, UserUpdate } from "../store/types.js";
 import { failClosed } from "./guard.js";
 import { migrateToLatest, assertSchemaCurrent } from "./migrations.js";
 import type { Database } from "./schema.js";
@@ -11,6 +11,8 @@ type SessionRow = Selectable<Database["gatehouse_sessions"]>;
 /** What differs between SQL backends, beyond what Kysely's dialect already covers. */
 export interface SqlBackend {
   isUniqueViolation(error: unknown): boolean;
+  /** MySQL spells an upsert `ON DUPLICATE KEY UPDATE`; SQLite and PostgreSQL `ON CONFLICT … DO UPDATE`. */
+  upsert: "on-conflict" | "on-duplicate-key";
 }
 
 /** Options shared by the SQL stores. */
@@ -26,6 +28,7 @@ export interface SqlStoreOptions {
 
 const USERS = "gatehouse_users";
 const SESSIONS = "gatehouse_sessions";
+const LIMITS = "gatehouse_rate_limits";
 
 /**
  * The store shared by every SQL backend: the same Kysely queries on SQLite, PostgreSQL and MySQL/MariaDB.
@@ -199,11 +202,43 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         return Number(result.numDeletedRows);
       }),
 
+    hitRateLimit: (key, windowMs, now) =>
+      guard(async () => {
+        const resetAt = now + windowMs;
+        // One statement, so concurrent hits on one key are all counted: a window that has ended restarts.
+        const count = sql<number>`case when ${sql.ref(`${LIMITS}.reset_at`)} <= ${now} then 1 else ${sql.ref(`${LIMITS}.count`)} + 1 end`;
+        const reset = sql<number>`case when ${sql.ref(`${LIMITS}.reset_at`)} <= ${now} then ${resetAt} else ${sql.ref(`${LIMITS}.reset_at`)} end`;
+        const insert = db.insertInto(LIMITS).values({ key, count: 1, reset_at: resetAt });
+        await (backend.upsert === "on-duplicate-key"
+          ? // MySQL applies assignments left to right and later ones see earlier results: count goes first,
+            // while reset_at still holds the old window's end.
+            insert.onDuplicateKeyUpdate({ count, reset_at: reset })
+          : insert.onConflict((conflict) => conflict.column("key").doUpdateSet({ count, reset_at: reset }))
+        ).execute();
+        const row = await db.selectFrom(LIMITS).select(["count", "reset_at"]).where("key", "=", key).executeTakeFirstOrThrow();
+        return toWindow(row);
+      }),
+
+    peekRateLimit: (key, now) =>
+      guard(async () => {
+        const row = await db.selectFrom(LIMITS).select(["count", "reset_at"]).where("key", "=", key).executeTakeFirst();
+        return row && Number(row.reset_at) > now ? toWindow(row) : null;
+      }),
+
+    resetRateLimit: (key) =>
+      guard(async () => {
+        await db.deleteFrom(LIMITS).where("key", "=", key).execute();
+      }),
+
     // After an outage the MySQL pool reports the connections that never opened; there is nothing left to
     // release then, so closing still succeeds.
     close: () => db.destroy().catch(() => undefined),
   };
   return store;
+}
+
+function toWindow(row: { count: number; reset_at: number }): RateLimitWindow {
+  return { count: Number(row.count), resetAt: Number(row.reset_at) };
 }
 
 function toUserRecord(row: UserRow): UserRecord {

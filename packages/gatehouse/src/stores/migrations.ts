@@ -33,6 +33,17 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex("gatehouse_sessions_user_id").on("gatehouse_sessions").column("user_id").execute();
     },
   },
+  "0002_rate_limits": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("gatehouse_rate_limits")
+        // 191 characters keep the primary key within MySQL's index limit under utf8mb4.
+        .addColumn("key", "varchar(191)", (c) => c.primaryKey())
+        .addColumn("count", "integer", (c) => c.notNull())
+        .addColumn("reset_at", "bigint", (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

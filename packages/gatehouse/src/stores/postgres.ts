@@ -42,7 +42,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingBrokenConnections(pool) }) });
   return createKyselyStore(
     db,
-    { isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === "23505" },
+    { isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === "23505", upsert: "on-conflict" },
     { autoMigrate: options.autoMigrate ?? true, timeoutMs },
   );
 }

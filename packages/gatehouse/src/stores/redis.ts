@@ -30,13 +30,23 @@ redis.call('DEL', KEYS[1])
 redis.call('ZREM', ARGV[1] .. uid, ARGV[2])
 return 1`;
 
+const HIT = `
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if count == 1 or ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}`;
+
 type ScriptedRedis = Redis & {
+  gatehouseHit(key: string, windowMs: number): Promise<[number, number]>;
   gatehouseTouch(key: string, lastSeenAt: number, expiresAt: number, indexPrefix: string, id: string): Promise<number>;
   gatehouseDelete(key: string, indexPrefix: string, id: string): Promise<number>;
 };
 
 /**
- * Moves sessions to Redis and keeps users in `users` (a SQL store). Each session is a hash that expires
+ * Moves sessions and rate-limit counters to Redis and keeps users in `users` (a SQL store). Each session is a hash that expires
  * with the session; a sorted set per user indexes their sessions, so listing and revoke-all need no scan.
  * Commands time out and are not queued while Redis is unreachable: requests fail closed (503) at once, and
  * the client reconnects by itself.
@@ -62,6 +72,7 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
   }) as ScriptedRedis;
   redis.defineCommand("gatehouseTouch", { numberOfKeys: 1, lua: TOUCH });
   redis.defineCommand("gatehouseDelete", { numberOfKeys: 1, lua: DELETE });
+  redis.defineCommand("gatehouseHit", { numberOfKeys: 1, lua: HIT });
   let lastLoggedError = 0;
   redis.on("error", (error: Error) => {
     // Reconnection is automatic; say so once every 10 s rather than once per retry.
@@ -76,6 +87,7 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
   const firstConnection = new Promise<void>((resolve) => redis.once("ready", () => resolve()));
   const sessionKey = (id: string) => `${prefix}session:${id}`;
   const indexPrefix = `${prefix}user-sessions:`;
+  const limitKey = (key: string) => `${prefix}rate-limit:${key}`;
   const guard = <T>(operation: () => Promise<T>) =>
     failClosed(async () => {
       await firstConnection;
@@ -163,6 +175,26 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
     deleteSession: (sessionId) => guard(async () => (await redis.gatehouseDelete(sessionKey(sessionId), indexPrefix, sessionId)) === 1),
 
     deleteUserSessions: (userId, deleteOptions) => guard(() => deleteUserSessions(userId, deleteOptions?.except)),
+
+    hitRateLimit: (key, windowMs, now) =>
+      guard(async () => {
+        const [count, ttl] = await redis.gatehouseHit(limitKey(key), windowMs);
+        return { count, resetAt: now + ttl };
+      }),
+
+    peekRateLimit: (key, now) =>
+      guard(async () => {
+        const [[, count], [, ttl]] = (await execAll(redis.multi().get(limitKey(key)).pttl(limitKey(key)))) as [
+          [null, string | null],
+          [null, number],
+        ];
+        return count === null || ttl <= 0 ? null : { count: Number(count), resetAt: now + ttl };
+      }),
+
+    resetRateLimit: (key) =>
+      guard(async () => {
+        await redis.del(limitKey(key));
+      }),
 
     async close() {
       await users.close();

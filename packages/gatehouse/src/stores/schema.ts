@@ -23,4 +23,9 @@ export interface Database {
     user_agent: string | null;
     ip: string | null;
   };
+  gatehouse_rate_limits: {
+    key: string;
+    count: number;
+    reset_at: number;
+  };
 }

@@ -47,6 +47,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         const code = (error as { code?: unknown } | null)?.code;
         return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
       },
+      upsert: "on-conflict",
     },
     // better-sqlite3 is synchronous and in-process: a timer could never fire before it returns.
     { autoMigrate: options.autoMigrate ?? true, timeoutMs: undefined },

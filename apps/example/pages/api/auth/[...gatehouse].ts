@@ -1,8 +1,7 @@
 import { gatehouseApiHandler } from "gatehouse/next";
-import { readEnv } from "../../../lib/env";
 import { getGatehouse } from "../../../lib/gatehouse";
 
 // Gatehouse reads and limits the body itself, so malformed JSON gets a JSON 400 rather than Next's text.
 export const config = { api: { bodyParser: false } };
 
-export default gatehouseApiHandler(getGatehouse, { url: readEnv().url });
+export default gatehouseApiHandler(getGatehouse);

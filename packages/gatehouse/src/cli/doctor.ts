@@ -1,0 +1,98 @@
+import { MIN_SECRET_LENGTH } from "../core/config.js";
+import { isGatehouseError } from "../errors.js";
+import type { Store } from "../store/types.js";
+
+/** One finding: what was checked, whether it is fine, and what to do when it is not. */
+export interface Finding {
+  ok: boolean;
+  check: string;
+  fix?: string;
+}
+
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Checks the deployment's environment (the variables the example app and the CLI read). */
+export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
+  const findings: Finding[] = [];
+  const production = env.NODE_ENV === "production";
+  const secret = env.GATEHOUSE_SECRET ?? "";
+  findings.push(
+    secret.length >= MIN_SECRET_LENGTH
+      ? { ok: true, check: `GATEHOUSE_SECRET is set (${secret.length} characters)` }
+      : {
+          ok: false,
+          check: secret ? `GATEHOUSE_SECRET is only ${secret.length} characters` : "GATEHOUSE_SECRET is not set",
+          fix: `set it to at least ${MIN_SECRET_LENGTH} random characters: npx gatehouse secret`,
+        },
+  );
+
+  const strategy = env.GATEHOUSE_SESSION_STRATEGY || "database";
+  findings.push(
+    strategy === "database" || strategy === "stateless"
+      ? { ok: true, check: `session strategy: ${strategy}` }
+      : { ok: false, check: `GATEHOUSE_SESSION_STRATEGY is "${strategy}"`, fix: 'use "database" or "stateless"' },
+  );
+
+  const url = env.GATEHOUSE_URL;
+  if (!url || !URL.canParse(url)) {
+    findings.push({
+      ok: false,
+      check: url ? `GATEHOUSE_URL "${url}" is not a URL` : "GATEHOUSE_URL is not set",
+      fix: "set it to the app's public origin, like https://app.example.com (CSRF checks and links use it)",
+    });
+  } else {
+    const parsed = new URL(url);
+    const local = LOCAL_HOSTS.has(parsed.hostname);
+    findings.push(
+      parsed.protocol === "https:" || local
+        ? { ok: true, check: `GATEHOUSE_URL is ${parsed.origin}` }
+        : {
+            ok: false,
+            check: `GATEHOUSE_URL ${parsed.origin} is not HTTPS`,
+            fix: "serve the app over HTTPS: session cookies are Secure in production and browsers drop them over plain HTTP",
+          },
+    );
+    findings.push(
+      production
+        ? { ok: true, check: "cookies are Secure with the __Host- prefix (NODE_ENV=production)" }
+        : { ok: false, check: "cookies are not Secure (NODE_ENV is not production)", fix: "run with NODE_ENV=production in deployment" },
+    );
+  }
+
+  const origins = (env.GATEHOUSE_TRUSTED_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean);
+  const badOrigins = origins.filter((o) => !URL.canParse(o) || (production && new URL(o).protocol !== "https:"));
+  findings.push(
+    badOrigins.length === 0
+      ? { ok: true, check: origins.length ? `trusted origins: ${origins.join(", ")}` : "no extra trusted origins" }
+      : { ok: false, check: `GATEHOUSE_TRUSTED_ORIGINS has ${badOrigins.join(", ")}`, fix: "list HTTPS origins only, comma-separated" },
+  );
+
+  const proxies = env.GATEHOUSE_TRUSTED_PROXIES ?? "0";
+  findings.push(
+    /^\d+$/.test(proxies)
+      ? {
+          ok: true,
+          check:
+            proxies === "0"
+              ? "X-Forwarded-For is ignored (no trusted proxies): behind a load balancer, set GATEHOUSE_TRUSTED_PROXIES"
+              : `${proxies} trusted proxy hop(s) in X-Forwarded-For`,
+        }
+      : { ok: false, check: `GATEHOUSE_TRUSTED_PROXIES is "${proxies}"`, fix: "use the number of proxies in front of the app" },
+  );
+  return findings;
+}
+
+/** Checks that the store answers and that its schema matches this version of Gatehouse. */
+export async function checkStore(store: Store, label: string): Promise<Finding> {
+  try {
+    // Any call runs the schema check first, because the CLI opens stores with autoMigrate off.
+    await store.peekRateLimit("gatehouse-doctor", Date.now());
+    return { ok: true, check: `store reachable and migrations current: ${label}` };
+  } catch (error) {
+    if (isGatehouseError(error) && error.code === "configuration") {
+      return { ok: false, check: `store schema: ${error.message}`, fix: "run npx gatehouse migrate (or upgrade Gatehouse)" };
+    }
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    return { ok: false, check: `store unreachable (${label})${cause}`, fix: "check DATABASE_URL / REDIS_URL and that the server is running" };
+  }
+}

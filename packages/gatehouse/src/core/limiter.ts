@@ -1,0 +1,40 @@
+import { sha256Hex } from "../crypto/digest.js";
+import { RateLimitedError } from "../errors.js";
+import type { Store } from "../store/types.js";
+import type { RateLimitRule } from "./rate-limit.js";
+
+/** Counter keys. The email is hashed so the counters table holds no addresses. */
+export const rateLimitKeys = {
+  loginIp: (ip: string) => `login-ip:${ip}`,
+  loginAccount: (email: string, ip: string) => `login-account:${sha256Hex(email)}:${ip}`,
+  signupIp: (ip: string) => `signup-ip:${ip}`,
+};
+
+/** Counts and checks events against rules; throws `RateLimitedError` with the time to wait. */
+export interface RateLimiter {
+  /** Counts one event and throws when it goes over the rule. */
+  hit(rule: RateLimitRule | false, key: string): Promise<void>;
+  /** Throws when the rule is already used up, without counting. */
+  check(rule: RateLimitRule | false, key: string): Promise<void>;
+  reset(rule: RateLimitRule | false, key: string): Promise<void>;
+}
+
+export function createRateLimiter(store: Store, now: () => number): RateLimiter {
+  return {
+    async hit(rule, key) {
+      if (!rule) return;
+      const time = now();
+      const window = await store.hitRateLimit(key, rule.windowSeconds * 1000, time);
+      if (window.count > rule.max) throw new RateLimitedError((window.resetAt - time) / 1000);
+    },
+    async check(rule, key) {
+      if (!rule) return;
+      const time = now();
+      const window = await store.peekRateLimit(key, time);
+      if (window && window.count >= rule.max) throw new RateLimitedError((window.resetAt - time) / 1000);
+    },
+    async reset(rule, key) {
+      if (rule) await store.resetRateLimit(key);
+    },
+  };
+}

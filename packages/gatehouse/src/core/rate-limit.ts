@@ -1,0 +1,23 @@
+/** At most `max` counted events per `windowSeconds`. */
+export interface RateLimitRule {
+  max: number;
+  windowSeconds: number;
+}
+
+/** Brute-force limits; `false` turns one off. Counters live in the store (Redis when configured), so they hold across instances. */
+export interface RateLimitOptions {
+  /** Failed log-ins for one account from one IP. Default 10 per 15 minutes. A success resets it. */
+  loginPerAccountAndIp?: RateLimitRule | false;
+  /** Log-in attempts from one IP, whatever the account. Default 100 per 15 minutes. */
+  loginPerIp?: RateLimitRule | false;
+  /** Sign-ups from one IP. Default 20 per hour. */
+  signupPerIp?: RateLimitRule | false;
+}
+
+export type ResolvedRateLimits = { [K in keyof RateLimitOptions]-?: RateLimitRule | false };
+
+export const DEFAULT_RATE_LIMITS: Readonly<ResolvedRateLimits> = Object.freeze({
+  loginPerAccountAndIp: { max: 10, windowSeconds: 15 * 60 },
+  loginPerIp: { max: 100, windowSeconds: 15 * 60 },
+  signupPerIp: { max: 20, windowSeconds: 60 * 60 },
+});
