@@ -1,0 +1,78 @@
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { createSqliteDatabase, type TempSqliteDatabase } from "../../test/support/temp-sqlite.js";
+import { createSqliteStore } from "../stores/sqlite.js";
+import { checkEnvironment, checkStore } from "./doctor.js";
+
+const GOOD_ENV = {
+  NODE_ENV: "production",
+  GATEHOUSE_SECRET: "s".repeat(43),
+  GATEHOUSE_URL: "https://app.example.com",
+} as const;
+
+function failing(env: NodeJS.ProcessEnv): string[] {
+  return checkEnvironment(env)
+    .filter((finding) => !finding.ok)
+    .map((finding) => finding.check);
+}
+
+describe("gatehouse doctor: the environment", () => {
+  it("passes a production configuration with a long secret and an HTTPS origin", () => {
+    expect(failing(GOOD_ENV)).toEqual([]);
+  });
+
+  it.each([
+    ["a missing secret", { GATEHOUSE_SECRET: undefined }, /GATEHOUSE_SECRET is not set/],
+    ["a 31-character secret", { GATEHOUSE_SECRET: "s".repeat(31) }, /only 31 characters/],
+    ["a missing origin", { GATEHOUSE_URL: undefined }, /GATEHOUSE_URL is not set/],
+    ["an origin that is not a URL", { GATEHOUSE_URL: "app.example.com" }, /is not a URL/],
+    ["a plain-HTTP public origin", { GATEHOUSE_URL: "http://app.example.com" }, /is not HTTPS/],
+    ["cookies without Secure", { NODE_ENV: "development" }, /cookies are not Secure/],
+    ["an unknown strategy", { GATEHOUSE_SESSION_STRATEGY: "jwt" }, /GATEHOUSE_SESSION_STRATEGY/],
+    ["an HTTP trusted origin in production", { GATEHOUSE_TRUSTED_ORIGINS: "http://other.example" }, /GATEHOUSE_TRUSTED_ORIGINS/],
+    ["a proxy count that is not a number", { GATEHOUSE_TRUSTED_PROXIES: "yes" }, /GATEHOUSE_TRUSTED_PROXIES/],
+  ])("flags %s, and says how to fix it", (_name, change, message) => {
+    const findings = checkEnvironment({ ...GOOD_ENV, ...change });
+    const problems = findings.filter((finding) => !finding.ok);
+    expect(problems.map((p) => p.check).join("\n")).toMatch(message);
+    for (const problem of problems) expect(problem.fix).toBeTruthy();
+  });
+
+  it("accepts plain HTTP on localhost for local trials", () => {
+    expect(failing({ ...GOOD_ENV, GATEHOUSE_URL: "http://localhost:3000" })).toEqual([]);
+  });
+});
+
+describe("gatehouse doctor: the store", () => {
+  let database: TempSqliteDatabase | undefined;
+  afterEach(async () => {
+    await database?.drop();
+  });
+
+  it("reports an unmigrated database and, after migrating, a current one", async () => {
+    database = createSqliteDatabase();
+    const unmigrated = createSqliteStore({ url: database.url, autoMigrate: false });
+    const before = await checkStore(unmigrated, database.url);
+    expect(before.ok).toBe(false);
+    expect(before.fix).toContain("gatehouse migrate");
+    await unmigrated.migrate();
+    expect((await checkStore(unmigrated, database.url)).ok).toBe(true);
+    await unmigrated.close();
+  });
+
+  it("exits 1 with what to fix, and 0 once everything is in order (the real CLI)", async () => {
+    database = createSqliteDatabase();
+    const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "gatehouse.js");
+    const run = (env: NodeJS.ProcessEnv) =>
+      spawnSync(process.execPath, [bin, "doctor"], { env: { PATH: process.env.PATH, DATABASE_URL: database?.url, ...env }, encoding: "utf8" });
+    const bad = run({});
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(/FIX +GATEHOUSE_SECRET is not set\n +→ /);
+    spawnSync(process.execPath, [bin, "migrate"], { env: { PATH: process.env.PATH, DATABASE_URL: database.url } });
+    const good = run(GOOD_ENV);
+    expect(good.stdout).not.toContain("FIX");
+    expect(good.status).toBe(0);
+  });
+});
