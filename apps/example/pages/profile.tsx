@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import type { UserDTO } from "gatehouse";
 import { withPageAuth } from "gatehouse/next";
+import { AccountSettings } from "../components/AccountSettings";
 import { PageTitle } from "../components/PageTitle";
 import { type SessionRow, SessionList } from "../components/SessionList";
 import { getGatehouse } from "../lib/gatehouse";
@@ -86,6 +87,7 @@ export default function ProfilePage({ user, sessions }: ProfileProps): ReactNode
         </div>
       </dl>
       <SessionList sessions={sessions} />
+      <AccountSettings />
     </>
   );
 }

@@ -112,6 +112,34 @@ describe.each(["database", "stateless"] as const)("the example app in Chromium (
     await adminPage.context().close();
   });
 
+  it("changes the password and then deletes the account from the profile page", async () => {
+    const page = await newPage();
+    const email = uniqueEmail("settings");
+    await signUpIn(page, email);
+    await page.goto(`${app.url}/profile`);
+    const newPassword = "a different long passphrase";
+    await page.getByLabel("Current password").fill("not the password");
+    await page.getByLabel("New password").fill(newPassword);
+    await page.getByRole("button", { name: "Change password" }).click();
+    await expect(page.getByText("The password is incorrect.").first().waitFor()).resolves.toBeUndefined();
+    await page.getByLabel("Current password").fill(PASSWORD);
+    await page.getByLabel("New password").fill(newPassword);
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("Your password has been changed").waitFor();
+    await page.screenshot({ path: join(shots, `${strategy}-password-changed.png`), fullPage: true });
+
+    await page.getByLabel("Your password", { exact: true }).fill(newPassword);
+    await page.getByRole("button", { name: "Delete account" }).click();
+    await page.waitForURL(`${app.url}/`);
+    const login = await fetch(`${app.url}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: app.url },
+      body: JSON.stringify({ email, password: newPassword }),
+    });
+    expect(login.status).toBe(401);
+    await page.context().close();
+  });
+
   it("works without JavaScript: the forms post and the server redirects", async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();

@@ -106,13 +106,14 @@ export function useSession(): SessionState & { refresh(): Promise<void> } {
 }
 
 async function post(path: string, body: unknown, method = "POST"): Promise<AuthResult> {
+  const hasBody = body !== null;
   let response: Response;
   try {
     response = await fetch(path, {
       method,
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: method === "DELETE" ? null : JSON.stringify(body ?? {}),
+      body: hasBody ? JSON.stringify(body) : null,
     });
   } catch {
     return { ok: false, status: 0, error: { code: "network_error", message: "Could not reach the server. Check your connection." } };
@@ -152,4 +153,17 @@ export function revokeSession(id: string, options: { basePath?: string } = {}): 
 /** Ends every session of the signed-in user except this one. */
 export function revokeOtherSessions(options: { basePath?: string } = {}): Promise<AuthResult> {
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/sessions/revoke-others`, {});
+}
+
+/** Changes the signed-in user's password; every other session ends and this one gets a new cookie. */
+export function changePassword(
+  passwords: { currentPassword: string; newPassword: string },
+  options: { basePath?: string } = {},
+): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/password`, passwords);
+}
+
+/** Deletes the signed-in user's account and ends every session. */
+export function deleteAccount(confirm: { password: string }, options: { basePath?: string } = {}): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/account`, confirm, "DELETE");
 }

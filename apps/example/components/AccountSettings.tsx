@@ -1,0 +1,97 @@
+import { type FormEvent, type ReactNode, useState } from "react";
+import { type AuthResult, changePassword, deleteAccount } from "gatehouse/react";
+import { Field } from "./Field";
+import { FormAlert } from "./FormAlert";
+import { formValue } from "./useAuthForm";
+
+interface Outcome {
+  ok: boolean;
+  message: string;
+  fields: Readonly<Record<string, string>>;
+  attempt: number;
+}
+
+/** Runs one of the account forms: disables it while pending and keeps the server's answer for display. */
+function useAccountForm(send: (form: FormData) => Promise<AuthResult>, onSuccess: () => void, successMessage: string) {
+  const [pending, setPending] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  async function onSubmit(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    const form = event.currentTarget;
+    setPending(true);
+    const result = await send(new FormData(form));
+    setPending(false);
+    const attempt = (outcome?.attempt ?? 0) + 1;
+    if (result.ok) {
+      form.reset();
+      setOutcome({ ok: true, message: successMessage, fields: {}, attempt });
+      onSuccess();
+    } else {
+      setOutcome({ ok: false, message: result.error.message, fields: result.error.fields ?? {}, attempt });
+    }
+  }
+  return { pending, outcome, onSubmit: (event: FormEvent<HTMLFormElement>) => void onSubmit(event) };
+}
+
+/** Change the password, or delete the account. Both ask for the current password. Needs JavaScript. */
+export function AccountSettings(): ReactNode {
+  const password = useAccountForm(
+    (form) => changePassword({ currentPassword: formValue(form, "currentPassword"), newPassword: formValue(form, "newPassword") }),
+    () => undefined,
+    "Your password has been changed, and every other session has been signed out.",
+  );
+  const removal = useAccountForm(
+    (form) => deleteAccount({ password: formValue(form, "password") }),
+    () => window.location.assign("/"),
+    "Your account has been deleted.",
+  );
+
+  return (
+    <>
+      <section className="card card--wide" aria-labelledby="password-heading">
+        <h2 id="password-heading">Change your password</h2>
+        {password.outcome && !password.outcome.ok && (
+          <FormAlert key={password.outcome.attempt} title="Your password was not changed">
+            {password.outcome.message}
+          </FormAlert>
+        )}
+        <p role="status" className="status--success">
+          {password.outcome?.ok ? password.outcome.message : ""}
+        </p>
+        <form className="form" onSubmit={password.onSubmit}>
+          <Field name="currentPassword" label="Current password" type="password" autoComplete="current-password" required error={password.outcome?.fields.currentPassword} />
+          <Field
+            name="newPassword"
+            label="New password"
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={8}
+            maxLength={256}
+            hint="At least 8 characters. A long phrase is easier to remember and harder to guess."
+            error={password.outcome?.fields.newPassword}
+          />
+          <button type="submit" className="button" disabled={password.pending}>
+            {password.pending ? "Changing…" : "Change password"}
+          </button>
+        </form>
+      </section>
+
+      <section className="card card--wide" aria-labelledby="delete-heading">
+        <h2 id="delete-heading">Delete your account</h2>
+        <p>This removes your account and signs you out everywhere. It cannot be undone.</p>
+        {removal.outcome && !removal.outcome.ok && (
+          <FormAlert key={removal.outcome.attempt} title="Your account was not deleted">
+            {removal.outcome.message}
+          </FormAlert>
+        )}
+        <form className="form" onSubmit={removal.onSubmit}>
+          <Field name="password" label="Your password" type="password" autoComplete="current-password" required error={removal.outcome?.fields.password} />
+          <button type="submit" className="button button--danger" disabled={removal.pending}>
+            {removal.pending ? "Deleting…" : "Delete account"}
+          </button>
+        </form>
+      </section>
+    </>
+  );
+}
