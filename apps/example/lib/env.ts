@@ -10,8 +10,9 @@ import path from "node:path";
  * - `GATEHOUSE_SESSION_STRATEGY`: `database` (default) or `stateless`.
  * - `GATEHOUSE_TRUSTED_ORIGINS`: more origins allowed to send writes, comma-separated.
  * - `GATEHOUSE_TRUSTED_PROXIES`: how many reverse proxies append to `X-Forwarded-For` (default 0: ignore it).
- * - `GATEHOUSE_LOGIN_LIMIT_PER_IP` (100), `GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT` (10), both per 15 minutes, and
- *   `GATEHOUSE_SIGNUP_LIMIT_PER_IP` (20 per hour): brute-force limits.
+ * - Brute-force limits: `GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT_AND_IP` (10), `GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT`
+ *   (100, from any IP), `GATEHOUSE_LOGIN_LIMIT_PER_IP` (100), all per 15 minutes; `GATEHOUSE_SIGNUP_LIMIT_PER_IP`
+ *   (20 per hour).
  */
 export interface AppEnv {
   url: string;
@@ -22,7 +23,7 @@ export interface AppEnv {
   strategy: string;
   trustedOrigins: string[];
   trustedProxies: number;
-  limits: { loginPerIp?: number; loginPerAccount?: number; signupPerIp?: number };
+  limits: { loginPerIp?: number; loginPerAccount?: number; loginPerAccountAndIp?: number; signupPerIp?: number };
 }
 
 function optionalNumber(name: string): number | undefined {
@@ -44,6 +45,7 @@ export function readEnv(): AppEnv {
     limits: {
       loginPerIp: optionalNumber("GATEHOUSE_LOGIN_LIMIT_PER_IP"),
       loginPerAccount: optionalNumber("GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT"),
+      loginPerAccountAndIp: optionalNumber("GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT_AND_IP"),
       signupPerIp: optionalNumber("GATEHOUSE_SIGNUP_LIMIT_PER_IP"),
     },
   };

@@ -29,7 +29,10 @@ export function getGatehouse(): Gatehouse {
     trustedProxies: env.trustedProxies,
     rateLimits: {
       ...(limits.loginPerIp && { loginPerIp: { max: limits.loginPerIp, windowSeconds: 15 * 60 } }),
-      ...(limits.loginPerAccount && { loginPerAccountAndIp: { max: limits.loginPerAccount, windowSeconds: 15 * 60 } }),
+      ...(limits.loginPerAccount && { loginPerAccount: { max: limits.loginPerAccount, windowSeconds: 15 * 60 } }),
+      ...(limits.loginPerAccountAndIp && {
+        loginPerAccountAndIp: { max: limits.loginPerAccountAndIp, windowSeconds: 15 * 60 },
+      }),
       ...(limits.signupPerIp && { signupPerIp: { max: limits.signupPerIp, windowSeconds: 60 * 60 } }),
     },
   });

@@ -37,6 +37,9 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
         REDIS_KEY_PREFIX: redisPrefix.prefix,
         // startApp makes a secret per app; a cluster shares one.
         GATEHOUSE_SECRET: randomBytes(32).toString("base64url"),
+        // 200 parallel log-ins for one account would otherwise meet the brute-force limits on purpose.
+        GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT: "100000",
+        GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT_AND_IP: "100000",
       };
       // Started together, against a database nobody has migrated yet.
       [a, b] = await Promise.all([startApp({ strategy, env }), startApp({ strategy, env })]);
@@ -100,7 +103,10 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
         const migrations = await client.query<{ name: string; count: string }>(
           "SELECT name, count(*)::text AS count FROM gatehouse_migrations GROUP BY name ORDER BY name",
         );
-        expect(migrations.rows).toEqual([{ name: "0001_users_and_sessions", count: "1" }]);
+        expect(migrations.rows).toEqual([
+          { name: "0001_users_and_sessions", count: "1" },
+          { name: "0002_rate_limits", count: "1" },
+        ]);
         const lock = await client.query<{ is_locked: number }>("SELECT is_locked FROM gatehouse_migrations_lock");
         expect(lock.rows).toEqual([{ is_locked: 0 }]);
         const tables = await client.query<{ table_name: string }>(
@@ -109,6 +115,7 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
         expect(tables.rows.map((r) => r.table_name)).toEqual([
           "gatehouse_migrations",
           "gatehouse_migrations_lock",
+          "gatehouse_rate_limits",
           "gatehouse_sessions",
           "gatehouse_users",
         ]);

@@ -1,142 +1,33 @@
-import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
-import Database from "better-sqlite3";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { SessionStrategyName } from "../src/core/config.js";
-import { createGatehouse, type Gatehouse } from "../src/core/gatehouse.js";
-import { gatehouseApiHandler, withApiAuth } from "../src/next/api.js";
-import type { Store } from "../src/store/types.js";
-import { createSqliteStore } from "../src/stores/sqlite.js";
-
-const SECRET = "integration-test-secret-0123456789abcdef";
-const CHEAP_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
-const PASSWORD = "correct horse battery";
-const COOKIE_NAME = "gatehouse.session";
-
-interface TestServer {
-  url: string;
-  /** The server's clock: frozen at `startedAt` (a whole second) until moved with `setClock`. */
-  startedAt: number;
-  setClock(ms: number): void;
-  gatehouse: Gatehouse;
-  store: Store;
-  dbFile: string;
-  close(): Promise<void>;
-}
-
-/** A real node:http server: /api/auth/* → gatehouseApiHandler, /api/me and /api/admin → withApiAuth. */
-async function startServer(strategy: SessionStrategyName): Promise<TestServer> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-"));
-  const dbFile = path.join(dir, "gatehouse.db");
-  const store = createSqliteStore({ url: `file:${dbFile}` });
-  // A clock frozen at a whole second keeps Max-Age exact.
-  const startedAt = Math.floor(Date.now() / 1000) * 1000;
-  let clock = startedAt;
-  const gatehouse = createGatehouse({
-    store,
-    secret: SECRET,
-    strategy,
-    secureCookies: false,
-    argon2: CHEAP_ARGON2,
-    now: () => clock,
-  });
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const sendJson = (res: http.ServerResponse, body: unknown) => {
-    res.setHeader("Content-Type", "application/json");
-    res.end(JSON.stringify(body));
-  };
-  const routes: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>> = {
-    auth: gatehouseApiHandler(gatehouse, { url }),
-    me: withApiAuth(gatehouse, (_req, res, { user }) => sendJson(res, { user })),
-    admin: withApiAuth(gatehouse, (_req, res, { user }) => sendJson(res, { admin: user.email }), { permission: "users:read" }),
-  };
-  server.on("request", (req, res) => {
-    const { pathname } = new URL(req.url ?? "/", url);
-    const route = pathname.startsWith("/api/auth/") ? "auth" : pathname === "/api/me" ? "me" : pathname === "/api/admin" ? "admin" : "";
-    const handler = routes[route];
-    if (!handler) {
-      res.statusCode = 404;
-      res.end();
-      return;
-    }
-    handler(req, res).catch((error: unknown) => {
-      res.statusCode = 599;
-      res.end(String(error));
-    });
-  });
-  return {
-    url,
-    startedAt,
-    setClock: (ms) => {
-      clock = ms;
-    },
-    gatehouse,
-    store,
-    dbFile,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** The session cookie's value in a response's Set-Cookie headers (`""` when it is cleared). */
-function sessionCookieOf(response: Response): string | undefined {
-  const header = response.headers.getSetCookie().find((c) => c.startsWith(`${COOKIE_NAME}=`));
-  return header?.split(";", 1)[0]?.slice(COOKIE_NAME.length + 1);
-}
+import { afterEach, describe, expect, it } from "vitest";
+import { PASSWORD } from "./support/credentials.js";
+import {
+  apiRequest,
+  type ApiRequestInit,
+  sessionCookieOf,
+  signUpViaApi,
+  uniqueEmails,
+  useTestServer,
+} from "./support/http-server.js";
+import { querySqliteFile } from "./support/temp-sqlite.js";
 
 describe.each(["database", "stateless"] as const)("auth API over HTTP (%s sessions)", (strategy) => {
-  let app: TestServer;
-  let counter = 0;
-  const uniqueEmail = () => `user${++counter}-${strategy}@example.com`;
+  const app = useTestServer(strategy);
+  const uniqueEmail = uniqueEmails("user", strategy);
 
-  beforeAll(async () => {
-    app = await startServer(strategy);
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
   afterEach(() => {
     app.setClock(app.startedAt);
   });
 
-  function request(route: string, init: { method?: string; json?: unknown; cookie?: string; headers?: Record<string, string> } = {}) {
-    const headers: Record<string, string> = { Origin: new URL(app.url).origin, ...init.headers };
-    if (init.json !== undefined) headers["Content-Type"] = "application/json";
-    if (init.cookie !== undefined) headers.Cookie = `${COOKIE_NAME}=${init.cookie}`;
-    return fetch(`${app.url}${route}`, {
-      method: init.method ?? (init.json === undefined ? "GET" : "POST"),
-      headers,
-      body: init.json === undefined ? undefined : JSON.stringify(init.json),
-      redirect: "manual",
-    });
-  }
-
-  async function signUp(email = uniqueEmail()): Promise<{ email: string; cookie: string }> {
-    const response = await request("/api/auth/signup", { json: { email, password: PASSWORD } });
-    expect(response.status).toBe(201);
-    return { email, cookie: sessionCookieOf(response) as string };
-  }
+  const request = (route: string, init?: ApiRequestInit) => apiRequest(app, route, init);
+  const signUp = (email = uniqueEmail()) => signUpViaApi(app, email);
 
   async function logIn(email: string, password = PASSWORD, cookie?: string): Promise<Response> {
     return request("/api/auth/login", { json: { email, password }, ...(cookie === undefined ? {} : { cookie }) });
   }
 
   function rawUser(email: string): Record<string, unknown> | undefined {
-    const db = new Database(app.dbFile, { fileMustExist: true });
-    try {
-      return db.prepare("SELECT * FROM gatehouse_users WHERE email = ?").get(email) as Record<string, unknown> | undefined;
-    } finally {
-      db.close();
-    }
+    const query = "SELECT * FROM gatehouse_users WHERE email = ?";
+    return querySqliteFile(app.dbFile, (db) => db.prepare(query).get(email) as Record<string, unknown> | undefined);
   }
 
   describe("POST /api/auth/signup", () => {

@@ -3,13 +3,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PASSWORD } from "./support/credentials.js";
+import { querySqliteFile } from "./support/temp-sqlite.js";
 
 const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = path.join(PACKAGE_DIR, "bin", "gatehouse.js");
 const BUILT_CLI = path.join(PACKAGE_DIR, "dist", "cli", "main.js");
-const PASSWORD = "correct horse battery";
 
 interface Run {
   code: number | null;
@@ -41,12 +41,8 @@ function withDb(...args: string[]): string[] {
 }
 
 function rawUsers(): Array<Record<string, unknown>> {
-  const db = new Database(dbFile, { fileMustExist: true });
-  try {
-    return db.prepare("SELECT * FROM gatehouse_users ORDER BY created_at, id").all() as Array<Record<string, unknown>>;
-  } finally {
-    db.close();
-  }
+  const query = "SELECT * FROM gatehouse_users ORDER BY created_at, id";
+  return querySqliteFile(dbFile, (db) => db.prepare(query).all() as Array<Record<string, unknown>>);
 }
 
 beforeAll(() => {
@@ -68,9 +64,8 @@ describe("gatehouse CLI", () => {
     const run = await gatehouse(withDb("migrate"));
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("Database is up to date");
-    const db = new Database(dbFile, { fileMustExist: true });
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>;
-    db.close();
+    const query = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
+    const tables = querySqliteFile(dbFile, (db) => db.prepare(query).all() as Array<{ name: string }>);
     expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(["gatehouse_users", "gatehouse_sessions"]));
     expect((await gatehouse(withDb("migrate"))).code).toBe(0);
   });

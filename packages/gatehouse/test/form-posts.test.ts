@@ -1,104 +1,16 @@
-import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SessionStrategyName } from "../src/core/config.js";
-import { createGatehouse, type Gatehouse } from "../src/core/gatehouse.js";
-import { gatehouseApiHandler, withApiAuth } from "../src/next/api.js";
-import type { Store } from "../src/store/types.js";
-import { createSqliteStore } from "../src/stores/sqlite.js";
-
-const SECRET = "integration-test-secret-0123456789abcdef";
-const CHEAP_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
-const PASSWORD = "correct horse battery";
-const COOKIE_NAME = "gatehouse.session";
-
-interface TestServer {
-  url: string;
-  gatehouse: Gatehouse;
-  store: Store;
-  dbFile: string;
-  close(): Promise<void>;
-}
-
-/** A real node:http server: /api/auth/* → gatehouseApiHandler, /api/me and /api/admin → withApiAuth. */
-async function startServer(strategy: SessionStrategyName): Promise<TestServer> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-"));
-  const dbFile = path.join(dir, "gatehouse.db");
-  const store = createSqliteStore({ url: `file:${dbFile}` });
-  // A clock frozen at a whole second keeps Max-Age exact; expiry and sliding are covered by the unit tests.
-  const frozenNow = Math.floor(Date.now() / 1000) * 1000;
-  const gatehouse = createGatehouse({
-    store,
-    secret: SECRET,
-    strategy,
-    secureCookies: false,
-    argon2: CHEAP_ARGON2,
-    now: () => frozenNow,
-  });
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const sendJson = (res: http.ServerResponse, body: unknown) => {
-    res.setHeader("Content-Type", "application/json");
-    res.end(JSON.stringify(body));
-  };
-  const routes: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>> = {
-    auth: gatehouseApiHandler(gatehouse, { url }),
-    me: withApiAuth(gatehouse, (_req, res, { user }) => sendJson(res, { user })),
-    admin: withApiAuth(gatehouse, (_req, res, { user }) => sendJson(res, { admin: user.email }), { permission: "users:read" }),
-  };
-  server.on("request", (req, res) => {
-    const { pathname } = new URL(req.url ?? "/", url);
-    const route = pathname.startsWith("/api/auth/") ? "auth" : pathname === "/api/me" ? "me" : pathname === "/api/admin" ? "admin" : "";
-    const handler = routes[route];
-    if (!handler) {
-      res.statusCode = 404;
-      res.end();
-      return;
-    }
-    handler(req, res).catch((error: unknown) => {
-      res.statusCode = 599;
-      res.end(String(error));
-    });
-  });
-  return {
-    url,
-    gatehouse,
-    store,
-    dbFile,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** The session cookie's value in a response's Set-Cookie headers (`""` when it is cleared). */
-function sessionCookieOf(response: Response): string | undefined {
-  const header = response.headers.getSetCookie().find((c) => c.startsWith(`${COOKIE_NAME}=`));
-  return header?.split(";", 1)[0]?.slice(COOKIE_NAME.length + 1);
-}
+import { describe, expect, it } from "vitest";
+import { PASSWORD } from "./support/credentials.js";
+import { sessionCookieHeader, sessionCookieOf, uniqueEmails, useTestServer } from "./support/http-server.js";
 
 describe.each(["database", "stateless"] as const)("HTML form posts (%s sessions)", (strategy) => {
-  let app: TestServer;
-  let origin: string;
-  let counter = 0;
-  const uniqueEmail = () => `form${++counter}-${strategy}@example.com`;
+  const app = useTestServer(strategy);
+  const uniqueEmail = uniqueEmails("form", strategy);
 
-  beforeAll(async () => {
-    app = await startServer(strategy);
-    origin = new URL(app.url).origin;
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
-
-  function postForm(route: string, fields: Record<string, string>, headers: Record<string, string> = { Origin: origin }): Promise<Response> {
+  function postForm(
+    route: string,
+    fields: Record<string, string>,
+    headers: Record<string, string> = { Origin: app.origin },
+  ): Promise<Response> {
     return fetch(`${app.url}${route}`, {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
@@ -121,7 +33,7 @@ describe.each(["database", "stateless"] as const)("HTML form posts (%s sessions)
     const cookie = sessionCookieOf(response);
     expect(cookie).toBeTruthy();
     expect(response.headers.getSetCookie()[0]).toMatch(/HttpOnly/i);
-    const me = await fetch(`${app.url}/api/me`, { headers: { Cookie: `${COOKIE_NAME}=${cookie}` } });
+    const me = await fetch(`${app.url}/api/me`, { headers: { Cookie: sessionCookieHeader(cookie as string) } });
     expect((await me.json()).user.email).toBe(email);
   });
 
@@ -164,8 +76,8 @@ describe.each(["database", "stateless"] as const)("HTML form posts (%s sessions)
 
   it("does not carry a hostile next into the failure redirect", async () => {
     const response = await postForm("/api/auth/login", { email: uniqueEmail(), password: PASSWORD, next: "//evil.example" });
-    const location = new URL(response.headers.get("location") as string, origin);
-    expect(location.origin).toBe(origin);
+    const location = new URL(response.headers.get("location") as string, app.origin);
+    expect(location.origin).toBe(app.origin);
     expect(location.pathname).toBe("/login");
     expect(location.searchParams.get("error")).toBe("invalid_credentials");
     expect(location.searchParams.get("next")).toBe("/dashboard");
@@ -189,11 +101,11 @@ describe.each(["database", "stateless"] as const)("HTML form posts (%s sessions)
   it("logs out with 303 to /login and clears the cookie", async () => {
     const email = await createUser();
     const cookie = sessionCookieOf(await postForm("/api/auth/login", { email, password: PASSWORD })) as string;
-    const response = await postForm("/api/auth/logout", {}, { Origin: origin, Cookie: `${COOKIE_NAME}=${cookie}` });
+    const response = await postForm("/api/auth/logout", {}, { Origin: app.origin, Cookie: sessionCookieHeader(cookie) });
     expect(response.status).toBe(303);
     expect(response.headers.get("location")).toBe("/login");
     expect(response.headers.getSetCookie()[0]).toMatch(/^gatehouse\.session=;.*Max-Age=0/);
-    const me = await fetch(`${app.url}/api/me`, { headers: { Cookie: `${COOKIE_NAME}=${cookie}` } });
+    const me = await fetch(`${app.url}/api/me`, { headers: { Cookie: sessionCookieHeader(cookie) } });
     expect(me.status).toBe(401);
   });
 
@@ -226,11 +138,11 @@ describe.each(["database", "stateless"] as const)("HTML form posts (%s sessions)
   it("refuses a cross-site form log-out and keeps the session", async () => {
     const email = await createUser();
     const cookie = sessionCookieOf(await postForm("/api/auth/login", { email, password: PASSWORD })) as string;
-    const response = await postForm("/api/auth/logout", {}, { Origin: "https://evil.example", Cookie: `${COOKIE_NAME}=${cookie}` });
+    const response = await postForm("/api/auth/logout", {}, { Origin: "https://evil.example", Cookie: sessionCookieHeader(cookie) });
     expect(response.status).toBe(403);
     expect((await response.json()).error.code).toBe("csrf");
     expect(response.headers.getSetCookie()).toEqual([]);
-    const me = await fetch(`${app.url}/api/me`, { headers: { Cookie: `${COOKIE_NAME}=${cookie}` } });
+    const me = await fetch(`${app.url}/api/me`, { headers: { Cookie: sessionCookieHeader(cookie) } });
     expect(me.status).toBe(200);
   });
 

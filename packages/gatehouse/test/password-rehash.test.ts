@@ -1,63 +1,36 @@
-import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGatehouse, type Gatehouse } from "../src/core/gatehouse.js";
 import { gatehouseApiHandler } from "../src/next/api.js";
-import type { Store } from "../src/store/types.js";
-import { createSqliteStore } from "../src/stores/sqlite.js";
-
-const SECRET = "integration-test-secret-0123456789abcdef";
-const CHEAP_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
-const PASSWORD = "correct horse battery";
+import { CHEAP_ARGON2, PASSWORD, TEST_SECRET } from "./support/credentials.js";
+import { apiRequest, listenOnLocalhost, type LocalServer } from "./support/http-server.js";
+import { openTempSqliteStore, querySqliteFile, type TempSqliteStore } from "./support/temp-sqlite.js";
 
 describe("rehashing at log-in when the argon2 parameters change", () => {
-  let dir: string;
-  let dbFile: string;
-  let store: Store;
+  let sqlite: TempSqliteStore;
   let cheap: Gatehouse;
-  let server: http.Server;
-  let url: string;
+  let server: LocalServer;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-"));
-    dbFile = path.join(dir, "gatehouse.db");
-    store = createSqliteStore({ url: `file:${dbFile}` });
+    sqlite = openTempSqliteStore();
     // Accounts made while the app used cheaper parameters…
-    cheap = createGatehouse({ store, secret: SECRET, secureCookies: false, argon2: CHEAP_ARGON2 });
+    cheap = createGatehouse({ store: sqlite.store, secret: TEST_SECRET, secureCookies: false, argon2: CHEAP_ARGON2 });
     // …and the app now running with the default (OWASP) parameters on the same store.
-    const current = createGatehouse({ store, secret: SECRET, secureCookies: false });
-    server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    server.on("request", gatehouseApiHandler(current, { url }));
+    const current = createGatehouse({ store: sqlite.store, secret: TEST_SECRET, secureCookies: false });
+    server = await listenOnLocalhost((url) => gatehouseApiHandler(current, { url }));
   });
 
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-    await store?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await server?.close();
+    await sqlite?.close();
   });
 
   function storedHash(email: string): string {
-    const db = new Database(dbFile, { fileMustExist: true });
-    try {
-      return (db.prepare("SELECT password_hash FROM gatehouse_users WHERE email = ?").get(email) as { password_hash: string }).password_hash;
-    } finally {
-      db.close();
-    }
+    const query = "SELECT password_hash FROM gatehouse_users WHERE email = ?";
+    return querySqliteFile(sqlite.dbFile, (db) => (db.prepare(query).get(email) as { password_hash: string }).password_hash);
   }
 
   function logIn(email: string, password: string): Promise<Response> {
-    return fetch(`${url}/api/auth/login`, {
-      method: "POST",
-      headers: { Origin: url, "Content-Type": "application/json" },
-      body: JSON.stringify({ email, password }),
-    });
+    return apiRequest(server, "/api/auth/login", { json: { email, password } });
   }
 
   it("replaces a cheap hash with an m=19456,t=2,p=1 hash at the next successful log-in", async () => {

@@ -1,109 +1,17 @@
-import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SessionStrategyName } from "../src/core/config.js";
-import { createGatehouse, type Gatehouse } from "../src/core/gatehouse.js";
-import { gatehouseApiHandler, withApiAuth } from "../src/next/api.js";
-import type { Store } from "../src/store/types.js";
-import { createSqliteStore } from "../src/stores/sqlite.js";
-
-const SECRET = "integration-test-secret-0123456789abcdef";
-const CHEAP_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
-const PASSWORD = "correct horse battery";
-const COOKIE_NAME = "gatehouse.session";
-
-interface TestServer {
-  url: string;
-  gatehouse: Gatehouse;
-  store: Store;
-  dbFile: string;
-  close(): Promise<void>;
-}
-
-/** A real node:http server: /api/auth/* → gatehouseApiHandler, /api/me and /api/admin → withApiAuth. */
-async function startServer(strategy: SessionStrategyName): Promise<TestServer> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-"));
-  const dbFile = path.join(dir, "gatehouse.db");
-  const store = createSqliteStore({ url: `file:${dbFile}` });
-  // A clock frozen at a whole second keeps Max-Age exact; expiry and sliding are covered by the unit tests.
-  const frozenNow = Math.floor(Date.now() / 1000) * 1000;
-  const gatehouse = createGatehouse({
-    store,
-    secret: SECRET,
-    strategy,
-    secureCookies: false,
-    argon2: CHEAP_ARGON2,
-    now: () => frozenNow,
-  });
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const sendJson = (res: http.ServerResponse, body: unknown) => {
-    res.setHeader("Content-Type", "application/json");
-    res.end(JSON.stringify(body));
-  };
-  const routes: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>> = {
-    auth: gatehouseApiHandler(gatehouse, { url }),
-    me: withApiAuth(gatehouse, (_req, res, { user }) => sendJson(res, { user })),
-    admin: withApiAuth(gatehouse, (_req, res, { user }) => sendJson(res, { admin: user.email }), { permission: "users:read" }),
-  };
-  server.on("request", (req, res) => {
-    const { pathname } = new URL(req.url ?? "/", url);
-    const route = pathname.startsWith("/api/auth/") ? "auth" : pathname === "/api/me" ? "me" : pathname === "/api/admin" ? "admin" : "";
-    const handler = routes[route];
-    if (!handler) {
-      res.statusCode = 404;
-      res.end();
-      return;
-    }
-    handler(req, res).catch((error: unknown) => {
-      res.statusCode = 599;
-      res.end(String(error));
-    });
-  });
-  return {
-    url,
-    gatehouse,
-    store,
-    dbFile,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** The session cookie's value in a response's Set-Cookie headers (`""` when it is cleared). */
-function sessionCookieOf(response: Response): string | undefined {
-  const header = response.headers.getSetCookie().find((c) => c.startsWith(`${COOKIE_NAME}=`));
-  return header?.split(";", 1)[0]?.slice(COOKIE_NAME.length + 1);
-}
+import { describe, expect, it } from "vitest";
+import { PASSWORD } from "./support/credentials.js";
+import { SESSION_COOKIE, sessionCookieHeader, signUpViaApi, uniqueEmails, useTestServer } from "./support/http-server.js";
 
 describe.each(["database", "stateless"] as const)("malformed and hostile requests (%s sessions)", (strategy) => {
-  let app: TestServer;
-  let origin: string;
-  let counter = 0;
-  const uniqueEmail = () => `hostile${++counter}-${strategy}@example.com`;
-
-  beforeAll(async () => {
-    app = await startServer(strategy);
-    origin = new URL(app.url).origin;
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  const app = useTestServer(strategy);
+  const uniqueEmail = uniqueEmails("hostile", strategy);
 
   function post(route: string, body: BodyInit, headers: Record<string, string>): Promise<Response> {
     return fetch(`${app.url}${route}`, { method: "POST", headers, body, redirect: "manual" });
   }
 
   function postJson(route: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
-    return post(route, body, { Origin: origin, "Content-Type": "application/json", ...headers });
+    return post(route, body, { Origin: app.origin, "Content-Type": "application/json", ...headers });
   }
 
   async function expectError(response: Response, status: number, code: string): Promise<void> {
@@ -113,12 +21,7 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
     expect(response.headers.getSetCookie()).toEqual([]);
   }
 
-  async function signUp(): Promise<{ email: string; cookie: string }> {
-    const email = uniqueEmail();
-    const response = await postJson("/api/auth/signup", JSON.stringify({ email, password: PASSWORD }));
-    expect(response.status).toBe(201);
-    return { email, cookie: sessionCookieOf(response) as string };
-  }
+  const signUp = () => signUpViaApi(app, uniqueEmail());
 
   function me(cookieHeader: string): Promise<Response> {
     return fetch(`${app.url}/api/me`, { headers: { Cookie: cookieHeader } });
@@ -149,13 +52,13 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
     it("answers 415 for text/plain and other non-JSON types", async () => {
       const body = JSON.stringify({ email: uniqueEmail(), password: PASSWORD });
       for (const type of ["text/plain", "text/plain;charset=UTF-8", "multipart/form-data; boundary=x", "application/xml"]) {
-        await expectError(await post("/api/auth/signup", body, { Origin: origin, "Content-Type": type }), 415, "unsupported_media_type");
+        await expectError(await post("/api/auth/signup", body, { Origin: app.origin, "Content-Type": type }), 415, "unsupported_media_type");
       }
     });
 
     it("accepts application/json with a charset parameter", async () => {
       const response = await post("/api/auth/signup", JSON.stringify({ email: uniqueEmail(), password: PASSWORD }), {
-        Origin: origin,
+        Origin: app.origin,
         "Content-Type": "application/json; charset=utf-8",
       });
       expect(response.status).toBe(201);
@@ -177,7 +80,7 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
       });
       const response = await fetch(`${app.url}/api/auth/login`, {
         method: "POST",
-        headers: { Origin: origin, "Content-Type": "application/json" },
+        headers: { Origin: app.origin, "Content-Type": "application/json" },
         body: stream,
         duplex: "half",
       } as RequestInit);
@@ -226,10 +129,10 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
       const response = await post("/api/auth/logout", "", {
         Origin: "https://evil.example",
         "Content-Type": "application/json",
-        Cookie: `${COOKIE_NAME}=${cookie}`,
+        Cookie: sessionCookieHeader(cookie),
       });
       await expectError(response, 403, "csrf");
-      expect((await me(`${COOKIE_NAME}=${cookie}`)).status).toBe(200);
+      expect((await me(sessionCookieHeader(cookie))).status).toBe(200);
     });
 
     it("checks the Origin before the size, so a hostile 20 KB body gets 403", async () => {
@@ -244,24 +147,24 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
       const middle = Math.floor(cookie.length / 2);
       const flipped = `${cookie.slice(0, middle)}${cookie[middle] === "A" ? "B" : "A"}${cookie.slice(middle + 1)}`;
       for (const value of [flipped, cookie.slice(0, -1), cookie.slice(0, 10), `${cookie}x`, "garbage", "%zz%E0%A4%A", "g1.", "🍪"]) {
-        const response = await me(`${COOKIE_NAME}=${encodeURIComponent(value)}`);
+        const response = await me(sessionCookieHeader(encodeURIComponent(value)));
         expect(response.status, value).toBe(401);
         expect((await response.json()).error.code).toBe("unauthenticated");
         expect(response.headers.getSetCookie()[0]).toMatch(/Max-Age=0/);
       }
-      expect((await me(`${COOKIE_NAME}=${cookie}`)).status).toBe(200);
+      expect((await me(sessionCookieHeader(cookie))).status).toBe(200);
     });
 
     it("answers 401 (never 500) for an 8 KB garbage cookie", async () => {
       for (const value of ["x".repeat(8 * 1024), `g1.${"A".repeat(8 * 1024)}`]) {
-        const response = await me(`${COOKIE_NAME}=${value}`);
+        const response = await me(sessionCookieHeader(value));
         expect(response.status).toBe(401);
         expect((await response.json()).error.code).toBe("unauthenticated");
       }
     });
 
     it("answers {user:null} on /api/auth/session for a garbage cookie", async () => {
-      const response = await fetch(`${app.url}/api/auth/session`, { headers: { Cookie: `${COOKIE_NAME}=${"x".repeat(8 * 1024)}` } });
+      const response = await fetch(`${app.url}/api/auth/session`, { headers: { Cookie: sessionCookieHeader("x".repeat(8 * 1024)) } });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ user: null });
     });
@@ -269,7 +172,7 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
     it("ignores the session token when it comes in another header or the query", async () => {
       const { cookie } = await signUp();
       for (const [route, headers] of [
-        [`/api/me?${COOKIE_NAME}=${encodeURIComponent(cookie)}`, {}],
+        [`/api/me?${SESSION_COOKIE}=${encodeURIComponent(cookie)}`, {}],
         ["/api/me", { Authorization: `Bearer ${cookie}` }],
         ["/api/me", { Cookie: `other=${cookie}` }],
       ] as const) {
@@ -281,7 +184,7 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
   describe("routing", () => {
     it("answers 404 not_found for an unknown auth route", async () => {
       for (const route of ["/api/auth/unknown", "/api/auth/login/extra", "/api/auth/", "/api/auth/__proto__", "/api/auth/constructor"]) {
-        const response = await fetch(`${app.url}${route}`, { method: "POST", headers: { Origin: origin } });
+        const response = await fetch(`${app.url}${route}`, { method: "POST", headers: { Origin: app.origin } });
         expect(response.status, route).toBe(404);
         expect((await response.json()).error.code).toBe("not_found");
       }
@@ -295,7 +198,7 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
         ["DELETE", "/api/auth/session", "GET"],
         ["POST", "/api/auth/session", "GET"],
       ] as const) {
-        const response = await fetch(`${app.url}${route}`, { method, headers: { Origin: origin } });
+        const response = await fetch(`${app.url}${route}`, { method, headers: { Origin: app.origin } });
         expect(response.status, `${method} ${route}`).toBe(405);
         expect(response.headers.get("allow")).toBe(allow);
         expect((await response.json()).error.code).toBe("method_not_allowed");

@@ -1,84 +1,21 @@
-import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
-import Database from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SessionStrategyName } from "../src/core/config.js";
-import { createGatehouse, type Gatehouse } from "../src/core/gatehouse.js";
-import { gatehouseApiHandler } from "../src/next/api.js";
-import type { Store } from "../src/store/types.js";
-import { createSqliteStore } from "../src/stores/sqlite.js";
+import { describe, expect, it } from "vitest";
+import { PASSWORD } from "./support/credentials.js";
+import {
+  apiRequest,
+  type ApiRequestInit,
+  rawRequest,
+  SESSION_COOKIE,
+  sessionCookieHeader,
+  sessionCookieOf,
+  signUpViaApi,
+  uniqueEmails,
+  useTestServer,
+} from "./support/http-server.js";
+import { querySqliteFile } from "./support/temp-sqlite.js";
 
-const SECRET = "sessions-api-test-secret-0123456789abcdef";
-const CHEAP_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
-const PASSWORD = "correct horse battery";
-const COOKIE_NAME = "gatehouse.session";
 const EVIL_ORIGIN = "https://evil.example";
 /** Well-formed, but no session has it. */
 const UNKNOWN_ID = "AAAAAAAAAAAAAAAA";
-
-interface TestServer {
-  url: string;
-  port: number;
-  gatehouse: Gatehouse;
-  store: Store;
-  dbFile: string;
-  close(): Promise<void>;
-}
-
-/** A real node:http server routing /api/auth/* to gatehouseApiHandler, on a SQLite file of its own. */
-async function startServer(strategy: SessionStrategyName): Promise<TestServer> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-"));
-  const dbFile = path.join(dir, "gatehouse.db");
-  const store = createSqliteStore({ url: `file:${dbFile}` });
-  // A frozen clock: no session slides or expires while the file runs.
-  const clock = Math.floor(Date.now() / 1000) * 1000;
-  const gatehouse = createGatehouse({
-    store,
-    secret: SECRET,
-    strategy,
-    secureCookies: false,
-    argon2: CHEAP_ARGON2,
-    now: () => clock,
-  });
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
-  const auth = gatehouseApiHandler(gatehouse, { url });
-  server.on("request", (req, res) => {
-    if (!(req.url ?? "").startsWith("/api/auth/")) {
-      res.statusCode = 418;
-      res.end();
-      return;
-    }
-    auth(req, res).catch((error: unknown) => {
-      res.statusCode = 599;
-      res.end(String(error));
-    });
-  });
-  return {
-    url,
-    port,
-    gatehouse,
-    store,
-    dbFile,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** The session cookie's value in a response's Set-Cookie headers (`""` when it is cleared). */
-function sessionCookieOf(response: Response): string | undefined {
-  const header = response.headers.getSetCookie().find((c) => c.startsWith(`${COOKIE_NAME}=`));
-  return header?.split(";", 1)[0]?.slice(COOKIE_NAME.length + 1);
-}
 
 /** Every key of a JSON value, at any depth. */
 function keysOf(value: unknown): string[] {
@@ -88,69 +25,29 @@ function keysOf(value: unknown): string[] {
 }
 
 describe.each(["database", "stateless"] as const)("session management API over HTTP (%s sessions)", (strategy) => {
-  let app: TestServer;
-  let counter = 0;
-  const uniqueEmail = () => `user${++counter}-${strategy}@example.com`;
+  const app = useTestServer(strategy);
+  const uniqueEmail = uniqueEmails("user", strategy);
 
-  beforeAll(async () => {
-    app = await startServer(strategy);
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
-
-  interface RequestInit {
-    method?: string;
-    json?: unknown;
-    cookie?: string;
-    origin?: string;
+  interface RequestInit extends Omit<ApiRequestInit, "headers"> {
     userAgent?: string;
   }
 
-  function request(route: string, init: RequestInit = {}): Promise<Response> {
-    const headers: Record<string, string> = {
-      Origin: init.origin ?? new URL(app.url).origin,
-      "Content-Type": "application/json",
-      "User-Agent": init.userAgent ?? "sessions-api-test",
-    };
-    if (init.cookie !== undefined) headers.Cookie = `${COOKIE_NAME}=${init.cookie}`;
-    return fetch(`${app.url}${route}`, {
-      method: init.method ?? (init.json === undefined ? "GET" : "POST"),
-      headers,
-      body: init.json === undefined ? undefined : JSON.stringify(init.json),
-      redirect: "manual",
-    });
+  /** Every request says it is JSON and names its browser, which the sessions list shows. */
+  function request(route: string, { userAgent = "sessions-api-test", ...init }: RequestInit = {}): Promise<Response> {
+    return apiRequest(app, route, { ...init, headers: { "Content-Type": "application/json", "User-Agent": userAgent } });
   }
 
   /** A request whose path is sent exactly as written (fetch would normalise `..` and `%2e%2e`). */
-  function rawRequest(method: string, rawPath: string, cookie: string): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          host: "127.0.0.1",
-          port: app.port,
-          method,
-          path: rawPath,
-          headers: { Origin: new URL(app.url).origin, "Content-Type": "application/json", Cookie: `${COOKIE_NAME}=${cookie}` },
-        },
-        (res) => {
-          let body = "";
-          res.setEncoding("utf8");
-          res.on("data", (chunk: string) => {
-            body += chunk;
-          });
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on("error", reject);
-      req.end();
+  function rawDelete(rawPath: string, cookie: string) {
+    return rawRequest(app, {
+      method: "DELETE",
+      path: rawPath,
+      headers: { Origin: app.origin, "Content-Type": "application/json", Cookie: sessionCookieHeader(cookie) },
     });
   }
 
   async function signUp(email: string, userAgent = "Firefox/140"): Promise<string> {
-    const response = await request("/api/auth/signup", { json: { email, password: PASSWORD }, userAgent });
-    expect(response.status).toBe(201);
-    return sessionCookieOf(response) as string;
+    return (await signUpViaApi(app, email, { "User-Agent": userAgent })).cookie;
   }
 
   async function logIn(email: string, userAgent = "Safari/18"): Promise<string> {
@@ -186,14 +83,9 @@ describe.each(["database", "stateless"] as const)("session management API over H
   }
 
   function rawSecretHashes(): string[] {
-    const db = new Database(app.dbFile, { fileMustExist: true });
-    try {
-      return (db.prepare("SELECT secret_hash FROM gatehouse_sessions").all() as Array<{ secret_hash: string }>)
-        .map((row) => row.secret_hash)
-        .filter((hash) => hash !== "");
-    } finally {
-      db.close();
-    }
+    const query = "SELECT secret_hash FROM gatehouse_sessions";
+    const rows = querySqliteFile(app.dbFile, (db) => db.prepare(query).all() as Array<{ secret_hash: string }>);
+    return rows.map((row) => row.secret_hash).filter((hash) => hash !== "");
   }
 
   describe("GET /api/auth/sessions", () => {
@@ -284,7 +176,7 @@ describe.each(["database", "stateless"] as const)("session management API over H
       const [current, other] = (await userWithSessions(2)).cookies as [string, string];
       const response = await request(`/api/auth/sessions/${await sessionIdOf(current)}`, { method: "DELETE", cookie: current });
       expect(response.status).toBe(200);
-      const clear = response.headers.getSetCookie().find((c) => c.startsWith(`${COOKIE_NAME}=`));
+      const clear = response.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
       expect(clear).toMatch(/^gatehouse\.session=;/);
       expect(clear).toMatch(/Max-Age=0/i);
       expect(await currentUser(current)).toBeNull();
@@ -368,7 +260,7 @@ describe.each(["database", "stateless"] as const)("session management API over H
       const { cookies } = await userWithSessions(2);
       const [cookie] = cookies as [string];
       for (const id of ["%2e%2e", "..", ".", "%2E%2E%2F", "A".repeat(200), "a.b", "%00", "%2F", "a%20b", ":id", "*", "%F0%9F%8D%AA"]) {
-        const response = await rawRequest("DELETE", `/api/auth/sessions/${id}`, cookie);
+        const response = await rawDelete(`/api/auth/sessions/${id}`, cookie);
         expect(response.status, id).toBe(404);
         expect(JSON.parse(response.body).error.code, id).toBe("not_found");
       }

@@ -12,8 +12,15 @@ const GOOD_ENV = {
   GATEHOUSE_URL: "https://app.example.com",
 } as const;
 
-function failing(env: NodeJS.ProcessEnv): string[] {
-  return checkEnvironment(env)
+/** An environment as the tests write it. Next's types make NODE_ENV required on ProcessEnv; the doctor must cope without it. */
+type Env = Record<string, string | undefined>;
+
+function processEnv(env: Env): NodeJS.ProcessEnv {
+  return env as NodeJS.ProcessEnv;
+}
+
+function failing(env: Env): string[] {
+  return checkEnvironment(processEnv(env))
     .filter((finding) => !finding.ok)
     .map((finding) => finding.check);
 }
@@ -34,7 +41,7 @@ describe("gatehouse doctor: the environment", () => {
     ["an HTTP trusted origin in production", { GATEHOUSE_TRUSTED_ORIGINS: "http://other.example" }, /GATEHOUSE_TRUSTED_ORIGINS/],
     ["a proxy count that is not a number", { GATEHOUSE_TRUSTED_PROXIES: "yes" }, /GATEHOUSE_TRUSTED_PROXIES/],
   ])("flags %s, and says how to fix it", (_name, change, message) => {
-    const findings = checkEnvironment({ ...GOOD_ENV, ...change });
+    const findings = checkEnvironment(processEnv({ ...GOOD_ENV, ...change }));
     const problems = findings.filter((finding) => !finding.ok);
     expect(problems.map((p) => p.check).join("\n")).toMatch(message);
     for (const problem of problems) expect(problem.fix).toBeTruthy();
@@ -65,12 +72,15 @@ describe("gatehouse doctor: the store", () => {
   it("exits 1 with what to fix, and 0 once everything is in order (the real CLI)", async () => {
     database = createSqliteDatabase();
     const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "gatehouse.js");
-    const run = (env: NodeJS.ProcessEnv) =>
-      spawnSync(process.execPath, [bin, "doctor"], { env: { PATH: process.env.PATH, DATABASE_URL: database?.url, ...env }, encoding: "utf8" });
+    const run = (env: Env) =>
+      spawnSync(process.execPath, [bin, "doctor"], {
+        env: processEnv({ PATH: process.env.PATH, DATABASE_URL: database?.url, ...env }),
+        encoding: "utf8",
+      });
     const bad = run({});
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/FIX +GATEHOUSE_SECRET is not set\n +→ /);
-    spawnSync(process.execPath, [bin, "migrate"], { env: { PATH: process.env.PATH, DATABASE_URL: database.url } });
+    spawnSync(process.execPath, [bin, "migrate"], { env: processEnv({ PATH: process.env.PATH, DATABASE_URL: database.url }) });
     const good = run(GOOD_ENV);
     expect(good.stdout).not.toContain("FIX");
     expect(good.status).toBe(0);

@@ -124,3 +124,53 @@ describe("resolveCredentialConfig", () => {
     expect(error.message).toMatch(/user, admin/);
   });
 });
+
+describe("resolveCredentialConfig: origins, proxies, limits and re-authentication", () => {
+  it("collects url and trustedOrigins as origins, normalised; none by default", () => {
+    expect(resolveCredentialConfig({}).origins).toEqual(new Set());
+    const config = resolveCredentialConfig({ url: "https://App.example/path?q=1", trustedOrigins: ["http://localhost:3000/", "https://app.example"] });
+    expect(config.origins).toEqual(new Set(["https://app.example", "http://localhost:3000"]));
+  });
+
+  it("refuses a url or trusted origin that is not a URL", () => {
+    for (const url of ["app.example", "", "//app.example"]) {
+      expect(configurationError(() => resolveCredentialConfig({ url })).message, url).toMatch(/not a URL/);
+    }
+    configurationError(() => resolveCredentialConfig({ trustedOrigins: ["https://ok.example", "nope"] }));
+  });
+
+  it("defaults trustedProxies to 0 and refuses a negative or fractional count", () => {
+    expect(resolveCredentialConfig({}).trustedProxies).toBe(0);
+    expect(resolveCredentialConfig({ trustedProxies: 2 }).trustedProxies).toBe(2);
+    for (const trustedProxies of [-1, 1.5, Number.NaN]) configurationError(() => resolveCredentialConfig({ trustedProxies }));
+  });
+
+  it("defaults the limits to 10 failures per account and IP and 100 attempts per IP per 15 minutes, 20 sign-ups per IP per hour", () => {
+    expect(resolveCredentialConfig({}).rateLimits).toMatchObject({
+      loginPerAccountAndIp: { max: 10, windowSeconds: 900 },
+      loginPerIp: { max: 100, windowSeconds: 900 },
+      signupPerIp: { max: 20, windowSeconds: 3600 },
+    });
+  });
+
+  it("takes a limit turned off or replaced, keeping the other defaults", () => {
+    const config = resolveCredentialConfig({ rateLimits: { signupPerIp: false, loginPerIp: { max: 5, windowSeconds: 60 } } });
+    expect(config.rateLimits).toMatchObject({
+      loginPerAccountAndIp: { max: 10, windowSeconds: 900 },
+      loginPerIp: { max: 5, windowSeconds: 60 },
+      signupPerIp: false,
+    });
+  });
+
+  it("refuses a limit with a zero, negative or fractional max or window", () => {
+    for (const rule of [{ max: 0, windowSeconds: 60 }, { max: 5, windowSeconds: 0 }, { max: -1, windowSeconds: 60 }, { max: 1.5, windowSeconds: 60 }, { max: 5, windowSeconds: 0.5 }]) {
+      const error = configurationError(() => resolveCredentialConfig({ rateLimits: { loginPerIp: rule } }));
+      expect(error.message).toMatch(/rateLimits\.loginPerIp/);
+    }
+  });
+
+  it("defaults freshAuthSeconds to 600", () => {
+    expect(resolveCredentialConfig({}).freshAuthSeconds).toBe(600);
+    expect(resolveCredentialConfig({ freshAuthSeconds: 60 }).freshAuthSeconds).toBe(60);
+  });
+});

@@ -143,9 +143,11 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
    */
   async function confirmPassword(user: UserRecord, password: unknown, field: string, meta: SessionMeta): Promise<void> {
     const accountKey = rateLimitKeys.loginAccount(user.email, meta.ip ?? "unknown");
-    await limiter.check(rateLimits.loginPerAccountAndIp, accountKey);
-    if (typeof password === "string" && password !== "" && (await hasher.verify(user.passwordHash, normalizePassword(password)))) return;
     await limiter.hit(rateLimits.loginPerAccountAndIp, accountKey);
+    if (typeof password === "string" && password !== "" && (await hasher.verify(user.passwordHash, normalizePassword(password)))) {
+      await limiter.reset(rateLimits.loginPerAccountAndIp, accountKey);
+      return;
+    }
     throw new InvalidInputError({ [field]: "The password is incorrect." });
   }
 
@@ -169,16 +171,16 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       const ip = meta.ip ?? "unknown";
       await limiter.hit(rateLimits.loginPerIp, rateLimitKeys.loginIp(ip));
       const accountKey = rateLimitKeys.loginAccount(email, ip);
-      // While limited, even the right password is refused: the check comes before the hash.
-      await limiter.check(rateLimits.loginPerAccountAndIp, accountKey);
+      // Every attempt is counted before the hash, so a burst of parallel guesses cannot slip past the limit
+      // and, while limited, even the right password is refused; a success clears the count again.
+      await limiter.hit(rateLimits.loginPerAccount, rateLimitKeys.loginAccountAnyIp(email));
+      await limiter.hit(rateLimits.loginPerAccountAndIp, accountKey);
       const fallbackHash = getDummyHash();
       const user = isValidEmail(email) ? await store.getUserByEmail(email) : null;
       const valid = await hasher.verify(user?.passwordHash ?? (await fallbackHash), password);
-      if (!user || !valid) {
-        await limiter.hit(rateLimits.loginPerAccountAndIp, accountKey);
-        throw new InvalidCredentialsError();
-      }
+      if (!user || !valid) throw new InvalidCredentialsError();
       await limiter.reset(rateLimits.loginPerAccountAndIp, accountKey);
+      await limiter.reset(rateLimits.loginPerAccount, rateLimitKeys.loginAccountAnyIp(email));
       if (hasher.needsRehash(user.passwordHash)) {
         await store.updateUser(user.id, { passwordHash: await hasher.hash(password) });
       }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "../errors.js";
 import { DEFAULT_PASSWORD_POLICY } from "../password/policy.js";
-import { parseLogInInput, parseSignUpInput } from "./input.js";
+import { newPasswordProblem, parseLogInInput, parseProfileInput, parseSignUpInput } from "./input.js";
 
 const POLICY = DEFAULT_PASSWORD_POLICY;
 const PASSWORD = "correct horse battery";
@@ -19,9 +19,9 @@ function fieldErrors(run: () => unknown): Record<string, string> {
 
 describe("parseSignUpInput", () => {
   it("normalises the email and password and defaults the name to null", () => {
-    expect(parseSignUpInput({ email: "  Alice@Example.COM ", password: "ｐａｓｓｗｏｒｄ１２" }, POLICY)).toEqual({
+    expect(parseSignUpInput({ email: "  Alice@Example.COM ", password: "ｇａｔｅｈｏｕｓｅ７３９" }, POLICY)).toEqual({
       email: "alice@example.com",
-      password: "password12",
+      password: "gatehouse739",
       name: null,
     });
   });
@@ -93,8 +93,8 @@ describe("parseSignUpInput", () => {
 
 describe("parseLogInInput", () => {
   it("normalises the email and password the same way sign-up does", () => {
-    const login = parseLogInInput({ email: " Alice@Example.COM", password: "ｐａｓｓｗｏｒｄ１２" }, POLICY);
-    const signup = parseSignUpInput({ email: "alice@example.com", password: "password12" }, POLICY);
+    const login = parseLogInInput({ email: " Alice@Example.COM", password: "ｇａｔｅｈｏｕｓｅ７３９" }, POLICY);
+    const signup = parseSignUpInput({ email: "alice@example.com", password: "gatehouse739" }, POLICY);
     expect(login).toEqual({ email: signup.email, password: signup.password });
   });
 
@@ -129,5 +129,56 @@ describe("parseLogInInput", () => {
   it("does not take fields from a __proto__ key in parsed JSON", () => {
     const body = JSON.parse(`{"__proto__":{"email":"x@y.co","password":"${PASSWORD}"}}`);
     expect(Object.keys(fieldErrors(() => parseLogInInput(body, POLICY))).sort()).toEqual(["email", "password"]);
+  });
+});
+
+describe("common passwords", () => {
+  it("rejects a password on the common list at sign-up, saying it is common, whatever its case or width", () => {
+    for (const password of ["password1234", "iloveyou12", "PASSWORD1234", "ILoveYou12", "ｐａｓｓｗｏｒｄ１２", "qwertyuiop"]) {
+      const fields = fieldErrors(() => parseSignUpInput({ email: "a@b.co", password }, POLICY));
+      expect(Object.keys(fields), password).toEqual(["password"]);
+      expect(fields.password, password).toMatch(/common/i);
+    }
+  });
+
+  it("accepts an all-lowercase passphrase that is not on the list", () => {
+    expect(parseSignUpInput({ email: "a@b.co", password: "purple gatehouse marmalade" }, POLICY).password).toBe(
+      "purple gatehouse marmalade",
+    );
+  });
+
+  it("newPasswordProblem checks the length before the list, and passes a good password", () => {
+    expect(newPasswordProblem("admin", POLICY)).toMatch(/at least 8/);
+    expect(newPasswordProblem("password", POLICY)).toMatch(/common/i);
+    expect(newPasswordProblem(PASSWORD, POLICY)).toBeNull();
+    for (const value of [undefined, null, "", 42, ["x"]]) expect(newPasswordProblem(value, POLICY)).toBe("Enter a password.");
+  });
+});
+
+describe("parseProfileInput", () => {
+  it("takes only the name: role and other fields are dropped", () => {
+    expect(parseProfileInput({ name: "  Ada ", role: "admin", email: "x@y.co", id: "u1" })).toEqual({ name: "Ada" });
+    expect(parseProfileInput({ role: "admin" })).toEqual({});
+  });
+
+  it("clears the name with null or a blank string", () => {
+    expect(parseProfileInput({ name: null })).toEqual({ name: null });
+    expect(parseProfileInput({ name: "   " })).toEqual({ name: null });
+  });
+
+  it("accepts 100 characters and rejects 101, control characters, and non-text", () => {
+    expect(parseProfileInput({ name: "x".repeat(100) }).name).toHaveLength(100);
+    for (const name of ["x".repeat(101), "Ada\u0007", 42, ["Ada"], { first: "Ada" }]) {
+      expect(Object.keys(fieldErrors(() => parseProfileInput({ name }))), JSON.stringify(name)).toEqual(["name"]);
+    }
+  });
+
+  it("does not read a name from the prototype or a __proto__ key", () => {
+    expect(parseProfileInput(Object.create({ name: "Mallory" }))).toEqual({});
+    expect(parseProfileInput(JSON.parse('{"__proto__":{"name":"Mallory"}}'))).toEqual({});
+  });
+
+  it("rejects a body that is not an object", () => {
+    for (const body of [undefined, null, [], "Ada", 1]) expect(fieldErrors(() => parseProfileInput(body)), String(body)).toEqual({});
   });
 });

@@ -7,6 +7,7 @@ import type { RateLimitRule } from "./rate-limit.js";
 export const rateLimitKeys = {
   loginIp: (ip: string) => `login-ip:${ip}`,
   loginAccount: (email: string, ip: string) => `login-account:${sha256Hex(email)}:${ip}`,
+  loginAccountAnyIp: (email: string) => `login-account:${sha256Hex(email)}`,
   signupIp: (ip: string) => `signup-ip:${ip}`,
 };
 

@@ -6,8 +6,13 @@ export interface RateLimitRule {
 
 /** Brute-force limits; `false` turns one off. Counters live in the store (Redis when configured), so they hold across instances. */
 export interface RateLimitOptions {
-  /** Failed log-ins for one account from one IP. Default 10 per 15 minutes. A success resets it. */
+  /** Log-ins for one account from one IP. Default 10 per 15 minutes. A success resets it. */
   loginPerAccountAndIp?: RateLimitRule | false;
+  /**
+   * Log-ins for one account from any IP, against guessing from rotating addresses (NIST SP 800-63B: at most
+   * 100 failures). Default 100 per 15 minutes. A success resets it.
+   */
+  loginPerAccount?: RateLimitRule | false;
   /** Log-in attempts from one IP, whatever the account. Default 100 per 15 minutes. */
   loginPerIp?: RateLimitRule | false;
   /** Sign-ups from one IP. Default 20 per hour. */
@@ -18,6 +23,7 @@ export type ResolvedRateLimits = { [K in keyof RateLimitOptions]-?: RateLimitRul
 
 export const DEFAULT_RATE_LIMITS: Readonly<ResolvedRateLimits> = Object.freeze({
   loginPerAccountAndIp: { max: 10, windowSeconds: 15 * 60 },
+  loginPerAccount: { max: 100, windowSeconds: 15 * 60 },
   loginPerIp: { max: 100, windowSeconds: 15 * 60 },
   signupPerIp: { max: 20, windowSeconds: 60 * 60 },
 });

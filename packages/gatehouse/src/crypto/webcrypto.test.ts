@@ -2,38 +2,13 @@ import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import * as nodeBase64url from "./base64url.js";
 import * as nodeSeal from "./seal.js";
-
-/**
- * Edge runtimes have no `node:crypto`. `runtime.ts` detects it once, at load time, through
- * `process.getBuiltinModule`; loading fresh copies of the modules while that lookup answers `undefined` for
- * `node:crypto` gives the WebCrypto implementations, next to the node:crypto ones imported above.
- */
-async function importWithoutNodeCrypto(): Promise<{
-  runtime: typeof import("./runtime.js");
-  base64url: typeof import("./base64url.js");
-  seal: typeof import("./seal.js");
-}> {
-  const original = process.getBuiltinModule;
-  vi.resetModules();
-  process.getBuiltinModule = ((id: string) =>
-    id === "node:crypto" || id === "crypto" ? undefined : original.call(process, id)) as typeof original;
-  try {
-    return {
-      runtime: await import("./runtime.js"),
-      base64url: await import("./base64url.js"),
-      seal: await import("./seal.js"),
-    };
-  } finally {
-    process.getBuiltinModule = original;
-    vi.resetModules();
-  }
-}
+import { importWithoutNodeCrypto, type WebCryptoModules } from "../../test/support/without-node-crypto.js";
 
 const SECRET_A = "secret-A-0123456789abcdef0123456789abcdef";
 const SECRET_B = "secret-B-fedcba9876543210fedcba9876543210";
 const PAYLOAD = { u: "user-1", v: 0, c: 1_700_000_000, e: 1_700_604_800, name: "Zoë 🔐" };
 
-let web: Awaited<ReturnType<typeof importWithoutNodeCrypto>>;
+let web: WebCryptoModules;
 
 beforeAll(async () => {
   web = await importWithoutNodeCrypto();

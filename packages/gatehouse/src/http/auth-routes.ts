@@ -3,7 +3,7 @@ import type { Gatehouse } from "../core/gatehouse.js";
 import { CsrfError, isGatehouseError, NotFoundError, PayloadTooLargeError, UnauthenticatedError } from "../errors.js";
 import type { ValidSession } from "../session/types.js";
 import { FORM_TYPE, mediaType, type ParsedBody, parseBody } from "./body.js";
-import { isSameOriginRequest } from "./origin.js";
+import { isSameOriginRequest, isStateChanging } from "./origin.js";
 import { safeRedirectPath } from "./redirect.js";
 import { errorBody, errorResponse, type HttpResponse, jsonResponse, redirectResponse } from "./response.js";
 
@@ -70,13 +70,17 @@ export function createAuthRoutes(
    * Wraps a route that needs a session: 401 without one; errors become JSON responses. A session rotated
    * by the check keeps its new cookie even when the handler then fails.
    */
-  function signedIn(handler: (request: AuthRequest, valid: ValidSession, param: string) => Promise<HttpResponse>): Route {
+  function signedIn(
+    handler: (request: AuthRequest, valid: ValidSession, param: string, body: ParsedBody) => Promise<HttpResponse>,
+  ): Route {
     return async (request, param) => {
       let valid: ValidSession | null = null;
       try {
+        // A request refused for its origin or body must not touch the session (no rotation, no renewal).
+        const body: ParsedBody = isStateChanging(request.method) ? await readInput(request) : { kind: "empty" };
         valid = await gatehouse.validateSession(cookie.read(request.header("cookie")), { rotate: true });
         if (!valid) throw new UnauthenticatedError();
-        return await handler(request, valid, param);
+        return await handler(request, valid, param, body);
       } catch (error) {
         const response = errorResponse(error);
         for (const setCookie of valid ? renewedCookie(valid) : []) response.headers.push(["Set-Cookie", setCookie]);
@@ -170,29 +174,25 @@ export function createAuthRoutes(
       }),
     },
     "sessions/revoke-others": {
-      POST: signedIn(async (request, valid) => {
-        await readInput(request);
+      POST: signedIn(async (_request, valid) => {
         const revoked = await gatehouse.revokeOtherSessions(valid.user.id, valid.session.id);
         return jsonResponse(200, { revoked }, renewedCookie(valid));
       }),
     },
     password: {
-      POST: signedIn(async (request, valid) => {
-        const body = await readInput(request);
+      POST: signedIn(async (request, valid, _param, body) => {
         const signedIn = await gatehouse.changePassword(valid, body.kind === "empty" ? undefined : body.data, meta(request));
         return jsonResponse(200, { user: signedIn.user }, [signedIn.setCookie]);
       }),
     },
     account: {
-      DELETE: signedIn(async (request, valid) => {
-        const body = await readInput(request);
+      DELETE: signedIn(async (request, valid, _param, body) => {
         const clear = await gatehouse.deleteAccount(valid, body.kind === "empty" ? {} : body.data, meta(request));
         return jsonResponse(200, { ok: true }, [clear]);
       }),
     },
     "sessions/:id": {
-      DELETE: signedIn(async (request, valid, id) => {
-        assertSameOrigin(request);
+      DELETE: signedIn(async (_request, valid, id) => {
         if (!(await gatehouse.revokeSession(valid.user.id, id))) {
           throw new NotFoundError("You have no session with this id.");
         }

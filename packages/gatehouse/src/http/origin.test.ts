@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isSameOriginRequest, toOrigin } from "./origin.js";
+import { isSameOriginRequest, isStateChanging, toOrigin } from "./origin.js";
 
 const ORIGINS: ReadonlySet<string> = new Set(["https://app.example", "https://www.app.example"]);
 
@@ -8,9 +8,9 @@ function headers(values: Record<string, string>): (name: string) => string | und
 }
 
 describe("isSameOriginRequest", () => {
-  it("accepts an Origin that is one of the app's origins, JSON or not", () => {
-    expect(isSameOriginRequest(headers({ origin: "https://app.example" }), ORIGINS, true)).toBe(true);
-    expect(isSameOriginRequest(headers({ origin: "https://www.app.example" }), ORIGINS, false)).toBe(true);
+  it("accepts an Origin that is one of the app's origins", () => {
+    expect(isSameOriginRequest(headers({ origin: "https://app.example" }), ORIGINS)).toBe(true);
+    expect(isSameOriginRequest(headers({ origin: "https://www.app.example" }), ORIGINS)).toBe(true);
   });
 
   it("rejects any other Origin, even one that looks close", () => {
@@ -25,40 +25,64 @@ describe("isSameOriginRequest", () => {
       "https://app.example, https://evil.example",
       "",
     ]) {
-      expect(isSameOriginRequest(headers({ origin }), ORIGINS, true), origin).toBe(false);
+      expect(isSameOriginRequest(headers({ origin }), ORIGINS), origin).toBe(false);
     }
   });
 
-  it('rejects Origin "null" (sandboxed frames, data: URLs, some redirects)', () => {
-    expect(isSameOriginRequest(headers({ origin: "null" }), ORIGINS, true)).toBe(false);
-    expect(isSameOriginRequest(headers({ origin: "null" }), new Set(["null"]), true)).toBe(true);
-  });
-
-  it("lets Origin decide when both Origin and Sec-Fetch-Site are present", () => {
-    expect(isSameOriginRequest(headers({ origin: "https://evil.example", "sec-fetch-site": "same-origin" }), ORIGINS, true)).toBe(false);
-    expect(isSameOriginRequest(headers({ origin: "https://app.example", "sec-fetch-site": "cross-site" }), ORIGINS, false)).toBe(true);
-  });
-
-  it("without Origin, accepts Sec-Fetch-Site: same-origin", () => {
-    expect(isSameOriginRequest(headers({ "sec-fetch-site": "same-origin" }), ORIGINS, false)).toBe(true);
-    expect(isSameOriginRequest(headers({ "sec-fetch-site": "same-origin" }), ORIGINS, true)).toBe(true);
-  });
-
-  it("without Origin, rejects Sec-Fetch-Site: cross-site and same-site", () => {
-    for (const site of ["cross-site", "same-site"]) {
-      expect(isSameOriginRequest(headers({ "sec-fetch-site": site }), ORIGINS, true), site).toBe(false);
-      expect(isSameOriginRequest(headers({ "sec-fetch-site": site }), ORIGINS, false), site).toBe(false);
+  it("rejects another Origin even with Sec-Fetch-Site: same-origin beside it", () => {
+    for (const origin of ["https://evil.example", ""]) {
+      expect(isSameOriginRequest(headers({ origin, "sec-fetch-site": "same-origin" }), ORIGINS), origin).toBe(false);
     }
   });
 
-  it("without Origin, accepts Sec-Fetch-Site: none only for a JSON body", () => {
-    expect(isSameOriginRequest(headers({ "sec-fetch-site": "none" }), ORIGINS, true)).toBe(true);
-    expect(isSameOriginRequest(headers({ "sec-fetch-site": "none" }), ORIGINS, false)).toBe(false);
+  it('rejects Origin "null" on its own (sandboxed frames, data: URLs, some redirects)', () => {
+    expect(isSameOriginRequest(headers({ origin: "null" }), ORIGINS)).toBe(false);
+    // "null" is never matched against the configured origins, even if someone lists it.
+    expect(isSameOriginRequest(headers({ origin: "null" }), new Set(["null"]))).toBe(false);
   });
 
-  it("with neither header, accepts a JSON body (it needs a CORS preflight) and rejects a form", () => {
-    expect(isSameOriginRequest(headers({}), ORIGINS, true)).toBe(true);
-    expect(isSameOriginRequest(headers({}), ORIGINS, false)).toBe(false);
+  it('rejects Origin "null" with Sec-Fetch-Site other than same-origin', () => {
+    for (const site of ["cross-site", "same-site", "none", ""]) {
+      expect(isSameOriginRequest(headers({ origin: "null", "sec-fetch-site": site }), ORIGINS), site).toBe(false);
+    }
+  });
+
+  it('accepts Origin "null" with Sec-Fetch-Site: same-origin (a same-origin form on a no-referrer page)', () => {
+    expect(isSameOriginRequest(headers({ origin: "null", "sec-fetch-site": "same-origin" }), ORIGINS)).toBe(true);
+  });
+
+  it("lets a real Origin decide when both Origin and Sec-Fetch-Site are present", () => {
+    expect(isSameOriginRequest(headers({ origin: "https://evil.example", "sec-fetch-site": "same-origin" }), ORIGINS)).toBe(false);
+    expect(isSameOriginRequest(headers({ origin: "https://app.example", "sec-fetch-site": "cross-site" }), ORIGINS)).toBe(true);
+  });
+
+  it("without Origin, accepts Sec-Fetch-Site: same-origin only", () => {
+    expect(isSameOriginRequest(headers({ "sec-fetch-site": "same-origin" }), ORIGINS)).toBe(true);
+    for (const site of ["cross-site", "same-site", "none", "SAME-ORIGIN", "same-origin, cross-site", ""]) {
+      expect(isSameOriginRequest(headers({ "sec-fetch-site": site }), ORIGINS), site).toBe(false);
+    }
+  });
+
+  it("with neither header, rejects the request (JSON bodies are no longer exempt)", () => {
+    expect(isSameOriginRequest(headers({}), ORIGINS)).toBe(false);
+  });
+
+  it("never takes the origin from Host or X-Forwarded-Host", () => {
+    const forged = headers({ origin: "https://evil.example", host: "evil.example", "x-forwarded-host": "evil.example" });
+    expect(isSameOriginRequest(forged, ORIGINS)).toBe(false);
+  });
+
+  it("rejects everything when no origin is configured", () => {
+    expect(isSameOriginRequest(headers({ origin: "https://app.example" }), new Set())).toBe(false);
+  });
+});
+
+describe("isStateChanging", () => {
+  it("exempts only GET, HEAD and OPTIONS, whatever their case", () => {
+    for (const method of ["GET", "get", "HEAD", "OPTIONS"]) expect(isStateChanging(method), method).toBe(false);
+    for (const method of ["POST", "PUT", "PATCH", "DELETE", "post", "PROPFIND", "CONNECT", ""]) {
+      expect(isStateChanging(method), method).toBe(true);
+    }
   });
 });
 

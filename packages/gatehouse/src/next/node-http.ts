@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isIP } from "node:net";
 import { PayloadTooLargeError } from "../errors.js";
 import type { HttpResponse } from "../http/response.js";
 
@@ -16,7 +17,9 @@ export function clientIp(req: IncomingMessage, trustedProxies: number): string |
   const socketAddress = req.socket?.remoteAddress ?? null;
   if (trustedProxies === 0) return socketAddress;
   const chain = (headerOf(req, "x-forwarded-for") ?? "").split(",").map((entry) => entry.trim()).filter(Boolean);
-  return chain[chain.length - trustedProxies] ?? socketAddress;
+  const forwarded = chain[chain.length - trustedProxies];
+  // Only a real address counts: anything else is a client's invention (or a misconfigured proxy count).
+  return forwarded !== undefined && isIP(forwarded) !== 0 ? forwarded : socketAddress;
 }
 
 /** Reads the request body as UTF-8, refusing it once it passes `limit` bytes. */

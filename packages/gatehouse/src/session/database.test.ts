@@ -1,87 +1,52 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import Database from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import { PASSWORD, TEST_SECRET } from "../../test/support/credentials.js";
+import {
+  ABSOLUTE_S,
+  createClockedGatehouse,
+  MAX_AGE_S,
+  MINUTE,
+  rawSessionRows,
+  SHORT_ABSOLUTE_S,
+  signInThrough,
+  T0,
+  useFreshStorePerTest,
+} from "../../test/support/session-fixtures.js";
+import { querySqliteFile } from "../../test/support/temp-sqlite.js";
 import { resolveSessionConfig } from "../core/config.js";
-import { createGatehouse, type Gatehouse } from "../core/gatehouse.js";
+import type { Gatehouse } from "../core/gatehouse.js";
 import { decodeBase64url } from "../crypto/base64url.js";
-import type { SessionRecord, Store } from "../store/types.js";
-import { createSqliteStore } from "../stores/sqlite.js";
+import type { SessionRecord } from "../store/types.js";
 import { createDatabaseCodec } from "./database.js";
 import { createSessionManager } from "./manager.js";
+import type { SessionMeta } from "./types.js";
 
-const SECRET = "database-strategy-test-secret-0123456789";
-const CHEAP_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
-const PASSWORD = "correct horse battery";
-const T0 = Date.UTC(2030, 0, 1);
-const MINUTE = 60_000;
-/** maxAge 60 min; the absolute cap is 3 h, or 90 min in the tests about the cap. */
-const MAX_AGE_S = 3600;
-const ABSOLUTE_S = 3 * 3600;
-const SHORT_ABSOLUTE_S = 5400;
-
-let dir: string;
-let dbFile: string;
-let store: Store;
+const sqlite = useFreshStorePerTest();
 let clock: number;
 let gatehouse: Gatehouse;
 
-beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-"));
-  dbFile = path.join(dir, "gatehouse.db");
-  store = createSqliteStore({ url: `file:${dbFile}` });
-  await store.migrate();
+beforeEach(() => {
   clock = T0;
-  gatehouse = createTestGatehouse(ABSOLUTE_S);
+  gatehouse = createTestGatehouse();
 });
 
-function createTestGatehouse(absoluteMaxAgeSeconds: number): Gatehouse {
-  return createGatehouse({
-    store,
-    secret: SECRET,
-    strategy: "database",
-    secureCookies: false,
-    maxAgeSeconds: MAX_AGE_S,
-    absoluteMaxAgeSeconds,
-    argon2: CHEAP_ARGON2,
-    now: () => clock,
-  });
+function createTestGatehouse(absoluteMaxAgeSeconds = ABSOLUTE_S): Gatehouse {
+  return createClockedGatehouse(sqlite.store, () => clock, { strategy: "database", absoluteMaxAgeSeconds });
 }
 
-afterEach(async () => {
-  await store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+/** Creates the user if needed, logs in, and returns the session cookie's value. */
+const signIn = (email?: string, meta?: SessionMeta) => signInThrough(gatehouse, email, meta);
 
-/** Creates a user, logs in, and returns the session cookie's value. */
-async function signIn(email = "ada@example.com", meta: { userAgent?: string; ip?: string } = {}): Promise<string> {
-  if (!(await store.getUserByEmail(email))) await gatehouse.users.create({ email, password: PASSWORD });
-  const { setCookie } = await gatehouse.logIn({ email, password: PASSWORD }, meta);
-  const value = gatehouse.cookie.read(setCookie.split(";")[0]);
-  if (!value) throw new Error("no session cookie in Set-Cookie");
-  return value;
-}
+const rawSessions = () => rawSessionRows(sqlite.dbFile);
 
-/** Reads the database file through its own connection, not through the store. */
-function rawSessions(): Array<Record<string, unknown>> {
-  const db = new Database(dbFile, { fileMustExist: true });
-  try {
-    return db.prepare("SELECT * FROM gatehouse_sessions").all() as Array<Record<string, unknown>>;
-  } finally {
-    db.close();
-  }
-}
-
+/** Every row of every table, as one string to search for what must never be stored. */
 function rawDump(): string {
-  const db = new Database(dbFile, { fileMustExist: true });
-  try {
+  return querySqliteFile(sqlite.dbFile, (db) => {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
     return JSON.stringify(tables.map(({ name }) => db.prepare(`SELECT * FROM "${name}"`).all()));
-  } finally {
-    db.close();
-  }
+  });
 }
 
 /** A session record as the manager hands it to the codec, for the codec's own tests. */
@@ -138,8 +103,8 @@ describe("database session tokens", () => {
   });
 
   it("never repeat an id over 1000 sessions", async () => {
-    const user = await store.createUser({ id: "u1", email: "ids@example.com", name: null, role: "user", passwordHash: "x" });
-    const manager = createSessionManager(store, createDatabaseCodec(), resolveSessionConfig({ secret: SECRET, now: () => clock }));
+    const user = await sqlite.store.createUser({ id: "u1", email: "ids@example.com", name: null, role: "user", passwordHash: "x" });
+    const manager = createSessionManager(sqlite.store, createDatabaseCodec(), resolveSessionConfig({ secret: TEST_SECRET, now: () => clock }));
     const ids = new Set<string>();
     for (let i = 0; i < 1000; i++) ids.add((await manager.create(user, {})).id);
     expect(ids.size).toBe(1000);
@@ -150,7 +115,7 @@ describe("database session tokens", () => {
     await gatehouse.users.create({ email: "ada@example.com", password: PASSWORD });
     await gatehouse.users.setRole("ada@example.com", "admin");
     const value = await signIn("ada@example.com", { userAgent: "Firefox/140", ip: "203.0.113.7" });
-    const user = await store.getUserByEmail("ada@example.com");
+    const user = await sqlite.store.getUserByEmail("ada@example.com");
     expect(user?.sessionVersion).toBe(1);
     expect(rawSessions()).toEqual([
       {
@@ -176,8 +141,8 @@ describe("database session tokens", () => {
     expect(rows[0]?.secret_hash).toBe(createHash("sha256").update(secret).digest("hex"));
 
     expect(rawDump()).not.toContain(secret);
-    for (const file of fs.readdirSync(dir)) {
-      const bytes = fs.readFileSync(path.join(dir, file)).toString("latin1");
+    for (const file of fs.readdirSync(sqlite.dir)) {
+      const bytes = fs.readFileSync(path.join(sqlite.dir, file)).toString("latin1");
       expect(bytes, file).not.toContain(secret);
     }
   });
@@ -236,8 +201,8 @@ describe("validating a database session", () => {
 
   it("returns null once the user is deleted", async () => {
     const value = await signIn();
-    const user = await store.getUserByEmail("ada@example.com");
-    await store.deleteUser(user?.id as string);
+    const user = await sqlite.store.getUserByEmail("ada@example.com");
+    await sqlite.store.deleteUser(user?.id as string);
     expect(await gatehouse.validateSession(value)).toBeNull();
   });
 

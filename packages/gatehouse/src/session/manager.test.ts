@@ -1,90 +1,57 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import Database from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type Database from "better-sqlite3";
+import { beforeEach, describe, expect, it } from "vitest";
+import { TEST_SECRET } from "../../test/support/credentials.js";
+import {
+  createClockedGatehouse,
+  DAY,
+  HOUR,
+  MINUTE,
+  SECOND,
+  signInThrough,
+  T0,
+  useFreshStorePerTest,
+} from "../../test/support/session-fixtures.js";
+import { querySqliteFile } from "../../test/support/temp-sqlite.js";
 import type { SessionCookieOptions } from "../core/config.js";
-import { createGatehouse, type Gatehouse } from "../core/gatehouse.js";
+import type { Gatehouse } from "../core/gatehouse.js";
 import { createSealer } from "../crypto/seal.js";
-import type { Store } from "../store/types.js";
-import { createSqliteStore } from "../stores/sqlite.js";
 import { SESSION_SEAL_PURPOSE } from "./stateless.js";
-
-const SECRET = "session-manager-test-secret-0123456789ab";
-const CHEAP_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
-const PASSWORD = "correct horse battery";
-const T0 = Date.UTC(2030, 0, 1);
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+import type { SessionMeta } from "./types.js";
 
 type Lifetimes = Pick<SessionCookieOptions, "maxAgeSeconds" | "absoluteMaxAgeSeconds" | "idleTimeoutSeconds">;
 
 describe.each(["database", "stateless"] as const)("the session lifecycle (%s sessions)", (strategy) => {
-  let dir: string;
-  let dbFile: string;
-  let store: Store;
+  const sqlite = useFreshStorePerTest();
   let clock: number;
   let gatehouse: Gatehouse;
 
   /** maxAge 1 h (idle timeout too, by default), absolute cap 3 h, unless a test says otherwise. */
   function createTestGatehouse(lifetimes: Lifetimes = {}): Gatehouse {
-    return createGatehouse({
-      store,
-      secret: SECRET,
-      strategy,
-      secureCookies: false,
-      maxAgeSeconds: 3600,
-      absoluteMaxAgeSeconds: 3 * 3600,
-      argon2: CHEAP_ARGON2,
-      now: () => clock,
-      ...lifetimes,
-    });
+    return createClockedGatehouse(sqlite.store, () => clock, { strategy, ...lifetimes });
   }
 
-  beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-"));
-    dbFile = path.join(dir, "gatehouse.db");
-    store = createSqliteStore({ url: `file:${dbFile}` });
-    await store.migrate();
+  beforeEach(() => {
     clock = T0;
     gatehouse = createTestGatehouse();
-  });
-
-  afterEach(async () => {
-    await store.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   /** The session id a cookie value names, read without validating it (validation may write). */
   async function sessionIdOf(value: string): Promise<string> {
     if (strategy === "database") return value.split(".")[0] as string;
-    const payload = (await createSealer([SECRET], SESSION_SEAL_PURPOSE).open(value)) as { s: string };
+    const payload = (await createSealer([TEST_SECRET], SESSION_SEAL_PURPOSE).open(value)) as { s: string };
     return payload.s;
   }
 
   /** Creates the user if needed and logs in at the current clock. */
-  async function signIn(
-    email = "ada@example.com",
-    meta: { userAgent?: string; ip?: string } = {},
-  ): Promise<{ value: string; id: string; userId: string }> {
-    if (!(await store.getUserByEmail(email))) await gatehouse.users.create({ email, password: PASSWORD });
-    const { setCookie } = await gatehouse.logIn({ email, password: PASSWORD }, meta);
-    const value = gatehouse.cookie.read(setCookie.split(";")[0]);
-    if (!value) throw new Error("no session cookie in Set-Cookie");
-    const user = await store.getUserByEmail(email);
+  async function signIn(email = "ada@example.com", meta: SessionMeta = {}): Promise<{ value: string; id: string; userId: string }> {
+    const value = await signInThrough(gatehouse, email, meta);
+    const user = await sqlite.store.getUserByEmail(email);
     return { value, id: await sessionIdOf(value), userId: user!.id };
   }
 
-  /** Runs `query` on the database file through a connection of its own, not through the store. */
+  /** Runs `query` on the database file through a connection of its own, not through the sqlite.store. */
   function raw<T>(query: (db: Database.Database) => T): T {
-    const db = new Database(dbFile, { fileMustExist: true });
-    try {
-      return query(db);
-    } finally {
-      db.close();
-    }
+    return querySqliteFile(sqlite.dbFile, query);
   }
 
   const rawSession = (id: string) =>
@@ -288,7 +255,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       await gatehouse.users.setRole("ada@example.com", "admin");
       // A page load sends several requests with the same cookie; only one replacement may survive.
       await Promise.all([1, 2, 3].map(() => gatehouse.validateSession(old.value, { rotate: true })));
-      expect(await store.listUserSessions(old.userId)).toHaveLength(1);
+      expect(await sqlite.store.listUserSessions(old.userId)).toHaveLength(1);
     });
 
     it("rotates each of the user's sessions, and no other user's", async () => {
@@ -358,7 +325,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       expect(await gatehouse.validateSession(second.value)).toBeNull();
       expect(rawSession(first.id)).toBeUndefined();
       expect(rawSession(second.id)).toBeUndefined();
-      expect((await store.getUserById(first.userId))?.sessionVersion).toBe(1);
+      expect((await sqlite.store.getUserById(first.userId))?.sessionVersion).toBe(1);
       expect(await gatehouse.validateSession(bob.value)).not.toBeNull();
 
       const fresh = await signIn();
@@ -396,7 +363,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
 
     it("a deleted user's sessions validate to null", async () => {
       const ada = await signIn();
-      expect(await store.deleteUser(ada.userId)).toBe(true);
+      expect(await sqlite.store.deleteUser(ada.userId)).toBe(true);
       expect(await gatehouse.validateSession(ada.value, { rotate: true })).toBeNull();
       expect(await gatehouse.validateSession(ada.value, { rotate: false })).toBeNull();
     });

@@ -1,79 +1,43 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import Database from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createGatehouse, type Gatehouse } from "../core/gatehouse.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { PASSWORD, TEST_SECRET } from "../../test/support/credentials.js";
+import {
+  createClockedGatehouse,
+  MAX_AGE_S,
+  MINUTE,
+  rawSessionRows,
+  SHORT_ABSOLUTE_S,
+  signInThrough,
+  T0,
+  useFreshStorePerTest,
+} from "../../test/support/session-fixtures.js";
+import type { Gatehouse, GatehouseOptions } from "../core/gatehouse.js";
 import { decodeBase64url, encodeBase64url } from "../crypto/base64url.js";
 import { createSealer } from "../crypto/seal.js";
-import type { Store } from "../store/types.js";
-import { createSqliteStore } from "../stores/sqlite.js";
 import { SESSION_SEAL_PURPOSE } from "./stateless.js";
 
-const SECRET = "stateless-strategy-test-secret-0123456789";
 const OTHER_SECRET = "another-stateless-test-secret-9876543210";
-const CHEAP_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
-const PASSWORD = "correct horse battery";
-const T0 = Date.UTC(2030, 0, 1);
-const MINUTE = 60_000;
-/** maxAge 60 min; the absolute cap is 3 h, or 90 min in the tests about the cap. */
-const MAX_AGE_S = 3600;
-const ABSOLUTE_S = 3 * 3600;
-const SHORT_ABSOLUTE_S = 5400;
 
-let dir: string;
-let dbFile: string;
-let store: Store;
+const sqlite = useFreshStorePerTest();
 let clock: number;
 let gatehouse: Gatehouse;
 
-beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-"));
-  dbFile = path.join(dir, "gatehouse.db");
-  store = createSqliteStore({ url: `file:${dbFile}` });
-  await store.migrate();
+beforeEach(() => {
   clock = T0;
   gatehouse = createTestGatehouse();
 });
 
-afterEach(async () => {
-  await store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+type Overrides = Partial<Pick<GatehouseOptions, "absoluteMaxAgeSeconds" | "secret" | "secureCookies">>;
 
-function createTestGatehouse(
-  options: { absoluteMaxAgeSeconds?: number; secret?: string | string[]; secureCookies?: boolean } = {},
-): Gatehouse {
-  return createGatehouse({
-    store,
-    secret: options.secret ?? SECRET,
-    strategy: "stateless",
-    secureCookies: options.secureCookies ?? false,
-    maxAgeSeconds: MAX_AGE_S,
-    absoluteMaxAgeSeconds: options.absoluteMaxAgeSeconds ?? ABSOLUTE_S,
-    argon2: CHEAP_ARGON2,
-    now: () => clock,
-  });
+function createTestGatehouse(options: Overrides = {}): Gatehouse {
+  return createClockedGatehouse(sqlite.store, () => clock, { strategy: "stateless", ...options });
 }
 
-/** Creates the user if needed, logs in, and returns the session cookie's value. */
-async function signIn(email = "ada@example.com", via: Gatehouse = gatehouse): Promise<string> {
-  if (!(await store.getUserByEmail(email))) await via.users.create({ email, password: PASSWORD });
-  const { setCookie } = await via.logIn({ email, password: PASSWORD });
-  const value = via.cookie.read(setCookie.split(";")[0]);
-  if (!value) throw new Error("no session cookie in Set-Cookie");
-  return value;
-}
+/** Creates the user if needed, logs in through `via` (by default the test's Gatehouse), and returns the cookie's value. */
+const signIn = (email?: string, via: Gatehouse = gatehouse) => signInThrough(via, email);
 
-/** Reads the sessions table through its own connection, not through the store. */
-function rawSessions(): Array<Record<string, unknown>> {
-  const db = new Database(dbFile, { fileMustExist: true });
-  try {
-    return db.prepare("SELECT * FROM gatehouse_sessions").all() as Array<Record<string, unknown>>;
-  } finally {
-    db.close();
-  }
-}
+const rawSessions = () => rawSessionRows(sqlite.dbFile);
 
 function flipByte(sealed: string, position: number): string {
   const flipped = Uint8Array.from(decodeBase64url(sealed.slice(3)) as Uint8Array);
@@ -114,8 +78,8 @@ describe("stateless session cookies", () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]?.secret_hash).toBe("");
     expect(JSON.stringify(rows)).not.toContain(value.slice(3, 40));
-    for (const file of fs.readdirSync(dir)) {
-      const bytes = fs.readFileSync(path.join(dir, file)).toString("latin1");
+    for (const file of fs.readdirSync(sqlite.dir)) {
+      const bytes = fs.readFileSync(path.join(sqlite.dir, file)).toString("latin1");
       expect(bytes, file).not.toContain(value.slice(3, 40));
     }
   });
@@ -123,7 +87,7 @@ describe("stateless session cookies", () => {
   it("carry exactly the session id, the user id, and the created and expiry times in seconds", async () => {
     const value = await signIn();
     const { session, user } = (await gatehouse.validateSession(value))!;
-    const opened = await createSealer([SECRET], SESSION_SEAL_PURPOSE).open(value);
+    const opened = await createSealer([TEST_SECRET], SESSION_SEAL_PURPOSE).open(value);
     expect(opened).toEqual({ s: session.id, u: user.id, c: T0 / 1000, e: T0 / 1000 + MAX_AGE_S });
   });
 
@@ -159,7 +123,7 @@ describe("stateless session cookies", () => {
     const value = gatehouse.cookie.read(setCookie.split(";")[0]) as string;
 
     // The largest payload the format accepts: 64-character session and user ids and the largest times.
-    const largest = await createSealer([SECRET], SESSION_SEAL_PURPOSE).seal({
+    const largest = await createSealer([TEST_SECRET], SESSION_SEAL_PURPOSE).seal({
       s: "s".repeat(64),
       u: "u".repeat(64),
       c: Number.MAX_SAFE_INTEGER,
@@ -209,14 +173,14 @@ describe("validating stateless sessions", () => {
 
   it("accepts a cookie sealed with a secret that is still listed for rotation", async () => {
     const old = await signIn();
-    const rotated = createTestGatehouse({ secret: [OTHER_SECRET, SECRET] });
+    const rotated = createTestGatehouse({ secret: [OTHER_SECRET, TEST_SECRET] });
     expect((await rotated.validateSession(old))?.user.email).toBe("ada@example.com");
   });
 
   it("returns null for a payload sealed with the session key but the wrong shape", async () => {
     const value = await signIn();
     const { session, user } = (await gatehouse.validateSession(value))!;
-    const sealer = createSealer([SECRET], SESSION_SEAL_PURPOSE);
+    const sealer = createSealer([TEST_SECRET], SESSION_SEAL_PURPOSE);
     const c = T0 / 1000;
     const good = { s: session.id, u: user.id, c, e: c + 3600 };
     for (const payload of [
@@ -246,9 +210,9 @@ describe("validating stateless sessions", () => {
     const value = await signIn();
     await signIn("bob@example.com");
     const { session } = (await gatehouse.validateSession(value))!;
-    const bob = await store.getUserByEmail("bob@example.com");
+    const bob = await sqlite.store.getUserByEmail("bob@example.com");
     const c = T0 / 1000;
-    const forged = await createSealer([SECRET], SESSION_SEAL_PURPOSE).seal({ s: session.id, u: bob!.id, c, e: c + 3600 });
+    const forged = await createSealer([TEST_SECRET], SESSION_SEAL_PURPOSE).seal({ s: session.id, u: bob!.id, c, e: c + 3600 });
     expect(await gatehouse.validateSession(forged)).toBeNull();
   });
 
@@ -256,14 +220,14 @@ describe("validating stateless sessions", () => {
     const value = await signIn();
     const { session, user } = (await gatehouse.validateSession(value))!;
     const c = T0 / 1000;
-    const other = await createSealer([SECRET], "email-verification").seal({ s: session.id, u: user.id, c, e: c + 3600 });
+    const other = await createSealer([TEST_SECRET], "email-verification").seal({ s: session.id, u: user.id, c, e: c + 3600 });
     expect(await gatehouse.validateSession(other)).toBeNull();
   });
 
   it("returns null once the user is deleted", async () => {
     const value = await signIn();
-    const user = await store.getUserByEmail("ada@example.com");
-    expect(await store.deleteUser(user!.id)).toBe(true);
+    const user = await sqlite.store.getUserByEmail("ada@example.com");
+    expect(await sqlite.store.deleteUser(user!.id)).toBe(true);
     expect(await gatehouse.validateSession(value)).toBeNull();
   });
 
@@ -341,14 +305,14 @@ describe("ending stateless sessions", () => {
     expect(remaining).not.toBeNull();
     // Ending one session is not a privilege change: the others are neither rotated nor refused.
     expect(remaining?.renewed).toBeNull();
-    expect((await store.getUserByEmail("ada@example.com"))?.sessionVersion).toBe(0);
+    expect((await sqlite.store.getUserByEmail("ada@example.com"))?.sessionVersion).toBe(0);
   });
 
   it("revokeAllSessions kills every stateless cookie of that user, and only that user", async () => {
     const first = await signIn();
     const second = await signIn();
     const other = await signIn("bob@example.com");
-    const ada = await store.getUserByEmail("ada@example.com");
+    const ada = await sqlite.store.getUserByEmail("ada@example.com");
     expect(await gatehouse.revokeAllSessions(ada!.id)).toBe(2);
     expect(await gatehouse.validateSession(first)).toBeNull();
     expect(await gatehouse.validateSession(second)).toBeNull();
@@ -359,7 +323,7 @@ describe("ending stateless sessions", () => {
   it("deleting the session's store record kills the cookie", async () => {
     const value = await signIn();
     const { session } = (await gatehouse.validateSession(value))!;
-    await store.deleteSession(session.id as string);
+    await sqlite.store.deleteSession(session.id as string);
     expect(await gatehouse.validateSession(value)).toBeNull();
   });
 

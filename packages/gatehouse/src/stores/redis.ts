@@ -30,17 +30,20 @@ redis.call('DEL', KEYS[1])
 redis.call('ZREM', ARGV[1] .. uid, ARGV[2])
 return 1`;
 
+// A fixed window on the caller's clock (like the SQL stores), kept in a hash; the TTL only cleans up.
 const HIT = `
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if count == 1 or ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local reset = tonumber(redis.call('HGET', KEYS[1], 'reset'))
+if not reset or reset <= now then
+  redis.call('HSET', KEYS[1], 'count', 1, 'reset', now + window)
+  redis.call('PEXPIRE', KEYS[1], window)
+  return {1, now + window}
 end
-return {count, ttl}`;
+return {redis.call('HINCRBY', KEYS[1], 'count', 1), reset}`;
 
 type ScriptedRedis = Redis & {
-  gatehouseHit(key: string, windowMs: number): Promise<[number, number]>;
+  gatehouseHit(key: string, now: number, windowMs: number): Promise<[number, number]>;
   gatehouseTouch(key: string, lastSeenAt: number, expiresAt: number, indexPrefix: string, id: string): Promise<number>;
   gatehouseDelete(key: string, indexPrefix: string, id: string): Promise<number>;
 };
@@ -178,17 +181,14 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
 
     hitRateLimit: (key, windowMs, now) =>
       guard(async () => {
-        const [count, ttl] = await redis.gatehouseHit(limitKey(key), windowMs);
-        return { count, resetAt: now + ttl };
+        const [count, resetAt] = await redis.gatehouseHit(limitKey(key), now, windowMs);
+        return { count, resetAt };
       }),
 
     peekRateLimit: (key, now) =>
       guard(async () => {
-        const [[, count], [, ttl]] = (await execAll(redis.multi().get(limitKey(key)).pttl(limitKey(key)))) as [
-          [null, string | null],
-          [null, number],
-        ];
-        return count === null || ttl <= 0 ? null : { count: Number(count), resetAt: now + ttl };
+        const [count, resetAt] = await redis.hmget(limitKey(key), "count", "reset");
+        return count === null || resetAt === null || Number(resetAt) <= now ? null : { count: Number(count), resetAt: Number(resetAt) };
       }),
 
     resetRateLimit: (key) =>

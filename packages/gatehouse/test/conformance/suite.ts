@@ -15,6 +15,7 @@ import type { Redis } from "ioredis";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NewUser, SessionRecord, Store, UserRecord } from "../../src/store/types.js";
+import { rawRedisCounter } from "../support/services.js";
 
 /** A user as the backend holds it. Times are ms since the epoch; numbers are numbers whatever the driver returns. */
 export interface RawUser {
@@ -49,6 +50,23 @@ export interface RawReader {
   session(id: string): Promise<RawSession | null>;
   /** Ids of every session stored for the user, sorted. */
   sessionIds(userId: string): Promise<string[]>;
+  /**
+   * The rate-limit counter stored under `key`, or `null` when there is none. `resetAt` is when its window
+   * ends in ms since the epoch (for a key that expires by itself: now plus its remaining lifetime).
+   */
+  rateLimit(key: string): Promise<RawRateLimit | null>;
+}
+
+/** A rate-limit counter as the backend holds it. */
+export interface RawRateLimit {
+  count: number;
+  resetAt: number;
+}
+
+/** Declared by backends whose rate-limit counters are keys that expire by themselves (Redis). */
+export interface RateLimitKeyReader {
+  /** Milliseconds before the counter's key expires (PTTL: -1 no expiry, -2 no key). */
+  ttlMs(key: string): Promise<number>;
 }
 
 /**
@@ -94,6 +112,7 @@ export interface Harness {
   /** Another store on the same database (and key prefix), as a second app instance would open it. */
   newStore?: () => Store;
   sessionKeys?: SessionKeyReader;
+  rateLimitKeys?: RateLimitKeyReader;
   networked?: NetworkedBackend;
   /** Declared by backends with a versioned SQL schema. */
   freshDatabase?: () => Promise<FreshDatabase>;
@@ -123,6 +142,7 @@ export interface RawTables {
     ip: string | null;
   };
   gatehouse_migrations: { name: string; timestamp: string };
+  gatehouse_rate_limits: { key: string; count: number | string; reset_at: number | string };
 }
 
 /** A {@link RawReader} over a SQL connection of the test's own. The caller destroys `db`. */
@@ -161,6 +181,10 @@ export function sqlRawReader(db: Kysely<RawTables>): RawReader {
       const rows = await db.selectFrom("gatehouse_sessions").select("id").where("user_id", "=", userId).execute();
       return rows.map((row) => row.id).sort();
     },
+    async rateLimit(key) {
+      const row = await db.selectFrom("gatehouse_rate_limits").select(["count", "reset_at"]).where("key", "=", key).executeTakeFirst();
+      return row ? { count: Number(row.count), resetAt: Number(row.reset_at) } : null;
+    },
   };
 }
 
@@ -186,8 +210,9 @@ export function redisSessionReader(
   redis: Redis,
   prefix: string,
   users: RawReader,
-): { raw: RawReader; sessionKeys: SessionKeyReader } {
+): { raw: RawReader; sessionKeys: SessionKeyReader; rateLimitKeys: RateLimitKeyReader } {
   const sessionKey = (id: string) => `${prefix}session:${id}`;
+  const limitKey = (key: string) => `${prefix}rate-limit:${key}`;
   const indexKey = (userId: string) => `${prefix}user-sessions:${userId}`;
 
   async function allSessionKeys(): Promise<string[]> {
@@ -236,6 +261,7 @@ export function redisSessionReader(
         .map((key) => key.slice(`${prefix}session:`.length))
         .sort();
     },
+    rateLimit: (key) => rawRedisCounter(redis, limitKey(key)),
   };
 
   const sessionKeys: SessionKeyReader = {
@@ -243,7 +269,8 @@ export function redisSessionReader(
     indexTtlMs: (userId) => redis.pttl(indexKey(userId)),
     indexedIds: async (userId) => (await redis.zrange(indexKey(userId), "0", "-1")).sort(),
   };
-  return { raw, sessionKeys };
+  const rateLimitKeys: RateLimitKeyReader = { ttlMs: (key) => redis.pttl(limitKey(key)) };
+  return { raw, sessionKeys, rateLimitKeys };
 }
 
 const HOUR = 3_600_000;
@@ -359,6 +386,10 @@ function probes(groups: readonly CallGroup[]): [string, Probe][] {
       ["touchSession", (store) => store.touchSession(session.id, touch)],
       ["deleteSession", (store) => store.deleteSession(session.id)],
       ["deleteUserSessions", (store) => store.deleteUserSessions(user.id)],
+      // Counters live with the sessions: in the SQL database, or in Redis with withRedisSessions.
+      ["hitRateLimit", (store) => store.hitRateLimit(`probe:${user.id}`, 60_000, Date.now())],
+      ["peekRateLimit", (store) => store.peekRateLimit(`probe:${user.id}`, Date.now())],
+      ["resetRateLimit", (store) => store.resetRateLimit(`probe:${user.id}`)],
     ],
   };
   return groups.flatMap((group) => all[group]);
@@ -844,6 +875,122 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
       });
     });
 
+    describe("rate-limit counters", () => {
+      /** How far a resetAt read back may be from the expected one, in ms (Redis derives it from the key's TTL). */
+      const SLACK = 2_000;
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const limitKey = (kind = "login-ip") => `${kind}:${uniqueId("k")}`;
+
+      it("hitRateLimit counts from 1 in a window that ends windowMs after now, and stores that", async () => {
+        const key = limitKey();
+        const now = Date.now();
+        const first = await h.store.hitRateLimit(key, 60_000, now);
+        expect(first.count).toBe(1);
+        expect(Math.abs(first.resetAt - (now + 60_000))).toBeLessThan(SLACK);
+        const second = await h.store.hitRateLimit(key, 60_000, Date.now());
+        expect(second.count).toBe(2);
+        // The window does not move with later hits: it is fixed from the first.
+        expect(Math.abs(second.resetAt - first.resetAt)).toBeLessThan(SLACK);
+        const raw = await h.raw.rateLimit(key);
+        expect(raw?.count).toBe(2);
+        expect(Math.abs((raw?.resetAt ?? 0) - first.resetAt)).toBeLessThan(SLACK);
+      });
+
+      it("50 parallel hits on one key are all counted: final count 50, none lost", async () => {
+        const key = limitKey("login-account");
+        const results = await Promise.allSettled(Array.from({ length: 50 }, () => h.store.hitRateLimit(key, 60_000, Date.now())));
+        expect(results.filter((result) => result.status === "rejected")).toEqual([]);
+        const counts = results.map((result) => (result as PromiseFulfilledResult<{ count: number }>).value.count);
+        for (const count of counts) {
+          expect(count).toBeGreaterThanOrEqual(1);
+          expect(count).toBeLessThanOrEqual(50);
+        }
+        expect(Math.max(...counts)).toBe(50);
+        expect((await h.raw.rateLimit(key))?.count).toBe(50);
+        expect((await h.store.peekRateLimit(key, Date.now()))?.count).toBe(50);
+      });
+
+      it("50 parallel hits on 50 keys each count 1 and touch no other key", async () => {
+        const keys = Array.from({ length: 50 }, () => limitKey("signup-ip"));
+        const windows = await Promise.all(keys.map((key) => h.store.hitRateLimit(key, 60_000, Date.now())));
+        expect(windows.map((window) => window.count)).toEqual(Array(50).fill(1));
+        for (const key of keys) expect((await h.raw.rateLimit(key))?.count).toBe(1);
+      });
+
+      it("a window that has ended starts over at 1, with a new end", async () => {
+        const key = limitKey();
+        for (let i = 0; i < 3; i++) await h.store.hitRateLimit(key, 1_000, Date.now());
+        expect((await h.raw.rateLimit(key))?.count).toBe(3);
+        await sleep(1_200);
+        const now = Date.now();
+        const restarted = await h.store.hitRateLimit(key, 60_000, now);
+        expect(restarted.count).toBe(1);
+        expect(Math.abs(restarted.resetAt - (now + 60_000))).toBeLessThan(SLACK);
+        expect((await h.raw.rateLimit(key))?.count).toBe(1);
+      });
+
+      it("the window is measured on the now the caller passes (the gatehouse's clock)", async () => {
+        // The Store contract: "a window that has ended starts over at 1 and ends windowMs after now". A Gatehouse
+        // made with a `now` option passes its own clock here; the backend must not use another one.
+        const key = limitKey();
+        const start = Date.now();
+        await h.store.hitRateLimit(key, 60_000, start);
+        await h.store.hitRateLimit(key, 60_000, start + 1_000);
+        expect(await h.store.peekRateLimit(key, start + 60_001)).toBeNull();
+        const later = await h.store.hitRateLimit(key, 60_000, start + 60_001);
+        expect(later).toEqual({ count: 1, resetAt: start + 120_001 });
+      });
+
+      it("peekRateLimit reports the window without counting, and null after its end or for an unknown key", async () => {
+        const key = limitKey();
+        const hit = await h.store.hitRateLimit(key, 1_000, Date.now());
+        const peeked = await h.store.peekRateLimit(key, Date.now());
+        expect(peeked?.count).toBe(1);
+        expect(Math.abs((peeked?.resetAt ?? 0) - hit.resetAt)).toBeLessThan(SLACK);
+        await h.store.peekRateLimit(key, Date.now());
+        expect((await h.raw.rateLimit(key))?.count).toBe(1);
+        await sleep(1_200);
+        expect(await h.store.peekRateLimit(key, Date.now())).toBeNull();
+        expect(await h.store.peekRateLimit(limitKey(), Date.now())).toBeNull();
+      });
+
+      it("resetRateLimit deletes the counter, and the next hit starts at 1; an unknown key is fine", async () => {
+        const key = limitKey("login-account");
+        const other = limitKey("login-account");
+        for (let i = 0; i < 4; i++) await h.store.hitRateLimit(key, 60_000, Date.now());
+        await h.store.hitRateLimit(other, 60_000, Date.now());
+        await h.store.resetRateLimit(key);
+        expect(await h.raw.rateLimit(key)).toBeNull();
+        expect(await h.store.peekRateLimit(key, Date.now())).toBeNull();
+        expect((await h.raw.rateLimit(other))?.count).toBe(1);
+        expect((await h.store.hitRateLimit(key, 60_000, Date.now())).count).toBe(1);
+        await h.store.resetRateLimit(limitKey());
+      });
+
+      it("takes the longest key Gatehouse makes (an account hash and an IPv6 address)", async () => {
+        const key = `login-account:${"f".repeat(64)}:ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`;
+        await h.store.resetRateLimit(key);
+        expect((await h.store.hitRateLimit(key, 60_000, Date.now())).count).toBe(1);
+        expect((await h.raw.rateLimit(key))?.count).toBe(1);
+        await h.store.resetRateLimit(key);
+      });
+
+      it("a counter's key expires with its window", async (ctx) => {
+        const keys = h.rateLimitKeys;
+        if (!keys) return ctx.skip("counters in this backend are rows, not expiring keys");
+        const key = limitKey();
+        await h.store.hitRateLimit(key, 60_000, Date.now());
+        await h.store.hitRateLimit(key, 60_000, Date.now());
+        const ttl = await keys.ttlMs(key);
+        expect(ttl).toBeGreaterThan(60_000 - SLACK);
+        expect(ttl).toBeLessThanOrEqual(60_000);
+        const short = limitKey();
+        await h.store.hitRateLimit(short, 300, Date.now());
+        await sleep(600);
+        expect(await keys.ttlMs(short)).toBe(-2);
+      });
+    });
+
     describe("when the server is unreachable", () => {
       const TIMEOUT_MS = 1_000;
       /** A call must settle well before this, in ms (the store's timeout plus scheduling slack). */
@@ -873,7 +1020,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
     });
 
     describe("migrations", () => {
-      const MIGRATIONS = ["0001_users_and_sessions"];
+      const MIGRATIONS = ["0001_users_and_sessions", "0002_rate_limits"];
 
       /** Runs `check` on a fresh database, closing every store it made and dropping the database afterwards. */
       async function withFreshDatabase(

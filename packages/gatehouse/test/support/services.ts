@@ -97,3 +97,21 @@ export function createRedisPrefix(): { prefix: string; drop(): Promise<void> } {
     },
   };
 }
+
+/**
+ * A rate-limit counter as withRedisSessions keeps it under `key` (the full key, prefix included), read raw:
+ * a plain counter whose TTL is the window, or a hash with the count and the window's end. `resetAt` is in ms
+ * since the epoch; `null` when there is no such key.
+ */
+export async function rawRedisCounter(redis: Redis, key: string): Promise<{ count: number; resetAt: number } | null> {
+  const type = await redis.type(key);
+  if (type === "none") return null;
+  if (type === "hash") {
+    const hash = await redis.hgetall(key);
+    const resetAt = hash.reset ?? hash.reset_at ?? hash.resetAt;
+    return { count: Number(hash.count), resetAt: Number(resetAt) };
+  }
+  const [count, ttl] = await Promise.all([redis.get(key), redis.pttl(key)]);
+  if (count === null) return null;
+  return { count: Number(count), resetAt: ttl >= 0 ? Date.now() + ttl : Number.POSITIVE_INFINITY };
+}

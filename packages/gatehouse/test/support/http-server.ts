@@ -1,0 +1,263 @@
+/**
+ * A real node:http server around the `gatehouse/next` API helpers, and the client side the HTTP integration
+ * tests share: requests with the session cookie, reading it back from Set-Cookie, and signing up.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, expect } from "vitest";
+import type { SessionStrategyName } from "../../src/core/config.js";
+import { createGatehouse, type Gatehouse } from "../../src/core/gatehouse.js";
+import type { RateLimitOptions } from "../../src/core/rate-limit.js";
+import { gatehouseApiHandler, readJsonBody, withApiAuth } from "../../src/next/api.js";
+import type { Store } from "../../src/store/types.js";
+import { CHEAP_ARGON2, PASSWORD, TEST_SECRET } from "./credentials.js";
+import { openTempSqliteStore } from "./temp-sqlite.js";
+
+/** The default cookie name; the servers here leave it as it is (and secureCookies off, so no __Host- prefix). */
+export const SESSION_COOKIE = "gatehouse.session";
+
+/** A node:http server on a free port of 127.0.0.1. */
+export interface LocalServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens first and builds the handler after, because gatehouseApiHandler needs the server's URL (it checks
+ * each request's Origin against it), and the port is only known once listening.
+ */
+export async function listenOnLocalhost(handlerFor: (url: string) => http.RequestListener): Promise<LocalServer> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  server.on("request", handlerFor(url));
+  return {
+    url,
+    port,
+    async close() {
+      // Keep-alive sockets would hold close() open until they time out.
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+export interface TestServer extends LocalServer {
+  origin: string;
+  /** The server's clock: frozen at `startedAt` (a whole second) until moved with `setClock`. */
+  startedAt: number;
+  setClock(ms: number): void;
+  gatehouse: Gatehouse;
+  /** The store the gatehouse uses (the SQLite store, or what `wrapStore` made of it). */
+  store: Store;
+  dbFile: string;
+}
+
+/**
+ * The per-IP limits are off on the shared test servers: every request of a suite comes from 127.0.0.1, and
+ * a suite signs up far more than 20 accounts. The per-account limit stays at its default. Tests about the
+ * limits themselves pass their own `rateLimits`.
+ */
+export const SUITE_RATE_LIMITS: RateLimitOptions = Object.freeze({ signupPerIp: false, loginPerIp: false });
+
+/** How a test server's gatehouse is set up beyond the defaults. */
+export interface TestServerOptions {
+  /** Default {@link SUITE_RATE_LIMITS}. */
+  rateLimits?: RateLimitOptions;
+  trustedOrigins?: readonly string[];
+  trustedProxies?: number;
+  freshAuthSeconds?: number;
+  /** Wraps the server's SQLite store, e.g. with `withRedisSessions`; the wrapper is closed with the server. */
+  wrapStore?: (store: Store) => Store;
+}
+
+type Route = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+
+function sendJson(res: http.ServerResponse, body: unknown): void {
+  res.setHeader("Content-Type", "application/json");
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * /api/auth/* → gatehouseApiHandler; /api/me and /api/admin (permission users:read) → withApiAuth;
+ * PATCH /api/profile → withApiAuth + readJsonBody + updateProfile; anything else 404. All on a SQLite file of
+ * the server's own, deleted by close(). The gatehouse is made with `url` set to the server's own origin, and
+ * that is the only origin either helper is told about.
+ */
+export async function startServer(strategy: SessionStrategyName, options: TestServerOptions = {}): Promise<TestServer> {
+  const sqlite = openTempSqliteStore();
+  const store = options.wrapStore ? options.wrapStore(sqlite.store) : sqlite.store;
+  // Frozen, and at a whole second, so Max-Age comes out exact and no session slides or expires by itself.
+  const startedAt = Math.floor(Date.now() / 1000) * 1000;
+  let clock = startedAt;
+  let gatehouse: Gatehouse | undefined;
+  const server = await listenOnLocalhost((url) => {
+    const instance = createGatehouse({
+      store,
+      url,
+      secret: TEST_SECRET,
+      strategy,
+      secureCookies: false,
+      argon2: CHEAP_ARGON2,
+      now: () => clock,
+      rateLimits: options.rateLimits ?? SUITE_RATE_LIMITS,
+      ...(options.trustedOrigins && { trustedOrigins: options.trustedOrigins }),
+      ...(options.trustedProxies !== undefined && { trustedProxies: options.trustedProxies }),
+      ...(options.freshAuthSeconds !== undefined && { freshAuthSeconds: options.freshAuthSeconds }),
+    });
+    gatehouse = instance;
+    const routes: Record<string, Route> = {
+      auth: gatehouseApiHandler(instance),
+      me: withApiAuth(instance, (_req, res, { user }) => sendJson(res, { user })),
+      admin: withApiAuth(instance, (_req, res, { user }) => sendJson(res, { admin: user.email }), { permission: "users:read" }),
+      profile: withApiAuth(instance, async (req, res, { user }) => {
+        if (req.method !== "PATCH") {
+          res.statusCode = 405;
+          res.setHeader("Allow", "PATCH");
+          res.end();
+          return;
+        }
+        sendJson(res, { user: await instance.updateProfile(user.id, await readJsonBody(req)) });
+      }),
+    };
+    return (req, res) => {
+      const { pathname } = new URL(req.url ?? "/", url);
+      const route = pathname.startsWith("/api/auth/") ? "auth" : /^\/api\/(me|admin|profile)$/.exec(pathname)?.[1] ?? "";
+      const handler = routes[route];
+      if (!handler) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      // A handler that throws would leave the request hanging; 599 and the error make the failing test say why.
+      handler(req, res).catch((error: unknown) => {
+        res.statusCode = 599;
+        res.end(String(error));
+      });
+    };
+  });
+  return {
+    ...server,
+    origin: new URL(server.url).origin,
+    startedAt,
+    setClock: (ms) => {
+      clock = ms;
+    },
+    gatehouse: gatehouse as Gatehouse,
+    store,
+    dbFile: sqlite.dbFile,
+    async close() {
+      await server.close();
+      if (store !== sqlite.store) await store.close();
+      await sqlite.close();
+    },
+  };
+}
+
+/**
+ * A server for the enclosing describe block: started before its tests, closed after them. The object is
+ * filled in by beforeAll, so read it only inside tests and hooks.
+ */
+export function useTestServer(strategy: SessionStrategyName, options: TestServerOptions = {}): TestServer {
+  const app = {} as TestServer;
+  let started = false;
+  beforeAll(async () => {
+    Object.assign(app, await startServer(strategy, options));
+    started = true;
+  });
+  afterAll(async () => {
+    if (started) await app.close();
+  });
+  return app;
+}
+
+/** The session cookie's value in a response's Set-Cookie headers (`""` when it is cleared). */
+export function sessionCookieOf(response: Response): string | undefined {
+  const header = response.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  return header?.split(";", 1)[0]?.slice(SESSION_COOKIE.length + 1);
+}
+
+/** A Cookie request header that carries `value` as the session cookie. */
+export function sessionCookieHeader(value: string): string {
+  return `${SESSION_COOKIE}=${value}`;
+}
+
+export interface ApiRequestInit {
+  /** Default GET, or POST when there is a `json` body. */
+  method?: string;
+  json?: unknown;
+  /** The session cookie's value. */
+  cookie?: string;
+  /** Default the server's own, so the CSRF check lets the request through. */
+  origin?: string;
+  headers?: Record<string, string>;
+}
+
+/** A request to the server as a same-origin page's script would send it. Redirects are returned, not followed. */
+export function apiRequest(server: { url: string }, route: string, init: ApiRequestInit = {}): Promise<Response> {
+  const headers: Record<string, string> = { Origin: init.origin ?? new URL(server.url).origin, ...init.headers };
+  if (init.json !== undefined) headers["Content-Type"] = "application/json";
+  if (init.cookie !== undefined) headers.Cookie = sessionCookieHeader(init.cookie);
+  return fetch(`${server.url}${route}`, {
+    method: init.method ?? (init.json === undefined ? "GET" : "POST"),
+    headers,
+    body: init.json === undefined ? undefined : JSON.stringify(init.json),
+    redirect: "manual",
+  });
+}
+
+/** Signs `email` up with {@link PASSWORD} through the JSON API; fails the test unless that answers 201. */
+export async function signUpViaApi(
+  server: { url: string },
+  email: string,
+  headers: Record<string, string> = {},
+): Promise<{ email: string; cookie: string }> {
+  const response = await apiRequest(server, "/api/auth/signup", { json: { email, password: PASSWORD }, headers });
+  expect(response.status).toBe(201);
+  return { email, cookie: sessionCookieOf(response) as string };
+}
+
+/** `prefix1-label@example.com`, `prefix2-label@example.com`, …: a new address for every account a test makes. */
+export function uniqueEmails(prefix: string, label: string): () => string {
+  let counter = 0;
+  return () => `${prefix}${++counter}-${label}@example.com`;
+}
+
+/** A response read in full by {@link rawRequest}. */
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * A request sent exactly as written, through node:http rather than fetch: the path is not normalised (`..`,
+ * `%2e%2e`), and headers fetch would refuse or rewrite (`Host`, `X-Forwarded-Host`, repeated headers) go as given.
+ */
+export function rawRequest(
+  server: { port: number },
+  init: { method: string; path: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer },
+): Promise<RawResponse> {
+  const headers: http.OutgoingHttpHeaders = { ...init.headers };
+  // node:http frames a DELETE (or GET) body only when told its length; unframed, the server reads it as a new request.
+  if (init.body !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === "content-length")) {
+    headers["Content-Length"] = Buffer.byteLength(init.body);
+  }
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port: server.port, method: init.method, path: init.path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+    });
+    req.on("error", reject);
+    req.end(init.body);
+  });
+}
+
+/** The session cookie's value in a raw response's Set-Cookie headers (`""` when it is cleared). */
+export function rawSessionCookieOf(response: RawResponse): string | undefined {
+  const header = (response.headers["set-cookie"] ?? []).find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  return header?.split(";", 1)[0]?.slice(SESSION_COOKIE.length + 1);
+}
