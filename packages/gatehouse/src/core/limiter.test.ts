@@ -54,26 +54,13 @@ describe("createRateLimiter", () => {
     expect(error.code).toBe("rate_limited");
   });
 
-  it("check throws once max hits are counted, without counting", async () => {
-    const { store, windows } = counterStore();
-    const limiter = createRateLimiter(store, () => 0);
-    await limiter.check(RULE, "k");
-    for (let i = 0; i < 2; i++) await limiter.hit(RULE, "k");
-    await limiter.check(RULE, "k");
-    await limiter.hit(RULE, "k");
-    await rejection(limiter.check(RULE, "k"));
-    await rejection(limiter.check(RULE, "k"));
-    expect(windows.get("k")?.count).toBe(3);
-  });
-
   it("lifts the limit when the window ends", async () => {
     let now = 0;
     const { store } = counterStore();
     const limiter = createRateLimiter(store, () => now);
     for (let i = 0; i < 3; i++) await limiter.hit(RULE, "k");
-    await rejection(limiter.check(RULE, "k"));
+    await rejection(limiter.hit(RULE, "k"));
     now = 60_000;
-    await limiter.check(RULE, "k");
     await limiter.hit(RULE, "k");
   });
 
@@ -83,7 +70,8 @@ describe("createRateLimiter", () => {
     for (let i = 0; i < 3; i++) await limiter.hit(RULE, "k");
     await limiter.reset(RULE, "k");
     expect(windows.has("k")).toBe(false);
-    await limiter.check(RULE, "k");
+    await limiter.hit(RULE, "k");
+    expect(windows.get("k")?.count).toBe(1);
   });
 
   it("a rule turned off (false) never touches the store", async () => {
@@ -91,7 +79,6 @@ describe("createRateLimiter", () => {
     const limiter = createRateLimiter(store, () => 0);
     for (let i = 0; i < 50; i++) {
       await limiter.hit(false, "k");
-      await limiter.check(false, "k");
     }
     await limiter.reset(false, "k");
     expect(calls).toEqual([]);

@@ -15,8 +15,6 @@ export const rateLimitKeys = {
 export interface RateLimiter {
   /** Counts one event and throws when it goes over the rule. */
   hit(rule: RateLimitRule | false, key: string): Promise<void>;
-  /** Throws when the rule is already used up, without counting. */
-  check(rule: RateLimitRule | false, key: string): Promise<void>;
   reset(rule: RateLimitRule | false, key: string): Promise<void>;
 }
 
@@ -27,12 +25,6 @@ export function createRateLimiter(store: Store, now: () => number): RateLimiter 
       const time = now();
       const window = await store.hitRateLimit(key, rule.windowSeconds * 1000, time);
       if (window.count > rule.max) throw new RateLimitedError((window.resetAt - time) / 1000);
-    },
-    async check(rule, key) {
-      if (!rule) return;
-      const time = now();
-      const window = await store.peekRateLimit(key, time);
-      if (window && window.count >= rule.max) throw new RateLimitedError((window.resetAt - time) / 1000);
     },
     async reset(rule, key) {
       if (rule) await store.resetRateLimit(key);
