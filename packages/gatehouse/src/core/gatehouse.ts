@@ -200,8 +200,9 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     listSessions: (userId) => sessions.list(userId),
 
     async revokeSession(userId, sessionId) {
-      const mine = (await store.listUserSessions(userId)).some((session) => session.id === sessionId);
-      return mine && (await store.deleteSession(sessionId));
+      // One keyed read: someone else's session id answers exactly like one that does not exist.
+      const found = await store.getSessionAndUser(sessionId);
+      return found?.session.userId === userId && (await store.deleteSession(sessionId));
     },
 
     revokeOtherSessions: (userId, currentSessionId) => store.deleteUserSessions(userId, { except: currentSessionId }),

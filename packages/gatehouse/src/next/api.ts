@@ -80,7 +80,8 @@ export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHand
 /** The instance's origins plus the handler's own; an app with none configured cannot accept a write. */
 function allowedOrigins(gatehouse: Gatehouse, options: Pick<ApiHandlerOptions, "url" | "trustedOrigins">): ReadonlySet<string> {
   const extra = [options.url, ...(options.trustedOrigins ?? [])].filter((url): url is string => url !== undefined);
-  const origins = new Set([...gatehouse.credentialConfig.origins, ...extra.map(toOrigin)]);
+  // Without extras the instance's own set serves as is: guarded writes call this on every request.
+  const origins = extra.length === 0 ? gatehouse.credentialConfig.origins : new Set([...gatehouse.credentialConfig.origins, ...extra.map(toOrigin)]);
   if (origins.size === 0) {
     throw new ConfigurationError("Gatehouse needs the app's public origin to check where requests come from: set url in createGatehouse (GATEHOUSE_URL).");
   }
