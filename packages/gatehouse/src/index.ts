@@ -23,6 +23,7 @@ export { randomToken } from "./crypto/random.js";
 export { safeRedirectPath } from "./http/redirect.js";
 export { createAuthRoutes, MAX_BODY_BYTES, type AuthRequest, type AuthRoutesOptions, type AuthPages } from "./http/auth-routes.js";
 export type { HttpResponse, ErrorBody } from "./http/response.js";
+export { createOptimisticCheck, type OptimisticSession } from "./session/optimistic.js";
 export type { SessionInfo, SessionMeta, ValidSession } from "./session/types.js";
 export type { NewUser, SessionRecord, Store, UserRecord, UserUpdate } from "./store/types.js";
 export * from "./errors.js";

@@ -1,9 +1,7 @@
 import { resolveSessionConfig, type SessionCookieOptions } from "../core/config.js";
-import { createSealer } from "../crypto/seal.js";
 import { safeRedirectPath } from "../http/redirect.js";
 import { createSessionCookie } from "../session/cookie.js";
-import { openStatelessSession, SESSION_SEAL_PURPOSE } from "../session/stateless.js";
-import { parseSessionToken } from "../session/token.js";
+import { createOptimisticCheck } from "../session/optimistic.js";
 
 /** Options for {@link gatehouseProxy}: the session options of `createGatehouse` plus route lists. */
 export interface ProxyOptions extends SessionCookieOptions {
@@ -47,16 +45,10 @@ function underPrefix(path: string, prefix: string): boolean {
 export function gatehouseProxy(options: ProxyOptions): (request: Request) => Promise<Response | undefined> {
   const config = resolveSessionConfig(options);
   const cookie = createSessionCookie(config);
-  const sealer = config.strategy === "stateless" ? createSealer(config.secrets, SESSION_SEAL_PURPOSE) : null;
+  const check = createOptimisticCheck(options);
   const signedOutRoutes = options.signedOutRoutes ?? ["/login", "/signup"];
   const loginPath = options.loginPath ?? "/login";
   const afterLoginPath = options.afterLoginPath ?? "/dashboard";
-
-  async function looksSignedIn(value: string | null): Promise<boolean> {
-    if (!value) return false;
-    if (sealer) return (await openStatelessSession(sealer, config, value)) !== null;
-    return parseSessionToken(value) !== null;
-  }
 
   function redirect(request: ProxyRequest, location: string, setCookie?: string): Response {
     const base = options.url ?? request.nextUrl?.href ?? request.url;
@@ -69,7 +61,7 @@ export function gatehouseProxy(options: ProxyOptions): (request: Request) => Pro
     const url = request.nextUrl ?? new URL(request.url);
     const path = url.pathname;
     const value = cookie.read(request.headers.get("cookie"));
-    const signedIn = await looksSignedIn(value);
+    const signedIn = (await check(value)) !== null;
     if (!signedIn && options.protectedRoutes.some((prefix) => underPrefix(path, prefix))) {
       const next = safeRedirectPath(path + url.search, "/");
       return redirect(request, `${loginPath}?${new URLSearchParams({ next })}`, value ? cookie.clear() : undefined);
