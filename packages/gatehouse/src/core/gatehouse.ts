@@ -57,6 +57,11 @@ export interface Gatehouse {
    * revoked so a planted session cannot survive the log-in. Throws `InvalidInputError` or `InvalidCredentialsError`.
    */
   logIn(input: unknown, meta?: SessionMeta & { previousValue?: string | null }): Promise<SignedIn>;
+  /**
+   * Starts a session for a user who has been authenticated by other means (an OAuth callback, a magic
+   * link): the caller vouches for who they are. `null` when there is no such user.
+   */
+  startSession(userId: string, meta?: SessionMeta): Promise<SignedIn | null>;
   /** Ends the session the cookie value names and returns the `Set-Cookie` that deletes it. */
   logOut(value: string | null): Promise<string>;
   /**
@@ -187,6 +192,11 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       // A session planted before log-in must not survive it (session fixation).
       if (meta.previousValue) await sessions.revoke(meta.previousValue);
       return startSession(user, meta);
+    },
+
+    async startSession(userId, meta = {}) {
+      const user = await store.getUserById(userId);
+      return user && startSession(user, meta);
     },
 
     async logOut(value) {
