@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql } from "kysely";
+import { type CompiledQuery, type Kysely, type Selectable, sql } from "kysely";
 import { EmailTakenError } from "../errors.js";
 import type { NewUser, RateLimitWindow, SessionRecord, Store, UserRecord, UserUpdate } from "../store/types.js";
 import { failClosed } from "./guard.js";
@@ -13,6 +13,11 @@ export interface SqlBackend {
   isUniqueViolation(error: unknown): boolean;
   /** MySQL spells an upsert `ON DUPLICATE KEY UPDATE`; SQLite and PostgreSQL `ON CONFLICT … DO UPDATE`. */
   upsert: "on-conflict" | "on-duplicate-key";
+  /**
+   * Prepares a query once, on the driver, for a lookup that runs on every request; resolves to its first
+   * row. Without it the precompiled query still runs through Kysely, just not as a prepared statement.
+   */
+  prepare?(query: CompiledQuery): (parameters: readonly unknown[]) => Promise<unknown>;
 }
 
 /** Options shared by the SQL stores. */
@@ -49,6 +54,38 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       return operation();
     }, options.timeoutMs);
   }
+
+  // The per-request lookup is compiled once (and, where the driver allows, prepared once) after the schema is
+  // ready: building and compiling it on every call cost more than the query itself.
+  const sessionAndUser = db
+    .selectFrom(SESSIONS)
+    .innerJoin(USERS, `${USERS}.id`, `${SESSIONS}.user_id`)
+    .select([
+      `${SESSIONS}.id as s_id`,
+      `${SESSIONS}.user_id as s_user_id`,
+      `${SESSIONS}.secret_hash as s_secret_hash`,
+      `${SESSIONS}.user_version as s_user_version`,
+      `${SESSIONS}.created_at as s_created_at`,
+      `${SESSIONS}.expires_at as s_expires_at`,
+      `${SESSIONS}.last_seen_at as s_last_seen_at`,
+      `${SESSIONS}.user_agent as s_user_agent`,
+      `${SESSIONS}.ip as s_ip`,
+      `${USERS}.id`,
+      `${USERS}.email`,
+      `${USERS}.name`,
+      `${USERS}.role`,
+      `${USERS}.password_hash`,
+      `${USERS}.session_version`,
+      `${USERS}.created_at`,
+      `${USERS}.updated_at`,
+    ])
+    .where(`${SESSIONS}.id`, "=", "")
+    .compile();
+  type SessionAndUserRow = typeof sessionAndUser extends CompiledQuery<infer Row> ? Row : never;
+  let lookup: ((parameters: readonly unknown[]) => Promise<unknown>) | undefined;
+  const prepareLookup = () =>
+    backend.prepare?.(sessionAndUser) ??
+    (async (parameters: readonly unknown[]) => (await db.executeQuery({ ...sessionAndUser, parameters })).rows[0]);
 
   const store: Store = {
     migrate: () => failClosed(migrate, undefined),
@@ -132,30 +169,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     getSessionAndUser: (sessionId) =>
       guard(async () => {
-        const row = await db
-          .selectFrom(SESSIONS)
-          .innerJoin(USERS, `${USERS}.id`, `${SESSIONS}.user_id`)
-          .select([
-            `${SESSIONS}.id as s_id`,
-            `${SESSIONS}.user_id as s_user_id`,
-            `${SESSIONS}.secret_hash as s_secret_hash`,
-            `${SESSIONS}.user_version as s_user_version`,
-            `${SESSIONS}.created_at as s_created_at`,
-            `${SESSIONS}.expires_at as s_expires_at`,
-            `${SESSIONS}.last_seen_at as s_last_seen_at`,
-            `${SESSIONS}.user_agent as s_user_agent`,
-            `${SESSIONS}.ip as s_ip`,
-            `${USERS}.id`,
-            `${USERS}.email`,
-            `${USERS}.name`,
-            `${USERS}.role`,
-            `${USERS}.password_hash`,
-            `${USERS}.session_version`,
-            `${USERS}.created_at`,
-            `${USERS}.updated_at`,
-          ])
-          .where(`${SESSIONS}.id`, "=", sessionId)
-          .executeTakeFirst();
+        const row = (await (lookup ??= prepareLookup())([sessionId])) as SessionAndUserRow | undefined;
         if (!row) return null;
         return {
           session: toSessionRecord({

@@ -48,6 +48,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
       },
       upsert: "on-conflict",
+      prepare(query) {
+        const statement = database.prepare(query.sql);
+        return async (parameters) => statement.get(...parameters);
+      },
     },
     // better-sqlite3 is synchronous and in-process: a timer could never fire before it returns.
     { autoMigrate: options.autoMigrate ?? true, timeoutMs: undefined },
