@@ -57,6 +57,11 @@ export type GatehouseErrorCode =
   | "not_found"
   | "method_not_allowed"
   | "unavailable"
+  | "email_unverified"
+  | "invalid_token"
+  | "token_expired"
+  | "already_verified"
+  | "mail_unavailable"
   | "configuration"
   | "internal_error";
 
@@ -114,6 +119,45 @@ export class InvalidCredentialsError extends GatehouseError {
 export class UnauthenticatedError extends GatehouseError {
   constructor() {
     super("unauthenticated", 401, "Sign in to continue.");
+  }
+}
+
+/**
+ * Log-in with the right password to an account whose email is not verified yet, while
+ * `requireEmailVerification` is on. Only the account's password gets this far, so it reveals nothing to
+ * someone who does not have it. HTTP 403.
+ */
+export class EmailUnverifiedError extends GatehouseError {
+  constructor() {
+    super("email_unverified", 403, "Verify your email address first: we sent you a link.");
+  }
+}
+
+/** An email link or code that is unknown, already used, voided by a newer one, or not for this. HTTP 400. */
+export class InvalidTokenError extends GatehouseError {
+  constructor(message = "This link or code is not valid. It may have been used already; ask for a new one.") {
+    super("invalid_token", 400, message);
+  }
+}
+
+/** An email link or code that was genuine but has expired (it is now used up). HTTP 400. */
+export class TokenExpiredError extends GatehouseError {
+  constructor() {
+    super("token_expired", 400, "This link or code has expired. Ask for a new one.");
+  }
+}
+
+/** Asked to verify an address that is already verified. HTTP 409. */
+export class AlreadyVerifiedError extends GatehouseError {
+  constructor() {
+    super("already_verified", 409, "Your email address is already verified.");
+  }
+}
+
+/** No mailer is configured, or it failed to hand the message over. Nothing was changed. HTTP 503. */
+export class MailUnavailableError extends GatehouseError {
+  constructor(options?: ErrorOptions) {
+    super("mail_unavailable", 503, "Email cannot be sent right now. Try again later.", options);
   }
 }
 

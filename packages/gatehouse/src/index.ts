@@ -3,12 +3,13 @@
  *
  * @packageDocumentation
  */
-export { createGatehouse, type Gatehouse, type GatehouseOptions, type SignedIn } from "./core/gatehouse.js";
+export { createGatehouse, type Gatehouse, type GatehouseOptions, type SignedIn, type VerificationPending } from "./core/gatehouse.js";
 export {
   MAX_COOKIE_AGE_SECONDS,
   MIN_SECRET_LENGTH,
   resolveSessionConfig,
   type CredentialOptions,
+  type EmailConfig,
   type SessionCookieConfig,
   type SessionCookieOptions,
   type SessionStrategyName,
@@ -25,5 +26,15 @@ export { createAuthRoutes, MAX_BODY_BYTES, type AuthRequest, type AuthRoutesOpti
 export type { HttpResponse, ErrorBody } from "./http/response.js";
 export { createOptimisticCheck, type OptimisticSession } from "./session/optimistic.js";
 export type { SessionInfo, SessionMeta, ValidSession } from "./session/types.js";
-export type { NewUser, SessionRecord, Store, UserRecord, UserUpdate } from "./store/types.js";
+export type {
+  NewUser,
+  OutboxMessage,
+  SessionRecord,
+  Store,
+  TokenPurpose,
+  TokenRecord,
+  UserRecord,
+  UserUpdate,
+} from "./store/types.js";
+export type { Mailer, MailMessage } from "./mail/mailer.js";
 export * from "./errors.js";

@@ -2,6 +2,7 @@ import { type RolePermissions, resolveRoles } from "../authz/roles.js";
 import { ConfigurationError } from "../errors.js";
 import { type Argon2Params, OWASP_ARGON2ID } from "../password/hasher.js";
 import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from "../password/policy.js";
+import type { Mailer } from "../mail/mailer.js";
 import { DEFAULT_RATE_LIMITS, type RateLimitOptions, type ResolvedRateLimits } from "./rate-limit.js";
 
 /** How sessions are kept. */
@@ -80,6 +81,39 @@ export interface CredentialOptions {
   roles?: RolePermissions;
   /** Role given at sign-up. Default `"user"`. */
   defaultRole?: string;
+  /**
+   * Sends verification, password-reset and notice emails (`createSmtpMailer` from `gatehouse/mail`). Without
+   * one, the routes that must send mail answer 503 `mail_unavailable`. Needs `url`: links are built on it.
+   */
+  mailer?: Mailer;
+  /** Unverified users cannot log in: they get 403 `email_unverified` (and a fresh link). Default `false`. */
+  requireEmailVerification?: boolean;
+  /** How addresses are verified. */
+  emailVerification?: {
+    /** `"link"` (default) sends a one-time link; `"code"` an 8-digit code, limited to 10 tries an hour. */
+    method?: "link" | "code";
+    /** How long a link or code is valid, in seconds. Default 86400 (24 hours). */
+    lifetimeSeconds?: number;
+  };
+  /** How long a password-reset link is valid, in seconds. Default 3600 (1 hour). */
+  passwordResetLifetimeSeconds?: number;
+  /** Paths of the pages that email links open, on `url`. Default `/verify-email` and `/reset-password`. */
+  emailLinks?: { verifyEmail?: string; resetPassword?: string };
+  /** The app's name, used in email subjects and text. Default `"Gatehouse"`. */
+  appName?: string;
+}
+
+/** Resolved email options. */
+export interface EmailConfig {
+  mailer: Mailer | null;
+  requireVerification: boolean;
+  verificationMethod: "link" | "code";
+  verificationLifetimeSeconds: number;
+  resetLifetimeSeconds: number;
+  /** Absolute URLs of the pages that links open (a `token` query parameter is added). */
+  verifyEmailUrl: string | null;
+  resetPasswordUrl: string | null;
+  appName: string;
 }
 
 /** Validates session options. Throws a `ConfigurationError` that says how to fix a mistake. */
@@ -141,6 +175,40 @@ export interface CredentialConfig {
   argon2: Argon2Params;
   roles: RolePermissions;
   defaultRole: string;
+  email: EmailConfig;
+}
+
+function positiveSeconds(value: number | undefined, fallback: number, name: string): number {
+  const seconds = value ?? fallback;
+  if (!Number.isInteger(seconds) || seconds < 60) throw new ConfigurationError(`${name} must be a whole number of seconds, at least 60.`);
+  return seconds;
+}
+
+function resolveEmailConfig(options: CredentialOptions): EmailConfig {
+  const method = options.emailVerification?.method ?? "link";
+  if (method !== "link" && method !== "code") {
+    throw new ConfigurationError(`emailVerification.method must be "link" or "code", not "${String(method)}".`);
+  }
+  if (options.mailer && !options.url) {
+    throw new ConfigurationError("Set url (GATEHOUSE_URL) when a mailer is configured: email links are built on it, never on the request's Host.");
+  }
+  const links = { verifyEmail: "/verify-email", resetPassword: "/reset-password", ...options.emailLinks };
+  for (const [name, path] of Object.entries(links)) {
+    if (typeof path !== "string" || !path.startsWith("/") || path.startsWith("//")) {
+      throw new ConfigurationError(`emailLinks.${name} must be a path on the app, like /verify-email.`);
+    }
+  }
+  const link = (path: string) => (options.url ? new URL(path, options.url).href : null);
+  return {
+    mailer: options.mailer ?? null,
+    requireVerification: options.requireEmailVerification ?? false,
+    verificationMethod: method,
+    verificationLifetimeSeconds: positiveSeconds(options.emailVerification?.lifetimeSeconds, 24 * 60 * 60, "emailVerification.lifetimeSeconds"),
+    resetLifetimeSeconds: positiveSeconds(options.passwordResetLifetimeSeconds, 60 * 60, "passwordResetLifetimeSeconds"),
+    verifyEmailUrl: link(links.verifyEmail),
+    resetPasswordUrl: link(links.resetPassword),
+    appName: options.appName ?? "Gatehouse",
+  };
 }
 
 /** Validates credential options. */
@@ -182,5 +250,6 @@ export function resolveCredentialConfig(options: CredentialOptions): CredentialC
     trustedProxies,
     rateLimits,
     freshAuthSeconds,
+    email: resolveEmailConfig(options),
   };
 }

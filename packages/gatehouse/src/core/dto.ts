@@ -6,9 +6,11 @@ export interface UserDTO {
   email: string;
   name: string | null;
   role: string;
+  /** Whether the user has proved they receive mail at `email`. */
+  emailVerified: boolean;
 }
 
 /** Copies only the public fields of a user, so new secret columns can never leak by accident. */
 export function toUserDTO(user: UserRecord): UserDTO {
-  return { id: user.id, email: user.email, name: user.name, role: user.role };
+  return { id: user.id, email: user.email, name: user.name, role: user.role, emailVerified: user.emailVerifiedAt !== null };
 }

@@ -3,6 +3,7 @@ import { randomToken } from "../crypto/random.js";
 import { createSealer } from "../crypto/seal.js";
 import {
   ConfigurationError,
+  EmailUnverifiedError,
   InvalidCredentialsError,
   InvalidInputError,
   ReauthenticationRequiredError,
@@ -28,6 +29,7 @@ import {
 import { toUserDTO, type UserDTO } from "./dto.js";
 import { isValidEmail } from "./email.js";
 import { createAccounts } from "./accounts.js";
+import { createEmailFlows } from "./email-flows.js";
 import { asRecord, field, newPasswordProblem, parseLogInInput, parseProfileInput, parseSignUpInput } from "./input.js";
 
 /** Options for {@link createGatehouse}. */
@@ -43,6 +45,12 @@ export interface SignedIn {
   expiresAt: Date;
 }
 
+/** A sign-up while `requireEmailVerification` is on: the account exists, but no session starts until it is verified. */
+export interface VerificationPending {
+  user: UserDTO;
+  verificationRequired: true;
+}
+
 /** The framework-agnostic core. The `gatehouse/next` helpers are thin wrappers around it. */
 export interface Gatehouse {
   readonly store: Store;
@@ -50,11 +58,16 @@ export interface Gatehouse {
   readonly sessionConfig: SessionCookieConfig;
   readonly credentialConfig: CredentialConfig;
   readonly roles: RolePermissions;
-  /** Creates an account and signs it in. Throws `InvalidInputError` or `EmailTakenError`. */
-  signUp(input: unknown, meta?: SessionMeta): Promise<SignedIn>;
+  /**
+   * Creates an account and signs it in, and sends the verification email when a mailer is configured. With
+   * `requireEmailVerification`, nobody is signed in: the result is {@link VerificationPending}. Throws
+   * `InvalidInputError` or `EmailTakenError`.
+   */
+  signUp(input: unknown, meta?: SessionMeta): Promise<SignedIn | VerificationPending>;
   /**
    * Checks credentials and starts a new session. `previousValue`, the cookie the request came with, is
-   * revoked so a planted session cannot survive the log-in. Throws `InvalidInputError` or `InvalidCredentialsError`.
+   * revoked so a planted session cannot survive the log-in. Throws `InvalidInputError` or `InvalidCredentialsError`,
+   * and `EmailUnverifiedError` (after the password was right) while `requireEmailVerification` is on.
    */
   logIn(input: unknown, meta?: SessionMeta & { previousValue?: string | null }): Promise<SignedIn>;
   /**
@@ -88,6 +101,23 @@ export interface Gatehouse {
    * `freshAuthSeconds`: else `ReauthenticationRequiredError`. Returns the `Set-Cookie` that clears the cookie.
    */
   deleteAccount(current: ValidSession, input: unknown, meta?: SessionMeta): Promise<string>;
+  /** Sends the signed-in user a new verification link or code. Throws `AlreadyVerifiedError`, `RateLimitedError`, `MailUnavailableError`. */
+  requestEmailVerification(current: ValidSession): Promise<void>;
+  /**
+   * Verifies an address (`{ token }`, or `{ code, email? }`) or completes an email change. Every session of
+   * the user rotates; when `currentValue` (the request's cookie) is one of them, `setCookie` carries its
+   * replacement. Throws `InvalidTokenError`, `TokenExpiredError`, `EmailTakenError`.
+   */
+  verifyEmail(input: unknown, currentValue?: string | null): Promise<{ user: UserDTO; setCookie: string | null }>;
+  /** Starts a password reset for `{ email }`; says nothing about whether the account exists. */
+  requestPasswordReset(input: unknown, meta?: SessionMeta): Promise<void>;
+  /** Sets a new password with `{ token, password }`; ends every session of the user and signs nobody in. */
+  confirmPasswordReset(input: unknown): Promise<void>;
+  /**
+   * Asks to change the signed-in user's email to `{ email }` (with `password`, or a recent log-in). The
+   * address stays pending until the link sent to it is opened.
+   */
+  requestEmailChange(current: ValidSession, input: unknown, meta?: SessionMeta): Promise<{ pendingEmail: string }>;
   /** Updates what a user may change about themselves: only `name`. Other fields (such as `role`) are ignored. */
   updateProfile(userId: string, input: unknown): Promise<UserDTO>;
   /** Whether `user`'s role grants `permission`. */
@@ -156,6 +186,19 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     throw new InvalidInputError({ [field]: "The password is incorrect." });
   }
 
+  const emailFlows = createEmailFlows({
+    store,
+    config: credentialConfig.email,
+    rateLimits,
+    limiter,
+    passwordPolicy,
+    hasher,
+    freshAuthSeconds: credentialConfig.freshAuthSeconds,
+    now: sessionConfig.now,
+    revokeAllSessions: accounts.revokeAllSessions,
+    confirmPassword,
+  });
+
   return {
     store,
     cookie,
@@ -168,6 +211,8 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       // Only these three fields are taken from the client: a "role" in the body is never read.
       const { email, password, name } = parseSignUpInput(input, passwordPolicy);
       const user = await accounts.create({ email, password, name });
+      emailFlows.afterSignUp(user);
+      if (credentialConfig.email.requireVerification) return { user: toUserDTO(user), verificationRequired: true };
       return startSession(user, meta);
     },
 
@@ -186,6 +231,10 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       if (!user || !valid) throw new InvalidCredentialsError();
       await limiter.reset(rateLimits.loginPerAccountAndIp, accountKey);
       await limiter.reset(rateLimits.loginPerAccount, rateLimitKeys.loginAccountAnyIp(email));
+      if (credentialConfig.email.requireVerification && !user.emailVerifiedAt) {
+        emailFlows.afterUnverifiedLogIn(user);
+        throw new EmailUnverifiedError();
+      }
       if (hasher.needsRehash(user.passwordHash)) {
         await store.updateUser(user.id, { passwordHash: await hasher.hash(password) });
       }
@@ -244,6 +293,26 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       await store.deleteUser(current.user.id);
       return cookie.clear();
     },
+
+    requestEmailVerification: (current) => emailFlows.requestVerification(current.user),
+
+    async verifyEmail(input, currentValue) {
+      const value = currentValue ?? null;
+      const signedIn = value ? await sessions.validate(value, { rotate: false }) : null;
+      const user = await emailFlows.verifyEmail(input, signedIn?.user ?? null);
+      let setCookie: string | null = null;
+      if (value && signedIn?.user.id === user.id) {
+        const rotated = await sessions.validate(value, { rotate: true });
+        if (rotated?.renewed) setCookie = cookie.serialize(rotated.renewed.value, rotated.renewed.expiresAt);
+      }
+      return { user: toUserDTO(user), setCookie };
+    },
+
+    requestPasswordReset: (input, meta = {}) => emailFlows.requestPasswordReset(input, meta),
+
+    confirmPasswordReset: (input) => emailFlows.confirmPasswordReset(input),
+
+    requestEmailChange: (current, input, meta = {}) => emailFlows.requestEmailChange(current, input, meta),
 
     async updateProfile(userId, input) {
       const updated = await store.updateUser(userId, parseProfileInput(input));

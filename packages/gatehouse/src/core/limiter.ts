@@ -9,6 +9,11 @@ export const rateLimitKeys = {
   loginAccount: (email: string, ip: string) => `login-account:${sha256Hex(email)}:${ip}`,
   loginAccountAnyIp: (email: string) => `login-account:${sha256Hex(email)}`,
   signupIp: (ip: string) => `signup-ip:${ip}`,
+  resetEmail: (email: string) => `reset-email:${sha256Hex(email)}`,
+  resetIp: (ip: string) => `reset-ip:${ip}`,
+  verificationEmail: (userId: string) => `verify-send:${userId}`,
+  verificationCode: (email: string) => `verify-code:${sha256Hex(email)}`,
+  emailChange: (userId: string) => `email-change:${userId}`,
 };
 
 /** Counts and checks events against rules; throws `RateLimitedError` with the time to wait. */
@@ -16,6 +21,8 @@ export interface RateLimiter {
   /** Counts one event and throws when it goes over the rule. */
   hit(rule: RateLimitRule | false, key: string): Promise<void>;
   reset(rule: RateLimitRule | false, key: string): Promise<void>;
+  /** Clears `prefix` and every counter under it (e.g. an account's log-in counters for every IP). */
+  resetFamily(prefix: string): Promise<void>;
 }
 
 export function createRateLimiter(store: Store, now: () => number): RateLimiter {
@@ -29,5 +36,6 @@ export function createRateLimiter(store: Store, now: () => number): RateLimiter 
     async reset(rule, key) {
       if (rule) await store.resetRateLimit(key);
     },
+    resetFamily: (prefix) => store.resetRateLimitFamily(prefix),
   };
 }

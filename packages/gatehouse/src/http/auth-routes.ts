@@ -32,6 +32,9 @@ export interface AuthRoutesOptions {
   pages: AuthPages;
 }
 
+/** The one answer to a password-reset request, whether or not the address has an account. */
+const RESET_REQUESTED = "If an account uses this address, we sent it a link to reset the password. Check your inbox.";
+
 /** Credentials never need more; anything larger is refused before it is parsed. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -39,7 +42,8 @@ type Route = (request: AuthRequest, param: string) => Promise<HttpResponse>;
 
 /**
  * The auth API (`/signup`, `/login`, `/logout`, `/session`, `/sessions`, `/sessions/revoke-others`,
- * `/sessions/:id`, `/password`, `/account`) as a function from request to response,
+ * `/sessions/:id`, `/password`, `/account`, `/verify-email`, `/verify-email/request`, `/password-reset/request`,
+ * `/password-reset/confirm`, `/email-change`) as a function from request to response,
  * independent of any framework. `gatehouse/next` adapts it to a Pages Router API route.
  */
 export function createAuthRoutes(
@@ -115,6 +119,10 @@ export function createAuthRoutes(
         kind === "signup"
           ? await gatehouse.signUp(input, meta(request))
           : await gatehouse.logIn(input, { ...meta(request), previousValue: cookie.read(request.header("cookie")) });
+      if ("verificationRequired" in signedIn) {
+        if (isForm) return redirectResponse(`${pages.login}?${new URLSearchParams({ notice: "verify_email" })}`);
+        return jsonResponse(201, { user: signedIn.user, verificationRequired: true });
+      }
       if (isForm) return redirectResponse(safeRedirectPath(next, pages.afterLogin), [signedIn.setCookie]);
       return jsonResponse(kind === "signup" ? 201 : 200, { user: signedIn.user }, [signedIn.setCookie]);
     } catch (error) {
@@ -189,6 +197,51 @@ export function createAuthRoutes(
       DELETE: signedIn(async (request, valid, _param, body) => {
         const clear = await gatehouse.deleteAccount(valid, body.kind === "empty" ? {} : body.data, meta(request));
         return jsonResponse(200, { ok: true }, [clear]);
+      }),
+    },
+    "verify-email": {
+      async POST(request) {
+        try {
+          const body = await readInput(request);
+          const verified = await gatehouse.verifyEmail(body.kind === "empty" ? undefined : body.data, cookie.read(request.header("cookie")));
+          return jsonResponse(200, { user: verified.user }, verified.setCookie ? [verified.setCookie] : []);
+        } catch (error) {
+          return errorResponse(error);
+        }
+      },
+    },
+    "verify-email/request": {
+      POST: signedIn(async (_request, valid) => {
+        await gatehouse.requestEmailVerification(valid);
+        return jsonResponse(202, { ok: true }, renewedCookie(valid));
+      }),
+    },
+    "password-reset/request": {
+      async POST(request) {
+        try {
+          const body = await readInput(request);
+          await gatehouse.requestPasswordReset(body.kind === "empty" ? undefined : body.data, meta(request));
+          return jsonResponse(202, { ok: true, message: RESET_REQUESTED });
+        } catch (error) {
+          return errorResponse(error);
+        }
+      },
+    },
+    "password-reset/confirm": {
+      async POST(request) {
+        try {
+          const body = await readInput(request);
+          await gatehouse.confirmPasswordReset(body.kind === "empty" ? undefined : body.data);
+          return jsonResponse(200, { ok: true });
+        } catch (error) {
+          return errorResponse(error);
+        }
+      },
+    },
+    "email-change": {
+      POST: signedIn(async (request, valid, _param, body) => {
+        const pending = await gatehouse.requestEmailChange(valid, body.kind === "empty" ? undefined : body.data, meta(request));
+        return jsonResponse(202, pending, renewedCookie(valid));
       }),
     },
     "sessions/:id": {

@@ -5,6 +5,8 @@ export interface UserRecord {
   name: string | null;
   role: string;
   passwordHash: string;
+  /** When the user proved they receive mail at `email`; `null` while unverified. */
+  emailVerifiedAt: Date | null;
   /**
    * The user's privilege epoch. Bumped when their role or password changes or on revoke-all; a session
    * issued under an older version is rotated (or, when its record is gone, refused) at its next check.
@@ -41,6 +43,37 @@ export interface UserUpdate {
   name?: string | null;
   role?: string;
   passwordHash?: string;
+  /** A new address; the update rejects with `EmailTakenError` when another user has it. */
+  email?: string;
+  emailVerifiedAt?: Date | null;
+}
+
+/** What a one-time email token is for. */
+export type TokenPurpose = "verify_email" | "change_email" | "reset_password";
+
+/**
+ * A one-time token sent by email (a link or a code). Only the SHA-256 of the token is kept, so a copy of the
+ * database cannot be used to verify an address or reset a password.
+ */
+export interface TokenRecord {
+  /** SHA-256 of the token, lowercase hex: the lookup key. */
+  tokenHash: string;
+  purpose: TokenPurpose;
+  userId: string;
+  /** The address the token was sent to: the one being verified, or the new one for an email change. */
+  email: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** A message kept in the development outbox instead of being sent. */
+export interface OutboxMessage {
+  id: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  createdAt: Date;
 }
 
 /**
@@ -60,6 +93,24 @@ export interface Store {
   /** Increments the user's session version and returns the new one (`null`: no such user). */
   bumpSessionVersion(userId: string): Promise<number | null>;
   deleteUser(id: string): Promise<boolean>;
+
+  /**
+   * Stores a one-time token. With `replace`, the user's other tokens of the same purpose are deleted in the
+   * same step, so only the newest link works.
+   */
+  createToken(token: TokenRecord, options: { replace: boolean }): Promise<void>;
+  /**
+   * Deletes and returns the token with this hash if its purpose is one of `purposes`; expired ones too (the
+   * caller checks `expiresAt`). Of concurrent calls for one token, only one receives it.
+   */
+  consumeToken(tokenHash: string, purposes: readonly TokenPurpose[]): Promise<TokenRecord | null>;
+  /** Deletes the user's tokens of one purpose; resolves to how many were deleted. */
+  deleteUserTokens(userId: string, purpose: TokenPurpose): Promise<number>;
+
+  /** Keeps a message in the development outbox. */
+  addOutboxMessage(message: OutboxMessage): Promise<void>;
+  /** The newest `limit` outbox messages, newest first. */
+  listOutboxMessages(limit: number): Promise<OutboxMessage[]>;
 
   createSession(session: SessionRecord): Promise<void>;
   /** The session and its user in one read: this is the per-request lookup. */
@@ -81,6 +132,8 @@ export interface Store {
   /** The current window of `key`, or `null` when there is none or it has ended. */
   peekRateLimit(key: string, now: number): Promise<RateLimitWindow | null>;
   resetRateLimit(key: string): Promise<void>;
+  /** Deletes `prefix` and every counter whose key starts with `prefix` followed by `:`. */
+  resetRateLimitFamily(prefix: string): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }

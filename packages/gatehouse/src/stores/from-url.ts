@@ -77,6 +77,11 @@ function createLazyStore(load: () => Promise<Store>): Store {
     updateUser: method("updateUser"),
     bumpSessionVersion: method("bumpSessionVersion"),
     deleteUser: method("deleteUser"),
+    createToken: method("createToken"),
+    consumeToken: method("consumeToken"),
+    deleteUserTokens: method("deleteUserTokens"),
+    addOutboxMessage: method("addOutboxMessage"),
+    listOutboxMessages: method("listOutboxMessages"),
     createSession: method("createSession"),
     getSessionAndUser: method("getSessionAndUser"),
     listUserSessions: method("listUserSessions"),
@@ -86,6 +91,7 @@ function createLazyStore(load: () => Promise<Store>): Store {
     hitRateLimit: method("hitRateLimit"),
     peekRateLimit: method("peekRateLimit"),
     resetRateLimit: method("resetRateLimit"),
+    resetRateLimitFamily: method("resetRateLimitFamily"),
     close: async () => {
       if (loaded) await (await loaded).close();
     },

@@ -1,12 +1,24 @@
 import { type CompiledQuery, type Kysely, type Selectable, sql } from "kysely";
 import { EmailTakenError } from "../errors.js";
-import type { NewUser, RateLimitWindow, SessionRecord, Store, UserRecord, UserUpdate } from "../store/types.js";
+import type {
+  NewUser,
+  OutboxMessage,
+  RateLimitWindow,
+  SessionRecord,
+  Store,
+  TokenPurpose,
+  TokenRecord,
+  UserRecord,
+  UserUpdate,
+} from "../store/types.js";
 import { failClosed } from "./guard.js";
 import { migrateToLatest, assertSchemaCurrent } from "./migrations.js";
 import type { Database } from "./schema.js";
 
 type UserRow = Selectable<Database["gatehouse_users"]>;
 type SessionRow = Selectable<Database["gatehouse_sessions"]>;
+type TokenRow = Selectable<Database["gatehouse_tokens"]>;
+type OutboxRow = Selectable<Database["gatehouse_outbox"]>;
 
 /** What differs between SQL backends, beyond what Kysely's dialect already covers. */
 export interface SqlBackend {
@@ -34,6 +46,8 @@ export interface SqlStoreOptions {
 const USERS = "gatehouse_users";
 const SESSIONS = "gatehouse_sessions";
 const LIMITS = "gatehouse_rate_limits";
+const TOKENS = "gatehouse_tokens";
+const OUTBOX = "gatehouse_outbox";
 
 /**
  * The store shared by every SQL backend: the same Kysely queries on SQLite, PostgreSQL and MySQL/MariaDB.
@@ -76,6 +90,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       `${USERS}.role`,
       `${USERS}.password_hash`,
       `${USERS}.session_version`,
+      `${USERS}.email_verified_at`,
       `${USERS}.created_at`,
       `${USERS}.updated_at`,
     ])
@@ -99,6 +114,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
           name: user.name,
           role: user.role,
           password_hash: user.passwordHash,
+          email_verified_at: null,
           created_at: now,
           updated_at: now,
         };
@@ -135,7 +151,15 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         if (update.name !== undefined) values.name = update.name;
         if (update.role !== undefined) values.role = update.role;
         if (update.passwordHash !== undefined) values.password_hash = update.passwordHash;
-        const result = await db.updateTable(USERS).set(values).where("id", "=", id).executeTakeFirst();
+        if (update.email !== undefined) values.email = update.email;
+        if (update.emailVerifiedAt !== undefined) values.email_verified_at = update.emailVerifiedAt?.getTime() ?? null;
+        let result;
+        try {
+          result = await db.updateTable(USERS).set(values).where("id", "=", id).executeTakeFirst();
+        } catch (error) {
+          if (update.email !== undefined && backend.isUniqueViolation(error)) throw new EmailTakenError();
+          throw error;
+        }
         if (Number(result.numUpdatedRows) === 0) return null;
         const row = await db.selectFrom(USERS).selectAll().where("id", "=", id).executeTakeFirst();
         return row ? toUserRecord(row) : null;
@@ -157,10 +181,73 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       guard(() =>
         db.transaction().execute(async (trx) => {
           await trx.deleteFrom(SESSIONS).where("user_id", "=", id).execute();
+          await trx.deleteFrom(TOKENS).where("user_id", "=", id).execute();
           const result = await trx.deleteFrom(USERS).where("id", "=", id).executeTakeFirst();
           return Number(result.numDeletedRows) > 0;
         }),
       ),
+
+    createToken: (token: TokenRecord, tokenOptions) =>
+      guard(() =>
+        db.transaction().execute(async (trx) => {
+          if (tokenOptions.replace) {
+            await trx.deleteFrom(TOKENS).where("user_id", "=", token.userId).where("purpose", "=", token.purpose).execute();
+          }
+          await trx
+            .insertInto(TOKENS)
+            .values({
+              token_hash: token.tokenHash,
+              purpose: token.purpose,
+              user_id: token.userId,
+              email: token.email,
+              created_at: token.createdAt.getTime(),
+              expires_at: token.expiresAt.getTime(),
+            })
+            .execute();
+        }),
+      ),
+
+    consumeToken: (tokenHash, purposes: readonly TokenPurpose[]) =>
+      guard(async () => {
+        if (purposes.length === 0) return null;
+        const row = await db
+          .selectFrom(TOKENS)
+          .selectAll()
+          .where("token_hash", "=", tokenHash)
+          .where("purpose", "in", purposes)
+          .executeTakeFirst();
+        if (!row) return null;
+        // The delete decides: of two concurrent consumers, only the one that deleted the row may use it.
+        const deleted = await db.deleteFrom(TOKENS).where("token_hash", "=", tokenHash).executeTakeFirst();
+        return Number(deleted.numDeletedRows) === 1 ? toTokenRecord(row) : null;
+      }),
+
+    deleteUserTokens: (userId, purpose) =>
+      guard(async () => {
+        const result = await db.deleteFrom(TOKENS).where("user_id", "=", userId).where("purpose", "=", purpose).executeTakeFirst();
+        return Number(result.numDeletedRows);
+      }),
+
+    addOutboxMessage: (message: OutboxMessage) =>
+      guard(async () => {
+        await db
+          .insertInto(OUTBOX)
+          .values({
+            id: message.id,
+            recipient: message.to,
+            subject: message.subject,
+            text_body: message.text,
+            html_body: message.html,
+            created_at: message.createdAt.getTime(),
+          })
+          .execute();
+      }),
+
+    listOutboxMessages: (limit) =>
+      guard(async () => {
+        const rows = await db.selectFrom(OUTBOX).selectAll().orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
+        return rows.map(toOutboxMessage);
+      }),
 
     createSession: (session: SessionRecord) =>
       guard(async () => {
@@ -244,6 +331,16 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         await db.deleteFrom(LIMITS).where("key", "=", key).execute();
       }),
 
+    resetRateLimitFamily: (prefix) =>
+      guard(async () => {
+        // "!" escapes LIKE's wildcards: a backslash would itself need escaping in MySQL's string literals.
+        const pattern = `${prefix.replace(/[!%_]/g, (c) => `!${c}`)}:%`;
+        await db
+          .deleteFrom(LIMITS)
+          .where((eb) => eb.or([eb("key", "=", prefix), eb("key", "like", sql<string>`${pattern} escape '!'`)]))
+          .execute();
+      }),
+
     // After an outage the MySQL pool reports the connections that never opened; there is nothing left to
     // release then, so closing still succeeds.
     close: () => db.destroy().catch(() => undefined),
@@ -262,6 +359,7 @@ function toUserRecord(row: UserRow): UserRecord {
     name: row.name,
     role: row.role,
     passwordHash: row.password_hash,
+    emailVerifiedAt: row.email_verified_at === null ? null : new Date(Number(row.email_verified_at)),
     sessionVersion: Number(row.session_version),
     createdAt: new Date(Number(row.created_at)),
     updatedAt: new Date(Number(row.updated_at)),
@@ -294,5 +392,27 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     lastSeenAt: new Date(Number(row.last_seen_at)),
     userAgent: row.user_agent,
     ip: row.ip,
+  };
+}
+
+function toTokenRecord(row: TokenRow): TokenRecord {
+  return {
+    tokenHash: row.token_hash,
+    purpose: row.purpose as TokenPurpose,
+    userId: row.user_id,
+    email: row.email,
+    createdAt: new Date(Number(row.created_at)),
+    expiresAt: new Date(Number(row.expires_at)),
+  };
+}
+
+function toOutboxMessage(row: OutboxRow): OutboxMessage {
+  return {
+    id: row.id,
+    to: row.recipient,
+    subject: row.subject,
+    text: row.text_body,
+    html: row.html_body,
+    createdAt: new Date(Number(row.created_at)),
   };
 }

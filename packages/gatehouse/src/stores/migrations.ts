@@ -44,6 +44,31 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0003_email_tokens_and_outbox": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("gatehouse_users").addColumn("email_verified_at", "bigint").execute();
+      await db.schema
+        .createTable("gatehouse_tokens")
+        .addColumn("token_hash", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("purpose", "varchar(32)", (c) => c.notNull())
+        .addColumn("user_id", "varchar(64)", (c) => c.notNull().references("gatehouse_users.id").onDelete("cascade"))
+        .addColumn("email", "varchar(254)", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("gatehouse_tokens_user_id").on("gatehouse_tokens").column("user_id").execute();
+      await db.schema
+        .createTable("gatehouse_outbox")
+        .addColumn("id", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("recipient", "varchar(254)", (c) => c.notNull())
+        .addColumn("subject", "varchar(300)", (c) => c.notNull())
+        .addColumn("text_body", "text", (c) => c.notNull())
+        .addColumn("html_body", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("gatehouse_outbox_created_at").on("gatehouse_outbox").column("created_at").execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

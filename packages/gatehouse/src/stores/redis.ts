@@ -196,6 +196,21 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
         await redis.del(limitKey(key));
       }),
 
+    resetRateLimitFamily: (family) =>
+      guard(async () => {
+        const base = limitKey(family);
+        // SCAN's pattern is a glob: the prefix's own *, ?, [ and \ must match literally.
+        const match = `${base.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}:*`;
+        const keys = [base];
+        let cursor = "0";
+        do {
+          const [next, found] = await redis.scan(cursor, "MATCH", match, "COUNT", 500);
+          cursor = next;
+          keys.push(...found);
+        } while (cursor !== "0");
+        await redis.del(...keys);
+      }),
+
     async close() {
       await users.close();
       await redis.quit().catch(() => redis.disconnect());

@@ -9,6 +9,7 @@ export interface Database {
     role: string;
     password_hash: string;
     session_version: Generated<number>;
+    email_verified_at: number | null;
     created_at: number;
     updated_at: number;
   };
@@ -22,6 +23,22 @@ export interface Database {
     last_seen_at: number;
     user_agent: string | null;
     ip: string | null;
+  };
+  gatehouse_tokens: {
+    token_hash: string;
+    purpose: string;
+    user_id: string;
+    email: string;
+    created_at: number;
+    expires_at: number;
+  };
+  gatehouse_outbox: {
+    id: string;
+    recipient: string;
+    subject: string;
+    text_body: string;
+    html_body: string;
+    created_at: number;
   };
   gatehouse_rate_limits: {
     key: string;

@@ -362,6 +362,7 @@ type Probe = (store: Store) => Promise<unknown>;
 function probes(groups: readonly CallGroup[]): [string, Probe][] {
   const user: UserRecord = {
     ...newUser(),
+    emailVerifiedAt: null,
     sessionVersion: 0,
     createdAt: new Date(),
     updatedAt: new Date(),

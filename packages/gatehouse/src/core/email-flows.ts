@@ -1,0 +1,261 @@
+import { randomInt } from "node:crypto";
+import { sha256Hex } from "../crypto/digest.js";
+import { randomToken } from "../crypto/random.js";
+import {
+  AlreadyVerifiedError,
+  InvalidInputError,
+  InvalidTokenError,
+  isGatehouseError,
+  MailUnavailableError,
+  ReauthenticationRequiredError,
+  TokenExpiredError,
+} from "../errors.js";
+import type { MailMessage } from "../mail/mailer.js";
+import { templates } from "../mail/templates.js";
+import type { PasswordHasher } from "../password/hasher.js";
+import { normalizePassword, type PasswordPolicy } from "../password/policy.js";
+import type { SessionMeta, ValidSession } from "../session/types.js";
+import type { Store, TokenPurpose, UserRecord } from "../store/types.js";
+import type { EmailConfig } from "./config.js";
+import { isValidEmail, normalizeEmail } from "./email.js";
+import { asRecord, field, newPasswordProblem } from "./input.js";
+import { type RateLimiter, rateLimitKeys } from "./limiter.js";
+import type { ResolvedRateLimits } from "./rate-limit.js";
+
+/** 24 random bytes (192 bits) for links: only their SHA-256 is stored. */
+const LINK_TOKEN_BYTES = 24;
+const LINK_TOKEN = /^[A-Za-z0-9_-]{32}$/;
+const CODE = /^\d{8}$/;
+
+export interface EmailFlowDeps {
+  store: Store;
+  config: EmailConfig;
+  rateLimits: ResolvedRateLimits;
+  limiter: RateLimiter;
+  passwordPolicy: PasswordPolicy;
+  hasher: PasswordHasher;
+  freshAuthSeconds: number;
+  now: () => number;
+  revokeAllSessions(userId: string): Promise<number>;
+  /** Checks a signed-in user's password; throws `InvalidInputError` naming `field` when it is wrong. */
+  confirmPassword(user: UserRecord, password: unknown, field: string, meta: SessionMeta): Promise<void>;
+}
+
+/** Email verification, password reset and email change. */
+export type EmailFlows = ReturnType<typeof createEmailFlows>;
+
+export function createEmailFlows(deps: EmailFlowDeps) {
+  const { store, config, rateLimits, limiter, now } = deps;
+  const context = { appName: config.appName };
+
+  function mailer() {
+    if (!config.mailer) throw new MailUnavailableError({ cause: new Error("no mailer is configured") });
+    return config.mailer;
+  }
+
+  async function send(message: MailMessage): Promise<void> {
+    try {
+      await mailer().send(message);
+    } catch (error) {
+      throw isGatehouseError(error) ? error : new MailUnavailableError({ cause: error });
+    }
+  }
+
+  /**
+   * Runs work after the response is on its way: its duration then tells nothing (does the account exist?),
+   * and a slow mail server does not hold the request. Failures are logged, never shown to the requester.
+   */
+  function later(what: string, task: () => Promise<void>): void {
+    setImmediate(() => {
+      task().catch((error: unknown) => {
+        console.error(`gatehouse: ${what} failed:`, error instanceof Error ? error.message : error);
+      });
+    });
+  }
+
+  function link(base: string | null, token: string): string {
+    const url = new URL(base as string);
+    url.searchParams.set("token", token);
+    return url.href;
+  }
+
+  async function issueToken(user: UserRecord, purpose: TokenPurpose, email: string, lifetimeSeconds: number, token: string, tokenHash: string) {
+    const createdAt = now();
+    await store.createToken(
+      { tokenHash, purpose, userId: user.id, email, createdAt: new Date(createdAt), expiresAt: new Date(createdAt + lifetimeSeconds * 1000) },
+      { replace: true },
+    );
+    return token;
+  }
+
+  /** A new verification link or code for the user's current address; older ones stop working. */
+  async function sendVerification(user: UserRecord): Promise<void> {
+    mailer();
+    const lifetime = config.verificationLifetimeSeconds;
+    if (config.verificationMethod === "code") {
+      const code = String(randomInt(0, 100_000_000)).padStart(8, "0");
+      await issueToken(user, "verify_email", user.email, lifetime, code, codeHash(user.id, code));
+      await send(templates.verifyEmailCode(context, user.email, code, lifetime));
+      return;
+    }
+    const token = randomToken(LINK_TOKEN_BYTES);
+    await issueToken(user, "verify_email", user.email, lifetime, token, sha256Hex(token));
+    await send(templates.verifyEmailLink(context, user.email, link(config.verifyEmailUrl, token), lifetime));
+  }
+
+  /** Consumes a token (or code) and checks that it is still valid for its user. */
+  async function consume(tokenHash: string | null, purposes: readonly TokenPurpose[]) {
+    const token = tokenHash === null ? null : await store.consumeToken(tokenHash, purposes);
+    if (!token) throw new InvalidTokenError();
+    if (token.expiresAt.getTime() <= now()) throw new TokenExpiredError();
+    const user = await store.getUserById(token.userId);
+    // A link sent to an address the account no longer has (it changed since) is void.
+    if (!user || (token.purpose !== "change_email" && token.email !== user.email)) throw new InvalidTokenError();
+    return { token, user };
+  }
+
+  function parseNewEmail(raw: unknown): string {
+    if (typeof raw !== "string" || raw.trim() === "") throw new InvalidInputError({ email: "Enter your email address." });
+    const email = normalizeEmail(raw);
+    if (!isValidEmail(email)) throw new InvalidInputError({ email: "Enter a valid email address, like name@example.com." });
+    return email;
+  }
+
+  return {
+    /** Sends the first verification email of a new account, if mail is set up. */
+    afterSignUp(user: UserRecord): void {
+      if (config.mailer) later("sending the verification email", () => sendVerification(user));
+    },
+
+    /** On a log-in refused for an unverified address: a fresh link, within the per-user limit. */
+    afterUnverifiedLogIn(user: UserRecord): void {
+      if (!config.mailer) return;
+      later("re-sending the verification email", async () => {
+        await limiter.hit(rateLimits.verificationEmailPerUser, rateLimitKeys.verificationEmail(user.id));
+        await sendVerification(user);
+      });
+    },
+
+    /** Sends the signed-in user a new verification link (or code). */
+    async requestVerification(user: UserRecord): Promise<void> {
+      if (user.emailVerifiedAt) throw new AlreadyVerifiedError();
+      mailer();
+      await limiter.hit(rateLimits.verificationEmailPerUser, rateLimitKeys.verificationEmail(user.id));
+      await sendVerification(user);
+    },
+
+    /**
+     * Verifies an address with `{ token }` from a link, or `{ code }` (with `email` unless signed in). A
+     * change-email token moves the account to its new address. Bumps the session version, so every session
+     * of the user rotates. Resolves to the updated user.
+     */
+    async verifyEmail(input: unknown, signedIn: UserRecord | null): Promise<UserRecord> {
+      const record = asRecord(input);
+      const rawToken = field(record, "token");
+      const rawCode = field(record, "code");
+      let found;
+      if (rawToken !== undefined) {
+        found = await consume(typeof rawToken === "string" && LINK_TOKEN.test(rawToken) ? sha256Hex(rawToken) : null, ["verify_email", "change_email"]);
+      } else if (rawCode !== undefined) {
+        const code = typeof rawCode === "string" ? rawCode.replace(/[\s-]/g, "") : "";
+        if (!CODE.test(code)) throw new InvalidInputError({ code: "Enter the 8-digit code from the email." });
+        const rawEmail = field(record, "email");
+        const email = rawEmail === undefined && signedIn ? signedIn.email : parseNewEmail(rawEmail);
+        const limitKey = rateLimitKeys.verificationCode(email);
+        await limiter.hit(rateLimits.verificationCodePerEmail, limitKey);
+        const user = await store.getUserByEmail(email);
+        found = await consume(user ? codeHash(user.id, code) : null, ["verify_email"]);
+        await limiter.reset(rateLimits.verificationCodePerEmail, limitKey);
+      } else {
+        throw new InvalidInputError({ token: "The link is incomplete: open the whole link from the email." });
+      }
+      const { token, user } = found;
+      const verifiedAt = new Date(now());
+      const updated =
+        token.purpose === "change_email"
+          ? await store.updateUser(user.id, { email: token.email, emailVerifiedAt: verifiedAt })
+          : await store.updateUser(user.id, { emailVerifiedAt: user.emailVerifiedAt ?? verifiedAt });
+      if (!updated) throw new InvalidTokenError();
+      const sessionVersion = (await store.bumpSessionVersion(user.id)) ?? updated.sessionVersion;
+      if (token.purpose === "change_email") {
+        await store.deleteUserTokens(user.id, "verify_email");
+        await store.deleteUserTokens(user.id, "reset_password");
+        later("notifying the old address", () => send(templates.emailChanged(context, user.email, token.email)));
+      }
+      return { ...updated, sessionVersion };
+    },
+
+    /**
+     * Starts a password reset. Whether or not the address has an account, the caller sees the same thing:
+     * the lookup and the email happen after the answer. Rate-limited per address and per IP.
+     */
+    async requestPasswordReset(input: unknown, meta: SessionMeta): Promise<void> {
+      const email = parseNewEmail(field(asRecord(input), "email"));
+      mailer();
+      await limiter.hit(rateLimits.passwordResetPerIp, rateLimitKeys.resetIp(meta.ip ?? "unknown"));
+      await limiter.hit(rateLimits.passwordResetPerEmail, rateLimitKeys.resetEmail(email));
+      later("sending a password-reset email", async () => {
+        const user = await store.getUserByEmail(email);
+        if (!user) return;
+        const token = randomToken(LINK_TOKEN_BYTES);
+        const lifetime = config.resetLifetimeSeconds;
+        await issueToken(user, "reset_password", user.email, lifetime, token, sha256Hex(token));
+        await send(templates.resetPassword(context, user.email, link(config.resetPasswordUrl, token), lifetime));
+      });
+    },
+
+    /**
+     * Sets a new password with `{ token, password }`. Every session of the user ends (nobody is signed in
+     * by it), the account's log-in throttling is cleared, and the user is told by email.
+     */
+    async confirmPasswordReset(input: unknown): Promise<void> {
+      const record = asRecord(input);
+      const rawToken = field(record, "token");
+      const rawPassword = field(record, "password");
+      if (typeof rawToken !== "string" || !LINK_TOKEN.test(rawToken)) throw new InvalidTokenError();
+      // The policy is checked first, so a rejected password does not use up the link.
+      const problem = newPasswordProblem(rawPassword, deps.passwordPolicy);
+      if (problem) throw new InvalidInputError({ password: problem });
+      const { user } = await consume(sha256Hex(rawToken), ["reset_password"]);
+      const passwordHash = await deps.hasher.hash(normalizePassword(rawPassword as string));
+      // Receiving the link proves the address, too.
+      await store.updateUser(user.id, { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? new Date(now()) });
+      await deps.revokeAllSessions(user.id);
+      await limiter.resetFamily(rateLimitKeys.loginAccountAnyIp(user.email));
+      later("sending the password-changed notice", () => send(templates.passwordChanged(context, user.email)));
+    },
+
+    /**
+     * Asks to move the signed-in account to `{ email }`. Needs `password`, or a log-in within
+     * `freshAuthSeconds`. The address stays pending until the link sent to it is opened. An address that
+     * already has an account gets a notice instead; the caller cannot tell the difference.
+     */
+    async requestEmailChange(current: ValidSession, input: unknown, meta: SessionMeta): Promise<{ pendingEmail: string }> {
+      const record = asRecord(input);
+      const { user } = current;
+      const password = field(record, "password");
+      if (password !== undefined) await deps.confirmPassword(user, password, "password", meta);
+      else if (now() - current.session.createdAt.getTime() > deps.freshAuthSeconds * 1000) throw new ReauthenticationRequiredError();
+      const email = parseNewEmail(field(record, "email"));
+      if (email === user.email) throw new InvalidInputError({ email: "This is already your email address." });
+      mailer();
+      await limiter.hit(rateLimits.emailChangePerUser, rateLimitKeys.emailChange(user.id));
+      later("sending the email-change link", async () => {
+        if (await store.getUserByEmail(email)) {
+          await send(templates.emailInUse(context, email));
+          return;
+        }
+        const token = randomToken(LINK_TOKEN_BYTES);
+        const lifetime = config.verificationLifetimeSeconds;
+        await issueToken(user, "change_email", email, lifetime, token, sha256Hex(token));
+        await send(templates.confirmEmailChange(context, email, link(config.verifyEmailUrl, token), lifetime));
+      });
+      return { pendingEmail: email };
+    },
+  };
+}
+
+/** Codes are short, so each is bound to its user: the same digits sent to two users are two tokens. */
+function codeHash(userId: string, code: string): string {
+  return sha256Hex(`code:${userId}:${code}`);
+}
