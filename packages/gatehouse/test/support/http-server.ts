@@ -6,7 +6,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect } from "vitest";
 import type { SessionStrategyName } from "../../src/core/config.js";
-import { createGatehouse, type Gatehouse } from "../../src/core/gatehouse.js";
+import { createGatehouse, type Gatehouse, type GatehouseOptions } from "../../src/core/gatehouse.js";
 import type { RateLimitOptions } from "../../src/core/rate-limit.js";
 import { gatehouseApiHandler, readJsonBody, withApiAuth } from "../../src/next/api.js";
 import type { Store } from "../../src/store/types.js";
@@ -71,6 +71,11 @@ export interface TestServerOptions {
   freshAuthSeconds?: number;
   /** Wraps the server's SQLite store, e.g. with `withRedisSessions`; the wrapper is closed with the server. */
   wrapStore?: (store: Store) => Store;
+  /** Email options (`mailer`, `requireEmailVerification`, …), passed to `createGatehouse` as they are. */
+  email?: Pick<
+    GatehouseOptions,
+    "mailer" | "requireEmailVerification" | "emailVerification" | "passwordResetLifetimeSeconds" | "emailLinks" | "appName"
+  >;
 }
 
 type Route = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
@@ -106,6 +111,7 @@ export async function startServer(strategy: SessionStrategyName, options: TestSe
       ...(options.trustedOrigins && { trustedOrigins: options.trustedOrigins }),
       ...(options.trustedProxies !== undefined && { trustedProxies: options.trustedProxies }),
       ...(options.freshAuthSeconds !== undefined && { freshAuthSeconds: options.freshAuthSeconds }),
+      ...options.email,
     });
     gatehouse = instance;
     const routes: Record<string, Route> = {
