@@ -59,10 +59,14 @@ if (!env.GATEHOUSE_SECRET) {
   chmodSync(secretFile, 0o600);
 }
 
+// A local demo has no mail server: keep emails in the dev outbox (the app allows it only on a loopback origin).
+if (!env.SMTP_URL) env.GATEHOUSE_DEV_OUTBOX ??= "1";
+
 const migrate = spawnSync(process.execPath, [join(library, "bin", "gatehouse.js"), "migrate"], { stdio: "inherit", env });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 console.log(`Gatehouse example: ${env.GATEHOUSE_URL} (sessions: ${env.GATEHOUSE_SESSION_STRATEGY || "database"})`);
+if (!env.SMTP_URL) console.log(`No SMTP_URL: emails are kept in the dev outbox, ${env.GATEHOUSE_URL}/dev/outbox`);
 const next = spawn(
   process.execPath,
   [join(root, "node_modules", "next", "dist", "bin", "next"), dev ? "dev" : "start", "-p", env.PORT],

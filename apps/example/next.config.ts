@@ -16,12 +16,13 @@ const productionHeaders =
 const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
-  serverExternalPackages: ["better-sqlite3", "@node-rs/argon2", "pg", "mysql2", "ioredis"],
+  serverExternalPackages: ["better-sqlite3", "@node-rs/argon2", "pg", "mysql2", "ioredis", "nodemailer"],
   async headers() {
     return [
       { source: "/:path*", headers: [...securityHeaders, ...productionHeaders] },
-      // Auth pages and the auth API leak nothing through the Referer header, not even the path.
-      ...["/login", "/signup", "/api/auth/:path*"].map((source) => ({
+      // Auth pages and the auth API leak nothing through the Referer header, not even the path; the pages
+      // that emailed links open carry a token in their URL.
+      ...["/login", "/signup", "/forgot-password", "/reset-password", "/verify-email", "/api/auth/:path*"].map((source) => ({
         source,
         headers: [{ key: "Referrer-Policy", value: "no-referrer" }],
       })),

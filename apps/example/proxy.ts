@@ -11,7 +11,7 @@ export const proxy = gatehouseProxy({
   secret: env.secret ?? "",
   strategy: env.strategy === "stateless" ? "stateless" : "database",
   url: env.url,
-  protectedRoutes: ["/dashboard", "/profile", "/admin"],
+  protectedRoutes: ["/dashboard", "/profile", "/settings", "/admin"],
   signedOutRoutes: ["/login", "/signup"],
 });
 

@@ -1,49 +1,20 @@
-import { type FormEvent, type ReactNode, useState } from "react";
-import { type AuthResult, changePassword, deleteAccount } from "gatehouse/react";
+import type { ReactNode } from "react";
+import { changePassword, deleteAccount } from "gatehouse/react";
 import { Field } from "./Field";
 import { FormAlert } from "./FormAlert";
 import { formValue } from "./useAuthForm";
-
-interface Outcome {
-  ok: boolean;
-  message: string;
-  fields: Readonly<Record<string, string>>;
-  attempt: number;
-}
-
-/** Runs one of the account forms: disables it while pending and keeps the server's answer for display. */
-function useAccountForm(send: (form: FormData) => Promise<AuthResult>, onSuccess: () => void, successMessage: string) {
-  const [pending, setPending] = useState(false);
-  const [outcome, setOutcome] = useState<Outcome | null>(null);
-  async function onSubmit(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    const form = event.currentTarget;
-    setPending(true);
-    const result = await send(new FormData(form));
-    setPending(false);
-    const attempt = (outcome?.attempt ?? 0) + 1;
-    if (result.ok) {
-      form.reset();
-      setOutcome({ ok: true, message: successMessage, fields: {}, attempt });
-      onSuccess();
-    } else {
-      setOutcome({ ok: false, message: result.error.message, fields: result.error.fields ?? {}, attempt });
-    }
-  }
-  return { pending, outcome, onSubmit: (event: FormEvent<HTMLFormElement>) => void onSubmit(event) };
-}
+import { useFormSubmit } from "./useFormSubmit";
 
 /** Change the password, or delete the account. Both ask for the current password. Needs JavaScript. */
 export function AccountSettings(): ReactNode {
-  const password = useAccountForm(
+  const password = useFormSubmit(
     (form) => changePassword({ currentPassword: formValue(form, "currentPassword"), newPassword: formValue(form, "newPassword") }),
-    () => undefined,
     "Your password has been changed, and every other session has been signed out.",
   );
-  const removal = useAccountForm(
+  const removal = useFormSubmit(
     (form) => deleteAccount({ password: formValue(form, "password") }),
-    () => window.location.assign("/"),
     "Your account has been deleted.",
+    () => window.location.assign("/"),
   );
 
   return (

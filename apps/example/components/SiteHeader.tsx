@@ -29,6 +29,7 @@ export function SiteHeader(): ReactNode {
             <ul className="nav-list">
               <NavLink href="/dashboard">Dashboard</NavLink>
               <NavLink href="/profile">Profile</NavLink>
+              <NavLink href="/settings">Settings</NavLink>
               {session.user.role === "admin" && <NavLink href="/admin">Admin</NavLink>}
               <li className="nav-user" title={session.user.email}>
                 {session.user.email}

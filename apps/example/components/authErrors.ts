@@ -9,6 +9,7 @@ const MESSAGES: Readonly<Record<string, string>> = {
   rate_limited: "Too many attempts. Wait a few minutes and try again.",
   csrf: "This form could not be verified. Reload the page and try again.",
   unavailable: "The service is temporarily unavailable. Try again shortly.",
+  email_unverified: "Verify your email address first: we sent you a new link.",
 };
 
 const GENERIC = "Something went wrong. Try again.";

@@ -39,6 +39,11 @@ export function useAuthForm(
     if (pending) return;
     setPending(true);
     const result = await submit(new FormData(event.currentTarget));
+    if (result.ok && result.verificationRequired) {
+      // The account exists but cannot be used before its address is verified: there is no session yet.
+      window.location.assign(`/login?${new URLSearchParams({ notice: "verify_email" })}`);
+      return;
+    }
     if (result.ok) {
       // A full navigation, so the next page is rendered by the server with the new session cookie.
       // The button stays disabled until then.

@@ -12,7 +12,14 @@ import path from "node:path";
  * - `GATEHOUSE_TRUSTED_PROXIES`: how many reverse proxies append to `X-Forwarded-For` (default 0: ignore it).
  * - Brute-force limits: `GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT_AND_IP` (10), `GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT`
  *   (100, from any IP), `GATEHOUSE_LOGIN_LIMIT_PER_IP` (100), all per 15 minutes; `GATEHOUSE_SIGNUP_LIMIT_PER_IP`
- *   (20 per hour).
+ *   (20 per hour); `GATEHOUSE_PASSWORD_RESET_LIMIT_PER_IP` (20 per hour).
+ * - Mail: `SMTP_URL` (`smtp://user:pass@host:587` or `smtps://…`) and `MAIL_FROM` (default
+ *   `Gatehouse <no-reply@localhost>`). Without `SMTP_URL`, mail goes to the dev outbox (`/dev/outbox`), but only
+ *   in development (`NODE_ENV` other than `production`, or `GATEHOUSE_DEV_OUTBOX=1`, which `npm start` sets) and
+ *   only while `GATEHOUSE_URL` is a loopback address.
+ * - `GATEHOUSE_REQUIRE_EMAIL_VERIFICATION=1`: unverified users cannot log in. `GATEHOUSE_EMAIL_VERIFICATION`:
+ *   `link` (default) or `code`. `GATEHOUSE_EMAIL_VERIFICATION_LIFETIME` (86400) and
+ *   `GATEHOUSE_PASSWORD_RESET_LIFETIME` (3600), in seconds.
  */
 export interface AppEnv {
   url: string;
@@ -23,7 +30,28 @@ export interface AppEnv {
   strategy: string;
   trustedOrigins: string[];
   trustedProxies: number;
-  limits: { loginPerIp?: number; loginPerAccount?: number; loginPerAccountAndIp?: number; signupPerIp?: number };
+  limits: {
+    loginPerIp?: number;
+    loginPerAccount?: number;
+    loginPerAccountAndIp?: number;
+    signupPerIp?: number;
+    passwordResetPerIp?: number;
+  };
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** Whether mail goes to the dev outbox (and `/dev/outbox` exists). */
+  devOutbox: boolean;
+  requireEmailVerification: boolean;
+  emailVerificationMethod: string;
+  emailVerificationLifetime: number | undefined;
+  passwordResetLifetime: number | undefined;
+}
+
+/** Whether `url` points at this machine: the dev outbox must never be reachable from anywhere else. */
+function isLoopback(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const { hostname } = new URL(url);
+  return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 function optionalNumber(name: string): number | undefined {
@@ -33,8 +61,11 @@ function optionalNumber(name: string): number | undefined {
 
 export function readEnv(): AppEnv {
   const port = process.env.PORT || "3000";
+  const url = process.env.GATEHOUSE_URL || `http://localhost:${port}`;
+  const smtpUrl = process.env.SMTP_URL || undefined;
+  const development = process.env.NODE_ENV !== "production" || process.env.GATEHOUSE_DEV_OUTBOX === "1";
   return {
-    url: process.env.GATEHOUSE_URL || `http://localhost:${port}`,
+    url,
     databaseUrl: process.env.DATABASE_URL || `file:${path.join(process.cwd(), "data", "gatehouse.db")}`,
     redisUrl: process.env.REDIS_URL || undefined,
     redisKeyPrefix: process.env.REDIS_KEY_PREFIX || undefined,
@@ -47,6 +78,14 @@ export function readEnv(): AppEnv {
       loginPerAccount: optionalNumber("GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT"),
       loginPerAccountAndIp: optionalNumber("GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT_AND_IP"),
       signupPerIp: optionalNumber("GATEHOUSE_SIGNUP_LIMIT_PER_IP"),
+      passwordResetPerIp: optionalNumber("GATEHOUSE_PASSWORD_RESET_LIMIT_PER_IP"),
     },
+    smtpUrl,
+    mailFrom: process.env.MAIL_FROM || "Gatehouse <no-reply@localhost>",
+    devOutbox: !smtpUrl && development && isLoopback(url),
+    requireEmailVerification: process.env.GATEHOUSE_REQUIRE_EMAIL_VERIFICATION === "1",
+    emailVerificationMethod: process.env.GATEHOUSE_EMAIL_VERIFICATION || "link",
+    emailVerificationLifetime: optionalNumber("GATEHOUSE_EMAIL_VERIFICATION_LIFETIME"),
+    passwordResetLifetime: optionalNumber("GATEHOUSE_PASSWORD_RESET_LIFETIME"),
   };
 }

@@ -1,4 +1,5 @@
 import { createGatehouse, type Gatehouse, type SessionStrategyName } from "gatehouse";
+import { createOutboxMailer, createSmtpMailer, type Mailer } from "gatehouse/mail";
 import { createStoreFromUrl } from "gatehouse/stores";
 import { readEnv } from "./env";
 
@@ -20,6 +21,10 @@ export function getGatehouse(): Gatehouse {
     redisKeyPrefix: env.redisKeyPrefix,
   });
   const { limits } = env;
+  let mailer: Mailer | undefined;
+  if (env.smtpUrl) mailer = createSmtpMailer({ url: env.smtpUrl, from: env.mailFrom });
+  else if (env.devOutbox) mailer = createOutboxMailer(store);
+  else console.warn("gatehouse example: SMTP_URL is not set, so no email can be sent (password reset answers 503).");
   const gatehouse = createGatehouse({
     store,
     secret: env.secret ?? "",
@@ -34,7 +39,16 @@ export function getGatehouse(): Gatehouse {
         loginPerAccountAndIp: { max: limits.loginPerAccountAndIp, windowSeconds: 15 * 60 },
       }),
       ...(limits.signupPerIp && { signupPerIp: { max: limits.signupPerIp, windowSeconds: 60 * 60 } }),
+      ...(limits.passwordResetPerIp && { passwordResetPerIp: { max: limits.passwordResetPerIp, windowSeconds: 60 * 60 } }),
     },
+    ...(mailer && { mailer }),
+    requireEmailVerification: env.requireEmailVerification,
+    emailVerification: {
+      method: env.emailVerificationMethod === "code" ? "code" : "link",
+      ...(env.emailVerificationLifetime && { lifetimeSeconds: env.emailVerificationLifetime }),
+    },
+    ...(env.passwordResetLifetime && { passwordResetLifetimeSeconds: env.passwordResetLifetime }),
+    appName: "Gatehouse example",
   });
   globalThis.gatehouseInstance = gatehouse;
   return gatehouse;

@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import type { UserDTO } from "gatehouse";
 import { withPageAuth } from "gatehouse/next";
 import { PageTitle } from "../components/PageTitle";
+import { ResendVerification } from "../components/ResendVerification";
 import { getGatehouse } from "../lib/gatehouse";
 
 // A type alias, not an interface: withPageAuth wants props assignable to Record<string, unknown>.
@@ -34,6 +35,13 @@ export default function DashboardPage({ user, expiresAt, expiresLabel, canListUs
         <h1>Dashboard</h1>
         <p className="lead">Welcome back, {user.name ?? user.email}.</p>
       </div>
+      {!user.emailVerified && (
+        <section className="card card--wide" aria-labelledby="verify-heading">
+          <h2 id="verify-heading">Verify your email address</h2>
+          <p>We sent a link to {user.email}. Open it to confirm the address is yours: you will need it to reset a forgotten password.</p>
+          <ResendVerification email={user.email} />
+        </section>
+      )}
       <dl className="stat-grid">
         <div className="stat">
           <dt>Signed in as</dt>

@@ -8,6 +8,7 @@ import { DEFAULT_NEXT, pathWithNext } from "../components/authPaths";
 import { Field } from "../components/Field";
 import { FormAlert } from "../components/FormAlert";
 import { PageTitle } from "../components/PageTitle";
+import { SuccessNotice } from "../components/SuccessNotice";
 import { formValue, useAuthForm } from "../components/useAuthForm";
 import { getGatehouse } from "../lib/gatehouse";
 
@@ -17,16 +18,25 @@ interface LoginProps {
   next: string;
   /** The error code of a failed plain form post. */
   error: string | null;
+  /** Set after a sign-up that must verify its address before logging in. */
+  verifyNotice: boolean;
 }
 
 export const getServerSideProps: GetServerSideProps<LoginProps> = async ({ req, res, query }) => {
   const next = safeRedirectPath(query.next, DEFAULT_NEXT);
   const auth = await verifySession(getGatehouse, req, res);
   if (auth) return { redirect: { destination: next, permanent: false } };
-  return { props: { session: { user: null }, next, error: typeof query.error === "string" ? query.error : null } };
+  return {
+    props: {
+      session: { user: null },
+      next,
+      error: typeof query.error === "string" ? query.error : null,
+      verifyNotice: query.notice === "verify_email",
+    },
+  };
 };
 
-export default function LoginPage({ next, error }: LoginProps): ReactNode {
+export default function LoginPage({ next, error, verifyNotice }: LoginProps): ReactNode {
   const { pending, failure, onSubmit } = useAuthForm(
     (form) => signIn({ email: formValue(form, "email"), password: formValue(form, "password") }),
     next,
@@ -37,6 +47,11 @@ export default function LoginPage({ next, error }: LoginProps): ReactNode {
       <PageTitle title="Log in" />
       <div className="card">
         <h1>Log in</h1>
+        {verifyNotice && !failure && (
+          <SuccessNotice title="Check your inbox">
+            <p>We sent you a link to verify your email address. Open it, then log in here.</p>
+          </SuccessNotice>
+        )}
         {failure && (
           <FormAlert key={failure.attempt} title="Could not log in">
             {failure.message}
@@ -62,6 +77,9 @@ export default function LoginPage({ next, error }: LoginProps): ReactNode {
             maxLength={256}
             error={failure?.fields.password}
           />
+          <p className="form-links">
+            <Link href="/forgot-password">Forgot your password?</Link>
+          </p>
           <button type="submit" className="button button--block" disabled={pending}>
             {pending ? "Signing in…" : "Log in"}
           </button>

@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 import type { UserDTO } from "gatehouse";
 import { withPageAuth } from "gatehouse/next";
-import { AccountSettings } from "../components/AccountSettings";
+import Link from "next/link";
 import { PageTitle } from "../components/PageTitle";
 import { type SessionRow, SessionList } from "../components/SessionList";
 import { getGatehouse } from "../lib/gatehouse";
@@ -67,7 +67,9 @@ export default function ProfilePage({ user, sessions }: ProfileProps): ReactNode
       <dl className="details card card--wide">
         <div>
           <dt>Email</dt>
-          <dd>{user.email}</dd>
+          <dd>
+            {user.email} {user.emailVerified ? <span className="badge">Verified</span> : <span className="badge badge--warning">Not verified</span>}
+          </dd>
         </div>
         <div>
           <dt>Name</dt>
@@ -87,7 +89,9 @@ export default function ProfilePage({ user, sessions }: ProfileProps): ReactNode
         </div>
       </dl>
       <SessionList sessions={sessions} />
-      <AccountSettings />
+      <p>
+        <Link href="/settings">Change your email or password, or delete your account</Link>
+      </p>
     </>
   );
 }

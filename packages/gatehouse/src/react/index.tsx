@@ -6,6 +6,7 @@ export interface SessionUser {
   email: string;
   name: string | null;
   role: string;
+  emailVerified: boolean;
 }
 
 /** What `GET /api/auth/session` returns, and what `withPageAuth` passes to pages as `session`. */
@@ -24,8 +25,13 @@ export interface ApiError {
   fields?: Record<string, string>;
 }
 
-/** The outcome of {@link signIn}, {@link signUp} and {@link signOut}. */
-export type AuthResult = { ok: true; user: SessionUser | null } | { ok: false; status: number; error: ApiError };
+/**
+ * The outcome of every call here. `pendingEmail` is set by {@link changeEmail}; `verificationRequired` by
+ * {@link signUp} when the server requires a verified address before the first log-in.
+ */
+export type AuthResult =
+  | { ok: true; user: SessionUser | null; pendingEmail?: string; verificationRequired?: boolean }
+  | { ok: false; status: number; error: ApiError };
 
 interface SessionContextValue {
   state: SessionState;
@@ -118,8 +124,20 @@ async function post(path: string, body: unknown, method = "POST"): Promise<AuthR
   } catch {
     return { ok: false, status: 0, error: { code: "network_error", message: "Could not reach the server. Check your connection." } };
   }
-  const data = (await response.json().catch(() => null)) as { user?: SessionUser; error?: ApiError } | null;
-  if (response.ok) return { ok: true, user: data?.user ?? null };
+  const data = (await response.json().catch(() => null)) as {
+    user?: SessionUser;
+    pendingEmail?: string;
+    verificationRequired?: boolean;
+    error?: ApiError;
+  } | null;
+  if (response.ok) {
+    return {
+      ok: true,
+      user: data?.user ?? null,
+      ...(data?.pendingEmail !== undefined && { pendingEmail: data.pendingEmail }),
+      ...(data?.verificationRequired === true && { verificationRequired: true }),
+    };
+  }
   return {
     ok: false,
     status: response.status,
@@ -166,4 +184,32 @@ export function changePassword(
 /** Deletes the signed-in user's account and ends every session. */
 export function deleteAccount(confirm: { password: string }, options: { basePath?: string } = {}): Promise<AuthResult> {
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/account`, confirm, "DELETE");
+}
+
+/** Confirms an address with the token from an email link, or with `{ code, email }` when codes are used. */
+export function verifyEmail(
+  proof: { token: string } | { code: string; email?: string },
+  options: { basePath?: string } = {},
+): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/verify-email`, proof);
+}
+
+/** Sends the signed-in user a new verification email. */
+export function requestEmailVerification(options: { basePath?: string } = {}): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/verify-email/request`, {});
+}
+
+/** Asks for a password-reset link. The answer is the same whether or not the address has an account. */
+export function requestPasswordReset(details: { email: string }, options: { basePath?: string } = {}): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/password-reset/request`, details);
+}
+
+/** Sets a new password with the token from a reset link. Signs nobody in: log in afterwards. */
+export function resetPassword(details: { token: string; password: string }, options: { basePath?: string } = {}): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/password-reset/confirm`, details);
+}
+
+/** Asks to change the signed-in user's email; the new address must confirm it through the link sent to it. */
+export function changeEmail(details: { email: string; password?: string }, options: { basePath?: string } = {}): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/email-change`, details);
 }

@@ -1,0 +1,51 @@
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { requestPasswordReset } from "gatehouse/react";
+import { Field } from "../components/Field";
+import { FormAlert } from "../components/FormAlert";
+import { PageTitle } from "../components/PageTitle";
+import { SuccessNotice } from "../components/SuccessNotice";
+import { useFormSubmit } from "../components/useFormSubmit";
+import { formValue } from "../components/useAuthForm";
+
+/** Asks for a reset link. The answer never says whether the address has an account. */
+export default function ForgotPasswordPage(): ReactNode {
+  const { pending, outcome, onSubmit } = useFormSubmit(
+    (form) => requestPasswordReset({ email: formValue(form, "email") }),
+    "Check your inbox",
+  );
+  return (
+    <>
+      <PageTitle title="Forgot your password?" />
+      <div className="card">
+        <h1>Forgot your password?</h1>
+        {outcome?.ok ? (
+          <SuccessNotice title={outcome.message}>
+            <p>If an account uses that address, we sent it a link to choose a new password. The link works once, for one hour.</p>
+            <p>
+              Nothing arrived? Check your spam folder, or <a href="/forgot-password">ask again</a> in a minute.
+            </p>
+          </SuccessNotice>
+        ) : (
+          <>
+            <p>Enter the email address of your account and we will send you a link to choose a new password.</p>
+            {outcome && (
+              <FormAlert key={outcome.attempt} title="We could not send the link">
+                {outcome.message}
+              </FormAlert>
+            )}
+            <form className="form" onSubmit={onSubmit}>
+              <Field name="email" label="Email" type="email" autoComplete="email" required maxLength={320} error={outcome?.fields.email} />
+              <button type="submit" className="button button--block" disabled={pending}>
+                {pending ? "Sending…" : "Send reset link"}
+              </button>
+            </form>
+          </>
+        )}
+        <p className="card__footer">
+          Remembered it? <Link href="/login">Log in</Link>
+        </p>
+      </div>
+    </>
+  );
+}

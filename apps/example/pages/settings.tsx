@@ -1,0 +1,28 @@
+import type { ReactNode } from "react";
+import type { UserDTO } from "gatehouse";
+import { withPageAuth } from "gatehouse/next";
+import { AccountSettings } from "../components/AccountSettings";
+import { EmailSettings } from "../components/EmailSettings";
+import { PageTitle } from "../components/PageTitle";
+import { getGatehouse } from "../lib/gatehouse";
+
+type SettingsProps = {
+  user: UserDTO;
+};
+
+export const getServerSideProps = withPageAuth<SettingsProps>(getGatehouse, {}, async (_context, { user }) => ({ props: { user } }));
+
+/** Email, password and account deletion: each change asks for the current password. */
+export default function SettingsPage({ user }: SettingsProps): ReactNode {
+  return (
+    <>
+      <PageTitle title="Settings" />
+      <div className="page-header">
+        <h1>Settings</h1>
+        <p className="lead">Each change asks for your current password.</p>
+      </div>
+      <EmailSettings email={user.email} verified={user.emailVerified} />
+      <AccountSettings />
+    </>
+  );
+}
