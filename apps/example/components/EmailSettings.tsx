@@ -36,7 +36,7 @@ export function EmailSettings({ email, verified }: { email: string; verified: bo
         <Field name="newEmail" label="New email" type="email" autoComplete="email" required maxLength={320} error={change.outcome?.fields.email} />
         <Field
           name="emailChangePassword"
-          label="Current password"
+          label="Confirm with your password"
           type="password"
           autoComplete="current-password"
           required

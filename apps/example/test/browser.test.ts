@@ -112,11 +112,11 @@ describe.each(["database", "stateless"] as const)("the example app in Chromium (
     await adminPage.context().close();
   });
 
-  it("changes the password and then deletes the account from the profile page", async () => {
+  it("changes the password and then deletes the account from the settings page", async () => {
     const page = await newPage();
     const email = uniqueEmail("settings");
     await signUpIn(page, email);
-    await page.goto(`${app.url}/profile`);
+    await page.goto(`${app.url}/settings`);
     const newPassword = "a different long passphrase";
     await page.getByLabel("Current password").fill("not the password");
     await page.getByLabel("New password").fill(newPassword);
