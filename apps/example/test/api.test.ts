@@ -26,7 +26,7 @@ describe.each(["database", "stateless"] as const)("example app JSON API (%s sess
     expect(response.status).toBe(201);
     const body = await response.json();
     expect(Object.keys(body)).toEqual(["user"]);
-    expect(Object.keys(body.user).sort()).toEqual(["email", "id", "name", "role"]);
+    expect(Object.keys(body.user).sort()).toEqual(["email", "emailVerified", "id", "name", "role"]);
     expect(body.user).toMatchObject({ email, name: null, role: "user" });
     const [setCookie] = response.headers.getSetCookie();
     expect(setCookie).toBeDefined();
@@ -139,7 +139,7 @@ describe.each(["database", "stateless"] as const)("example app JSON API (%s sess
     expect(list.status).toBe(200);
     const { users } = await list.json();
     expect(users.some((u: { email: string }) => u.email === adminEmail)).toBe(true);
-    for (const user of users) expect(Object.keys(user).sort()).toEqual(["email", "id", "name", "role"]);
+    for (const user of users) expect(Object.keys(user).sort()).toEqual(["email", "emailVerified", "id", "name", "role"]);
   });
 
   it("a demoted admin loses admin access on the next request", async () => {
