@@ -10,6 +10,7 @@ const GOOD_ENV = {
   NODE_ENV: "production",
   GATEHOUSE_SECRET: "s".repeat(43),
   GATEHOUSE_URL: "https://app.example.com",
+  SMTP_URL: "smtps://app:secret@smtp.example.com:465",
 } as const;
 
 /** An environment as the tests write it. Next's types make NODE_ENV required on ProcessEnv; the doctor must cope without it. */
@@ -40,6 +41,8 @@ describe("gatehouse doctor: the environment", () => {
     ["an unknown strategy", { GATEHOUSE_SESSION_STRATEGY: "jwt" }, /GATEHOUSE_SESSION_STRATEGY/],
     ["an HTTP trusted origin in production", { GATEHOUSE_TRUSTED_ORIGINS: "http://other.example" }, /GATEHOUSE_TRUSTED_ORIGINS/],
     ["a proxy count that is not a number", { GATEHOUSE_TRUSTED_PROXIES: "yes" }, /GATEHOUSE_TRUSTED_PROXIES/],
+    ["no mail server in production", { SMTP_URL: undefined }, /SMTP_URL is not set/],
+    ["a mail URL that is not SMTP", { SMTP_URL: "https://mail.example.com" }, /SMTP_URL is not an smtp/],
   ])("flags %s, and says how to fix it", (_name, change, message) => {
     const findings = checkEnvironment(processEnv({ ...GOOD_ENV, ...change }));
     const problems = findings.filter((finding) => !finding.ok);
@@ -49,6 +52,11 @@ describe("gatehouse doctor: the environment", () => {
 
   it("accepts plain HTTP on localhost for local trials", () => {
     expect(failing({ ...GOOD_ENV, GATEHOUSE_URL: "http://localhost:3000" })).toEqual([]);
+  });
+
+  it("accepts no mail server in development, where emails go to the dev outbox", () => {
+    const findings = checkEnvironment(processEnv({ ...GOOD_ENV, NODE_ENV: "development", SMTP_URL: undefined }));
+    expect(findings.find((f) => f.check.includes("dev outbox"))?.ok).toBe(true);
   });
 });
 

@@ -79,7 +79,24 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
         }
       : { ok: false, check: `GATEHOUSE_TRUSTED_PROXIES is "${proxies}"`, fix: "use the number of proxies in front of the app" },
   );
+  findings.push(checkMail(env.SMTP_URL, production));
   return findings;
+}
+
+/** Email is how users verify their address and recover a forgotten password. */
+function checkMail(smtpUrl: string | undefined, production: boolean): Finding {
+  if (smtpUrl) {
+    return /^smtps?:\/\//.test(smtpUrl) && URL.canParse(smtpUrl)
+      ? { ok: true, check: `email is sent through ${new URL(smtpUrl).host}` }
+      : { ok: false, check: "SMTP_URL is not an smtp:// or smtps:// URL", fix: "use smtp://user:password@host:587 or smtps://user:password@host:465" };
+  }
+  return production
+    ? {
+        ok: false,
+        check: "SMTP_URL is not set: no verification or password-reset email can be sent",
+        fix: "set SMTP_URL to your mail provider's SMTP server, like smtps://user:password@smtp.example.com:465",
+      }
+    : { ok: true, check: "no SMTP_URL: in development, emails go to the dev outbox" };
 }
 
 /** Checks that the store answers and that its schema matches this version of Gatehouse. */

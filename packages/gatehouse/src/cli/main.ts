@@ -15,8 +15,9 @@ const USAGE = `Usage: gatehouse <command> [options]
 Commands:
   migrate                                   Apply pending database migrations
   secret                                    Print a new random secret for GATEHOUSE_SECRET
-  users create --email E --password P [--role R] [--name N]
-                                            Create a user (--password-stdin reads the password from stdin)
+  users create --email E --password P [--role R] [--name N] [--verified]
+                                            Create a user (--password-stdin reads the password from stdin;
+                                            --verified marks the email address as verified)
   users set-role --email E --role R         Change a user's role
   users list [--json]                       List users
   sessions revoke --email E                 End every session of a user (both strategies)
@@ -85,6 +86,7 @@ async function run(argv: string[]): Promise<void> {
       role: { type: "string" },
       name: { type: "string" },
       json: { type: "boolean" },
+      verified: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -141,7 +143,8 @@ async function run(argv: string[]): Promise<void> {
     if (sub === "create") {
       const password = values["password-stdin"] ? await readStdin() : required(values.password, "--password (or --password-stdin)");
       const user = await accounts.create({ email, password, name: values.name ?? null, role: values.role });
-      process.stdout.write(`Created ${user.role} ${user.email} (${user.id})\n`);
+      if (values.verified) await store.updateUser(user.id, { emailVerifiedAt: new Date() });
+      process.stdout.write(`Created ${user.role} ${user.email} (${user.id})${values.verified ? ", email verified" : ""}\n`);
       return;
     }
     const user = await accounts.setRole(email, required(values.role, "--role"));

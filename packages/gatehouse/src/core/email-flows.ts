@@ -68,6 +68,8 @@ export function createEmailFlows(deps: EmailFlowDeps) {
   function later(what: string, task: () => Promise<void>): void {
     setImmediate(() => {
       task().catch((error: unknown) => {
+        // Over its limit, a background email is simply not sent: that is the limit working, not a failure.
+        if (isGatehouseError(error) && error.code === "rate_limited") return;
         console.error(`gatehouse: ${what} failed:`, error instanceof Error ? error.message : error);
       });
     });
