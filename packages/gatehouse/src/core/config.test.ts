@@ -174,3 +174,41 @@ describe("resolveCredentialConfig: origins, proxies, limits and re-authenticatio
     expect(resolveCredentialConfig({ freshAuthSeconds: 60 }).freshAuthSeconds).toBe(60);
   });
 });
+
+describe("resolveCredentialConfig: email", () => {
+  const mailer = { send: async () => undefined };
+
+  it("defaults to no mailer, links valid 24 hours, reset links 1 hour, verification not required", () => {
+    const { email } = resolveCredentialConfig({});
+    expect(email).toMatchObject({
+      mailer: null,
+      requireVerification: false,
+      verificationMethod: "link",
+      verificationLifetimeSeconds: 86_400,
+      resetLifetimeSeconds: 3600,
+      verifyEmailUrl: null,
+      resetPasswordUrl: null,
+      appName: "Gatehouse",
+    });
+  });
+
+  it("builds the link pages on url, never on anything else", () => {
+    const { email } = resolveCredentialConfig({ url: "https://app.example.com/ignored", mailer, emailLinks: { resetPassword: "/account/reset" } });
+    expect(email.verifyEmailUrl).toBe("https://app.example.com/verify-email");
+    expect(email.resetPasswordUrl).toBe("https://app.example.com/account/reset");
+  });
+
+  it("refuses a mailer without url, since links would have no trustworthy origin", () => {
+    expect(() => resolveCredentialConfig({ mailer })).toThrow(/GATEHOUSE_URL/);
+  });
+
+  it.each([
+    [{ emailVerification: { method: "sms" as never } }, /method/],
+    [{ emailVerification: { lifetimeSeconds: 10 } }, /lifetimeSeconds/],
+    [{ passwordResetLifetimeSeconds: 1.5 }, /passwordResetLifetimeSeconds/],
+    [{ emailLinks: { verifyEmail: "https://evil.example/verify" } }, /emailLinks.verifyEmail/],
+    [{ emailLinks: { resetPassword: "//evil.example/reset" } }, /emailLinks.resetPassword/],
+  ])("refuses %j", (options, message) => {
+    expect(() => resolveCredentialConfig({ url: "https://app.example.com", ...options })).toThrow(message);
+  });
+});
