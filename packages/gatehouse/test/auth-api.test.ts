@@ -31,15 +31,15 @@ describe.each(["database", "stateless"] as const)("auth API over HTTP (%s sessio
   }
 
   describe("POST /api/auth/signup", () => {
-    it("answers 201 with exactly {user:{id,email,name,role}} and a hardened session cookie", async () => {
+    it("answers 201 with exactly {user:{id,email,name,role,emailVerified}} and a hardened session cookie", async () => {
       const email = uniqueEmail();
       const response = await request("/api/auth/signup", { json: { email: `  ${email.toUpperCase()} `, password: PASSWORD, name: "Ada" } });
       expect(response.status).toBe(201);
       const text = await response.text();
       const body = JSON.parse(text);
       expect(Object.keys(body)).toEqual(["user"]);
-      expect(Object.keys(body.user).sort()).toEqual(["email", "id", "name", "role"]);
-      expect(body.user).toMatchObject({ email, name: "Ada", role: "user" });
+      expect(Object.keys(body.user).sort()).toEqual(["email", "emailVerified", "id", "name", "role"]);
+      expect(body.user).toMatchObject({ email, name: "Ada", role: "user", emailVerified: false });
       expect(text).not.toMatch(/argon2|password|hash|token|secret/i);
 
       const setCookies = response.headers.getSetCookie();
@@ -179,8 +179,8 @@ describe.each(["database", "stateless"] as const)("auth API over HTTP (%s sessio
       expect(response.status).toBe(200);
       const body = await response.json();
       expect(Object.keys(body).sort()).toEqual(["session", "user"]);
-      expect(Object.keys(body.user).sort()).toEqual(["email", "id", "name", "role"]);
-      expect(body.user.email).toBe(email);
+      expect(Object.keys(body.user).sort()).toEqual(["email", "emailVerified", "id", "name", "role"]);
+      expect(body.user).toMatchObject({ email, emailVerified: false });
       expect(Object.keys(body.session)).toEqual(["expiresAt"]);
       const expiresAt = Date.parse(body.session.expiresAt);
       expect(new Date(expiresAt).toISOString()).toBe(body.session.expiresAt);
@@ -207,8 +207,8 @@ describe.each(["database", "stateless"] as const)("auth API over HTTP (%s sessio
       const response = await request("/api/me", { cookie });
       expect(response.status).toBe(200);
       const { user } = await response.json();
-      expect(Object.keys(user).sort()).toEqual(["email", "id", "name", "role"]);
-      expect(user.email).toBe(email);
+      expect(Object.keys(user).sort()).toEqual(["email", "emailVerified", "id", "name", "role"]);
+      expect(user).toMatchObject({ email, emailVerified: false });
       expect(response.headers.get("cache-control")).toBe("private, no-store");
     });
 

@@ -131,8 +131,8 @@ describe("gatehouse CLI", () => {
     expect(run.code, run.stderr).toBe(0);
     const users = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
     expect(users.map((u) => u.email)).toEqual(["ada@example.com", "root@example.com", "stdin@example.com"]);
-    for (const user of users) expect(Object.keys(user).sort()).toEqual(["email", "id", "name", "role"]);
-    expect(users[0]).toMatchObject({ name: "Ada", role: "admin" });
+    for (const user of users) expect(Object.keys(user).sort()).toEqual(["email", "emailVerified", "id", "name", "role"]);
+    expect(users[0]).toMatchObject({ name: "Ada", role: "admin", emailVerified: false });
     expect(run.stdout).not.toContain("argon2");
   });
 

@@ -14,7 +14,7 @@ import { performance } from "node:perf_hooks";
 import type { Redis } from "ioredis";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NewUser, SessionRecord, Store, UserRecord } from "../../src/store/types.js";
+import type { NewUser, OutboxMessage, SessionRecord, Store, TokenRecord, UserRecord } from "../../src/store/types.js";
 import { rawRedisCounter } from "../support/services.js";
 
 /** A user as the backend holds it. Times are ms since the epoch; numbers are numbers whatever the driver returns. */
@@ -25,8 +25,30 @@ export interface RawUser {
   role: string;
   password_hash: string;
   session_version: number;
+  /** When the address was verified, in ms since the epoch; `null` while unverified. */
+  email_verified_at: number | null;
   created_at: number;
   updated_at: number;
+}
+
+/** A one-time email token as the backend holds it. Times are ms since the epoch. */
+export interface RawToken {
+  token_hash: string;
+  purpose: string;
+  user_id: string;
+  email: string;
+  created_at: number;
+  expires_at: number;
+}
+
+/** A development-outbox message as the backend holds it. Times are ms since the epoch. */
+export interface RawOutboxMessage {
+  id: string;
+  recipient: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  created_at: number;
 }
 
 /** A session as the backend holds it. Times are ms since the epoch. */
@@ -55,6 +77,12 @@ export interface RawReader {
    * ends in ms since the epoch (for a key that expires by itself: now plus its remaining lifetime).
    */
   rateLimit(key: string): Promise<RawRateLimit | null>;
+  /** The email token stored under this hash, or `null`. */
+  token(tokenHash: string): Promise<RawToken | null>;
+  /** Every email token stored for the user, sorted by hash. */
+  userTokens(userId: string): Promise<RawToken[]>;
+  /** The outbox message with this id, or `null`. */
+  outboxMessage(id: string): Promise<RawOutboxMessage | null>;
 }
 
 /** A rate-limit counter as the backend holds it. */
@@ -127,6 +155,7 @@ export interface RawTables {
     role: string;
     password_hash: string;
     session_version: number | string;
+    email_verified_at: number | string | null;
     created_at: number | string;
     updated_at: number | string;
   };
@@ -143,6 +172,26 @@ export interface RawTables {
   };
   gatehouse_migrations: { name: string; timestamp: string };
   gatehouse_rate_limits: { key: string; count: number | string; reset_at: number | string };
+  gatehouse_tokens: {
+    token_hash: string;
+    purpose: string;
+    user_id: string;
+    email: string;
+    created_at: number | string;
+    expires_at: number | string;
+  };
+  gatehouse_outbox: {
+    id: string;
+    recipient: string;
+    subject: string;
+    text_body: string;
+    html_body: string;
+    created_at: number | string;
+  };
+}
+
+function rawTokenFromRow(row: RawTables["gatehouse_tokens"]): RawToken {
+  return { ...row, created_at: Number(row.created_at), expires_at: Number(row.expires_at) };
 }
 
 /** A {@link RawReader} over a SQL connection of the test's own. The caller destroys `db`. */
@@ -154,6 +203,7 @@ export function sqlRawReader(db: Kysely<RawTables>): RawReader {
       return {
         ...row,
         session_version: Number(row.session_version),
+        email_verified_at: row.email_verified_at === null ? null : Number(row.email_verified_at),
         created_at: Number(row.created_at),
         updated_at: Number(row.updated_at),
       };
@@ -184,6 +234,18 @@ export function sqlRawReader(db: Kysely<RawTables>): RawReader {
     async rateLimit(key) {
       const row = await db.selectFrom("gatehouse_rate_limits").select(["count", "reset_at"]).where("key", "=", key).executeTakeFirst();
       return row ? { count: Number(row.count), resetAt: Number(row.reset_at) } : null;
+    },
+    async token(tokenHash) {
+      const row = await db.selectFrom("gatehouse_tokens").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
+      return row ? rawTokenFromRow(row) : null;
+    },
+    async userTokens(userId) {
+      const rows = await db.selectFrom("gatehouse_tokens").selectAll().where("user_id", "=", userId).execute();
+      return rows.map(rawTokenFromRow).sort((a, b) => (a.token_hash < b.token_hash ? -1 : a.token_hash > b.token_hash ? 1 : 0));
+    },
+    async outboxMessage(id) {
+      const row = await db.selectFrom("gatehouse_outbox").selectAll().where("id", "=", id).executeTakeFirst();
+      return row ? { ...row, created_at: Number(row.created_at) } : null;
     },
   };
 }
@@ -229,6 +291,10 @@ export function redisSessionReader(
   const raw: RawReader = {
     user: (id) => users.user(id),
     countUsersWithEmail: (email) => users.countUsersWithEmail(email),
+    // Tokens and the outbox stay in the SQL store: withRedisSessions moves only sessions and counters.
+    token: (tokenHash) => users.token(tokenHash),
+    userTokens: (userId) => users.userTokens(userId),
+    outboxMessage: (id) => users.outboxMessage(id),
     async session(id) {
       const hash = await redis.hgetall(sessionKey(id));
       if (Object.keys(hash).length === 0) return null;
@@ -323,6 +389,61 @@ function rawSessionOf(session: SessionRecord): RawSession {
   };
 }
 
+/** A one-time token for `user`: a verification link sent a minute ago, valid for an hour. */
+function newToken(user: { id: string; email: string }, overrides: Partial<TokenRecord> = {}): TokenRecord {
+  const now = Date.now();
+  return {
+    tokenHash: randomBytes(32).toString("hex"),
+    purpose: "verify_email",
+    userId: user.id,
+    email: user.email,
+    createdAt: new Date(now - 60_000 + 123),
+    expiresAt: new Date(now + HOUR + 456),
+    ...overrides,
+  };
+}
+
+/** The row a token should be stored as, written out independently of the store's own mapping. */
+function rawTokenOf(token: TokenRecord): RawToken {
+  return {
+    token_hash: token.tokenHash,
+    purpose: token.purpose,
+    user_id: token.userId,
+    email: token.email,
+    created_at: token.createdAt.getTime(),
+    expires_at: token.expiresAt.getTime(),
+  };
+}
+
+function newOutboxMessage(overrides: Partial<OutboxMessage> = {}): OutboxMessage {
+  const id = uniqueId("m");
+  return {
+    id,
+    to: `${id}@example.com`,
+    subject: "Confirm your email address",
+    text: "Open this link to confirm: https://app.example/verify?token=abc",
+    html: '<p>Open <a href="https://app.example/verify?token=abc">this link</a> to confirm.</p>',
+    createdAt: new Date(),
+    ...overrides,
+  };
+}
+
+/** The row a message should be stored as, written out independently of the store's own mapping. */
+function rawOutboxMessageOf(message: OutboxMessage): RawOutboxMessage {
+  return {
+    id: message.id,
+    recipient: message.to,
+    subject: message.subject,
+    text_body: message.text,
+    html_body: message.html,
+    created_at: message.createdAt.getTime(),
+  };
+}
+
+function byTokenHash(a: { token_hash: string }, b: { token_hash: string }): number {
+  return a.token_hash < b.token_hash ? -1 : a.token_hash > b.token_hash ? 1 : 0;
+}
+
 function byId<T extends { id: string }>(a: T, b: T): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
@@ -368,6 +489,7 @@ function probes(groups: readonly CallGroup[]): [string, Probe][] {
     updatedAt: new Date(),
   };
   const session = newSession(user);
+  const token = newToken(user);
   const touch = { lastSeenAt: new Date(), expiresAt: new Date(Date.now() + DAY) };
   const all: Record<CallGroup, [string, Probe][]> = {
     users: [
@@ -379,6 +501,11 @@ function probes(groups: readonly CallGroup[]): [string, Probe][] {
       ["updateUser", (store) => store.updateUser(user.id, { role: "admin" })],
       ["bumpSessionVersion", (store) => store.bumpSessionVersion(user.id)],
       ["deleteUser", (store) => store.deleteUser(user.id)],
+      ["createToken", (store) => store.createToken(token, { replace: true })],
+      ["consumeToken", (store) => store.consumeToken(token.tokenHash, ["verify_email"])],
+      ["deleteUserTokens", (store) => store.deleteUserTokens(user.id, "verify_email")],
+      ["addOutboxMessage", (store) => store.addOutboxMessage(newOutboxMessage())],
+      ["listOutboxMessages", (store) => store.listOutboxMessages(10)],
     ],
     sessions: [
       ["createSession", (store) => store.createSession(session)],
@@ -391,6 +518,7 @@ function probes(groups: readonly CallGroup[]): [string, Probe][] {
       ["hitRateLimit", (store) => store.hitRateLimit(`probe:${user.id}`, 60_000, Date.now())],
       ["peekRateLimit", (store) => store.peekRateLimit(`probe:${user.id}`, Date.now())],
       ["resetRateLimit", (store) => store.resetRateLimit(`probe:${user.id}`)],
+      ["resetRateLimitFamily", (store) => store.resetRateLimitFamily(`probe:${user.id}`)],
     ],
   };
   return groups.flatMap((group) => all[group]);
@@ -502,7 +630,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
     });
 
     describe("users", () => {
-      it("createUser stores the user as given, with session version 0", async () => {
+      it("createUser stores the user as given, with session version 0 and the address unverified (null)", async () => {
         const input = newUser({ email: "ada.lovelace+conformance@example.com" });
         const before = Date.now();
         const created = await h.store.createUser(input);
@@ -514,6 +642,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           role: input.role,
           password_hash: input.passwordHash,
           session_version: 0,
+          email_verified_at: null,
           created_at: expect.any(Number),
           updated_at: expect.any(Number),
         });
@@ -525,6 +654,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           name: input.name,
           role: input.role,
           passwordHash: input.passwordHash,
+          emailVerifiedAt: null,
           sessionVersion: 0,
           createdAt: new Date(row?.created_at ?? NaN),
           updatedAt: new Date(row?.updated_at ?? NaN),
@@ -598,6 +728,78 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         const id = uniqueId("u");
         expect(await h.store.updateUser(id, { name: "Nobody" })).toBeNull();
         expect(await h.raw.user(id)).toBeNull();
+      });
+
+      it("updateUser writes emailVerifiedAt in ms, and leaves the rest; null clears it", async () => {
+        const created = await h.store.createUser(newUser());
+        const before = await h.raw.user(created.id);
+        const verifiedAt = new Date(1_700_000_123_456);
+        const updated = await h.store.updateUser(created.id, { emailVerifiedAt: verifiedAt });
+        const row = await h.raw.user(created.id);
+        expect(row).toEqual({ ...before, email_verified_at: 1_700_000_123_456, updated_at: expect.any(Number) });
+        expect(updated?.emailVerifiedAt).toEqual(verifiedAt);
+        expect(updated).toEqual(await h.store.getUserById(created.id));
+        expect(updated?.updatedAt.getTime()).toBe(row?.updated_at);
+
+        // An update that does not mention it leaves it alone.
+        await h.store.updateUser(created.id, { name: "Augusta Ada King" });
+        expect((await h.raw.user(created.id))?.email_verified_at).toBe(1_700_000_123_456);
+
+        const cleared = await h.store.updateUser(created.id, { emailVerifiedAt: null });
+        expect((await h.raw.user(created.id))?.email_verified_at).toBeNull();
+        expect(cleared?.emailVerifiedAt).toBeNull();
+      });
+
+      it("updateUser writes a new email (and verification with it); the old address is free again", async () => {
+        const created = await h.store.createUser(newUser());
+        const before = await h.raw.user(created.id);
+        const email = `${uniqueId("moved")}@example.com`;
+        const verifiedAt = new Date(Date.now() - 5_000);
+        const updated = await h.store.updateUser(created.id, { email, emailVerifiedAt: verifiedAt });
+        const row = await h.raw.user(created.id);
+        expect(row).toEqual({ ...before, email, email_verified_at: verifiedAt.getTime(), updated_at: expect.any(Number) });
+        expect(updated).toMatchObject({ id: created.id, email, emailVerifiedAt: verifiedAt });
+        expect(await h.raw.countUsersWithEmail(email)).toBe(1);
+        expect(await h.raw.countUsersWithEmail(created.email)).toBe(0);
+        expect((await h.store.getUserByEmail(email))?.id).toBe(created.id);
+        expect(await h.store.getUserByEmail(created.email)).toBeNull();
+        // The old address can be registered by someone else now.
+        const newcomer = await h.store.createUser(newUser({ email: created.email }));
+        expect((await h.raw.user(newcomer.id))?.email).toBe(created.email);
+      });
+
+      it("updateUser with the user's own current email is not email_taken", async () => {
+        const created = await h.store.createUser(newUser());
+        const updated = await h.store.updateUser(created.id, { email: created.email, name: "Same Address" });
+        expect(updated).toMatchObject({ id: created.id, email: created.email, name: "Same Address" });
+        expect(await h.raw.countUsersWithEmail(created.email)).toBe(1);
+      });
+
+      it("updateUser with another user's email rejects with email_taken (409) and changes nothing", async () => {
+        const owner = await h.store.createUser(newUser());
+        const mover = await h.store.createUser(newUser());
+        const [ownerBefore, moverBefore] = [await h.raw.user(owner.id), await h.raw.user(mover.id)];
+        await expect(
+          h.store.updateUser(mover.id, { email: owner.email, name: "Changed", emailVerifiedAt: new Date() }),
+        ).rejects.toMatchObject({ code: "email_taken", status: 409 });
+        expect(await h.raw.user(owner.id)).toEqual(ownerBefore);
+        expect(await h.raw.user(mover.id)).toEqual(moverBefore);
+        expect(await h.raw.countUsersWithEmail(owner.email)).toBe(1);
+        expect(await h.store.getUserById(mover.id)).toEqual(mover);
+      });
+
+      it("10 users moving to one new email at once: exactly one gets it, 9 get email_taken", async () => {
+        const users = await Promise.all(Array.from({ length: 10 }, () => h.store.createUser(newUser())));
+        const email = `${uniqueId("contested")}@example.com`;
+        const results = await Promise.allSettled(users.map((user) => h.store.updateUser(user.id, { email })));
+        const fulfilled = results.filter((result) => result.status === "fulfilled");
+        const rejected = results.filter((result) => result.status === "rejected");
+        expect(fulfilled).toHaveLength(1);
+        expect(rejected.map((result) => (result.reason as { code?: unknown }).code)).toEqual(Array(9).fill("email_taken"));
+        expect(await h.raw.countUsersWithEmail(email)).toBe(1);
+        for (const [i, user] of users.entries()) {
+          expect((await h.raw.user(user.id))?.email).toBe(results[i]?.status === "fulfilled" ? email : user.email);
+        }
       });
 
       it("bumpSessionVersion increments the stored version and returns the new one; null for an unknown user", async () => {
@@ -806,6 +1008,207 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
       });
     });
 
+    describe("email tokens", () => {
+      it("createToken stores exactly the hash, purpose, user, email and times given", async () => {
+        const user = await h.store.createUser(newUser());
+        const token = newToken(user, {
+          purpose: "change_email",
+          email: `${uniqueId("new")}@example.com`,
+          createdAt: new Date(1_700_000_000_123),
+          expiresAt: new Date(1_700_000_900_789),
+        });
+        await h.store.createToken(token, { replace: false });
+        expect(await h.raw.token(token.tokenHash)).toEqual({
+          token_hash: token.tokenHash,
+          purpose: "change_email",
+          user_id: user.id,
+          email: token.email,
+          created_at: 1_700_000_000_123,
+          expires_at: 1_700_000_900_789,
+        });
+        expect(await h.raw.userTokens(user.id)).toEqual([rawTokenOf(token)]);
+      });
+
+      it("createToken with replace: false keeps the user's other tokens of the purpose", async () => {
+        const user = await h.store.createUser(newUser());
+        const tokens = [newToken(user), newToken(user), newToken(user)];
+        for (const token of tokens) await h.store.createToken(token, { replace: false });
+        expect(await h.raw.userTokens(user.id)).toEqual(tokens.map(rawTokenOf).sort(byTokenHash));
+      });
+
+      it("createToken with replace: true deletes the user's other tokens of that purpose only", async () => {
+        const user = await h.store.createUser(newUser());
+        const other = await h.store.createUser(newUser());
+        const old = [newToken(user), newToken(user)];
+        const reset = newToken(user, { purpose: "reset_password" });
+        const change = newToken(user, { purpose: "change_email", email: `${uniqueId("new")}@example.com` });
+        const othersVerify = newToken(other);
+        for (const token of [...old, reset, change, othersVerify]) await h.store.createToken(token, { replace: false });
+
+        const newest = newToken(user);
+        await h.store.createToken(newest, { replace: true });
+        expect(await h.raw.userTokens(user.id)).toEqual([newest, reset, change].map(rawTokenOf).sort(byTokenHash));
+        for (const token of old) expect(await h.raw.token(token.tokenHash)).toBeNull();
+        expect(await h.raw.userTokens(other.id)).toEqual([rawTokenOf(othersVerify)]);
+
+        // With nothing to replace, it just stores the token.
+        const firstReset = newToken(other, { purpose: "reset_password" });
+        await h.store.createToken(firstReset, { replace: true });
+        expect(await h.raw.userTokens(other.id)).toEqual([othersVerify, firstReset].map(rawTokenOf).sort(byTokenHash));
+      });
+
+      it("consumeToken returns the token and deletes it; the second time it returns null", async () => {
+        const user = await h.store.createUser(newUser());
+        const token = newToken(user, { purpose: "reset_password" });
+        const kept = newToken(user, { purpose: "reset_password" });
+        await h.store.createToken(token, { replace: false });
+        await h.store.createToken(kept, { replace: false });
+        expect(await h.store.consumeToken(token.tokenHash, ["reset_password"])).toEqual(token);
+        expect(await h.raw.token(token.tokenHash)).toBeNull();
+        expect(await h.raw.userTokens(user.id)).toEqual([rawTokenOf(kept)]);
+        expect(await h.store.consumeToken(token.tokenHash, ["reset_password"])).toBeNull();
+        expect(await h.raw.userTokens(user.id)).toEqual([rawTokenOf(kept)]);
+      });
+
+      it("consumeToken takes a token whose purpose is any of those listed", async () => {
+        const user = await h.store.createUser(newUser());
+        const token = newToken(user, { purpose: "change_email", email: `${uniqueId("new")}@example.com` });
+        await h.store.createToken(token, { replace: false });
+        expect(await h.store.consumeToken(token.tokenHash, ["verify_email", "change_email"])).toEqual(token);
+        expect(await h.raw.token(token.tokenHash)).toBeNull();
+      });
+
+      it("consumeToken for a purpose not listed (or none) returns null and leaves the row", async () => {
+        const user = await h.store.createUser(newUser());
+        const token = newToken(user, { purpose: "verify_email" });
+        await h.store.createToken(token, { replace: false });
+        expect(await h.store.consumeToken(token.tokenHash, ["reset_password"])).toBeNull();
+        expect(await h.store.consumeToken(token.tokenHash, ["reset_password", "change_email"])).toBeNull();
+        expect(await h.store.consumeToken(token.tokenHash, [])).toBeNull();
+        expect(await h.raw.token(token.tokenHash)).toEqual(rawTokenOf(token));
+        expect(await h.store.consumeToken(token.tokenHash, ["verify_email"])).toEqual(token);
+      });
+
+      it("consumeToken returns null for an unknown hash", async () => {
+        expect(await h.store.consumeToken(randomBytes(32).toString("hex"), ["verify_email", "change_email", "reset_password"])).toBeNull();
+      });
+
+      it("consumeToken returns an expired token too (the caller checks expiresAt), and deletes it", async () => {
+        const user = await h.store.createUser(newUser());
+        const token = newToken(user, { createdAt: new Date(Date.now() - 2 * DAY), expiresAt: new Date(Date.now() - DAY) });
+        await h.store.createToken(token, { replace: false });
+        expect(await h.store.consumeToken(token.tokenHash, ["verify_email"])).toEqual(token);
+        expect(await h.raw.token(token.tokenHash)).toBeNull();
+        expect(await h.store.consumeToken(token.tokenHash, ["verify_email"])).toBeNull();
+      });
+
+      it("of 20 concurrent consumers of one token (on three stores), exactly one receives it", async () => {
+        const extra = h.newStore ? [h.newStore(), h.newStore()] : [];
+        try {
+          const stores = [h.store, ...extra];
+          // Warm the extra stores up, so the race is between queries rather than connection set-ups.
+          await Promise.all(extra.map((store) => untilAnswering(store, 10_000)));
+          for (let round = 0; round < 5; round++) {
+            const user = await h.store.createUser(newUser());
+            const token = newToken(user, { purpose: "reset_password" });
+            await h.store.createToken(token, { replace: false });
+            const results = await Promise.allSettled(
+              Array.from({ length: 20 }, (_, i) => (stores[i % stores.length] as Store).consumeToken(token.tokenHash, ["reset_password"])),
+            );
+            expect(results.filter((result) => result.status === "rejected")).toEqual([]);
+            const received = results
+              .map((result) => (result as PromiseFulfilledResult<TokenRecord | null>).value)
+              .filter((value) => value !== null);
+            expect(received).toEqual([token]);
+            expect(await h.raw.token(token.tokenHash)).toBeNull();
+          }
+        } finally {
+          await Promise.all(extra.map((store) => store.close()));
+        }
+      });
+
+      it("deleteUserTokens deletes the user's tokens of one purpose and returns the count", async () => {
+        const user = await h.store.createUser(newUser());
+        const other = await h.store.createUser(newUser());
+        const verify = [newToken(user), newToken(user)];
+        const reset = newToken(user, { purpose: "reset_password" });
+        const othersVerify = newToken(other);
+        for (const token of [...verify, reset, othersVerify]) await h.store.createToken(token, { replace: false });
+
+        expect(await h.store.deleteUserTokens(user.id, "verify_email")).toBe(2);
+        expect(await h.raw.userTokens(user.id)).toEqual([rawTokenOf(reset)]);
+        expect(await h.raw.userTokens(other.id)).toEqual([rawTokenOf(othersVerify)]);
+        expect(await h.store.deleteUserTokens(user.id, "verify_email")).toBe(0);
+        expect(await h.store.deleteUserTokens(user.id, "change_email")).toBe(0);
+        expect(await h.store.deleteUserTokens(uniqueId("u"), "verify_email")).toBe(0);
+        expect(await h.raw.userTokens(user.id)).toEqual([rawTokenOf(reset)]);
+      });
+
+      it("deleteUser removes the user's tokens of every purpose, and no one else's", async () => {
+        const doomed = await h.store.createUser(newUser());
+        const other = await h.store.createUser(newUser());
+        const tokens = [
+          newToken(doomed),
+          newToken(doomed, { purpose: "reset_password" }),
+          newToken(doomed, { purpose: "change_email", email: `${uniqueId("new")}@example.com` }),
+        ];
+        for (const token of tokens) await h.store.createToken(token, { replace: false });
+        const kept = newToken(other);
+        await h.store.createToken(kept, { replace: false });
+
+        expect(await h.store.deleteUser(doomed.id)).toBe(true);
+        expect(await h.raw.user(doomed.id)).toBeNull();
+        expect(await h.raw.userTokens(doomed.id)).toEqual([]);
+        for (const token of tokens) expect(await h.raw.token(token.tokenHash)).toBeNull();
+        expect(await h.store.consumeToken(tokens[0]?.tokenHash ?? "", ["verify_email"])).toBeNull();
+        expect(await h.raw.userTokens(other.id)).toEqual([rawTokenOf(kept)]);
+      });
+    });
+
+    describe("development outbox", () => {
+      it("addOutboxMessage stores the message as given, with non-ASCII text and 20 kB bodies", async () => {
+        // Whole units only, so no surrogate pair is cut in half.
+        const unit = "Grüße, Ada — ünïcödé ✓ 日本語のテキスト 🙂🔐 ";
+        const long = (min: number) => unit.repeat(Math.ceil(min / unit.length));
+        const text = long(20_000);
+        const html = `<!doctype html><p>${long(20_000)}</p>`;
+        const message = newOutboxMessage({
+          to: "ada.lovelace+outbox@example.com",
+          subject: "Bestätige deine E-Mail-Adresse ✉️ — 確認",
+          text,
+          html,
+          createdAt: new Date(Date.now() - 321),
+        });
+        expect(text.length).toBeGreaterThanOrEqual(20_000);
+        await h.store.addOutboxMessage(message);
+        const row = await h.raw.outboxMessage(message.id);
+        expect(row).toEqual(rawOutboxMessageOf(message));
+        // Compared as a whole above; the lengths make a truncation obvious in the report.
+        expect(row?.text_body.length).toBe(text.length);
+        expect(row?.html_body.length).toBe(html.length);
+        const listed = await h.store.listOutboxMessages(1_000);
+        expect(listed.find((listedMessage) => listedMessage.id === message.id)).toEqual(message);
+      });
+
+      it("listOutboxMessages returns the newest first and honours the limit", async () => {
+        // Far in the future, so these are the newest messages in the outbox whatever other checks added.
+        const base = Date.now() + 3_650 * DAY;
+        const messages = Array.from({ length: 6 }, (_, i) => newOutboxMessage({ subject: `Message ${i}`, createdAt: new Date(base + i * 1_000) }));
+        // Added out of order: the order comes from createdAt, not from insertion.
+        for (const i of [3, 0, 5, 1, 4, 2]) await h.store.addOutboxMessage(messages[i] as OutboxMessage);
+        for (const message of messages) expect(await h.raw.outboxMessage(message.id)).toEqual(rawOutboxMessageOf(message));
+
+        const newestFirst = [...messages].reverse();
+        expect(await h.store.listOutboxMessages(3)).toEqual(newestFirst.slice(0, 3));
+        expect(await h.store.listOutboxMessages(1)).toEqual(newestFirst.slice(0, 1));
+        expect(await h.store.listOutboxMessages(6)).toEqual(newestFirst);
+        const all = await h.store.listOutboxMessages(10_000);
+        expect(all.slice(0, 6)).toEqual(newestFirst);
+        const times = all.map((message) => message.createdAt.getTime());
+        expect(times).toEqual([...times].sort((a, b) => b - a));
+      });
+    });
+
     describe("session expiry in the backend", () => {
       /** |actual remaining lifetime − expected| stays under this, in ms. */
       const TOLERANCE = 5_000;
@@ -976,6 +1379,81 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         await h.store.resetRateLimit(key);
       });
 
+      describe("resetRateLimitFamily", () => {
+        /** Hits each key once, and checks raw that every one of them is stored. */
+        async function hitAll(keys: readonly string[]): Promise<void> {
+          await Promise.all(keys.map((key) => h.store.hitRateLimit(key, 60_000, Date.now())));
+          for (const key of keys) expect(await h.raw.rateLimit(key), key).not.toBeNull();
+        }
+
+        /** The keys of `keys` that are still stored, read raw. */
+        async function stored(keys: readonly string[]): Promise<string[]> {
+          const left: string[] = [];
+          for (const key of keys) if ((await h.raw.rateLimit(key)) !== null) left.push(key);
+          return left;
+        }
+
+        it("deletes the prefix and the keys under prefix + ':', and not login-account:abcd, login-account:ab or others", async () => {
+          const family = ["login-account:abc", "login-account:abc:1.2.3.4", "login-account:abc:2001:db8::1", "login-account:abc:"];
+          const others = [
+            "login-account:abcd",
+            "login-account:abcd:1.2.3.4",
+            "login-account:ab",
+            "login-account:ab:1.2.3.4",
+            "login-account:ab:c:1.2.3.4",
+            "login-account:abc-1.2.3.4",
+            "login-account",
+            "login-ip:1.2.3.4",
+            "signup-ip:login-account:abc:1.2.3.4",
+          ];
+          await hitAll([...family, ...others]);
+          await h.store.resetRateLimitFamily("login-account:abc");
+          expect(await stored(family)).toEqual([]);
+          expect(await stored(others)).toEqual(others);
+          for (const key of others) expect((await h.raw.rateLimit(key))?.count, key).toBe(1);
+          // The next hit of a reset key starts over.
+          expect((await h.store.hitRateLimit("login-account:abc:1.2.3.4", 60_000, Date.now())).count).toBe(1);
+          // A family with nothing stored is fine.
+          await h.store.resetRateLimitFamily(`login-account:${uniqueId("none")}`);
+          expect(await stored(others)).toEqual(others);
+        });
+
+        it("deletes every key of a large family (300 IPs)", async () => {
+          const prefix = `login-account:${randomBytes(32).toString("hex")}`;
+          const family = [prefix, ...Array.from({ length: 300 }, (_, i) => `${prefix}:10.0.${i >> 8}.${i & 255}`)];
+          const neighbour = `${prefix}0:10.0.0.1`;
+          await hitAll([...family, neighbour]);
+          await h.store.resetRateLimitFamily(prefix);
+          expect(await stored(family)).toEqual([]);
+          expect(await stored([neighbour])).toEqual([neighbour]);
+        });
+
+        // Each special character of LIKE (%, _ and the store's escape !), of Redis's glob (*, ?, [, ] and \)
+        // must match only itself. Decoys are what the prefix would match were the character a wildcard.
+        for (const special of ["%", "_", "*", "?", "[", "]", "!", "\\", "[ab]", "%!_"]) {
+          it(`a prefix containing ${JSON.stringify(special)} matches only literally`, async () => {
+            const id = randomBytes(4).toString("hex");
+            const prefix = `login-account:${id}x${special}y`;
+            const family = [prefix, `${prefix}:1.2.3.4`];
+            const decoys = [
+              `login-account:${id}xy`, // the character as "nothing" (%, *)
+              `login-account:${id}xy:1.2.3.4`,
+              `login-account:${id}xZy:1.2.3.4`, // as any one character (_, ?)
+              `login-account:${id}xaby:1.2.3.4`, // as several characters (%, *)
+              `login-account:${id}xay:1.2.3.4`, // as a class ([ab])
+              `login-account:${id}x${special}y2:1.2.3.4`,
+              `login-account:${id}x${special}${special}y:1.2.3.4`,
+              `login-account:${id}x!y:1.2.3.4`,
+              `login-account:${id}x\\y:1.2.3.4`,
+            ].filter((key) => !family.includes(key) && !key.startsWith(`${prefix}:`));
+            await hitAll([...family, ...decoys]);
+            await h.store.resetRateLimitFamily(prefix);
+            expect(await stored(family)).toEqual([]);
+            expect(await stored(decoys)).toEqual(decoys);
+          });
+        }
+      });
+
       it("a counter's key expires with its window", async (ctx) => {
         const keys = h.rateLimitKeys;
         if (!keys) return ctx.skip("counters in this backend are rows, not expiring keys");
@@ -1021,7 +1499,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
     });
 
     describe("migrations", () => {
-      const MIGRATIONS = ["0001_users_and_sessions", "0002_rate_limits"];
+      const MIGRATIONS = ["0001_users_and_sessions", "0002_rate_limits", "0003_email_tokens_and_outbox"];
 
       /** Runs `check` on a fresh database, closing every store it made and dropping the database afterwards. */
       async function withFreshDatabase(
