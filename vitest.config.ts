@@ -32,6 +32,17 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        test: {
+          // The bench's smoke test: each case and server once, tiny, checking answers, never timings.
+          name: "bench",
+          include: ["bench/test/**/*.test.ts"],
+          pool: "forks",
+          sequence: { groupOrder: 3 },
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

@@ -46,7 +46,27 @@ const SESSION_AND_USER_SQL = `select s.id, s.user_id, s.secret_hash, s.user_vers
   s.user_agent, s.ip, u.id as uid, u.email, u.name, u.role, u.password_hash, u.session_version, u.created_at as u_created_at,
   u.updated_at from gatehouse_sessions s inner join gatehouse_users u on u.id = s.user_id where s.id = `;
 
-/** Every case. `floor` names the raw baseline a case is compared with; `needs` a service it requires. */
+/**
+ * @typedef {object} CaseInstance A set-up case.
+ * @property {(value: string) => Promise<string | null>} run The per-request check: the user id, or `null`.
+ * @property {string} value The cookie value (Better Auth: the Cookie header) of a live session.
+ * @property {string} expected The user id `run(value)` must answer.
+ * @property {string} tampered A forged value that `run` must refuse.
+ * @property {string} cookie The `name=value` pair(s) a browser sends back, for the cookie-size figure.
+ * @property {() => unknown} [close]
+ *
+ * @typedef {object} CaseSpec
+ * @property {string} id
+ * @property {string} label
+ * @property {"floor" | "check" | "peer"} kind
+ * @property {string} [floor] The raw baseline this case is compared with.
+ * @property {string} [likeForLike] A second baseline doing exactly the same work without the library.
+ * @property {"postgres" | "redis"} [needs] A service the case requires.
+ * @property {boolean} [info] Reported, but not a peer comparison.
+ * @property {(context: { dir: string, postgres?: any, redis?: any }) => Promise<CaseInstance>} setup
+ */
+
+/** @type {CaseSpec[]} Every case. */
 export const CASES = [
   {
     id: "floor-aes-gcm",

@@ -8,10 +8,17 @@ import { log, scratchDir, summarize } from "./util.mjs";
  * Sets up every case this machine supports and hands them to `body`; tears everything down afterwards.
  * `services` says which services were reachable (`postgres`/`redis`: null when skipped).
  */
+/**
+ * @template T
+ * @param {{ only?: string[], services?: { postgres?: boolean, redis?: boolean } }} options
+ * @param {(prepared: Array<{ spec: import("./cases.mjs").CaseSpec, instance: import("./cases.mjs").CaseInstance }>, reachable: { postgres: boolean, redis: boolean }) => Promise<T>} body
+ * @returns {Promise<T>}
+ */
 export async function withCases(options, body) {
   const { dir, remove } = scratchDir();
   const postgres = options.services?.postgres === false ? null : await openPostgres();
   const redis = options.services?.redis === false ? null : await openRedis();
+  /** @type {Array<{ spec: import("./cases.mjs").CaseSpec, instance: import("./cases.mjs").CaseInstance }>} */
   const prepared = [];
   try {
     for (const spec of casesFor({ postgres, redis }, options.only)) {
@@ -31,6 +38,9 @@ export async function withCases(options, body) {
  * Measures each case `repeats` times, round-robin (so drift hits every case alike), after a warm-up.
  * Each repeat is one mitata `measure` (its own warm-up, batching and ≥ `minCpuMs` of samples); the
  * figure kept per repeat is mitata's median (p50) time per call.
+ */
+/**
+ * @param {{ repeats?: number, minCpuMs?: number, warmupMs?: number, only?: string[], services?: { postgres?: boolean, redis?: boolean } }} [options]
  */
 export async function measureChecks({ repeats = 5, minCpuMs = 400, warmupMs = 300, only, services } = {}) {
   return withCases({ only, services }, async (prepared, reachable) => {

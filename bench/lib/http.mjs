@@ -29,7 +29,7 @@ async function signUpCookie(url) {
   const response = await fetch(`${url}/api/auth/signup`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: url },
-    body: JSON.stringify(USER),
+    body: JSON.stringify({ ...USER, email: `bench-${randomSecret(6)}@example.com` }),
   });
   if (response.status !== 201) throw new Error(`sign-up answered ${response.status}: ${await response.text()}`);
   return response.headers
@@ -222,8 +222,12 @@ async function memoryAfterSessions(server, count, concurrency = 16) {
  * Runs the HTTP and/or memory sections. `only` narrows targets by id; `parts` picks `http` and/or `memory`.
  * Resolves to `{ http: [...], memory: [...], skipped: [...] }`.
  */
+/**
+ * @param {{ parts: string[], only?: string[], rounds?: number, seconds?: number, warmupSeconds?: number, connections?: number, sessions?: number }} options
+ */
 export async function runServers({ parts, only, rounds = 3, seconds = 4, warmupSeconds = 2, connections = 10, sessions = 10_000 }) {
   ensureExampleBuilt();
+  /** @type {{ http: any[], memory: any[], skipped: Array<{ id: string, reason: string }> }} */
   const out = { http: [], memory: [], skipped: [] };
   const { dir: scratch, remove } = scratchDir();
   try {

@@ -26,7 +26,8 @@ function newestMtime(path) {
 const buildTime = (dir) => newestMtime(join(dir, ".next", "BUILD_ID"));
 
 function run(command, args, cwd) {
-  const result = spawnSync(command, args, { cwd, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  // Build output goes to stderr, so stdout carries only the summary.
+  const result = spawnSync(command, args, { cwd, stdio: ["ignore", 2, 2], env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
   if (result.status !== 0) throw new Error(`${[command, ...args].join(" ")} failed with ${result.status}`);
 }
 
@@ -105,12 +106,12 @@ export function treeRss(pid) {
  * Starts `next start` for a built app in `dir` with `env`, waits until `/api/health` answers, and resolves
  * to `{ url, pid, logs, rss, stop }`.
  */
-export async function startNext(dir, env) {
+export async function startNext(dir, env, { nodeArgs = [] } = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const fullEnv = { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port), ...env(url) };
   let output = "";
-  const child = spawn(process.execPath, [nextBin, "start", dir, "-p", String(port), "-H", "127.0.0.1"], {
+  const child = spawn(process.execPath, [...nodeArgs, nextBin, "start", dir, "-p", String(port), "-H", "127.0.0.1"], {
     cwd: dir,
     env: fullEnv,
     stdio: ["ignore", "pipe", "pipe"],
