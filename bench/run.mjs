@@ -104,7 +104,7 @@ export async function main(argv = process.argv.slice(2)) {
           const { dir: scratch, remove } = (await import("./lib/util.mjs")).scratchDir();
           const prepared = await target.prepare(scratch);
           try {
-            const profile = prepared && (await profileServer(prepared, (server) => prepared.session(server), q ? 2 : 6));
+            const profile = prepared && (await profileServer(prepared, (server) => prepared.session(server), q ? 3000 : 20_000));
             if (profile) results.profiles.push({ goal, ...profile });
           } finally {
             await prepared?.cleanup?.();

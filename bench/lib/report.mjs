@@ -101,6 +101,22 @@ function profileSection(profiles) {
     .map((p) => {
       const lines = [`#### ${p.goal} — ${p.workload}`, ""];
       if (p.error) return [...lines, `Profiling failed: ${p.error}`].join("\n");
+      if (p.diff) {
+        const d = p.diff;
+        lines.push(
+          `The server's main thread spent ${f(d.busyUsPerRequest.base, 0)} µs per \`/api/health\` request and ${f(d.busyUsPerRequest.measured, 0)} µs per \`/api/me\` request (sampled busy time, start-up included, module loading left out): **${f(d.busyUsPerRequest.extra, 0)} µs more per authenticated request**, spent here:`,
+          "",
+          "| µs per request (self) | function | | µs per request (inclusive) | function |",
+          "|---:|---|---|---:|---|",
+        );
+        for (let i = 0; i < 12; i++) {
+          const s = d.self[i];
+          const c = d.inclusive[i];
+          lines.push(`| ${s ? f(s.us, 1) : ""} | ${s ? `\`${s.name}\`` : ""} | | ${c ? f(c.us, 1) : ""} | ${c ? `\`${c.name}\`` : ""} |`);
+        }
+        lines.push("", `By package (µs per request, self): ${d.packages.filter((x) => Math.abs(x.us) >= 0.5).slice(0, 6).map((x) => `${x.name} ${f(x.us, 1)}`).join(", ")}.`);
+        return lines.join("\n");
+      }
       lines.push(`${f(p.busyMs, 0)} ms of CPU sampled over ${p.seconds} s (${f(p.idleMs, 0)} ms idle, e.g. waiting on argon2's thread or the network).`, "");
       lines.push("| self time | function | | inclusive | function |", "|---:|---|---|---:|---|");
       const n = Math.max(p.self.length, p.inclusive.length, 10);
