@@ -12,7 +12,7 @@ import type {
   UserUpdate,
 } from "../store/types.js";
 import { failClosed } from "./guard.js";
-import { migrateToLatest, assertSchemaCurrent } from "./migrations.js";
+import { assertSchemaCurrent, type MigrationLock, migrateToLatest } from "./migrations.js";
 import type { Database } from "./schema.js";
 
 type UserRow = Selectable<Database["gatehouse_users"]>;
@@ -30,6 +30,8 @@ export interface SqlBackend {
    * row. Without it the precompiled query still runs through Kysely, just not as a prepared statement.
    */
   prepare?(query: CompiledQuery): (parameters: readonly unknown[]) => Promise<unknown>;
+  /** A lock around each migration pass, for a dialect whose Kysely lock is a no-op. */
+  migrationLock?: MigrationLock;
 }
 
 /** Options shared by the SQL stores. */
@@ -55,7 +57,7 @@ const OUTBOX = "gatehouse_outbox";
  */
 export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, options: SqlStoreOptions): Store {
   const anyDb = db as unknown as Kysely<unknown>;
-  const migrate = () => migrateToLatest(anyDb);
+  const migrate = () => migrateToLatest(anyDb, backend.migrationLock);
   let ready: Promise<void> | undefined;
 
   function guard<T>(operation: () => Promise<T>): Promise<T> {
@@ -333,11 +335,14 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     resetRateLimitFamily: (prefix) =>
       guard(async () => {
-        // "!" escapes LIKE's wildcards: a backslash would itself need escaping in MySQL's string literals.
-        const pattern = `${prefix.replace(/[!%_]/g, (c) => `!${c}`)}:%`;
+        // A plain comparison of the key's start, not LIKE: no wildcards to escape, and the same case rules as
+        // the key itself on every dialect.
+        const family = `${prefix}:`;
         await db
           .deleteFrom(LIMITS)
-          .where((eb) => eb.or([eb("key", "=", prefix), eb("key", "like", sql<string>`${pattern} escape '!'`)]))
+          .where((eb) =>
+            eb.or([eb("key", "=", prefix), eb(eb.fn<string>("substr", [eb.ref("key"), eb.val(1), eb.val(family.length)]), "=", family)]),
+          )
           .execute();
       }),
 

@@ -84,15 +84,19 @@ function migrator(db: Kysely<unknown>): Migrator {
   });
 }
 
+/** Runs a whole migration pass under a backend's own lock, when Kysely's is not enough. */
+export type MigrationLock = <T>(run: () => Promise<T>) => Promise<T>;
+
 /**
- * Brings the schema up to date. Kysely's migrator takes a lock, so concurrent callers apply each step once.
+ * Brings the schema up to date. Kysely's migrator takes a lock on PostgreSQL and MySQL, so concurrent
+ * callers apply each step once; on SQLite, where its lock is a no-op, `lock` provides one.
  * A database migrated by a newer Gatehouse (a migration this code does not know) is refused.
  */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  let { error } = await migrator(db).migrateToLatest();
-  // Kysely's SQLite lock is a no-op, so two connections migrating one file race and one loses. The winner
-  // has recorded its steps by then: a second pass is a no-op for it, and a real failure fails again.
-  if (error) ({ error } = await migrator(db).migrateToLatest());
+export async function migrateToLatest(db: Kysely<unknown>, lock: MigrationLock = (run) => run()): Promise<void> {
+  let { error } = await lock(() => migrator(db).migrateToLatest());
+  // Two processes migrating one SQLite file can still race, and one loses. The winner has recorded its steps
+  // by then: a second pass is a no-op for it, and a real failure fails again.
+  if (error) ({ error } = await lock(() => migrator(db).migrateToLatest()));
   if (!error) return;
   if (error instanceof Error && error.message.includes("corrupted migrations")) {
     throw new ConfigurationError(

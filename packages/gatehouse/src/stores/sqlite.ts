@@ -8,6 +8,9 @@ import type { Store } from "../store/types.js";
 import { createKyselyStore } from "./kysely-store.js";
 import type { Database } from "./schema.js";
 
+/** Migration passes of this process, one queue per database file. */
+const migrationQueues = new Map<unknown, Promise<unknown>>();
+
 /** Options for {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
   /**
@@ -40,6 +43,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+
   return createKyselyStore(
     db,
     {
@@ -48,6 +52,19 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
       },
       upsert: "on-conflict",
+      migrationLock(run) {
+        // Kysely's SQLite migration lock is a no-op, so stores of this process on one file queue their passes
+        // here. A transaction around the pass would not do: better-sqlite3 waits for a lock synchronously, so
+        // another store of this very process waiting on it would block the event loop the pass needs.
+        const key = path === ":memory:" ? database : path;
+        const pass = (migrationQueues.get(key) ?? Promise.resolve()).then(run);
+        const settled = pass.catch(() => undefined);
+        migrationQueues.set(key, settled);
+        void settled.then(() => {
+          if (migrationQueues.get(key) === settled) migrationQueues.delete(key);
+        });
+        return pass;
+      },
       prepare(query) {
         const statement = database.prepare(query.sql);
         return async (parameters) => statement.get(...parameters);
