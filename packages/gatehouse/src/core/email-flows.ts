@@ -81,13 +81,30 @@ export function createEmailFlows(deps: EmailFlowDeps) {
     return url.href;
   }
 
-  async function issueToken(user: UserRecord, purpose: TokenPurpose, email: string, lifetimeSeconds: number, token: string, tokenHash: string) {
+  /**
+   * Stores a new token, mails it, and only then voids the user's older ones of that purpose. A mail server
+   * that refuses the message so changes nothing: the new token goes again, and older links keep working.
+   */
+  async function issueToken(
+    user: UserRecord,
+    purpose: TokenPurpose,
+    email: string,
+    lifetimeSeconds: number,
+    tokenHash: string,
+    message: MailMessage,
+  ): Promise<void> {
     const createdAt = now();
     await store.createToken(
       { tokenHash, purpose, userId: user.id, email, createdAt: new Date(createdAt), expiresAt: new Date(createdAt + lifetimeSeconds * 1000) },
-      { replace: true },
+      { replace: false },
     );
-    return token;
+    try {
+      await send(message);
+    } catch (error) {
+      await store.consumeToken(tokenHash, [purpose]);
+      throw error;
+    }
+    await store.deleteUserTokens(user.id, purpose, { except: tokenHash });
   }
 
   /** A new verification link or code for the user's current address; older ones stop working. */
@@ -96,13 +113,12 @@ export function createEmailFlows(deps: EmailFlowDeps) {
     const lifetime = config.verificationLifetimeSeconds;
     if (config.verificationMethod === "code") {
       const code = String(randomInt(0, 100_000_000)).padStart(8, "0");
-      await issueToken(user, "verify_email", user.email, lifetime, code, codeHash(user.id, code));
-      await send(templates.verifyEmailCode(context, user.email, code, lifetime));
+      await issueToken(user, "verify_email", user.email, lifetime, codeHash(user.id, code), templates.verifyEmailCode(context, user.email, code, lifetime));
       return;
     }
     const token = randomToken(LINK_TOKEN_BYTES);
-    await issueToken(user, "verify_email", user.email, lifetime, token, sha256Hex(token));
-    await send(templates.verifyEmailLink(context, user.email, link(config.verifyEmailUrl, token), lifetime));
+    const message = templates.verifyEmailLink(context, user.email, link(config.verifyEmailUrl, token), lifetime);
+    await issueToken(user, "verify_email", user.email, lifetime, sha256Hex(token), message);
   }
 
   /** Consumes a token (or code) and checks that it is still valid for its user. */
@@ -201,8 +217,8 @@ export function createEmailFlows(deps: EmailFlowDeps) {
         if (!user) return;
         const token = randomToken(LINK_TOKEN_BYTES);
         const lifetime = config.resetLifetimeSeconds;
-        await issueToken(user, "reset_password", user.email, lifetime, token, sha256Hex(token));
-        await send(templates.resetPassword(context, user.email, link(config.resetPasswordUrl, token), lifetime));
+        const message = templates.resetPassword(context, user.email, link(config.resetPasswordUrl, token), lifetime);
+        await issueToken(user, "reset_password", user.email, lifetime, sha256Hex(token), message);
       });
     },
 
@@ -249,8 +265,8 @@ export function createEmailFlows(deps: EmailFlowDeps) {
         }
         const token = randomToken(LINK_TOKEN_BYTES);
         const lifetime = config.verificationLifetimeSeconds;
-        await issueToken(user, "change_email", email, lifetime, token, sha256Hex(token));
-        await send(templates.confirmEmailChange(context, email, link(config.verifyEmailUrl, token), lifetime));
+        const message = templates.confirmEmailChange(context, email, link(config.verifyEmailUrl, token), lifetime);
+        await issueToken(user, "change_email", email, lifetime, sha256Hex(token), message);
       });
       return { pendingEmail: email };
     },

@@ -104,8 +104,8 @@ export interface Store {
    * caller checks `expiresAt`). Of concurrent calls for one token, only one receives it.
    */
   consumeToken(tokenHash: string, purposes: readonly TokenPurpose[]): Promise<TokenRecord | null>;
-  /** Deletes the user's tokens of one purpose; resolves to how many were deleted. */
-  deleteUserTokens(userId: string, purpose: TokenPurpose): Promise<number>;
+  /** Deletes the user's tokens of one purpose, except the one named; resolves to how many were deleted. */
+  deleteUserTokens(userId: string, purpose: TokenPurpose, options?: { except?: string }): Promise<number>;
 
   /** Keeps a message in the development outbox. */
   addOutboxMessage(message: OutboxMessage): Promise<void>;

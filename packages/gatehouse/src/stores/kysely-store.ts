@@ -224,9 +224,11 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         return Number(deleted.numDeletedRows) === 1 ? toTokenRecord(row) : null;
       }),
 
-    deleteUserTokens: (userId, purpose) =>
+    deleteUserTokens: (userId, purpose, deleteOptions) =>
       guard(async () => {
-        const result = await db.deleteFrom(TOKENS).where("user_id", "=", userId).where("purpose", "=", purpose).executeTakeFirst();
+        let query = db.deleteFrom(TOKENS).where("user_id", "=", userId).where("purpose", "=", purpose);
+        if (deleteOptions?.except !== undefined) query = query.where("token_hash", "!=", deleteOptions.except);
+        const result = await query.executeTakeFirst();
         return Number(result.numDeletedRows);
       }),
 

@@ -1127,7 +1127,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         }
       });
 
-      it("deleteUserTokens deletes the user's tokens of one purpose and returns the count", async () => {
+      it("deleteUserTokens deletes the user's tokens of one purpose (but the one excepted) and returns the count", async () => {
         const user = await h.store.createUser(newUser());
         const other = await h.store.createUser(newUser());
         const verify = [newToken(user), newToken(user)];
@@ -1135,7 +1135,9 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         const othersVerify = newToken(other);
         for (const token of [...verify, reset, othersVerify]) await h.store.createToken(token, { replace: false });
 
-        expect(await h.store.deleteUserTokens(user.id, "verify_email")).toBe(2);
+        expect(await h.store.deleteUserTokens(user.id, "verify_email", { except: (verify[1] as TokenRecord).tokenHash })).toBe(1);
+        expect(await h.raw.token((verify[1] as TokenRecord).tokenHash)).toEqual(rawTokenOf(verify[1] as TokenRecord));
+        expect(await h.store.deleteUserTokens(user.id, "verify_email")).toBe(1);
         expect(await h.raw.userTokens(user.id)).toEqual([rawTokenOf(reset)]);
         expect(await h.raw.userTokens(other.id)).toEqual([rawTokenOf(othersVerify)]);
         expect(await h.store.deleteUserTokens(user.id, "verify_email")).toBe(0);
