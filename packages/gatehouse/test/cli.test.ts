@@ -86,6 +86,15 @@ describe("gatehouse CLI", () => {
     expect(run.stdout).toContain("Created admin root@example.com");
   });
 
+  it("users create --verified marks the address verified; without it, it stays unverified", async () => {
+    const run = await gatehouse(withDb("users", "create", "--email", "verified@example.com", "--password", PASSWORD, "--verified"));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("email verified");
+    const users = rawUsers();
+    expect(Number(users.find((u) => u.email === "verified@example.com")?.email_verified_at)).toBeGreaterThan(0);
+    expect(users.find((u) => u.email === "ada@example.com")?.email_verified_at).toBeNull();
+  });
+
   it("users create --password-stdin reads the password from stdin", async () => {
     const run = await gatehouse(withDb("users", "create", "--email", "stdin@example.com", "--password-stdin"), `${PASSWORD}\n`);
     expect(run.code, run.stderr).toBe(0);
