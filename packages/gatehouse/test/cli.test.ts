@@ -139,16 +139,17 @@ describe("gatehouse CLI", () => {
     const run = await gatehouse(withDb("users", "list", "--json"));
     expect(run.code, run.stderr).toBe(0);
     const users = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
-    expect(users.map((u) => u.email)).toEqual(["ada@example.com", "root@example.com", "stdin@example.com"]);
+    expect(users.map((u) => u.email)).toEqual(["ada@example.com", "root@example.com", "verified@example.com", "stdin@example.com"]);
     for (const user of users) expect(Object.keys(user).sort()).toEqual(["email", "emailVerified", "id", "name", "role"]);
     expect(users[0]).toMatchObject({ name: "Ada", role: "admin", emailVerified: false });
+    expect(users[2]).toMatchObject({ email: "verified@example.com", emailVerified: true });
     expect(run.stdout).not.toContain("argon2");
   });
 
   it("users list prints one line per user", async () => {
     const run = await gatehouse(withDb("users", "list"));
     expect(run.code).toBe(0);
-    expect(run.stdout.trim().split("\n")).toHaveLength(3);
+    expect(run.stdout.trim().split("\n")).toHaveLength(4);
   });
 
   it("exits 2 with the usage for an unknown command, subcommand or option", async () => {
