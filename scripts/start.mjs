@@ -59,14 +59,17 @@ if (!env.GATEHOUSE_SECRET) {
   chmodSync(secretFile, 0o600);
 }
 
-// A local demo has no mail server: keep emails in the dev outbox (the app allows it only on a loopback origin).
-if (!env.SMTP_URL) env.GATEHOUSE_DEV_OUTBOX ??= "1";
+// A local demo has no mail server: keep emails in the dev outbox (the app allows it only on a loopback
+// origin). `next start` runs the build with NODE_ENV=production either way; an explicit NODE_ENV=production
+// here means a real deployment, where the outbox must not exist.
+const devOutbox = !env.SMTP_URL && env.NODE_ENV !== "production";
+if (devOutbox) env.GATEHOUSE_DEV_OUTBOX ??= "1";
 
 const migrate = spawnSync(process.execPath, [join(library, "bin", "gatehouse.js"), "migrate"], { stdio: "inherit", env });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 console.log(`Gatehouse example: ${env.GATEHOUSE_URL} (sessions: ${env.GATEHOUSE_SESSION_STRATEGY || "database"})`);
-if (!env.SMTP_URL) console.log(`No SMTP_URL: emails are kept in the dev outbox, ${env.GATEHOUSE_URL}/dev/outbox`);
+if (devOutbox) console.log(`No SMTP_URL: emails are kept in the dev outbox, ${env.GATEHOUSE_URL}/dev/outbox`);
 const next = spawn(
   process.execPath,
   [join(root, "node_modules", "next", "dist", "bin", "next"), dev ? "dev" : "start", "-p", env.PORT],
