@@ -18,6 +18,7 @@ const HELP = `npm run bench [-- options]
   --cases=IDS       comma-separated case or server ids (e.g. gatehouse-db-sqlite,jose-jwe); floors come along
   --quick           short runs (about a minute): fewer repeats, 1 s HTTP rounds, 1,000 sessions
   --no-profile      do not profile missed goals
+  --report-only     rewrite BENCHMARKS.md and the chart from results/latest.json without measuring
   --out=DIR         where latest.json and per-check.svg go (default bench/results); BENCHMARKS.md goes
                     next to it, one folder up, only when DIR is the default
 
@@ -29,7 +30,7 @@ const SECTIONS = ["checks", "http", "login", "memory"];
 const benchDir = import.meta.dirname;
 
 function parseArgs(argv) {
-  const options = { sections: SECTIONS, cases: undefined, quick: false, profile: true, out: join(benchDir, "results") };
+  const options = { sections: SECTIONS, cases: undefined, quick: false, profile: true, reportOnly: false, out: join(benchDir, "results") };
   for (const arg of argv) {
     const [flag, value] = arg.split("=", 2);
     if (flag === "--help" || flag === "-h") {
@@ -43,6 +44,7 @@ function parseArgs(argv) {
     else if (flag === "--quick") options.quick = true;
     else if (flag === "--no-profile") options.profile = false;
     else if (flag === "--out") options.out = value;
+    else if (flag === "--report-only") options.reportOnly = true;
     else throw new Error(`unknown option ${arg}\n\n${HELP}`);
   }
   return options;
@@ -50,6 +52,13 @@ function parseArgs(argv) {
 
 export async function main(argv = process.argv.slice(2)) {
   const options = parseArgs(argv);
+  if (options.reportOnly) {
+    const saved = JSON.parse(readFileSync(join(options.out, "latest.json"), "utf8"));
+    if (saved.checks) writeFileSync(join(options.out, "per-check.svg"), perCheckSvg(saved.checks));
+    writeFileSync(join(benchDir, "BENCHMARKS.md"), benchmarksMarkdown(saved, evaluateGoals(saved), benchDir));
+    log("Rewrote bench/BENCHMARKS.md and the chart from latest.json.");
+    return saved;
+  }
   const started = performance.now();
   const q = options.quick;
   const resultsPath = join(options.out, "latest.json");
