@@ -106,6 +106,7 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
         expect(migrations.rows).toEqual([
           { name: "0001_users_and_sessions", count: "1" },
           { name: "0002_rate_limits", count: "1" },
+          { name: "0003_email_tokens_and_outbox", count: "1" },
         ]);
         const lock = await client.query<{ is_locked: number }>("SELECT is_locked FROM gatehouse_migrations_lock");
         expect(lock.rows).toEqual([{ is_locked: 0 }]);
@@ -115,8 +116,10 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
         expect(tables.rows.map((r) => r.table_name)).toEqual([
           "gatehouse_migrations",
           "gatehouse_migrations_lock",
+          "gatehouse_outbox",
           "gatehouse_rate_limits",
           "gatehouse_sessions",
+          "gatehouse_tokens",
           "gatehouse_users",
         ]);
       } finally {
