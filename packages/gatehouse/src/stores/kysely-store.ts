@@ -71,8 +71,8 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     }, options.timeoutMs);
   }
 
-  // The per-request lookup is compiled once (and, where the driver allows, prepared once) after the schema is
-  // ready: building and compiling it on every call cost more than the query itself.
+  // The per-request lookups are compiled once (and, where the driver allows, prepared once, after the schema
+  // is ready): building and compiling them on every call cost more than the queries themselves.
   const sessionAndUser = db
     .selectFrom(SESSIONS)
     .innerJoin(USERS, `${USERS}.id`, `${SESSIONS}.user_id`)
@@ -99,10 +99,33 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     .where(`${SESSIONS}.id`, "=", "")
     .compile();
   type SessionAndUserRow = typeof sessionAndUser extends CompiledQuery<infer Row> ? Row : never;
-  let lookup: ((parameters: readonly unknown[]) => Promise<unknown>) | undefined;
-  const prepareLookup = () =>
-    backend.prepare?.(sessionAndUser) ??
-    (async (parameters: readonly unknown[]) => (await db.executeQuery({ ...sessionAndUser, parameters })).rows[0]);
+
+  /** A query compiled once, and prepared on first use where the driver allows, that resolves to its first row. */
+  function precompiled<Row>(query: CompiledQuery<Row>): (parameters: readonly unknown[]) => Promise<Row | undefined> {
+    let run: ((parameters: readonly unknown[]) => Promise<unknown>) | undefined;
+    return async (parameters) => {
+      run ??=
+        backend.prepare?.(query) ??
+        (async (values: readonly unknown[]) => (await db.executeQuery({ ...query, parameters: values })).rows[0]);
+      return (await run(parameters)) as Row | undefined;
+    };
+  }
+  const lookupSessionAndUser = precompiled<SessionAndUserRow>(sessionAndUser);
+  // Named columns, never `*`: a prepared statement's result must keep its shape when a later migration adds
+  // a column (PostgreSQL refuses to run a cached plan whose result type changed).
+  const userColumns = [
+    "id",
+    "email",
+    "name",
+    "role",
+    "password_hash",
+    "session_version",
+    "email_verified_at",
+    "created_at",
+    "updated_at",
+  ] as const;
+  const lookupUserById = precompiled(db.selectFrom(USERS).select(userColumns).where("id", "=", "").compile());
+  const lookupUserByEmail = precompiled(db.selectFrom(USERS).select(userColumns).where("email", "=", "").compile());
 
   const store: Store = {
     migrate: () => failClosed(migrate, undefined),
@@ -131,13 +154,13 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     getUserById: (id) =>
       guard(async () => {
-        const row = await db.selectFrom(USERS).selectAll().where("id", "=", id).executeTakeFirst();
+        const row = await lookupUserById([id]);
         return row ? toUserRecord(row) : null;
       }),
 
     getUserByEmail: (email) =>
       guard(async () => {
-        const row = await db.selectFrom(USERS).selectAll().where("email", "=", email).executeTakeFirst();
+        const row = await lookupUserByEmail([email]);
         return row ? toUserRecord(row) : null;
       }),
 
@@ -260,7 +283,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     getSessionAndUser: (sessionId) =>
       guard(async () => {
-        const row = (await (lookup ??= prepareLookup())([sessionId])) as SessionAndUserRow | undefined;
+        const row = await lookupSessionAndUser([sessionId]);
         if (!row) return null;
         return {
           session: toSessionRecord({
@@ -314,12 +337,17 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         const count = sql<number>`case when ${sql.ref(`${LIMITS}.reset_at`)} <= ${now} then 1 else ${sql.ref(`${LIMITS}.count`)} + 1 end`;
         const reset = sql<number>`case when ${sql.ref(`${LIMITS}.reset_at`)} <= ${now} then ${resetAt} else ${sql.ref(`${LIMITS}.reset_at`)} end`;
         const insert = db.insertInto(LIMITS).values({ key, count: 1, reset_at: resetAt });
-        await (backend.upsert === "on-duplicate-key"
-          ? // MySQL applies assignments left to right and later ones see earlier results: count goes first,
-            // while reset_at still holds the old window's end.
-            insert.onDuplicateKeyUpdate({ count, reset_at: reset })
-          : insert.onConflict((conflict) => conflict.column("key").doUpdateSet({ count, reset_at: reset }))
-        ).execute();
+        if (backend.upsert === "on-conflict") {
+          // One statement: the upsert returns the window it left.
+          const row = await insert
+            .onConflict((conflict) => conflict.column("key").doUpdateSet({ count, reset_at: reset }))
+            .returning(["count", "reset_at"])
+            .executeTakeFirstOrThrow();
+          return toWindow(row);
+        }
+        // MySQL applies assignments left to right and later ones see earlier results: count goes first, while
+        // reset_at still holds the old window's end. It has no RETURNING, hence the read.
+        await insert.onDuplicateKeyUpdate({ count, reset_at: reset }).execute();
         const row = await db.selectFrom(LIMITS).select(["count", "reset_at"]).where("key", "=", key).executeTakeFirstOrThrow();
         return toWindow(row);
       }),

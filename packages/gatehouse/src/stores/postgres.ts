@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from "kysely";
 import pg from "pg";
 import type { Store } from "../store/types.js";
@@ -39,10 +40,19 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   });
   // An idle connection that dies (the server restarts) must not crash the process; the pool replaces it.
   pool.on("error", (error) => console.error("gatehouse: PostgreSQL connection lost:", error.message));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingBrokenConnections(pool) }) });
+  const connections = discardingBrokenConnections(pool);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: connections }) });
   return createKyselyStore(
     db,
-    { isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === "23505", upsert: "on-conflict" },
+    {
+      isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === "23505",
+      upsert: "on-conflict",
+      prepare(query) {
+        // A named statement is parsed and planned once per connection, not on every request.
+        const name = `gatehouse_${createHash("sha256").update(query.sql).digest("hex").slice(0, 24)}`;
+        return async (values) => (await connections.run({ name, text: query.sql, values: [...values] })).rows[0];
+      },
+    },
     { autoMigrate: options.autoMigrate ?? true, timeoutMs },
   );
 }
@@ -52,23 +62,39 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
  * answer (a timeout, a reset). `pg` leaves a timed-out query running on its connection; reusing it would
  * queue every later query behind a link that may never answer, so the app could not recover.
  */
-function discardingBrokenConnections(pool: pg.Pool): PostgresPool {
+function discardingBrokenConnections(pool: pg.Pool): PostgresPool & { run(query: pg.QueryConfig): Promise<pg.QueryResult> } {
+  /** Runs one query; marks the connection broken when the failure is not the server's own answer. */
+  async function runOn(client: pg.PoolClient, query: pg.QueryConfig, markBroken: (error: Error) => void): Promise<pg.QueryResult> {
+    try {
+      return await client.query(query);
+    } catch (error) {
+      // Errors the server sent carry a severity; anything else means the connection itself failed.
+      if (!(error instanceof Error && "severity" in error)) markBroken(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+  }
   return {
     async connect() {
       const client = await pool.connect();
       let broken: Error | undefined;
-      const run = async (sql: string, parameters: ReadonlyArray<unknown>) => {
-        try {
-          return await client.query(sql, parameters as unknown[]);
-        } catch (error) {
-          // Errors the server sent carry a severity; anything else means the connection itself failed.
-          if (!(error instanceof Error && "severity" in error)) broken = error instanceof Error ? error : new Error(String(error));
-          throw error;
-        }
+      const markBroken = (error: Error) => {
+        broken = error;
       };
       // Kysely only streams (passes a cursor) for `.stream()`, which Gatehouse never uses.
-      const query = ((sql: string, parameters: ReadonlyArray<unknown>) => run(sql, parameters)) as unknown as PostgresPoolClient["query"];
+      const query = ((text: string, values: ReadonlyArray<unknown>) =>
+        runOn(client, { text, values: values as unknown[] }, markBroken)) as unknown as PostgresPoolClient["query"];
       return { query, release: () => client.release(broken) };
+    },
+    async run(query) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        return await runOn(client, query, (error) => {
+          broken = error;
+        });
+      } finally {
+        client.release(broken);
+      }
     },
     end: () => pool.end(),
   };

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
+import { Kysely, SqliteDialect, type SqliteDatabase } from "kysely";
 import { ConfigurationError } from "../errors.js";
 import type { Store } from "../store/types.js";
 import { createKyselyStore } from "./kysely-store.js";
@@ -42,7 +42,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
 
   return createKyselyStore(
     db,
@@ -73,6 +73,29 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     // better-sqlite3 is synchronous and in-process: a timer could never fire before it returns.
     { autoMigrate: options.autoMigrate ?? true, timeoutMs: undefined },
   );
+}
+
+/** Statements kept per connection; Gatehouse issues a few dozen distinct ones. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query anew, and preparing costs more than running these small queries. Kysely's
+ * SQL text has placeholders for every value, so a statement can be prepared once per text and reused.
+ */
+function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql) {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = database.prepare(sql);
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 /** Turns `file:data/app.db`, `file:///abs/app.db`, `sqlite:app.db` or a plain path into a file system path. */
