@@ -34,3 +34,15 @@ describe("createOptimisticCheck", () => {
     expect(await check(null)).toBeNull();
   });
 });
+
+describe("createOptimisticCheck: remembered cookies", () => {
+  it("still checks expiry on every call: a cookie it has opened before stops passing when it expires", async () => {
+    let clock = now;
+    const sealer = createSealer([secret], SESSION_SEAL_PURPOSE);
+    const value = await sealer.seal({ s: "sid", u: "uid", c: now / 1000, e: now / 1000 + 60 });
+    const check = createOptimisticCheck({ secret, strategy: "stateless", now: () => clock });
+    expect(await check(value)).not.toBeNull();
+    clock = now + 60_000;
+    expect(await check(value)).toBeNull();
+  });
+});

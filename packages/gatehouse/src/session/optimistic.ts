@@ -1,6 +1,6 @@
 import { resolveSessionConfig, type SessionCookieOptions } from "../core/config.js";
 import { createSealer } from "../crypto/seal.js";
-import { openStatelessSession, SESSION_SEAL_PURPOSE } from "./stateless.js";
+import { createStatelessOpener, openStatelessSession, SESSION_SEAL_PURPOSE } from "./stateless.js";
 import { parseSessionToken } from "./token.js";
 
 /** What the optimistic check can tell from the cookie alone. */
@@ -29,10 +29,10 @@ export function createOptimisticCheck(
 ): (cookieValue: string | null | undefined) => Promise<OptimisticSession | null> {
   const config = resolveSessionConfig(options);
   if (config.strategy === "stateless") {
-    const sealer = createSealer(config.secrets, SESSION_SEAL_PURPOSE);
+    const open = createStatelessOpener(createSealer(config.secrets, SESSION_SEAL_PURPOSE));
     return async (value) => {
       if (!value) return null;
-      const payload = await openStatelessSession(sealer, config, value);
+      const payload = await openStatelessSession(open, config, value);
       return payload && { sessionId: payload.s, userId: payload.u, expiresAt: new Date(payload.e * 1000) };
     };
   }

@@ -15,7 +15,7 @@ import {
 import type { Gatehouse, GatehouseOptions } from "../core/gatehouse.js";
 import { decodeBase64url, encodeBase64url } from "../crypto/base64url.js";
 import { createSealer } from "../crypto/seal.js";
-import { SESSION_SEAL_PURPOSE } from "./stateless.js";
+import { createStatelessOpener, SESSION_SEAL_PURPOSE } from "./stateless.js";
 
 const OTHER_SECRET = "another-stateless-test-secret-9876543210";
 
@@ -346,5 +346,46 @@ describe("ending stateless sessions", () => {
     const previous = await signIn();
     const { setCookie } = await gatehouse.logIn({ email: "ada@example.com", password: PASSWORD }, { previousValue: previous });
     expect(await gatehouse.validateSession(gatehouse.cookie.read(setCookie.split(";")[0]))).not.toBeNull();
+  });
+});
+
+describe("createStatelessOpener", () => {
+  /** The real sealer, counting how often it really decrypts. */
+  function countingSealer() {
+    const sealer = createSealer(["c".repeat(40)], SESSION_SEAL_PURPOSE);
+    const counted = { opens: 0, seal: sealer.seal, open: (value: string) => (counted.opens++, sealer.open(value)) };
+    return counted;
+  }
+
+  it("decrypts a genuine cookie once and answers later calls from memory, with the same payload", async () => {
+    const sealer = countingSealer();
+    const open = createStatelessOpener(sealer);
+    const value = await sealer.seal({ s: "sid", u: "uid", c: 1, e: 2 });
+    const first = await open(value);
+    expect(first).toEqual({ s: "sid", u: "uid", c: 1, e: 2 });
+    expect(await open(value)).toBe(first);
+    expect(sealer.opens).toBe(1);
+    expect(Object.isFrozen(first)).toBe(true);
+  });
+
+  it("never remembers a forged or malformed value: each costs a decryption and yields null", async () => {
+    const sealer = countingSealer();
+    const open = createStatelessOpener(sealer);
+    const value = await sealer.seal({ s: "sid", u: "uid", c: 1, e: 2 });
+    const forged = `${value.slice(0, -3)}${value.endsWith("AAA") ? "BBB" : "AAA"}`;
+    for (const bad of [forged, forged, "g1.AAAA", await sealer.seal({ not: "a session" })]) expect(await open(bad)).toBeNull();
+    expect(sealer.opens).toBe(4);
+  });
+
+  it("forgets the oldest cookies past 1024, so memory stays bounded", async () => {
+    const sealer = countingSealer();
+    const open = createStatelessOpener(sealer);
+    const values = await Promise.all(Array.from({ length: 1025 }, (_, i) => sealer.seal({ s: `s${i}`, u: "uid", c: 1, e: 2 })));
+    for (const value of values) await open(value);
+    expect(sealer.opens).toBe(1025);
+    await open(values[1024] as string);
+    expect(sealer.opens).toBe(1025);
+    await open(values[0] as string);
+    expect(sealer.opens).toBe(1026);
   });
 });

@@ -31,13 +31,36 @@ function isExpired(payload: StatelessPayload, config: SessionCookieConfig): bool
   return payload.e * 1000 <= now || (payload.c + config.absoluteMaxAgeSeconds) * 1000 <= now;
 }
 
+/** How many opened cookies a process remembers. A cookie is a few hundred bytes: at most a few hundred KB. */
+const OPENED_CACHE_SIZE = 1024;
+
+/**
+ * Opens sealed session cookies, remembering the last {@link OPENED_CACHE_SIZE} it opened: a signed-in user
+ * sends the same cookie on every request, and decrypting it again would give the same payload. Only
+ * genuine cookies are remembered (a forged one costs a decryption every time and is never stored), and
+ * expiry is checked by the caller on every call, cached or not.
+ */
+export function createStatelessOpener(sealer: Sealer): (value: string) => Promise<StatelessPayload | null> {
+  const opened = new Map<string, StatelessPayload>();
+  return async (value) => {
+    const cached = opened.get(value);
+    if (cached) return cached;
+    const payload = asStatelessPayload(await sealer.open(value));
+    if (payload) {
+      if (opened.size >= OPENED_CACHE_SIZE) opened.delete(opened.keys().next().value as string);
+      opened.set(value, Object.freeze(payload));
+    }
+    return payload;
+  };
+}
+
 /** Opens a stateless cookie and checks its expiry and absolute cap; no store access. */
 export async function openStatelessSession(
-  sealer: Sealer,
+  open: (value: string) => Promise<StatelessPayload | null>,
   config: SessionCookieConfig,
   value: string,
 ): Promise<StatelessPayload | null> {
-  const payload = asStatelessPayload(await sealer.open(value));
+  const payload = await open(value);
   return payload && !isExpired(payload, config) ? payload : null;
 }
 
@@ -47,6 +70,7 @@ export async function openStatelessSession(
  * (log-out), list them, and see the current role and session version.
  */
 export function createStatelessCodec(sealer: Sealer, config: SessionCookieConfig): SessionCodec {
+  const open = createStatelessOpener(sealer);
   const seal = (session: { id: string; userId: string; createdAt: Date; expiresAt: Date }) =>
     sealer.seal({
       s: session.id,
@@ -60,7 +84,7 @@ export function createStatelessCodec(sealer: Sealer, config: SessionCookieConfig
     },
     reissue: (session) => seal(session),
     async parse(value) {
-      const payload = asStatelessPayload(await sealer.open(value));
+      const payload = await open(value);
       if (!payload) return null;
       // An expired cookie still names its record, so the manager can delete it.
       return { id: payload.s, expired: isExpired(payload, config), matches: (session) => session.userId === payload.u };
