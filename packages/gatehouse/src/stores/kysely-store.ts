@@ -13,12 +13,14 @@ import type {
 } from "../store/types.js";
 import { failClosed } from "./guard.js";
 import { assertSchemaCurrent, type MigrationLock, migrateToLatest } from "./migrations.js";
+import { queryTemplate } from "./query-template.js";
 import type { Database } from "./schema.js";
 
 type UserRow = Selectable<Database["gatehouse_users"]>;
 type SessionRow = Selectable<Database["gatehouse_sessions"]>;
 type TokenRow = Selectable<Database["gatehouse_tokens"]>;
 type OutboxRow = Selectable<Database["gatehouse_outbox"]>;
+type RateLimitRow = Pick<Selectable<Database["gatehouse_rate_limits"]>, "count" | "reset_at">;
 
 /** What differs between SQL backends, beyond what Kysely's dialect already covers. */
 export interface SqlBackend {
@@ -126,6 +128,35 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
   ] as const;
   const lookupUserById = precompiled(db.selectFrom(USERS).select(userColumns).where("id", "=", "").compile());
   const lookupUserByEmail = precompiled(db.selectFrom(USERS).select(userColumns).where("email", "=", "").compile());
+
+  // The other queries of the request and log-in paths, compiled once too.
+  const insertSession = queryTemplate(
+    db,
+    ["id", "user_id", "secret_hash", "user_version", "created_at", "expires_at", "last_seen_at", "user_agent", "ip"],
+    (v) => db.insertInto(SESSIONS).values(v),
+  );
+  const selectUserSessions = queryTemplate(db, ["userId"], (v) => db.selectFrom(SESSIONS).selectAll().where("user_id", "=", v.userId));
+  const updateSessionActivity = queryTemplate(db, ["id", "lastSeenAt", "expiresAt"], (v) =>
+    db.updateTable(SESSIONS).set({ last_seen_at: v.lastSeenAt, expires_at: v.expiresAt }).where("id", "=", v.id),
+  );
+  const deleteSessionById = queryTemplate(db, ["id"], (v) => db.deleteFrom(SESSIONS).where("id", "=", v.id));
+  const deleteRateLimit = queryTemplate(db, ["key"], (v) => db.deleteFrom(LIMITS).where("key", "=", v.key));
+  // One statement, so concurrent hits on one key are all counted: a window that has ended restarts.
+  const limitCount = (now: unknown) =>
+    sql<number>`case when ${sql.ref(`${LIMITS}.reset_at`)} <= ${now} then 1 else ${sql.ref(`${LIMITS}.count`)} + 1 end`;
+  const limitReset = (now: unknown, resetAt: unknown) =>
+    sql<number>`case when ${sql.ref(`${LIMITS}.reset_at`)} <= ${now} then ${resetAt} else ${sql.ref(`${LIMITS}.reset_at`)} end`;
+  const upsertRateLimit = queryTemplate(db, ["key", "now", "resetAt"], (v) => {
+    const insert = db.insertInto(LIMITS).values({ key: v.key, count: 1, reset_at: v.resetAt });
+    return backend.upsert === "on-duplicate-key"
+      ? // MySQL applies assignments left to right and later ones see earlier results: count goes first,
+        // while reset_at still holds the old window's end. It has no RETURNING: the caller reads the row.
+        insert.onDuplicateKeyUpdate({ count: limitCount(v.now), reset_at: limitReset(v.now, v.resetAt) })
+      : insert
+          .onConflict((conflict) => conflict.column("key").doUpdateSet({ count: limitCount(v.now), reset_at: limitReset(v.now, v.resetAt) }))
+          .returning(["count", "reset_at"]);
+  });
+  const selectRateLimit = queryTemplate(db, ["key"], (v) => db.selectFrom(LIMITS).select(["count", "reset_at"]).where("key", "=", v.key));
 
   const store: Store = {
     migrate: () => failClosed(migrate, undefined),
@@ -278,7 +309,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     createSession: (session: SessionRecord) =>
       guard(async () => {
-        await db.insertInto(SESSIONS).values(toSessionRow(session)).execute();
+        await insertSession(toSessionRow(session));
       }),
 
     getSessionAndUser: (sessionId) =>
@@ -303,23 +334,19 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     listUserSessions: (userId) =>
       guard(async () => {
-        const rows = await db.selectFrom(SESSIONS).selectAll().where("user_id", "=", userId).execute();
+        const { rows } = await selectUserSessions({ userId });
         return rows.map(toSessionRecord);
       }),
 
     touchSession: (sessionId, update) =>
       guard(async () => {
-        await db
-          .updateTable(SESSIONS)
-          .set({ last_seen_at: update.lastSeenAt.getTime(), expires_at: update.expiresAt.getTime() })
-          .where("id", "=", sessionId)
-          .execute();
+        await updateSessionActivity({ id: sessionId, lastSeenAt: update.lastSeenAt.getTime(), expiresAt: update.expiresAt.getTime() });
       }),
 
     deleteSession: (sessionId) =>
       guard(async () => {
-        const result = await db.deleteFrom(SESSIONS).where("id", "=", sessionId).executeTakeFirst();
-        return Number(result.numDeletedRows) > 0;
+        const result = await deleteSessionById({ id: sessionId });
+        return Number(result.numAffectedRows ?? 0) > 0;
       }),
 
     deleteUserSessions: (userId, deleteOptions) =>
@@ -332,23 +359,9 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     hitRateLimit: (key, windowMs, now) =>
       guard(async () => {
-        const resetAt = now + windowMs;
-        // One statement, so concurrent hits on one key are all counted: a window that has ended restarts.
-        const count = sql<number>`case when ${sql.ref(`${LIMITS}.reset_at`)} <= ${now} then 1 else ${sql.ref(`${LIMITS}.count`)} + 1 end`;
-        const reset = sql<number>`case when ${sql.ref(`${LIMITS}.reset_at`)} <= ${now} then ${resetAt} else ${sql.ref(`${LIMITS}.reset_at`)} end`;
-        const insert = db.insertInto(LIMITS).values({ key, count: 1, reset_at: resetAt });
-        if (backend.upsert === "on-conflict") {
-          // One statement: the upsert returns the window it left.
-          const row = await insert
-            .onConflict((conflict) => conflict.column("key").doUpdateSet({ count, reset_at: reset }))
-            .returning(["count", "reset_at"])
-            .executeTakeFirstOrThrow();
-          return toWindow(row);
-        }
-        // MySQL applies assignments left to right and later ones see earlier results: count goes first, while
-        // reset_at still holds the old window's end. It has no RETURNING, hence the read.
-        await insert.onDuplicateKeyUpdate({ count, reset_at: reset }).execute();
-        const row = await db.selectFrom(LIMITS).select(["count", "reset_at"]).where("key", "=", key).executeTakeFirstOrThrow();
+        const result = await upsertRateLimit({ key, now, resetAt: now + windowMs });
+        const row = (result.rows[0] as RateLimitRow | undefined) ?? (await selectRateLimit({ key })).rows[0];
+        if (!row) throw new Error(`the rate-limit counter ${key} vanished`);
         return toWindow(row);
       }),
 
@@ -360,7 +373,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     resetRateLimit: (key) =>
       guard(async () => {
-        await db.deleteFrom(LIMITS).where("key", "=", key).execute();
+        await deleteRateLimit({ key });
       }),
 
     resetRateLimitFamily: (prefix) =>
