@@ -42,6 +42,21 @@ async function sqliteStore(dir, name) {
   return { store: createSqliteStore({ url: `file:${path}` }), path };
 }
 
+/**
+ * A database floor: split the `id.secret` cookie, fetch the stored record with `lookup(id)`, compare
+ * SHA-256(secret) with its `secret_hash` in constant time, and answer `userOf(record)`.
+ */
+function tokenFloor(fx, lookup, userOf, close) {
+  const run = async (input) => {
+    const dot = input.indexOf(".");
+    const record = await lookup(input.slice(0, dot));
+    if (!record?.secret_hash) return null;
+    const digest = createHash("sha256").update(input.slice(dot + 1)).digest("hex");
+    return timingSafeEqual(Buffer.from(digest), Buffer.from(record.secret_hash)) ? userOf(record) : null;
+  };
+  return { run, value: fx.value, expected: fx.user.id, tampered: tamper(fx.value, fx.value.length - 5), cookie: fx.cookie, close };
+}
+
 const SESSION_AND_USER_SQL = `select s.id, s.user_id, s.secret_hash, s.user_version, s.created_at, s.expires_at, s.last_seen_at,
   s.user_agent, s.ip, u.id as uid, u.email, u.name, u.role, u.password_hash, u.session_version, u.created_at as u_created_at,
   u.updated_at from gatehouse_sessions s inner join gatehouse_users u on u.id = s.user_id where s.id = `;
@@ -112,6 +127,26 @@ export const CASES = [
     },
   },
   {
+    id: "gatehouse-stateless-cold",
+    label: "Gatehouse stateless, a cookie's first check ²",
+    kind: "check",
+    floor: "floor-aes-gcm",
+    async setup({ dir }) {
+      const { createOptimisticCheck } = await import("gatehouse");
+      const { store } = await sqliteStore(dir, "stateless-cold");
+      const fx = await gatehouseFixture({ dir, strategy: "stateless", store });
+      // Twice as many genuine cookies as the check remembers, taken in turn: every call decrypts.
+      const pool = [];
+      for (let i = 0; i < 2048; i++) {
+        pool.push(cookieFromSetCookie((await fx.gatehouse.startSession(fx.user.id, {})).setCookie, COOKIE));
+      }
+      const check = createOptimisticCheck({ secret: fx.secret, strategy: "stateless" });
+      let next = 0;
+      const run = async (input) => (await check(input === fx.value ? pool[next++ % pool.length] : input))?.userId ?? null;
+      return { run, value: fx.value, expected: fx.user.id, tampered: tamper(fx.value), cookie: fx.cookie, close: () => store.close() };
+    },
+  },
+  {
     id: "gatehouse-stateless-secure",
     label: "Gatehouse stateless + its record (secure check, SQLite)",
     kind: "check",
@@ -134,24 +169,10 @@ export const CASES = [
       const fx = await gatehouseFixture({ dir, strategy: "database", store });
       const db = new Database(path, { readonly: true });
       const statement = db.prepare(`${SESSION_AND_USER_SQL}?`);
-      const run = async (input) => {
-        const dot = input.indexOf(".");
-        const row = statement.get(input.slice(0, dot));
-        if (!row) return null;
-        const hash = createHash("sha256").update(input.slice(dot + 1)).digest("hex");
-        return timingSafeEqual(Buffer.from(hash), Buffer.from(row.secret_hash)) ? row.uid : null;
-      };
-      return {
-        run,
-        value: fx.value,
-        expected: fx.user.id,
-        tampered: tamper(fx.value, fx.value.length - 5),
-        cookie: fx.cookie,
-        close: async () => {
-          db.close();
-          await store.close();
-        },
-      };
+      return tokenFloor(fx, (id) => statement.get(id), (row) => row.uid, async () => {
+        db.close();
+        await store.close();
+      });
     },
   },
   {
@@ -168,7 +189,7 @@ export const CASES = [
   },
   {
     id: "floor-postgres",
-    label: "floor: one pg round trip (same SELECT)",
+    label: "floor: one pg round trip (same SELECT, prepared)",
     kind: "floor",
     needs: "postgres",
     async setup({ dir, postgres }) {
@@ -178,25 +199,12 @@ export const CASES = [
       const fx = await gatehouseFixture({ dir, strategy: "database", store });
       const pool = new pg.Pool({ connectionString: postgres.url, max: 10 });
       const text = `${SESSION_AND_USER_SQL}$1`;
-      const run = async (input) => {
-        const dot = input.indexOf(".");
-        const { rows } = await pool.query(text, [input.slice(0, dot)]);
-        const row = rows[0];
-        if (!row) return null;
-        const hash = createHash("sha256").update(input.slice(dot + 1)).digest("hex");
-        return timingSafeEqual(Buffer.from(hash), Buffer.from(row.secret_hash)) ? row.uid : null;
-      };
-      return {
-        run,
-        value: fx.value,
-        expected: fx.user.id,
-        tampered: tamper(fx.value, fx.value.length - 5),
-        cookie: fx.cookie,
-        close: async () => {
-          await pool.end();
-          await store.close();
-        },
-      };
+      // A named statement, as Gatehouse uses: the floor is the round trip, not the server re-planning.
+      const lookup = async (id) => (await pool.query({ name: "bench_floor_lookup", text, values: [id] })).rows[0];
+      return tokenFloor(fx, lookup, (row) => row.uid, async () => {
+        await pool.end();
+        await store.close();
+      });
     },
   },
   {
@@ -226,24 +234,10 @@ export const CASES = [
       const store = withRedisSessions(users, { url: redis.url, keyPrefix: prefix });
       const fx = await gatehouseFixture({ dir, strategy: "database", store });
       const client = new Redis(redis.url);
-      const run = async (input) => {
-        const dot = input.indexOf(".");
-        const hash = await client.hgetall(`${prefix}session:${input.slice(0, dot)}`);
-        if (!hash.secret_hash) return null;
-        const digest = createHash("sha256").update(input.slice(dot + 1)).digest("hex");
-        return timingSafeEqual(Buffer.from(digest), Buffer.from(hash.secret_hash)) ? hash.user_id : null;
-      };
-      return {
-        run,
-        value: fx.value,
-        expected: fx.user.id,
-        tampered: tamper(fx.value, fx.value.length - 5),
-        cookie: fx.cookie,
-        close: async () => {
-          client.disconnect();
-          await store.close();
-        },
-      };
+      return tokenFloor(fx, (id) => client.hgetall(`${prefix}session:${id}`), (hash) => hash.user_id, async () => {
+        client.disconnect();
+        await store.close();
+      });
     },
   },
   {
@@ -262,26 +256,12 @@ export const CASES = [
       const client = new Redis(redis.url);
       const db = new Database(path, { readonly: true });
       const userById = db.prepare("select * from gatehouse_users where id = ?");
-      const run = async (input) => {
-        const dot = input.indexOf(".");
-        const hash = await client.hgetall(`${prefix}session:${input.slice(0, dot)}`);
-        if (!hash.secret_hash) return null;
-        const digest = createHash("sha256").update(input.slice(dot + 1)).digest("hex");
-        if (!timingSafeEqual(Buffer.from(digest), Buffer.from(hash.secret_hash))) return null;
-        return userById.get(hash.user_id)?.id ?? null;
-      };
-      return {
-        run,
-        value: fx.value,
-        expected: fx.user.id,
-        tampered: tamper(fx.value, fx.value.length - 5),
-        cookie: fx.cookie,
-        close: async () => {
-          client.disconnect();
-          db.close();
-          await store.close();
-        },
-      };
+      const session = (id) => client.hgetall(`${prefix}session:${id}`);
+      return tokenFloor(fx, session, (hash) => userById.get(hash.user_id)?.id ?? null, async () => {
+        client.disconnect();
+        db.close();
+        await store.close();
+      });
     },
   },
   {

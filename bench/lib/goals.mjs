@@ -13,8 +13,19 @@ export function evaluateGoals(results) {
   const stateless = checks.get("gatehouse-stateless");
   const notRun = (area, target) => goals.push(goal(area, target, "not measured", null));
 
+  // A cookie's first request decrypts it; later ones are answered from the check's memory. Both are shown.
+  const cold = checks.get("gatehouse-stateless-cold");
+  const firstSight = (value) => (value === null ? "" : ` (a cookie's first request: ${value})`);
   if (stateless) {
-    goals.push(goal("stateless check", "≤ 2× the raw AES-GCM floor", `${fmt(stateless.xFloor)}×`, stateless.xFloor <= 2, "case:gatehouse-stateless"));
+    goals.push(
+      goal(
+        "stateless check",
+        "≤ 2× the raw AES-GCM floor",
+        `${fmt(stateless.xFloor)}×${firstSight(cold ? `${fmt(cold.xFloor)}×` : null)}`,
+        stateless.xFloor <= 2,
+        "case:gatehouse-stateless",
+      ),
+    );
     for (const [id, name, times] of [
       ["jose-jwe", "jose `jwtDecrypt`", 20],
       ["iron-session", "iron-session", 100],
@@ -22,7 +33,10 @@ export function evaluateGoals(results) {
     ]) {
       const peer = checks.get(id);
       const faster = peer ? peer.us.median / stateless.us.median : null;
-      goals.push(goal("stateless check", `≥ ${times}× faster than ${name}`, `${fmt(faster, 1)}×`, faster === null ? null : faster >= times, "case:gatehouse-stateless"));
+      const fasterCold = peer && cold ? `${fmt(peer.us.median / cold.us.median, 1)}×` : null;
+      goals.push(
+        goal("stateless check", `≥ ${times}× faster than ${name}`, `${fmt(faster, 1)}×${firstSight(fasterCold)}`, faster === null ? null : faster >= times, "case:gatehouse-stateless"),
+      );
     }
   } else notRun("stateless check", "≤ 2× the AES-GCM floor; ≥ 20× jose, ≥ 100× iron-session, ≥ 150× @auth/core");
 
