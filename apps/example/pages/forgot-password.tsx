@@ -21,7 +21,7 @@ export default function ForgotPasswordPage(): ReactNode {
         <h1>Forgot your password?</h1>
         {outcome?.ok ? (
           <SuccessNotice title={outcome.message}>
-            <p>If an account uses that address, we sent it a link to choose a new password. The link works once, for one hour.</p>
+            <p>If an account uses that address, we sent it a link to choose a new password. The link works once, and only for a short while.</p>
             <p>
               Nothing arrived? Check your spam folder, or <a href="/forgot-password">ask again</a> in a minute.
             </p>

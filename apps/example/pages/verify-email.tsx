@@ -16,20 +16,26 @@ interface VerifyEmailProps {
   token: string | null;
   /** Whether addresses are verified with 8-digit codes instead of links. */
   codes: boolean;
+  /** How long a link is valid, in hours. */
+  lifetimeHours: number;
 }
 
-export const getServerSideProps: GetServerSideProps<VerifyEmailProps> = async ({ query }) => ({
-  props: {
-    token: typeof query.token === "string" && query.token !== "" ? query.token : null,
-    codes: readEnv().emailVerificationMethod === "code",
-  },
-});
+export const getServerSideProps: GetServerSideProps<VerifyEmailProps> = async ({ query }) => {
+  const env = readEnv();
+  return {
+    props: {
+      token: typeof query.token === "string" && query.token !== "" ? query.token : null,
+      codes: env.emailVerificationMethod === "code",
+      lifetimeHours: Math.max(1, Math.round((env.emailVerificationLifetime ?? 86_400) / 3600)),
+    },
+  };
+};
 
 /**
  * Where verification and email-change links land. Opening the page changes nothing: mail scanners and
  * link previews fetch links, so only the button (a POST) uses the token up.
  */
-export default function VerifyEmailPage({ token, codes }: VerifyEmailProps): ReactNode {
+export default function VerifyEmailPage({ token, codes, lifetimeHours }: VerifyEmailProps): ReactNode {
   const session = useSession();
   const { pending, outcome, onSubmit } = useFormSubmit(
     (form) => (token ? verifyEmail({ token }) : verifyEmail({ code: formValue(form, "code"), email: formValue(form, "email") })),
@@ -81,7 +87,11 @@ export default function VerifyEmailPage({ token, codes }: VerifyEmailProps): Rea
       </>
     );
   } else {
-    body = <p>Open the link in the email we sent you. It works once, for 24 hours.</p>;
+    body = (
+      <p>
+        Open the link in the email we sent you. It works once, for {lifetimeHours === 1 ? "an hour" : `${lifetimeHours} hours`}.
+      </p>
+    );
   }
 
   return (
