@@ -173,6 +173,10 @@ describe("the dev outbox", () => {
       expect(page).toContain("Verify your email");
       expect(page).toContain("Reset your");
       expect(page).toContain(`${app.url}/reset-password?token=`);
+      // Relayed by a proxy, the request is not from this machine's user: the page does not exist for it.
+      for (const header of ["x-forwarded-for", "forwarded", "x-real-ip"]) {
+        expect((await fetch(`${app.url}/dev/outbox`, { headers: { [header]: header === "forwarded" ? "for=203.0.113.9" : "203.0.113.9" } })).status).toBe(404);
+      }
     } finally {
       await app.stop();
     }

@@ -315,11 +315,14 @@ describe.each(["database", "stateless"] as const)("email change over HTTP and SM
     const token = tokenFromLink(mail, app.origin, "/verify-email");
     expect(rawTokensOf(app.dbFile, user.id)).toEqual([expect.objectContaining({ token_hash: sha256Hex(token), purpose: "change_email", email: newEmail })]);
     expect(rawAllRowsText(app.dbFile)).not.toContain(token);
-    // Still the old address: it logs in, the new one does not, and the old one has been told nothing yet.
+    // Still the old address: it logs in, the new one does not; the old one has been warned, with no link.
     expect(rawUserByEmail(app.dbFile, user.email)?.id).toBe(user.id);
     expect(rawUserByEmail(app.dbFile, newEmail)).toBeUndefined();
     expect((await logIn(newEmail)).status).toBe(401);
-    expect(smtp.to(user.email)).toEqual([]);
+    const warning = await nthMailTo(smtp, user.email, 1);
+    expect(warning.subject).toMatch(/about to change/i);
+    expect(warning.text).toContain(newEmail);
+    expect(warning.links).toEqual([]);
 
     const verified = await verify(token, user.cookie);
     expect(verified.status).toBe(200);
@@ -330,7 +333,7 @@ describe.each(["database", "stateless"] as const)("email change over HTTP and SM
     expect(rawUserByEmail(app.dbFile, user.email)).toBeUndefined();
     expect(rawUserByEmail(app.dbFile, newEmail)).toMatchObject({ id: user.id, email_verified_at: app.startedAt });
 
-    const notice = await nthMailTo(smtp, user.email, 1);
+    const notice = await nthMailTo(smtp, user.email, 2);
     expect(notice.subject).toMatch(/email address was changed/i);
     expect(notice.text).toContain(newEmail);
     expect(notice.links).toEqual([]);
@@ -358,7 +361,8 @@ describe.each(["database", "stateless"] as const)("email change over HTTP and SM
     const after = rawEmailTables(app.dbFile);
     expect(after.users).toEqual(before.users);
     expect(after.tokens).toEqual(before.tokens);
-    expect(smtp.to(user.email)).toEqual([]);
+    // The requester's own address is warned exactly as for a free address, so it learns nothing either.
+    expect(smtp.to(user.email).map((m) => m.subject)).toEqual([expect.stringMatching(/about to change/i)]);
   });
 
   it("without the password: allowed within freshAuthSeconds; after 600 s 403 reauthentication_required, and no mail", async () => {
@@ -429,6 +433,28 @@ describe.each(["database", "stateless"] as const)("email change over HTTP and SM
     expect(rawUserByEmail(app.dbFile, user.email)?.id).toBe(user.id);
     expect((await verify(newer)).status).toBe(200);
     expect(rawUserByEmail(app.dbFile, second)?.id).toBe(user.id);
+  });
+
+  it("a password reset or change voids a pending email change: whoever asked for it cannot finish it after being shut out", async () => {
+    for (const endWith of ["reset", "change"] as const) {
+      const user = await signedInUser();
+      const pending = await changeToken(user, uniqueEmail());
+      if (endWith === "reset") {
+        expect((await requestReset(user.email)).status).toBe(202);
+        const resetMail = await vi.waitFor(() => {
+          const mail = smtp.to(user.email).find((m) => /reset/i.test(m.subject));
+          expect(mail).toBeDefined();
+          return mail as NonNullable<typeof mail>;
+        });
+        expect((await confirmReset(tokenFromLink(resetMail, app.origin, "/reset-password"))).status).toBe(200);
+      } else {
+        const changed = await request("/api/auth/password", { json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, cookie: user.cookie });
+        expect(changed.status).toBe(200);
+      }
+      expect(rawTokensOf(app.dbFile, user.id, "change_email")).toEqual([]);
+      await expectError(await verify(pending), 400, "invalid_token");
+      expect(rawUserByEmail(app.dbFile, user.email)?.id).toBe(user.id);
+    }
   });
 
   it("if the new address gets an account before the link is followed: 409 email_taken, and the email stays", async () => {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { GetServerSideProps } from "next";
 import type { ReactNode } from "react";
 import { PageTitle } from "../../components/PageTitle";
@@ -22,11 +23,12 @@ const TIME_FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", time
 
 /**
  * The development outbox: without SMTP_URL, in development on a loopback origin only, emails are kept in the
- * database and listed here. Anywhere else this page does not exist (404): it shows every reset link.
+ * database and listed here, to requests from this machine only. Anywhere else this page does not exist
+ * (404): it shows every reset link.
  */
-export const getServerSideProps: GetServerSideProps<OutboxProps> = async ({ res }) => {
+export const getServerSideProps: GetServerSideProps<OutboxProps> = async ({ req, res }) => {
   const env = readEnv();
-  if (!env.devOutbox) return { notFound: true };
+  if (!env.devOutbox || !fromThisMachine(req)) return { notFound: true };
   res.setHeader("Cache-Control", "no-store");
   const messages = await getGatehouse().store.listOutboxMessages(50);
   return {
@@ -36,6 +38,20 @@ export const getServerSideProps: GetServerSideProps<OutboxProps> = async ({ res 
     },
   };
 };
+
+/**
+ * Whether the request comes straight from this machine: a loopback socket and no proxy in between. The
+ * server may listen on every interface, and a local reverse proxy would otherwise relay strangers.
+ */
+function fromThisMachine(req: IncomingMessage): boolean {
+  const address = req.socket.remoteAddress ?? "";
+  const loopback = address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
+  // Next fills X-Forwarded-For with the socket's address when the request has none; any other value was
+  // added by a proxy.
+  const forwardedFor = req.headers["x-forwarded-for"];
+  const relayed = (forwardedFor !== undefined && forwardedFor !== address) || req.headers.forwarded !== undefined || req.headers["x-real-ip"] !== undefined;
+  return loopback && !relayed;
+}
 
 /** The message's text with the app's own links clickable. */
 function MessageText({ text, origin }: { text: string; origin: string }): ReactNode {

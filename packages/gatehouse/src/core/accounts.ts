@@ -17,7 +17,10 @@ export interface Accounts {
    */
   setRole(email: string, role: string): Promise<UserDTO | null>;
   list(): Promise<UserDTO[]>;
-  /** Ends every session of the user (both strategies) and bumps their session version; resolves to how many ended. */
+  /**
+   * Ends every session of the user (both strategies), bumps their session version and voids pending
+   * email-change and password-reset links; resolves to how many sessions ended.
+   */
   revokeAllSessions(userId: string): Promise<number>;
 }
 
@@ -49,6 +52,9 @@ export function createAccounts(store: Store, config: CredentialConfig, hasher: P
     },
     async revokeAllSessions(userId) {
       await store.bumpSessionVersion(userId);
+      // A pending email change or reset link could hand the account back to whoever was just shut out.
+      await store.deleteUserTokens(userId, "change_email");
+      await store.deleteUserTokens(userId, "reset_password");
       return store.deleteUserSessions(userId);
     },
   };

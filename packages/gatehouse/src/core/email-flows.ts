@@ -239,7 +239,10 @@ export function createEmailFlows(deps: EmailFlowDeps) {
       // Receiving the link proves the address, too.
       await store.updateUser(user.id, { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? new Date(now()) });
       await deps.revokeAllSessions(user.id);
-      await limiter.resetFamily(rateLimitKeys.loginAccountAnyIp(user.email));
+      // The password has changed: a store too slow to clear the counters must not turn that into an error.
+      await limiter.resetFamily(rateLimitKeys.loginAccountAnyIp(user.email)).catch((error: unknown) => {
+        console.error("gatehouse: clearing log-in throttling after a reset failed:", error instanceof Error ? error.message : error);
+      });
       later("sending the password-changed notice", () => send(templates.passwordChanged(context, user.email)));
     },
 
@@ -259,6 +262,8 @@ export function createEmailFlows(deps: EmailFlowDeps) {
       mailer();
       await limiter.hit(rateLimits.emailChangePerUser, rateLimitKeys.emailChange(user.id));
       later("sending the email-change link", async () => {
+        // The current address hears of it at once, so its owner can act before the link is followed.
+        await send(templates.emailChangeRequested(context, user.email, email));
         if (await store.getUserByEmail(email)) {
           await send(templates.emailInUse(context, email));
           return;

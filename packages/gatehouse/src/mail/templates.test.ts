@@ -27,6 +27,13 @@ describe("email templates", () => {
     expect(mail.text).not.toMatch(/https?:/);
   });
 
+  it("warn the current address of a requested change, with no link to follow", () => {
+    const mail = templates.emailChangeRequested(context, "old@example.com", "new@example.com");
+    expect(mail.text).toContain("from old@example.com to new@example.com");
+    expect(mail.text).toMatch(/reset your password/i);
+    expect(mail.text).not.toMatch(/https?:/);
+  });
+
   it("tell the old address where the account went, and a taken address that nothing changed", () => {
     expect(templates.emailChanged(context, "old@example.com", "new@example.com").text).toContain("from old@example.com to new@example.com");
     expect(templates.emailInUse(context, "taken@example.com").text).toContain("Nothing was changed");

@@ -79,6 +79,12 @@ export const templates = {
       { label: "Confirm my new email", url },
     ),
 
+  emailChangeRequested: (c: TemplateContext, to: string, newEmail: string) =>
+    compose(to, `Your ${c.appName} email address is about to change`, [
+      `Someone signed in to your ${c.appName} account asked to change its email address from ${to} to ${newEmail}. It changes once the link sent to the new address is opened.`,
+      "If this was not you, reset your password now: that cancels the change and signs everyone out.",
+    ]),
+
   emailChanged: (c: TemplateContext, to: string, newEmail: string) =>
     compose(to, `Your ${c.appName} email address was changed`, [
       `The email address of your ${c.appName} account was changed from ${to} to ${newEmail}.`,

@@ -68,8 +68,13 @@ function discardingBrokenConnections(pool: pg.Pool): PostgresPool & { run(query:
     try {
       return await client.query(query);
     } catch (error) {
-      // Errors the server sent carry a severity; anything else means the connection itself failed.
-      if (!(error instanceof Error && "severity" in error)) markBroken(error instanceof Error ? error : new Error(String(error)));
+      // Errors the server sent carry a severity; anything else means the connection itself failed. A named
+      // statement whose plan no longer fits the schema (a migration changed a column) fails on this
+      // connection for good: drop the connection, and the next one prepares it afresh.
+      const code = (error as { code?: unknown } | null)?.code;
+      if (!(error instanceof Error && "severity" in error) || code === "0A000" || code === "26000") {
+        markBroken(error instanceof Error ? error : new Error(String(error)));
+      }
       throw error;
     }
   }
