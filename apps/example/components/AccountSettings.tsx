@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import { changePassword, deleteAccount } from "gatehouse/react";
 import { Field } from "./Field";
 import { FormAlert } from "./FormAlert";
+import { NewPasswordField } from "./NewPasswordField";
 import { formValue } from "./useAuthForm";
 import { useFormSubmit } from "./useFormSubmit";
 
@@ -31,17 +32,7 @@ export function AccountSettings(): ReactNode {
         </p>
         <form className="form" onSubmit={password.onSubmit}>
           <Field name="currentPassword" label="Current password" type="password" autoComplete="current-password" required error={password.outcome?.fields.currentPassword} />
-          <Field
-            name="newPassword"
-            label="New password"
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={8}
-            maxLength={256}
-            hint="At least 8 characters. A long phrase is easier to remember and harder to guess."
-            error={password.outcome?.fields.newPassword}
-          />
+          <NewPasswordField name="newPassword" label="New password" error={password.outcome?.fields.newPassword} />
           <button type="submit" className="button" disabled={password.pending}>
             {password.pending ? "Changing…" : "Change password"}
           </button>

@@ -2,8 +2,8 @@ import type { GetServerSideProps } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { resetPassword } from "gatehouse/react";
-import { Field } from "../components/Field";
 import { FormAlert } from "../components/FormAlert";
+import { NewPasswordField } from "../components/NewPasswordField";
 import { PageTitle } from "../components/PageTitle";
 import { SuccessNotice } from "../components/SuccessNotice";
 import { useFormSubmit } from "../components/useFormSubmit";
@@ -13,8 +13,6 @@ interface ResetPasswordProps {
   /** The token from the emailed link; `null` when the link is incomplete. */
   token: string | null;
 }
-
-const MIN_PASSWORD_LENGTH = 8;
 
 export const getServerSideProps: GetServerSideProps<ResetPasswordProps> = async ({ query }) => ({
   props: { token: typeof query.token === "string" && query.token !== "" ? query.token : null },
@@ -67,17 +65,7 @@ export default function ResetPasswordPage({ token }: ResetPasswordProps): ReactN
               </FormAlert>
             )}
             <form className="form" onSubmit={onSubmit}>
-              <Field
-                name="password"
-                label="New password"
-                type="password"
-                autoComplete="new-password"
-                required
-                minLength={MIN_PASSWORD_LENGTH}
-                maxLength={256}
-                hint={`Use at least ${MIN_PASSWORD_LENGTH} characters. A long phrase is easier to remember and harder to guess.`}
-                error={outcome?.fields.password}
-              />
+              <NewPasswordField name="password" label="New password" error={outcome?.fields.password} />
               <button type="submit" className="button button--block" disabled={pending}>
                 {pending ? "Saving…" : "Set new password"}
               </button>

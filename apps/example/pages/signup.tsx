@@ -7,6 +7,7 @@ import { signUp } from "gatehouse/react";
 import { DEFAULT_NEXT, pathWithNext } from "../components/authPaths";
 import { Field } from "../components/Field";
 import { FormAlert } from "../components/FormAlert";
+import { NewPasswordField } from "../components/NewPasswordField";
 import { PageTitle } from "../components/PageTitle";
 import { formValue, useAuthForm } from "../components/useAuthForm";
 import { getGatehouse } from "../lib/gatehouse";
@@ -18,8 +19,6 @@ interface SignupProps {
   /** The error code of a failed plain form post. */
   error: string | null;
 }
-
-const MIN_PASSWORD_LENGTH = 8;
 
 export const getServerSideProps: GetServerSideProps<SignupProps> = async ({ req, res, query }) => {
   const next = safeRedirectPath(query.next, DEFAULT_NEXT);
@@ -80,17 +79,7 @@ export default function SignupPage({ next, error }: SignupProps): ReactNode {
             maxLength={320}
             error={failure?.fields.email}
           />
-          <Field
-            name="password"
-            label="Password"
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={MIN_PASSWORD_LENGTH}
-            maxLength={256}
-            hint={`Use at least ${MIN_PASSWORD_LENGTH} characters. A long phrase is easier to remember and harder to guess.`}
-            error={failure?.fields.password}
-          />
+          <NewPasswordField name="password" label="Password" error={failure?.fields.password} />
           <button type="submit" className="button button--block" disabled={pending}>
             {pending ? "Creating account…" : "Create account"}
           </button>
