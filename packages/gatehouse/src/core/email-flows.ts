@@ -83,7 +83,7 @@ export function createEmailFlows(deps: EmailFlowDeps) {
 
   /**
    * Stores a new token, mails it, and only then voids the user's older ones of that purpose. A mail server
-   * that refuses the message so changes nothing: the new token goes again, and older links keep working.
+   * that refuses the message so changes nothing: the new token is withdrawn and older links keep working.
    */
   async function issueToken(
     user: UserRecord,
@@ -132,7 +132,7 @@ export function createEmailFlows(deps: EmailFlowDeps) {
     return { token, user };
   }
 
-  function parseNewEmail(raw: unknown): string {
+  function parseEmail(raw: unknown): string {
     if (typeof raw !== "string" || raw.trim() === "") throw new InvalidInputError({ email: "Enter your email address." });
     const email = normalizeEmail(raw);
     if (!isValidEmail(email)) throw new InvalidInputError({ email: "Enter a valid email address, like name@example.com." });
@@ -178,7 +178,7 @@ export function createEmailFlows(deps: EmailFlowDeps) {
         const code = typeof rawCode === "string" ? rawCode.replace(/[\s-]/g, "") : "";
         if (!CODE.test(code)) throw new InvalidInputError({ code: "Enter the 8-digit code from the email." });
         const rawEmail = field(record, "email");
-        const email = rawEmail === undefined && signedIn ? signedIn.email : parseNewEmail(rawEmail);
+        const email = rawEmail === undefined && signedIn ? signedIn.email : parseEmail(rawEmail);
         const limitKey = rateLimitKeys.verificationCode(email);
         await limiter.hit(rateLimits.verificationCodePerEmail, limitKey);
         const user = await store.getUserByEmail(email);
@@ -208,7 +208,7 @@ export function createEmailFlows(deps: EmailFlowDeps) {
      * the lookup and the email happen after the answer. Rate-limited per address and per IP.
      */
     async requestPasswordReset(input: unknown, meta: SessionMeta): Promise<void> {
-      const email = parseNewEmail(field(asRecord(input), "email"));
+      const email = parseEmail(field(asRecord(input), "email"));
       mailer();
       await limiter.hit(rateLimits.passwordResetPerIp, rateLimitKeys.resetIp(meta.ip ?? "unknown"));
       await limiter.hit(rateLimits.passwordResetPerEmail, rateLimitKeys.resetEmail(email));
@@ -257,7 +257,7 @@ export function createEmailFlows(deps: EmailFlowDeps) {
       const password = field(record, "password");
       if (password !== undefined) await deps.confirmPassword(user, password, "password", meta);
       else if (now() - current.session.createdAt.getTime() > deps.freshAuthSeconds * 1000) throw new ReauthenticationRequiredError();
-      const email = parseNewEmail(field(record, "email"));
+      const email = parseEmail(field(record, "email"));
       if (email === user.email) throw new InvalidInputError({ email: "This is already your email address." });
       mailer();
       await limiter.hit(rateLimits.emailChangePerUser, rateLimitKeys.emailChange(user.id));
