@@ -8,6 +8,7 @@ import { PASSWORD } from "./support/credentials.js";
 import {
   apiRequest,
   type ApiRequestInit,
+  expectError,
   rawRequest,
   sessionCookieOf,
   startServer,
@@ -38,15 +39,6 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const NEW_PASSWORD = "a brand new passphrase";
-
-async function expectError(response: Response, status: number, code: string): Promise<{ code: string; fields: Record<string, string> }> {
-  expect(response.status).toBe(status);
-  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-  const body = await response.json();
-  expect(body.error.code).toBe(code);
-  expect(response.headers.getSetCookie()).toEqual([]);
-  return body.error;
-}
 
 /** Test helpers bound to one server. Accounts are made with `users.create`, which mails nothing, so each address's first mail is the one the test asks for. */
 function helpers(app: TestServer, uniqueEmail: () => string) {
@@ -80,7 +72,7 @@ describe.each(["database", "stateless"] as const)("password reset over HTTP and 
   // The per-IP reset limit (20 an hour) is off here: every request of the suite comes from 127.0.0.1.
   const app = useTestServer(strategy, { email: { mailer: smtpMailerFor(smtp) }, rateLimits: { ...SUITE_RATE_LIMITS, passwordResetPerIp: false } });
   const uniqueEmail = uniqueEmails("reset", strategy);
-  const { request, logIn, signedInUser, me, requestReset, confirmReset, rawHash } = helpers(app, uniqueEmail);
+  const { logIn, signedInUser, me, requestReset, confirmReset, rawHash } = helpers(app, uniqueEmail);
 
   afterEach(() => app.setClock(app.startedAt));
 

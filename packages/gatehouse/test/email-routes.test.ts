@@ -10,7 +10,6 @@ import {
   sessionCookieHeader,
   sessionCookieOf,
   signUpViaApi,
-  type TestServer,
   uniqueEmails,
   useTestServer,
 } from "./support/http-server.js";

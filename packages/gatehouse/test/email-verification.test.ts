@@ -8,6 +8,7 @@ import { PASSWORD } from "./support/credentials.js";
 import {
   apiRequest,
   type ApiRequestInit,
+  expectError,
   rawRequest,
   sessionCookieOf,
   type TestServer,
@@ -54,13 +55,6 @@ async function signUp(app: TestServer, email: string): Promise<{ email: string; 
 /** Does what the verify page does with a link's token: POSTs it, with the session cookie if there is one. */
 function verify(app: TestServer, json: unknown, cookie?: string): Promise<Response> {
   return request(app, "/api/auth/verify-email", { json, ...(cookie !== undefined && { cookie }) });
-}
-
-async function expectError(response: Response, status: number, code: string): Promise<void> {
-  expect(response.status).toBe(status);
-  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-  expect((await response.json()).error.code).toBe(code);
-  expect(response.headers.getSetCookie()).toEqual([]);
 }
 
 const verifiedAt = (app: TestServer, email: string) => rawUserByEmail(app.dbFile, email)?.email_verified_at ?? null;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PASSWORD } from "./support/credentials.js";
-import { SESSION_COOKIE, sessionCookieHeader, signUpViaApi, uniqueEmails, useTestServer } from "./support/http-server.js";
+import { expectError, SESSION_COOKIE, sessionCookieHeader, signUpViaApi, uniqueEmails, useTestServer } from "./support/http-server.js";
 
 describe.each(["database", "stateless"] as const)("malformed and hostile requests (%s sessions)", (strategy) => {
   const app = useTestServer(strategy);
@@ -12,13 +12,6 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
 
   function postJson(route: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
     return post(route, body, { Origin: app.origin, "Content-Type": "application/json", ...headers });
-  }
-
-  async function expectError(response: Response, status: number, code: string): Promise<void> {
-    expect(response.status).toBe(status);
-    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-    expect((await response.json()).error.code).toBe(code);
-    expect(response.headers.getSetCookie()).toEqual([]);
   }
 
   const signUp = () => signUpViaApi(app, uniqueEmail());

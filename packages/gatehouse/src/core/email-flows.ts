@@ -17,8 +17,7 @@ import { normalizePassword, type PasswordPolicy } from "../password/policy.js";
 import type { SessionMeta, ValidSession } from "../session/types.js";
 import type { Store, TokenPurpose, UserRecord } from "../store/types.js";
 import type { EmailConfig } from "./config.js";
-import { isValidEmail, normalizeEmail } from "./email.js";
-import { asRecord, field, newPasswordProblem } from "./input.js";
+import { asRecord, checkEmail, field, newPasswordProblem } from "./input.js";
 import { type RateLimiter, rateLimitKeys } from "./limiter.js";
 import type { ResolvedRateLimits } from "./rate-limit.js";
 
@@ -133,10 +132,9 @@ export function createEmailFlows(deps: EmailFlowDeps) {
   }
 
   function parseEmail(raw: unknown): string {
-    if (typeof raw !== "string" || raw.trim() === "") throw new InvalidInputError({ email: "Enter your email address." });
-    const email = normalizeEmail(raw);
-    if (!isValidEmail(email)) throw new InvalidInputError({ email: "Enter a valid email address, like name@example.com." });
-    return email;
+    const checked = checkEmail(raw);
+    if (checked.problem !== null) throw new InvalidInputError({ email: checked.problem });
+    return checked.email;
   }
 
   return {

@@ -39,12 +39,9 @@ export function parseSignUpInput(input: unknown, policy: PasswordPolicy): SignUp
   const rawPassword = field(record, "password");
   const rawName = field(record, "name");
 
-  let email = "";
-  if (typeof rawEmail !== "string" || rawEmail.trim() === "") fields.email = "Enter your email address.";
-  else {
-    email = normalizeEmail(rawEmail);
-    if (!isValidEmail(email)) fields.email = "Enter a valid email address, like name@example.com.";
-  }
+  const checked = checkEmail(rawEmail);
+  if (checked.problem !== null) fields.email = checked.problem;
+  const email = checked.email ?? "";
 
   const password = typeof rawPassword === "string" ? normalizePassword(rawPassword) : "";
   const passwordProblem = newPasswordProblem(rawPassword, policy);
@@ -54,6 +51,14 @@ export function parseSignUpInput(input: unknown, policy: PasswordPolicy): SignUp
 
   if (Object.keys(fields).length > 0) throw new InvalidInputError(fields);
   return { email, password, name };
+}
+
+/** A normalised email address, or the message that says what is wrong with the one given. */
+export function checkEmail(raw: unknown): { email: string; problem: null } | { email: null; problem: string } {
+  if (typeof raw !== "string" || raw.trim() === "") return { email: null, problem: "Enter your email address." };
+  const email = normalizeEmail(raw);
+  if (!isValidEmail(email)) return { email: null, problem: "Enter a valid email address, like name@example.com." };
+  return { email, problem: null };
 }
 
 /** A display name: optional, trimmed, NFC, at most 100 characters, no control characters. */

@@ -214,6 +214,23 @@ export function apiRequest(server: { url: string }, route: string, init: ApiRequ
   });
 }
 
+/**
+ * Checks a refused request: the status, a JSON `{ error: { code } }` body with this code, and no cookie set.
+ * Resolves to the error object, for tests that look at `fields` or the message.
+ */
+export async function expectError(
+  response: Response,
+  status: number,
+  code: string,
+): Promise<{ code: string; message: string; fields: Record<string, string> }> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+  const body = await response.json();
+  expect(body.error.code).toBe(code);
+  expect(response.headers.getSetCookie()).toEqual([]);
+  return body.error;
+}
+
 /** Signs `email` up with {@link PASSWORD} through the JSON API; fails the test unless that answers 201. */
 export async function signUpViaApi(
   server: { url: string },
