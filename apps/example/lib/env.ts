@@ -15,8 +15,9 @@ import path from "node:path";
  *   (20 per hour); `GATEHOUSE_PASSWORD_RESET_LIMIT_PER_IP` (20 per hour).
  * - Mail: `SMTP_URL` (`smtp://user:pass@host:587` or `smtps://…`) and `MAIL_FROM` (default
  *   `Gatehouse <no-reply@localhost>`). Without `SMTP_URL`, mail goes to the dev outbox (`/dev/outbox`), but only
- *   in development (`NODE_ENV` other than `production`, or `GATEHOUSE_DEV_OUTBOX=1`, which `npm start` sets) and
- *   only while `GATEHOUSE_URL` is a loopback address.
+ *   in development (`NODE_ENV` other than `production`, or `GATEHOUSE_DEV_OUTBOX=1`, which `npm start` sets),
+ *   only while `GATEHOUSE_URL` is a loopback address, and only to requests from this machine whose `Host` is
+ *   `GATEHOUSE_URL`'s.
  * - `GATEHOUSE_REQUIRE_EMAIL_VERIFICATION=1`: unverified users cannot log in. `GATEHOUSE_EMAIL_VERIFICATION`:
  *   `link` (default) or `code`. `GATEHOUSE_EMAIL_VERIFICATION_LIFETIME` (86400) and
  *   `GATEHOUSE_PASSWORD_RESET_LIFETIME` (3600), in seconds.

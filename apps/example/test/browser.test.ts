@@ -159,3 +159,91 @@ describe.each(["database", "stateless"] as const)("the example app in Chromium (
     await context.close();
   });
 });
+
+describe("the Content-Security-Policy in Chromium", () => {
+  let app: RunningApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startApp(), launchChromium()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  /** A page that records every CSP violation: the DOM events and the console errors Chromium logs for them. */
+  async function watchedPage(): Promise<{ page: Page; violations: string[] }> {
+    const violations: string[] = [];
+    const context = await browser.newContext();
+    // Exposed through the DevTools protocol, so the policy under test does not apply to the watcher itself.
+    await context.exposeFunction("reportCspViolation", (text: string) => violations.push(text));
+    await context.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (event) => {
+        const report = (window as unknown as { reportCspViolation(text: string): void }).reportCspViolation;
+        report(`${event.effectiveDirective} refused ${event.blockedURI || "inline code"} on ${location.pathname}`);
+      });
+    });
+    const page = await context.newPage();
+    page.on("console", (message) => {
+      if (/Content[- ]Security[- ]Policy/i.test(message.text())) violations.push(message.text());
+    });
+    return { page, violations };
+  }
+
+  it("refuses nothing the app itself loads or runs, on every page, while the pages work", async () => {
+    const { page, violations } = await watchedPage();
+    const email = uniqueEmail("csp");
+    await page.goto(`${app.url}/`);
+    await page.goto(`${app.url}/signup`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL((url) => url.pathname === "/dashboard");
+    await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+    // Sign-up works without script too; a refused script shows here, before the steps that need one.
+    expect(violations).toEqual([]);
+
+    // Client-side navigations: the page's chunk and its data are fetched by script.
+    const nav = page.getByRole("navigation", { name: "Main" });
+    await nav.getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("heading", { level: 1, name: "Settings" }).waitFor();
+    // Answered in place by the page's script (a plain form post would leave the page): React is running.
+    await page.getByLabel("New email").fill(uniqueEmail("csp-new"));
+    await page.getByLabel("Confirm with your password").fill("not the password");
+    await page.getByRole("button", { name: "Send confirmation link" }).click();
+    await page.getByText("Your email was not changed").waitFor();
+    await nav.getByRole("link", { name: "Profile" }).click();
+    await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL((url) => url.pathname === "/login");
+
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("main").getByRole("alert").waitFor();
+    // The script sent the form as JSON and showed the error in place; without it the server would have
+    // redirected to /login?error=invalid_credentials.
+    expect(new URL(page.url()).search).toBe("");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL((url) => url.pathname === "/dashboard");
+
+    // Prerendered pages and the error page, whose HTML was written at build time.
+    for (const path of ["/forgot-password", "/no-such-page"]) {
+      await page.goto(`${app.url}${path}`);
+      await page.waitForLoadState("networkidle");
+    }
+    expect(violations).toEqual([]);
+
+    // The watcher does see a refusal: an inline script, which the policy forbids.
+    await page.evaluate(() => {
+      const script = document.createElement("script");
+      script.textContent = "window.injected = true";
+      document.body.append(script);
+    });
+    await expect.poll(() => violations.length).toBeGreaterThan(0);
+    expect(await page.evaluate(() => (window as unknown as { injected?: boolean }).injected)).toBeUndefined();
+    await page.context().close();
+  });
+});

@@ -4,6 +4,7 @@
  * outbox, which exists only in development on a loopback origin.
  */
 import { mkdirSync } from "node:fs";
+import { get as httpGet } from "node:http";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -138,7 +139,10 @@ describe("email flows in the example app, over SMTP, in Chromium", () => {
     await page.goto(`${app.url}/settings`);
     await page.getByLabel("New email").fill(next);
     await page.getByLabel("Confirm with your password").fill(PASSWORD);
+    const sent = page.waitForRequest((request) => new URL(request.url()).pathname === "/api/auth/email-change");
     await page.getByRole("button", { name: "Send confirmation link" }).click();
+    // The password goes with every change, even right after logging in: a recent log-in alone is not enough.
+    expect((await sent).postDataJSON()).toEqual({ email: next, password: PASSWORD });
     await page.getByText(`Confirm ${next} to finish`).waitFor();
     await page.screenshot({ path: join(shots, "email-change-pending.png"), fullPage: true });
     const before = await (await page.request.get(`${app.url}/api/me`)).json();
@@ -155,8 +159,19 @@ describe("email flows in the example app, over SMTP, in Chromium", () => {
   });
 });
 
+/** The status of a GET of `path` sent to `baseUrl` with the given Host header, which fetch does not let us set. */
+function statusWithHost(baseUrl: string, path: string, host: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(new URL(path, baseUrl), { headers: { host } }, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    });
+    request.on("error", reject);
+  });
+}
+
 describe("the dev outbox", () => {
-  it("exists in development on a loopback origin without SMTP_URL, and shows the emails", async () => {
+  it("exists in development on a loopback origin without SMTP_URL, and shows the emails to this machine under the app's own host", async () => {
     const app = await startApp({ env: { GATEHOUSE_DEV_OUTBOX: "1" } });
     try {
       const email = uniqueEmail("outbox");
@@ -176,6 +191,12 @@ describe("the dev outbox", () => {
       // Relayed by a proxy, the request is not from this machine's user: the page does not exist for it.
       for (const header of ["x-forwarded-for", "forwarded", "x-real-ip"]) {
         expect((await fetch(`${app.url}/dev/outbox`, { headers: { [header]: header === "forwarded" ? "for=203.0.113.9" : "203.0.113.9" } })).status).toBe(404);
+      }
+      // Under another name that resolves to this machine (DNS rebinding), another site would read it as its own.
+      const { host, port } = new URL(app.url);
+      expect(await statusWithHost(app.url, "/dev/outbox", host)).toBe(200);
+      for (const forged of [`rebound.example:${port}`, `localhost:${port}`, "127.0.0.1"]) {
+        expect(await statusWithHost(app.url, "/dev/outbox", forged), forged).toBe(404);
       }
     } finally {
       await app.stop();

@@ -107,6 +107,7 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
           { name: "0001_users_and_sessions", count: "1" },
           { name: "0002_rate_limits", count: "1" },
           { name: "0003_email_tokens_and_outbox", count: "1" },
+          { name: "0004_revocation_epochs_and_attempts", count: "1" },
         ]);
         const lock = await client.query<{ is_locked: number }>("SELECT is_locked FROM gatehouse_migrations_lock");
         expect(lock.rows).toEqual([{ is_locked: 0 }]);

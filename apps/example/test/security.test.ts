@@ -34,6 +34,23 @@ describe("security hardening of the example app", () => {
     }
   });
 
+  it("sends a CSP that allows only this origin's files: no inline or eval'd script, no plugin, no <base>, never framed", async () => {
+    for (const path of ["/", "/login", "/forgot-password", "/no-such-page", "/api/health"]) {
+      const header = (await fetch(`${app.url}${path}`, { redirect: "manual" })).headers.get("content-security-policy") ?? "";
+      const directives = Object.fromEntries(header.split(";").map((d) => d.trim().split(/\s+/)).map(([name, ...sources]) => [name, sources]));
+      expect(directives, path).toEqual({
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+      });
+    }
+  });
+
   it("never lets auth and session responses be cached", async () => {
     const { client } = await signUp();
     for (const path of ["/api/auth/session", "/api/auth/sessions", "/api/me"]) {
@@ -87,5 +104,21 @@ describe("security hardening of the example app", () => {
     const retryAfter = Number(limited.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+  });
+});
+
+describe("a misconfigured deployment", () => {
+  it("answers clients with the generic 500 and writes the details to the server log only", async () => {
+    const app = await startApp({ env: { GATEHOUSE_SESSION_STRATEGY: "jwt" } });
+    try {
+      for (const path of ["/api/auth/login", "/api/auth/signup"]) {
+        const response = await createClient(app.url).request(path, { json: { email: uniqueEmail("misconfigured"), password: PASSWORD } });
+        expect(response.status, path).toBe(500);
+        expect(await response.json(), path).toEqual({ error: { code: "internal_error", message: "Something went wrong on our side." } });
+      }
+      await expect.poll(() => app.logs()).toContain('gatehouse: configuration error: Unknown session strategy "jwt"');
+    } finally {
+      await app.stop();
+    }
   });
 });

@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PASSWORD } from "./support/credentials.js";
+import { createPostgresDatabase, MYSQL_URL, requireService } from "./support/services.js";
 import { querySqliteFile } from "./support/temp-sqlite.js";
 
 const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -188,5 +189,69 @@ describe("gatehouse CLI", () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^[A-Za-z0-9_-]{43,}\n$/);
     expect(second.stdout).not.toBe(first.stdout);
+  });
+});
+
+const postgresUp = await requireService("postgres");
+const mysqlUp = await requireService("mysql");
+
+/** Parts of the passwords below: none may appear in anything the CLI prints. */
+const SECRETS = ["s3cr", "t-one", "hunter2-two", "keypass-three"];
+
+function expectNoSecret(run: Run): void {
+  for (const secret of SECRETS) expect(run.stdout + run.stderr, secret).not.toContain(secret);
+}
+
+describe.skipIf(!postgresUp)("gatehouse CLI on PostgreSQL: the database URL's passwords are never printed", () => {
+  let database: { url: string; drop(): Promise<void> };
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  // The test server trusts local connections, so any password is accepted and the migration runs.
+  it("migrate with a password containing @ shows the URL with *** for all of it", async () => {
+    const url = new URL(database.url);
+    const withPassword = `postgres://${url.username}:s3cr@t-one@${url.host}${url.pathname}`;
+    const run = await gatehouse(["migrate", "--database-url", withPassword]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(`Database is up to date: postgres://${url.username}:***@${url.host}${url.pathname}\n`);
+    expectNoSecret(run);
+  });
+
+  it("migrate and doctor with ?password= and ?sslpassword= show *** for each", async () => {
+    const url = new URL(database.url);
+    url.search = "?password=hunter2-two&sslpassword=keypass-three";
+    const run = await gatehouse(["migrate", "--database-url", url.href]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("?password=***&sslpassword=***");
+    expectNoSecret(run);
+    const doctor = await gatehouse(["doctor", "--database-url", url.href]);
+    expect(doctor.stdout).toContain("store reachable and migrations current");
+    expectNoSecret(doctor);
+  });
+
+  it("migrate and doctor that cannot connect say so without the password", async () => {
+    const url = new URL(database.url);
+    const unreachable = `postgres://${url.username}:s3cr@t-one@127.0.0.1:1${url.pathname}?password=hunter2-two`;
+    const run = await gatehouse(["migrate", "--database-url", unreachable]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^gatehouse: /);
+    expectNoSecret(run);
+    const doctor = await gatehouse(["doctor", "--database-url", unreachable]);
+    expect(doctor.stdout).toContain(`store unreachable (postgres://${url.username}:***@127.0.0.1:1`);
+    expectNoSecret(doctor);
+  });
+});
+
+describe.skipIf(!mysqlUp)("gatehouse CLI on MariaDB: a refused password is not printed", () => {
+  it("migrate with a wrong password containing @ exits 1 and prints neither half of it", async () => {
+    const url = new URL(MYSQL_URL);
+    const run = await gatehouse(["migrate", "--database-url", `mysql://${url.username}:s3cr@t-one@${url.host}${url.pathname}`]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/Access denied/);
+    expectNoSecret(run);
   });
 });

@@ -23,12 +23,12 @@ const TIME_FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", time
 
 /**
  * The development outbox: without SMTP_URL, in development on a loopback origin only, emails are kept in the
- * database and listed here, to requests from this machine only. Anywhere else this page does not exist
- * (404): it shows every reset link.
+ * database and listed here, to requests from this machine only, addressed to GATEHOUSE_URL's host. Anywhere
+ * else this page does not exist (404): it shows every reset link.
  */
 export const getServerSideProps: GetServerSideProps<OutboxProps> = async ({ req, res }) => {
   const env = readEnv();
-  if (!env.devOutbox || !fromThisMachine(req)) return { notFound: true };
+  if (!env.devOutbox || !fromThisMachine(req) || !addressedToApp(req, env.url)) return { notFound: true };
   res.setHeader("Cache-Control", "no-store");
   const messages = await getGatehouse().store.listOutboxMessages(50);
   return {
@@ -51,6 +51,14 @@ function fromThisMachine(req: IncomingMessage): boolean {
   const forwardedFor = req.headers["x-forwarded-for"];
   const relayed = (forwardedFor !== undefined && forwardedFor !== address) || req.headers.forwarded !== undefined || req.headers["x-real-ip"] !== undefined;
   return loopback && !relayed;
+}
+
+/**
+ * Whether the request names the app's own host and port. A page on another site can point its own name at
+ * 127.0.0.1 (DNS rebinding) and then read this page as same-origin; its requests still carry that name.
+ */
+function addressedToApp(req: IncomingMessage, appUrl: string): boolean {
+  return req.headers.host?.toLowerCase() === new URL(appUrl).host;
 }
 
 /** The message's text with the app's own links clickable. */

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigurationError } from "../errors.js";
+import { databaseKind } from "../stores/from-url.js";
 
 const CONFIG_FILE = "gatehouse.config.json";
 const DEFAULT_URL = "file:data/gatehouse.db";
@@ -25,6 +26,31 @@ export function resolveDatabaseUrl(flag: string | undefined, cwd: string = proce
     return { url: resolveFileUrl(url, dirname(configPath)), source: configPath };
   }
   return { url: resolveFileUrl(DEFAULT_URL, cwd), source: "default" };
+}
+
+/** Query parameters that drivers read as a password: `password`, `sslpassword`, mysql2's `password1`, `passwd`, … */
+const PASSWORD_PARAMETER = /pass|pwd/i;
+
+/**
+ * `url` as it may be printed: the password of its user info and of every query parameter named like one
+ * (`?password=`, `?sslpassword=`, …) become `***`. The WHATWG URL parser ends the user info at the last `@`
+ * before the host, as the drivers do, so all of `p@ss` is hidden in `postgres://user:p@ss@host/db`. A URL
+ * that does not parse is shown by its scheme only; a SQLite URL is a path and is shown whole.
+ *
+ * @example
+ * ```ts
+ * redactDatabaseUrl("postgres://app:p@ss@db.internal/app?sslpassword=x"); // "postgres://app:***@db.internal/app?sslpassword=***"
+ * ```
+ */
+export function redactDatabaseUrl(url: string): string {
+  if (databaseKind(url) === "sqlite") return url;
+  if (!URL.canParse(url)) return `${/^[a-z][a-z\d+.-]*:/i.exec(url)?.[0] ?? ""}***`;
+  const parsed = new URL(url);
+  const secretParameters = [...parsed.searchParams.keys()].filter((name) => PASSWORD_PARAMETER.test(name));
+  if (!parsed.password && secretParameters.length === 0) return url;
+  if (parsed.password) parsed.password = "***";
+  for (const name of secretParameters) parsed.searchParams.set(name, "***");
+  return parsed.href;
 }
 
 function resolveFileUrl(url: string, base: string): string {

@@ -7,7 +7,7 @@ import { createArgon2idHasher } from "../password/hasher.js";
 import type { Store } from "../store/types.js";
 import { normalizeEmail } from "../core/email.js";
 import { createStoreFromUrl, databaseKind } from "../stores/from-url.js";
-import { resolveDatabaseUrl } from "./database-url.js";
+import { redactDatabaseUrl, resolveDatabaseUrl } from "./database-url.js";
 import { checkEnvironment, checkStore } from "./doctor.js";
 
 const USAGE = `Usage: gatehouse <command> [options]
@@ -54,12 +54,7 @@ function openStore(databaseUrl: string | undefined): { store: Store; url: string
     redisKeyPrefix: process.env.REDIS_KEY_PREFIX || undefined,
     autoMigrate: false,
   });
-  return { store, url: redactPassword(url) };
-}
-
-/** The URL as it may be printed: without its password. */
-function redactPassword(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
+  return { store, url: redactDatabaseUrl(url) };
 }
 
 async function readStdin(): Promise<string> {

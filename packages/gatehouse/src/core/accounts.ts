@@ -18,7 +18,7 @@ export interface Accounts {
   setRole(email: string, role: string): Promise<UserDTO | null>;
   list(): Promise<UserDTO[]>;
   /**
-   * Ends every session of the user (both strategies), bumps their session version and voids pending
+   * Ends every session of the user (both strategies), in one transaction with voiding their pending
    * email-change and password-reset links; resolves to how many sessions ended.
    */
   revokeAllSessions(userId: string): Promise<number>;
@@ -50,12 +50,8 @@ export function createAccounts(store: Store, config: CredentialConfig, hasher: P
     async list() {
       return (await store.listUsers()).map(toUserDTO);
     },
-    async revokeAllSessions(userId) {
-      await store.bumpSessionVersion(userId);
-      // A pending email change or reset link could hand the account back to whoever was just shut out.
-      await store.deleteUserTokens(userId, "change_email");
-      await store.deleteUserTokens(userId, "reset_password");
-      return store.deleteUserSessions(userId);
-    },
+    // A pending email change or reset link could hand the account back to whoever was just shut out:
+    // endSessions voids them too.
+    revokeAllSessions: async (userId) => (await store.endSessions(userId))?.ended ?? 0,
   };
 }

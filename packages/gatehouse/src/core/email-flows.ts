@@ -14,7 +14,7 @@ import type { MailMessage } from "../mail/mailer.js";
 import { templates } from "../mail/templates.js";
 import type { PasswordHasher } from "../password/hasher.js";
 import { normalizePassword, type PasswordPolicy } from "../password/policy.js";
-import type { SessionMeta, ValidSession } from "../session/types.js";
+import type { RequestMeta, SessionMeta, ValidSession } from "../session/types.js";
 import type { Store, TokenPurpose, UserRecord } from "../store/types.js";
 import type { EmailConfig } from "./config.js";
 import { asRecord, checkEmail, field, newPasswordProblem } from "./input.js";
@@ -33,11 +33,9 @@ export interface EmailFlowDeps {
   limiter: RateLimiter;
   passwordPolicy: PasswordPolicy;
   hasher: PasswordHasher;
-  freshAuthSeconds: number;
   now: () => number;
-  revokeAllSessions(userId: string): Promise<number>;
   /** Checks a signed-in user's password; throws `InvalidInputError` naming `field` when it is wrong. */
-  confirmPassword(user: UserRecord, password: unknown, field: string, meta: SessionMeta): Promise<void>;
+  confirmPassword(user: UserRecord, password: unknown, field: string, meta: RequestMeta): Promise<void>;
 }
 
 /** Email verification, password reset and email change. */
@@ -234,9 +232,9 @@ export function createEmailFlows(deps: EmailFlowDeps) {
       if (problem) throw new InvalidInputError({ password: problem });
       const { user } = await consume(sha256Hex(rawToken), ["reset_password"]);
       const passwordHash = await deps.hasher.hash(normalizePassword(rawPassword as string));
-      // Receiving the link proves the address, too.
-      await store.updateUser(user.id, { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? new Date(now()) });
-      await deps.revokeAllSessions(user.id);
+      // One transaction: the new password (receiving the link proves the address, too) and the end of every
+      // session and pending link.
+      await store.endSessions(user.id, { update: { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? new Date(now()) } });
       // The password has changed: a store too slow to clear the counters must not turn that into an error.
       await limiter.resetFamily(rateLimitKeys.loginAccountAnyIp(user.email)).catch((error: unknown) => {
         console.error("gatehouse: clearing log-in throttling after a reset failed:", error instanceof Error ? error.message : error);
@@ -245,19 +243,20 @@ export function createEmailFlows(deps: EmailFlowDeps) {
     },
 
     /**
-     * Asks to move the signed-in account to `{ email }`. Needs `password`, or a log-in within
-     * `freshAuthSeconds`. The address stays pending until the link sent to it is opened. An address that
-     * already has an account gets a notice instead; the caller cannot tell the difference.
+     * Asks to move the signed-in account to `{ email }`. Needs `password` every time (ASVS 7.5.1): a recent
+     * log-in alone is not enough. The address stays pending until the link sent to it is opened. An address
+     * that already has an account gets a notice instead; the caller cannot tell the difference.
      */
-    async requestEmailChange(current: ValidSession, input: unknown, meta: SessionMeta): Promise<{ pendingEmail: string }> {
+    async requestEmailChange(current: ValidSession, input: unknown, meta: RequestMeta): Promise<{ pendingEmail: string }> {
       const record = asRecord(input);
       const { user } = current;
       const password = field(record, "password");
-      if (password !== undefined) await deps.confirmPassword(user, password, "password", meta);
-      else if (now() - current.session.createdAt.getTime() > deps.freshAuthSeconds * 1000) throw new ReauthenticationRequiredError();
+      if (password === undefined) throw new ReauthenticationRequiredError();
+      // Bad input is refused before the password is checked: it costs no hash and counts nowhere.
       const email = parseEmail(field(record, "email"));
       if (email === user.email) throw new InvalidInputError({ email: "This is already your email address." });
       mailer();
+      await deps.confirmPassword(user, password, "password", meta);
       await limiter.hit(rateLimits.emailChangePerUser, rateLimitKeys.emailChange(user.id));
       later("sending the email-change link", async () => {
         // The current address hears of it at once, so its owner can act before the link is followed.

@@ -10,13 +10,14 @@ import {
   UnauthenticatedError,
 } from "../errors.js";
 import { normalizePassword } from "../password/policy.js";
-import { createRateLimiter, rateLimitKeys } from "./limiter.js";
+import { type Budget, createRateLimiter, rateLimitKeys } from "./limiter.js";
 import { createArgon2idHasher, type PasswordHasher } from "../password/hasher.js";
 import { createSessionCookie, type SessionCookie } from "../session/cookie.js";
+import { createDeviceCookie, DEVICE_SEAL_PURPOSE, type DeviceCookie } from "../session/device-cookie.js";
 import { createDatabaseCodec } from "../session/database.js";
 import { createSessionManager, type SessionSummary } from "../session/manager.js";
 import { createStatelessCodec, SESSION_SEAL_PURPOSE } from "../session/stateless.js";
-import type { SessionMeta, ValidSession } from "../session/types.js";
+import type { RequestMeta, SessionMeta, ValidSession } from "../session/types.js";
 import type { Store, UserRecord } from "../store/types.js";
 import {
   type CredentialConfig,
@@ -45,6 +46,12 @@ export interface SignedIn {
   expiresAt: Date;
 }
 
+/** A log-in: a new session, and the device cookie that makes this browser a known device of the account. */
+export interface LoggedIn extends SignedIn {
+  /** A `Set-Cookie` value for the device cookie; send it with `setCookie`. */
+  deviceCookie: string;
+}
+
 /** A sign-up while `requireEmailVerification` is on: the account exists, but no session starts until it is verified. */
 export interface VerificationPending {
   user: UserDTO;
@@ -55,6 +62,8 @@ export interface VerificationPending {
 export interface Gatehouse {
   readonly store: Store;
   readonly cookie: SessionCookie;
+  /** The device cookie a log-in leaves: read it from requests and pass it as `meta.deviceCookie`. */
+  readonly deviceCookie: DeviceCookie;
   readonly sessionConfig: SessionCookieConfig;
   readonly credentialConfig: CredentialConfig;
   readonly roles: RolePermissions;
@@ -66,10 +75,12 @@ export interface Gatehouse {
   signUp(input: unknown, meta?: SessionMeta): Promise<SignedIn | VerificationPending>;
   /**
    * Checks credentials and starts a new session. `previousValue`, the cookie the request came with, is
-   * revoked so a planted session cannot survive the log-in. Throws `InvalidInputError` or `InvalidCredentialsError`,
-   * and `EmailUnverifiedError` (after the password was right) while `requireEmailVerification` is on.
+   * revoked so a planted session cannot survive the log-in. `meta.deviceCookie`, when it names this
+   * account, puts the attempt on that device's own budget. Throws `InvalidInputError`,
+   * `InvalidCredentialsError` or `RateLimitedError`, and `EmailUnverifiedError` (after the password was
+   * right) while `requireEmailVerification` is on.
    */
-  logIn(input: unknown, meta?: SessionMeta & { previousValue?: string | null }): Promise<SignedIn>;
+  logIn(input: unknown, meta?: RequestMeta & { previousValue?: string | null }): Promise<LoggedIn>;
   /**
    * Starts a session for a user who has been authenticated by other means (an OAuth callback, a magic
    * link): the caller vouches for who they are. `null` when there is no such user.
@@ -86,21 +97,24 @@ export interface Gatehouse {
   listSessions(userId: string): Promise<SessionSummary[]>;
   /** Ends one of the user's sessions; `false` when the user has no session with that id. */
   revokeSession(userId: string, sessionId: string): Promise<boolean>;
-  /** Ends all of the user's sessions but `currentSessionId`; resolves to how many ended. */
+  /**
+   * Ends all of the user's sessions but `currentSessionId`, and voids pending email-change and reset links;
+   * resolves to how many ended.
+   */
   revokeOtherSessions(userId: string, currentSessionId: string): Promise<number>;
-  /** Ends every session of the user (both strategies) and bumps their session version. */
+  /** Ends every session of the user (both strategies) and voids pending email-change and reset links. */
   revokeAllSessions(userId: string): Promise<number>;
   /**
    * Changes the signed-in user's password (`{ currentPassword, newPassword }`). Every session of the user
    * ends, and a new one replaces the current session. Throws `InvalidInputError` (a wrong current password
    * changes nothing) or `RateLimitedError`.
    */
-  changePassword(current: ValidSession, input: unknown, meta?: SessionMeta): Promise<SignedIn>;
+  changePassword(current: ValidSession, input: unknown, meta?: RequestMeta): Promise<SignedIn>;
   /**
    * Deletes the signed-in user and every session. Needs `{ password }`, or a log-in within
    * `freshAuthSeconds`: else `ReauthenticationRequiredError`. Returns the `Set-Cookie` that clears the cookie.
    */
-  deleteAccount(current: ValidSession, input: unknown, meta?: SessionMeta): Promise<string>;
+  deleteAccount(current: ValidSession, input: unknown, meta?: RequestMeta): Promise<string>;
   /** Sends the signed-in user a new verification link or code. Throws `AlreadyVerifiedError`, `RateLimitedError`, `MailUnavailableError`. */
   requestEmailVerification(current: ValidSession): Promise<void>;
   /**
@@ -114,10 +128,10 @@ export interface Gatehouse {
   /** Sets a new password with `{ token, password }`; ends every session of the user and signs nobody in. */
   confirmPasswordReset(input: unknown): Promise<void>;
   /**
-   * Asks to change the signed-in user's email to `{ email }` (with `password`, or a recent log-in). The
-   * address stays pending until the link sent to it is opened.
+   * Asks to change the signed-in user's email to `{ email, password }`; without the password,
+   * `ReauthenticationRequiredError`. The address stays pending until the link sent to it is opened.
    */
-  requestEmailChange(current: ValidSession, input: unknown, meta?: SessionMeta): Promise<{ pendingEmail: string }>;
+  requestEmailChange(current: ValidSession, input: unknown, meta?: RequestMeta): Promise<{ pendingEmail: string }>;
   /** Updates what a user may change about themselves: only `name`. Other fields (such as `role`) are ignored. */
   updateProfile(userId: string, input: unknown): Promise<UserDTO>;
   /** Whether `user`'s role grants `permission`. */
@@ -152,6 +166,7 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
   const sessionConfig = resolveSessionConfig(options);
   const credentialConfig = resolveCredentialConfig(options);
   const cookie = createSessionCookie(sessionConfig);
+  const deviceCookie = createDeviceCookie(sessionConfig, createSealer(sessionConfig.secrets, DEVICE_SEAL_PURPOSE));
   const hasher: PasswordHasher = createArgon2idHasher(credentialConfig.argon2);
   const codec =
     sessionConfig.strategy === "stateless"
@@ -173,17 +188,51 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
   const accounts = createAccounts(store, credentialConfig, hasher);
 
   /**
-   * Checks a signed-in user's password for a sensitive change. Failures count like failed log-ins for
-   * that account and IP, so this is no side door for guessing.
+   * Runs a password check for `email`'s account within the log-in limits. A browser with a device cookie
+   * for the account is counted against that device only; any other against the address, then the
+   * (account, address) pair — first, so one address adds at most its own budget to the account's —, then
+   * the account over 15 minutes and over a day. Each attempt holds its place before the hash and gives it
+   * back if the password was right: failures are counted, successes are not.
    */
-  async function confirmPassword(user: UserRecord, password: unknown, field: string, meta: SessionMeta): Promise<void> {
-    const accountKey = rateLimitKeys.loginAccount(user.email, meta.ip ?? "unknown");
-    await limiter.hit(rateLimits.loginPerAccountAndIp, accountKey);
-    if (typeof password === "string" && password !== "" && (await hasher.verify(user.passwordHash, normalizePassword(password)))) {
-      await limiter.reset(rateLimits.loginPerAccountAndIp, accountKey);
-      return;
+  async function throttledCheck(email: string, meta: RequestMeta, check: () => Promise<boolean>): Promise<boolean> {
+    const ip = meta.ip ?? "unknown";
+    const device = await deviceCookie.deviceFor(meta.deviceCookie, email);
+    const own: Budget[] = device
+      ? [{ rule: rateLimits.loginPerDevice, key: rateLimitKeys.loginDevice(device) }]
+      : [
+          { rule: rateLimits.loginPerAccountAndIp, key: rateLimitKeys.loginAccount(email, ip) },
+          { rule: rateLimits.loginPerAccount, key: rateLimitKeys.loginAccountAnyIp(email) },
+        ];
+    const budgets: Budget[] = device
+      ? own
+      : [
+          { rule: rateLimits.loginPerIp, key: rateLimitKeys.loginIp(ip) },
+          ...own,
+          { rule: rateLimits.loginPerAccountDaily, key: rateLimitKeys.loginAccountDaily(email) },
+        ];
+    const reservation = await limiter.reserve(budgets);
+    let valid = false;
+    try {
+      valid = await check();
+    } finally {
+      // A check that threw (a store outage) stays counted, like a failure.
+      await (valid ? reservation.succeeded() : reservation.failed());
     }
-    throw new InvalidInputError({ [field]: "The password is incorrect." });
+    if (valid) await Promise.all(own.map(({ rule, key }) => limiter.reset(rule, key)));
+    return valid;
+  }
+
+  /**
+   * Checks a signed-in user's password for a sensitive change, within the same limits as a log-in, so this
+   * is no side door for guessing.
+   */
+  async function confirmPassword(user: UserRecord, password: unknown, field: string, meta: RequestMeta): Promise<void> {
+    const valid = await throttledCheck(
+      user.email,
+      meta,
+      async () => typeof password === "string" && password !== "" && hasher.verify(user.passwordHash, normalizePassword(password)),
+    );
+    if (!valid) throw new InvalidInputError({ [field]: "The password is incorrect." });
   }
 
   const emailFlows = createEmailFlows({
@@ -193,15 +242,14 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     limiter,
     passwordPolicy,
     hasher,
-    freshAuthSeconds: credentialConfig.freshAuthSeconds,
     now: sessionConfig.now,
-    revokeAllSessions: accounts.revokeAllSessions,
     confirmPassword,
   });
 
   return {
     store,
     cookie,
+    deviceCookie,
     sessionConfig,
     credentialConfig,
     roles,
@@ -218,29 +266,28 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
 
     async logIn(input, meta = {}) {
       const { email, password } = parseLogInInput(input, passwordPolicy);
-      const ip = meta.ip ?? "unknown";
-      await limiter.hit(rateLimits.loginPerIp, rateLimitKeys.loginIp(ip));
-      const accountKey = rateLimitKeys.loginAccount(email, ip);
-      // Every attempt is counted before the hash, so a burst of parallel guesses cannot slip past the limit
-      // and, while limited, even the right password is refused; a success clears the count again.
-      await limiter.hit(rateLimits.loginPerAccount, rateLimitKeys.loginAccountAnyIp(email));
-      await limiter.hit(rateLimits.loginPerAccountAndIp, accountKey);
-      const fallbackHash = getDummyHash();
-      const user = isValidEmail(email) ? await store.getUserByEmail(email) : null;
-      const valid = await hasher.verify(user?.passwordHash ?? (await fallbackHash), password);
-      if (!user || !valid) throw new InvalidCredentialsError();
-      await limiter.reset(rateLimits.loginPerAccountAndIp, accountKey);
-      await limiter.reset(rateLimits.loginPerAccount, rateLimitKeys.loginAccountAnyIp(email));
-      if (credentialConfig.email.requireVerification && !user.emailVerifiedAt) {
-        emailFlows.afterUnverifiedLogIn(user);
+      // Each attempt holds its place before the hash, so a burst of parallel guesses cannot slip past the
+      // limit and, while limited, even the right password is refused.
+      let user: UserRecord | null = null;
+      const valid = await throttledCheck(email, meta, async () => {
+        const fallbackHash = getDummyHash();
+        user = isValidEmail(email) ? await store.getUserByEmail(email) : null;
+        const matches = await hasher.verify(user?.passwordHash ?? (await fallbackHash), password);
+        return matches && user !== null;
+      });
+      // The check set it; TypeScript cannot see into the callback.
+      if (!valid || !user) throw new InvalidCredentialsError();
+      const account: UserRecord = user;
+      if (credentialConfig.email.requireVerification && !account.emailVerifiedAt) {
+        emailFlows.afterUnverifiedLogIn(account);
         throw new EmailUnverifiedError();
       }
-      if (hasher.needsRehash(user.passwordHash)) {
-        await store.updateUser(user.id, { passwordHash: await hasher.hash(password) });
+      if (hasher.needsRehash(account.passwordHash)) {
+        await store.updateUser(account.id, { passwordHash: await hasher.hash(password) });
       }
       // A session planted before log-in must not survive it (session fixation).
       if (meta.previousValue) await sessions.revoke(meta.previousValue);
-      return startSession(user, meta);
+      return { ...(await startSession(account, meta)), deviceCookie: await deviceCookie.issue(email) };
     },
 
     async startSession(userId, meta = {}) {
@@ -264,7 +311,7 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       return found?.session.userId === userId && (await store.deleteSession(sessionId));
     },
 
-    revokeOtherSessions: (userId, currentSessionId) => store.deleteUserSessions(userId, { except: currentSessionId }),
+    revokeOtherSessions: async (userId, currentSessionId) => (await store.endSessions(userId, { keep: currentSessionId }))?.ended ?? 0,
 
     revokeAllSessions: accounts.revokeAllSessions,
 
@@ -274,11 +321,9 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       await confirmPassword(user, field(record, "currentPassword"), "currentPassword", meta);
       const problem = newPasswordProblem(field(record, "newPassword"), passwordPolicy);
       if (problem) throw new InvalidInputError({ newPassword: problem });
-      const updated = await store.updateUser(user.id, {
-        passwordHash: await hasher.hash(normalizePassword(field(record, "newPassword") as string)),
-      });
-      if (!updated) throw new UnauthenticatedError();
-      await accounts.revokeAllSessions(user.id);
+      const passwordHash = await hasher.hash(normalizePassword(field(record, "newPassword") as string));
+      // The new password and the end of every session are one transaction: never one without the other.
+      if (!(await store.endSessions(user.id, { update: { passwordHash } }))) throw new UnauthenticatedError();
       const fresh = await store.getUserById(user.id);
       if (!fresh) throw new UnauthenticatedError();
       return startSession(fresh, meta);

@@ -1,18 +1,38 @@
 import { describe, expect, it } from "vitest";
 import { RateLimitedError } from "../errors.js";
 import { errorResponse } from "../http/response.js";
-import type { RateLimitWindow, Store } from "../store/types.js";
-import { createRateLimiter, rateLimitKeys } from "./limiter.js";
+import type { AttemptWindow, Store } from "../store/types.js";
+import { addressGroup, createRateLimiter, rateLimitKeys } from "./limiter.js";
 
 /** Just the counter calls of a Store, in memory, following the store contract; records each call. */
-function counterStore(): { store: Store; calls: string[]; windows: Map<string, RateLimitWindow> } {
-  const windows = new Map<string, RateLimitWindow>();
+function counterStore(): { store: Store; calls: string[]; windows: Map<string, AttemptWindow>; sweeps: number[] } {
+  const windows = new Map<string, AttemptWindow>();
   const calls: string[] = [];
+  const sweeps: number[] = [];
   const store = {
+    async reserveAttempt(key: string, windowMs: number, now: number) {
+      calls.push(`reserve ${key}`);
+      const current = windows.get(key);
+      const next =
+        current && current.resetAt > now
+          ? { ...current, count: current.count + 1, pending: current.pending + 1 }
+          : { count: 1, pending: 1, resetAt: now + windowMs };
+      windows.set(key, next);
+      return next;
+    },
+    async settleAttempt(key: string, resetAt: number, failed: boolean) {
+      calls.push(`settle ${key} ${failed ? "failed" : "released"}`);
+      const current = windows.get(key);
+      if (!current || current.resetAt !== resetAt) return;
+      windows.set(key, { ...current, pending: Math.max(0, current.pending - 1), count: failed ? current.count : Math.max(0, current.count - 1) });
+    },
+    async sweepExpired(now: number) {
+      sweeps.push(now);
+    },
     async hitRateLimit(key: string, windowMs: number, now: number) {
       calls.push(`hit ${key}`);
       const current = windows.get(key);
-      const next = current && current.resetAt > now ? { ...current, count: current.count + 1 } : { count: 1, resetAt: now + windowMs };
+      const next = current && current.resetAt > now ? { ...current, count: current.count + 1 } : { count: 1, pending: 0, resetAt: now + windowMs };
       windows.set(key, next);
       return next;
     },
@@ -26,7 +46,7 @@ function counterStore(): { store: Store; calls: string[]; windows: Map<string, R
       windows.delete(key);
     },
   } as unknown as Store;
-  return { store, calls, windows };
+  return { store, calls, windows, sweeps };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<RateLimitedError> {
@@ -95,6 +115,99 @@ describe("createRateLimiter", () => {
   });
 });
 
+describe("reserve: attempts that hold a place until they are settled", () => {
+  const budget = (key: string) => ({ rule: RULE, key });
+
+  it("lets max attempts in flight at once; a failure keeps its place, a success gives it back", async () => {
+    const { store, windows } = counterStore();
+    const limiter = createRateLimiter(store, () => 0);
+    const first = await limiter.reserve([budget("k")]);
+    const second = await limiter.reserve([budget("k")]);
+    const third = await limiter.reserve([budget("k")]);
+    expect(windows.get("k")).toMatchObject({ count: 3, pending: 3 });
+    await first.failed();
+    await second.succeeded();
+    expect(windows.get("k")).toMatchObject({ count: 2, pending: 1 });
+    await third.failed();
+    await limiter.reserve([budget("k")]);
+    await rejection(limiter.reserve([budget("k")]));
+    // The refused attempt counts nowhere.
+    expect(windows.get("k")).toMatchObject({ count: 3, pending: 1 });
+  });
+
+  it("settling twice counts once", async () => {
+    const { store, windows } = counterStore();
+    const limiter = createRateLimiter(store, () => 0);
+    const attempt = await limiter.reserve([budget("k")]);
+    await attempt.succeeded();
+    await attempt.failed();
+    expect(windows.get("k")).toMatchObject({ count: 0, pending: 0 });
+  });
+
+  it("a budget full only of attempts in flight waits for them, and gets the place a success gives back", async () => {
+    const { store } = counterStore();
+    const limiter = createRateLimiter(store, () => 0);
+    const held = await Promise.all([1, 2, 3].map(() => limiter.reserve([budget("k")])));
+    const waiting = limiter.reserve([budget("k")]);
+    let settled = false;
+    void waiting.then(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(settled).toBe(false);
+    await held[0]?.failed();
+    await held[1]?.succeeded();
+    await expect(waiting).resolves.toBeDefined();
+  });
+
+  it("a budget whose places turn into failures while waiting refuses", async () => {
+    const { store } = counterStore();
+    const limiter = createRateLimiter(store, () => 0);
+    const held = await Promise.all([1, 2, 3].map(() => limiter.reserve([budget("k")])));
+    const waiting = rejection(limiter.reserve([budget("k")]));
+    for (const attempt of held) await attempt.failed();
+    expect((await waiting).retryAfterSeconds).toBe(60);
+  });
+
+  it("reserves budgets in order, and a refusal gives back the places already taken", async () => {
+    const { store, windows, calls } = counterStore();
+    const limiter = createRateLimiter(store, () => 0);
+    for (let i = 0; i < 3; i++) await (await limiter.reserve([budget("second")])).failed();
+    calls.length = 0;
+    await rejection(limiter.reserve([budget("first"), budget("second"), budget("third")]));
+    expect(calls).toEqual(["reserve first", "reserve second", "settle second released", "settle first released"]);
+    expect(windows.get("first")).toMatchObject({ count: 0, pending: 0 });
+    expect(windows.has("third")).toBe(false);
+  });
+
+  it("sweeps expired rows at most once a minute of the clock, off the request", async () => {
+    let now = 0;
+    const { store, sweeps } = counterStore();
+    const limiter = createRateLimiter(store, () => now);
+    for (let i = 0; i < 5; i++) await limiter.hit(RULE, `k${i}`);
+    now = 59_999;
+    await limiter.hit(RULE, "later");
+    now = 60_000;
+    await (await limiter.reserve([budget("k")])).failed();
+    expect(sweeps).toEqual([0, 60_000]);
+  });
+});
+
+describe("addressGroup", () => {
+  it("keeps an IPv4 address, maps IPv4-mapped IPv6 to IPv4, and groups IPv6 by /64", () => {
+    expect(addressGroup("192.0.2.1")).toBe("192.0.2.1");
+    expect(addressGroup("::ffff:192.0.2.1")).toBe("192.0.2.1");
+    expect(addressGroup("2001:db8:1:2:3:4:5:6")).toBe("2001:db8:1:2::/64");
+    expect(addressGroup("2001:0DB8:0001:0002:ffff::1")).toBe("2001:db8:1:2::/64");
+    expect(addressGroup("2001:db8:1:3::1")).toBe("2001:db8:1:3::/64");
+    expect(addressGroup("::1")).toBe("::/64");
+  });
+
+  it("leaves what is not an address as it is (the caller's \"unknown\")", () => {
+    expect(addressGroup("unknown")).toBe("unknown");
+  });
+});
+
 describe("rateLimitKeys", () => {
   it("hashes the email, so counters hold no address, and keeps accounts and IPs apart", () => {
     const key = rateLimitKeys.loginAccount("ada@example.com", "192.0.2.1");
@@ -104,5 +217,15 @@ describe("rateLimitKeys", () => {
     expect(rateLimitKeys.loginAccount("bob@example.com", "192.0.2.1")).not.toBe(key);
     expect(rateLimitKeys.loginIp("192.0.2.1")).toBe("login-ip:192.0.2.1");
     expect(rateLimitKeys.signupIp("192.0.2.1")).toBe("signup-ip:192.0.2.1");
+  });
+
+  it("counts every per-IP limit by the address's /64 for IPv6", () => {
+    for (const key of [rateLimitKeys.loginIp, rateLimitKeys.signupIp, rateLimitKeys.resetIp]) {
+      expect(key("2001:db8:5:6:aaaa::1")).toBe(key("2001:db8:5:6:bbbb::2"));
+      expect(key("2001:db8:5:6::1")).not.toBe(key("2001:db8:5:7::1"));
+    }
+    expect(rateLimitKeys.loginAccount("ada@example.com", "2001:db8:5:6:aaaa::1")).toBe(
+      rateLimitKeys.loginAccount("ada@example.com", "2001:db8:5:6:cccc::9"),
+    );
   });
 });

@@ -1,41 +1,140 @@
+import ipaddr from "ipaddr.js";
 import { sha256Hex } from "../crypto/digest.js";
 import { RateLimitedError } from "../errors.js";
 import type { Store } from "../store/types.js";
 import type { RateLimitRule } from "./rate-limit.js";
 
+/**
+ * The address a per-IP limit counts: an IPv4 address as it is (an IPv4-mapped IPv6 one as IPv4), an IPv6
+ * address as its /64 — one subscriber usually holds a whole /64 and can pick any address in it.
+ */
+export function addressGroup(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip;
+  const address = ipaddr.process(ip);
+  if (address.kind() === "ipv4") return address.toString();
+  const prefix = (address as ipaddr.IPv6).parts.slice(0, 4);
+  return `${new ipaddr.IPv6([...prefix, 0, 0, 0, 0]).toString()}/64`;
+}
+
 /** Counter keys. The email is hashed so the counters table holds no addresses. */
 export const rateLimitKeys = {
-  loginIp: (ip: string) => `login-ip:${ip}`,
-  loginAccount: (email: string, ip: string) => `login-account:${sha256Hex(email)}:${ip}`,
+  loginIp: (ip: string) => `login-ip:${addressGroup(ip)}`,
+  loginAccount: (email: string, ip: string) => `login-account:${sha256Hex(email)}:${addressGroup(ip)}`,
   loginAccountAnyIp: (email: string) => `login-account:${sha256Hex(email)}`,
-  signupIp: (ip: string) => `signup-ip:${ip}`,
+  loginAccountDaily: (email: string) => `login-account-day:${sha256Hex(email)}`,
+  loginDevice: (deviceId: string) => `login-device:${deviceId}`,
+  signupIp: (ip: string) => `signup-ip:${addressGroup(ip)}`,
   resetEmail: (email: string) => `reset-email:${sha256Hex(email)}`,
-  resetIp: (ip: string) => `reset-ip:${ip}`,
+  resetIp: (ip: string) => `reset-ip:${addressGroup(ip)}`,
   verificationEmail: (userId: string) => `verify-send:${userId}`,
   verificationCode: (email: string) => `verify-code:${sha256Hex(email)}`,
   emailChange: (userId: string) => `email-change:${userId}`,
 };
 
+/** One budget an attempt is counted against: a rule and the counter it applies to. */
+export interface Budget {
+  rule: RateLimitRule | false;
+  key: string;
+}
+
+/** Attempts reserved before a password hash, to be settled once its outcome is known. */
+export interface Reservation {
+  /** The password was right: the attempts are released (they do not count). */
+  succeeded(): Promise<void>;
+  /** The password was wrong: the attempts stay counted. */
+  failed(): Promise<void>;
+}
+
 /** Counts and checks events against rules; throws `RateLimitedError` with the time to wait. */
 export interface RateLimiter {
   /** Counts one event and throws when it goes over the rule. */
   hit(rule: RateLimitRule | false, key: string): Promise<void>;
+  /**
+   * Reserves one attempt in each budget, in order, before the work they limit. A budget that is full of
+   * failures refuses (`RateLimitedError`); one that is full only because of attempts still in flight is
+   * waited on (bounded), so a burst of right passwords is not refused. A refused attempt counts nowhere.
+   */
+  reserve(budgets: readonly Budget[]): Promise<Reservation>;
   reset(rule: RateLimitRule | false, key: string): Promise<void>;
   /** Clears `prefix` and every counter under it (e.g. an account's log-in counters for every IP). */
   resetFamily(prefix: string): Promise<void>;
 }
 
+/** How long a reservation waits for attempts in flight to settle, in real milliseconds. */
+const MAX_WAIT_MS = 2_000;
+/** How often it looks again meanwhile. */
+const POLL_MS = 25;
+/** Expired counters, tokens and sessions are swept at most this often per process, in clock milliseconds. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export function createRateLimiter(store: Store, now: () => number): RateLimiter {
+  let lastSweep = Number.NEGATIVE_INFINITY;
+
+  /** Counter writes are where expired rows pile up, so they carry the sweep: once a minute, off the request. */
+  function sweepNow(time: number): void {
+    if (time - lastSweep < SWEEP_INTERVAL_MS) return;
+    lastSweep = time;
+    store.sweepExpired(time).catch((error: unknown) => {
+      console.error("gatehouse: sweeping expired rows failed:", error instanceof Error ? error.message : error);
+    });
+  }
+
+  async function settleAll(reserved: ReadonlyArray<{ key: string; resetAt: number }>, failed: boolean): Promise<void> {
+    await Promise.all(reserved.map(({ key, resetAt }) => store.settleAttempt(key, resetAt, failed)));
+  }
+
+  /** Reserves one place in `budget`, waiting for settling attempts until `deadline`; throws when refused. */
+  async function reserveOne(rule: RateLimitRule, key: string, deadline: number): Promise<number> {
+    for (;;) {
+      const time = now();
+      const window = await store.reserveAttempt(key, rule.windowSeconds * 1000, time);
+      if (window.count <= rule.max) return window.resetAt;
+      await store.settleAttempt(key, window.resetAt, false);
+      // Without this attempt: how many failed, and how many are still in flight and may yet be released.
+      const failures = window.count - window.pending;
+      if (failures >= rule.max || performance.now() >= deadline) throw new RateLimitedError((window.resetAt - time) / 1000);
+      await sleep(POLL_MS);
+    }
+  }
+
   return {
     async hit(rule, key) {
       if (!rule) return;
       const time = now();
+      sweepNow(time);
       const window = await store.hitRateLimit(key, rule.windowSeconds * 1000, time);
       if (window.count > rule.max) throw new RateLimitedError((window.resetAt - time) / 1000);
     },
+
+    async reserve(budgets) {
+      sweepNow(now());
+      // Real time, not the injectable clock: this bounds how long a request is held.
+      const deadline = performance.now() + MAX_WAIT_MS;
+      const reserved: Array<{ key: string; resetAt: number }> = [];
+      try {
+        for (const { rule, key } of budgets) {
+          if (rule) reserved.push({ key, resetAt: await reserveOne(rule, key, deadline) });
+        }
+      } catch (error) {
+        // A store too broken to release them leaves them counted: the safe side.
+        await settleAll(reserved, false).catch(() => undefined);
+        throw error;
+      }
+      let settled = false;
+      const settle = async (failed: boolean) => {
+        if (settled) return;
+        settled = true;
+        await settleAll(reserved, failed);
+      };
+      return { succeeded: () => settle(false), failed: () => settle(true) };
+    },
+
     async reset(rule, key) {
       if (rule) await store.resetRateLimit(key);
     },
+
     resetFamily: (prefix) => store.resetRateLimitFamily(prefix),
   };
 }

@@ -6,20 +6,35 @@ export interface RateLimitRule {
 
 /** Brute-force limits; `false` turns one off. Counters live in the store (Redis when configured), so they hold across instances. */
 export interface RateLimitOptions {
-  /** Log-ins for one account from one IP. Default 10 per 15 minutes. A success resets it. */
+  /**
+   * Failed password checks (log-in, or the current password of a sensitive change) for one account from
+   * one IP (an IPv6 address counts as its /64). Counted first, so one address adds at most this many
+   * failures to the account's own limits. Default 10 per 15 minutes. A success resets it.
+   */
   loginPerAccountAndIp?: RateLimitRule | false;
   /**
-   * Log-ins for one account from any IP, against guessing from rotating addresses (NIST SP 800-63B: at most
-   * 100 failures). Default 100 per 15 minutes. A success resets it.
+   * Failed password checks for one account from any IP, against guessing from rotating addresses (NIST
+   * SP 800-63B: at most 100 failures). Default 100 per 15 minutes. A success resets it.
    */
   loginPerAccount?: RateLimitRule | false;
-  /** Log-in attempts from one IP, whatever the account. Default 100 per 15 minutes. */
+  /**
+   * Failed password checks for one account in a longer window, so that the short one ending does not allow
+   * unlimited guesses a day. Default 1,000 per 24 hours. A success does not reset it.
+   */
+  loginPerAccountDaily?: RateLimitRule | false;
+  /**
+   * Failed password checks from a device that signed in to the account before (it presents the device
+   * cookie a successful log-in leaves). Such a check counts only here, so failures from elsewhere do not
+   * lock the device out. Default 10 per 15 minutes. A success resets it.
+   */
+  loginPerDevice?: RateLimitRule | false;
+  /** Failed password checks from one IP (an IPv6 address counts as its /64), whatever the account. Default 100 per 15 minutes. */
   loginPerIp?: RateLimitRule | false;
-  /** Sign-ups from one IP. Default 20 per hour. */
+  /** Sign-ups from one IP (an IPv6 address counts as its /64). Default 20 per hour. */
   signupPerIp?: RateLimitRule | false;
   /** Password-reset requests for one email address. Default 5 per hour. */
   passwordResetPerEmail?: RateLimitRule | false;
-  /** Password-reset requests from one IP. Default 20 per hour. */
+  /** Password-reset requests from one IP (an IPv6 address counts as its /64). Default 20 per hour. */
   passwordResetPerIp?: RateLimitRule | false;
   /** Verification emails for one user (asked for, or sent on an unverified log-in). Default 5 per hour. */
   verificationEmailPerUser?: RateLimitRule | false;
@@ -34,6 +49,8 @@ export type ResolvedRateLimits = { [K in keyof RateLimitOptions]-?: RateLimitRul
 export const DEFAULT_RATE_LIMITS: Readonly<ResolvedRateLimits> = Object.freeze({
   loginPerAccountAndIp: { max: 10, windowSeconds: 15 * 60 },
   loginPerAccount: { max: 100, windowSeconds: 15 * 60 },
+  loginPerAccountDaily: { max: 1000, windowSeconds: 24 * 60 * 60 },
+  loginPerDevice: { max: 10, windowSeconds: 15 * 60 },
   loginPerIp: { max: 100, windowSeconds: 15 * 60 },
   signupPerIp: { max: 20, windowSeconds: 60 * 60 },
   passwordResetPerEmail: { max: 5, windowSeconds: 60 * 60 },

@@ -1,5 +1,5 @@
 import { toUserDTO } from "../core/dto.js";
-import type { Gatehouse } from "../core/gatehouse.js";
+import type { Gatehouse, LoggedIn } from "../core/gatehouse.js";
 import { CsrfError, isGatehouseError, NotFoundError, PayloadTooLargeError, UnauthenticatedError } from "../errors.js";
 import type { ValidSession } from "../session/types.js";
 import { FORM_TYPE, mediaType, type ParsedBody, parseBody } from "./body.js";
@@ -94,7 +94,8 @@ export function createAuthRoutes(
   }
 
   function meta(request: AuthRequest) {
-    return { userAgent: request.header("user-agent") ?? null, ip: request.ip };
+    const cookies = request.header("cookie");
+    return { userAgent: request.header("user-agent") ?? null, ip: request.ip, deviceCookie: gatehouse.deviceCookie.read(cookies) };
   }
 
   /**
@@ -123,8 +124,9 @@ export function createAuthRoutes(
         if (isForm) return redirectResponse(`${pages.login}?${new URLSearchParams({ notice: "verify_email" })}`);
         return jsonResponse(201, { user: signedIn.user, verificationRequired: true });
       }
-      if (isForm) return redirectResponse(safeRedirectPath(next, pages.afterLogin), [signedIn.setCookie]);
-      return jsonResponse(kind === "signup" ? 201 : 200, { user: signedIn.user }, [signedIn.setCookie]);
+      const cookies = [signedIn.setCookie, ...("deviceCookie" in signedIn ? [(signedIn as LoggedIn).deviceCookie] : [])];
+      if (isForm) return redirectResponse(safeRedirectPath(next, pages.afterLogin), cookies);
+      return jsonResponse(kind === "signup" ? 201 : 200, { user: signedIn.user }, cookies);
     } catch (error) {
       return isForm ? formFailure(kind === "signup" ? pages.signup : pages.login, error, next) : errorResponse(error);
     }

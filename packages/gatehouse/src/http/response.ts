@@ -38,8 +38,17 @@ export function redirectResponse(location: string, setCookies: readonly string[]
   };
 }
 
-/** The JSON body for an error; unexpected errors become `internal_error` and reveal nothing. */
+/**
+ * The JSON body for an error. Errors meant for the client keep their code and message. Misconfiguration
+ * (`configuration`) and unexpected errors both become the same `internal_error` 500, which reveals nothing;
+ * their details go to the server log.
+ */
 export function errorBody(error: unknown): { status: number; body: ErrorBody } {
+  if (isGatehouseError(error) && error.code === "configuration") {
+    // Its message says how the deployment is set up and how to fix it: for the operator, not for any client.
+    console.error(`gatehouse: configuration error: ${error.message}`);
+    return internalError();
+  }
   if (isGatehouseError(error)) {
     const { fields } = error;
     return {
@@ -48,6 +57,10 @@ export function errorBody(error: unknown): { status: number; body: ErrorBody } {
     };
   }
   console.error("gatehouse: unexpected error", error);
+  return internalError();
+}
+
+function internalError(): { status: number; body: ErrorBody } {
   return { status: 500, body: { error: { code: "internal_error", message: "Something went wrong on our side." } } };
 }
 

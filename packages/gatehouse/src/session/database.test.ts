@@ -52,7 +52,7 @@ function rawDump(): string {
 /** A session record as the manager hands it to the codec, for the codec's own tests. */
 function record(id: string, secretHash = ""): SessionRecord {
   const at = new Date(T0);
-  return { id, userId: "u1", secretHash, userVersion: 0, createdAt: at, expiresAt: at, lastSeenAt: at, userAgent: null, ip: null };
+  return { id, userId: "u1", secretHash, userVersion: 0, revocationEpoch: 0, createdAt: at, expiresAt: at, lastSeenAt: at, userAgent: null, ip: null };
 }
 
 describe("the database codec", () => {
@@ -123,6 +123,7 @@ describe("database session tokens", () => {
         user_id: user?.id,
         secret_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
         user_version: 1,
+        revocation_epoch: 0,
         created_at: T0,
         expires_at: T0 + MAX_AGE_S * 1000,
         last_seen_at: T0,

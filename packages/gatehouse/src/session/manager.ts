@@ -22,8 +22,9 @@ export interface SessionSummary {
 export interface SessionManager {
   create(user: UserRecord, meta: SessionMeta): Promise<{ id: string; value: string; expiresAt: Date }>;
   /**
-   * The authoritative check. With `rotate`, a session issued before the user's privileges changed is
-   * replaced by a new one (new id, new cookie value) — pass it only when the new cookie can be sent.
+   * The authoritative check. A session from before the user's sessions were ended is refused. With
+   * `rotate`, a session issued before the user's privileges changed is replaced by a new one (new id, new
+   * cookie value, the same deadlines and revocation epoch) — pass it only when the new cookie can be sent.
    */
   validate(value: string, options: { rotate: boolean }): Promise<ValidSession | null>;
   /** Ends the session the cookie value names, if it is a genuine one. */
@@ -45,13 +46,18 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
     );
   }
 
-  async function insert(user: UserRecord, meta: SessionMeta, createdAt: Date, now: number) {
+  /**
+   * Stores a new session of `user` in `epoch`: the user's epoch as read before the log-in's password check
+   * (a revocation during the check so refuses it), or the replaced record's own on a rotation.
+   */
+  async function insert(user: UserRecord, epoch: number, meta: SessionMeta, createdAt: Date, now: number) {
     const id = randomToken(SESSION_ID_BYTES);
     const expiresAt = new Date(Math.min(now + maxAgeMs, createdAt.getTime() + absoluteMaxAgeMs));
     const base = {
       id,
       userId: user.id,
       userVersion: user.sessionVersion,
+      revocationEpoch: epoch,
       createdAt,
       expiresAt,
       lastSeenAt: new Date(now),
@@ -63,13 +69,21 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
     return { id, value, expiresAt };
   }
 
+  /**
+   * A record from before the user's sessions were last ended. Older, not merely different: a log-in that
+   * read the user before a revocation must not sweep away the sessions issued after it.
+   */
+  function isRevoked(session: SessionRecord, user: UserRecord): boolean {
+    return session.revocationEpoch < user.revocationEpoch;
+  }
+
   return {
     async create(user, meta) {
       const now = config.now();
-      const created = await insert(user, meta, new Date(now), now);
+      const created = await insert(user, user.revocationEpoch, meta, new Date(now), now);
       // Sessions that were never presented again would otherwise stay forever; log-in is a cheap time to sweep.
       for (const session of await store.listUserSessions(user.id)) {
-        if (!isLive(session, now)) await store.deleteSession(session.id);
+        if (!isLive(session, now) || isRevoked(session, user)) await store.deleteSession(session.id);
       }
       return created;
     },
@@ -81,7 +95,7 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
       if (!found || !parsed.matches(found.session)) return null;
       const { session, user } = found;
       const now = config.now();
-      if (!isLive(session, now)) {
+      if (!isLive(session, now) || isRevoked(session, user)) {
         await store.deleteSession(session.id);
         return null;
       }
@@ -94,7 +108,7 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
         if (!(await store.deleteSession(session.id))) {
           return { user, session: { id: session.id, strategy, createdAt: session.createdAt, expiresAt: session.expiresAt }, renewed: null };
         }
-        const next = await insert(user, session, session.createdAt, now);
+        const next = await insert(user, session.revocationEpoch, session, session.createdAt, now);
         return {
           user,
           session: { id: next.id, strategy, createdAt: session.createdAt, expiresAt: next.expiresAt },
@@ -122,9 +136,11 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
 
     async list(userId) {
       const now = config.now();
+      const user = await store.getUserById(userId);
+      if (!user) return [];
       const sessions = await store.listUserSessions(userId);
       return sessions
-        .filter((session) => isLive(session, now))
+        .filter((session) => isLive(session, now) && !isRevoked(session, user))
         .sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime())
         .map(({ id, createdAt, lastSeenAt, expiresAt, userAgent, ip }) => ({ id, createdAt, lastSeenAt, expiresAt, userAgent, ip }));
     },

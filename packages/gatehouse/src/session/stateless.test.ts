@@ -102,6 +102,7 @@ describe("stateless session cookies", () => {
         user_id: user.id,
         secret_hash: "",
         user_version: 1,
+        revocation_epoch: 0,
         created_at: T0,
         expires_at: T0 + MAX_AGE_S * 1000,
         last_seen_at: T0,

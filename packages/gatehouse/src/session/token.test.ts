@@ -11,6 +11,7 @@ async function issueToken(): Promise<{ id: string; secret: string; value: string
     id,
     userId: "u1",
     userVersion: 0,
+    revocationEpoch: 0,
     createdAt: now,
     expiresAt: now,
     lastSeenAt: now,

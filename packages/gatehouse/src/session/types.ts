@@ -24,6 +24,12 @@ export interface SessionMeta {
   ip?: string | null;
 }
 
+/** Request details a password check needs: the client's address, and the device cookie it presented. */
+export interface RequestMeta extends SessionMeta {
+  /** The device cookie's value (`gatehouse.deviceCookie.read(cookieHeader)`), if the request had one. */
+  deviceCookie?: string | null;
+}
+
 /**
  * How a strategy turns a session record into a cookie value and back. The session lifecycle (expiry,
  * idle timeout, sliding, rotation, revocation) is the same for both strategies and lives in the manager.

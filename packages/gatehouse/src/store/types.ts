@@ -8,10 +8,15 @@ export interface UserRecord {
   /** When the user proved they receive mail at `email`; `null` while unverified. */
   emailVerifiedAt: Date | null;
   /**
-   * The user's privilege epoch. Bumped when their role or password changes or on revoke-all; a session
-   * issued under an older version is rotated (or, when its record is gone, refused) at its next check.
+   * The user's privilege version. Bumped when their role changes or their address is verified; a session
+   * issued under an older version is rotated (new id, same deadlines) at its next check.
    */
   sessionVersion: number;
+  /**
+   * The user's revocation epoch. Moved on by {@link Store.endSessions} (password change or reset, revoke-all,
+   * "sign out other sessions"); a session record of an older epoch is refused, never rotated.
+   */
+  revocationEpoch: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -23,6 +28,8 @@ export interface SessionRecord {
   secretHash: string;
   /** The user's `sessionVersion` when the session was issued. */
   userVersion: number;
+  /** The user's `revocationEpoch` when the session was first issued; a rotation copies it. */
+  revocationEpoch: number;
   createdAt: Date;
   expiresAt: Date;
   /** Updated at most once a minute per session, so a busy user does not cost a write per request. */
@@ -93,6 +100,13 @@ export interface Store {
   /** Increments the user's session version and returns the new one (`null`: no such user). */
   bumpSessionVersion(userId: string): Promise<number | null>;
   deleteUser(id: string): Promise<boolean>;
+  /**
+   * Ends the user's sessions, all of them or all but `keep`, as one transaction: the user moves to a new
+   * revocation epoch (so a session record of an older one is refused, even one written concurrently),
+   * `update` is applied, the sessions are deleted (`keep` moves to the new epoch), and pending email-change
+   * and password-reset tokens are voided. Either all of it happens or none. `null`: no such user.
+   */
+  endSessions(userId: string, options?: { keep?: string; update?: UserUpdate }): Promise<{ ended: number; epoch: number } | null>;
 
   /**
    * Stores a one-time token. With `replace`, the user's other tokens of the same purpose are deleted in the
@@ -132,6 +146,23 @@ export interface Store {
   /** The current window of `key`, or `null` when there is none or it has ended. */
   peekRateLimit(key: string, now: number): Promise<RateLimitWindow | null>;
   resetRateLimit(key: string): Promise<void>;
+  /**
+   * Reserves an attempt against `key` before the work it limits (a password hash): counted like a hit and
+   * marked in flight. Resolves to the window's count (failed and in-flight attempts, this one included),
+   * how many of those are in flight, and when the window ends.
+   */
+  reserveAttempt(key: string, windowMs: number, now: number): Promise<AttemptWindow>;
+  /**
+   * Settles an attempt reserved in the window that ends at `resetAt`: no longer in flight, and it stays
+   * counted only if it `failed`. Does nothing once that window has ended. A window left with no attempts
+   * is deleted.
+   */
+  settleAttempt(key: string, resetAt: number, failed: boolean): Promise<void>;
+  /**
+   * Deletes rate-limit windows and sessions that ended by `now`, and tokens that expired a week before it
+   * (until then a late click is told the link expired).
+   */
+  sweepExpired(now: number): Promise<void>;
   /** Deletes `prefix` and every counter whose key starts with `prefix` followed by `:`. */
   resetRateLimitFamily(prefix: string): Promise<void>;
   /** Releases connections. */
@@ -142,4 +173,9 @@ export interface Store {
 export interface RateLimitWindow {
   count: number;
   resetAt: number;
+}
+
+/** A window of reserved attempts: {@link RateLimitWindow} plus how many of its attempts are still in flight. */
+export interface AttemptWindow extends RateLimitWindow {
+  pending: number;
 }

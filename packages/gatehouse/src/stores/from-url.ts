@@ -77,6 +77,7 @@ function createLazyStore(load: () => Promise<Store>): Store {
     updateUser: method("updateUser"),
     bumpSessionVersion: method("bumpSessionVersion"),
     deleteUser: method("deleteUser"),
+    endSessions: method("endSessions"),
     createToken: method("createToken"),
     consumeToken: method("consumeToken"),
     deleteUserTokens: method("deleteUserTokens"),
@@ -92,6 +93,9 @@ function createLazyStore(load: () => Promise<Store>): Store {
     peekRateLimit: method("peekRateLimit"),
     resetRateLimit: method("resetRateLimit"),
     resetRateLimitFamily: method("resetRateLimitFamily"),
+    reserveAttempt: method("reserveAttempt"),
+    settleAttempt: method("settleAttempt"),
+    sweepExpired: method("sweepExpired"),
     close: async () => {
       if (loaded) await (await loaded).close();
     },

@@ -1,6 +1,7 @@
 import { type CompiledQuery, type Kysely, type Selectable, sql } from "kysely";
 import { EmailTakenError } from "../errors.js";
 import type {
+  AttemptWindow,
   NewUser,
   OutboxMessage,
   RateLimitWindow,
@@ -20,7 +21,7 @@ type UserRow = Selectable<Database["gatehouse_users"]>;
 type SessionRow = Selectable<Database["gatehouse_sessions"]>;
 type TokenRow = Selectable<Database["gatehouse_tokens"]>;
 type OutboxRow = Selectable<Database["gatehouse_outbox"]>;
-type RateLimitRow = Pick<Selectable<Database["gatehouse_rate_limits"]>, "count" | "reset_at">;
+type RateLimitRow = Pick<Selectable<Database["gatehouse_rate_limits"]>, "count" | "pending" | "reset_at">;
 
 /** What differs between SQL backends, beyond what Kysely's dialect already covers. */
 export interface SqlBackend {
@@ -46,6 +47,9 @@ export interface SqlStoreOptions {
   /** Fail a store call (503) that takes longer than this, in ms. `undefined`: no limit (SQLite is in-process). */
   timeoutMs: number | undefined;
 }
+
+/** How long an expired token is kept, so that a late click is told the link expired rather than unknown. */
+export const EXPIRED_TOKEN_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 
 const USERS = "gatehouse_users";
 const SESSIONS = "gatehouse_sessions";
@@ -83,6 +87,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       `${SESSIONS}.user_id as s_user_id`,
       `${SESSIONS}.secret_hash as s_secret_hash`,
       `${SESSIONS}.user_version as s_user_version`,
+      `${SESSIONS}.revocation_epoch as s_revocation_epoch`,
       `${SESSIONS}.created_at as s_created_at`,
       `${SESSIONS}.expires_at as s_expires_at`,
       `${SESSIONS}.last_seen_at as s_last_seen_at`,
@@ -94,6 +99,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       `${USERS}.role`,
       `${USERS}.password_hash`,
       `${USERS}.session_version`,
+      `${USERS}.revocation_epoch`,
       `${USERS}.email_verified_at`,
       `${USERS}.created_at`,
       `${USERS}.updated_at`,
@@ -122,6 +128,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     "role",
     "password_hash",
     "session_version",
+    "revocation_epoch",
     "email_verified_at",
     "created_at",
     "updated_at",
@@ -132,7 +139,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
   // The other queries of the request and log-in paths, compiled once too.
   const insertSession = queryTemplate(
     db,
-    ["id", "user_id", "secret_hash", "user_version", "created_at", "expires_at", "last_seen_at", "user_agent", "ip"],
+    ["id", "user_id", "secret_hash", "user_version", "revocation_epoch", "created_at", "expires_at", "last_seen_at", "user_agent", "ip"],
     (v) => db.insertInto(SESSIONS).values(v),
   );
   const selectUserSessions = queryTemplate(db, ["userId"], (v) => db.selectFrom(SESSIONS).selectAll().where("user_id", "=", v.userId));
@@ -142,21 +149,80 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
   const deleteSessionById = queryTemplate(db, ["id"], (v) => db.deleteFrom(SESSIONS).where("id", "=", v.id));
   const deleteRateLimit = queryTemplate(db, ["key"], (v) => db.deleteFrom(LIMITS).where("key", "=", v.key));
   // One statement, so concurrent hits on one key are all counted: a window that has ended restarts.
-  const limitCount = (now: unknown) =>
-    sql<number>`case when ${sql.ref(`${LIMITS}.reset_at`)} <= ${now} then 1 else ${sql.ref(`${LIMITS}.count`)} + 1 end`;
-  const limitReset = (now: unknown, resetAt: unknown) =>
-    sql<number>`case when ${sql.ref(`${LIMITS}.reset_at`)} <= ${now} then ${resetAt} else ${sql.ref(`${LIMITS}.reset_at`)} end`;
-  const upsertRateLimit = queryTemplate(db, ["key", "now", "resetAt"], (v) => {
-    const insert = db.insertInto(LIMITS).values({ key: v.key, count: 1, reset_at: v.resetAt });
-    return backend.upsert === "on-duplicate-key"
-      ? // MySQL applies assignments left to right and later ones see earlier results: count goes first,
-        // while reset_at still holds the old window's end. It has no RETURNING: the caller reads the row.
-        insert.onDuplicateKeyUpdate({ count: limitCount(v.now), reset_at: limitReset(v.now, v.resetAt) })
-      : insert
-          .onConflict((conflict) => conflict.column("key").doUpdateSet({ count: limitCount(v.now), reset_at: limitReset(v.now, v.resetAt) }))
-          .returning(["count", "reset_at"]);
-  });
-  const selectRateLimit = queryTemplate(db, ["key"], (v) => db.selectFrom(LIMITS).select(["count", "reset_at"]).where("key", "=", v.key));
+  const limitRef = (column: "count" | "pending" | "reset_at") => sql.ref(`${LIMITS}.${column}`);
+  const restartOr = (now: unknown, fresh: unknown, continued: unknown) =>
+    sql<number>`case when ${limitRef("reset_at")} <= ${now} then ${fresh} else ${continued} end`;
+  /** A hit (`inFlight` 0) or a reserved attempt (1): counted, and with 1 also marked in flight. */
+  const windowUpsert = (inFlight: 0 | 1) =>
+    queryTemplate(db, ["key", "now", "resetAt"], (v) => {
+      const insert = db.insertInto(LIMITS).values({ key: v.key, count: 1, pending: inFlight, reset_at: v.resetAt });
+      // MySQL applies assignments left to right and later ones see earlier results: reset_at goes last, so
+      // the others still see the old window's end.
+      const set = {
+        count: restartOr(v.now, sql.lit(1), sql`${limitRef("count")} + 1`),
+        pending: restartOr(v.now, sql.lit(inFlight), inFlight ? sql`${limitRef("pending")} + 1` : limitRef("pending")),
+        reset_at: restartOr(v.now, v.resetAt, limitRef("reset_at")),
+      };
+      return backend.upsert === "on-duplicate-key"
+        ? insert.onDuplicateKeyUpdate(set)
+        : insert.onConflict((conflict) => conflict.column("key").doUpdateSet(set)).returning(["count", "pending", "reset_at"]);
+    });
+  const upsertHit = windowUpsert(0);
+  const upsertAttempt = windowUpsert(1);
+  const selectRateLimitLocked = queryTemplate(db, ["key"], (v) =>
+    db.selectFrom(LIMITS).select(["count", "pending", "reset_at"]).where("key", "=", v.key).forUpdate(),
+  );
+  const lessOne = (column: "count" | "pending") => sql<number>`case when ${limitRef(column)} > 0 then ${limitRef(column)} - 1 else 0 end`;
+  const settleFailed = queryTemplate(db, ["key", "resetAt"], (v) =>
+    db.updateTable(LIMITS).set({ pending: lessOne("pending") }).where("key", "=", v.key).where("reset_at", "=", v.resetAt),
+  );
+  const deleteIdleRateLimit = queryTemplate(db, ["key"], (v) =>
+    db.deleteFrom(LIMITS).where("key", "=", v.key).where("count", "=", 0).where("pending", "=", 0),
+  );
+  const settleReleased = queryTemplate(db, ["key", "resetAt"], (v) =>
+    db
+      .updateTable(LIMITS)
+      .set({ count: lessOne("count"), pending: lessOne("pending") })
+      .where("key", "=", v.key)
+      .where("reset_at", "=", v.resetAt),
+  );
+
+  /** Runs a counter upsert and reads the window it left, as of this statement (not of a later one). */
+  async function countHit(upsert: typeof upsertHit, key: string, now: number, windowMs: number): Promise<AttemptWindow> {
+    const values = { key, now, resetAt: now + windowMs };
+    const row =
+      backend.upsert === "on-duplicate-key"
+        ? // MySQL has no RETURNING: the row is read back in the upsert's transaction, which holds its lock, so
+          // no concurrent hit can come between the two.
+          await db.transaction().execute(async (trx) => {
+            await upsert(values, trx);
+            return (await selectRateLimitLocked({ key }, trx)).rows[0];
+          })
+        : ((await upsert(values)).rows[0] as RateLimitRow | undefined);
+    if (!row) throw new Error(`the rate-limit counter ${key} vanished`);
+    return { ...toWindow(row), pending: Number(row.pending) };
+  }
+
+  /** The columns an update of the user writes. */
+  function userValues(update: UserUpdate): Partial<UserRow> {
+    const values: Partial<UserRow> = { updated_at: Date.now() };
+    if (update.name !== undefined) values.name = update.name;
+    if (update.role !== undefined) values.role = update.role;
+    if (update.passwordHash !== undefined) values.password_hash = update.passwordHash;
+    if (update.email !== undefined) values.email = update.email;
+    if (update.emailVerifiedAt !== undefined) values.email_verified_at = update.emailVerifiedAt?.getTime() ?? null;
+    return values;
+  }
+
+  /** Runs a write that may give the user another's email: a unique violation then is `EmailTakenError`. */
+  async function writingEmail<T>(update: UserUpdate, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (update.email !== undefined && backend.isUniqueViolation(error)) throw new EmailTakenError();
+      throw error;
+    }
+  }
 
   const store: Store = {
     migrate: () => failClosed(migrate, undefined),
@@ -180,7 +246,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
           if (backend.isUniqueViolation(error)) throw new EmailTakenError();
           throw error;
         }
-        return toUserRecord({ ...row, session_version: 0 });
+        return toUserRecord({ ...row, session_version: 0, revocation_epoch: 0 });
       }),
 
     getUserById: (id) =>
@@ -203,19 +269,8 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     updateUser: (id, update: UserUpdate) =>
       guard(async () => {
-        const values: Partial<UserRow> = { updated_at: Date.now() };
-        if (update.name !== undefined) values.name = update.name;
-        if (update.role !== undefined) values.role = update.role;
-        if (update.passwordHash !== undefined) values.password_hash = update.passwordHash;
-        if (update.email !== undefined) values.email = update.email;
-        if (update.emailVerifiedAt !== undefined) values.email_verified_at = update.emailVerifiedAt?.getTime() ?? null;
-        let result;
-        try {
-          result = await db.updateTable(USERS).set(values).where("id", "=", id).executeTakeFirst();
-        } catch (error) {
-          if (update.email !== undefined && backend.isUniqueViolation(error)) throw new EmailTakenError();
-          throw error;
-        }
+        const values = userValues(update);
+        const result = await writingEmail(update, () => db.updateTable(USERS).set(values).where("id", "=", id).executeTakeFirst());
         if (Number(result.numUpdatedRows) === 0) return null;
         const row = await db.selectFrom(USERS).selectAll().where("id", "=", id).executeTakeFirst();
         return row ? toUserRecord(row) : null;
@@ -232,6 +287,31 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         const row = await db.selectFrom(USERS).select("session_version").where("id", "=", userId).executeTakeFirst();
         return row ? Number(row.session_version) : null;
       }),
+
+    endSessions: (userId, endOptions = {}) =>
+      guard(() =>
+        writingEmail(endOptions.update ?? {}, () =>
+          db.transaction().execute(async (trx) => {
+            const { keep } = endOptions;
+            const moved = await trx
+              .updateTable(USERS)
+              .set((eb) => ({ ...userValues(endOptions.update ?? {}), revocation_epoch: eb("revocation_epoch", "+", 1) }))
+              .where("id", "=", userId)
+              .executeTakeFirst();
+            if (Number(moved.numUpdatedRows) === 0) return null;
+            const { revocation_epoch } = await trx.selectFrom(USERS).select("revocation_epoch").where("id", "=", userId).executeTakeFirstOrThrow();
+            const epoch = Number(revocation_epoch);
+            let sessions = trx.deleteFrom(SESSIONS).where("user_id", "=", userId);
+            if (keep !== undefined) sessions = sessions.where("id", "!=", keep);
+            const ended = await sessions.executeTakeFirst();
+            if (keep !== undefined) {
+              await trx.updateTable(SESSIONS).set({ revocation_epoch: epoch }).where("id", "=", keep).where("user_id", "=", userId).execute();
+            }
+            await trx.deleteFrom(TOKENS).where("user_id", "=", userId).where("purpose", "in", ["change_email", "reset_password"]).execute();
+            return { ended: Number(ended.numDeletedRows), epoch };
+          }),
+        ),
+      ),
 
     deleteUser: (id) =>
       guard(() =>
@@ -322,6 +402,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
             user_id: row.s_user_id,
             secret_hash: row.s_secret_hash,
             user_version: row.s_user_version,
+            revocation_epoch: row.s_revocation_epoch,
             created_at: row.s_created_at,
             expires_at: row.s_expires_at,
             last_seen_at: row.s_last_seen_at,
@@ -359,10 +440,29 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     hitRateLimit: (key, windowMs, now) =>
       guard(async () => {
-        const result = await upsertRateLimit({ key, now, resetAt: now + windowMs });
-        const row = (result.rows[0] as RateLimitRow | undefined) ?? (await selectRateLimit({ key })).rows[0];
-        if (!row) throw new Error(`the rate-limit counter ${key} vanished`);
-        return toWindow(row);
+        const { count, resetAt } = await countHit(upsertHit, key, now, windowMs);
+        return { count, resetAt };
+      }),
+
+    reserveAttempt: (key, windowMs, now) => guard(() => countHit(upsertAttempt, key, now, windowMs)),
+
+    settleAttempt: (key, resetAt, failed) =>
+      guard(async () => {
+        if (failed) {
+          await settleFailed({ key, resetAt });
+          return;
+        }
+        await settleReleased({ key, resetAt });
+        // A counter back at nothing is no counter: the next attempt starts a fresh one. A concurrent
+        // reservation has made the count positive again, and the row stays.
+        await deleteIdleRateLimit({ key });
+      }),
+
+    sweepExpired: (now) =>
+      guard(async () => {
+        await db.deleteFrom(LIMITS).where("reset_at", "<=", now).execute();
+        await db.deleteFrom(TOKENS).where("expires_at", "<=", now - EXPIRED_TOKEN_GRACE_MS).execute();
+        await db.deleteFrom(SESSIONS).where("expires_at", "<=", now).execute();
       }),
 
     peekRateLimit: (key, now) =>
@@ -409,6 +509,7 @@ function toUserRecord(row: UserRow): UserRecord {
     passwordHash: row.password_hash,
     emailVerifiedAt: row.email_verified_at === null ? null : new Date(Number(row.email_verified_at)),
     sessionVersion: Number(row.session_version),
+    revocationEpoch: Number(row.revocation_epoch),
     createdAt: new Date(Number(row.created_at)),
     updatedAt: new Date(Number(row.updated_at)),
   };
@@ -420,6 +521,7 @@ function toSessionRow(session: SessionRecord): SessionRow {
     user_id: session.userId,
     secret_hash: session.secretHash,
     user_version: session.userVersion,
+    revocation_epoch: session.revocationEpoch,
     created_at: session.createdAt.getTime(),
     expires_at: session.expiresAt.getTime(),
     last_seen_at: session.lastSeenAt.getTime(),
@@ -435,6 +537,7 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     userId: row.user_id,
     secretHash: row.secret_hash,
     userVersion: Number(row.user_version),
+    revocationEpoch: Number(row.revocation_epoch),
     createdAt: new Date(Number(row.created_at)),
     expiresAt: new Date(Number(row.expires_at)),
     lastSeenAt: new Date(Number(row.last_seen_at)),

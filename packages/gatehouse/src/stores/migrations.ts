@@ -69,6 +69,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex("gatehouse_outbox_created_at").on("gatehouse_outbox").column("created_at").execute();
     },
   },
+  "0004_revocation_epochs_and_attempts": {
+    async up(db: Kysely<unknown>) {
+      // Ending all of a user's sessions moves the user to a new epoch; a session record of an older epoch is
+      // refused, whatever wrote it (a rotation racing the revocation copies the old record's epoch).
+      await db.schema.alterTable("gatehouse_users").addColumn("revocation_epoch", "integer", (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable("gatehouse_sessions").addColumn("revocation_epoch", "integer", (c) => c.notNull().defaultTo(0)).execute();
+      // Attempts reserved before a password hash and not yet settled (log-in throttling).
+      await db.schema.alterTable("gatehouse_rate_limits").addColumn("pending", "integer", (c) => c.notNull().defaultTo(0)).execute();
+      // For the sweep of expired rows.
+      await db.schema.createIndex("gatehouse_rate_limits_reset_at").on("gatehouse_rate_limits").column("reset_at").execute();
+      await db.schema.createIndex("gatehouse_tokens_expires_at").on("gatehouse_tokens").column("expires_at").execute();
+      await db.schema.createIndex("gatehouse_sessions_expires_at").on("gatehouse_sessions").column("expires_at").execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

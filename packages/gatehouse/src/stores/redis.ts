@@ -41,9 +41,36 @@ if not reset or reset <= now then
   return {1, now + window}
 end
 return {redis.call('HINCRBY', KEYS[1], 'count', 1), reset}`;
+// An attempt reserved before a password hash: counted like a hit, and in flight until settled.
+const RESERVE = `
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local reset = tonumber(redis.call('HGET', KEYS[1], 'reset'))
+if not reset or reset <= now then
+  redis.call('HSET', KEYS[1], 'count', 1, 'pending', 1, 'reset', now + window)
+  redis.call('PEXPIRE', KEYS[1], window)
+  return {1, 1, now + window}
+end
+return {redis.call('HINCRBY', KEYS[1], 'count', 1), redis.call('HINCRBY', KEYS[1], 'pending', 1), reset}`;
+const SETTLE = `
+if tonumber(redis.call('HGET', KEYS[1], 'reset')) ~= tonumber(ARGV[1]) then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') > 0 then redis.call('HINCRBY', KEYS[1], 'pending', -1) end
+if ARGV[2] == '0' and tonumber(redis.call('HGET', KEYS[1], 'count') or '0') > 0 then redis.call('HINCRBY', KEYS[1], 'count', -1) end
+if tonumber(redis.call('HGET', KEYS[1], 'count')) == 0 and tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') == 0 then
+  redis.call('DEL', KEYS[1])
+end
+return 1`;
+// Moves the session kept by endSessions to the user's new epoch, unless it was deleted meanwhile.
+const SET_EPOCH = `
+if redis.call('HGET', KEYS[1], 'user_id') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'revocation_epoch', ARGV[2])
+return 1`;
 
 type ScriptedRedis = Redis & {
   gatehouseHit(key: string, now: number, windowMs: number): Promise<[number, number]>;
+  gatehouseReserve(key: string, now: number, windowMs: number): Promise<[number, number, number]>;
+  gatehouseSettle(key: string, resetAt: number, failed: "0" | "1"): Promise<number>;
+  gatehouseSetEpoch(key: string, userId: string, epoch: number): Promise<number>;
   gatehouseTouch(key: string, lastSeenAt: number, expiresAt: number, indexPrefix: string, id: string): Promise<number>;
   gatehouseDelete(key: string, indexPrefix: string, id: string): Promise<number>;
 };
@@ -76,6 +103,9 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
   redis.defineCommand("gatehouseTouch", { numberOfKeys: 1, lua: TOUCH });
   redis.defineCommand("gatehouseDelete", { numberOfKeys: 1, lua: DELETE });
   redis.defineCommand("gatehouseHit", { numberOfKeys: 1, lua: HIT });
+  redis.defineCommand("gatehouseReserve", { numberOfKeys: 1, lua: RESERVE });
+  redis.defineCommand("gatehouseSettle", { numberOfKeys: 1, lua: SETTLE });
+  redis.defineCommand("gatehouseSetEpoch", { numberOfKeys: 1, lua: SET_EPOCH });
   let lastLoggedError = 0;
   redis.on("error", (error: Error) => {
     // Reconnection is automatic; say so once every 10 s rather than once per retry.
@@ -135,6 +165,20 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
       return deleted;
     },
 
+    async endSessions(userId, endOptions = {}) {
+      // The user's new epoch is committed first: from then on their old records are refused, so a failure
+      // below leaves them dead (and the kept one with them), never alive.
+      const moved = await users.endSessions(userId, endOptions.update ? { update: endOptions.update } : {});
+      if (!moved) return null;
+      const { keep } = endOptions;
+      const ended = await guard(async () => {
+        const count = await deleteUserSessions(userId, keep);
+        if (keep !== undefined) await redis.gatehouseSetEpoch(sessionKey(keep), userId, moved.epoch);
+        return count;
+      });
+      return { ended, epoch: moved.epoch };
+    },
+
     createSession: (session) =>
       guard(async () => {
         const key = sessionKey(session.id);
@@ -185,6 +229,20 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
         return { count, resetAt };
       }),
 
+    reserveAttempt: (key, windowMs, now) =>
+      guard(async () => {
+        const [count, pending, resetAt] = await redis.gatehouseReserve(limitKey(key), now, windowMs);
+        return { count, pending, resetAt };
+      }),
+
+    settleAttempt: (key, resetAt, failed) =>
+      guard(async () => {
+        await redis.gatehouseSettle(limitKey(key), resetAt, failed ? "1" : "0");
+      }),
+
+    // Sessions and counters here expire with their keys; the SQL store sweeps what it keeps.
+    sweepExpired: (now) => users.sweepExpired(now),
+
     peekRateLimit: (key, now) =>
       guard(async () => {
         const [count, resetAt] = await redis.hmget(limitKey(key), "count", "reset");
@@ -223,6 +281,7 @@ function toHash(session: SessionRecord): Record<string, string> {
     user_id: session.userId,
     secret_hash: session.secretHash,
     user_version: String(session.userVersion),
+    revocation_epoch: String(session.revocationEpoch),
     created_at: String(session.createdAt.getTime()),
     expires_at: String(session.expiresAt.getTime()),
     last_seen_at: String(session.lastSeenAt.getTime()),
@@ -238,6 +297,8 @@ function toSessionRecord(id: string, hash: Record<string, string>): SessionRecor
     userId: hash.user_id,
     secretHash: hash.secret_hash,
     userVersion: Number(hash.user_version),
+    // Records written before epochs existed have none: they belong to the first.
+    revocationEpoch: Number(hash.revocation_epoch ?? 0),
     createdAt: new Date(Number(hash.created_at)),
     expiresAt: new Date(Number(hash.expires_at)),
     lastSeenAt: new Date(Number(hash.last_seen_at)),

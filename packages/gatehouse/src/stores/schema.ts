@@ -9,6 +9,7 @@ export interface Database {
     role: string;
     password_hash: string;
     session_version: Generated<number>;
+    revocation_epoch: Generated<number>;
     email_verified_at: number | null;
     created_at: number;
     updated_at: number;
@@ -18,6 +19,7 @@ export interface Database {
     user_id: string;
     secret_hash: string;
     user_version: number;
+    revocation_epoch: number;
     created_at: number;
     expires_at: number;
     last_seen_at: number;
@@ -43,6 +45,7 @@ export interface Database {
   gatehouse_rate_limits: {
     key: string;
     count: number;
+    pending: Generated<number>;
     reset_at: number;
   };
 }

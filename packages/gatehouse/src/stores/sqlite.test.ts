@@ -56,6 +56,7 @@ describe("createSqliteStore", () => {
     userId,
     secretHash: "h",
     userVersion: 0,
+    revocationEpoch: 0,
     createdAt: new Date(T0),
     expiresAt: new Date(T0 + 3_600_000),
     lastSeenAt: new Date(T0),

@@ -25,6 +25,7 @@ export interface RawUser {
   role: string;
   password_hash: string;
   session_version: number;
+  revocation_epoch: number;
   /** When the address was verified, in ms since the epoch; `null` while unverified. */
   email_verified_at: number | null;
   created_at: number;
@@ -57,6 +58,7 @@ export interface RawSession {
   user_id: string;
   secret_hash: string;
   user_version: number;
+  revocation_epoch: number;
   created_at: number;
   expires_at: number;
   last_seen_at: number;
@@ -155,6 +157,7 @@ export interface RawTables {
     role: string;
     password_hash: string;
     session_version: number | string;
+    revocation_epoch: number | string;
     email_verified_at: number | string | null;
     created_at: number | string;
     updated_at: number | string;
@@ -164,6 +167,7 @@ export interface RawTables {
     user_id: string;
     secret_hash: string;
     user_version: number | string;
+    revocation_epoch: number | string;
     created_at: number | string;
     expires_at: number | string;
     last_seen_at: number | string;
@@ -171,7 +175,7 @@ export interface RawTables {
     ip: string | null;
   };
   gatehouse_migrations: { name: string; timestamp: string };
-  gatehouse_rate_limits: { key: string; count: number | string; reset_at: number | string };
+  gatehouse_rate_limits: { key: string; count: number | string; pending: number | string; reset_at: number | string };
   gatehouse_tokens: {
     token_hash: string;
     purpose: string;
@@ -203,6 +207,7 @@ export function sqlRawReader(db: Kysely<RawTables>): RawReader {
       return {
         ...row,
         session_version: Number(row.session_version),
+        revocation_epoch: Number(row.revocation_epoch),
         email_verified_at: row.email_verified_at === null ? null : Number(row.email_verified_at),
         created_at: Number(row.created_at),
         updated_at: Number(row.updated_at),
@@ -222,6 +227,7 @@ export function sqlRawReader(db: Kysely<RawTables>): RawReader {
       return {
         ...row,
         user_version: Number(row.user_version),
+        revocation_epoch: Number(row.revocation_epoch),
         created_at: Number(row.created_at),
         expires_at: Number(row.expires_at),
         last_seen_at: Number(row.last_seen_at),
@@ -309,6 +315,7 @@ export function redisSessionReader(
         user_id: field("user_id"),
         secret_hash: field("secret_hash"),
         user_version: Number(field("user_version")),
+        revocation_epoch: Number(field("revocation_epoch")),
         created_at: Number(field("created_at")),
         expires_at: Number(field("expires_at")),
         last_seen_at: Number(field("last_seen_at")),
@@ -342,6 +349,8 @@ export function redisSessionReader(
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 function uniqueId(kind: string): string {
   return `${kind}_${randomBytes(8).toString("hex")}`;
 }
@@ -365,6 +374,7 @@ function newSession(user: UserRecord, overrides: Partial<SessionRecord> = {}): S
     userId: user.id,
     secretHash: randomBytes(32).toString("hex"),
     userVersion: user.sessionVersion,
+    revocationEpoch: user.revocationEpoch,
     createdAt: new Date(now - 60_000),
     expiresAt: new Date(now + 7 * DAY),
     lastSeenAt: new Date(now - 1_000),
@@ -381,6 +391,7 @@ function rawSessionOf(session: SessionRecord): RawSession {
     user_id: session.userId,
     secret_hash: session.secretHash,
     user_version: session.userVersion,
+    revocation_epoch: session.revocationEpoch,
     created_at: session.createdAt.getTime(),
     expires_at: session.expiresAt.getTime(),
     last_seen_at: session.lastSeenAt.getTime(),
@@ -485,6 +496,7 @@ function probes(groups: readonly CallGroup[]): [string, Probe][] {
     ...newUser(),
     emailVerifiedAt: null,
     sessionVersion: 0,
+    revocationEpoch: 0,
     createdAt: new Date(),
     updatedAt: new Date(),
   };
@@ -630,7 +642,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
     });
 
     describe("users", () => {
-      it("createUser stores the user as given, with session version 0 and the address unverified (null)", async () => {
+      it("createUser stores the user as given, with session version 0, revocation epoch 0 and the address unverified (null)", async () => {
         const input = newUser({ email: "ada.lovelace+conformance@example.com" });
         const before = Date.now();
         const created = await h.store.createUser(input);
@@ -642,6 +654,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           role: input.role,
           password_hash: input.passwordHash,
           session_version: 0,
+          revocation_epoch: 0,
           email_verified_at: null,
           created_at: expect.any(Number),
           updated_at: expect.any(Number),
@@ -656,6 +669,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           passwordHash: input.passwordHash,
           emailVerifiedAt: null,
           sessionVersion: 0,
+          revocationEpoch: 0,
           createdAt: new Date(row?.created_at ?? NaN),
           updatedAt: new Date(row?.updated_at ?? NaN),
         });
@@ -869,6 +883,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         const user = await h.store.createUser(newUser());
         const session = newSession(user, {
           userVersion: 3,
+          revocationEpoch: 5,
           createdAt: new Date(1_700_000_000_123),
           lastSeenAt: new Date(1_700_000_060_456),
           expiresAt: new Date(Date.now() + 30 * DAY + 789),
@@ -879,6 +894,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           user_id: user.id,
           secret_hash: session.secretHash,
           user_version: 3,
+          revocation_epoch: 5,
           created_at: 1_700_000_000_123,
           expires_at: session.expiresAt.getTime(),
           last_seen_at: 1_700_000_060_456,
@@ -1249,6 +1265,114 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
       });
     });
 
+    describe("ending a user's sessions (endSessions)", () => {
+      it("deletes every session of the user, moves the user to the next epoch, and voids change-email and reset tokens only", async () => {
+        const user = await h.store.createUser(newUser());
+        const other = await h.store.createUser(newUser());
+        const sessions = [newSession(user), newSession(user)];
+        const kept = newSession(other);
+        for (const session of [...sessions, kept]) await h.store.createSession(session);
+        const tokens = (["verify_email", "change_email", "reset_password"] as const).map((purpose) => newToken(user, { purpose }));
+        for (const token of tokens) await h.store.createToken(token, { replace: false });
+        const othersToken = newToken(other, { purpose: "reset_password" });
+        await h.store.createToken(othersToken, { replace: false });
+
+        expect(await h.store.endSessions(user.id)).toEqual({ ended: 2, epoch: 1 });
+        expect(await h.raw.sessionIds(user.id)).toEqual([]);
+        expect((await h.raw.user(user.id))?.revocation_epoch).toBe(1);
+        expect((await h.raw.userTokens(user.id)).map((token) => token.purpose)).toEqual(["verify_email"]);
+        expect(await h.raw.session(kept.id)).toEqual(rawSessionOf(kept));
+        expect(await h.raw.token(othersToken.tokenHash)).toEqual(rawTokenOf(othersToken));
+        expect((await h.raw.user(other.id))?.revocation_epoch).toBe(0);
+        expect(await h.store.endSessions(user.id)).toEqual({ ended: 0, epoch: 2 });
+      });
+
+      it("with keep, spares that session and moves it to the new epoch", async () => {
+        const user = await h.store.createUser(newUser());
+        const current = newSession(user);
+        const others = [newSession(user), newSession(user)];
+        for (const session of [current, ...others]) await h.store.createSession(session);
+        expect(await h.store.endSessions(user.id, { keep: current.id })).toEqual({ ended: 2, epoch: 1 });
+        expect(await h.raw.sessionIds(user.id)).toEqual([current.id]);
+        expect(await h.raw.session(current.id)).toEqual({ ...rawSessionOf(current), revocation_epoch: 1 });
+        expect((await h.store.getSessionAndUser(current.id))?.session.revocationEpoch).toBe(1);
+      });
+
+      it("keep names only the user's own session: another user's stays as it is", async () => {
+        const user = await h.store.createUser(newUser());
+        const other = await h.store.createUser(newUser());
+        const theirs = newSession(other);
+        await h.store.createSession(theirs);
+        await h.store.endSessions(user.id, { keep: theirs.id });
+        expect(await h.raw.session(theirs.id)).toEqual(rawSessionOf(theirs));
+      });
+
+      it("applies update in the same step: the new password hash and verification time", async () => {
+        const user = await h.store.createUser(newUser());
+        await h.store.createSession(newSession(user));
+        const verifiedAt = new Date(1_700_000_000_789);
+        await h.store.endSessions(user.id, { update: { passwordHash: "$argon2id$new", emailVerifiedAt: verifiedAt } });
+        expect(await h.raw.user(user.id)).toMatchObject({ password_hash: "$argon2id$new", email_verified_at: 1_700_000_000_789, revocation_epoch: 1 });
+      });
+
+      it("resolves to null for an unknown user and changes nothing", async () => {
+        expect(await h.store.endSessions(uniqueId("u"), { update: { passwordHash: "$argon2id$x" } })).toBeNull();
+      });
+
+      it("20 parallel calls lose no epoch and leave no session", async () => {
+        const user = await h.store.createUser(newUser());
+        for (let i = 0; i < 5; i++) await h.store.createSession(newSession(user));
+        const results = await Promise.all(Array.from({ length: 20 }, () => h.store.endSessions(user.id)));
+        expect(results.map((result) => result?.epoch).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        expect(results.reduce((sum, result) => sum + (result?.ended ?? 0), 0)).toBe(5);
+        expect((await h.raw.user(user.id))?.revocation_epoch).toBe(20);
+        expect(await h.raw.sessionIds(user.id)).toEqual([]);
+      });
+
+      it("the records a racing writer adds during it carry an epoch it has left behind", async () => {
+        // The rotation race: a writer that read the user before the revocation inserts a record of the epoch
+        // it read. Whether it lands before the delete (deleted) or after (kept, but of an older epoch), the
+        // manager refuses it: no record of the user's current epoch is left but those written after it.
+        const user = await h.store.createUser(newUser());
+        const read = await h.store.getUserById(user.id);
+        const racing = Array.from({ length: 20 }, () => h.store.createSession(newSession(read as UserRecord)));
+        const ended = await h.store.endSessions(user.id);
+        await Promise.all(racing);
+        const current = await h.store.getUserById(user.id);
+        expect(current?.revocationEpoch).toBe(ended?.epoch);
+        for (const session of await h.store.listUserSessions(user.id)) expect(session.revocationEpoch).toBeLessThan(ended?.epoch as number);
+      });
+    });
+
+    describe("sweeping expired rows (sweepExpired)", () => {
+      it("deletes counters and sessions that ended by now and tokens expired over a week, and nothing live", async () => {
+        const now = Date.now();
+        const user = await h.store.createUser(newUser());
+        const [endedLimit, liveLimit] = [`login-account-day:${uniqueId("k")}`, `login-account-day:${uniqueId("k")}`];
+        await h.store.hitRateLimit(endedLimit, 1_000, now - 5_000);
+        await h.store.reserveAttempt(liveLimit, 60_000, now);
+        const endedToken = newToken(user, { createdAt: new Date(now - 9 * DAY), expiresAt: new Date(now - 7 * DAY) });
+        // Kept a while after it expired, so a late click hears "expired".
+        const lateToken = newToken(user, { expiresAt: new Date(now - 7 * DAY + 60_000) });
+        const liveToken = newToken(user);
+        for (const token of [endedToken, lateToken, liveToken]) await h.store.createToken(token, { replace: false });
+        const endedSession = newSession(user, { expiresAt: new Date(now - 1) });
+        const liveSession = newSession(user);
+        for (const session of [endedSession, liveSession]) await h.store.createSession(session);
+
+        await h.store.sweepExpired(now);
+        // Counter keys that expire by themselves (Redis) live one window length after their last write.
+        if (h.rateLimitKeys) await sleep(1_200);
+        expect(await h.raw.rateLimit(endedLimit)).toBeNull();
+        expect((await h.raw.rateLimit(liveLimit))?.count).toBe(1);
+        expect(await h.raw.token(endedToken.tokenHash)).toBeNull();
+        expect(await h.raw.token(liveToken.tokenHash)).not.toBeNull();
+        expect(await h.raw.token(lateToken.tokenHash)).not.toBeNull();
+        expect(await h.raw.session(liveSession.id)).not.toBeNull();
+        expect(await h.raw.session(endedSession.id)).toBeNull();
+      });
+    });
+
     describe("concurrency", () => {
       it("200 parallel createSession calls for one user all land (0 lost)", async () => {
         const user = await h.store.createUser(newUser());
@@ -1284,7 +1408,6 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
     describe("rate-limit counters", () => {
       /** How far a resetAt read back may be from the expected one, in ms (Redis derives it from the key's TTL). */
       const SLACK = 2_000;
-      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       const limitKey = (kind = "login-ip") => `${kind}:${uniqueId("k")}`;
 
       it("hitRateLimit counts from 1 in a window that ends windowMs after now, and stores that", async () => {
@@ -1314,6 +1437,60 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         expect(Math.max(...counts)).toBe(50);
         expect((await h.raw.rateLimit(key))?.count).toBe(50);
         expect((await h.store.peekRateLimit(key, Date.now()))?.count).toBe(50);
+      });
+
+      it("each of 50 parallel hits on one key reads its own count: the answers are exactly 1 to 50", async () => {
+        const key = limitKey("login-ip");
+        const windows = await Promise.all(Array.from({ length: 50 }, () => h.store.hitRateLimit(key, 60_000, Date.now())));
+        expect(windows.map((window) => window.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      });
+
+      describe("reserved attempts", () => {
+        it("reserveAttempt counts like a hit and marks the attempt in flight; settling releases or keeps it", async () => {
+          const key = limitKey("login-account");
+          const now = Date.now();
+          const first = await h.store.reserveAttempt(key, 60_000, now);
+          expect(first).toEqual({ count: 1, pending: 1, resetAt: now + 60_000 });
+          const second = await h.store.reserveAttempt(key, 60_000, Date.now());
+          expect(second).toMatchObject({ count: 2, pending: 2 });
+          await h.store.settleAttempt(key, first.resetAt, true);
+          await h.store.settleAttempt(key, first.resetAt, false);
+          expect((await h.raw.rateLimit(key))?.count).toBe(1);
+          expect(await h.store.reserveAttempt(key, 60_000, Date.now())).toMatchObject({ count: 2, pending: 1 });
+        });
+
+        it("a window left with no attempts is deleted; settling again never goes below 0", async () => {
+          const key = limitKey("login-device");
+          const { resetAt } = await h.store.reserveAttempt(key, 60_000, Date.now());
+          await h.store.reserveAttempt(key, 60_000, Date.now());
+          await h.store.settleAttempt(key, resetAt, false);
+          expect((await h.raw.rateLimit(key))?.count).toBe(1);
+          for (let i = 0; i < 3; i++) await h.store.settleAttempt(key, resetAt, false);
+          expect(await h.raw.rateLimit(key)).toBeNull();
+          expect(await h.store.reserveAttempt(key, 60_000, Date.now())).toMatchObject({ count: 1, pending: 1 });
+        });
+
+        it("settling an attempt of a window that has ended changes nothing in the new one", async () => {
+          const key = limitKey("login-ip");
+          const start = Date.now();
+          const old = await h.store.reserveAttempt(key, 60_000, start);
+          const fresh = await h.store.reserveAttempt(key, 60_000, start + 60_000);
+          expect(fresh).toEqual({ count: 1, pending: 1, resetAt: start + 120_000 });
+          await h.store.settleAttempt(key, old.resetAt, false);
+          expect(await h.store.reserveAttempt(key, 60_000, start + 60_001)).toMatchObject({ count: 2, pending: 2 });
+        });
+
+        it("each of 50 parallel reservations on one key reads its own count and in-flight number", async () => {
+          const key = limitKey("login-account");
+          const windows = await Promise.all(Array.from({ length: 50 }, () => h.store.reserveAttempt(key, 60_000, Date.now())));
+          const ordinals = Array.from({ length: 50 }, (_, i) => i + 1);
+          expect(windows.map((window) => window.count).sort((a, b) => a - b)).toEqual(ordinals);
+          expect(windows.map((window) => window.pending).sort((a, b) => a - b)).toEqual(ordinals);
+          const resetAt = windows[0]?.resetAt as number;
+          await Promise.all(windows.map((_, i) => h.store.settleAttempt(key, resetAt, i % 2 === 0)));
+          expect((await h.raw.rateLimit(key))?.count).toBe(25);
+          expect(await h.store.reserveAttempt(key, 60_000, Date.now())).toMatchObject({ count: 26, pending: 1 });
+        });
       });
 
       it("50 parallel hits on 50 keys each count 1 and touch no other key", async () => {
@@ -1501,7 +1678,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
     });
 
     describe("migrations", () => {
-      const MIGRATIONS = ["0001_users_and_sessions", "0002_rate_limits", "0003_email_tokens_and_outbox"];
+      const MIGRATIONS = ["0001_users_and_sessions", "0002_rate_limits", "0003_email_tokens_and_outbox", "0004_revocation_epochs_and_attempts"];
 
       /** Runs `check` on a fresh database, closing every store it made and dropping the database afterwards. */
       async function withFreshDatabase(

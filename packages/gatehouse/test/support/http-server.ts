@@ -11,7 +11,7 @@ import type { RateLimitOptions } from "../../src/core/rate-limit.js";
 import { gatehouseApiHandler, readJsonBody, withApiAuth } from "../../src/next/api.js";
 import type { Store } from "../../src/store/types.js";
 import { CHEAP_ARGON2, PASSWORD, TEST_SECRET } from "./credentials.js";
-import { openTempSqliteStore } from "./temp-sqlite.js";
+import { openTempSqliteStore, type TempSqliteStore } from "./temp-sqlite.js";
 
 /** The default cookie name; the servers here leave it as it is (and secureCookies off, so no __Host- prefix). */
 export const SESSION_COOKIE = "gatehouse.session";
@@ -52,6 +52,7 @@ export interface TestServer extends LocalServer {
   gatehouse: Gatehouse;
   /** The store the gatehouse uses (the SQLite store, or what `wrapStore` made of it). */
   store: Store;
+  /** The SQLite file; `""` when the server was given `options.store`. */
   dbFile: string;
 }
 
@@ -69,6 +70,11 @@ export interface TestServerOptions {
   trustedOrigins?: readonly string[];
   trustedProxies?: number;
   freshAuthSeconds?: number;
+  /**
+   * A store to use instead of the temp SQLite file (PostgreSQL, say). The caller owns it: close() leaves it
+   * open, so one store can serve several servers; `dbFile` is then `""`.
+   */
+  store?: Store;
   /** Wraps the server's SQLite store, e.g. with `withRedisSessions`; the wrapper is closed with the server. */
   wrapStore?: (store: Store) => Store;
   /** Email options (`mailer`, `requireEmailVerification`, …), passed to `createGatehouse` as they are. */
@@ -88,12 +94,13 @@ function sendJson(res: http.ServerResponse, body: unknown): void {
 /**
  * /api/auth/* → gatehouseApiHandler; /api/me and /api/admin (permission users:read) → withApiAuth;
  * PATCH /api/profile → withApiAuth + readJsonBody + updateProfile; anything else 404. All on a SQLite file of
- * the server's own, deleted by close(). The gatehouse is made with `url` set to the server's own origin, and
- * that is the only origin either helper is told about.
+ * the server's own, deleted by close(), unless `options.store` names another. The gatehouse is made with `url`
+ * set to the server's own origin, and that is the only origin either helper is told about.
  */
 export async function startServer(strategy: SessionStrategyName, options: TestServerOptions = {}): Promise<TestServer> {
-  const sqlite = openTempSqliteStore();
-  const store = options.wrapStore ? options.wrapStore(sqlite.store) : sqlite.store;
+  const sqlite = options.store ? null : openTempSqliteStore();
+  const base = options.store ?? (sqlite as TempSqliteStore).store;
+  const store = options.wrapStore ? options.wrapStore(base) : base;
   // Frozen, and at a whole second, so Max-Age comes out exact and no session slides or expires by itself.
   const startedAt = Math.floor(Date.now() / 1000) * 1000;
   let clock = startedAt;
@@ -153,11 +160,11 @@ export async function startServer(strategy: SessionStrategyName, options: TestSe
     },
     gatehouse: gatehouse as Gatehouse,
     store,
-    dbFile: sqlite.dbFile,
+    dbFile: sqlite?.dbFile ?? "",
     async close() {
       await server.close();
-      if (store !== sqlite.store) await store.close();
-      await sqlite.close();
+      if (store !== base) await store.close();
+      await sqlite?.close();
     },
   };
 }
