@@ -281,6 +281,38 @@ describe.each(["database", "stateless"] as const)("password reset over HTTP and 
   });
 });
 
+describe("a password reset lets the owner back in past the account's limits, the daily one too", () => {
+  // Small limits, and none per (account, IP), so the suite's one address can fill the account's own.
+  const rateLimits = {
+    ...SUITE_RATE_LIMITS,
+    passwordResetPerIp: false,
+    loginPerAccountAndIp: false,
+    loginPerAccount: { max: 5, windowSeconds: 15 * 60 },
+    loginPerAccountDaily: { max: 8, windowSeconds: 24 * 60 * 60 },
+  } as const;
+  const app = useTestServer("database", { email: { mailer: smtpMailerFor(smtp) }, rateLimits });
+  const uniqueEmail = uniqueEmails("daily-reset", "database");
+  const { logIn, requestReset, confirmReset } = helpers(app, uniqueEmail);
+
+  afterAll(() => app.setClock(app.startedAt));
+
+  it("5 failures fill the 15 minutes, 3 more after it the day; the right password is refused until a reset", async () => {
+    const email = uniqueEmail();
+    await app.gatehouse.users.create({ email, password: PASSWORD });
+    for (let i = 0; i < 5; i++) await expectError(await logIn(email, "not the password"), 401, "invalid_credentials");
+    await expectError(await logIn(email), 429, "rate_limited");
+    app.setClock(app.startedAt + 15 * MINUTE);
+    for (let i = 0; i < 3; i++) await expectError(await logIn(email, "not the password"), 401, "invalid_credentials");
+    // The 15-minute window has room again; the day's does not.
+    await expectError(await logIn(email), 429, "rate_limited");
+
+    expect((await requestReset(email)).status).toBe(202);
+    const token = tokenFromLink(await nthMailTo(smtp, email, 1), app.origin, "/reset-password");
+    expect((await confirmReset(token)).status).toBe(200);
+    expect((await logIn(email, NEW_PASSWORD)).status).toBe(200);
+  });
+});
+
 describe.each(["database", "stateless"] as const)("email change over HTTP and SMTP (%s sessions)", (strategy) => {
   const app = useTestServer(strategy, { email: { mailer: smtpMailerFor(smtp) } });
   const uniqueEmail = uniqueEmails("change", strategy);

@@ -11,6 +11,7 @@ import {
   expectError,
   rawRequest,
   sessionCookieOf,
+  SUITE_RATE_LIMITS,
   type TestServer,
   uniqueEmails,
   useTestServer,
@@ -29,7 +30,7 @@ import {
   tokenFromLink,
 } from "./support/raw-email.js";
 import { startSmtpServer } from "./support/smtp.js";
-import { rawSessionIdsOf, rawUserByEmail } from "./support/temp-sqlite.js";
+import { querySqliteFile, rawSessionIdsOf, rawUserByEmail } from "./support/temp-sqlite.js";
 
 const smtp = await startSmtpServer();
 afterAll(() => smtp.close());
@@ -392,5 +393,34 @@ describe("email verification by code", () => {
     app.setClock(app.startedAt + DAY + SECOND);
     await expectError(await verify(app, { code: user.code, email: user.email }), 400, "token_expired");
     expect(verifiedAt(app, user.email)).toBeNull();
+  });
+});
+
+describe("codes where links are sent, and codes from one address", () => {
+  const links = useTestServer("database", { email: { mailer: smtpMailerFor(smtp) } });
+  const codes = useTestServer("database", {
+    email: { mailer: smtpMailerFor(smtp), emailVerification: { method: "code" } },
+    rateLimits: { ...SUITE_RATE_LIMITS, verificationCodePerIp: { max: 5, windowSeconds: 3600 } },
+  });
+
+  const rateLimitRows = (app: TestServer) =>
+    querySqliteFile(app.dbFile, (db) => db.prepare("SELECT key FROM gatehouse_rate_limits ORDER BY key").all() as Array<{ key: string }>);
+
+  it("with links, any {code} answers 400 invalid_token and leaves no counter behind", async () => {
+    await links.store.migrate();
+    const before = rateLimitRows(links);
+    for (let i = 0; i < 20; i++) {
+      await expectError(await verify(links, { code: "12345678", email: `nobody${i}@example.com` }), 400, "invalid_token");
+    }
+    expect(rateLimitRows(links)).toEqual(before);
+  });
+
+  it("with codes, one address is refused after its own limit, however many addresses it tries", async () => {
+    for (let i = 0; i < 5; i++) {
+      await expectError(await verify(codes, { code: "12345678", email: `random${i}@example.com` }), 400, "invalid_token");
+    }
+    await expectError(await verify(codes, { code: "12345678", email: "random-next@example.com" }), 429, "rate_limited");
+    // Refused before a counter of its own was made for the new address.
+    expect(rateLimitRows(codes).filter(({ key }) => key.startsWith("verify-code:"))).toHaveLength(5);
   });
 });

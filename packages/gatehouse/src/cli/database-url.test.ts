@@ -14,6 +14,11 @@ describe("redactDatabaseUrl", () => {
     expect(redactDatabaseUrl("postgres://app:one@db.example/app?password=two")).toBe("postgres://app:***@db.example/app?password=***");
   });
 
+  it("hides other secrets passed as query parameters: tokens, secrets, keys", () => {
+    const url = "postgres://app@db.example/app?auth_token=t1&client_secret=s1&apikey=k1&sslmode=require";
+    expect(redactDatabaseUrl(url)).toBe("postgres://app@db.example/app?auth_token=***&client_secret=***&apikey=***&sslmode=require");
+  });
+
   it("leaves a URL without a password exactly as written, SQLite paths included", () => {
     for (const url of ["postgres://app@db.example:5432/app?sslmode=require", "mysql://root@127.0.0.1/test", "file:data/gatehouse.db", ":memory:"]) {
       expect(redactDatabaseUrl(url)).toBe(url);

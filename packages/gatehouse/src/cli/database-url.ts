@@ -28,8 +28,8 @@ export function resolveDatabaseUrl(flag: string | undefined, cwd: string = proce
   return { url: resolveFileUrl(DEFAULT_URL, cwd), source: "default" };
 }
 
-/** Query parameters that drivers read as a password: `password`, `sslpassword`, mysql2's `password1`, `passwd`, … */
-const PASSWORD_PARAMETER = /pass|pwd/i;
+/** Query parameters that may carry a secret: `password`, `sslpassword`, mysql2's `password1`, `passwd`, tokens, keys, … */
+const PASSWORD_PARAMETER = /pass|pwd|secret|token|key/i;
 
 /**
  * `url` as it may be printed: the password of its user info and of every query parameter named like one

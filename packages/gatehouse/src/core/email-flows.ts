@@ -163,7 +163,7 @@ export function createEmailFlows(deps: EmailFlowDeps) {
      * change-email token moves the account to its new address. Bumps the session version, so every session
      * of the user rotates. Resolves to the updated user.
      */
-    async verifyEmail(input: unknown, signedIn: UserRecord | null): Promise<UserRecord> {
+    async verifyEmail(input: unknown, signedIn: UserRecord | null, meta: SessionMeta): Promise<UserRecord> {
       const record = asRecord(input);
       const rawToken = field(record, "token");
       const rawCode = field(record, "code");
@@ -175,6 +175,10 @@ export function createEmailFlows(deps: EmailFlowDeps) {
         if (!CODE.test(code)) throw new InvalidInputError({ code: "Enter the 8-digit code from the email." });
         const rawEmail = field(record, "email");
         const email = rawEmail === undefined && signedIn ? signedIn.email : parseEmail(rawEmail);
+        // Links only: no code was ever sent, and a guess counts nowhere.
+        if (config.verificationMethod !== "code") throw new InvalidTokenError();
+        // Per address first, so random addresses from one client cannot each get a counter of their own.
+        await limiter.hit(rateLimits.verificationCodePerIp, rateLimitKeys.verificationCodeIp(meta.ip ?? "unknown"));
         const limitKey = rateLimitKeys.verificationCode(email);
         await limiter.hit(rateLimits.verificationCodePerEmail, limitKey);
         const user = await store.getUserByEmail(email);
@@ -235,8 +239,12 @@ export function createEmailFlows(deps: EmailFlowDeps) {
       // One transaction: the new password (receiving the link proves the address, too) and the end of every
       // session and pending link.
       await store.endSessions(user.id, { update: { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? new Date(now()) } });
-      // The password has changed: a store too slow to clear the counters must not turn that into an error.
-      await limiter.resetFamily(rateLimitKeys.loginAccountAnyIp(user.email)).catch((error: unknown) => {
+      // The owner proved the mailbox and chose a new password: the account's failures, the daily ones too,
+      // must not keep them out. A store too slow to clear them must not turn the reset into an error.
+      await Promise.all([
+        limiter.resetFamily(rateLimitKeys.loginAccountAnyIp(user.email)),
+        limiter.resetFamily(rateLimitKeys.loginAccountDaily(user.email)),
+      ]).catch((error: unknown) => {
         console.error("gatehouse: clearing log-in throttling after a reset failed:", error instanceof Error ? error.message : error);
       });
       later("sending the password-changed notice", () => send(templates.passwordChanged(context, user.email)));

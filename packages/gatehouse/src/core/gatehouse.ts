@@ -106,10 +106,10 @@ export interface Gatehouse {
   revokeAllSessions(userId: string): Promise<number>;
   /**
    * Changes the signed-in user's password (`{ currentPassword, newPassword }`). Every session of the user
-   * ends, and a new one replaces the current session. Throws `InvalidInputError` (a wrong current password
+   * ends, and a new one replaces the current session; the browser gets a device cookie for the new password. Throws `InvalidInputError` (a wrong current password
    * changes nothing) or `RateLimitedError`.
    */
-  changePassword(current: ValidSession, input: unknown, meta?: RequestMeta): Promise<SignedIn>;
+  changePassword(current: ValidSession, input: unknown, meta?: RequestMeta): Promise<LoggedIn>;
   /**
    * Deletes the signed-in user and every session. Needs `{ password }`, or a log-in within
    * `freshAuthSeconds`: else `ReauthenticationRequiredError`. Returns the `Set-Cookie` that clears the cookie.
@@ -122,7 +122,7 @@ export interface Gatehouse {
    * the user rotates; when `currentValue` (the request's cookie) is one of them, `setCookie` carries its
    * replacement. Throws `InvalidTokenError`, `TokenExpiredError`, `EmailTakenError`.
    */
-  verifyEmail(input: unknown, currentValue?: string | null): Promise<{ user: UserDTO; setCookie: string | null }>;
+  verifyEmail(input: unknown, currentValue?: string | null, meta?: SessionMeta): Promise<{ user: UserDTO; setCookie: string | null }>;
   /** Starts a password reset for `{ email }`; says nothing about whether the account exists. */
   requestPasswordReset(input: unknown, meta?: SessionMeta): Promise<void>;
   /** Sets a new password with `{ token, password }`; ends every session of the user and signs nobody in. */
@@ -188,28 +188,29 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
   const accounts = createAccounts(store, credentialConfig, hasher);
 
   /**
-   * Runs a password check for `email`'s account within the log-in limits. A browser with a device cookie
-   * for the account is counted against that device only; any other against the address, then the
+   * Runs a password check for `email`'s account (`account`, when it exists) within the log-in limits. A
+   * browser with a device cookie for the account under its current password is counted against that device
+   * only; any other against the address, then the
    * (account, address) pair — first, so one address adds at most its own budget to the account's —, then
-   * the account over 15 minutes and over a day. Each attempt holds its place before the hash and gives it
+   * the account over a day and over 15 minutes. Each attempt holds its place before the hash and gives it
    * back if the password was right: failures are counted, successes are not.
    */
-  async function throttledCheck(email: string, meta: RequestMeta, check: () => Promise<boolean>): Promise<boolean> {
+  async function throttledCheck(
+    email: string,
+    account: UserRecord | null,
+    meta: RequestMeta,
+    check: () => Promise<boolean>,
+  ): Promise<boolean> {
     const ip = meta.ip ?? "unknown";
-    const device = await deviceCookie.deviceFor(meta.deviceCookie, email);
-    const own: Budget[] = device
-      ? [{ rule: rateLimits.loginPerDevice, key: rateLimitKeys.loginDevice(device) }]
-      : [
-          { rule: rateLimits.loginPerAccountAndIp, key: rateLimitKeys.loginAccount(email, ip) },
-          { rule: rateLimits.loginPerAccount, key: rateLimitKeys.loginAccountAnyIp(email) },
-        ];
-    const budgets: Budget[] = device
-      ? own
-      : [
-          { rule: rateLimits.loginPerIp, key: rateLimitKeys.loginIp(ip) },
-          ...own,
-          { rule: rateLimits.loginPerAccountDaily, key: rateLimitKeys.loginAccountDaily(email) },
-        ];
+    // With the device limit turned off, a device cookie earns nothing: the check gets the ordinary limits.
+    const device = rateLimits.loginPerDevice && account && (await deviceCookie.deviceFor(meta.deviceCookie, account));
+    const pair: Budget = { rule: rateLimits.loginPerAccountAndIp, key: rateLimitKeys.loginAccount(email, ip) };
+    const quarterHour: Budget = { rule: rateLimits.loginPerAccount, key: rateLimitKeys.loginAccountAnyIp(email) };
+    const day: Budget = { rule: rateLimits.loginPerAccountDaily, key: rateLimitKeys.loginAccountDaily(email) };
+    // What a success resets: the budgets of whoever succeeded, never the day's.
+    const own: Budget[] = device ? [{ rule: rateLimits.loginPerDevice, key: rateLimitKeys.loginDevice(device) }] : [pair, quarterHour];
+    // The day before the 15 minutes: when both are full, Retry-After names the longer wait.
+    const budgets: Budget[] = device ? own : [{ rule: rateLimits.loginPerIp, key: rateLimitKeys.loginIp(ip) }, pair, day, quarterHour];
     const reservation = await limiter.reserve(budgets);
     let valid = false;
     try {
@@ -229,6 +230,7 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
   async function confirmPassword(user: UserRecord, password: unknown, field: string, meta: RequestMeta): Promise<void> {
     const valid = await throttledCheck(
       user.email,
+      user,
       meta,
       async () => typeof password === "string" && password !== "" && hasher.verify(user.passwordHash, normalizePassword(password)),
     );
@@ -266,28 +268,29 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
 
     async logIn(input, meta = {}) {
       const { email, password } = parseLogInInput(input, passwordPolicy);
+      const fallbackHash = getDummyHash();
+      // Read before the limits: a device cookie is checked against the account and its current password.
+      const user = isValidEmail(email) ? await store.getUserByEmail(email) : null;
       // Each attempt holds its place before the hash, so a burst of parallel guesses cannot slip past the
       // limit and, while limited, even the right password is refused.
-      let user: UserRecord | null = null;
-      const valid = await throttledCheck(email, meta, async () => {
-        const fallbackHash = getDummyHash();
-        user = isValidEmail(email) ? await store.getUserByEmail(email) : null;
+      const valid = await throttledCheck(email, user, meta, async () => {
         const matches = await hasher.verify(user?.passwordHash ?? (await fallbackHash), password);
         return matches && user !== null;
       });
-      // The check set it; TypeScript cannot see into the callback.
       if (!valid || !user) throw new InvalidCredentialsError();
-      const account: UserRecord = user;
-      if (credentialConfig.email.requireVerification && !account.emailVerifiedAt) {
-        emailFlows.afterUnverifiedLogIn(account);
+      if (credentialConfig.email.requireVerification && !user.emailVerifiedAt) {
+        emailFlows.afterUnverifiedLogIn(user);
         throw new EmailUnverifiedError();
       }
-      if (hasher.needsRehash(account.passwordHash)) {
-        await store.updateUser(account.id, { passwordHash: await hasher.hash(password) });
+      let { passwordHash } = user;
+      if (hasher.needsRehash(passwordHash)) {
+        // Only over the hash just verified: a password change that came between is never undone.
+        const rehashed = await store.updateUser(user.id, { passwordHash: await hasher.hash(password) }, { ifPasswordHash: passwordHash });
+        if (rehashed) passwordHash = rehashed.passwordHash;
       }
       // A session planted before log-in must not survive it (session fixation).
       if (meta.previousValue) await sessions.revoke(meta.previousValue);
-      return { ...(await startSession(account, meta)), deviceCookie: await deviceCookie.issue(email) };
+      return { ...(await startSession(user, meta)), deviceCookie: await deviceCookie.issue({ id: user.id, passwordHash }) };
     },
 
     async startSession(userId, meta = {}) {
@@ -322,11 +325,15 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       const problem = newPasswordProblem(field(record, "newPassword"), passwordPolicy);
       if (problem) throw new InvalidInputError({ newPassword: problem });
       const passwordHash = await hasher.hash(normalizePassword(field(record, "newPassword") as string));
-      // The new password and the end of every session are one transaction: never one without the other.
-      if (!(await store.endSessions(user.id, { update: { passwordHash } }))) throw new UnauthenticatedError();
+      // The new password and the end of every session are one transaction: never one without the other. It
+      // applies only in the epoch this session was checked in: a revocation that came between ended it too.
+      const ended = await store.endSessions(user.id, { update: { passwordHash }, ifEpoch: user.revocationEpoch });
+      if (!ended) throw new UnauthenticatedError();
       const fresh = await store.getUserById(user.id);
       if (!fresh) throw new UnauthenticatedError();
-      return startSession(fresh, meta);
+      // In the epoch this change moved to, not a later one: a revocation after it must end this session too.
+      const signedIn = await startSession({ ...fresh, revocationEpoch: ended.epoch }, meta);
+      return { ...signedIn, deviceCookie: await deviceCookie.issue({ id: user.id, passwordHash }) };
     },
 
     async deleteAccount(current, input, meta = {}) {
@@ -341,10 +348,10 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
 
     requestEmailVerification: (current) => emailFlows.requestVerification(current.user),
 
-    async verifyEmail(input, currentValue) {
+    async verifyEmail(input, currentValue, meta = {}) {
       const value = currentValue ?? null;
       const signedIn = value ? await sessions.validate(value, { rotate: false }) : null;
-      const user = await emailFlows.verifyEmail(input, signedIn?.user ?? null);
+      const user = await emailFlows.verifyEmail(input, signedIn?.user ?? null, meta);
       let setCookie: string | null = null;
       if (value && signedIn?.user.id === user.id) {
         const rotated = await sessions.validate(value, { rotate: true });

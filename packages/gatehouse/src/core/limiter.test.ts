@@ -203,8 +203,14 @@ describe("addressGroup", () => {
     expect(addressGroup("::1")).toBe("::/64");
   });
 
-  it("leaves what is not an address as it is (the caller's \"unknown\")", () => {
-    expect(addressGroup("unknown")).toBe("unknown");
+  it("drops a zone, so its spellings share the address's budget", () => {
+    expect(addressGroup("fe80::1%eth0")).toBe("fe80::/64");
+    expect(addressGroup("fe80::1%z-17")).toBe(addressGroup("fe80::2%z-18"));
+    expect(addressGroup("192.0.2.1%1")).toBe("192.0.2.1");
+  });
+
+  it("counts whatever is not an address as one: unknown", () => {
+    for (const value of ["unknown", "", "not an ip", "300.1.1.1", "::ffff:zz"]) expect(addressGroup(value)).toBe("unknown");
   });
 });
 

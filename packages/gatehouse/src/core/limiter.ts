@@ -6,11 +6,15 @@ import type { RateLimitRule } from "./rate-limit.js";
 
 /**
  * The address a per-IP limit counts: an IPv4 address as it is (an IPv4-mapped IPv6 one as IPv4), an IPv6
- * address as its /64 — one subscriber usually holds a whole /64 and can pick any address in it.
+ * address as its /64 — one subscriber usually holds a whole /64 and can pick any address in it. A zone
+ * is dropped; anything that is not an address counts as `unknown`.
  */
 export function addressGroup(ip: string): string {
-  if (!ipaddr.isValid(ip)) return ip;
-  const address = ipaddr.process(ip);
+  // A zone (`fe80::1%eth0`) names the sender's own interface, not another address.
+  const bare = ip.split("%", 1)[0] as string;
+  // Whatever cannot be read as an address shares one budget, rather than one per spelling.
+  if (!ipaddr.isValid(bare)) return "unknown";
+  const address = ipaddr.process(bare);
   if (address.kind() === "ipv4") return address.toString();
   const prefix = (address as ipaddr.IPv6).parts.slice(0, 4);
   return `${new ipaddr.IPv6([...prefix, 0, 0, 0, 0]).toString()}/64`;
@@ -28,6 +32,7 @@ export const rateLimitKeys = {
   resetIp: (ip: string) => `reset-ip:${addressGroup(ip)}`,
   verificationEmail: (userId: string) => `verify-send:${userId}`,
   verificationCode: (email: string) => `verify-code:${sha256Hex(email)}`,
+  verificationCodeIp: (ip: string) => `verify-code-ip:${addressGroup(ip)}`,
   emailChange: (userId: string) => `email-change:${userId}`,
 };
 

@@ -40,6 +40,8 @@ export interface RateLimitOptions {
   verificationEmailPerUser?: RateLimitRule | false;
   /** Verification-code attempts for one address. Default 10 per hour. */
   verificationCodePerEmail?: RateLimitRule | false;
+  /** Verification-code attempts from one IP (an IPv6 address counts as its /64), whatever the address. Default 100 per hour. */
+  verificationCodePerIp?: RateLimitRule | false;
   /** Email-change requests by one user. Default 5 per hour. */
   emailChangePerUser?: RateLimitRule | false;
 }
@@ -57,5 +59,6 @@ export const DEFAULT_RATE_LIMITS: Readonly<ResolvedRateLimits> = Object.freeze({
   passwordResetPerIp: { max: 20, windowSeconds: 60 * 60 },
   verificationEmailPerUser: { max: 5, windowSeconds: 60 * 60 },
   verificationCodePerEmail: { max: 10, windowSeconds: 60 * 60 },
+  verificationCodePerIp: { max: 100, windowSeconds: 60 * 60 },
   emailChangePerUser: { max: 5, windowSeconds: 60 * 60 },
 });

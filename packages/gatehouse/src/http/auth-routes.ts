@@ -192,7 +192,7 @@ export function createAuthRoutes(
     password: {
       POST: signedIn(async (request, valid, _param, body) => {
         const signedIn = await gatehouse.changePassword(valid, body.kind === "empty" ? undefined : body.data, meta(request));
-        return jsonResponse(200, { user: signedIn.user }, [signedIn.setCookie]);
+        return jsonResponse(200, { user: signedIn.user }, [signedIn.setCookie, signedIn.deviceCookie]);
       }),
     },
     account: {
@@ -205,7 +205,8 @@ export function createAuthRoutes(
       async POST(request) {
         try {
           const body = await readInput(request);
-          const verified = await gatehouse.verifyEmail(body.kind === "empty" ? undefined : body.data, cookie.read(request.header("cookie")));
+          const input = body.kind === "empty" ? undefined : body.data;
+          const verified = await gatehouse.verifyEmail(input, cookie.read(request.header("cookie")), meta(request));
           return jsonResponse(200, { user: verified.user }, verified.setCookie ? [verified.setCookie] : []);
         } catch (error) {
           return errorResponse(error);

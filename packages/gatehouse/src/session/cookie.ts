@@ -15,16 +15,19 @@ export interface SessionCookie {
   clear(): string;
 }
 
+/** The value of cookie `name` in a `Cookie` header, or `null` when absent or too long to be one of ours. */
+export function readCookie(cookieHeader: string | null | undefined, name: string): string | null {
+  if (!cookieHeader || !cookieHeader.includes(name)) return null;
+  const value = parse(cookieHeader)[name];
+  return value && value.length <= MAX_COOKIE_VALUE_LENGTH ? value : null;
+}
+
 export function createSessionCookie(config: SessionCookieConfig): SessionCookie {
   const name = config.secureCookies ? `__Host-${config.cookieName}` : config.cookieName;
   const base = { httpOnly: true, sameSite: "lax", path: "/", secure: config.secureCookies } as const;
   return {
     name,
-    read(cookieHeader) {
-      if (!cookieHeader || !cookieHeader.includes(name)) return null;
-      const value = parse(cookieHeader)[name];
-      return value && value.length <= MAX_COOKIE_VALUE_LENGTH ? value : null;
-    },
+    read: (cookieHeader) => readCookie(cookieHeader, name),
     serialize(value, expiresAt) {
       const seconds = Math.floor((expiresAt.getTime() - config.now()) / 1000);
       const maxAge = Math.max(0, Math.min(seconds, MAX_COOKIE_AGE_SECONDS));

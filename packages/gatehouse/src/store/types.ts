@@ -95,18 +95,25 @@ export interface Store {
   getUserById(id: string): Promise<UserRecord | null>;
   getUserByEmail(email: string): Promise<UserRecord | null>;
   listUsers(): Promise<UserRecord[]>;
-  /** Returns the updated user, or `null` when there is no such user. */
-  updateUser(id: string, update: UserUpdate): Promise<UserRecord | null>;
+  /**
+   * Returns the updated user, or `null` when there is no such user — or, with `ifPasswordHash`, when the
+   * stored hash is no longer that one (a rehash must not undo a password change that came between).
+   */
+  updateUser(id: string, update: UserUpdate, options?: { ifPasswordHash?: string }): Promise<UserRecord | null>;
   /** Increments the user's session version and returns the new one (`null`: no such user). */
   bumpSessionVersion(userId: string): Promise<number | null>;
   deleteUser(id: string): Promise<boolean>;
   /**
    * Ends the user's sessions, all of them or all but `keep`, as one transaction: the user moves to a new
    * revocation epoch (so a session record of an older one is refused, even one written concurrently),
-   * `update` is applied, the sessions are deleted (`keep` moves to the new epoch), and pending email-change
-   * and password-reset tokens are voided. Either all of it happens or none. `null`: no such user.
+   * `update` is applied, the sessions are deleted (`keep` moves to the new epoch, if it was of the one
+   * before), and pending email-change and password-reset tokens are voided. Either all of it happens or none.
+   * `null`: no such user, or with `ifEpoch`, the user is no longer in that epoch (nothing changed).
    */
-  endSessions(userId: string, options?: { keep?: string; update?: UserUpdate }): Promise<{ ended: number; epoch: number } | null>;
+  endSessions(
+    userId: string,
+    options?: { keep?: string; update?: UserUpdate; ifEpoch?: number },
+  ): Promise<{ ended: number; epoch: number } | null>;
 
   /**
    * Stores a one-time token. With `replace`, the user's other tokens of the same purpose are deleted in the
@@ -135,8 +142,6 @@ export interface Store {
   touchSession(sessionId: string, update: { lastSeenAt: Date; expiresAt: Date }): Promise<void>;
   /** `true` when a session was deleted. */
   deleteSession(sessionId: string): Promise<boolean>;
-  /** Deletes the user's sessions, except the one named; resolves to how many were deleted. */
-  deleteUserSessions(userId: string, options?: { except?: string }): Promise<number>;
 
   /**
    * Counts one hit against `key` in a fixed window: a window that has ended starts over at 1 and ends

@@ -88,7 +88,6 @@ function createLazyStore(load: () => Promise<Store>): Store {
     listUserSessions: method("listUserSessions"),
     touchSession: method("touchSession"),
     deleteSession: method("deleteSession"),
-    deleteUserSessions: method("deleteUserSessions"),
     hitRateLimit: method("hitRateLimit"),
     peekRateLimit: method("peekRateLimit"),
     resetRateLimit: method("resetRateLimit"),

@@ -26,6 +26,8 @@ type RateLimitRow = Pick<Selectable<Database["gatehouse_rate_limits"]>, "count" 
 /** What differs between SQL backends, beyond what Kysely's dialect already covers. */
 export interface SqlBackend {
   isUniqueViolation(error: unknown): boolean;
+  /** Whether the error is a transaction rolled back to break a deadlock. */
+  isDeadlock?(error: unknown): boolean;
   /** MySQL spells an upsert `ON DUPLICATE KEY UPDATE`; SQLite and PostgreSQL `ON CONFLICT … DO UPDATE`. */
   upsert: "on-conflict" | "on-duplicate-key";
   /**
@@ -214,6 +216,20 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     return values;
   }
 
+  /**
+   * Runs a transaction again when the database chose it as a deadlock's victim (it was rolled back whole, so
+   * running it again is safe); a few times, then the error stands.
+   */
+  async function retryingDeadlocks<T>(transaction: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await transaction();
+      } catch (error) {
+        if (attempt >= 3 || !backend.isDeadlock?.(error)) throw error;
+      }
+    }
+  }
+
   /** Runs a write that may give the user another's email: a unique violation then is `EmailTakenError`. */
   async function writingEmail<T>(update: UserUpdate, write: () => Promise<T>): Promise<T> {
     try {
@@ -267,10 +283,12 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         return rows.map(toUserRecord);
       }),
 
-    updateUser: (id, update: UserUpdate) =>
+    updateUser: (id, update: UserUpdate, updateOptions = {}) =>
       guard(async () => {
         const values = userValues(update);
-        const result = await writingEmail(update, () => db.updateTable(USERS).set(values).where("id", "=", id).executeTakeFirst());
+        let query = db.updateTable(USERS).set(values).where("id", "=", id);
+        if (updateOptions.ifPasswordHash !== undefined) query = query.where("password_hash", "=", updateOptions.ifPasswordHash);
+        const result = await writingEmail(update, () => query.executeTakeFirst());
         if (Number(result.numUpdatedRows) === 0) return null;
         const row = await db.selectFrom(USERS).selectAll().where("id", "=", id).executeTakeFirst();
         return row ? toUserRecord(row) : null;
@@ -291,13 +309,14 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     endSessions: (userId, endOptions = {}) =>
       guard(() =>
         writingEmail(endOptions.update ?? {}, () =>
-          db.transaction().execute(async (trx) => {
-            const { keep } = endOptions;
-            const moved = await trx
+          retryingDeadlocks(() => db.transaction().execute(async (trx) => {
+            const { keep, ifEpoch } = endOptions;
+            let move = trx
               .updateTable(USERS)
               .set((eb) => ({ ...userValues(endOptions.update ?? {}), revocation_epoch: eb("revocation_epoch", "+", 1) }))
-              .where("id", "=", userId)
-              .executeTakeFirst();
+              .where("id", "=", userId);
+            if (ifEpoch !== undefined) move = move.where("revocation_epoch", "=", ifEpoch);
+            const moved = await move.executeTakeFirst();
             if (Number(moved.numUpdatedRows) === 0) return null;
             const { revocation_epoch } = await trx.selectFrom(USERS).select("revocation_epoch").where("id", "=", userId).executeTakeFirstOrThrow();
             const epoch = Number(revocation_epoch);
@@ -305,11 +324,18 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
             if (keep !== undefined) sessions = sessions.where("id", "!=", keep);
             const ended = await sessions.executeTakeFirst();
             if (keep !== undefined) {
-              await trx.updateTable(SESSIONS).set({ revocation_epoch: epoch }).where("id", "=", keep).where("user_id", "=", userId).execute();
+              // Only a record that was alive moves on: one of an older epoch stays refused.
+              await trx
+                .updateTable(SESSIONS)
+                .set({ revocation_epoch: epoch })
+                .where("id", "=", keep)
+                .where("user_id", "=", userId)
+                .where("revocation_epoch", "=", epoch - 1)
+                .execute();
             }
             await trx.deleteFrom(TOKENS).where("user_id", "=", userId).where("purpose", "in", ["change_email", "reset_password"]).execute();
             return { ended: Number(ended.numDeletedRows), epoch };
-          }),
+          })),
         ),
       ),
 
@@ -428,14 +454,6 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       guard(async () => {
         const result = await deleteSessionById({ id: sessionId });
         return Number(result.numAffectedRows ?? 0) > 0;
-      }),
-
-    deleteUserSessions: (userId, deleteOptions) =>
-      guard(async () => {
-        let query = db.deleteFrom(SESSIONS).where("user_id", "=", userId);
-        if (deleteOptions?.except !== undefined) query = query.where("id", "!=", deleteOptions.except);
-        const result = await query.executeTakeFirst();
-        return Number(result.numDeletedRows);
       }),
 
     hitRateLimit: (key, windowMs, now) =>

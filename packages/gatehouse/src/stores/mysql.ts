@@ -39,7 +39,11 @@ export function createMysqlStore(options: MysqlStoreOptions): Store {
   const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
   return createKyselyStore(
     db,
-    { isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === "ER_DUP_ENTRY", upsert: "on-duplicate-key" },
+    {
+      isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === "ER_DUP_ENTRY",
+      isDeadlock: (error) => (error as { code?: unknown } | null)?.code === "ER_LOCK_DEADLOCK",
+      upsert: "on-duplicate-key",
+    },
     { autoMigrate: options.autoMigrate ?? true, timeoutMs },
   );
 }

@@ -46,6 +46,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     db,
     {
       isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === "23505",
+      isDeadlock: (error) => (error as { code?: unknown } | null)?.code === "40P01",
       upsert: "on-conflict",
       prepare(query) {
         // A named statement is parsed and planned once per connection, not on every request.

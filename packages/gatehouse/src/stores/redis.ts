@@ -60,9 +60,11 @@ if tonumber(redis.call('HGET', KEYS[1], 'count')) == 0 and tonumber(redis.call('
   redis.call('DEL', KEYS[1])
 end
 return 1`;
-// Moves the session kept by endSessions to the user's new epoch, unless it was deleted meanwhile.
+// Moves the session kept by endSessions to the user's new epoch, unless it was deleted meanwhile or was of an
+// older epoch than the one just left (records without an epoch belong to the first, 0).
 const SET_EPOCH = `
 if redis.call('HGET', KEYS[1], 'user_id') ~= ARGV[1] then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'revocation_epoch') or '0') ~= tonumber(ARGV[2]) - 1 then return 0 end
 redis.call('HSET', KEYS[1], 'revocation_epoch', ARGV[2])
 return 1`;
 
@@ -168,15 +170,17 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
     async endSessions(userId, endOptions = {}) {
       // The user's new epoch is committed first: from then on their old records are refused, so a failure
       // below leaves them dead (and the kept one with them), never alive.
-      const moved = await users.endSessions(userId, endOptions.update ? { update: endOptions.update } : {});
-      if (!moved) return null;
+      const { update, ifEpoch } = endOptions;
+      const moved = await users.endSessions(userId, { ...(update && { update }), ...(ifEpoch !== undefined && { ifEpoch }) });
       const { keep } = endOptions;
+      // Refused for its epoch: nothing changes. Without the user (deleted meanwhile) their sessions go all the same.
+      if (!moved && ifEpoch !== undefined) return null;
       const ended = await guard(async () => {
-        const count = await deleteUserSessions(userId, keep);
-        if (keep !== undefined) await redis.gatehouseSetEpoch(sessionKey(keep), userId, moved.epoch);
+        const count = await deleteUserSessions(userId, moved ? keep : undefined);
+        if (moved && keep !== undefined) await redis.gatehouseSetEpoch(sessionKey(keep), userId, moved.epoch);
         return count;
       });
-      return { ended, epoch: moved.epoch };
+      return moved && { ended, epoch: moved.epoch };
     },
 
     createSession: (session) =>
@@ -221,7 +225,6 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
 
     deleteSession: (sessionId) => guard(async () => (await redis.gatehouseDelete(sessionKey(sessionId), indexPrefix, sessionId)) === 1),
 
-    deleteUserSessions: (userId, deleteOptions) => guard(() => deleteUserSessions(userId, deleteOptions?.except)),
 
     hitRateLimit: (key, windowMs, now) =>
       guard(async () => {

@@ -142,17 +142,17 @@ describe("createSqliteStore", () => {
     expect(rawSession("s1")).toBeUndefined();
   });
 
-  it("deleteUserSessions deletes the user's sessions but the one excepted, and counts them", async () => {
+  it("endSessions deletes the user's sessions but the one kept, and counts them", async () => {
     await store.createUser(user("u1", "ada@example.com"));
     await store.createUser(user("u2", "bob@example.com"));
     for (const id of ["s1", "s2", "s3"]) await store.createSession(session(id, "u1"));
     await store.createSession(session("b1", "u2"));
-    expect(await store.deleteUserSessions("u1", { except: "s2" })).toBe(2);
-    expect((await store.listUserSessions("u1")).map((s) => s.id)).toEqual(["s2"]);
-    expect(await store.deleteUserSessions("u1", { except: "b1" })).toBe(1);
+    expect(await store.endSessions("u1", { keep: "s2" })).toEqual({ ended: 2, epoch: 1 });
+    expect((await store.listUserSessions("u1")).map((s) => [s.id, s.revocationEpoch])).toEqual([["s2", 1]]);
+    expect(await store.endSessions("u1", { keep: "b1" })).toEqual({ ended: 1, epoch: 2 });
     expect(await store.listUserSessions("u1")).toEqual([]);
-    expect(await store.deleteUserSessions("u1")).toBe(0);
-    expect(rawSession("b1")).toBeDefined();
+    expect(await store.endSessions("u1")).toEqual({ ended: 0, epoch: 3 });
+    expect(rawSession("b1")).toMatchObject({ revocation_epoch: 0 });
   });
 
   it("fails closed with StoreUnavailableError (503) once the database is gone", async () => {
