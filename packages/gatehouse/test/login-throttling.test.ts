@@ -53,9 +53,12 @@ const BEHIND_ONE_PROXY = { trustedProxies: 1 } as const;
 interface Deployment {
   /** A store for one more app instance: a connection pool (and Redis client) of its own, same data. */
   instance(): Store;
-  /** The count of the rate-limit counter `key`, read raw; `null` when there is none. */
+  /**
+   * The count of the rate-limit counter `key`, read raw; `null` when there is none — or when it is at 0: a
+   * success leaves its counters at 0 until their window ends, and that counts nothing.
+   */
   counter(key: string): Promise<number | null>;
-  /** Every counter whose key starts with `prefix`, read raw: key → count. */
+  /** Every counter above 0 whose key starts with `prefix`, read raw: key → count. */
   countersUnder(prefix: string): Promise<Record<string, number>>;
   /** The user row's password hash, read raw. */
   passwordHash(email: string): Promise<string | undefined>;
@@ -73,7 +76,7 @@ function sqliteRows(file: string, query: string, ...params: unknown[]): Array<Re
 
 function countsOf(rows: Array<Record<string, unknown>>, prefix: string): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const row of rows) if (String(row.key).startsWith(prefix)) counts[String(row.key)] = Number(row.count);
+  for (const row of rows) if (String(row.key).startsWith(prefix) && Number(row.count) > 0) counts[String(row.key)] = Number(row.count);
   return counts;
 }
 
@@ -90,7 +93,7 @@ function sqliteDeployment(wrap: (store: Store) => Store = (store) => store): Dep
     },
     async counter(key) {
       const [row] = sqliteRows(database.file, "SELECT count FROM gatehouse_rate_limits WHERE key = ?", key);
-      return row ? Number(row.count) : null;
+      return Number(row?.count ?? 0) || null;
     },
     async countersUnder(prefix) {
       return countsOf(sqliteRows(database.file, "SELECT key, count FROM gatehouse_rate_limits"), prefix);
@@ -123,7 +126,7 @@ const POSTGRES: Backend = {
       },
       async counter(key) {
         const { rows } = await admin.query("SELECT count FROM gatehouse_rate_limits WHERE key = $1", [key]);
-        return rows[0] ? Number(rows[0].count) : null;
+        return Number(rows[0]?.count ?? 0) || null;
       },
       async countersUnder(prefix) {
         return countsOf((await admin.query("SELECT key, count FROM gatehouse_rate_limits")).rows, prefix);
@@ -156,7 +159,7 @@ const REDIS: Backend = {
     return {
       instance: () => users.instance(),
       async counter(key) {
-        return (await rawRedisCounter(redis, `${limitPrefix}${key}`))?.count ?? null;
+        return (await rawRedisCounter(redis, `${limitPrefix}${key}`))?.count || null;
       },
       async countersUnder(prefix) {
         const counts: Record<string, number> = {};
@@ -166,7 +169,7 @@ const REDIS: Backend = {
           for (const key of found) {
             const name = key.slice(limitPrefix.length);
             const counter = name.startsWith(prefix) ? await rawRedisCounter(redis, key) : null;
-            if (counter) counts[name] = counter.count;
+            if (counter && counter.count > 0) counts[name] = counter.count;
           }
           cursor = next;
         } while (cursor !== "0");

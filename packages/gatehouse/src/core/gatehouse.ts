@@ -217,9 +217,8 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       valid = await check();
     } finally {
       // A check that threw (a store outage) stays counted, like a failure.
-      await (valid ? reservation.succeeded() : reservation.failed());
+      await (valid ? reservation.succeeded({ reset: own }) : reservation.failed());
     }
-    if (valid) await Promise.all(own.map(({ rule, key }) => limiter.reset(rule, key)));
     return valid;
   }
 

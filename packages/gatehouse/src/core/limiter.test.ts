@@ -20,11 +20,17 @@ function counterStore(): { store: Store; calls: string[]; windows: Map<string, A
       windows.set(key, next);
       return next;
     },
-    async settleAttempt(key: string, resetAt: number, failed: boolean) {
-      calls.push(`settle ${key} ${failed ? "failed" : "released"}`);
-      const current = windows.get(key);
-      if (!current || current.resetAt !== resetAt) return;
-      windows.set(key, { ...current, pending: Math.max(0, current.pending - 1), count: failed ? current.count : Math.max(0, current.count - 1) });
+    async settleAttempts(attempts: Array<{ key: string; resetAt: number }>, failed: boolean, options: { clear?: string[] } = {}) {
+      for (const { key, resetAt } of attempts) {
+        calls.push(`settle ${key} ${failed ? "failed" : "released"}`);
+        const current = windows.get(key);
+        if (!current || current.resetAt !== resetAt) continue;
+        windows.set(key, { ...current, pending: Math.max(0, current.pending - 1), count: failed ? current.count : Math.max(0, current.count - 1) });
+      }
+      for (const key of options.clear ?? []) {
+        calls.push(`clear ${key}`);
+        windows.delete(key);
+      }
     },
     async sweepExpired(now: number) {
       sweeps.push(now);
@@ -133,6 +139,17 @@ describe("reserve: attempts that hold a place until they are settled", () => {
     await rejection(limiter.reserve([budget("k")]));
     // The refused attempt counts nowhere.
     expect(windows.get("k")).toMatchObject({ count: 3, pending: 1 });
+  });
+
+  it("a success clears the counters it is told to, instead of settling them", async () => {
+    const { store, windows, calls } = counterStore();
+    const limiter = createRateLimiter(store, () => 0);
+    const attempt = await limiter.reserve([budget("kept"), budget("cleared"), { rule: false, key: "off" }]);
+    calls.length = 0;
+    await attempt.succeeded({ reset: [budget("cleared"), { rule: false, key: "off" }] });
+    expect(calls).toEqual(["settle kept released", "clear cleared"]);
+    expect(windows.has("cleared")).toBe(false);
+    expect(windows.get("kept")).toMatchObject({ count: 0, pending: 0 });
   });
 
   it("settling twice counts once", async () => {

@@ -1,7 +1,7 @@
 import ipaddr from "ipaddr.js";
 import { sha256Hex } from "../crypto/digest.js";
 import { RateLimitedError } from "../errors.js";
-import type { Store } from "../store/types.js";
+import type { ReservedAttempt, Store } from "../store/types.js";
 import type { RateLimitRule } from "./rate-limit.js";
 
 /**
@@ -44,8 +44,8 @@ export interface Budget {
 
 /** Attempts reserved before a password hash, to be settled once its outcome is known. */
 export interface Reservation {
-  /** The password was right: the attempts are released (they do not count). */
-  succeeded(): Promise<void>;
+  /** The password was right: the attempts are released (they do not count), and the counters of `reset` cleared. */
+  succeeded(options?: { reset?: readonly Budget[] }): Promise<void>;
   /** The password was wrong: the attempts stay counted. */
   failed(): Promise<void>;
 }
@@ -86,9 +86,6 @@ export function createRateLimiter(store: Store, now: () => number): RateLimiter 
     });
   }
 
-  async function settleAll(reserved: ReadonlyArray<{ key: string; resetAt: number }>, failed: boolean): Promise<void> {
-    await Promise.all(reserved.map(({ key, resetAt }) => store.settleAttempt(key, resetAt, failed)));
-  }
 
   /** Reserves one place in `budget`, waiting for settling attempts until `deadline`; throws when refused. */
   async function reserveOne(rule: RateLimitRule, key: string, deadline: number): Promise<number> {
@@ -96,7 +93,7 @@ export function createRateLimiter(store: Store, now: () => number): RateLimiter 
       const time = now();
       const window = await store.reserveAttempt(key, rule.windowSeconds * 1000, time);
       if (window.count <= rule.max) return window.resetAt;
-      await store.settleAttempt(key, window.resetAt, false);
+      await store.settleAttempts([{ key, resetAt: window.resetAt }], false);
       // Without this attempt: how many failed, and how many are still in flight and may yet be released.
       const failures = window.count - window.pending;
       if (failures >= rule.max || performance.now() >= deadline) throw new RateLimitedError((window.resetAt - time) / 1000);
@@ -117,23 +114,29 @@ export function createRateLimiter(store: Store, now: () => number): RateLimiter 
       sweepNow(now());
       // Real time, not the injectable clock: this bounds how long a request is held.
       const deadline = performance.now() + MAX_WAIT_MS;
-      const reserved: Array<{ key: string; resetAt: number }> = [];
+      const reserved: ReservedAttempt[] = [];
       try {
         for (const { rule, key } of budgets) {
           if (rule) reserved.push({ key, resetAt: await reserveOne(rule, key, deadline) });
         }
       } catch (error) {
         // A store too broken to release them leaves them counted: the safe side.
-        await settleAll(reserved, false).catch(() => undefined);
+        await store.settleAttempts(reserved, false).catch(() => undefined);
         throw error;
       }
       let settled = false;
-      const settle = async (failed: boolean) => {
+      const settle = async (failed: boolean, reset: readonly Budget[]) => {
         if (settled) return;
         settled = true;
-        await settleAll(reserved, failed);
+        // A counter about to be cleared needs no settling first.
+        const clear = new Set(reset.filter(({ rule }) => rule).map(({ key }) => key));
+        await store.settleAttempts(
+          reserved.filter(({ key }) => !clear.has(key)),
+          failed,
+          { clear: [...clear] },
+        );
       };
-      return { succeeded: () => settle(false), failed: () => settle(true) };
+      return { succeeded: (options = {}) => settle(false, options.reset ?? []), failed: () => settle(true, []) };
     },
 
     async reset(rule, key) {

@@ -134,7 +134,10 @@ export interface Store {
   listOutboxMessages(limit: number): Promise<OutboxMessage[]>;
 
   createSession(session: SessionRecord): Promise<void>;
-  /** The session and its user in one read: this is the per-request lookup. */
+  /**
+   * The session and its user in one read: this is the per-request lookup. A record of an older revocation
+   * epoch than its user's may be answered as `null` (the caller refuses it either way).
+   */
   getSessionAndUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | null>;
   /** The user's sessions, expired ones included (callers filter), in no particular order. */
   listUserSessions(userId: string): Promise<SessionRecord[]>;
@@ -158,11 +161,12 @@ export interface Store {
    */
   reserveAttempt(key: string, windowMs: number, now: number): Promise<AttemptWindow>;
   /**
-   * Settles an attempt reserved in the window that ends at `resetAt`: no longer in flight, and it stays
-   * counted only if it `failed`. Does nothing once that window has ended. A window left with no attempts
-   * is deleted.
+   * Settles attempts reserved by {@link Store.reserveAttempt}, each in the window that ends at its `resetAt`,
+   * in one step: no longer in flight, and counted only if they `failed`; nothing changes in a window that has
+   * ended since. The counters named in `clear` go back to 0 (a success that resets its own counters). A
+   * counter at 0 stays until its window ends.
    */
-  settleAttempt(key: string, resetAt: number, failed: boolean): Promise<void>;
+  settleAttempts(attempts: readonly ReservedAttempt[], failed: boolean, options?: { clear?: readonly string[] }): Promise<void>;
   /**
    * Deletes rate-limit windows and sessions that ended by `now`, and tokens that expired a week before it
    * (until then a late click is told the link expired).
@@ -177,6 +181,12 @@ export interface Store {
 /** A rate-limit counter: how many hits in the window, and when the window ends (ms since the epoch). */
 export interface RateLimitWindow {
   count: number;
+  resetAt: number;
+}
+
+/** An attempt reserved against `key` in the window that ends at `resetAt`. */
+export interface ReservedAttempt {
+  key: string;
   resetAt: number;
 }
 

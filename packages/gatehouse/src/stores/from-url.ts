@@ -93,7 +93,7 @@ function createLazyStore(load: () => Promise<Store>): Store {
     resetRateLimit: method("resetRateLimit"),
     resetRateLimitFamily: method("resetRateLimitFamily"),
     reserveAttempt: method("reserveAttempt"),
-    settleAttempt: method("settleAttempt"),
+    settleAttempts: method("settleAttempts"),
     sweepExpired: method("sweepExpired"),
     close: async () => {
       if (loaded) await (await loaded).close();

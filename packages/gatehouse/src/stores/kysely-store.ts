@@ -89,7 +89,6 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       `${SESSIONS}.user_id as s_user_id`,
       `${SESSIONS}.secret_hash as s_secret_hash`,
       `${SESSIONS}.user_version as s_user_version`,
-      `${SESSIONS}.revocation_epoch as s_revocation_epoch`,
       `${SESSIONS}.created_at as s_created_at`,
       `${SESSIONS}.expires_at as s_expires_at`,
       `${SESSIONS}.last_seen_at as s_last_seen_at`,
@@ -107,6 +106,9 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       `${USERS}.updated_at`,
     ])
     .where(`${SESSIONS}.id`, "=", "")
+    // A record from before the user's sessions were last ended is as good as gone; one that passes is in the
+    // user's epoch, so one column of it is read rather than two (this is the per-request lookup).
+    .whereRef(`${SESSIONS}.revocation_epoch`, ">=", `${USERS}.revocation_epoch`)
     .compile();
   type SessionAndUserRow = typeof sessionAndUser extends CompiledQuery<infer Row> ? Row : never;
 
@@ -178,9 +180,6 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
   const settleFailed = queryTemplate(db, ["key", "resetAt"], (v) =>
     db.updateTable(LIMITS).set({ pending: lessOne("pending") }).where("key", "=", v.key).where("reset_at", "=", v.resetAt),
   );
-  const deleteIdleRateLimit = queryTemplate(db, ["key"], (v) =>
-    db.deleteFrom(LIMITS).where("key", "=", v.key).where("count", "=", 0).where("pending", "=", 0),
-  );
   const settleReleased = queryTemplate(db, ["key", "resetAt"], (v) =>
     db
       .updateTable(LIMITS)
@@ -188,6 +187,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       .where("key", "=", v.key)
       .where("reset_at", "=", v.resetAt),
   );
+  const clearRateLimit = queryTemplate(db, ["key"], (v) => db.updateTable(LIMITS).set({ count: 0, pending: 0 }).where("key", "=", v.key));
 
   /** Runs a counter upsert and reads the window it left, as of this statement (not of a later one). */
   async function countHit(upsert: typeof upsertHit, key: string, now: number, windowMs: number): Promise<AttemptWindow> {
@@ -428,7 +428,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
             user_id: row.s_user_id,
             secret_hash: row.s_secret_hash,
             user_version: row.s_user_version,
-            revocation_epoch: row.s_revocation_epoch,
+            revocation_epoch: row.revocation_epoch,
             created_at: row.s_created_at,
             expires_at: row.s_expires_at,
             last_seen_at: row.s_last_seen_at,
@@ -464,16 +464,15 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     reserveAttempt: (key, windowMs, now) => guard(() => countHit(upsertAttempt, key, now, windowMs)),
 
-    settleAttempt: (key, resetAt, failed) =>
+    // One single-row statement a counter, with no transaction around them: several rows locked by one
+    // statement or transaction can deadlock with another doing the same in a different order (PostgreSQL,
+    // MySQL), and a transaction held across awaits would make a second in-process SQLite connection wait on
+    // the first. Counters stay as rows at 0 rather than being deleted and made again by the next attempt
+    // (dearer); the sweep removes them once their window has ended.
+    settleAttempts: (attempts, failed, settleOptions = {}) =>
       guard(async () => {
-        if (failed) {
-          await settleFailed({ key, resetAt });
-          return;
-        }
-        await settleReleased({ key, resetAt });
-        // A counter back at nothing is no counter: the next attempt starts a fresh one. A concurrent
-        // reservation has made the count positive again, and the row stays.
-        await deleteIdleRateLimit({ key });
+        for (const { key, resetAt } of attempts) await (failed ? settleFailed : settleReleased)({ key, resetAt });
+        for (const key of settleOptions.clear ?? []) await clearRateLimit({ key });
       }),
 
     sweepExpired: (now) =>

@@ -56,9 +56,11 @@ const SETTLE = `
 if tonumber(redis.call('HGET', KEYS[1], 'reset')) ~= tonumber(ARGV[1]) then return 0 end
 if tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') > 0 then redis.call('HINCRBY', KEYS[1], 'pending', -1) end
 if ARGV[2] == '0' and tonumber(redis.call('HGET', KEYS[1], 'count') or '0') > 0 then redis.call('HINCRBY', KEYS[1], 'count', -1) end
-if tonumber(redis.call('HGET', KEYS[1], 'count')) == 0 and tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') == 0 then
-  redis.call('DEL', KEYS[1])
-end
+return 1`;
+// A success's own counters back to 0, in the window they are in (the key keeps its TTL).
+const CLEAR = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'count', 0, 'pending', 0)
 return 1`;
 // Moves the session kept by endSessions to the user's new epoch, unless it was deleted meanwhile or was of an
 // older epoch than the one just left (records without an epoch belong to the first, 0).
@@ -72,6 +74,7 @@ type ScriptedRedis = Redis & {
   gatehouseHit(key: string, now: number, windowMs: number): Promise<[number, number]>;
   gatehouseReserve(key: string, now: number, windowMs: number): Promise<[number, number, number]>;
   gatehouseSettle(key: string, resetAt: number, failed: "0" | "1"): Promise<number>;
+  gatehouseClear(key: string): Promise<number>;
   gatehouseSetEpoch(key: string, userId: string, epoch: number): Promise<number>;
   gatehouseTouch(key: string, lastSeenAt: number, expiresAt: number, indexPrefix: string, id: string): Promise<number>;
   gatehouseDelete(key: string, indexPrefix: string, id: string): Promise<number>;
@@ -107,6 +110,7 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
   redis.defineCommand("gatehouseHit", { numberOfKeys: 1, lua: HIT });
   redis.defineCommand("gatehouseReserve", { numberOfKeys: 1, lua: RESERVE });
   redis.defineCommand("gatehouseSettle", { numberOfKeys: 1, lua: SETTLE });
+  redis.defineCommand("gatehouseClear", { numberOfKeys: 1, lua: CLEAR });
   redis.defineCommand("gatehouseSetEpoch", { numberOfKeys: 1, lua: SET_EPOCH });
   let lastLoggedError = 0;
   redis.on("error", (error: Error) => {
@@ -238,9 +242,15 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
         return { count, pending, resetAt };
       }),
 
-    settleAttempt: (key, resetAt, failed) =>
+    settleAttempts: (attempts, failed, settleOptions = {}) =>
       guard(async () => {
-        await redis.gatehouseSettle(limitKey(key), resetAt, failed ? "1" : "0");
+        const clear = settleOptions.clear ?? [];
+        if (attempts.length === 0 && clear.length === 0) return;
+        // Commands defined on the client are on its transactions too; ioredis's types do not say so.
+        const transaction = redis.multi() as ReturnType<Redis["multi"]> & Pick<ScriptedRedis, "gatehouseSettle" | "gatehouseClear">;
+        for (const { key, resetAt } of attempts) transaction.gatehouseSettle(limitKey(key), resetAt, failed ? "1" : "0");
+        for (const key of clear) transaction.gatehouseClear(limitKey(key));
+        await execAll(transaction);
       }),
 
     // Sessions and counters here expire with their keys; the SQL store sweeps what it keeps.

@@ -528,7 +528,7 @@ function probes(groups: readonly CallGroup[]): [string, Probe][] {
       ["deleteSession", (store) => store.deleteSession(session.id)],
       ["endSessions", (store) => store.endSessions(user.id)],
       ["reserveAttempt", (store) => store.reserveAttempt(`probe:${user.id}`, 60_000, Date.now())],
-      ["settleAttempt", (store) => store.settleAttempt(`probe:${user.id}`, Date.now() + 60_000, true)],
+      ["settleAttempts", (store) => store.settleAttempts([{ key: `probe:${user.id}`, resetAt: Date.now() + 60_000 }], true)],
       // Counters live with the sessions: in the SQL database, or in Redis with withRedisSessions.
       ["hitRateLimit", (store) => store.hitRateLimit(`probe:${user.id}`, 60_000, Date.now())],
       ["peekRateLimit", (store) => store.peekRateLimit(`probe:${user.id}`, Date.now())],
@@ -1458,20 +1458,20 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           expect(first).toEqual({ count: 1, pending: 1, resetAt: now + 60_000 });
           const second = await h.store.reserveAttempt(key, 60_000, Date.now());
           expect(second).toMatchObject({ count: 2, pending: 2 });
-          await h.store.settleAttempt(key, first.resetAt, true);
-          await h.store.settleAttempt(key, first.resetAt, false);
+          await h.store.settleAttempts([{ key, resetAt: first.resetAt }], true);
+          await h.store.settleAttempts([{ key, resetAt: first.resetAt }], false);
           expect((await h.raw.rateLimit(key))?.count).toBe(1);
           expect(await h.store.reserveAttempt(key, 60_000, Date.now())).toMatchObject({ count: 2, pending: 1 });
         });
 
-        it("a window left with no attempts is deleted; settling again never goes below 0", async () => {
+        it("settling never takes the count or the in-flight number below 0", async () => {
           const key = limitKey("login-device");
           const { resetAt } = await h.store.reserveAttempt(key, 60_000, Date.now());
           await h.store.reserveAttempt(key, 60_000, Date.now());
-          await h.store.settleAttempt(key, resetAt, false);
+          await h.store.settleAttempts([{ key, resetAt }], false);
           expect((await h.raw.rateLimit(key))?.count).toBe(1);
-          for (let i = 0; i < 3; i++) await h.store.settleAttempt(key, resetAt, false);
-          expect(await h.raw.rateLimit(key)).toBeNull();
+          for (let i = 0; i < 3; i++) await h.store.settleAttempts([{ key, resetAt }], false);
+          expect((await h.raw.rateLimit(key))?.count).toBe(0);
           expect(await h.store.reserveAttempt(key, 60_000, Date.now())).toMatchObject({ count: 1, pending: 1 });
         });
 
@@ -1481,8 +1481,24 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           const old = await h.store.reserveAttempt(key, 60_000, start);
           const fresh = await h.store.reserveAttempt(key, 60_000, start + 60_000);
           expect(fresh).toEqual({ count: 1, pending: 1, resetAt: start + 120_000 });
-          await h.store.settleAttempt(key, old.resetAt, false);
+          await h.store.settleAttempts([{ key, resetAt: old.resetAt }], false);
           expect(await h.store.reserveAttempt(key, 60_000, start + 60_001)).toMatchObject({ count: 2, pending: 2 });
+        });
+
+        it("settleAttempts settles several keys in one call, and clears the ones named in clear", async () => {
+          const [first, second, cleared] = [limitKey("login-ip"), limitKey("login-account"), limitKey("login-account")];
+          const now = Date.now();
+          const windows = await Promise.all([first, second, cleared].map((key) => h.store.reserveAttempt(key, 60_000, now)));
+          await h.store.settleAttempts(
+            [first, second].map((key, i) => ({ key, resetAt: windows[i]?.resetAt as number })),
+            true,
+            { clear: [cleared] },
+          );
+          expect((await h.raw.rateLimit(first))?.count).toBe(1);
+          expect(await h.store.reserveAttempt(second, 60_000, now)).toMatchObject({ count: 2, pending: 1 });
+          expect((await h.raw.rateLimit(cleared))?.count).toBe(0);
+          expect(await h.store.reserveAttempt(cleared, 60_000, now)).toMatchObject({ count: 1, pending: 1 });
+          await h.store.settleAttempts([], false);
         });
 
         it("each of 50 parallel reservations on one key reads its own count and in-flight number", async () => {
@@ -1492,7 +1508,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           expect(windows.map((window) => window.count).sort((a, b) => a - b)).toEqual(ordinals);
           expect(windows.map((window) => window.pending).sort((a, b) => a - b)).toEqual(ordinals);
           const resetAt = windows[0]?.resetAt as number;
-          await Promise.all(windows.map((_, i) => h.store.settleAttempt(key, resetAt, i % 2 === 0)));
+          await Promise.all(windows.map((_, i) => h.store.settleAttempts([{ key, resetAt }], i % 2 === 0)));
           expect((await h.raw.rateLimit(key))?.count).toBe(25);
           expect(await h.store.reserveAttempt(key, 60_000, Date.now())).toMatchObject({ count: 26, pending: 1 });
         });
