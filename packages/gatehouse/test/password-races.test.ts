@@ -2,11 +2,13 @@
  * A password change must stay the last word on the password. Two interleavings undid it: a log-in with the
  * old password whose rehash write landed after the change, and a second change approved by a session that
  * the first change had just ended. And the session a change starts belongs to that change's epoch, so a
- * revocation right after it ends it too. Each interleaving is forced through a store whose calls can be held,
- * on SQLite and PostgreSQL.
+ * revocation right after it ends it too. An email-change link asked for before a revocation is void, however
+ * late it was mailed. Each interleaving is forced through a store (or a mailer) whose calls can be held, on
+ * SQLite and PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createGatehouse, type Gatehouse } from "../src/core/gatehouse.js";
+import type { MailMessage } from "../src/mail/mailer.js";
 import type { ValidSession } from "../src/session/types.js";
 import type { Store } from "../src/store/types.js";
 import { createPostgresStore } from "../src/stores/postgres.js";
@@ -208,5 +210,49 @@ describe.each(BACKENDS)("password races ($name)", (backend) => {
     await owners.revokeOtherSessions(stolen.valid.user.id, stolen.valid.session.id);
 
     expect(await owners.validateSession(stolen.value)).toBeNull();
+  });
+  describe.each(["changePassword", "revokeOtherSessions"] as const)("an email-change link asked for before %s", (revocation) => {
+    it("is void, though it is written and mailed after it", async () => {
+      const email = await newAccount();
+      // The link is mailed in the background, after the notice to the current address: hold that notice.
+      const sent: MailMessage[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const mailer = {
+        async send(message: MailMessage) {
+          if (message.to === email) await held;
+          sent.push(message);
+        },
+      };
+      const gatehouse = createGatehouse({
+        store: opened.store,
+        secret: TEST_SECRET,
+        secureCookies: false,
+        argon2: CHEAP_ARGON2,
+        url: "http://localhost:3000",
+        mailer,
+        rateLimits: { loginPerIp: false },
+      });
+      const stolen = await signedIn(gatehouse, email);
+      const owner = await signedIn(gatehouse, email);
+      const attackersAddress = `taker-${email}`;
+      await gatehouse.requestEmailChange(stolen.valid, { email: attackersAddress, password: PASSWORD });
+
+      if (revocation === "changePassword") {
+        await gatehouse.changePassword(owner.valid, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
+      } else {
+        await gatehouse.revokeOtherSessions(owner.valid.user.id, owner.valid.session.id);
+      }
+      release();
+      await vi.waitFor(() => expect(sent.some((message) => message.to === attackersAddress)).toBe(true));
+      const link = sent.find((message) => message.to === attackersAddress)?.text ?? "";
+      const token = /token=([A-Za-z0-9_-]{32})/.exec(link)?.[1];
+      expect(token, "the link in the mail").toBeDefined();
+
+      await expect(gatehouse.verifyEmail({ token })).rejects.toMatchObject({ code: "invalid_token" });
+      expect((await opened.store.getUserById(owner.valid.user.id))?.email).toBe(email);
+    });
   });
 });

@@ -241,7 +241,9 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
       const token = randomToken(24);
       const createdAt = new Date(app.startedAt);
       const expiresAt = new Date(app.startedAt + HOUR);
-      await backend.store.createToken({ tokenHash: sha256Hex(token), purpose: "reset_password", userId, email, createdAt, expiresAt }, { replace: true });
+      const { revocationEpoch } = (await backend.store.getUserById(userId)) as { revocationEpoch: number };
+      const record = { tokenHash: sha256Hex(token), purpose: "reset_password" as const, userId, email, revocationEpoch, createdAt, expiresAt };
+      await backend.store.createToken(record, { replace: true });
       return token;
     }
 

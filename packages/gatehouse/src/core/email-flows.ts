@@ -91,8 +91,9 @@ export function createEmailFlows(deps: EmailFlowDeps) {
     message: MailMessage,
   ): Promise<void> {
     const createdAt = now();
+    const expiresAt = new Date(createdAt + lifetimeSeconds * 1000);
     await store.createToken(
-      { tokenHash, purpose, userId: user.id, email, createdAt: new Date(createdAt), expiresAt: new Date(createdAt + lifetimeSeconds * 1000) },
+      { tokenHash, purpose, userId: user.id, email, revocationEpoch: user.revocationEpoch, createdAt: new Date(createdAt), expiresAt },
       { replace: false },
     );
     try {
@@ -126,6 +127,9 @@ export function createEmailFlows(deps: EmailFlowDeps) {
     const user = await store.getUserById(token.userId);
     // A link sent to an address the account no longer has (it changed since) is void.
     if (!user || (token.purpose !== "change_email" && token.email !== user.email)) throw new InvalidTokenError();
+    // So is an email-change or reset link asked for before the user's sessions were ended, however late it
+    // was written: ending them is meant to shut out whoever asked.
+    if (token.purpose !== "verify_email" && token.revocationEpoch < user.revocationEpoch) throw new InvalidTokenError();
     return { token, user };
   }
 
@@ -177,7 +181,7 @@ export function createEmailFlows(deps: EmailFlowDeps) {
         const email = rawEmail === undefined && signedIn ? signedIn.email : parseEmail(rawEmail);
         // Links only: no code was ever sent, and a guess counts nowhere.
         if (config.verificationMethod !== "code") throw new InvalidTokenError();
-        // Per address first, so random addresses from one client cannot each get a counter of their own.
+        // The client's address first, so random addresses from one client cannot each get a counter of their own.
         await limiter.hit(rateLimits.verificationCodePerIp, rateLimitKeys.verificationCodeIp(meta.ip ?? "unknown"));
         const limitKey = rateLimitKeys.verificationCode(email);
         await limiter.hit(rateLimits.verificationCodePerEmail, limitKey);

@@ -69,6 +69,11 @@ export interface TokenRecord {
   userId: string;
   /** The address the token was sent to: the one being verified, or the new one for an email change. */
   email: string;
+  /**
+   * The user's revocation epoch when the token was asked for. An email-change or reset token of an older
+   * epoch than the user's is void: ending all sessions voids the links asked for before it.
+   */
+  revocationEpoch: number;
   createdAt: Date;
   expiresAt: Date;
 }

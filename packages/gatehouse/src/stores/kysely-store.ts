@@ -362,6 +362,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
               purpose: token.purpose,
               user_id: token.userId,
               email: token.email,
+              revocation_epoch: token.revocationEpoch,
               created_at: token.createdAt.getTime(),
               expires_at: token.expiresAt.getTime(),
             })
@@ -569,6 +570,7 @@ function toTokenRecord(row: TokenRow): TokenRecord {
     purpose: row.purpose as TokenPurpose,
     userId: row.user_id,
     email: row.email,
+    revocationEpoch: Number(row.revocation_epoch),
     createdAt: new Date(Number(row.created_at)),
     expiresAt: new Date(Number(row.expires_at)),
   };

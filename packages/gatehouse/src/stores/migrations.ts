@@ -75,6 +75,9 @@ const migrations: Record<string, Migration> = {
       // refused, whatever wrote it (a rotation racing the revocation copies the old record's epoch).
       await db.schema.alterTable("gatehouse_users").addColumn("revocation_epoch", "integer", (c) => c.notNull().defaultTo(0)).execute();
       await db.schema.alterTable("gatehouse_sessions").addColumn("revocation_epoch", "integer", (c) => c.notNull().defaultTo(0)).execute();
+      // The same for email links: one asked for before the user's sessions were ended is void, even if it was
+      // written after (it is mailed in the background).
+      await db.schema.alterTable("gatehouse_tokens").addColumn("revocation_epoch", "integer", (c) => c.notNull().defaultTo(0)).execute();
       // Attempts reserved before a password hash and not yet settled (log-in throttling).
       await db.schema.alterTable("gatehouse_rate_limits").addColumn("pending", "integer", (c) => c.notNull().defaultTo(0)).execute();
       // For the sweep of expired rows.

@@ -31,6 +31,7 @@ export interface Database {
     purpose: string;
     user_id: string;
     email: string;
+    revocation_epoch: Generated<number>;
     created_at: number;
     expires_at: number;
   };

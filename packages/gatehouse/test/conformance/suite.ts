@@ -38,6 +38,7 @@ export interface RawToken {
   purpose: string;
   user_id: string;
   email: string;
+  revocation_epoch: number;
   created_at: number;
   expires_at: number;
 }
@@ -181,6 +182,7 @@ export interface RawTables {
     purpose: string;
     user_id: string;
     email: string;
+    revocation_epoch: number | string;
     created_at: number | string;
     expires_at: number | string;
   };
@@ -195,7 +197,12 @@ export interface RawTables {
 }
 
 function rawTokenFromRow(row: RawTables["gatehouse_tokens"]): RawToken {
-  return { ...row, created_at: Number(row.created_at), expires_at: Number(row.expires_at) };
+  return {
+    ...row,
+    revocation_epoch: Number(row.revocation_epoch),
+    created_at: Number(row.created_at),
+    expires_at: Number(row.expires_at),
+  };
 }
 
 /** A {@link RawReader} over a SQL connection of the test's own. The caller destroys `db`. */
@@ -408,6 +415,7 @@ function newToken(user: { id: string; email: string }, overrides: Partial<TokenR
     purpose: "verify_email",
     userId: user.id,
     email: user.email,
+    revocationEpoch: 0,
     createdAt: new Date(now - 60_000 + 123),
     expiresAt: new Date(now + HOUR + 456),
     ...overrides,
@@ -421,6 +429,7 @@ function rawTokenOf(token: TokenRecord): RawToken {
     purpose: token.purpose,
     user_id: token.userId,
     email: token.email,
+    revocation_epoch: token.revocationEpoch,
     created_at: token.createdAt.getTime(),
     expires_at: token.expiresAt.getTime(),
   };
@@ -1007,11 +1016,12 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
     });
 
     describe("email tokens", () => {
-      it("createToken stores exactly the hash, purpose, user, email and times given", async () => {
+      it("createToken stores exactly the hash, purpose, user, email, epoch and times given", async () => {
         const user = await h.store.createUser(newUser());
         const token = newToken(user, {
           purpose: "change_email",
           email: `${uniqueId("new")}@example.com`,
+          revocationEpoch: 7,
           createdAt: new Date(1_700_000_000_123),
           expiresAt: new Date(1_700_000_900_789),
         });
@@ -1021,6 +1031,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           purpose: "change_email",
           user_id: user.id,
           email: token.email,
+          revocation_epoch: 7,
           created_at: 1_700_000_000_123,
           expires_at: 1_700_000_900_789,
         });
