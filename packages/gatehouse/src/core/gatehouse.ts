@@ -106,7 +106,8 @@ export interface Gatehouse {
   revokeAllSessions(userId: string): Promise<number>;
   /**
    * Changes the signed-in user's password (`{ currentPassword, newPassword }`). Every session of the user
-   * ends, and a new one replaces the current session; the browser gets a device cookie for the new password. Throws `InvalidInputError` (a wrong current password
+   * ends, and a new one replaces the current session; the browser gets a device cookie for the new password.
+   * Throws `InvalidInputError` (a wrong current password
    * changes nothing) or `RateLimitedError`.
    */
   changePassword(current: ValidSession, input: unknown, meta?: RequestMeta): Promise<LoggedIn>;
@@ -190,10 +191,10 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
   /**
    * Runs a password check for `email`'s account (`account`, when it exists) within the log-in limits. A
    * browser with a device cookie for the account under its current password is counted against that device
-   * only; any other against the address, then the
-   * (account, address) pair — first, so one address adds at most its own budget to the account's —, then
-   * the account over a day and over 15 minutes. Each attempt holds its place before the hash and gives it
-   * back if the password was right: failures are counted, successes are not.
+   * only; any other against the address, then the (account, address) pair — before the account's own, so one
+   * address adds at most its budget to them —, then the account over a day and over 15 minutes. Each attempt
+   * holds its place before the hash and gives it back if the password was right: failures are counted,
+   * successes are not.
    */
   async function throttledCheck(
     email: string,
