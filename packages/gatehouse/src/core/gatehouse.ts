@@ -107,8 +107,7 @@ export interface Gatehouse {
   /**
    * Changes the signed-in user's password (`{ currentPassword, newPassword }`). Every session of the user
    * ends, and a new one replaces the current session; the browser gets a device cookie for the new password.
-   * Throws `InvalidInputError` (a wrong current password
-   * changes nothing) or `RateLimitedError`.
+   * Throws `InvalidInputError` (a wrong current password changes nothing) or `RateLimitedError`.
    */
   changePassword(current: ValidSession, input: unknown, meta?: RequestMeta): Promise<LoggedIn>;
   /**
