@@ -1,5 +1,4 @@
 import { serialize } from "cookie";
-import type { SessionCookieConfig } from "../core/config.js";
 import { sha256Hex } from "../crypto/digest.js";
 import { randomToken } from "../crypto/random.js";
 import type { Sealer } from "../crypto/seal.js";
@@ -52,13 +51,20 @@ export interface DeviceCookie {
   issue(account: DeviceAccount): Promise<string>;
 }
 
+/** What the device cookie takes from the session configuration (a resolved `SessionCookieConfig` is one). */
+export interface DeviceCookieConfig {
+  cookieName: string;
+  secureCookies: boolean;
+  now: () => number;
+}
+
 /** `gatehouse.session` → `gatehouse.device`; another name gets `.device` appended. */
-function deviceCookieName(config: SessionCookieConfig): string {
+function deviceCookieName(config: DeviceCookieConfig): string {
   const name = `${config.cookieName.replace(/\.session$/, "")}.device`;
   return config.secureCookies ? `__Host-${name}` : name;
 }
 
-export function createDeviceCookie(config: SessionCookieConfig, sealer: Sealer): DeviceCookie {
+export function createDeviceCookie(config: DeviceCookieConfig, sealer: Sealer): DeviceCookie {
   const name = deviceCookieName(config);
   const options = { httpOnly: true, sameSite: "lax", path: "/", secure: config.secureCookies } as const;
   return {

@@ -51,7 +51,7 @@ export interface SqlStoreOptions {
 }
 
 /** How long an expired token is kept, so that a late click is told the link expired rather than unknown. */
-export const EXPIRED_TOKEN_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
+const EXPIRED_TOKEN_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 
 const USERS = "gatehouse_users";
 const SESSIONS = "gatehouse_sessions";

@@ -2,8 +2,8 @@ import type { Compilable, Kysely, QueryResult } from "kysely";
 
 /**
  * A query that Kysely builds and compiles once, with a marker for each named value; each call fills the
- * values in and runs it (on the pool, or in a transaction). For the queries on the request and log-in paths, where compiling the query anew
- * cost more than running it.
+ * values in and runs it (on the pool, or in a transaction). For the queries on the request and log-in paths,
+ * where compiling the query anew cost more than running it.
  */
 export function queryTemplate<Name extends string, Row>(
   db: Kysely<any>,
