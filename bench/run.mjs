@@ -30,7 +30,14 @@ const SECTIONS = ["checks", "http", "login", "memory"];
 const benchDir = import.meta.dirname;
 
 function parseArgs(argv) {
-  const options = { sections: SECTIONS, cases: undefined, quick: false, profile: true, reportOnly: false, out: join(benchDir, "results") };
+  const options = {
+    sections: SECTIONS,
+    cases: undefined,
+    quick: false,
+    profile: true,
+    reportOnly: false,
+    out: join(benchDir, "results"),
+  };
   for (const arg of argv) {
     const [flag, value] = arg.split("=", 2);
     if (flag === "--help" || flag === "-h") {
@@ -63,7 +70,10 @@ export async function main(argv = process.argv.slice(2)) {
   const q = options.quick;
   const resultsPath = join(options.out, "latest.json");
   // A subset run keeps the other sections of the previous results, each with its own date.
-  const previous = existsSync(resultsPath) && options.sections.length < SECTIONS.length ? JSON.parse(readFileSync(resultsPath, "utf8")) : {};
+  const previous =
+    existsSync(resultsPath) && options.sections.length < SECTIONS.length
+      ? JSON.parse(readFileSync(resultsPath, "utf8"))
+      : {};
   const date = new Date().toISOString();
   const results = {
     ...previous,
@@ -78,16 +88,30 @@ export async function main(argv = process.argv.slice(2)) {
 
   if (options.sections.includes("checks")) {
     log("1. Per-check cost, in process");
-    results.checks = stamp(await measureChecks({ repeats: q ? 2 : 5, minCpuMs: q ? 150 : 400, warmupMs: q ? 100 : 300, only: options.cases }));
+    results.checks = stamp(
+      await measureChecks({
+        repeats: q ? 2 : 5,
+        minCpuMs: q ? 150 : 400,
+        warmupMs: q ? 100 : 300,
+        only: options.cases,
+      }),
+    );
     results.checks.warmupMs = q ? 100 : 300;
     for (const service of ["postgres", "redis"]) {
-      if (!results.checks.services[service]) results.skipped.push({ what: `${service} per-check cases`, why: `${service} not reachable` });
+      if (!results.checks.services[service])
+        results.skipped.push({ what: `${service} per-check cases`, why: `${service} not reachable` });
     }
   }
   const serverParts = options.sections.filter((s) => s === "http" || s === "memory");
   if (serverParts.length > 0) {
     log(`2/4. ${serverParts.join(" and ")} against next start`);
-    const config = { rounds: q ? 1 : 3, seconds: q ? 1 : 5, warmupSeconds: q ? 1 : 2, connections: 10, sessions: q ? 1000 : 10_000 };
+    const config = {
+      rounds: q ? 1 : 3,
+      seconds: q ? 1 : 5,
+      warmupSeconds: q ? 1 : 2,
+      connections: 10,
+      sessions: q ? 1000 : 10_000,
+    };
     const out = await runServers({ parts: serverParts, only: options.cases, ...config });
     if (serverParts.includes("http")) results.http = stamp({ ...config, targets: out.http });
     if (serverParts.includes("memory")) results.memory = stamp({ sessions: config.sessions, targets: out.memory });
@@ -105,7 +129,10 @@ export async function main(argv = process.argv.slice(2)) {
     const missed = goals.filter((g) => g.met === false && g.profile);
     const workloads = [...new Set(missed.map((g) => g.profile))];
     for (const workload of workloads) {
-      const goal = missed.filter((g) => g.profile === workload).map((g) => `${g.area}: ${g.target}`).join("; ");
+      const goal = missed
+        .filter((g) => g.profile === workload)
+        .map((g) => `${g.area}: ${g.target}`)
+        .join("; ");
       log(`Profiling ${workload} (missed: ${goal})`);
       try {
         if (workload.startsWith("http:")) {
@@ -113,7 +140,8 @@ export async function main(argv = process.argv.slice(2)) {
           const { dir: scratch, remove } = (await import("./lib/util.mjs")).scratchDir();
           const prepared = await target.prepare(scratch);
           try {
-            const profile = prepared && (await profileServer(prepared, (server) => prepared.session(server), q ? 3000 : 20_000));
+            const profile =
+              prepared && (await profileServer(prepared, (server) => prepared.session(server), q ? 3000 : 20_000));
             if (profile) results.profiles.push({ goal, ...profile });
           } finally {
             await prepared?.cleanup?.();
@@ -132,9 +160,12 @@ export async function main(argv = process.argv.slice(2)) {
   mkdirSync(options.out, { recursive: true });
   writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
   if (results.checks) writeFileSync(join(options.out, "per-check.svg"), perCheckSvg(results.checks));
-  if (options.out === join(benchDir, "results")) writeFileSync(join(benchDir, "BENCHMARKS.md"), benchmarksMarkdown(results, goals, benchDir));
+  if (options.out === join(benchDir, "results"))
+    writeFileSync(join(benchDir, "BENCHMARKS.md"), benchmarksMarkdown(results, goals, benchDir));
   printSummary(results, goals);
-  log(`\nWrote ${resultsPath}${options.out === join(benchDir, "results") ? " and bench/BENCHMARKS.md" : ""} in ${results.wallSeconds.toFixed(0)} s.`);
+  log(
+    `\nWrote ${resultsPath}${options.out === join(benchDir, "results") ? " and bench/BENCHMARKS.md" : ""} in ${results.wallSeconds.toFixed(0)} s.`,
+  );
   return results;
 }
 
@@ -142,19 +173,31 @@ function printSummary(results, goals) {
   if (results.checks) {
     console.log("\nPer-check cost (median µs, × AES floor, × own floor, cookie bytes):");
     for (const r of results.checks.results) {
-      console.log(`  ${r.label.padEnd(58)} ${r.us.median.toFixed(2).padStart(9)} µs ±${r.us.spreadPct.toFixed(1).padStart(4)}%  ${r.xAesFloor.toFixed(2).padStart(7)}×  ${(r.xFloor ?? 0).toFixed(2).padStart(6)}×  ${r.cookieBytes} B`);
+      console.log(
+        `  ${r.label.padEnd(58)} ${r.us.median.toFixed(2).padStart(9)} µs ±${r.us.spreadPct.toFixed(1).padStart(4)}%  ${r.xAesFloor.toFixed(2).padStart(7)}×  ${(r.xFloor ?? 0).toFixed(2).padStart(6)}×  ${r.cookieBytes} B`,
+      );
     }
   }
   if (results.http) {
     console.log("\nHTTP (req/s health → me, ratio, p99 ms):");
     for (const t of results.http.targets) {
-      console.log(`  ${t.label.padEnd(48)} ${Math.round(t.health.rps.median).toString().padStart(6)} → ${Math.round(t.me.rps.median).toString().padStart(6)}  ${t.ratio.median.toFixed(3)}  p99 ${t.health.p99} / ${t.me.p99}`);
+      console.log(
+        `  ${t.label.padEnd(48)} ${Math.round(t.health.rps.median).toString().padStart(6)} → ${Math.round(t.me.rps.median).toString().padStart(6)}  ${t.ratio.median.toFixed(3)}  p99 ${t.health.p99} / ${t.me.p99}`,
+      );
     }
   }
-  if (results.login) console.log(`\nLog-in: ${results.login.loginMs.median.toFixed(2)} ms vs hash ${results.login.hashMs.median.toFixed(2)} ms: +${results.login.overheadPct.median.toFixed(1)}%`);
-  if (results.memory) for (const m of results.memory.targets) console.log(`Memory ${m.label}: ${(m.idleRss / 2 ** 20).toFixed(0)} → ${(m.rss / 2 ** 20).toFixed(0)} MiB`);
+  if (results.login)
+    console.log(
+      `\nLog-in: ${results.login.loginMs.median.toFixed(2)} ms vs hash ${results.login.hashMs.median.toFixed(2)} ms: +${results.login.overheadPct.median.toFixed(1)}%`,
+    );
+  if (results.memory)
+    for (const m of results.memory.targets)
+      console.log(`Memory ${m.label}: ${(m.idleRss / 2 ** 20).toFixed(0)} → ${(m.rss / 2 ** 20).toFixed(0)} MiB`);
   console.log("\nGoals:");
-  for (const g of goals) console.log(`  ${g.met === true ? "met   " : g.met === false ? "MISSED" : "n/a   "} ${g.area}: ${g.target} — ${g.measured}`);
+  for (const g of goals)
+    console.log(
+      `  ${g.met === true ? "met   " : g.met === false ? "MISSED" : "n/a   "} ${g.area}: ${g.target} — ${g.measured}`,
+    );
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {

@@ -20,7 +20,9 @@ const gatehouse = createGatehouse({
   secret: "timing-script-secret-0123456789abcdef",
   url: "http://localhost:3000",
   mailer: createOutboxMailer(store),
-  rateLimits: { loginPerIp: false, loginPerAccountAndIp: false, 
+  rateLimits: {
+    loginPerIp: false,
+    loginPerAccountAndIp: false,
     // Counted as in production (a store write each), just never reached.
     passwordResetPerEmail: { max: 1e9, windowSeconds: 3600 },
     passwordResetPerIp: { max: 1e9, windowSeconds: 3600 },

@@ -65,7 +65,10 @@ if (!env.GATEHOUSE_SECRET) {
 const devOutbox = !env.SMTP_URL && env.NODE_ENV !== "production";
 if (devOutbox) env.GATEHOUSE_DEV_OUTBOX ??= "1";
 
-const migrate = spawnSync(process.execPath, [join(library, "bin", "gatehouse.js"), "migrate"], { stdio: "inherit", env });
+const migrate = spawnSync(process.execPath, [join(library, "bin", "gatehouse.js"), "migrate"], {
+  stdio: "inherit",
+  env,
+});
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 console.log(`Gatehouse example: ${env.GATEHOUSE_URL} (sessions: ${env.GATEHOUSE_SESSION_STRATEGY || "database"})`);

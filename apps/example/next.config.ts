@@ -27,7 +27,9 @@ const securityHeaders = [
 ];
 
 // Browsers only honour HSTS over HTTPS; in production the app is expected to be served that way.
-const productionHeaders = development ? [] : [{ key: "Strict-Transport-Security", value: "max-age=31536000; includeSubDomains" }];
+const productionHeaders = development
+  ? []
+  : [{ key: "Strict-Transport-Security", value: "max-age=31536000; includeSubDomains" }];
 
 const config: NextConfig = {
   reactStrictMode: true,
@@ -43,10 +45,12 @@ const config: NextConfig = {
       { source: "/:path*", headers: [...securityHeaders, ...productionHeaders] },
       // Auth pages and the auth API leak nothing through the Referer header, not even the path; the pages
       // that emailed links open carry a token in their URL.
-      ...["/login", "/signup", "/forgot-password", "/reset-password", "/verify-email", "/api/auth/:path*"].map((source) => ({
-        source,
-        headers: [{ key: "Referrer-Policy", value: "no-referrer" }],
-      })),
+      ...["/login", "/signup", "/forgot-password", "/reset-password", "/verify-email", "/api/auth/:path*"].map(
+        (source) => ({
+          source,
+          headers: [{ key: "Referrer-Policy", value: "no-referrer" }],
+        }),
+      ),
     ];
   },
 };

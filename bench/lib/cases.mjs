@@ -29,7 +29,11 @@ async function gatehouseFixture({ dir, strategy, store }) {
   const secret = randomSecret();
   // Production settings, as the example app runs: Secure, and the `__Host-` cookie name.
   const gatehouse = createGatehouse({ store, secret, strategy, url: ORIGIN, secureCookies: true });
-  const user = await gatehouse.users.create({ email: `bench-${randomBytes(6).toString("hex")}@example.com`, password: PASSWORD, name: "Ada Lovelace" });
+  const user = await gatehouse.users.create({
+    email: `bench-${randomBytes(6).toString("hex")}@example.com`,
+    password: PASSWORD,
+    name: "Ada Lovelace",
+  });
   const signedIn = await gatehouse.startSession(user.id, { userAgent: "bench", ip: "127.0.0.1" });
   const value = cookieFromSetCookie(signedIn.setCookie, COOKIE);
   if (!value) throw new Error(`no ${COOKIE} cookie in ${signedIn.setCookie}`);
@@ -51,10 +55,19 @@ function tokenFloor(fx, lookup, userOf, close) {
     const dot = input.indexOf(".");
     const record = await lookup(input.slice(0, dot));
     if (!record?.secret_hash) return null;
-    const digest = createHash("sha256").update(input.slice(dot + 1)).digest("hex");
+    const digest = createHash("sha256")
+      .update(input.slice(dot + 1))
+      .digest("hex");
     return timingSafeEqual(Buffer.from(digest), Buffer.from(record.secret_hash)) ? userOf(record) : null;
   };
-  return { run, value: fx.value, expected: fx.user.id, tampered: tamper(fx.value, fx.value.length - 5), cookie: fx.cookie, close };
+  return {
+    run,
+    value: fx.value,
+    expected: fx.user.id,
+    tampered: tamper(fx.value, fx.value.length - 5),
+    cookie: fx.cookie,
+    close,
+  };
 }
 
 const SESSION_AND_USER_SQL = `select s.id, s.user_id, s.secret_hash, s.user_version, s.created_at, s.expires_at, s.last_seen_at,
@@ -123,7 +136,14 @@ export const CASES = [
       const fx = await gatehouseFixture({ dir, strategy: "stateless", store });
       const check = createOptimisticCheck({ secret: fx.secret, strategy: "stateless" });
       const run = async (input) => (await check(input))?.userId ?? null;
-      return { run, value: fx.value, expected: fx.user.id, tampered: tamper(fx.value), cookie: fx.cookie, close: () => store.close() };
+      return {
+        run,
+        value: fx.value,
+        expected: fx.user.id,
+        tampered: tamper(fx.value),
+        cookie: fx.cookie,
+        close: () => store.close(),
+      };
     },
   },
   {
@@ -142,8 +162,16 @@ export const CASES = [
       }
       const check = createOptimisticCheck({ secret: fx.secret, strategy: "stateless" });
       let next = 0;
-      const run = async (input) => (await check(input === fx.value ? pool[next++ % pool.length] : input))?.userId ?? null;
-      return { run, value: fx.value, expected: fx.user.id, tampered: tamper(fx.value), cookie: fx.cookie, close: () => store.close() };
+      const run = async (input) =>
+        (await check(input === fx.value ? pool[next++ % pool.length] : input))?.userId ?? null;
+      return {
+        run,
+        value: fx.value,
+        expected: fx.user.id,
+        tampered: tamper(fx.value),
+        cookie: fx.cookie,
+        close: () => store.close(),
+      };
     },
   },
   {
@@ -156,7 +184,14 @@ export const CASES = [
       const { store } = await sqliteStore(dir, "stateless-secure");
       const fx = await gatehouseFixture({ dir, strategy: "stateless", store });
       const run = async (input) => (await fx.gatehouse.validateSession(input))?.user.id ?? null;
-      return { run, value: fx.value, expected: fx.user.id, tampered: tamper(fx.value), cookie: fx.cookie, close: () => store.close() };
+      return {
+        run,
+        value: fx.value,
+        expected: fx.user.id,
+        tampered: tamper(fx.value),
+        cookie: fx.cookie,
+        close: () => store.close(),
+      };
     },
   },
   {
@@ -169,10 +204,15 @@ export const CASES = [
       const fx = await gatehouseFixture({ dir, strategy: "database", store });
       const db = new Database(path, { readonly: true });
       const statement = db.prepare(`${SESSION_AND_USER_SQL}?`);
-      return tokenFloor(fx, (id) => statement.get(id), (row) => row.uid, async () => {
-        db.close();
-        await store.close();
-      });
+      return tokenFloor(
+        fx,
+        (id) => statement.get(id),
+        (row) => row.uid,
+        async () => {
+          db.close();
+          await store.close();
+        },
+      );
     },
   },
   {
@@ -184,7 +224,14 @@ export const CASES = [
       const { store } = await sqliteStore(dir, "database");
       const fx = await gatehouseFixture({ dir, strategy: "database", store });
       const run = async (input) => (await fx.gatehouse.validateSession(input))?.user.id ?? null;
-      return { run, value: fx.value, expected: fx.user.id, tampered: tamper(fx.value, fx.value.length - 5), cookie: fx.cookie, close: () => store.close() };
+      return {
+        run,
+        value: fx.value,
+        expected: fx.user.id,
+        tampered: tamper(fx.value, fx.value.length - 5),
+        cookie: fx.cookie,
+        close: () => store.close(),
+      };
     },
   },
   {
@@ -201,10 +248,15 @@ export const CASES = [
       const text = `${SESSION_AND_USER_SQL}$1`;
       // A named statement, as Gatehouse uses: the floor is the round trip, not the server re-planning.
       const lookup = async (id) => (await pool.query({ name: "bench_floor_lookup", text, values: [id] })).rows[0];
-      return tokenFloor(fx, lookup, (row) => row.uid, async () => {
-        await pool.end();
-        await store.close();
-      });
+      return tokenFloor(
+        fx,
+        lookup,
+        (row) => row.uid,
+        async () => {
+          await pool.end();
+          await store.close();
+        },
+      );
     },
   },
   {
@@ -218,7 +270,14 @@ export const CASES = [
       const store = createPostgresStore({ url: postgres.url });
       const fx = await gatehouseFixture({ dir, strategy: "database", store });
       const run = async (input) => (await fx.gatehouse.validateSession(input))?.user.id ?? null;
-      return { run, value: fx.value, expected: fx.user.id, tampered: tamper(fx.value, fx.value.length - 5), cookie: fx.cookie, close: () => store.close() };
+      return {
+        run,
+        value: fx.value,
+        expected: fx.user.id,
+        tampered: tamper(fx.value, fx.value.length - 5),
+        cookie: fx.cookie,
+        close: () => store.close(),
+      };
     },
   },
   {
@@ -234,10 +293,15 @@ export const CASES = [
       const store = withRedisSessions(users, { url: redis.url, keyPrefix: prefix });
       const fx = await gatehouseFixture({ dir, strategy: "database", store });
       const client = new Redis(redis.url);
-      return tokenFloor(fx, (id) => client.hgetall(`${prefix}session:${id}`), (hash) => hash.user_id, async () => {
-        client.disconnect();
-        await store.close();
-      });
+      return tokenFloor(
+        fx,
+        (id) => client.hgetall(`${prefix}session:${id}`),
+        (hash) => hash.user_id,
+        async () => {
+          client.disconnect();
+          await store.close();
+        },
+      );
     },
   },
   {
@@ -257,11 +321,16 @@ export const CASES = [
       const db = new Database(path, { readonly: true });
       const userById = db.prepare("select * from gatehouse_users where id = ?");
       const session = (id) => client.hgetall(`${prefix}session:${id}`);
-      return tokenFloor(fx, session, (hash) => userById.get(hash.user_id)?.id ?? null, async () => {
-        client.disconnect();
-        db.close();
-        await store.close();
-      });
+      return tokenFloor(
+        fx,
+        session,
+        (hash) => userById.get(hash.user_id)?.id ?? null,
+        async () => {
+          client.disconnect();
+          db.close();
+          await store.close();
+        },
+      );
     },
   },
   {
@@ -277,7 +346,14 @@ export const CASES = [
       const store = withRedisSessions(users, { url: redis.url, keyPrefix: `${redis.prefix}db:` });
       const fx = await gatehouseFixture({ dir, strategy: "database", store });
       const run = async (input) => (await fx.gatehouse.validateSession(input))?.user.id ?? null;
-      return { run, value: fx.value, expected: fx.user.id, tampered: tamper(fx.value, fx.value.length - 5), cookie: fx.cookie, close: () => store.close() };
+      return {
+        run,
+        value: fx.value,
+        expected: fx.user.id,
+        tampered: tamper(fx.value, fx.value.length - 5),
+        cookie: fx.cookie,
+        close: () => store.close(),
+      };
     },
   },
   {
@@ -290,7 +366,9 @@ export const CASES = [
       // A CryptoKey imported once: jose's fastest key form in Node (raw bytes and KeyObjects are converted per call).
       const key = await crypto.subtle.importKey("raw", randomBytes(32), "AES-GCM", false, ["encrypt", "decrypt"]);
       const payload = samplePayload();
-      const value = await new EncryptJWT(asClaims(payload)).setProtectedHeader({ alg: "dir", enc: "A256GCM" }).encrypt(key);
+      const value = await new EncryptJWT(asClaims(payload))
+        .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
+        .encrypt(key);
       const options = { keyManagementAlgorithms: ["dir"], contentEncryptionAlgorithms: ["A256GCM"] };
       const run = async (input) => {
         try {
@@ -299,7 +377,13 @@ export const CASES = [
           return null;
         }
       };
-      return { run, value, expected: payload.u, tampered: tamper(value, value.length - 30), cookie: `session=${value}` };
+      return {
+        run,
+        value,
+        expected: payload.u,
+        tampered: tamper(value, value.length - 30),
+        cookie: `session=${value}`,
+      };
     },
   },
   {
@@ -309,7 +393,10 @@ export const CASES = [
     floor: "floor-aes-gcm",
     async setup() {
       const { SignJWT, jwtVerify } = await import("jose");
-      const key = await crypto.subtle.importKey("raw", randomBytes(32), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+      const key = await crypto.subtle.importKey("raw", randomBytes(32), { name: "HMAC", hash: "SHA-256" }, false, [
+        "sign",
+        "verify",
+      ]);
       const payload = samplePayload();
       const value = await new SignJWT(asClaims(payload)).setProtectedHeader({ alg: "HS256" }).sign(key);
       const options = { algorithms: ["HS256"] };
@@ -320,7 +407,13 @@ export const CASES = [
           return null;
         }
       };
-      return { run, value, expected: payload.u, tampered: tamper(value, value.length - 10), cookie: `session=${value}` };
+      return {
+        run,
+        value,
+        expected: payload.u,
+        tampered: tamper(value, value.length - 10),
+        cookie: `session=${value}`,
+      };
     },
   },
   {
@@ -336,7 +429,13 @@ export const CASES = [
       const value = await sealData(payload, { password, ttl });
       // unsealData answers {} for a bad seal rather than throwing.
       const run = async (input) => (await unsealData(input, { password, ttl })).u ?? null;
-      return { run, value, expected: payload.u, tampered: tamper(value, value.length - 30), cookie: `iron-session=${value}` };
+      return {
+        run,
+        value,
+        expected: payload.u,
+        tampered: tamper(value, value.length - 30),
+        cookie: `iron-session=${value}`,
+      };
     },
   },
   {
@@ -357,7 +456,13 @@ export const CASES = [
           return null;
         }
       };
-      return { run, value, expected: payload.u, tampered: tamper(value, value.length - 30), cookie: `${salt}=${value}` };
+      return {
+        run,
+        value,
+        expected: payload.u,
+        tampered: tamper(value, value.length - 30),
+        cookie: `${salt}=${value}`,
+      };
     },
   },
   ...[false, true].map((cookieCache) => ({
@@ -397,8 +502,10 @@ async function betterAuthCase(dir, cookieCache) {
   const cookie = cookieHeaderFrom(headers.getSetCookie());
   const tokenPair = cookie.split("; ").find((pair) => pair.startsWith("__Secure-better-auth.session_token="));
   if (!tokenPair) throw new Error(`Better Auth set no session cookie: ${cookie}`);
-  if (cookieCache && !cookie.includes("__Secure-better-auth.session_data=")) throw new Error(`Better Auth set no cookie cache: ${cookie}`);
-  const run = async (input) => (await auth.api.getSession({ headers: new Headers({ cookie: input }) }))?.user.id ?? null;
+  if (cookieCache && !cookie.includes("__Secure-better-auth.session_data="))
+    throw new Error(`Better Auth set no cookie cache: ${cookie}`);
+  const run = async (input) =>
+    (await auth.api.getSession({ headers: new Headers({ cookie: input }) }))?.user.id ?? null;
   // Forge the signed token (its value is `token.signature`); the cache cookie stays intact.
   const forged = cookie.replace(tokenPair, tamper(tokenPair, tokenPair.length - 8));
   return { run, value: cookie, expected: response.user.id, tampered: forged, cookie, close: () => database.close() };
@@ -408,6 +515,7 @@ async function betterAuthCase(dir, cookieCache) {
 export function casesFor(services, only) {
   const wanted = new Set(only ?? CASES.map((c) => c.id));
   // A case is only reported with its floors, so they come along.
-  for (const c of CASES) if (wanted.has(c.id)) for (const floor of ["floor-aes-gcm", c.floor, c.likeForLike]) if (floor) wanted.add(floor);
+  for (const c of CASES)
+    if (wanted.has(c.id)) for (const floor of ["floor-aes-gcm", c.floor, c.likeForLike]) if (floor) wanted.add(floor);
   return CASES.filter((c) => wanted.has(c.id) && (!c.needs || services[c.needs]));
 }

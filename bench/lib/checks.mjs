@@ -46,7 +46,8 @@ export async function measureChecks({ repeats = 5, minCpuMs = 400, warmupMs = 30
   return withCases({ only, services }, async (prepared, reachable) => {
     for (const { spec, instance } of prepared) {
       const answer = await instance.run(instance.value);
-      if (answer !== instance.expected) throw new Error(`${spec.id}: expected user ${instance.expected}, got ${answer}`);
+      if (answer !== instance.expected)
+        throw new Error(`${spec.id}: expected user ${instance.expected}, got ${answer}`);
       const end = performance.now() + warmupMs;
       while (performance.now() < end) await instance.run(instance.value);
     }
@@ -80,7 +81,8 @@ export async function measureChecks({ repeats = 5, minCpuMs = 400, warmupMs = 30
       const floor = r.floor ? byId.get(r.floor) : aes;
       r.xAesFloor = r.us.median / aes.us.median;
       r.xFloor = floor ? r.us.median / floor.us.median : null;
-      r.xLikeForLike = r.likeForLike && byId.get(r.likeForLike) ? r.us.median / byId.get(r.likeForLike).us.median : null;
+      r.xLikeForLike =
+        r.likeForLike && byId.get(r.likeForLike) ? r.us.median / byId.get(r.likeForLike).us.median : null;
     }
     return { repeats, minCpuMs, services: reachable, results };
   });

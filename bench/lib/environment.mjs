@@ -97,7 +97,12 @@ export async function serverVersions() {
   }
   try {
     const { Redis } = await import("ioredis");
-    const client = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis(REDIS_URL, {
+      lazyConnect: true,
+      connectTimeout: 2000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     client.on("error", () => undefined);
     await client.connect();
     out.redis = /redis_version:(\S+)/.exec(await client.info("server"))?.[1] ?? null;

@@ -35,13 +35,28 @@ export function evaluateGoals(results) {
       const faster = peer ? peer.us.median / stateless.us.median : null;
       const fasterCold = peer && cold ? `${fmt(peer.us.median / cold.us.median, 1)}×` : null;
       goals.push(
-        goal("stateless check", `≥ ${times}× faster than ${name}`, `${fmt(faster, 1)}×${firstSight(fasterCold)}`, faster === null ? null : faster >= times, "case:gatehouse-stateless"),
+        goal(
+          "stateless check",
+          `≥ ${times}× faster than ${name}`,
+          `${fmt(faster, 1)}×${firstSight(fasterCold)}`,
+          faster === null ? null : faster >= times,
+          "case:gatehouse-stateless",
+        ),
       );
     }
   } else notRun("stateless check", "≤ 2× the AES-GCM floor; ≥ 20× jose, ≥ 100× iron-session, ≥ 150× @auth/core");
 
   const sqlite = checks.get("gatehouse-db-sqlite");
-  if (sqlite) goals.push(goal("database check, SQLite", "≤ 2× (SHA-256 + raw prepared SELECT)", `${fmt(sqlite.xFloor)}×`, sqlite.xFloor <= 2, "case:gatehouse-db-sqlite"));
+  if (sqlite)
+    goals.push(
+      goal(
+        "database check, SQLite",
+        "≤ 2× (SHA-256 + raw prepared SELECT)",
+        `${fmt(sqlite.xFloor)}×`,
+        sqlite.xFloor <= 2,
+        "case:gatehouse-db-sqlite",
+      ),
+    );
   else notRun("database check, SQLite", "≤ 2× (SHA-256 + raw prepared SELECT)");
   for (const [id, name] of [
     ["gatehouse-db-postgres", "PostgreSQL"],
@@ -53,7 +68,15 @@ export function evaluateGoals(results) {
       continue;
     }
     const extra = r.xLikeForLike ? ` (${fmt(r.xLikeForLike)}× Redis + the SQLite user SELECT)` : "";
-    goals.push(goal(`database check, ${name}`, "≤ 1.3× one raw round trip of the same driver", `${fmt(r.xFloor)}×${extra}`, r.xFloor <= 1.3, `case:${id}`));
+    goals.push(
+      goal(
+        `database check, ${name}`,
+        "≤ 1.3× one raw round trip of the same driver",
+        `${fmt(r.xFloor)}×${extra}`,
+        r.xFloor <= 1.3,
+        `case:${id}`,
+      ),
+    );
   }
 
   if (stateless) {
@@ -70,7 +93,9 @@ export function evaluateGoals(results) {
   } else notRun("cookie", "≤ 200 bytes");
 
   const http = new Map((results.http?.targets ?? []).map((t) => [t.id, t]));
-  const peerRatios = ["peer-iron-session", "peer-next-auth"].map((id) => http.get(id)?.ratio.median).filter((r) => r !== undefined);
+  const peerRatios = ["peer-iron-session", "peer-next-auth"]
+    .map((id) => http.get(id)?.ratio.median)
+    .filter((r) => r !== undefined);
   const bestPeer = peerRatios.length === 2 ? Math.max(...peerRatios) : null;
   for (const target of results.http?.targets ?? []) {
     if (target.kind === "peer") continue;
@@ -87,11 +112,20 @@ export function evaluateGoals(results) {
       ),
     );
   }
-  if (!results.http) notRun("`/api/me` ÷ `/api/health` req/s", "≥ 0.9 stateless, ≥ 0.85 database, above both peer apps");
+  if (!results.http)
+    notRun("`/api/me` ÷ `/api/health` req/s", "≥ 0.9 stateless, ≥ 0.85 database, above both peer apps");
 
   if (results.login) {
     const pct = results.login.overheadPct.median;
-    goals.push(goal("log-in", "overhead beyond the argon2id hash < 5%", `${fmt(pct, 1)}% (${fmt(results.login.overheadMs)} ms on ${fmt(results.login.hashMs.median)} ms)`, pct < 5, "login"));
+    goals.push(
+      goal(
+        "log-in",
+        "overhead beyond the argon2id hash < 5%",
+        `${fmt(pct, 1)}% (${fmt(results.login.overheadMs)} ms on ${fmt(results.login.hashMs.median)} ms)`,
+        pct < 5,
+        "login",
+      ),
+    );
   } else notRun("log-in", "overhead beyond the hash < 5%");
   return goals;
 }

@@ -90,7 +90,8 @@ export const TARGETS = [
       return {
         dir,
         env: () => ({ IRON_SESSION_PASSWORD: password }),
-        session: async () => `iron-session=${await sealData({ user: { id: "u_bench", ...userFields() } }, { password })}`,
+        session: async () =>
+          `iron-session=${await sealData({ user: { id: "u_bench", ...userFields() } }, { password })}`,
       };
     },
   },
@@ -125,8 +126,14 @@ async function load(url, path, cookie, seconds, connections) {
     headers: cookie ? { cookie } : {},
   });
   const bad = result.non2xx + result.errors + result.timeouts;
-  if (bad > 0) throw new Error(`${path}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
-  return { rps: result.requests.average, p99: result.latency.p99, p50: result.latency.p50, requests: result.requests.total };
+  if (bad > 0)
+    throw new Error(`${path}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    p50: result.latency.p50,
+    requests: result.requests.total,
+  };
 }
 
 /**
@@ -147,7 +154,11 @@ export async function loadRounds(server, cookie, { rounds, seconds, warmupSecond
   }
   const ratios = me.map((m, i) => m.rps / health[i].rps);
   return {
-    health: { rps: summarize(health.map((h) => h.rps)), p99: median(health.map((h) => h.p99)), p50: median(health.map((h) => h.p50)) },
+    health: {
+      rps: summarize(health.map((h) => h.rps)),
+      p99: median(health.map((h) => h.p99)),
+      p50: median(health.map((h) => h.p50)),
+    },
     me: { rps: summarize(me.map((m) => m.rps)), p99: median(me.map((m) => m.p99)), p50: median(me.map((m) => m.p50)) },
     ratio: { median: median(me.map((m) => m.rps)) / median(health.map((h) => h.rps)), perRound: ratios },
     rounds,
@@ -160,7 +171,8 @@ export async function loadRounds(server, cookie, { rounds, seconds, warmupSecond
 async function verifySession(server, cookie) {
   const signedIn = await fetch(`${server.url}/api/me`, { headers: { cookie } });
   const body = await signedIn.json().catch(() => null);
-  if (signedIn.status !== 200 || !body?.user) throw new Error(`GET /api/me with the session answered ${signedIn.status}`);
+  if (signedIn.status !== 200 || !body?.user)
+    throw new Error(`GET /api/me with the session answered ${signedIn.status}`);
   const anonymous = await fetch(`${server.url}/api/me`);
   if (anonymous.status !== 401) throw new Error(`GET /api/me without a session answered ${anonymous.status}, not 401`);
   return body.user;
@@ -174,7 +186,11 @@ async function memoryAfterSessions(server, count, concurrency = 16) {
   const { createGatehouse, createArgon2idHasher } = await import("gatehouse");
   const { createStoreFromUrl } = await import("gatehouse/stores");
   const env = server.env;
-  const store = createStoreFromUrl({ databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL, redisKeyPrefix: env.REDIS_KEY_PREFIX });
+  const store = createStoreFromUrl({
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
+  });
   const gatehouse = createGatehouse({
     store,
     secret: env.GATEHOUSE_SECRET,
@@ -193,7 +209,13 @@ async function memoryAfterSessions(server, count, concurrency = 16) {
     Array.from({ length: concurrency }, async () => {
       while (next < count) {
         const i = next++;
-        const user = await store.createUser({ id: `m${tag}${i}`, email: `m${i}-${tag}@example.com`, name: null, role: "user", passwordHash });
+        const user = await store.createUser({
+          id: `m${tag}${i}`,
+          email: `m${i}-${tag}@example.com`,
+          name: null,
+          role: "user",
+          passwordHash,
+        });
         const signedIn = await gatehouse.startSession(user.id, { ip: "127.0.0.1", userAgent: "bench" });
         cookies[i] = signedIn.setCookie.split(";")[0];
       }
@@ -225,7 +247,15 @@ async function memoryAfterSessions(server, count, concurrency = 16) {
 /**
  * @param {{ parts: string[], only?: string[], rounds?: number, seconds?: number, warmupSeconds?: number, connections?: number, sessions?: number }} options
  */
-export async function runServers({ parts, only, rounds = 3, seconds = 4, warmupSeconds = 2, connections = 10, sessions = 10_000 }) {
+export async function runServers({
+  parts,
+  only,
+  rounds = 3,
+  seconds = 4,
+  warmupSeconds = 2,
+  connections = 10,
+  sessions = 10_000,
+}) {
   ensureExampleBuilt();
   /** @type {{ http: any[], memory: any[], skipped: Array<{ id: string, reason: string }> }} */
   const out = { http: [], memory: [], skipped: [] };
@@ -254,7 +284,13 @@ export async function runServers({ parts, only, rounds = 3, seconds = 4, warmupS
           await verifySession(server, cookie);
           log(`  ${target.label}: ${rounds} rounds × ${seconds} s of /api/health and /api/me…`);
           const result = await loadRounds(server, cookie, { rounds, seconds, warmupSeconds, connections });
-          out.http.push({ id: target.id, label: target.label, kind: target.kind, cookieBytes: Buffer.byteLength(cookie), ...result });
+          out.http.push({
+            id: target.id,
+            label: target.label,
+            kind: target.kind,
+            cookieBytes: Buffer.byteLength(cookie),
+            ...result,
+          });
         }
       } catch (error) {
         throw new Error(`${target.label}: ${error.message}\n--- server output ---\n${server.logs().slice(-3000)}`);

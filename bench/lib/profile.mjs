@@ -56,7 +56,10 @@ function createOriginalLookup() {
     const index = loaded.payload.sources.indexOf(found.originalSource);
     const text = loaded.payload.sourcesContent?.[index]?.split("\n")[found.originalLine]?.trim() ?? "";
     // The function's first line names it well enough: `async validate(value, options) {`.
-    const declared = /(?:function\s*\*?\s*([\w$]+)|([\w$]+)\s*[:=]\s*(?:async\s*)?(?:function|\()|(?:async\s+)?([\w$]+)\s*\([^)]*\)\s*\{)/.exec(text);
+    const declared =
+      /(?:function\s*\*?\s*([\w$]+)|([\w$]+)\s*[:=]\s*(?:async\s*)?(?:function|\()|(?:async\s+)?([\w$]+)\s*\([^)]*\)\s*\{)/.exec(
+        text,
+      );
     const name = found.name || declared?.[1] || declared?.[2] || declared?.[3] || frame.functionName || "(anonymous)";
     return { url: resolve(loaded.dir, found.originalSource), line: found.originalLine, name };
   };
@@ -123,7 +126,8 @@ export function readProfile(path) {
   return { busy, idle, loading, self, inclusive, packages };
 }
 
-const MODULE_LOADING = /^(Module\._load|compileSourceTextModule|compileForInternalLoader|loadESM|importModuleDynamically)$/;
+const MODULE_LOADING =
+  /^(Module\._load|compileSourceTextModule|compileForInternalLoader|loadESM|importModuleDynamically)$/;
 const UNINTERESTING = /^\((root|program)\)|^(processTicksAndRejections|runMicrotasks|listOnTimeout|processTimers) /;
 
 function rank(map, total, n, filter = () => true) {
@@ -186,7 +190,9 @@ export async function profileInProcess(workload, seconds = 4) {
       const child = spawn(process.execPath, [worker, workload, String(seconds), join(dir, "workload.cpuprofile")], {
         stdio: ["ignore", "inherit", "inherit"],
       });
-      child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`profiling ${workload} exited with ${code}`))));
+      child.on("exit", (code) =>
+        code === 0 ? resolve() : reject(new Error(`profiling ${workload} exited with ${code}`)),
+      );
     });
     return { workload, seconds, ...summarizeProfile(newestProfile(dir)) };
   } finally {
@@ -206,7 +212,9 @@ export async function profileServer(prepared, session, requests = 20_000) {
     const profiles = {};
     for (const path of ["/api/health", "/api/me"]) {
       const out = join(dir, path.replaceAll("/", "_"));
-      const server = await startNext(prepared.dir, prepared.env, { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${out}`, "--cpu-prof-interval=200"] });
+      const server = await startNext(prepared.dir, prepared.env, {
+        nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${out}`, "--cpu-prof-interval=200"],
+      });
       try {
         const cookie = await session(server);
         const headers = path === "/api/me" ? { cookie } : {};

@@ -19,7 +19,8 @@ function newestMtime(path) {
   const stat = statSync(path);
   if (!stat.isDirectory()) return stat.mtimeMs;
   let newest = 0;
-  for (const entry of readdirSync(path)) if (!SKIP.has(entry)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  for (const entry of readdirSync(path))
+    if (!SKIP.has(entry)) newest = Math.max(newest, newestMtime(join(path, entry)));
   return newest;
 }
 
@@ -27,7 +28,11 @@ const buildTime = (dir) => newestMtime(join(dir, ".next", "BUILD_ID"));
 
 function run(command, args, cwd) {
   // Build output goes to stderr, so stdout carries only the summary.
-  const result = spawnSync(command, args, { cwd, stdio: ["ignore", 2, 2], env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  const result = spawnSync(command, args, {
+    cwd,
+    stdio: ["ignore", 2, 2],
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+  });
   if (result.status !== 0) throw new Error(`${[command, ...args].join(" ")} failed with ${result.status}`);
 }
 
@@ -109,7 +114,13 @@ export function treeRss(pid) {
 export async function startNext(dir, env, { nodeArgs = [] } = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const fullEnv = { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port), ...env(url) };
+  const fullEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+    PORT: String(port),
+    ...env(url),
+  };
   let output = "";
   const child = spawn(process.execPath, [...nodeArgs, nextBin, "start", dir, "-p", String(port), "-H", "127.0.0.1"], {
     cwd: dir,

@@ -14,7 +14,10 @@ export class ServiceUnavailable extends Error {}
 function unavailable(what, error) {
   const message = `${what} is not reachable (${error instanceof Error ? error.message : String(error)})`;
   if (inCi()) throw new ServiceUnavailable(`${message}; under CI=true the ${what} cases must run.`);
-  warnSkip(`the ${what} cases`, `${message}. Start it, or set BENCH_${what === "PostgreSQL" ? "POSTGRES" : "REDIS"}_URL.`);
+  warnSkip(
+    `the ${what} cases`,
+    `${message}. Start it, or set BENCH_${what === "PostgreSQL" ? "POSTGRES" : "REDIS"}_URL.`,
+  );
   return null;
 }
 
@@ -50,7 +53,12 @@ export async function openPostgres() {
  */
 export async function openRedis() {
   const { Redis } = await import("ioredis");
-  const client = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   client.on("error", () => undefined);
   try {
     await client.connect();

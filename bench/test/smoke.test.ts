@@ -53,13 +53,33 @@ describe("the sections, once each, tiny", () => {
   let results: Record<string, any>;
 
   beforeAll(() => {
-    results = { date: new Date().toISOString(), commit: "smoke", machine: machine(), versions: versions(), servers: {}, skipped: [] };
+    results = {
+      date: new Date().toISOString(),
+      commit: "smoke",
+      machine: machine(),
+      versions: versions(),
+      servers: {},
+      skipped: [],
+    };
   });
 
   it("measures the checks with mitata and relates them to their floors", async () => {
-    const checks = await measureChecks({ repeats: 1, minCpuMs: 1, warmupMs: 0, only: ["gatehouse-stateless", "gatehouse-db-sqlite", "jose-jwe"] });
+    const checks = await measureChecks({
+      repeats: 1,
+      minCpuMs: 1,
+      warmupMs: 0,
+      only: ["gatehouse-stateless", "gatehouse-db-sqlite", "jose-jwe"],
+    });
     const ids = checks.results.map((r: { id: string }) => r.id);
-    expect(ids).toEqual(expect.arrayContaining(["floor-aes-gcm", "gatehouse-stateless", "floor-sqlite", "gatehouse-db-sqlite", "jose-jwe"]));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        "floor-aes-gcm",
+        "gatehouse-stateless",
+        "floor-sqlite",
+        "gatehouse-db-sqlite",
+        "jose-jwe",
+      ]),
+    );
     for (const r of checks.results) {
       expect(r.us.median).toBeGreaterThan(0);
       expect(r.xFloor).toBeGreaterThan(0);
@@ -86,7 +106,12 @@ describe("the sections, once each, tiny", () => {
       connections: 2,
       sessions: 50,
     });
-    expect(out.http.map((t: { id: string }) => t.id)).toEqual(["gatehouse-stateless", "gatehouse-db-sqlite", "peer-iron-session", "peer-next-auth"]);
+    expect(out.http.map((t: { id: string }) => t.id)).toEqual([
+      "gatehouse-stateless",
+      "gatehouse-db-sqlite",
+      "peer-iron-session",
+      "peer-next-auth",
+    ]);
     for (const t of out.http) expect(t.ratio.median).toBeGreaterThan(0);
     expect(out.memory.map((m: { sessions: number; presented: number }) => m.presented)).toEqual([50, 50]);
     results.http = { rounds: 1, seconds: 1, warmupSeconds: 1, connections: 2, targets: out.http };
@@ -102,7 +127,13 @@ describe("the sections, once each, tiny", () => {
     expect(svg.trim().endsWith("</svg>")).toBe(true);
     expect(svg).toContain("Gatehouse stateless");
     const markdown = benchmarksMarkdown(results, goals, join(import.meta.dirname, ".."));
-    for (const heading of ["## Goals", "## 1. Per-check cost", "## 2. End to end over HTTP", "## 3. Log-in cost", "## 4. Memory"]) {
+    for (const heading of [
+      "## Goals",
+      "## 1. Per-check cost",
+      "## 2. End to end over HTTP",
+      "## 3. Log-in cost",
+      "## 4. Memory",
+    ]) {
       expect(markdown).toContain(heading);
     }
   });
@@ -114,8 +145,25 @@ describe("profile summaries", () => {
     const profile = {
       nodes: [
         { id: 1, callFrame: { functionName: "(root)", url: "", lineNumber: -1, columnNumber: -1 }, children: [2] },
-        { id: 2, callFrame: { functionName: "outer", url: "file:///x/node_modules/kysely/a.js", lineNumber: 0, columnNumber: 0 }, children: [3] },
-        { id: 3, callFrame: { functionName: "inner", url: "file:///x/packages/gatehouse/dist/b.js", lineNumber: 4, columnNumber: 0 } },
+        {
+          id: 2,
+          callFrame: {
+            functionName: "outer",
+            url: "file:///x/node_modules/kysely/a.js",
+            lineNumber: 0,
+            columnNumber: 0,
+          },
+          children: [3],
+        },
+        {
+          id: 3,
+          callFrame: {
+            functionName: "inner",
+            url: "file:///x/packages/gatehouse/dist/b.js",
+            lineNumber: 4,
+            columnNumber: 0,
+          },
+        },
       ],
       samples: [3, 3, 2],
       timeDeltas: [100, 100, 100],

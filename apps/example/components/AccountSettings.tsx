@@ -9,7 +9,11 @@ import { useFormSubmit } from "./useFormSubmit";
 /** Change the password, or delete the account. Both ask for the current password. Needs JavaScript. */
 export function AccountSettings(): ReactNode {
   const password = useFormSubmit(
-    (form) => changePassword({ currentPassword: formValue(form, "currentPassword"), newPassword: formValue(form, "newPassword") }),
+    (form) =>
+      changePassword({
+        currentPassword: formValue(form, "currentPassword"),
+        newPassword: formValue(form, "newPassword"),
+      }),
     "Your password has been changed, and every other session has been signed out.",
   );
   const removal = useFormSubmit(
@@ -31,7 +35,14 @@ export function AccountSettings(): ReactNode {
           {password.outcome?.ok ? password.outcome.message : ""}
         </p>
         <form className="form" onSubmit={password.onSubmit}>
-          <Field name="currentPassword" label="Current password" type="password" autoComplete="current-password" required error={password.outcome?.fields.currentPassword} />
+          <Field
+            name="currentPassword"
+            label="Current password"
+            type="password"
+            autoComplete="current-password"
+            required
+            error={password.outcome?.fields.currentPassword}
+          />
           <NewPasswordField name="newPassword" label="New password" error={password.outcome?.fields.newPassword} />
           <button type="submit" className="button" disabled={password.pending}>
             {password.pending ? "Changing…" : "Change password"}
@@ -48,7 +59,14 @@ export function AccountSettings(): ReactNode {
           </FormAlert>
         )}
         <form className="form" onSubmit={removal.onSubmit}>
-          <Field name="password" label="Your password" type="password" autoComplete="current-password" required error={removal.outcome?.fields.password} />
+          <Field
+            name="password"
+            label="Your password"
+            type="password"
+            autoComplete="current-password"
+            required
+            error={removal.outcome?.fields.password}
+          />
           <button type="submit" className="button button--danger" disabled={removal.pending}>
             {removal.pending ? "Deleting…" : "Delete account"}
           </button>

@@ -18,7 +18,11 @@ export function EmailSettings({ email, verified }: { email: string; verified: bo
       <h2 id="email-heading">Email address</h2>
       <p>
         Your account uses <strong>{email}</strong>{" "}
-        {verified ? <span className="badge">Verified</span> : <span className="badge badge--warning">Not verified</span>}
+        {verified ? (
+          <span className="badge">Verified</span>
+        ) : (
+          <span className="badge badge--warning">Not verified</span>
+        )}
       </p>
       {!verified && <ResendVerification email={email} />}
       <h3>Change your email</h3>
@@ -33,7 +37,15 @@ export function EmailSettings({ email, verified }: { email: string; verified: bo
         </FormAlert>
       )}
       <form className="form" onSubmit={change.onSubmit}>
-        <Field name="newEmail" label="New email" type="email" autoComplete="email" required maxLength={320} error={change.outcome?.fields.email} />
+        <Field
+          name="newEmail"
+          label="New email"
+          type="email"
+          autoComplete="email"
+          required
+          maxLength={320}
+          error={change.outcome?.fields.email}
+        />
         <Field
           name="emailChangePassword"
           label="Confirm with your password"

@@ -16,7 +16,17 @@ export interface FieldProps {
 }
 
 /** A labelled input whose hint and error are announced with it (`aria-describedby`). */
-export function Field({ name, label, type, autoComplete, required, minLength, maxLength, hint, error }: FieldProps): ReactNode {
+export function Field({
+  name,
+  label,
+  type,
+  autoComplete,
+  required,
+  minLength,
+  maxLength,
+  hint,
+  error,
+}: FieldProps): ReactNode {
   const id = `field-${name}`;
   const hintId = hint ? `${id}-hint` : undefined;
   const errorId = error ? `${id}-error` : undefined;

@@ -19,7 +19,12 @@ export function LogoutButton(): ReactNode {
   }
 
   return (
-    <form method="post" action="/api/auth/logout" className="logout-form" onSubmit={(event) => void handleSubmit(event)}>
+    <form
+      method="post"
+      action="/api/auth/logout"
+      className="logout-form"
+      onSubmit={(event) => void handleSubmit(event)}
+    >
       <button type="submit" className="button button--small button--secondary" disabled={pending}>
         Log out
       </button>

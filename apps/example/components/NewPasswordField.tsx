@@ -5,7 +5,15 @@ import { Field } from "./Field";
 const MIN_PASSWORD_LENGTH = 8;
 
 /** A field for choosing a password, with the rules as its hint and the browser's password-manager hint. */
-export function NewPasswordField({ name, label, error }: { name: string; label: string; error: string | undefined }): ReactNode {
+export function NewPasswordField({
+  name,
+  label,
+  error,
+}: {
+  name: string;
+  label: string;
+  error: string | undefined;
+}): ReactNode {
   return (
     <Field
       name={name}

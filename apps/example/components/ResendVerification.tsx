@@ -6,7 +6,10 @@ import { useFormSubmit } from "./useFormSubmit";
 
 /** "Send me a new link": for a signed-in user whose address is not verified yet. */
 export function ResendVerification({ email }: { email: string }): ReactNode {
-  const { pending, outcome, onSubmit } = useFormSubmit(() => requestEmailVerification(), `We sent a new email to ${email}`);
+  const { pending, outcome, onSubmit } = useFormSubmit(
+    () => requestEmailVerification(),
+    `We sent a new email to ${email}`,
+  );
   if (outcome?.ok) {
     return (
       <SuccessNotice title={outcome.message}>

@@ -50,7 +50,11 @@ export function SessionList({ sessions: initial }: { sessions: SessionRow[] }): 
                 {session.ip ? ` · ${session.ip}` : ""}
               </div>
             </div>
-            <button type="button" className="button button--small button--secondary" onClick={() => void end(session.id)}>
+            <button
+              type="button"
+              className="button button--small button--secondary"
+              onClick={() => void end(session.id)}
+            >
               {session.current ? "Sign out" : "Sign out this session"}
             </button>
           </li>

@@ -16,7 +16,14 @@ export function CheckIcon(): ReactNode {
   return (
     <svg className="icon" viewBox="0 0 20 20" width="20" height="20" aria-hidden="true" focusable="false">
       <circle cx="10" cy="10" r="9" fill="currentColor" />
-      <path d="M6 10.5l2.5 2.5L14 7.5" fill="none" stroke="var(--icon-contrast)" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" />
+      <path
+        d="M6 10.5l2.5 2.5L14 7.5"
+        fill="none"
+        stroke="var(--icon-contrast)"
+        strokeWidth="2"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      />
     </svg>
   );
 }

@@ -72,7 +72,10 @@ export function readEnv(): AppEnv {
     redisKeyPrefix: process.env.REDIS_KEY_PREFIX || undefined,
     secret: process.env.GATEHOUSE_SECRET,
     strategy: process.env.GATEHOUSE_SESSION_STRATEGY || "database",
-    trustedOrigins: (process.env.GATEHOUSE_TRUSTED_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+    trustedOrigins: (process.env.GATEHOUSE_TRUSTED_ORIGINS ?? "")
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean),
     trustedProxies: optionalNumber("GATEHOUSE_TRUSTED_PROXIES") ?? 0,
     limits: {
       loginPerIp: optionalNumber("GATEHOUSE_LOGIN_LIMIT_PER_IP"),

@@ -39,7 +39,9 @@ export function getGatehouse(): Gatehouse {
         loginPerAccountAndIp: { max: limits.loginPerAccountAndIp, windowSeconds: 15 * 60 },
       }),
       ...(limits.signupPerIp && { signupPerIp: { max: limits.signupPerIp, windowSeconds: 60 * 60 } }),
-      ...(limits.passwordResetPerIp && { passwordResetPerIp: { max: limits.passwordResetPerIp, windowSeconds: 60 * 60 } }),
+      ...(limits.passwordResetPerIp && {
+        passwordResetPerIp: { max: limits.passwordResetPerIp, windowSeconds: 60 * 60 },
+      }),
     },
     ...(mailer && { mailer }),
     requireEmailVerification: env.requireEmailVerification,

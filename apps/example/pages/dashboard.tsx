@@ -18,14 +18,18 @@ type DashboardProps = {
 
 const EXPIRY_FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "UTC" });
 
-export const getServerSideProps = withPageAuth<DashboardProps>(getGatehouse, {}, async (_context, { user, session }) => ({
-  props: {
-    user,
-    expiresAt: session.expiresAt.toISOString(),
-    expiresLabel: `${EXPIRY_FORMAT.format(session.expiresAt)} UTC`,
-    canListUsers: getGatehouse().can(user, "users:read"),
-  },
-}));
+export const getServerSideProps = withPageAuth<DashboardProps>(
+  getGatehouse,
+  {},
+  async (_context, { user, session }) => ({
+    props: {
+      user,
+      expiresAt: session.expiresAt.toISOString(),
+      expiresLabel: `${EXPIRY_FORMAT.format(session.expiresAt)} UTC`,
+      canListUsers: getGatehouse().can(user, "users:read"),
+    },
+  }),
+);
 
 export default function DashboardPage({ user, expiresAt, expiresLabel, canListUsers }: DashboardProps): ReactNode {
   return (
@@ -38,7 +42,10 @@ export default function DashboardPage({ user, expiresAt, expiresLabel, canListUs
       {!user.emailVerified && (
         <section className="card card--wide" aria-labelledby="verify-heading">
           <h2 id="verify-heading">Verify your email address</h2>
-          <p>We sent a link to {user.email}. Open it to confirm the address is yours: you will need it to reset a forgotten password.</p>
+          <p>
+            We sent a link to {user.email}. Open it to confirm the address is yours: you will need it to reset a
+            forgotten password.
+          </p>
           <ResendVerification email={user.email} />
         </section>
       )}

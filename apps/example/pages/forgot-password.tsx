@@ -21,7 +21,10 @@ export default function ForgotPasswordPage(): ReactNode {
         <h1>Forgot your password?</h1>
         {outcome?.ok ? (
           <SuccessNotice title={outcome.message}>
-            <p>If an account uses that address, we sent it a link to choose a new password. The link works once, and only for a short while.</p>
+            <p>
+              If an account uses that address, we sent it a link to choose a new password. The link works once, and only
+              for a short while.
+            </p>
             <p>
               Nothing arrived? Check your spam folder, or <a href="/forgot-password">ask again</a> in a minute.
             </p>
@@ -35,7 +38,15 @@ export default function ForgotPasswordPage(): ReactNode {
               </FormAlert>
             )}
             <form className="form" onSubmit={onSubmit}>
-              <Field name="email" label="Email" type="email" autoComplete="email" required maxLength={320} error={outcome?.fields.email} />
+              <Field
+                name="email"
+                label="Email"
+                type="email"
+                autoComplete="email"
+                required
+                maxLength={320}
+                error={outcome?.fields.email}
+              />
               <button type="submit" className="button button--block" disabled={pending}>
                 {pending ? "Sending…" : "Send reset link"}
               </button>

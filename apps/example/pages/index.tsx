@@ -60,8 +60,8 @@ export default function HomePage(): ReactNode {
       <section className="hero" aria-labelledby="hero-title">
         <h1 id="hero-title">Authentication for Next.js that you own</h1>
         <p className="lead">
-          Gatehouse runs inside your app and stores its data in your database. No hosted service, no vendor
-          lock-in: your users, your sessions, your rules.
+          Gatehouse runs inside your app and stores its data in your database. No hosted service, no vendor lock-in:
+          your users, your sessions, your rules.
         </p>
         <CallToAction />
       </section>

@@ -68,7 +68,12 @@ export default function ProfilePage({ user, sessions }: ProfileProps): ReactNode
         <div>
           <dt>Email</dt>
           <dd>
-            {user.email} {user.emailVerified ? <span className="badge">Verified</span> : <span className="badge badge--warning">Not verified</span>}
+            {user.email}{" "}
+            {user.emailVerified ? (
+              <span className="badge">Verified</span>
+            ) : (
+              <span className="badge badge--warning">Not verified</span>
+            )}
           </dd>
         </div>
         <div>

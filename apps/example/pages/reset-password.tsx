@@ -54,7 +54,10 @@ export default function ResetPasswordPage({ token }: ResetPasswordProps): ReactN
             </p>
           </SuccessNotice>
         ) : linkFailed ? (
-          <DeadLink key={outcome.attempt} title={outcome.code === "token_expired" ? "This link has expired" : "This link cannot be used"}>
+          <DeadLink
+            key={outcome.attempt}
+            title={outcome.code === "token_expired" ? "This link has expired" : "This link cannot be used"}
+          >
             {outcome.message}
           </DeadLink>
         ) : (

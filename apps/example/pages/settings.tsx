@@ -10,7 +10,9 @@ type SettingsProps = {
   user: UserDTO;
 };
 
-export const getServerSideProps = withPageAuth<SettingsProps>(getGatehouse, {}, async (_context, { user }) => ({ props: { user } }));
+export const getServerSideProps = withPageAuth<SettingsProps>(getGatehouse, {}, async (_context, { user }) => ({
+  props: { user },
+}));
 
 /** Email, password and account deletion: each change asks for the current password. */
 export default function SettingsPage({ user }: SettingsProps): ReactNode {

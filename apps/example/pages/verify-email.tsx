@@ -38,7 +38,8 @@ export const getServerSideProps: GetServerSideProps<VerifyEmailProps> = async ({
 export default function VerifyEmailPage({ token, codes, lifetimeHours }: VerifyEmailProps): ReactNode {
   const session = useSession();
   const { pending, outcome, onSubmit } = useFormSubmit(
-    (form) => (token ? verifyEmail({ token }) : verifyEmail({ code: formValue(form, "code"), email: formValue(form, "email") })),
+    (form) =>
+      token ? verifyEmail({ token }) : verifyEmail({ code: formValue(form, "code"), email: formValue(form, "email") }),
     (result) => `${result.user?.email ?? "Your email address"} is verified`,
     // The session was rotated and the user changed: the header should show the new state.
     () => void session.refresh(),
@@ -49,7 +50,15 @@ export default function VerifyEmailPage({ token, codes, lifetimeHours }: VerifyE
   if (outcome?.ok) {
     body = (
       <SuccessNotice title={outcome.message}>
-        <p>Thank you. {session.status === "authenticated" ? <Link href="/dashboard">Continue to your dashboard</Link> : <Link href="/login">Log in</Link>}.</p>
+        <p>
+          Thank you.{" "}
+          {session.status === "authenticated" ? (
+            <Link href="/dashboard">Continue to your dashboard</Link>
+          ) : (
+            <Link href="/login">Log in</Link>
+          )}
+          .
+        </p>
       </SuccessNotice>
     );
   } else if (token) {
@@ -57,7 +66,10 @@ export default function VerifyEmailPage({ token, codes, lifetimeHours }: VerifyE
       <>
         <p>Confirm that this email address is yours. This link works once.</p>
         {outcome && (
-          <FormAlert key={outcome.attempt} title={outcome.code === "token_expired" ? "This link has expired" : "Your email was not verified"}>
+          <FormAlert
+            key={outcome.attempt}
+            title={outcome.code === "token_expired" ? "This link has expired" : "Your email was not verified"}
+          >
             {outcome.message}
           </FormAlert>
         )}
@@ -78,8 +90,24 @@ export default function VerifyEmailPage({ token, codes, lifetimeHours }: VerifyE
           </FormAlert>
         )}
         <form className="form" onSubmit={onSubmit}>
-          <Field name="email" label="Email" type="email" autoComplete="email" required maxLength={320} error={outcome?.fields.email} />
-          <Field name="code" label="Code" type="text" autoComplete="one-time-code" required maxLength={12} error={outcome?.fields.code} />
+          <Field
+            name="email"
+            label="Email"
+            type="email"
+            autoComplete="email"
+            required
+            maxLength={320}
+            error={outcome?.fields.email}
+          />
+          <Field
+            name="code"
+            label="Code"
+            type="text"
+            autoComplete="one-time-code"
+            required
+            maxLength={12}
+            error={outcome?.fields.code}
+          />
           <button type="submit" className="button button--block" disabled={pending}>
             {pending ? "Verifying…" : "Verify"}
           </button>
@@ -89,7 +117,8 @@ export default function VerifyEmailPage({ token, codes, lifetimeHours }: VerifyE
   } else {
     body = (
       <p>
-        Open the link in the email we sent you. It works once, for {lifetimeHours === 1 ? "an hour" : `${lifetimeHours} hours`}.
+        Open the link in the email we sent you. It works once, for{" "}
+        {lifetimeHours === 1 ? "an hour" : `${lifetimeHours} hours`}.
       </p>
     );
   }

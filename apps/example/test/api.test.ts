@@ -22,7 +22,9 @@ describe.each(["database", "stateless"] as const)("example app JSON API (%s sess
   it("signs up with 201, the user DTO and a hardened session cookie", async () => {
     const client = createClient(app.url);
     const email = uniqueEmail();
-    const response = await client.request("/api/auth/signup", { json: { email: `  ${email.toUpperCase()} `, password: PASSWORD } });
+    const response = await client.request("/api/auth/signup", {
+      json: { email: `  ${email.toUpperCase()} `, password: PASSWORD },
+    });
     expect(response.status).toBe(201);
     const body = await response.json();
     expect(Object.keys(body)).toEqual(["user"]);
@@ -76,7 +78,9 @@ describe.each(["database", "stateless"] as const)("example app JSON API (%s sess
 
   it("answers 401 invalid_credentials with the same body for an unknown email and a wrong password", async () => {
     const { email } = await signUp();
-    const wrong = await createClient(app.url).request("/api/auth/login", { json: { email, password: "wrong password!" } });
+    const wrong = await createClient(app.url).request("/api/auth/login", {
+      json: { email, password: "wrong password!" },
+    });
     const unknown = await createClient(app.url).request("/api/auth/login", {
       json: { email: uniqueEmail("nobody"), password: "wrong password!" },
     });
@@ -134,12 +138,15 @@ describe.each(["database", "stateless"] as const)("example app JSON API (%s sess
     const created = app.cli(["users", "create", "--email", adminEmail, "--password", PASSWORD, "--role", "admin"]);
     expect(created.status, created.stderr).toBe(0);
     const admin = createClient(app.url);
-    expect((await admin.request("/api/auth/login", { json: { email: adminEmail, password: PASSWORD } })).status).toBe(200);
+    expect((await admin.request("/api/auth/login", { json: { email: adminEmail, password: PASSWORD } })).status).toBe(
+      200,
+    );
     const list = await admin.request("/api/admin/users");
     expect(list.status).toBe(200);
     const { users } = await list.json();
     expect(users.some((u: { email: string }) => u.email === adminEmail)).toBe(true);
-    for (const user of users) expect(Object.keys(user).sort()).toEqual(["email", "emailVerified", "id", "name", "role"]);
+    for (const user of users)
+      expect(Object.keys(user).sort()).toEqual(["email", "emailVerified", "id", "name", "role"]);
   });
 
   it("a demoted admin loses admin access on the next request", async () => {
@@ -241,8 +248,15 @@ describe.each(["database", "stateless"] as const)("example app JSON API (%s sess
     });
 
     it("a forged x-middleware-subrequest header gains nothing", async () => {
-      for (const value of ["middleware:middleware:middleware:middleware:middleware", "proxy:proxy:proxy:proxy:proxy", "src/middleware:src/middleware:src/middleware:src/middleware:src/middleware"]) {
-        const page = await fetch(`${app.url}/dashboard`, { headers: { "x-middleware-subrequest": value }, redirect: "manual" });
+      for (const value of [
+        "middleware:middleware:middleware:middleware:middleware",
+        "proxy:proxy:proxy:proxy:proxy",
+        "src/middleware:src/middleware:src/middleware:src/middleware:src/middleware",
+      ]) {
+        const page = await fetch(`${app.url}/dashboard`, {
+          headers: { "x-middleware-subrequest": value },
+          redirect: "manual",
+        });
         expect(page.status).not.toBe(200);
         expect(new URL(page.headers.get("location") ?? "/x", app.url).pathname).toBe("/login");
         const api = await fetch(`${app.url}/api/me`, { headers: { "x-middleware-subrequest": value } });
@@ -270,22 +284,26 @@ describe.each(["database", "stateless"] as const)("example app JSON API (%s sess
       expect(await admin.text()).not.toContain("@example.com</td>");
     });
 
-    it.each(["https://evil.example", "//evil.example", "/\\evil.example", "https:evil.example", "%2F%2Fevil.example", "javascript:alert(1)"])(
-      "never follows next=%s off-site",
-      async (next) => {
-        const { email } = await signUp();
-        const client = createClient(app.url);
-        const response = await client.request("/api/auth/login", {
-          method: "POST",
-          headers: { "content-type": "application/x-www-form-urlencoded" },
-          body: new URLSearchParams({ email, password: PASSWORD, next }).toString(),
-        });
-        expect(response.status).toBe(303);
-        const location = new URL(response.headers.get("location") as string, app.url);
-        expect(location.origin).toBe(new URL(app.url).origin);
-        expect(location.pathname).toBe("/dashboard");
-      },
-    );
+    it.each([
+      "https://evil.example",
+      "//evil.example",
+      "/\\evil.example",
+      "https:evil.example",
+      "%2F%2Fevil.example",
+      "javascript:alert(1)",
+    ])("never follows next=%s off-site", async (next) => {
+      const { email } = await signUp();
+      const client = createClient(app.url);
+      const response = await client.request("/api/auth/login", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ email, password: PASSWORD, next }).toString(),
+      });
+      expect(response.status).toBe(303);
+      const location = new URL(response.headers.get("location") as string, app.url);
+      expect(location.origin).toBe(new URL(app.url).origin);
+      expect(location.pathname).toBe("/dashboard");
+    });
 
     it("follows a same-site next after a form log-in", async () => {
       const { email } = await signUp();

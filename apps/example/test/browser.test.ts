@@ -97,7 +97,9 @@ describe.each(["database", "stateless"] as const)("the example app in Chromium (
     await page.context().close();
 
     const adminEmail = uniqueEmail("admin");
-    expect(app.cli(["users", "create", "--email", adminEmail, "--password", PASSWORD, "--role", "admin"]).status).toBe(0);
+    expect(app.cli(["users", "create", "--email", adminEmail, "--password", PASSWORD, "--role", "admin"]).status).toBe(
+      0,
+    );
     const adminPage = await newPage();
     await adminPage.goto(`${app.url}/login`);
     await adminPage.getByLabel("Email").fill(adminEmail);
@@ -155,7 +157,9 @@ describe.each(["database", "stateless"] as const)("the example app in Chromium (
     await page.getByLabel("Password").fill("wrong password here");
     await page.getByRole("button", { name: "Log in" }).click();
     await page.waitForURL((url) => url.searchParams.get("error") === "invalid_credentials");
-    expect(await page.getByRole("main").getByRole("alert").textContent()).toContain("The email or password is incorrect.");
+    expect(await page.getByRole("main").getByRole("alert").textContent()).toContain(
+      "The email or password is incorrect.",
+    );
     await context.close();
   });
 });

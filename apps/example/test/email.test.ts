@@ -190,7 +190,13 @@ describe("the dev outbox", () => {
       expect(page).toContain(`${app.url}/reset-password?token=`);
       // Relayed by a proxy, the request is not from this machine's user: the page does not exist for it.
       for (const header of ["x-forwarded-for", "forwarded", "x-real-ip"]) {
-        expect((await fetch(`${app.url}/dev/outbox`, { headers: { [header]: header === "forwarded" ? "for=203.0.113.9" : "203.0.113.9" } })).status).toBe(404);
+        expect(
+          (
+            await fetch(`${app.url}/dev/outbox`, {
+              headers: { [header]: header === "forwarded" ? "for=203.0.113.9" : "203.0.113.9" },
+            })
+          ).status,
+        ).toBe(404);
       }
       // Under another name that resolves to this machine (DNS rebinding), another site would read it as its own.
       const { host, port } = new URL(app.url);
@@ -205,7 +211,9 @@ describe("the dev outbox", () => {
 
   it("does not exist in production, nor on a public origin; mail then answers 503 mail_unavailable", async () => {
     const production = await startApp();
-    const publicOrigin = await startApp({ env: { GATEHOUSE_DEV_OUTBOX: "1", GATEHOUSE_URL: "https://app.example.com" } });
+    const publicOrigin = await startApp({
+      env: { GATEHOUSE_DEV_OUTBOX: "1", GATEHOUSE_URL: "https://app.example.com" },
+    });
     try {
       expect((await fetch(`${production.url}/dev/outbox`)).status).toBe(404);
       expect((await fetch(`${publicOrigin.url}/dev/outbox`)).status).toBe(404);

@@ -59,7 +59,8 @@ interface Fixture {
 async function setUp(strategy: "database" | "stateless", withRedis: boolean): Promise<Fixture> {
   const cleanups: Array<() => Promise<void>> = [];
   const dispose = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => console.error("[fault] cleanup:", error));
+    for (const cleanup of cleanups.reverse())
+      await cleanup().catch((error) => console.error("[fault] cleanup:", error));
   };
   try {
     const database = await createPostgresDatabase();
@@ -96,10 +97,21 @@ async function setUp(strategy: "database" | "stateless", withRedis: boolean): Pr
     expect(signUp.status, app.logs()).toBe(201);
     const user = ((await signUp.json()) as { user: { id: string; email: string } }).user;
     // Not app.cli(): its spawnSync would freeze the forwarders, which run in this process.
-    const created = await runCli(app, ["users", "create", "--email", adminEmail, "--password", PASSWORD, "--role", "admin"]);
+    const created = await runCli(app, [
+      "users",
+      "create",
+      "--email",
+      adminEmail,
+      "--password",
+      PASSWORD,
+      "--role",
+      "admin",
+    ]);
     expect(created.status, created.stderr).toBe(0);
     const admin = createClient(app.url);
-    expect((await admin.request("/api/auth/login", { json: { email: adminEmail, password: PASSWORD } })).status).toBe(200);
+    expect((await admin.request("/api/auth/login", { json: { email: adminEmail, password: PASSWORD } })).status).toBe(
+      200,
+    );
     const sessions = await fetch(`${app.url}/api/auth/sessions`, { headers: { cookie: client.cookie as string } });
     expect(sessions.status).toBe(200);
     const sessionId = ((await sessions.json()) as { sessions: { id: string }[] }).sessions[0]!.id;
@@ -138,16 +150,26 @@ async function probe(fx: Fixture, kind: Probe): Promise<Answer> {
       signal,
     });
   } else {
-    const path = { me: "/api/me", session: "/api/auth/session", admin: "/api/admin/users", dashboard: "/dashboard" }[kind];
+    const path = { me: "/api/me", session: "/api/auth/session", admin: "/api/admin/users", dashboard: "/dashboard" }[
+      kind
+    ];
     const cookie = kind === "admin" ? fx.adminCookie : fx.userCookie;
     response = await fetch(`${fx.app.url}${path}`, { headers: { cookie }, redirect: "manual", signal });
   }
   const body = await response.text();
-  return { probe: kind, status: response.status, body, setCookies: response.headers.getSetCookie(), ms: Date.now() - started };
+  return {
+    probe: kind,
+    status: response.status,
+    body,
+    setCookies: response.headers.getSetCookie(),
+    ms: Date.now() - started,
+  };
 }
 
 function describeAnswers(fx: Fixture, answers: Answer[]): string {
-  const lines = answers.map((a) => `${a.probe}: ${a.status} in ${a.ms} ms ${a.probe === "dashboard" ? "" : a.body.slice(0, 200)}`);
+  const lines = answers.map(
+    (a) => `${a.probe}: ${a.status} in ${a.ms} ms ${a.probe === "dashboard" ? "" : a.body.slice(0, 200)}`,
+  );
   return `${lines.join("\n")}\n--- app logs (last 4000 chars) ---\n${fx.app.logs().slice(-4000)}`;
 }
 
@@ -156,7 +178,10 @@ function expectFailedClosed(fx: Fixture, answers: Answer[]): void {
   const context = describeAnswers(fx, answers);
   for (const answer of answers) {
     // A dead store must never end the visitor's session: nothing may clear the cookie.
-    expect(answer.setCookies.filter((c) => /gatehouse\.session=/.test(c)), context).toEqual([]);
+    expect(
+      answer.setCookies.filter((c) => /gatehouse\.session=/.test(c)),
+      context,
+    ).toEqual([]);
     if (answer.probe === "dashboard") {
       // The page says "try again shortly", with status 503 and without the user's data.
       expect(answer.status, context).toBe(503);
@@ -235,8 +260,13 @@ async function cutOutage(fx: Fixture, link: TcpProxy, name: string): Promise<voi
   } finally {
     link.restore();
   }
-  expect(answers.length, `only ${answers.length} requests in ${OUTAGE_MAX_MS} ms\n${describeAnswers(fx, answers)}`).toBe(OUTAGE_REQUESTS);
-  console.info(`[fault] ${name} cut (${fx.label}): ${answers.length} requests, slowest ${Math.max(...answers.map((a) => a.ms))} ms`);
+  expect(
+    answers.length,
+    `only ${answers.length} requests in ${OUTAGE_MAX_MS} ms\n${describeAnswers(fx, answers)}`,
+  ).toBe(OUTAGE_REQUESTS);
+  console.info(
+    `[fault] ${name} cut (${fx.label}): ${answers.length} requests, slowest ${Math.max(...answers.map((a) => a.ms))} ms`,
+  );
   expectFailedClosed(fx, answers);
   await expectRecovery(fx, name);
   await expectWorking(fx);
@@ -294,7 +324,9 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["postgres", "redis"] as const)(
     link().stall();
     const answers = await Promise.all(PROBES.map((kind) => probe(fx, kind)));
     await expectAlive(fx);
-    console.info(`[fault] ${name} hang (${fx.label}): ${answers.map((a) => `${a.probe} ${a.status}@${a.ms}ms`).join(", ")}`);
+    console.info(
+      `[fault] ${name} hang (${fx.label}): ${answers.map((a) => `${a.probe} ${a.status}@${a.ms}ms`).join(", ")}`,
+    );
     expectFailedClosed(fx, answers);
     for (const answer of answers) {
       expect(answer.ms, describeAnswers(fx, answers)).toBeLessThan(STORE_TIMEOUT_MS[service] + TIMEOUT_SLACK_MS);
@@ -359,6 +391,8 @@ describe.skipIf(!hasPostgres || !hasRedis)("Redis connection not ready yet", () 
       const response = await fetch(`${fresh.url}/api/me`, { headers: { cookie: fx.userCookie } });
       answers.push(`${response.status} ${await response.text()}`);
     }
-    expect(answers, `--- app logs ---\n${fresh.logs()}`).toEqual(Array(3).fill(`200 ${JSON.stringify({ user: fx.user })}`));
+    expect(answers, `--- app logs ---\n${fresh.logs()}`).toEqual(
+      Array(3).fill(`200 ${JSON.stringify({ user: fx.user })}`),
+    );
   });
 });

@@ -202,7 +202,9 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
       const created = b.cli(["users", "create", "--email", email, "--password", PASSWORD]);
       expect(created.status, created.stderr).toBe(0);
       const client = createSharedClient();
-      expect((await client.on(a.url).request("/api/auth/login", { json: { email, password: PASSWORD } })).status).toBe(200);
+      expect((await client.on(a.url).request("/api/auth/login", { json: { email, password: PASSWORD } })).status).toBe(
+        200,
+      );
       expect((await client.on(a.url).request("/api/admin/users")).status).toBe(403);
       expect((await client.on(b.url).request("/api/admin/users")).status).toBe(403);
 
@@ -211,7 +213,9 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
       expect(promoted.status, promoted.stderr).toBe(0);
       const listOnB = await client.on(b.url).request("/api/admin/users");
       expect(listOnB.status, logs()).toBe(200);
-      expect(((await listOnB.json()) as { users: { email: string }[] }).users.some((u) => u.email === email)).toBe(true);
+      expect(((await listOnB.json()) as { users: { email: string }[] }).users.some((u) => u.email === email)).toBe(
+        true,
+      );
       expect((await client.on(a.url).request("/api/admin/users")).status).toBe(200);
 
       // Demoted through B's CLI: both instances refuse at the next request; the user stays signed in.
@@ -248,16 +252,24 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
       );
       const elapsed = Date.now() - started;
       const failures = results.filter((r) => r.status !== 200);
-      expect(failures.map((f) => `${f.status} ${f.body}`), logs()).toEqual([]);
+      expect(
+        failures.map((f) => `${f.status} ${f.body}`),
+        logs(),
+      ).toEqual([]);
       const cookies = results.map((r) => r.cookie as string);
       expect(new Set(cookies).size).toBe(200);
 
       const sessions = await listSessions(b.url, cookies[0]!);
-      expect(new Set(sessions.map((s) => s.id)).size, `0 lost expected; ${200 - sessions.length} lost (${elapsed} ms)`).toBe(200);
+      expect(
+        new Set(sessions.map((s) => s.id)).size,
+        `0 lost expected; ${200 - sessions.length} lost (${elapsed} ms)`,
+      ).toBe(200);
       expect(sessions).toHaveLength(200);
 
       // Every one of them works, on the instance that did not make it.
-      const statuses = await Promise.all(cookies.map((cookie, i) => status(i % 2 === 0 ? b.url : a.url, "/api/me", cookie)));
+      const statuses = await Promise.all(
+        cookies.map((cookie, i) => status(i % 2 === 0 ? b.url : a.url, "/api/me", cookie)),
+      );
       expect(statuses.filter((s) => s !== 200)).toEqual([]);
 
       const revoked = b.cli(["sessions", "revoke", "--email", email]);

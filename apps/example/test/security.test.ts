@@ -36,8 +36,14 @@ describe("security hardening of the example app", () => {
 
   it("sends a CSP that allows only this origin's files: no inline or eval'd script, no plugin, no <base>, never framed", async () => {
     for (const path of ["/", "/login", "/forgot-password", "/no-such-page", "/api/health"]) {
-      const header = (await fetch(`${app.url}${path}`, { redirect: "manual" })).headers.get("content-security-policy") ?? "";
-      const directives = Object.fromEntries(header.split(";").map((d) => d.trim().split(/\s+/)).map(([name, ...sources]) => [name, sources]));
+      const header =
+        (await fetch(`${app.url}${path}`, { redirect: "manual" })).headers.get("content-security-policy") ?? "";
+      const directives = Object.fromEntries(
+        header
+          .split(";")
+          .map((d) => d.trim().split(/\s+/))
+          .map(([name, ...sources]) => [name, sources]),
+      );
       expect(directives, path).toEqual({
         "default-src": ["'self'"],
         "script-src": ["'self'"],
@@ -70,7 +76,11 @@ describe("security hardening of the example app", () => {
   it("refuses cookie-authenticated writes from another origin or without one", async () => {
     const { client } = await signUp();
     for (const origin of ["https://evil.example", "null"]) {
-      const response = await client.request("/api/me", { method: "PATCH", json: { name: "Mallory" }, headers: { origin } });
+      const response = await client.request("/api/me", {
+        method: "PATCH",
+        json: { name: "Mallory" },
+        headers: { origin },
+      });
       expect(response.status, origin).toBe(403);
       expect((await response.json()).error.code).toBe("csrf");
     }
@@ -85,17 +95,27 @@ describe("security hardening of the example app", () => {
 
   it("answers malformed JSON and wrong content types on PATCH /api/me with 4xx JSON", async () => {
     const { client } = await signUp();
-    const malformed = await client.request("/api/me", { method: "PATCH", headers: { "content-type": "application/json" }, body: "{" });
+    const malformed = await client.request("/api/me", {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: "{",
+    });
     expect(malformed.status).toBe(400);
     expect((await malformed.json()).error.code).toBe("invalid_json");
-    const text = await client.request("/api/me", { method: "PATCH", headers: { "content-type": "text/plain" }, body: "name=x" });
+    const text = await client.request("/api/me", {
+      method: "PATCH",
+      headers: { "content-type": "text/plain" },
+      body: "name=x",
+    });
     expect(text.status).toBe(415);
   });
 
   it("locks one account from one IP after 10 failures, even for the right password, with Retry-After", async () => {
     const { email } = await signUp();
     for (let attempt = 1; attempt <= 10; attempt++) {
-      const response = await createClient(app.url).request("/api/auth/login", { json: { email, password: "not the password" } });
+      const response = await createClient(app.url).request("/api/auth/login", {
+        json: { email, password: "not the password" },
+      });
       expect(response.status, `attempt ${attempt}`).toBe(401);
     }
     const limited = await createClient(app.url).request("/api/auth/login", { json: { email, password: PASSWORD } });
@@ -112,9 +132,13 @@ describe("a misconfigured deployment", () => {
     const app = await startApp({ env: { GATEHOUSE_SESSION_STRATEGY: "jwt" } });
     try {
       for (const path of ["/api/auth/login", "/api/auth/signup"]) {
-        const response = await createClient(app.url).request(path, { json: { email: uniqueEmail("misconfigured"), password: PASSWORD } });
+        const response = await createClient(app.url).request(path, {
+          json: { email: uniqueEmail("misconfigured"), password: PASSWORD },
+        });
         expect(response.status, path).toBe(500);
-        expect(await response.json(), path).toEqual({ error: { code: "internal_error", message: "Something went wrong on our side." } });
+        expect(await response.json(), path).toEqual({
+          error: { code: "internal_error", message: "Something went wrong on our side." },
+        });
       }
       await expect.poll(() => app.logs()).toContain('gatehouse: configuration error: Unknown session strategy "jwt"');
     } finally {

@@ -38,7 +38,9 @@ export class GatehouseError extends Error {
 
 /** Whether `value` is a {@link GatehouseError}, from this copy of the library or any other. */
 export function isGatehouseError(value: unknown): value is GatehouseError {
-  return typeof value === "object" && value !== null && (value as { [GATEHOUSE_ERROR]?: unknown })[GATEHOUSE_ERROR] === true;
+  return (
+    typeof value === "object" && value !== null && (value as { [GATEHOUSE_ERROR]?: unknown })[GATEHOUSE_ERROR] === true
+  );
 }
 
 /** All codes Gatehouse uses. Part of the public HTTP contract. */

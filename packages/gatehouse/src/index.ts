@@ -3,7 +3,13 @@
  *
  * @packageDocumentation
  */
-export { createGatehouse, type Gatehouse, type GatehouseOptions, type SignedIn, type VerificationPending } from "./core/gatehouse.js";
+export {
+  createGatehouse,
+  type Gatehouse,
+  type GatehouseOptions,
+  type SignedIn,
+  type VerificationPending,
+} from "./core/gatehouse.js";
 export {
   MAX_COOKIE_AGE_SECONDS,
   MIN_SECRET_LENGTH,
@@ -22,7 +28,13 @@ export { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from "./password/policy.
 export { createSealer, type Sealer } from "./crypto/seal.js";
 export { randomToken } from "./crypto/random.js";
 export { safeRedirectPath } from "./http/redirect.js";
-export { createAuthRoutes, MAX_BODY_BYTES, type AuthRequest, type AuthRoutesOptions, type AuthPages } from "./http/auth-routes.js";
+export {
+  createAuthRoutes,
+  MAX_BODY_BYTES,
+  type AuthRequest,
+  type AuthRoutesOptions,
+  type AuthPages,
+} from "./http/auth-routes.js";
 export type { HttpResponse, ErrorBody } from "./http/response.js";
 export { createOptimisticCheck, type OptimisticSession } from "./session/optimistic.js";
 export type { SessionInfo, SessionMeta, ValidSession } from "./session/types.js";

@@ -5,7 +5,14 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { PASSWORD } from "./support/credentials.js";
-import { apiRequest, type ApiRequestInit, sessionCookieOf, signUpViaApi, uniqueEmails, useTestServer } from "./support/http-server.js";
+import {
+  apiRequest,
+  type ApiRequestInit,
+  sessionCookieOf,
+  signUpViaApi,
+  uniqueEmails,
+  useTestServer,
+} from "./support/http-server.js";
 import { rawSessionIdsOf, rawSqliteTables, rawUserByEmail } from "./support/temp-sqlite.js";
 
 const NEW_PASSWORD = "a brand new passphrase";
@@ -65,7 +72,8 @@ describe.each(["database", "stateless"] as const)("account changes over HTTP (%s
     it("counts wrong current passwords toward the account's log-in limit: after 10, even the right one is 429", async () => {
       const user = await signedInUser();
       const hash = rawHash(user.email);
-      for (let i = 0; i < 10; i++) expect((await change(user.cookie, { currentPassword: "guess", newPassword: NEW_PASSWORD })).status).toBe(400);
+      for (let i = 0; i < 10; i++)
+        expect((await change(user.cookie, { currentPassword: "guess", newPassword: NEW_PASSWORD })).status).toBe(400);
       const refused = await change(user.cookie, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
       expect(refused.status).toBe(429);
       expect((await refused.json()).error.code).toBe("rate_limited");
@@ -96,7 +104,9 @@ describe.each(["database", "stateless"] as const)("account changes over HTTP (%s
       }
       expect((await me(fresh as string)).status).toBe(200);
       expect(rawSessionIdsOf(app.dbFile, user.id)).toHaveLength(1);
-      expect(rawSessionIdsOf(app.dbFile, user.id)).toEqual([(await app.gatehouse.validateSession(fresh as string))?.session.id]);
+      expect(rawSessionIdsOf(app.dbFile, user.id)).toEqual([
+        (await app.gatehouse.validateSession(fresh as string))?.session.id,
+      ]);
 
       const newHash = rawHash(user.email);
       expect(newHash).not.toBe(oldHash);
@@ -107,7 +117,15 @@ describe.each(["database", "stateless"] as const)("account changes over HTTP (%s
 
     it("with a new password that fails the policy answers 400 naming newPassword, and changes nothing", async () => {
       const user = await signedInUser();
-      for (const newPassword of ["short", "password1234", "iloveyou12", "x".repeat(257), "", undefined, "with a \u0000 NUL in it"]) {
+      for (const newPassword of [
+        "short",
+        "password1234",
+        "iloveyou12",
+        "x".repeat(257),
+        "",
+        undefined,
+        "with a \u0000 NUL in it",
+      ]) {
         const before = rawSqliteTables(app.dbFile);
         const response = await change(user.cookie, { currentPassword: PASSWORD, newPassword });
         expect(response.status, String(newPassword)).toBe(400);
@@ -118,13 +136,16 @@ describe.each(["database", "stateless"] as const)("account changes over HTTP (%s
         expect(rawSqliteTables(app.dbFile)).toEqual(before);
       }
       expect(
-        (await (await change(user.cookie, { currentPassword: PASSWORD, newPassword: "password1234" })).json()).error.fields.newPassword,
+        (await (await change(user.cookie, { currentPassword: PASSWORD, newPassword: "password1234" })).json()).error
+          .fields.newPassword,
       ).toMatch(/common/i);
       for (const cookie of [user.cookie, ...user.others]) expect((await me(cookie)).status).toBe(200);
     });
 
     it("answers 401 without a session", async () => {
-      const response = await request("/api/auth/password", { json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } });
+      const response = await request("/api/auth/password", {
+        json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
+      });
       expect(response.status).toBe(401);
     });
   });
@@ -212,7 +233,11 @@ describe.each(["database", "stateless"] as const)("account changes over HTTP (%s
 
     it('{"role":"admin"} answers 200 and the role stays user (raw read); admin routes stay closed', async () => {
       const user = await signedInUser();
-      for (const body of [{ role: "admin" }, { role: "admin", name: "Mallory" }, JSON.parse('{"__proto__":{"role":"admin"}}')]) {
+      for (const body of [
+        { role: "admin" },
+        { role: "admin", name: "Mallory" },
+        JSON.parse('{"__proto__":{"role":"admin"}}'),
+      ]) {
         const response = await patch(user.cookie, body);
         expect(response.status, JSON.stringify(body)).toBe(200);
         expect((await response.json()).user.role).toBe("user");

@@ -33,7 +33,9 @@ describe.each(["database", "stateless"] as const)("auth API over HTTP (%s sessio
   describe("POST /api/auth/signup", () => {
     it("answers 201 with exactly {user:{id,email,name,role,emailVerified}} and a hardened session cookie", async () => {
       const email = uniqueEmail();
-      const response = await request("/api/auth/signup", { json: { email: `  ${email.toUpperCase()} `, password: PASSWORD, name: "Ada" } });
+      const response = await request("/api/auth/signup", {
+        json: { email: `  ${email.toUpperCase()} `, password: PASSWORD, name: "Ada" },
+      });
       expect(response.status).toBe(201);
       const text = await response.text();
       const body = JSON.parse(text);
@@ -69,7 +71,12 @@ describe.each(["database", "stateless"] as const)("auth API over HTTP (%s sessio
 
     it("answers 409 email_taken for a registered email, whatever its case and surrounding spaces", async () => {
       const { email } = await signUp();
-      for (const variant of [email, email.toUpperCase(), `  ${email} `, `\t${email[0]?.toUpperCase()}${email.slice(1)}`]) {
+      for (const variant of [
+        email,
+        email.toUpperCase(),
+        `  ${email} `,
+        `\t${email[0]?.toUpperCase()}${email.slice(1)}`,
+      ]) {
         const response = await request("/api/auth/signup", { json: { email: variant, password: PASSWORD } });
         expect(response.status, variant).toBe(409);
         expect((await response.json()).error.code).toBe("email_taken");
@@ -142,7 +149,11 @@ describe.each(["database", "stateless"] as const)("auth API over HTTP (%s sessio
     it("clears the cookie with Max-Age=0, and the old cookie no longer works", async () => {
       const { cookie } = await signUp();
       expect((await request("/api/me", { cookie })).status).toBe(200);
-      const response = await request("/api/auth/logout", { method: "POST", cookie, headers: { "Content-Type": "application/json" } });
+      const response = await request("/api/auth/logout", {
+        method: "POST",
+        cookie,
+        headers: { "Content-Type": "application/json" },
+      });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ ok: true });
       const setCookies = response.headers.getSetCookie();
@@ -158,7 +169,10 @@ describe.each(["database", "stateless"] as const)("auth API over HTTP (%s sessio
     });
 
     it("answers 200 and clears the cookie even without a session", async () => {
-      const response = await request("/api/auth/logout", { method: "POST", headers: { "Content-Type": "application/json" } });
+      const response = await request("/api/auth/logout", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+      });
       expect(response.status).toBe(200);
       expect(response.headers.getSetCookie()[0]).toMatch(/Max-Age=0/);
     });

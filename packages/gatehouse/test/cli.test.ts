@@ -72,7 +72,9 @@ describe("gatehouse CLI", () => {
   });
 
   it("users create makes a user with an OWASP argon2id hash and exits 0", async () => {
-    const run = await gatehouse(withDb("users", "create", "--email", "  Ada@Example.com ", "--password", PASSWORD, "--name", "Ada"));
+    const run = await gatehouse(
+      withDb("users", "create", "--email", "  Ada@Example.com ", "--password", PASSWORD, "--name", "Ada"),
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Created user ada@example\.com \([A-Za-z0-9_-]+\)\n$/);
     expect(run.stdout + run.stderr).not.toContain(PASSWORD);
@@ -82,13 +84,17 @@ describe("gatehouse CLI", () => {
   });
 
   it("users create --role admin makes an admin", async () => {
-    const run = await gatehouse(withDb("users", "create", "--email", "root@example.com", "--password", PASSWORD, "--role", "admin"));
+    const run = await gatehouse(
+      withDb("users", "create", "--email", "root@example.com", "--password", PASSWORD, "--role", "admin"),
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("Created admin root@example.com");
   });
 
   it("users create --verified marks the address verified; without it, it stays unverified", async () => {
-    const run = await gatehouse(withDb("users", "create", "--email", "verified@example.com", "--password", PASSWORD, "--verified"));
+    const run = await gatehouse(
+      withDb("users", "create", "--email", "verified@example.com", "--password", PASSWORD, "--verified"),
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("email verified");
     const users = rawUsers();
@@ -97,7 +103,10 @@ describe("gatehouse CLI", () => {
   });
 
   it("users create --password-stdin reads the password from stdin", async () => {
-    const run = await gatehouse(withDb("users", "create", "--email", "stdin@example.com", "--password-stdin"), `${PASSWORD}\n`);
+    const run = await gatehouse(
+      withDb("users", "create", "--email", "stdin@example.com", "--password-stdin"),
+      `${PASSWORD}\n`,
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(rawUsers().some((u) => u.email === "stdin@example.com")).toBe(true);
   });
@@ -118,7 +127,9 @@ describe("gatehouse CLI", () => {
 
   it("users create with an invalid email or an unknown role exits 1", async () => {
     expect((await gatehouse(withDb("users", "create", "--email", "a,b@x.com", "--password", PASSWORD))).code).toBe(1);
-    const role = await gatehouse(withDb("users", "create", "--email", "role@example.com", "--password", PASSWORD, "--role", "superuser"));
+    const role = await gatehouse(
+      withDb("users", "create", "--email", "role@example.com", "--password", PASSWORD, "--role", "superuser"),
+    );
     expect(role.code).toBe(1);
     expect(role.stderr).toMatch(/--role: Unknown role/);
   });
@@ -140,8 +151,14 @@ describe("gatehouse CLI", () => {
     const run = await gatehouse(withDb("users", "list", "--json"));
     expect(run.code, run.stderr).toBe(0);
     const users = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
-    expect(users.map((u) => u.email)).toEqual(["ada@example.com", "root@example.com", "verified@example.com", "stdin@example.com"]);
-    for (const user of users) expect(Object.keys(user).sort()).toEqual(["email", "emailVerified", "id", "name", "role"]);
+    expect(users.map((u) => u.email)).toEqual([
+      "ada@example.com",
+      "root@example.com",
+      "verified@example.com",
+      "stdin@example.com",
+    ]);
+    for (const user of users)
+      expect(Object.keys(user).sort()).toEqual(["email", "emailVerified", "id", "name", "role"]);
     expect(users[0]).toMatchObject({ name: "Ada", role: "admin", emailVerified: false });
     expect(users[2]).toMatchObject({ email: "verified@example.com", emailVerified: true });
     expect(run.stdout).not.toContain("argon2");
@@ -249,7 +266,11 @@ describe.skipIf(!postgresUp)("gatehouse CLI on PostgreSQL: the database URL's pa
 describe.skipIf(!mysqlUp)("gatehouse CLI on MariaDB: a refused password is not printed", () => {
   it("migrate with a wrong password containing @ exits 1 and prints neither half of it", async () => {
     const url = new URL(MYSQL_URL);
-    const run = await gatehouse(["migrate", "--database-url", `mysql://${url.username}:s3cr@t-one@${url.host}${url.pathname}`]);
+    const run = await gatehouse([
+      "migrate",
+      "--database-url",
+      `mysql://${url.username}:s3cr@t-one@${url.host}${url.pathname}`,
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/Access denied/);
     expectNoSecret(run);

@@ -46,9 +46,30 @@ interface Target {
 }
 
 const TARGETS: Target[] = [
-  { name: "POST /api/auth/signup", method: "POST", path: () => "/api/auth/signup", body: (_, email) => ({ email, password: PASSWORD }), signedIn: false, accepted: 201 },
-  { name: "POST /api/auth/login", method: "POST", path: () => "/api/auth/login", body: (a) => ({ email: a.email, password: PASSWORD }), signedIn: false, accepted: 200 },
-  { name: "POST /api/auth/logout", method: "POST", path: () => "/api/auth/logout", body: () => ({}), signedIn: true, accepted: 200 },
+  {
+    name: "POST /api/auth/signup",
+    method: "POST",
+    path: () => "/api/auth/signup",
+    body: (_, email) => ({ email, password: PASSWORD }),
+    signedIn: false,
+    accepted: 201,
+  },
+  {
+    name: "POST /api/auth/login",
+    method: "POST",
+    path: () => "/api/auth/login",
+    body: (a) => ({ email: a.email, password: PASSWORD }),
+    signedIn: false,
+    accepted: 200,
+  },
+  {
+    name: "POST /api/auth/logout",
+    method: "POST",
+    path: () => "/api/auth/logout",
+    body: () => ({}),
+    signedIn: true,
+    accepted: 200,
+  },
   {
     name: "POST /api/auth/password",
     method: "POST",
@@ -57,10 +78,37 @@ const TARGETS: Target[] = [
     signedIn: true,
     accepted: 200,
   },
-  { name: "DELETE /api/auth/account", method: "DELETE", path: () => "/api/auth/account", body: () => ({ password: PASSWORD }), signedIn: true, accepted: 200 },
-  { name: "POST /api/auth/sessions/revoke-others", method: "POST", path: () => "/api/auth/sessions/revoke-others", body: () => ({}), signedIn: true, accepted: 200 },
-  { name: "DELETE /api/auth/sessions/:id", method: "DELETE", path: (a) => `/api/auth/sessions/${a.otherId}`, signedIn: true, accepted: 200 },
-  { name: "PATCH /api/profile (withApiAuth)", method: "PATCH", path: () => "/api/profile", body: () => ({ name: "Changed" }), signedIn: true, accepted: 200 },
+  {
+    name: "DELETE /api/auth/account",
+    method: "DELETE",
+    path: () => "/api/auth/account",
+    body: () => ({ password: PASSWORD }),
+    signedIn: true,
+    accepted: 200,
+  },
+  {
+    name: "POST /api/auth/sessions/revoke-others",
+    method: "POST",
+    path: () => "/api/auth/sessions/revoke-others",
+    body: () => ({}),
+    signedIn: true,
+    accepted: 200,
+  },
+  {
+    name: "DELETE /api/auth/sessions/:id",
+    method: "DELETE",
+    path: (a) => `/api/auth/sessions/${a.otherId}`,
+    signedIn: true,
+    accepted: 200,
+  },
+  {
+    name: "PATCH /api/profile (withApiAuth)",
+    method: "PATCH",
+    path: () => "/api/profile",
+    body: () => ({ name: "Changed" }),
+    signedIn: true,
+    accepted: 200,
+  },
 ];
 
 /** Headers of requests that must be refused. `own` is the app's origin. */
@@ -89,7 +137,10 @@ function acceptedVariants(own: string): Array<[string, Record<string, string>]> 
     ['Origin "null" with Sec-Fetch-Site: same-origin', { Origin: "null", "Sec-Fetch-Site": "same-origin" }],
     ["no Origin with Sec-Fetch-Site: same-origin", { "Sec-Fetch-Site": "same-origin" }],
     ["a trusted extra origin (trustedOrigins)", { Origin: TRUSTED }],
-    ["the app's own Origin with a forged Host and X-Forwarded-Host", { Origin: own, Host: "evil.example", "X-Forwarded-Host": "evil.example" }],
+    [
+      "the app's own Origin with a forged Host and X-Forwarded-Host",
+      { Origin: own, Host: "evil.example", "X-Forwarded-Host": "evil.example" },
+    ],
   ];
 }
 
@@ -108,7 +159,13 @@ describe.each(["database", "stateless"] as const)("CSRF on every state-changing 
     const login = await apiRequest(app, "/api/auth/login", { json: { email, password: PASSWORD } });
     expect(login.status).toBe(200);
     const other = sessionCookieOf(login) as string;
-    return { email, userId: String(rawUserByEmail(app.dbFile, email)?.id), cookie, other, otherId: await sessionIdOf(other) };
+    return {
+      email,
+      userId: String(rawUserByEmail(app.dbFile, email)?.id),
+      cookie,
+      other,
+      otherId: await sessionIdOf(other),
+    };
   }
 
   function send(target: Target, account: Account, headers: Record<string, string>): Promise<RawResponse> {
@@ -172,7 +229,8 @@ describe.each(["database", "stateless"] as const)("CSRF on every state-changing 
       expect(response.status, target.name).toBe(403);
       const problems = [
         rawSessionCookieOf(response) !== undefined && "sent a Set-Cookie",
-        JSON.stringify(rawSqliteTables(app.dbFile).sessions) !== JSON.stringify(before.sessions) && "replaced the session row",
+        JSON.stringify(rawSqliteTables(app.dbFile).sessions) !== JSON.stringify(before.sessions) &&
+          "replaced the session row",
       ].filter(Boolean);
       if (problems.length > 0) changed.push(`${target.name}: ${problems.join(", ")}`);
     }
@@ -182,70 +240,93 @@ describe.each(["database", "stateless"] as const)("CSRF on every state-changing 
   it("a GET changes nothing, with or without Origin", async () => {
     const account = await newAccount();
     const before = rawSqliteTables(app.dbFile);
-    for (const path of ["/api/auth/session", "/api/auth/sessions", "/api/me", "/api/auth/logout", "/api/auth/account"]) {
+    for (const path of [
+      "/api/auth/session",
+      "/api/auth/sessions",
+      "/api/me",
+      "/api/auth/logout",
+      "/api/auth/account",
+    ]) {
       for (const headers of [{}, { Origin: EVIL }]) {
-        await rawRequest(app, { method: "GET", path, headers: { ...headers, Cookie: sessionCookieHeader(account.cookie) } });
+        await rawRequest(app, {
+          method: "GET",
+          path,
+          headers: { ...headers, Cookie: sessionCookieHeader(account.cookie) },
+        });
       }
     }
     expect(rawSqliteTables(app.dbFile)).toEqual(before);
   });
 });
 
-describe.each(["database", "stateless"] as const)("JSON-only routes refuse other body types (%s sessions)", (strategy) => {
-  const app = useTestServer(strategy);
-  const uniqueEmail = uniqueEmails("media", strategy);
+describe.each(["database", "stateless"] as const)(
+  "JSON-only routes refuse other body types (%s sessions)",
+  (strategy) => {
+    const app = useTestServer(strategy);
+    const uniqueEmail = uniqueEmails("media", strategy);
 
-  const JSON_ONLY: Array<{ method: string; path: string; json: Record<string, string> }> = [
-    { method: "POST", path: "/api/auth/password", json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } },
-    { method: "DELETE", path: "/api/auth/account", json: { password: PASSWORD } },
-    { method: "POST", path: "/api/auth/sessions/revoke-others", json: {} },
-    { method: "PATCH", path: "/api/profile", json: { name: "Changed" } },
-  ];
+    const JSON_ONLY: Array<{ method: string; path: string; json: Record<string, string> }> = [
+      { method: "POST", path: "/api/auth/password", json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } },
+      { method: "DELETE", path: "/api/auth/account", json: { password: PASSWORD } },
+      { method: "POST", path: "/api/auth/sessions/revoke-others", json: {} },
+      { method: "PATCH", path: "/api/profile", json: { name: "Changed" } },
+    ];
 
-  const BODIES: Array<[string, (json: Record<string, string>) => string]> = [
-    ["text/plain", (json) => JSON.stringify(json)],
-    ["text/plain;charset=UTF-8", (json) => JSON.stringify(json)],
-    ["application/x-www-form-urlencoded", (json) => new URLSearchParams(json).toString()],
-    ["multipart/form-data; boundary=x", (json) => `--x\r\nContent-Disposition: form-data; name="password"\r\n\r\n${json.password ?? ""}\r\n--x--\r\n`],
-  ];
+    const BODIES: Array<[string, (json: Record<string, string>) => string]> = [
+      ["text/plain", (json) => JSON.stringify(json)],
+      ["text/plain;charset=UTF-8", (json) => JSON.stringify(json)],
+      ["application/x-www-form-urlencoded", (json) => new URLSearchParams(json).toString()],
+      [
+        "multipart/form-data; boundary=x",
+        (json) => `--x\r\nContent-Disposition: form-data; name="password"\r\n\r\n${json.password ?? ""}\r\n--x--\r\n`,
+      ],
+    ];
 
-  for (const route of JSON_ONLY) {
-    it(`${route.method} ${route.path} answers 415 to text, form and multipart bodies, and changes nothing`, async () => {
-      const { email, cookie } = await signUpViaApi(app, uniqueEmail());
-      const login = await apiRequest(app, "/api/auth/login", { json: { email, password: PASSWORD } });
-      expect(login.status).toBe(200);
-      for (const [type, encode] of [...BODIES, ["(none)", (json: Record<string, string>) => JSON.stringify(json)] as const]) {
-        const before = rawSqliteTables(app.dbFile);
-        const response = await rawRequest(app, {
-          method: route.method,
-          path: route.path,
-          headers: { Origin: app.origin, Cookie: sessionCookieHeader(cookie), ...(type !== "(none)" && { "Content-Type": type }) },
-          body: encode(route.json),
-        });
-        expect(response.status, type).toBe(415);
-        expect(JSON.parse(response.body).error.code, type).toBe("unsupported_media_type");
-        expect(rawSqliteTables(app.dbFile), type).toEqual(before);
-      }
-      expect((await apiRequest(app, "/api/me", { cookie })).status).toBe(200);
-    });
-  }
-
-  it("log-in and sign-up still take HTML forms", async () => {
-    const email = uniqueEmail();
-    const form = (path: string) =>
-      rawRequest(app, {
-        method: "POST",
-        path,
-        headers: { Origin: app.origin, "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ email, password: PASSWORD, next: "/profile" }).toString(),
+    for (const route of JSON_ONLY) {
+      it(`${route.method} ${route.path} answers 415 to text, form and multipart bodies, and changes nothing`, async () => {
+        const { email, cookie } = await signUpViaApi(app, uniqueEmail());
+        const login = await apiRequest(app, "/api/auth/login", { json: { email, password: PASSWORD } });
+        expect(login.status).toBe(200);
+        for (const [type, encode] of [
+          ...BODIES,
+          ["(none)", (json: Record<string, string>) => JSON.stringify(json)] as const,
+        ]) {
+          const before = rawSqliteTables(app.dbFile);
+          const response = await rawRequest(app, {
+            method: route.method,
+            path: route.path,
+            headers: {
+              Origin: app.origin,
+              Cookie: sessionCookieHeader(cookie),
+              ...(type !== "(none)" && { "Content-Type": type }),
+            },
+            body: encode(route.json),
+          });
+          expect(response.status, type).toBe(415);
+          expect(JSON.parse(response.body).error.code, type).toBe("unsupported_media_type");
+          expect(rawSqliteTables(app.dbFile), type).toEqual(before);
+        }
+        expect((await apiRequest(app, "/api/me", { cookie })).status).toBe(200);
       });
-    const signup = await form("/api/auth/signup");
-    expect(signup.status).toBe(303);
-    expect(signup.headers.location).toBe("/profile");
-    expect(rawSessionCookieOf(signup)).toBeTruthy();
-    const login = await form("/api/auth/login");
-    expect(login.status).toBe(303);
-    expect(login.headers.location).toBe("/profile");
-    expect(rawSessionCookieOf(login)).toBeTruthy();
-  });
-});
+    }
+
+    it("log-in and sign-up still take HTML forms", async () => {
+      const email = uniqueEmail();
+      const form = (path: string) =>
+        rawRequest(app, {
+          method: "POST",
+          path,
+          headers: { Origin: app.origin, "Content-Type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ email, password: PASSWORD, next: "/profile" }).toString(),
+        });
+      const signup = await form("/api/auth/signup");
+      expect(signup.status).toBe(303);
+      expect(signup.headers.location).toBe("/profile");
+      expect(rawSessionCookieOf(signup)).toBeTruthy();
+      const login = await form("/api/auth/login");
+      expect(login.status).toBe(303);
+      expect(login.headers.location).toBe("/profile");
+      expect(rawSessionCookieOf(login)).toBeTruthy();
+    });
+  },
+);

@@ -61,8 +61,10 @@ function helpers(app: TestServer, uniqueEmail: () => string) {
     signedInUser,
     me: (cookie: string) => request("/api/me", { cookie }),
     requestReset: (email: string) => request("/api/auth/password-reset/request", { json: { email } }),
-    confirmReset: (token: string, password = NEW_PASSWORD) => request("/api/auth/password-reset/confirm", { json: { token, password } }),
-    verify: (token: string, cookie?: string) => request("/api/auth/verify-email", { json: { token }, ...(cookie !== undefined && { cookie }) }),
+    confirmReset: (token: string, password = NEW_PASSWORD) =>
+      request("/api/auth/password-reset/confirm", { json: { token, password } }),
+    verify: (token: string, cookie?: string) =>
+      request("/api/auth/verify-email", { json: { token }, ...(cookie !== undefined && { cookie }) }),
     changeEmail: (cookie: string, json: unknown) => request("/api/auth/email-change", { json, cookie }),
     rawHash: (email: string) => rawUserByEmail(app.dbFile, email)?.password_hash,
   };
@@ -70,7 +72,10 @@ function helpers(app: TestServer, uniqueEmail: () => string) {
 
 describe.each(["database", "stateless"] as const)("password reset over HTTP and SMTP (%s sessions)", (strategy) => {
   // The per-IP reset limit (20 an hour) is off here: every request of the suite comes from 127.0.0.1.
-  const app = useTestServer(strategy, { email: { mailer: smtpMailerFor(smtp) }, rateLimits: { ...SUITE_RATE_LIMITS, passwordResetPerIp: false } });
+  const app = useTestServer(strategy, {
+    email: { mailer: smtpMailerFor(smtp) },
+    rateLimits: { ...SUITE_RATE_LIMITS, passwordResetPerIp: false },
+  });
   const uniqueEmail = uniqueEmails("reset", strategy);
   const { logIn, signedInUser, me, requestReset, confirmReset, rawHash } = helpers(app, uniqueEmail);
 
@@ -117,7 +122,9 @@ describe.each(["database", "stateless"] as const)("password reset over HTTP and 
     const user = await signedInUser();
     const token = await resetToken(user.email);
     const rows = rawTokensOf(app.dbFile, user.id);
-    expect(rows).toEqual([expect.objectContaining({ token_hash: sha256Hex(token), purpose: "reset_password", email: user.email })]);
+    expect(rows).toEqual([
+      expect.objectContaining({ token_hash: sha256Hex(token), purpose: "reset_password", email: user.email }),
+    ]);
     expect(Number(rows[0]?.expires_at) - Number(rows[0]?.created_at)).toBe(HOUR);
     expect(rawAllRowsText(app.dbFile)).not.toContain(token);
     expect(rawDatabaseBytes(app.dbFile)).not.toContain(token);
@@ -141,7 +148,8 @@ describe.each(["database", "stateless"] as const)("password reset over HTTP and 
     expect(responses.map((response) => response.status).sort()).toEqual([200, 400, 400, 400, 400]);
     const winner = passwords[responses.findIndex((response) => response.status === 200)] as string;
     expect((await logIn(user.email, winner)).status).toBe(200);
-    for (const password of passwords.filter((p) => p !== winner)) expect((await logIn(user.email, password)).status).toBe(401);
+    for (const password of passwords.filter((p) => p !== winner))
+      expect((await logIn(user.email, password)).status).toBe(401);
   });
 
   it("a link after 1 h + 1 s answers 400 token_expired, keeps the password and sessions, and is used up", async () => {
@@ -171,7 +179,9 @@ describe.each(["database", "stateless"] as const)("password reset over HTTP and 
     const newer = await resetToken(user.email, 2);
     expect(newer).not.toBe(older);
     // Older links are voided once the new one is handed to the mail server, a moment after it arrives.
-    await vi.waitFor(() => expect(rawTokensOf(app.dbFile, user.id)).toEqual([expect.objectContaining({ token_hash: sha256Hex(newer) })]));
+    await vi.waitFor(() =>
+      expect(rawTokensOf(app.dbFile, user.id)).toEqual([expect.objectContaining({ token_hash: sha256Hex(newer) })]),
+    );
     await expectError(await confirmReset(older), 400, "invalid_token");
     expect((await logIn(user.email)).status).toBe(200);
     expect((await confirmReset(newer)).status).toBe(200);
@@ -196,7 +206,9 @@ describe.each(["database", "stateless"] as const)("password reset over HTTP and 
     expect((await logIn(user.email)).status).toBe(429);
     const accountKeys = () =>
       querySqliteFile(app.dbFile, (db) =>
-        db.prepare("SELECT key FROM gatehouse_rate_limits WHERE key LIKE ?").all(`login-account:${sha256Hex(user.email)}%`),
+        db
+          .prepare("SELECT key FROM gatehouse_rate_limits WHERE key LIKE ?")
+          .all(`login-account:${sha256Hex(user.email)}%`),
       );
     expect(accountKeys()).not.toEqual([]);
 
@@ -256,7 +268,13 @@ describe.each(["database", "stateless"] as const)("password reset over HTTP and 
     const response = await rawRequest(app, {
       method: "POST",
       path: "/api/auth/password-reset/request",
-      headers: { Host: "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https", Origin: app.origin, "Content-Type": "application/json" },
+      headers: {
+        Host: "evil.example",
+        "X-Forwarded-Host": "evil.example",
+        "X-Forwarded-Proto": "https",
+        Origin: app.origin,
+        "Content-Type": "application/json",
+      },
       body: JSON.stringify({ email: user.email }),
     });
     expect(response.status).toBe(202);
@@ -271,10 +289,16 @@ describe.each(["database", "stateless"] as const)("password reset over HTTP and 
     const limited = await startServer(strategy, { email: { mailer: smtpMailerFor(smtp) } });
     try {
       for (let i = 0; i < 20; i++) {
-        const response = await apiRequest(limited, "/api/auth/password-reset/request", { json: { email: uniqueEmail() } });
+        const response = await apiRequest(limited, "/api/auth/password-reset/request", {
+          json: { email: uniqueEmail() },
+        });
         expect(response.status, `request ${i + 1}`).toBe(202);
       }
-      await expectError(await apiRequest(limited, "/api/auth/password-reset/request", { json: { email: uniqueEmail() } }), 429, "rate_limited");
+      await expectError(
+        await apiRequest(limited, "/api/auth/password-reset/request", { json: { email: uniqueEmail() } }),
+        429,
+        "rate_limited",
+      );
     } finally {
       await limited.close();
     }
@@ -316,7 +340,10 @@ describe("a password reset lets the owner back in past the account's limits, the
 describe.each(["database", "stateless"] as const)("email change over HTTP and SMTP (%s sessions)", (strategy) => {
   const app = useTestServer(strategy, { email: { mailer: smtpMailerFor(smtp) } });
   const uniqueEmail = uniqueEmails("change", strategy);
-  const { request, logIn, signedInUser, me, changeEmail, verify, requestReset, confirmReset } = helpers(app, uniqueEmail);
+  const { request, logIn, signedInUser, me, changeEmail, verify, requestReset, confirmReset } = helpers(
+    app,
+    uniqueEmail,
+  );
 
   afterEach(() => app.setClock(app.startedAt));
 
@@ -337,7 +364,9 @@ describe.each(["database", "stateless"] as const)("email change over HTTP and SM
     const mail = await nthMailTo(smtp, newEmail, 1);
     expect(mail.subject).toMatch(/confirm your new email/i);
     const token = tokenFromLink(mail, app.origin, "/verify-email");
-    expect(rawTokensOf(app.dbFile, user.id)).toEqual([expect.objectContaining({ token_hash: sha256Hex(token), purpose: "change_email", email: newEmail })]);
+    expect(rawTokensOf(app.dbFile, user.id)).toEqual([
+      expect.objectContaining({ token_hash: sha256Hex(token), purpose: "change_email", email: newEmail }),
+    ]);
     expect(rawAllRowsText(app.dbFile)).not.toContain(token);
     // Still the old address: it logs in, the new one does not; the old one has been warned, with no link.
     expect(rawUserByEmail(app.dbFile, user.email)?.id).toBe(user.id);
@@ -412,10 +441,18 @@ describe.each(["database", "stateless"] as const)("email change over HTTP and SM
     const target = uniqueEmail();
     const before = rawEmailTables(app.dbFile);
     for (const password of ["not my password", "", 42]) {
-      const error = await expectError(await changeEmail(user.cookie, { email: target, password }), 400, "invalid_input");
+      const error = await expectError(
+        await changeEmail(user.cookie, { email: target, password }),
+        400,
+        "invalid_input",
+      );
       expect(Object.keys(error.fields)).toEqual(["password"]);
     }
-    const same = await expectError(await changeEmail(user.cookie, { email: user.email.toUpperCase(), password: PASSWORD }), 400, "invalid_input");
+    const same = await expectError(
+      await changeEmail(user.cookie, { email: user.email.toUpperCase(), password: PASSWORD }),
+      400,
+      "invalid_input",
+    );
     expect(Object.keys(same.fields)).toEqual(["email"]);
     const after = rawEmailTables(app.dbFile);
     expect(after.users).toEqual(before.users);
@@ -452,7 +489,9 @@ describe.each(["database", "stateless"] as const)("email change over HTTP and SM
     const older = await changeToken(user, first);
     const newer = await changeToken(user, second);
     const pendingChanges = () => rawTokensOf(app.dbFile, user.id).filter((row) => row.purpose === "change_email");
-    await vi.waitFor(() => expect(pendingChanges()).toEqual([expect.objectContaining({ token_hash: sha256Hex(newer) })]));
+    await vi.waitFor(() =>
+      expect(pendingChanges()).toEqual([expect.objectContaining({ token_hash: sha256Hex(newer) })]),
+    );
     await expectError(await verify(older), 400, "invalid_token");
     expect(rawUserByEmail(app.dbFile, user.email)?.id).toBe(user.id);
     expect((await verify(newer)).status).toBe(200);
@@ -472,7 +511,10 @@ describe.each(["database", "stateless"] as const)("email change over HTTP and SM
         });
         expect((await confirmReset(tokenFromLink(resetMail, app.origin, "/reset-password"))).status).toBe(200);
       } else {
-        const changed = await request("/api/auth/password", { json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, cookie: user.cookie });
+        const changed = await request("/api/auth/password", {
+          json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
+          cookie: user.cookie,
+        });
         expect(changed.status).toBe(200);
       }
       expect(rawTokensOf(app.dbFile, user.id, "change_email")).toEqual([]);

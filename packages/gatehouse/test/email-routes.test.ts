@@ -69,18 +69,28 @@ describe.each(["database", "stateless"] as const)("bad input on the email routes
   }
 
   /** After the bad requests: nothing changed, nothing was mailed, and both pending links still work. */
-  async function expectUntouched(user: Awaited<ReturnType<typeof pendingUser>>, before: ReturnType<typeof rawEmailTables>) {
+  async function expectUntouched(
+    user: Awaited<ReturnType<typeof pendingUser>>,
+    before: ReturnType<typeof rawEmailTables>,
+  ) {
     expect(rawEmailTables(app.dbFile)).toEqual(before);
     await expectNoFurtherMail(smtp, user.email, 2, async () => {
       const sentinel = await signUpViaApi(app, uniqueEmail());
       return { address: sentinel.email, n: 1 };
     });
     expect((await apiRequest(app, "/api/auth/verify-email", { json: { token: user.verifyToken } })).status).toBe(200);
-    const reset = await apiRequest(app, "/api/auth/password-reset/confirm", { json: { token: user.resetToken, password: NEW_PASSWORD } });
+    const reset = await apiRequest(app, "/api/auth/password-reset/confirm", {
+      json: { token: user.resetToken, password: NEW_PASSWORD },
+    });
     expect(reset.status).toBe(200);
   }
 
-  function post(path: string, body: BodyInit | undefined, headers: Record<string, string>, cookie?: string): Promise<Response> {
+  function post(
+    path: string,
+    body: BodyInit | undefined,
+    headers: Record<string, string>,
+    cookie?: string,
+  ): Promise<Response> {
     return fetch(`${app.url}${path}`, {
       method: "POST",
       headers: { ...headers, ...(cookie !== undefined && { Cookie: sessionCookieHeader(cookie) }) },
@@ -98,10 +108,22 @@ describe.each(["database", "stateless"] as const)("bad input on the email routes
     const before = rawEmailTables(app.dbFile);
     const body = JSON.stringify({ token: user.verifyToken, email: user.email, password: PASSWORD });
     for (const { path } of ROUTES) {
-      for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx", "application/xml"]) {
-        await expectRefused(await post(path, body, { Origin: app.origin, "Content-Type": type }, user.cookie), `${path} ${type}`, ["unsupported_media_type"]);
+      for (const type of [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/jsonx",
+        "application/xml",
+      ]) {
+        await expectRefused(
+          await post(path, body, { Origin: app.origin, "Content-Type": type }, user.cookie),
+          `${path} ${type}`,
+          ["unsupported_media_type"],
+        );
       }
-      await expectRefused(await post(path, body, { Origin: app.origin }, user.cookie), `${path} no type`, ["unsupported_media_type"]);
+      await expectRefused(await post(path, body, { Origin: app.origin }, user.cookie), `${path} no type`, [
+        "unsupported_media_type",
+      ]);
     }
     await expectUntouched(user, before);
   });
@@ -110,8 +132,18 @@ describe.each(["database", "stateless"] as const)("bad input on the email routes
     const user = await pendingUser();
     const before = rawEmailTables(app.dbFile);
     for (const { path } of ROUTES) {
-      for (const text of ["{", `{"token": "${user.verifyToken}",}`, `{'token':'${user.verifyToken}'}`, "nul", "\u0000", '{"token":"\\x41"}', "{}{}"]) {
-        await expectRefused(await postJson(path, text, user.cookie), `${path} ${JSON.stringify(text)}`, ["invalid_json"]);
+      for (const text of [
+        "{",
+        `{"token": "${user.verifyToken}",}`,
+        `{'token':'${user.verifyToken}'}`,
+        "nul",
+        "\u0000",
+        '{"token":"\\x41"}',
+        "{}{}",
+      ]) {
+        await expectRefused(await postJson(path, text, user.cookie), `${path} ${JSON.stringify(text)}`, [
+          "invalid_json",
+        ]);
       }
     }
     await expectUntouched(user, before);
@@ -120,7 +152,12 @@ describe.each(["database", "stateless"] as const)("bad input on the email routes
   it("bodies over 16 KiB: 413 payload_too_large on every route, with a Content-Length or sent chunked", async () => {
     const user = await pendingUser();
     const before = rawEmailTables(app.dbFile);
-    const huge = JSON.stringify({ token: user.verifyToken, email: user.email, password: PASSWORD, pad: "x".repeat(20 * 1024) });
+    const huge = JSON.stringify({
+      token: user.verifyToken,
+      email: user.email,
+      password: PASSWORD,
+      pad: "x".repeat(20 * 1024),
+    });
     for (const { path } of ROUTES) {
       await expectRefused(await postJson(path, huge, user.cookie), `${path} sized`, ["payload_too_large"]);
       const chunk = new TextEncoder().encode(" ".repeat(1024));
@@ -131,9 +168,11 @@ describe.each(["database", "stateless"] as const)("bad input on the email routes
           else controller.close();
         },
       });
-      await expectRefused(await post(path, stream, { Origin: app.origin, "Content-Type": "application/json" }, user.cookie), `${path} chunked`, [
-        "payload_too_large",
-      ]);
+      await expectRefused(
+        await post(path, stream, { Origin: app.origin, "Content-Type": "application/json" }, user.cookie),
+        `${path} chunked`,
+        ["payload_too_large"],
+      );
     }
     await expectUntouched(user, before);
   });
@@ -143,11 +182,18 @@ describe.each(["database", "stateless"] as const)("bad input on the email routes
     const before = rawEmailTables(app.dbFile);
     const body = JSON.stringify({ token: user.verifyToken, email: uniqueEmail(), password: PASSWORD });
     for (const { path } of ROUTES) {
-      const origins: Array<Record<string, string>> = [{ Origin: "https://evil.example" }, { Origin: "null" }, { "Sec-Fetch-Site": "cross-site" }, {}];
+      const origins: Array<Record<string, string>> = [
+        { Origin: "https://evil.example" },
+        { Origin: "null" },
+        { "Sec-Fetch-Site": "cross-site" },
+        {},
+      ];
       for (const headers of origins) {
-        await expectRefused(await post(path, body, { ...headers, "Content-Type": "application/json" }, user.cookie), `${path} ${JSON.stringify(headers)}`, [
-          "csrf",
-        ]);
+        await expectRefused(
+          await post(path, body, { ...headers, "Content-Type": "application/json" }, user.cookie),
+          `${path} ${JSON.stringify(headers)}`,
+          ["csrf"],
+        );
       }
     }
     await expectUntouched(user, before);
@@ -159,7 +205,16 @@ describe.each(["database", "stateless"] as const)("bad input on the email routes
     const wrapped = { token: user.resetToken, email: user.email, password: NEW_PASSWORD };
     // verify-email/request reads no body at all, so only the routes that take fields are asked.
     for (const { path } of ROUTES.filter((route) => route.path !== "/api/auth/verify-email/request")) {
-      for (const text of [JSON.stringify([wrapped]), "[]", JSON.stringify(user.verifyToken), "42", "null", "true", "", "  "]) {
+      for (const text of [
+        JSON.stringify([wrapped]),
+        "[]",
+        JSON.stringify(user.verifyToken),
+        "42",
+        "null",
+        "true",
+        "",
+        "  ",
+      ]) {
         await expectRefused(await postJson(path, text, user.cookie), `${path} ${text.slice(0, 20)}`, ["invalid_input"]);
       }
     }
@@ -169,9 +224,16 @@ describe.each(["database", "stateless"] as const)("bad input on the email routes
   it("body bytes that are not UTF-8: a 4xx, never a 500", async () => {
     const user = await pendingUser();
     const before = rawEmailTables(app.dbFile);
-    const bytes = Buffer.concat([Buffer.from('{"token":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80]), Buffer.from('"}')]);
+    const bytes = Buffer.concat([
+      Buffer.from('{"token":"'),
+      Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80]),
+      Buffer.from('"}'),
+    ]);
     for (const { path } of ROUTES.filter((route) => route.path !== "/api/auth/verify-email/request")) {
-      await expectRefused(await post(path, bytes, { Origin: app.origin, "Content-Type": "application/json" }, user.cookie), path);
+      await expectRefused(
+        await post(path, bytes, { Origin: app.origin, "Content-Type": "application/json" }, user.cookie),
+        path,
+      );
     }
     await expectUntouched(user, before);
   });
@@ -207,7 +269,12 @@ describe.each(["database", "stateless"] as const)("bad input on the email routes
     const user = await pendingUser();
     const before = rawEmailTables(app.dbFile);
     const send = (json: unknown) => apiRequest(app, "/api/auth/verify-email", { json, cookie: user.cookie });
-    for (const body of [{}, { tokens: user.verifyToken }, { Token: user.verifyToken }, JSON.parse(`{"__proto__":{"token":"${user.verifyToken}"}}`)]) {
+    for (const body of [
+      {},
+      { tokens: user.verifyToken },
+      { Token: user.verifyToken },
+      JSON.parse(`{"__proto__":{"token":"${user.verifyToken}"}}`),
+    ]) {
       await expectRefused(await send(body), JSON.stringify(body), ["invalid_input"]);
     }
     for (const token of oddTokens(user.verifyToken)) {
@@ -215,8 +282,19 @@ describe.each(["database", "stateless"] as const)("bad input on the email routes
     }
     // The reset token is a real token, but not one for this route.
     await expectRefused(await send({ token: user.resetToken }), "reset token", ["invalid_token"]);
-    for (const code of ["1234567", "123456789", "abcdefgh", "１２３４５６７８", 12345678, null, "", "1".repeat(10_000)]) {
-      await expectRefused(await send({ code, email: user.email }), `code ${JSON.stringify(code).slice(0, 30)}`, ["invalid_input"]);
+    for (const code of [
+      "1234567",
+      "123456789",
+      "abcdefgh",
+      "１２３４５６７８",
+      12345678,
+      null,
+      "",
+      "1".repeat(10_000),
+    ]) {
+      await expectRefused(await send({ code, email: user.email }), `code ${JSON.stringify(code).slice(0, 30)}`, [
+        "invalid_input",
+      ]);
     }
     await expectUntouched(user, before);
   });
@@ -244,8 +322,12 @@ describe.each(["database", "stateless"] as const)("bad input on the email routes
       `${"x".repeat(250)}@${domain}`,
       "x".repeat(10_000),
     ]) {
-      const response = await apiRequest(app, "/api/auth/password-reset/request", { json: email === undefined ? {} : { email } });
-      expect(await expectRefused(response.clone(), JSON.stringify(email)?.slice(0, 60) ?? "missing", ["invalid_input"])).toBe("invalid_input");
+      const response = await apiRequest(app, "/api/auth/password-reset/request", {
+        json: email === undefined ? {} : { email },
+      });
+      expect(
+        await expectRefused(response.clone(), JSON.stringify(email)?.slice(0, 60) ?? "missing", ["invalid_input"]),
+      ).toBe("invalid_input");
       expect(Object.keys((await response.json()).error.fields)).toEqual(["email"]);
     }
     await expectUntouched(user, before);
@@ -257,10 +339,23 @@ describe.each(["database", "stateless"] as const)("bad input on the email routes
     const send = (json: unknown) => apiRequest(app, "/api/auth/password-reset/confirm", { json });
     await expectRefused(await send({ password: NEW_PASSWORD }), "no token", ["invalid_token"]);
     for (const token of oddTokens(user.resetToken)) {
-      await expectRefused(await send({ token, password: NEW_PASSWORD }), JSON.stringify(token).slice(0, 60), ["invalid_token"]);
+      await expectRefused(await send({ token, password: NEW_PASSWORD }), JSON.stringify(token).slice(0, 60), [
+        "invalid_token",
+      ]);
     }
-    await expectRefused(await send({ token: user.verifyToken, password: NEW_PASSWORD }), "verify token", ["invalid_token"]);
-    for (const password of [undefined, "", 42, null, [NEW_PASSWORD], { password: NEW_PASSWORD }, "short", "p".repeat(10_000)]) {
+    await expectRefused(await send({ token: user.verifyToken, password: NEW_PASSWORD }), "verify token", [
+      "invalid_token",
+    ]);
+    for (const password of [
+      undefined,
+      "",
+      42,
+      null,
+      [NEW_PASSWORD],
+      { password: NEW_PASSWORD },
+      "short",
+      "p".repeat(10_000),
+    ]) {
       const response = await send({ token: user.resetToken, ...(password !== undefined && { password }) });
       await expectRefused(response.clone(), `password ${JSON.stringify(password)?.slice(0, 30)}`, ["invalid_input"]);
       expect(Object.keys((await response.json()).error.fields)).toEqual(["password"]);
@@ -274,13 +369,26 @@ describe.each(["database", "stateless"] as const)("bad input on the email routes
     const send = (json: unknown, cookie: string | null = user.cookie) =>
       apiRequest(app, "/api/auth/email-change", { json, ...(cookie !== null && { cookie }) });
     const target = uniqueEmail();
-    for (const email of [undefined, "", 42, null, [target], "not-an-email", target.replace("@", "＠"), `${target}\u0000`, `\ud800${target}`, "x".repeat(10_000)]) {
+    for (const email of [
+      undefined,
+      "",
+      42,
+      null,
+      [target],
+      "not-an-email",
+      target.replace("@", "＠"),
+      `${target}\u0000`,
+      `\ud800${target}`,
+      "x".repeat(10_000),
+    ]) {
       const response = await send({ password: PASSWORD, ...(email !== undefined && { email }) });
       await expectRefused(response.clone(), JSON.stringify(email)?.slice(0, 40) ?? "missing", ["invalid_input"]);
       expect(Object.keys((await response.json()).error.fields)).toEqual(["email"]);
     }
     await expectRefused(await send({ email: target, password: PASSWORD }, null), "no session", ["unauthenticated"]);
-    await expectRefused(await send({ email: target, password: PASSWORD }, "not-a-session-cookie"), "forged session", ["unauthenticated"]);
+    await expectRefused(await send({ email: target, password: PASSWORD }, "not-a-session-cookie"), "forged session", [
+      "unauthenticated",
+    ]);
     await expectUntouched(user, before);
     expect(smtp.to(target)).toEqual([]);
   });
@@ -328,7 +436,10 @@ describe("a mail server that cannot be reached", () => {
     await killMail();
     const { email, cookie } = await signUpViaApi(app, uniqueEmail());
     expect((await apiRequest(app, "/api/auth/password-reset/request", { json: { email } })).status).toBe(202);
-    const change = await apiRequest(app, "/api/auth/email-change", { json: { email: uniqueEmail(), password: PASSWORD }, cookie });
+    const change = await apiRequest(app, "/api/auth/email-change", {
+      json: { email: uniqueEmail(), password: PASSWORD },
+      cookie,
+    });
     expect(change.status).toBe(202);
     await vi.waitFor(() => expect(consoleError).toHaveBeenCalledTimes(3), { timeout: 10_000, interval: 20 });
     for (const [message] of consoleError.mock.calls) expect(String(message)).toMatch(/^gatehouse: .* failed:/);

@@ -47,10 +47,18 @@ interface SignUpBody {
   verificationRequired?: true;
 }
 
-async function signUp(app: TestServer, email: string): Promise<{ email: string; id: string; cookie: string | undefined; body: SignUpBody }> {
+async function signUp(
+  app: TestServer,
+  email: string,
+): Promise<{ email: string; id: string; cookie: string | undefined; body: SignUpBody }> {
   const response = await request(app, "/api/auth/signup", { json: { email, password: PASSWORD } });
   expect(response.status).toBe(201);
-  return { email, id: String(rawUserByEmail(app.dbFile, email)?.id), cookie: sessionCookieOf(response), body: await response.json() };
+  return {
+    email,
+    id: String(rawUserByEmail(app.dbFile, email)?.id),
+    cookie: sessionCookieOf(response),
+    body: await response.json(),
+  };
 }
 
 /** Does what the verify page does with a link's token: POSTs it, with the session cookie if there is one. */
@@ -118,7 +126,9 @@ describe.each(["database", "stateless"] as const)("email verification by link (%
 
   it("with the user's session cookie: a rotated Set-Cookie; the old cookie ends, other sessions rotate at their next request", async () => {
     const user = await signedUpWithLink();
-    const other = sessionCookieOf(await request(app, "/api/auth/login", { json: { email: user.email, password: PASSWORD } })) as string;
+    const other = sessionCookieOf(
+      await request(app, "/api/auth/login", { json: { email: user.email, password: PASSWORD } }),
+    ) as string;
     const idsBefore = rawSessionIdsOf(app.dbFile, user.id);
     expect(idsBefore).toHaveLength(2);
 
@@ -170,7 +180,8 @@ describe.each(["database", "stateless"] as const)("email verification by link (%
     const user = await signedUpWithLink();
     const responses = await Promise.all(Array.from({ length: 5 }, () => verify(app, { token: user.token })));
     expect(responses.map((response) => response.status).sort()).toEqual([200, 400, 400, 400, 400]);
-    for (const response of responses.filter((r) => r.status === 400)) expect((await response.json()).error.code).toBe("invalid_token");
+    for (const response of responses.filter((r) => r.status === 400))
+      expect((await response.json()).error.code).toBe("invalid_token");
     expect(verifiedAt(app, user.email)).not.toBeNull();
   });
 
@@ -193,13 +204,18 @@ describe.each(["database", "stateless"] as const)("email verification by link (%
 
   it("POST /api/auth/verify-email/request mails a new link (202 {ok:true}) that voids the older one", async () => {
     const user = await signedUpWithLink();
-    const response = await request(app, "/api/auth/verify-email/request", { method: "POST", cookie: user.cookie as string });
+    const response = await request(app, "/api/auth/verify-email/request", {
+      method: "POST",
+      cookie: user.cookie as string,
+    });
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ ok: true });
     const newer = tokenFromLink(await nthMailTo(smtp, user.email, 2), app.origin, "/verify-email");
     expect(newer).not.toBe(user.token);
     // Older links are voided once the new one is handed to the mail server, a moment after it arrives.
-    await vi.waitFor(() => expect(rawTokensOf(app.dbFile, user.id)).toEqual([expect.objectContaining({ token_hash: sha256Hex(newer) })]));
+    await vi.waitFor(() =>
+      expect(rawTokensOf(app.dbFile, user.id)).toEqual([expect.objectContaining({ token_hash: sha256Hex(newer) })]),
+    );
 
     await expectError(await verify(app, { token: user.token }), 400, "invalid_token");
     expect(verifiedAt(app, user.email)).toBeNull();
@@ -211,7 +227,11 @@ describe.each(["database", "stateless"] as const)("email verification by link (%
     const user = await signedUpWithLink();
     const rotated = sessionCookieOf(await verify(app, { token: user.token }, user.cookie)) as string;
     const before = rawEmailTables(app.dbFile);
-    await expectError(await request(app, "/api/auth/verify-email/request", { method: "POST", cookie: rotated }), 409, "already_verified");
+    await expectError(
+      await request(app, "/api/auth/verify-email/request", { method: "POST", cookie: rotated }),
+      409,
+      "already_verified",
+    );
     await expectError(await request(app, "/api/auth/verify-email/request", { method: "POST" }), 401, "unauthenticated");
     expect(rawEmailTables(app.dbFile)).toEqual(before);
     await expectNoFurtherMail(smtp, user.email, 1, async () => {
@@ -224,11 +244,17 @@ describe.each(["database", "stateless"] as const)("email verification by link (%
     const user = await signedUpWithLink();
     const tokens = [user.token];
     for (let i = 0; i < 5; i++) {
-      const response = await request(app, "/api/auth/verify-email/request", { method: "POST", cookie: user.cookie as string });
+      const response = await request(app, "/api/auth/verify-email/request", {
+        method: "POST",
+        cookie: user.cookie as string,
+      });
       expect(response.status, `request ${i + 1}`).toBe(202);
       tokens.push(tokenFromLink(await nthMailTo(smtp, user.email, i + 2), app.origin, "/verify-email"));
     }
-    const refused = await request(app, "/api/auth/verify-email/request", { method: "POST", cookie: user.cookie as string });
+    const refused = await request(app, "/api/auth/verify-email/request", {
+      method: "POST",
+      cookie: user.cookie as string,
+    });
     expect(refused.status).toBe(429);
     expect((await refused.json()).error.code).toBe("rate_limited");
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -249,14 +275,23 @@ describe.each(["database", "stateless"] as const)("email verification by link (%
       Origin: app.origin,
       "Content-Type": "application/json",
     };
-    const signedUp = await rawRequest(app, { method: "POST", path: "/api/auth/signup", headers: forged, body: JSON.stringify({ email, password: PASSWORD }) });
+    const signedUp = await rawRequest(app, {
+      method: "POST",
+      path: "/api/auth/signup",
+      headers: forged,
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
     expect(signedUp.status).toBe(201);
     const first = await nthMailTo(smtp, email, 1);
     tokenFromLink(first, app.origin, "/verify-email");
     expect(first.text + first.html).not.toContain("evil.example");
 
     const cookie = String(signedUp.headers["set-cookie"]?.[0]).split(";", 1)[0] as string;
-    const again = await rawRequest(app, { method: "POST", path: "/api/auth/verify-email/request", headers: { ...forged, Cookie: cookie } });
+    const again = await rawRequest(app, {
+      method: "POST",
+      path: "/api/auth/verify-email/request",
+      headers: { ...forged, Cookie: cookie },
+    });
     expect(again.status).toBe(202);
     const second = await nthMailTo(smtp, email, 2);
     const token = tokenFromLink(second, app.origin, "/verify-email");
@@ -272,7 +307,10 @@ describe.each(["database", "stateless"] as const)("requireEmailVerification (%s 
 
   it("sign-up answers 201 {user, verificationRequired:true} with no session cookie and no session row", async () => {
     const user = await signUp(app, uniqueEmail());
-    expect(user.body).toEqual({ user: expect.objectContaining({ email: user.email, emailVerified: false }), verificationRequired: true });
+    expect(user.body).toEqual({
+      user: expect.objectContaining({ email: user.email, emailVerified: false }),
+      verificationRequired: true,
+    });
     expect(user.cookie).toBeUndefined();
     expect(rawSessionIdsOf(app.dbFile, user.id)).toEqual([]);
     tokenFromLink(await nthMailTo(smtp, user.email, 1), app.origin, "/verify-email");
@@ -313,7 +351,9 @@ describe.each(["database", "stateless"] as const)("requireEmailVerification (%s 
     await nthMailTo(smtp, user.email, 1);
     expect((await request(app, "/api/auth/password-reset/request", { json: { email: user.email } })).status).toBe(202);
     const token = tokenFromLink(await nthMailTo(smtp, user.email, 2), app.origin, "/reset-password");
-    const reset = await request(app, "/api/auth/password-reset/confirm", { json: { token, password: "a brand new passphrase" } });
+    const reset = await request(app, "/api/auth/password-reset/confirm", {
+      json: { token, password: "a brand new passphrase" },
+    });
     expect(reset.status).toBe(200);
     expect(reset.headers.getSetCookie()).toEqual([]);
     expect(verifiedAt(app, user.email)).not.toBeNull();
@@ -322,7 +362,9 @@ describe.each(["database", "stateless"] as const)("requireEmailVerification (%s 
 });
 
 describe("email verification by code", () => {
-  const app = useTestServer("database", { email: { mailer: smtpMailerFor(smtp), emailVerification: { method: "code" } } });
+  const app = useTestServer("database", {
+    email: { mailer: smtpMailerFor(smtp), emailVerification: { method: "code" } },
+  });
   const uniqueEmail = uniqueEmails("code", "database");
 
   afterEach(() => app.setClock(app.startedAt));
@@ -359,7 +401,9 @@ describe("email verification by code", () => {
     expect(rotated).not.toBe(spaced.cookie);
 
     const dashed = await signedUpWithCode();
-    expect((await verify(app, { code: `${dashed.code.slice(0, 4)}-${dashed.code.slice(4)}`, email: dashed.email })).status).toBe(200);
+    expect(
+      (await verify(app, { code: `${dashed.code.slice(0, 4)}-${dashed.code.slice(4)}`, email: dashed.email })).status,
+    ).toBe(200);
   });
 
   it("a code is bound to its user: with another user's address it is 400 invalid_token, like an unknown address", async () => {
@@ -377,7 +421,8 @@ describe("email verification by code", () => {
 
   it("10 wrong codes an hour per address; then even the right one is 429 and the address stays unverified", async () => {
     const user = await signedUpWithCode();
-    for (let i = 0; i < 10; i++) await expectError(await verify(app, { code: wrongCode(user.code, i), email: user.email }), 400, "invalid_token");
+    for (let i = 0; i < 10; i++)
+      await expectError(await verify(app, { code: wrongCode(user.code, i), email: user.email }), 400, "invalid_token");
     const refused = await verify(app, { code: user.code, email: user.email });
     expect(refused.status).toBe(429);
     expect((await refused.json()).error.code).toBe("rate_limited");
@@ -404,20 +449,31 @@ describe("codes where links are sent, and codes from one address", () => {
   });
 
   const rateLimitRows = (app: TestServer) =>
-    querySqliteFile(app.dbFile, (db) => db.prepare("SELECT key FROM gatehouse_rate_limits ORDER BY key").all() as Array<{ key: string }>);
+    querySqliteFile(
+      app.dbFile,
+      (db) => db.prepare("SELECT key FROM gatehouse_rate_limits ORDER BY key").all() as Array<{ key: string }>,
+    );
 
   it("with links, any {code} answers 400 invalid_token and leaves no counter behind", async () => {
     await links.store.migrate();
     const before = rateLimitRows(links);
     for (let i = 0; i < 20; i++) {
-      await expectError(await verify(links, { code: "12345678", email: `nobody${i}@example.com` }), 400, "invalid_token");
+      await expectError(
+        await verify(links, { code: "12345678", email: `nobody${i}@example.com` }),
+        400,
+        "invalid_token",
+      );
     }
     expect(rateLimitRows(links)).toEqual(before);
   });
 
   it("with codes, one address is refused after its own limit, however many addresses it tries", async () => {
     for (let i = 0; i < 5; i++) {
-      await expectError(await verify(codes, { code: "12345678", email: `random${i}@example.com` }), 400, "invalid_token");
+      await expectError(
+        await verify(codes, { code: "12345678", email: `random${i}@example.com` }),
+        400,
+        "invalid_token",
+      );
     }
     await expectError(await verify(codes, { code: "12345678", email: "random-next@example.com" }), 429, "rate_limited");
     // Refused before a counter of its own was made for the new address.

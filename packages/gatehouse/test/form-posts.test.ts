@@ -64,18 +64,26 @@ describe.each(["database", "stateless"] as const)("HTML form posts (%s sessions)
     expect(response.headers.get("location")).toBe("/login?error=invalid_credentials");
   });
 
-  it.each(["//evil.example", "https://evil.example", "/\\evil.example", "https:evil.example", "%2F%2Fevil.example", "javascript:alert(1)"])(
-    "sends a successful log-in with next=%s to /dashboard",
-    async (next) => {
-      const email = await createUser();
-      const response = await postForm("/api/auth/login", { email, password: PASSWORD, next });
-      expect(response.status).toBe(303);
-      expect(response.headers.get("location")).toBe("/dashboard");
-    },
-  );
+  it.each([
+    "//evil.example",
+    "https://evil.example",
+    "/\\evil.example",
+    "https:evil.example",
+    "%2F%2Fevil.example",
+    "javascript:alert(1)",
+  ])("sends a successful log-in with next=%s to /dashboard", async (next) => {
+    const email = await createUser();
+    const response = await postForm("/api/auth/login", { email, password: PASSWORD, next });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/dashboard");
+  });
 
   it("does not carry a hostile next into the failure redirect", async () => {
-    const response = await postForm("/api/auth/login", { email: uniqueEmail(), password: PASSWORD, next: "//evil.example" });
+    const response = await postForm("/api/auth/login", {
+      email: uniqueEmail(),
+      password: PASSWORD,
+      next: "//evil.example",
+    });
     const location = new URL(response.headers.get("location") as string, app.origin);
     expect(location.origin).toBe(app.origin);
     expect(location.pathname).toBe("/login");
@@ -101,7 +109,11 @@ describe.each(["database", "stateless"] as const)("HTML form posts (%s sessions)
   it("logs out with 303 to /login and clears the cookie", async () => {
     const email = await createUser();
     const cookie = sessionCookieOf(await postForm("/api/auth/login", { email, password: PASSWORD })) as string;
-    const response = await postForm("/api/auth/logout", {}, { Origin: app.origin, Cookie: sessionCookieHeader(cookie) });
+    const response = await postForm(
+      "/api/auth/logout",
+      {},
+      { Origin: app.origin, Cookie: sessionCookieHeader(cookie) },
+    );
     expect(response.status).toBe(303);
     expect(response.headers.get("location")).toBe("/login");
     expect(response.headers.getSetCookie()[0]).toMatch(/^gatehouse\.session=;.*Max-Age=0/);
@@ -119,7 +131,11 @@ describe.each(["database", "stateless"] as const)("HTML form posts (%s sessions)
       { "Sec-Fetch-Site": "none" },
     ];
     for (const headers of attempts) {
-      const response = await postForm("/api/auth/login", { email, password: PASSWORD, next: "//evil.example" }, headers);
+      const response = await postForm(
+        "/api/auth/login",
+        { email, password: PASSWORD, next: "//evil.example" },
+        headers,
+      );
       expect(response.status, JSON.stringify(headers)).toBe(403);
       expect((await response.json()).error.code).toBe("csrf");
       expect(response.headers.get("location")).toBeNull();
@@ -129,7 +145,11 @@ describe.each(["database", "stateless"] as const)("HTML form posts (%s sessions)
 
   it("refuses a cross-site form sign-up without creating the user", async () => {
     const email = uniqueEmail();
-    const response = await postForm("/api/auth/signup", { email, password: PASSWORD }, { Origin: "https://evil.example" });
+    const response = await postForm(
+      "/api/auth/signup",
+      { email, password: PASSWORD },
+      { Origin: "https://evil.example" },
+    );
     expect(response.status).toBe(403);
     expect((await response.json()).error.code).toBe("csrf");
     expect(await app.store.getUserByEmail(email)).toBeNull();
@@ -138,7 +158,11 @@ describe.each(["database", "stateless"] as const)("HTML form posts (%s sessions)
   it("refuses a cross-site form log-out and keeps the session", async () => {
     const email = await createUser();
     const cookie = sessionCookieOf(await postForm("/api/auth/login", { email, password: PASSWORD })) as string;
-    const response = await postForm("/api/auth/logout", {}, { Origin: "https://evil.example", Cookie: sessionCookieHeader(cookie) });
+    const response = await postForm(
+      "/api/auth/logout",
+      {},
+      { Origin: "https://evil.example", Cookie: sessionCookieHeader(cookie) },
+    );
     expect(response.status).toBe(403);
     expect((await response.json()).error.code).toBe("csrf");
     expect(response.headers.getSetCookie()).toEqual([]);
@@ -148,7 +172,11 @@ describe.each(["database", "stateless"] as const)("HTML form posts (%s sessions)
 
   it("accepts a form post with Sec-Fetch-Site: same-origin and no Origin", async () => {
     const email = await createUser();
-    const response = await postForm("/api/auth/login", { email, password: PASSWORD }, { "Sec-Fetch-Site": "same-origin" });
+    const response = await postForm(
+      "/api/auth/login",
+      { email, password: PASSWORD },
+      { "Sec-Fetch-Site": "same-origin" },
+    );
     expect(response.status).toBe(303);
   });
 });

@@ -21,15 +21,39 @@ const ROUTES: Array<{ method: string; path: string; fields: string[] }> = [
 ];
 
 const body = fc.oneof(
-  { arbitrary: hostileJsonObject(["email", "password", "name", "role", "currentPassword", "newPassword", "next"]).map((v) => JSON.stringify(v)), weight: 5 },
+  {
+    arbitrary: hostileJsonObject(["email", "password", "name", "role", "currentPassword", "newPassword", "next"]).map(
+      (v) => JSON.stringify(v),
+    ),
+    weight: 5,
+  },
   { arbitrary: hostileJsonValue.map((value) => JSON.stringify(value) ?? ""), weight: 3 },
   { arbitrary: hostileString(300), weight: 3 },
-  { arbitrary: fc.constantFrom(`{"password":"${"x".repeat(15_000)}"}`, HUGE_STRINGS[0] as string, "{".repeat(5000), "[".repeat(5000) + "]".repeat(5000)), weight: 1 },
+  {
+    arbitrary: fc.constantFrom(
+      `{"password":"${"x".repeat(15_000)}"}`,
+      HUGE_STRINGS[0] as string,
+      "{".repeat(5000),
+      "[".repeat(5000) + "]".repeat(5000),
+    ),
+    weight: 1,
+  },
 );
 
 const contentType = fc.oneof(
   { arbitrary: fc.constant("application/json"), weight: 8 },
-  { arbitrary: fc.constantFrom("application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "", "application/json;;", "APPLICATION/JSON"), weight: 2 },
+  {
+    arbitrary: fc.constantFrom(
+      "application/json; charset=utf-8",
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+      "",
+      "application/json;;",
+      "APPLICATION/JSON",
+    ),
+    weight: 2,
+  },
   { arbitrary: hostileString(30).filter((type) => /^[\t\x20-\x7e]*$/.test(type)), weight: 1 },
 );
 
@@ -37,13 +61,17 @@ const contentType = fc.oneof(
 const sessionId = fc.oneof(
   fc.string({ unit: fc.constantFrom(..."ABCabc012-_".split("")), minLength: 1, maxLength: 70 }),
   // Every byte escaped (encodeURIComponent throws on a lone surrogate; TextEncoder writes U+FFFD for it).
-  hostileString(20).map((text) => [...new TextEncoder().encode(text)].map((byte) => `%${byte.toString(16).padStart(2, "0")}`).join("")),
+  hostileString(20).map((text) =>
+    [...new TextEncoder().encode(text)].map((byte) => `%${byte.toString(16).padStart(2, "0")}`).join(""),
+  ),
   fc.constantFrom("..", "%2e%2e", "%00", "a%2Fb", "__proto__", "constructor"),
 );
 
 describe.each(["database", "stateless"] as const)("fuzzing the JSON routes over HTTP (%s sessions)", (strategy) => {
   // No limits: the point is the parsers and handlers, not the counters (which would soon answer only 429).
-  const app = useTestServer(strategy, { rateLimits: { loginPerAccountAndIp: false, loginPerIp: false, signupPerIp: false } });
+  const app = useTestServer(strategy, {
+    rateLimits: { loginPerAccountAndIp: false, loginPerIp: false, signupPerIp: false },
+  });
   const uniqueEmail = uniqueEmails("fuzz", strategy);
 
   it("answers every request with 2xx, 3xx for forms, or 4xx; never 5xx", async () => {
@@ -71,8 +99,14 @@ describe.each(["database", "stateless"] as const)("fuzzing the JSON routes over 
           });
           seen.set(response.status, (seen.get(response.status) ?? 0) + 1);
           const form = type.toLowerCase().startsWith("application/x-www-form-urlencoded");
-          const allowed = response.status < 300 || (response.status === 303 && form) || (response.status >= 400 && response.status < 500);
-          expect(allowed, `${route.method} ${route.path} ${type} → ${response.status} ${response.body.slice(0, 200)}`).toBe(true);
+          const allowed =
+            response.status < 300 ||
+            (response.status === 303 && form) ||
+            (response.status >= 400 && response.status < 500);
+          expect(
+            allowed,
+            `${route.method} ${route.path} ${type} → ${response.status} ${response.body.slice(0, 200)}`,
+          ).toBe(true);
           if (response.status >= 400) {
             expect(() => JSON.parse(response.body)).not.toThrow();
           }
@@ -91,15 +125,26 @@ describe.each(["database", "stateless"] as const)("fuzzing the JSON routes over 
     const headerSafe = (text: string) => /^[\t\x20-\x7e\x80-\xff]*$/.test(text);
     const cookieValue = fc.oneof(
       hostileString(120).filter(headerSafe),
-      fc.constantFrom(`${cookie}x`, cookie.slice(0, -1), `g1.${"A".repeat(5000)}`, "%zz", "\"\"", cookie.toUpperCase()),
-      fc.string({ unit: fc.constantFrom(..."ABCabc012-_.%=\";, ".split("")), maxLength: 100 }),
+      fc.constantFrom(`${cookie}x`, cookie.slice(0, -1), `g1.${"A".repeat(5000)}`, "%zz", '""', cookie.toUpperCase()),
+      fc.string({ unit: fc.constantFrom(...'ABCabc012-_.%=";, '.split("")), maxLength: 100 }),
     );
     await fc.assert(
-      fc.asyncProperty(cookieValue, fc.constantFrom("/api/auth/session", "/api/auth/sessions", "/api/me", "/api/auth/logout"), async (value, path) => {
-        const method = path === "/api/auth/logout" ? "POST" : "GET";
-        const response = await rawRequest(app, { method, path, headers: { Origin: app.origin, Cookie: sessionCookieHeader(value) } });
-        expect(response.status < 300 || (response.status >= 400 && response.status < 500), `${path} ${JSON.stringify(value)} → ${response.status}`).toBe(true);
-      }),
+      fc.asyncProperty(
+        cookieValue,
+        fc.constantFrom("/api/auth/session", "/api/auth/sessions", "/api/me", "/api/auth/logout"),
+        async (value, path) => {
+          const method = path === "/api/auth/logout" ? "POST" : "GET";
+          const response = await rawRequest(app, {
+            method,
+            path,
+            headers: { Origin: app.origin, Cookie: sessionCookieHeader(value) },
+          });
+          expect(
+            response.status < 300 || (response.status >= 400 && response.status < 500),
+            `${path} ${JSON.stringify(value)} → ${response.status}`,
+          ).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -28,7 +28,13 @@ import {
   type TestServerOptions,
   uniqueEmails,
 } from "./support/http-server.js";
-import { createPostgresDatabase, createRedisPrefix, rawRedisCounter, REDIS_URL, requireService } from "./support/services.js";
+import {
+  createPostgresDatabase,
+  createRedisPrefix,
+  rawRedisCounter,
+  REDIS_URL,
+  requireService,
+} from "./support/services.js";
 import { createSqliteDatabase, querySqliteFile } from "./support/temp-sqlite.js";
 
 const postgresUp = await requireService("postgres");
@@ -76,7 +82,8 @@ function sqliteRows(file: string, query: string, ...params: unknown[]): Array<Re
 
 function countsOf(rows: Array<Record<string, unknown>>, prefix: string): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const row of rows) if (String(row.key).startsWith(prefix) && Number(row.count) > 0) counts[String(row.key)] = Number(row.count);
+  for (const row of rows)
+    if (String(row.key).startsWith(prefix) && Number(row.count) > 0) counts[String(row.key)] = Number(row.count);
   return counts;
 }
 
@@ -139,8 +146,10 @@ const POSTGRES: Backend = {
         for (const store of stores) await store.close();
         // A closed pool has sent its goodbyes, but the server may not have ended those backends yet; dropping
         // the database now would kill them, and each pool would log a lost connection.
-        const others = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
-        for (let i = 0; i < 100 && (await admin.query(others)).rows[0].n > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+        const others =
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+        for (let i = 0; i < 100 && (await admin.query(others)).rows[0].n > 0; i++)
+          await new Promise((resolve) => setTimeout(resolve, 20));
         await admin.end();
         await database.drop();
       },
@@ -321,7 +330,12 @@ function freshAddress(): string {
 /** Headers that make the request come from `ip`, as the trusted proxy reports it. */
 const from = (ip: string): Record<string, string> => ({ "X-Forwarded-For": ip });
 
-function logIn(app: TestServer, email: string, password: string, headers: Record<string, string> = {}): Promise<Response> {
+function logIn(
+  app: TestServer,
+  email: string,
+  password: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return apiRequest(app, "/api/auth/login", { json: { email, password }, headers });
 }
 
@@ -351,7 +365,7 @@ async function expectInvalidCredentials(response: Response, label = ""): Promise
 
 /** What each answer was: its error code, or "ok" for a 2xx. */
 async function outcomes(responses: Response[]): Promise<string[]> {
-  return Promise.all(responses.map(async (r) => (r.ok ? "ok" : (await r.json()).error.code as string)));
+  return Promise.all(responses.map(async (r) => (r.ok ? "ok" : ((await r.json()).error.code as string))));
 }
 
 const tally = (items: string[]): Record<string, number> =>
@@ -371,7 +385,9 @@ function deviceCookieOf(response: Response): string {
 
 /** The device id inside a device cookie, opened as the gatehouse opens it (AES-GCM, purpose "device"). */
 async function deviceIdOf(pair: string): Promise<string> {
-  const payload = (await createSealer([TEST_SECRET], "device").open(pair.slice(DEVICE_COOKIE.length + 1))) as { d: string };
+  const payload = (await createSealer([TEST_SECRET], "device").open(pair.slice(DEVICE_COOKIE.length + 1))) as {
+    d: string;
+  };
   return payload.d;
 }
 
@@ -384,7 +400,12 @@ const NARROW_MAX = 10;
  * request has arrived and been counted against that budget, so the others meet a budget full of attempts
  * in flight. Resolves, once they are released, to the responses still to come.
  */
-async function allInFlight(probe: StoreProbe, email: string, ip: string, send: () => Array<Promise<Response>>): Promise<Array<Promise<Response>>> {
+async function allInFlight(
+  probe: StoreProbe,
+  email: string,
+  ip: string,
+  send: () => Array<Promise<Response>>,
+): Promise<Array<Promise<Response>>> {
   const narrow = keys.accountAndIp(email, ip);
   const [held, arrived, judged] = [probe.heldAt(narrow), probe.arrivalsFrom(ip), probe.callsAt(narrow)];
   const release = probe.hold(narrow, NARROW_MAX);
@@ -423,7 +444,8 @@ async function burstThenRight(
 
 /** Locks `email`'s account with 100 wrong passwords, each from an address of its own (a botnet). */
 async function lockFromManyAddresses(app: TestServer, email: string, failures = 100): Promise<void> {
-  for (let i = 1; i <= failures; i++) await expectInvalidCredentials(await logIn(app, email, WRONG, from(freshAddress())), `botnet guess ${i}`);
+  for (let i = 1; i <= failures; i++)
+    await expectInvalidCredentials(await logIn(app, email, WRONG, from(freshAddress())), `botnet guess ${i}`);
   await expectRateLimited(await logIn(app, email, PASSWORD, from(freshAddress())), 900, "locked");
 }
 
@@ -487,7 +509,9 @@ describe.each(BACKENDS)("log-in limits on $name", (backend) => {
     it("20 right passwords for one account from one address, all at once, all log in", async () => {
       const email = await newAccount(app, "parallel-ok");
       const ip = freshAddress();
-      const pending = await allInFlight(probe, email, ip, () => Array.from({ length: 20 }, () => logIn(app, email, PASSWORD, from(ip))));
+      const pending = await allInFlight(probe, email, ip, () =>
+        Array.from({ length: 20 }, () => logIn(app, email, PASSWORD, from(ip))),
+      );
       const responses = await Promise.all(pending);
       expect(tally(await outcomes(responses))).toEqual({ ok: 20 });
       for (const response of responses) {
@@ -629,12 +653,20 @@ describe("device cookies (SQLite, default limits)", () => {
     await lockFromManyAddresses(app, email);
     expect(await db.counter(keys.account(email))).toBe(100);
 
-    await expectRateLimited(await logIn(app, email, PASSWORD, from("198.51.100.30")), 900, "no device cookie, the owner's usual address");
+    await expectRateLimited(
+      await logIn(app, email, PASSWORD, from("198.51.100.30")),
+      900,
+      "no device cookie, the owner's usual address",
+    );
     const owner = await logInWith(ownBrowser, email, PASSWORD, "198.51.100.30");
     expect(owner.status, "the owner's browser").toBe(200);
     expect(sessionCookieOf(owner)).toBeTruthy();
     // The owner's success on the device's budget does not lift the account's lock for anyone else.
-    await expectRateLimited(await logIn(app, email, PASSWORD, from(freshAddress())), 900, "no device cookie, after the owner's log-in");
+    await expectRateLimited(
+      await logIn(app, email, PASSWORD, from(freshAddress())),
+      900,
+      "no device cookie, after the owner's log-in",
+    );
     expect(await db.counter(keys.account(email))).toBe(100);
 
     await expectRateLimited(await logInWith(othersBrowser, email, PASSWORD), 900, "another account's device cookie");
@@ -646,12 +678,14 @@ describe("device cookies (SQLite, default limits)", () => {
     const forgeries: Record<string, string> = {
       "a changed character": `${value.slice(0, 20)}${value[20] === "A" ? "B" : "A"}${value.slice(21)}`,
       "a truncated value": value.slice(0, -4),
-      "sealed with another secret": await createSealer(["some-other-secret-of-enough-length-0123"], "device").seal(forgedPayload),
+      "sealed with another secret": await createSealer(["some-other-secret-of-enough-length-0123"], "device").seal(
+        forgedPayload,
+      ),
       "sealed for sessions": await createSealer([TEST_SECRET], "session").seal(forgedPayload),
       "plain JSON": encodeURIComponent(JSON.stringify(forgedPayload)),
       garbage: "g1.not-a-sealed-value",
       empty: "",
-      "oversized": "g1.".padEnd(6000, "A"),
+      oversized: "g1.".padEnd(6000, "A"),
     };
     for (const [label, forged] of Object.entries(forgeries)) {
       await expectRateLimited(await logInWith(`${DEVICE_COOKIE}=${forged}`, email, PASSWORD), 900, label);
@@ -664,13 +698,16 @@ describe("device cookies (SQLite, default limits)", () => {
     const email = await newAccount(app, "device-budget");
     const laptop = deviceCookieOf(await logIn(app, email, PASSWORD, from(freshAddress())));
     const phone = deviceCookieOf(await logIn(app, email, PASSWORD, from(freshAddress())));
-    for (let i = 1; i <= 10; i++) await expectInvalidCredentials(await logInWith(laptop, email, WRONG), `laptop guess ${i}`);
+    for (let i = 1; i <= 10; i++)
+      await expectInvalidCredentials(await logInWith(laptop, email, WRONG), `laptop guess ${i}`);
     expect(await db.counter(keys.device(await deviceIdOf(laptop)))).toBe(10);
     await expectRateLimited(await logInWith(laptop, email, PASSWORD), 900, "the laptop, right password");
     // The laptop's failures are its own: not the account's, not its addresses'.
     expect(await db.countersUnder(`login-account:${sha256(email)}`)).toEqual({});
     expect((await logInWith(phone, email, PASSWORD)).status, "the phone").toBe(200);
-    expect((await logIn(app, email, PASSWORD, from(freshAddress()))).status, "a browser without a device cookie").toBe(200);
+    expect((await logIn(app, email, PASSWORD, from(freshAddress()))).status, "a browser without a device cookie").toBe(
+      200,
+    );
     await expectRateLimited(await logInWith(laptop, email, PASSWORD), 900, "the laptop, still");
   });
 
@@ -680,7 +717,8 @@ describe("device cookies (SQLite, default limits)", () => {
     for (let i = 0; i < 9; i++) await expectInvalidCredentials(await logInWith(device, email, WRONG));
     expect((await logInWith(device, email, PASSWORD)).status).toBe(200);
     expect(await db.counter(keys.device(await deviceIdOf(device)))).toBeNull();
-    for (let i = 1; i <= 10; i++) await expectInvalidCredentials(await logInWith(device, email, WRONG), `after the reset ${i}`);
+    for (let i = 1; i <= 10; i++)
+      await expectInvalidCredentials(await logInWith(device, email, WRONG), `after the reset ${i}`);
     await expectRateLimited(await logInWith(device, email, PASSWORD), 900);
   });
 });
@@ -688,14 +726,20 @@ describe("device cookies (SQLite, default limits)", () => {
 describe("the 15 minutes and the day both full (SQLite, 20 each)", () => {
   const { apps } = useDeployment(SQLITE, {
     ...BEHIND_ONE_PROXY,
-    rateLimits: { loginPerAccount: { max: 20, windowSeconds: 15 * 60 }, loginPerAccountDaily: { max: 20, windowSeconds: 24 * 60 * 60 } },
+    rateLimits: {
+      loginPerAccount: { max: 20, windowSeconds: 15 * 60 },
+      loginPerAccountDaily: { max: 20, windowSeconds: 24 * 60 * 60 },
+    },
   });
   const [app] = apps as [TestServer];
 
   it("Retry-After names the day's wait, not the 15 minutes after which the answer is 429 again", async () => {
     const email = await newAccount(app, "both-full");
-    for (let i = 1; i <= 20; i++) await expectInvalidCredentials(await logIn(app, email, WRONG, from(freshAddress())), `failure ${i}`);
-    expect(await expectRateLimited(await logIn(app, email, PASSWORD, from(freshAddress())), 24 * 60 * 60)).toBe(DAY / SECOND);
+    for (let i = 1; i <= 20; i++)
+      await expectInvalidCredentials(await logIn(app, email, WRONG, from(freshAddress())), `failure ${i}`);
+    expect(await expectRateLimited(await logIn(app, email, PASSWORD, from(freshAddress())), 24 * 60 * 60)).toBe(
+      DAY / SECOND,
+    );
   });
 });
 
@@ -707,7 +751,8 @@ describe("with the device limit turned off (loginPerDevice: false)", () => {
     const email = await newAccount(app, "no-device-limit");
     const device = deviceCookieOf(await logIn(app, email, PASSWORD, from(freshAddress())));
     const ip = freshAddress();
-    for (let i = 1; i <= 10; i++) await expectInvalidCredentials(await logIn(app, email, WRONG, { ...from(ip), Cookie: device }), `guess ${i}`);
+    for (let i = 1; i <= 10; i++)
+      await expectInvalidCredentials(await logIn(app, email, WRONG, { ...from(ip), Cookie: device }), `guess ${i}`);
     await expectRateLimited(await logIn(app, email, PASSWORD, { ...from(ip), Cookie: device }), 900);
   });
 });
@@ -715,20 +760,29 @@ describe("with the device limit turned off (loginPerDevice: false)", () => {
 describe.each(SQL_BACKENDS)("the daily window per account ($name)", (backend) => {
   const { apps, db } = useDeployment(backend, {
     ...BEHIND_ONE_PROXY,
-    rateLimits: { loginPerAccount: { max: 20, windowSeconds: 15 * 60 }, loginPerAccountDaily: { max: 30, windowSeconds: 24 * 60 * 60 } },
+    rateLimits: {
+      loginPerAccount: { max: 20, windowSeconds: 15 * 60 },
+      loginPerAccountDaily: { max: 30, windowSeconds: 24 * 60 * 60 },
+    },
   });
   const [app] = apps as [TestServer];
 
   it("holds failures across 15-minute windows and a success in between, and lifts after 24 hours", async () => {
     const email = await newAccount(app, "daily");
-    for (let i = 1; i <= 20; i++) await expectInvalidCredentials(await logIn(app, email, WRONG, from(freshAddress())), `first window ${i}`);
+    for (let i = 1; i <= 20; i++)
+      await expectInvalidCredentials(await logIn(app, email, WRONG, from(freshAddress())), `first window ${i}`);
     expect(await expectRateLimited(await logIn(app, email, PASSWORD, from(freshAddress())), 900)).toBe(900);
 
     app.setClock(app.startedAt + 15 * MINUTE);
     // A success does not clear the daily count (it would let a daily owner reopen the window for guessing).
     expect((await logIn(app, email, PASSWORD, from(freshAddress()))).status, "the owner, in the next window").toBe(200);
-    for (let i = 1; i <= 10; i++) await expectInvalidCredentials(await logIn(app, email, WRONG, from(freshAddress())), `second window ${i}`);
-    const wait = await expectRateLimited(await logIn(app, email, PASSWORD, from(freshAddress())), 24 * 60 * 60, "daily limit");
+    for (let i = 1; i <= 10; i++)
+      await expectInvalidCredentials(await logIn(app, email, WRONG, from(freshAddress())), `second window ${i}`);
+    const wait = await expectRateLimited(
+      await logIn(app, email, PASSWORD, from(freshAddress())),
+      24 * 60 * 60,
+      "daily limit",
+    );
     expect(wait, "until the daily window ends").toBe((DAY - 15 * MINUTE) / SECOND);
     expect(await db.counter(keys.account(email)), "the 15-minute window has room").toBe(10);
     expect(await db.counter(keys.accountDaily(email))).toBe(30);
@@ -790,7 +844,11 @@ describe("the password checks of sensitive changes (SQLite, default limits)", ()
     expect(refusedAt, "the first 429 (0: none in 300 guesses)").toBeGreaterThan(0);
     expect(refusedAt).toBeLessThanOrEqual(101);
     await expectRateLimited(await changePassword(session, PASSWORD), 900, "the right current password, now");
-    await expectRateLimited(await logIn(app, email, PASSWORD, from(freshAddress())), 900, "log-in from a fresh address");
+    await expectRateLimited(
+      await logIn(app, email, PASSWORD, from(freshAddress())),
+      900,
+      "log-in from a fresh address",
+    );
     expect(await db.passwordHash(email)).toBe(hash);
   });
 
@@ -804,7 +862,10 @@ describe("the password checks of sensitive changes (SQLite, default limits)", ()
     const newAddress = `new-${email}`;
     await expectRateLimited(await changeEmail(session, newAddress, PASSWORD), 900, "email change");
     expect(await db.passwordHash(email), "the password is unchanged").toBe(hash);
-    expect((await apiRequest(app, "/api/me", { cookie: session })).status, "the account and its session are still there").toBe(200);
+    expect(
+      (await apiRequest(app, "/api/me", { cookie: session })).status,
+      "the account and its session are still there",
+    ).toBe(200);
     expect(sent.filter((message) => message.to === newAddress)).toEqual([]);
 
     // The owner's own browser presents its device cookie: its budget, not the locked account's.
@@ -815,22 +876,36 @@ describe("the password checks of sensitive changes (SQLite, default limits)", ()
     // The browser that changed the password gets a device cookie for the new one; the old one is void.
     const renewed = setCookieNamed(changed.headers.getSetCookie(), DEVICE_COOKIE)?.split(";", 1)[0];
     expect(renewed, "a new device cookie with the password change").toBeDefined();
-    expect((await logIn(app, email, NEW_PASSWORD, { ...from(freshAddress()), Cookie: renewed as string })).status).toBe(200);
-    await expectRateLimited(await logIn(app, email, NEW_PASSWORD, { ...from(freshAddress()), Cookie: device as string }), 900, "the device cookie from before the change");
+    expect((await logIn(app, email, NEW_PASSWORD, { ...from(freshAddress()), Cookie: renewed as string })).status).toBe(
+      200,
+    );
+    await expectRateLimited(
+      await logIn(app, email, NEW_PASSWORD, { ...from(freshAddress()), Cookie: device as string }),
+      900,
+      "the device cookie from before the change",
+    );
   });
 
   it("device cookies collected while the password was known are worth nothing once it changes", async () => {
     const { email, session } = await victim("collected");
     // Someone who knew the password logged in again and again, collecting a device budget each time.
-    const collected = await Promise.all(Array.from({ length: 5 }, async () => deviceCookieOf(await logIn(app, email, PASSWORD, from(freshAddress())))));
+    const collected = await Promise.all(
+      Array.from({ length: 5 }, async () => deviceCookieOf(await logIn(app, email, PASSWORD, from(freshAddress())))),
+    );
     expect((await changePassword(session, PASSWORD)).status).toBe(200);
     const ip = freshAddress();
     for (let i = 1; i <= 10; i++) {
-      await expectInvalidCredentials(await logIn(app, email, `guess ${i}`, { ...from(ip), Cookie: collected[i % 5] as string }), `guess ${i}`);
+      await expectInvalidCredentials(
+        await logIn(app, email, `guess ${i}`, { ...from(ip), Cookie: collected[i % 5] as string }),
+        `guess ${i}`,
+      );
     }
     // Each guess was counted as one without a device cookie: the address's budget for the account is spent.
     expect(await db.counter(keys.accountAndIp(email, ip))).toBe(10);
-    await expectRateLimited(await logIn(app, email, NEW_PASSWORD, { ...from(ip), Cookie: collected[0] as string }), 900);
+    await expectRateLimited(
+      await logIn(app, email, NEW_PASSWORD, { ...from(ip), Cookie: collected[0] as string }),
+      900,
+    );
   });
 
   it("one address adds at most 10 failed password checks to the account, and the owner changes the password from elsewhere", async () => {
@@ -848,7 +923,8 @@ describe("the password checks of sensitive changes (SQLite, default limits)", ()
     const { email, session } = await victim("mixed-checks");
     const ip = freshAddress();
     for (let i = 0; i < 4; i++) expect((await deleteAccount(session, `guess ${i}`, { ip })).status).toBe(400);
-    for (let i = 0; i < 3; i++) expect((await changeEmail(session, `elsewhere-${i}-${email}`, `guess ${i}`, { ip })).status).toBe(400);
+    for (let i = 0; i < 3; i++)
+      expect((await changeEmail(session, `elsewhere-${i}-${email}`, `guess ${i}`, { ip })).status).toBe(400);
     for (let i = 0; i < 3; i++) expect((await changePassword(session, `guess ${i}`, { ip })).status).toBe(400);
     expect(await db.counter(keys.accountAndIp(email, ip))).toBe(10);
     await expectRateLimited(await logIn(app, email, PASSWORD, from(ip)), 900, "log-in from that address");
@@ -876,11 +952,19 @@ describe("the per-address limit counts sensitive changes' password checks (SQLit
   it("5 wrong passwords in changes of five accounts from one address, then that address is refused for log-in too", async () => {
     const ip = freshAddress();
     const guesses = [
-      (await signedIn("per-ip-1", ip)).request("/api/auth/password", { json: { currentPassword: WRONG, newPassword: NEW_PASSWORD } }),
-      (await signedIn("per-ip-2", ip)).request("/api/auth/password", { json: { currentPassword: WRONG, newPassword: NEW_PASSWORD } }),
+      (await signedIn("per-ip-1", ip)).request("/api/auth/password", {
+        json: { currentPassword: WRONG, newPassword: NEW_PASSWORD },
+      }),
+      (await signedIn("per-ip-2", ip)).request("/api/auth/password", {
+        json: { currentPassword: WRONG, newPassword: NEW_PASSWORD },
+      }),
       (await signedIn("per-ip-3", ip)).request("/api/auth/account", { method: "DELETE", json: { password: WRONG } }),
-      (await signedIn("per-ip-4", ip)).request("/api/auth/email-change", { json: { email: "new-4@example.com", password: WRONG } }),
-      (await signedIn("per-ip-5", ip)).request("/api/auth/email-change", { json: { email: "new-5@example.com", password: WRONG } }),
+      (await signedIn("per-ip-4", ip)).request("/api/auth/email-change", {
+        json: { email: "new-4@example.com", password: WRONG },
+      }),
+      (await signedIn("per-ip-5", ip)).request("/api/auth/email-change", {
+        json: { email: "new-5@example.com", password: WRONG },
+      }),
     ];
     const statuses: number[] = [];
     for (const guess of guesses) statuses.push((await guess).status);
@@ -889,7 +973,9 @@ describe("the per-address limit counts sensitive changes' password checks (SQLit
 
     const sixth = await signedIn("per-ip-6", ip);
     await expectRateLimited(await logIn(app, sixth.email, PASSWORD, from(ip)), 900, "log-in of a sixth account");
-    const change = await sixth.request("/api/auth/password", { json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } });
+    const change = await sixth.request("/api/auth/password", {
+      json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
+    });
     await expectRateLimited(change, 900, "password change of the sixth account");
     expect((await logIn(app, sixth.email, PASSWORD, from(freshAddress()))).status, "from another address").toBe(200);
   });
@@ -903,10 +989,17 @@ describe("IPv6 addresses count by /64 (SQLite)", () => {
     it("10 wrong passwords from ten addresses of one /64, then every address of it is refused; another /64 is not", async () => {
       const email = await newAccount(app, "v6");
       for (let i = 1; i <= 10; i++) {
-        await expectInvalidCredentials(await logIn(app, email, WRONG, from(`2001:db8:1:2::${i.toString(16)}`)), `2001:db8:1:2::${i}`);
+        await expectInvalidCredentials(
+          await logIn(app, email, WRONG, from(`2001:db8:1:2::${i.toString(16)}`)),
+          `2001:db8:1:2::${i}`,
+        );
       }
       // Whichever address of the /64, however it is written.
-      for (const ip of ["2001:db8:1:2::ff", "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:0DB8:0001:0002:0000:0000:0000:0abc"]) {
+      for (const ip of [
+        "2001:db8:1:2::ff",
+        "2001:db8:1:2:ffff:ffff:ffff:ffff",
+        "2001:0DB8:0001:0002:0000:0000:0000:0abc",
+      ]) {
         await expectRateLimited(await logIn(app, email, PASSWORD, from(ip)), 900, ip);
       }
       const perAddress = await db.countersUnder(`${keys.account(email)}:`);
@@ -916,7 +1009,8 @@ describe("IPv6 addresses count by /64 (SQLite)", () => {
 
     it("an IPv4-mapped address counts as the IPv4 address", async () => {
       const email = await newAccount(app, "mapped");
-      for (let i = 0; i < 5; i++) await expectInvalidCredentials(await logIn(app, email, WRONG, from("::ffff:198.51.100.7")));
+      for (let i = 0; i < 5; i++)
+        await expectInvalidCredentials(await logIn(app, email, WRONG, from("::ffff:198.51.100.7")));
       for (let i = 0; i < 5; i++) await expectInvalidCredentials(await logIn(app, email, WRONG, from("198.51.100.7")));
       expect(await db.counter(keys.accountAndIp(email, "198.51.100.7"))).toBe(10);
       await expectRateLimited(await logIn(app, email, PASSWORD, from("198.51.100.7")), 900);
@@ -944,7 +1038,8 @@ describe("IPv6 addresses count by /64 (SQLite)", () => {
     });
 
     it("sign-ups from three addresses of one /64 use up the /64's budget", async () => {
-      const signUp = (ip: string) => apiRequest(app, "/api/auth/signup", { json: { email: uniqueEmail(), password: PASSWORD }, headers: from(ip) });
+      const signUp = (ip: string) =>
+        apiRequest(app, "/api/auth/signup", { json: { email: uniqueEmail(), password: PASSWORD }, headers: from(ip) });
       for (let i = 1; i <= 3; i++) expect((await signUp(`2001:db8:5:5::${i}`)).status).toBe(201);
       await expectRateLimited(await signUp("2001:db8:5:5::4"), 3600);
       expect((await signUp("2001:db8:5:6::4")).status).toBe(201);

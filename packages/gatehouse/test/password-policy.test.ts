@@ -20,7 +20,8 @@ describe("password policy over HTTP", () => {
   const app = useTestServer("database");
   const uniqueEmail = uniqueEmails("policy", "http");
 
-  const signUp = (email: string, password: string) => apiRequest(app, "/api/auth/signup", { json: { email, password } });
+  const signUp = (email: string, password: string) =>
+    apiRequest(app, "/api/auth/signup", { json: { email, password } });
   const logIn = (email: string, password: string) => apiRequest(app, "/api/auth/login", { json: { email, password } });
 
   async function expectPasswordRejected(response: Response, message: RegExp): Promise<void> {
@@ -54,7 +55,15 @@ describe("password policy over HTTP", () => {
   });
 
   it('rejects common passwords such as "password1234" and "iloveyou12" with the reason, whatever their case or width, and creates nothing', async () => {
-    for (const password of ["password1234", "iloveyou12", "PASSWORD1234", "ILoveYou12", "ｐａｓｓｗｏｒｄ１２３４", "qwertyuiop", "1234567890"]) {
+    for (const password of [
+      "password1234",
+      "iloveyou12",
+      "PASSWORD1234",
+      "ILoveYou12",
+      "ｐａｓｓｗｏｒｄ１２３４",
+      "qwertyuiop",
+      "1234567890",
+    ]) {
       const email = uniqueEmail();
       await expectPasswordRejected(await signUp(email, password), /common/i);
       expect(rawUserByEmail(app.dbFile, email), password).toBeUndefined();

@@ -35,8 +35,13 @@ interface Hold {
  * arguments satisfy `when`, before it reaches the database.
  */
 function holdingStore(store: Store) {
-  let armed: { method: keyof Store; when: (args: unknown[]) => boolean; hold: Hold; gate: Promise<void>; reach: () => void } | null =
-    null;
+  let armed: {
+    method: keyof Store;
+    when: (args: unknown[]) => boolean;
+    hold: Hold;
+    gate: Promise<void>;
+    reach: () => void;
+  } | null = null;
   const wrapped = new Proxy(store, {
     get(target, name, receiver) {
       const value = Reflect.get(target, name, receiver);
@@ -117,7 +122,11 @@ describe.each(BACKENDS)("password races ($name)", (backend) => {
   /** Two app instances on one database: the attacker's requests reach one, the owner's the other. */
   function instances(argon2 = CHEAP_ARGON2) {
     const held = holdingStore(opened.store);
-    const options = { secret: TEST_SECRET, secureCookies: false, rateLimits: { loginPerIp: false, signupPerIp: false } } as const;
+    const options = {
+      secret: TEST_SECRET,
+      secureCookies: false,
+      rateLimits: { loginPerIp: false, signupPerIp: false },
+    } as const;
     const attackers: Gatehouse = createGatehouse({ ...options, store: held.store, argon2 });
     const owners: Gatehouse = createGatehouse({ ...options, store: opened.store, argon2 });
     return { attackers, owners, arm: held.arm };
@@ -125,11 +134,18 @@ describe.each(BACKENDS)("password races ($name)", (backend) => {
 
   async function newAccount(): Promise<string> {
     const email = `race${++counter}-${backend.name.toLowerCase()}@example.com`;
-    await createGatehouse({ store: opened.store, secret: TEST_SECRET, argon2: CHEAP_ARGON2 }).users.create({ email, password: PASSWORD });
+    await createGatehouse({ store: opened.store, secret: TEST_SECRET, argon2: CHEAP_ARGON2 }).users.create({
+      email,
+      password: PASSWORD,
+    });
     return email;
   }
 
-  async function signedIn(gatehouse: Gatehouse, email: string, password = PASSWORD): Promise<{ value: string; valid: ValidSession }> {
+  async function signedIn(
+    gatehouse: Gatehouse,
+    email: string,
+    password = PASSWORD,
+  ): Promise<{ value: string; valid: ValidSession }> {
     const { setCookie } = await gatehouse.logIn({ email, password });
     const value = gatehouse.cookie.read(setCookie.split(";", 1)[0]) as string;
     return { value, valid: (await gatehouse.validateSession(value)) as ValidSession };
@@ -168,7 +184,10 @@ describe.each(BACKENDS)("password races ($name)", (backend) => {
     const ending = arm("endSessions");
     const attack = attackers
       .changePassword(stolen.valid, { currentPassword: PASSWORD, newPassword: ATTACKER_PASSWORD })
-      .then(() => "changed", (error: { code?: string }) => error.code ?? "threw");
+      .then(
+        () => "changed",
+        (error: { code?: string }) => error.code ?? "threw",
+      );
     await ending.reached;
 
     const changed = await owners.changePassword(owner.valid, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
@@ -198,7 +217,7 @@ describe.each(BACKENDS)("password races ($name)", (backend) => {
     expect(await owners.listSessions(session.valid.user.id)).toEqual([]);
   });
 
-  it("\"sign out other sessions\" does not bring back a record a racing rotation wrote after a revocation", async () => {
+  it('"sign out other sessions" does not bring back a record a racing rotation wrote after a revocation', async () => {
     const email = await newAccount();
     const { owners } = instances();
     const stolen = await signedIn(owners, email);
@@ -211,48 +230,51 @@ describe.each(BACKENDS)("password races ($name)", (backend) => {
 
     expect(await owners.validateSession(stolen.value)).toBeNull();
   });
-  describe.each(["changePassword", "revokeOtherSessions"] as const)("an email-change link asked for before %s", (revocation) => {
-    it("is void, though it is written and mailed after it", async () => {
-      const email = await newAccount();
-      // The link is mailed in the background, after the notice to the current address: hold that notice.
-      const sent: MailMessage[] = [];
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const mailer = {
-        async send(message: MailMessage) {
-          if (message.to === email) await held;
-          sent.push(message);
-        },
-      };
-      const gatehouse = createGatehouse({
-        store: opened.store,
-        secret: TEST_SECRET,
-        secureCookies: false,
-        argon2: CHEAP_ARGON2,
-        url: "http://localhost:3000",
-        mailer,
-        rateLimits: { loginPerIp: false },
-      });
-      const stolen = await signedIn(gatehouse, email);
-      const owner = await signedIn(gatehouse, email);
-      const attackersAddress = `taker-${email}`;
-      await gatehouse.requestEmailChange(stolen.valid, { email: attackersAddress, password: PASSWORD });
+  describe.each(["changePassword", "revokeOtherSessions"] as const)(
+    "an email-change link asked for before %s",
+    (revocation) => {
+      it("is void, though it is written and mailed after it", async () => {
+        const email = await newAccount();
+        // The link is mailed in the background, after the notice to the current address: hold that notice.
+        const sent: MailMessage[] = [];
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        const mailer = {
+          async send(message: MailMessage) {
+            if (message.to === email) await held;
+            sent.push(message);
+          },
+        };
+        const gatehouse = createGatehouse({
+          store: opened.store,
+          secret: TEST_SECRET,
+          secureCookies: false,
+          argon2: CHEAP_ARGON2,
+          url: "http://localhost:3000",
+          mailer,
+          rateLimits: { loginPerIp: false },
+        });
+        const stolen = await signedIn(gatehouse, email);
+        const owner = await signedIn(gatehouse, email);
+        const attackersAddress = `taker-${email}`;
+        await gatehouse.requestEmailChange(stolen.valid, { email: attackersAddress, password: PASSWORD });
 
-      if (revocation === "changePassword") {
-        await gatehouse.changePassword(owner.valid, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
-      } else {
-        await gatehouse.revokeOtherSessions(owner.valid.user.id, owner.valid.session.id);
-      }
-      release();
-      await vi.waitFor(() => expect(sent.some((message) => message.to === attackersAddress)).toBe(true));
-      const link = sent.find((message) => message.to === attackersAddress)?.text ?? "";
-      const token = /token=([A-Za-z0-9_-]{32})/.exec(link)?.[1];
-      expect(token, "the link in the mail").toBeDefined();
+        if (revocation === "changePassword") {
+          await gatehouse.changePassword(owner.valid, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
+        } else {
+          await gatehouse.revokeOtherSessions(owner.valid.user.id, owner.valid.session.id);
+        }
+        release();
+        await vi.waitFor(() => expect(sent.some((message) => message.to === attackersAddress)).toBe(true));
+        const link = sent.find((message) => message.to === attackersAddress)?.text ?? "";
+        const token = /token=([A-Za-z0-9_-]{32})/.exec(link)?.[1];
+        expect(token, "the link in the mail").toBeDefined();
 
-      await expect(gatehouse.verifyEmail({ token })).rejects.toMatchObject({ code: "invalid_token" });
-      expect((await opened.store.getUserById(owner.valid.user.id))?.email).toBe(email);
-    });
-  });
+        await expect(gatehouse.verifyEmail({ token })).rejects.toMatchObject({ code: "invalid_token" });
+        expect((await opened.store.getUserById(owner.valid.user.id))?.email).toBe(email);
+      });
+    },
+  );
 });

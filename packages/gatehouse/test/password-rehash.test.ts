@@ -26,7 +26,10 @@ describe("rehashing at log-in when the argon2 parameters change", () => {
 
   function storedHash(email: string): string {
     const query = "SELECT password_hash FROM gatehouse_users WHERE email = ?";
-    return querySqliteFile(sqlite.dbFile, (db) => (db.prepare(query).get(email) as { password_hash: string }).password_hash);
+    return querySqliteFile(
+      sqlite.dbFile,
+      (db) => (db.prepare(query).get(email) as { password_hash: string }).password_hash,
+    );
   }
 
   function logIn(email: string, password: string): Promise<Response> {

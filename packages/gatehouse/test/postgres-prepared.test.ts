@@ -25,7 +25,12 @@ describe.skipIf(!available)("PostgreSQL named statements after a schema change",
   it("fail closed on the connections that held the old plan, then work again without a restart", async () => {
     const maxConnections = 2;
     const store = createPostgresStore({ url: database.url, maxConnections });
-    const gatehouse = createGatehouse({ store, secret: TEST_SECRET, url: "http://127.0.0.1:3000", argon2: CHEAP_ARGON2 });
+    const gatehouse = createGatehouse({
+      store,
+      secret: TEST_SECRET,
+      url: "http://127.0.0.1:3000",
+      argon2: CHEAP_ARGON2,
+    });
     const admin = new pg.Client({ connectionString: database.url });
     await admin.connect();
     try {

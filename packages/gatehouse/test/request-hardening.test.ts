@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { PASSWORD } from "./support/credentials.js";
-import { expectError, SESSION_COOKIE, sessionCookieHeader, signUpViaApi, uniqueEmails, useTestServer } from "./support/http-server.js";
+import {
+  expectError,
+  SESSION_COOKIE,
+  sessionCookieHeader,
+  signUpViaApi,
+  uniqueEmails,
+  useTestServer,
+} from "./support/http-server.js";
 
 describe.each(["database", "stateless"] as const)("malformed and hostile requests (%s sessions)", (strategy) => {
   const app = useTestServer(strategy);
@@ -31,7 +38,14 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
 
     it("answers 400 invalid_input for a JSON array, number, string, null or empty body", async () => {
       for (const route of ["/api/auth/signup", "/api/auth/login"]) {
-        for (const body of ['[{"email":"a@b.co","password":"correct horse battery"}]', "42", '"a@b.co"', "null", "true", ""]) {
+        for (const body of [
+          '[{"email":"a@b.co","password":"correct horse battery"}]',
+          "42",
+          '"a@b.co"',
+          "null",
+          "true",
+          "",
+        ]) {
           await expectError(await postJson(route, body), 400, "invalid_input");
         }
       }
@@ -44,8 +58,17 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
 
     it("answers 415 for text/plain and other non-JSON types", async () => {
       const body = JSON.stringify({ email: uniqueEmail(), password: PASSWORD });
-      for (const type of ["text/plain", "text/plain;charset=UTF-8", "multipart/form-data; boundary=x", "application/xml"]) {
-        await expectError(await post("/api/auth/signup", body, { Origin: app.origin, "Content-Type": type }), 415, "unsupported_media_type");
+      for (const type of [
+        "text/plain",
+        "text/plain;charset=UTF-8",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+      ]) {
+        await expectError(
+          await post("/api/auth/signup", body, { Origin: app.origin, "Content-Type": type }),
+          415,
+          "unsupported_media_type",
+        );
       }
     });
 
@@ -81,7 +104,10 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
     });
 
     it("answers 413 to a 1 MB password, before any hashing", async () => {
-      const response = await postJson("/api/auth/login", JSON.stringify({ email: uniqueEmail(), password: "p".repeat(1024 * 1024) }));
+      const response = await postJson(
+        "/api/auth/login",
+        JSON.stringify({ email: uniqueEmail(), password: "p".repeat(1024 * 1024) }),
+      );
       expect(response.status).toBe(413);
     });
   });
@@ -89,7 +115,9 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
   describe("cross-site requests (CSRF)", () => {
     it("answers 403 csrf for another Origin, creates no user, and reflects nothing", async () => {
       const email = uniqueEmail();
-      const response = await postJson("/api/auth/signup", JSON.stringify({ email, password: PASSWORD }), { Origin: "https://evil.example" });
+      const response = await postJson("/api/auth/signup", JSON.stringify({ email, password: PASSWORD }), {
+        Origin: "https://evil.example",
+      });
       await expectError(response, 403, "csrf");
       expect(response.headers.get("access-control-allow-origin")).toBeNull();
       expect(response.headers.get("access-control-allow-credentials")).toBeNull();
@@ -98,14 +126,26 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
 
     it('answers 403 csrf for Origin "null"', async () => {
       const email = uniqueEmail();
-      await expectError(await postJson("/api/auth/signup", JSON.stringify({ email, password: PASSWORD }), { Origin: "null" }), 403, "csrf");
+      await expectError(
+        await postJson("/api/auth/signup", JSON.stringify({ email, password: PASSWORD }), { Origin: "null" }),
+        403,
+        "csrf",
+      );
       expect(await app.store.getUserByEmail(email)).toBeNull();
     });
 
     it("answers 403 csrf for an Origin that only resembles the app's", async () => {
       const { hostname, port } = new URL(app.url);
-      for (const evil of [`https://${hostname}:${port}`, `http://${hostname}.evil.example:${port}`, `http://${hostname}:${Number(port) + 1}`]) {
-        await expectError(await postJson("/api/auth/login", JSON.stringify({ email: "a@b.co", password: PASSWORD }), { Origin: evil }), 403, "csrf");
+      for (const evil of [
+        `https://${hostname}:${port}`,
+        `http://${hostname}.evil.example:${port}`,
+        `http://${hostname}:${Number(port) + 1}`,
+      ]) {
+        await expectError(
+          await postJson("/api/auth/login", JSON.stringify({ email: "a@b.co", password: PASSWORD }), { Origin: evil }),
+          403,
+          "csrf",
+        );
       }
     });
 
@@ -139,7 +179,16 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
       const { cookie } = await signUp();
       const middle = Math.floor(cookie.length / 2);
       const flipped = `${cookie.slice(0, middle)}${cookie[middle] === "A" ? "B" : "A"}${cookie.slice(middle + 1)}`;
-      for (const value of [flipped, cookie.slice(0, -1), cookie.slice(0, 10), `${cookie}x`, "garbage", "%zz%E0%A4%A", "g1.", "🍪"]) {
+      for (const value of [
+        flipped,
+        cookie.slice(0, -1),
+        cookie.slice(0, 10),
+        `${cookie}x`,
+        "garbage",
+        "%zz%E0%A4%A",
+        "g1.",
+        "🍪",
+      ]) {
         const response = await me(sessionCookieHeader(encodeURIComponent(value)));
         expect(response.status, value).toBe(401);
         expect((await response.json()).error.code).toBe("unauthenticated");
@@ -157,7 +206,9 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
     });
 
     it("answers {user:null} on /api/auth/session for a garbage cookie", async () => {
-      const response = await fetch(`${app.url}/api/auth/session`, { headers: { Cookie: sessionCookieHeader("x".repeat(8 * 1024)) } });
+      const response = await fetch(`${app.url}/api/auth/session`, {
+        headers: { Cookie: sessionCookieHeader("x".repeat(8 * 1024)) },
+      });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ user: null });
     });
@@ -176,7 +227,13 @@ describe.each(["database", "stateless"] as const)("malformed and hostile request
 
   describe("routing", () => {
     it("answers 404 not_found for an unknown auth route", async () => {
-      for (const route of ["/api/auth/unknown", "/api/auth/login/extra", "/api/auth/", "/api/auth/__proto__", "/api/auth/constructor"]) {
+      for (const route of [
+        "/api/auth/unknown",
+        "/api/auth/login/extra",
+        "/api/auth/",
+        "/api/auth/__proto__",
+        "/api/auth/constructor",
+      ]) {
         const response = await fetch(`${app.url}${route}`, { method: "POST", headers: { Origin: app.origin } });
         expect(response.status, route).toBe(404);
         expect((await response.json()).error.code).toBe("not_found");

@@ -62,7 +62,9 @@ async function openSqliteBackend(): Promise<Backend> {
   return {
     store: sqlite.store,
     async failSessionDeletes() {
-      exec("CREATE TRIGGER test_fail_session_delete BEFORE DELETE ON gatehouse_sessions BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+      exec(
+        "CREATE TRIGGER test_fail_session_delete BEFORE DELETE ON gatehouse_sessions BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+      );
       return async () => exec("DROP TRIGGER test_fail_session_delete");
     },
     async rawAccount(userId) {
@@ -93,7 +95,9 @@ async function openPostgresBackend(): Promise<Backend> {
         FOR EACH ROW EXECUTE FUNCTION test_fail_session_delete();
       `);
       return async () => {
-        await admin.query("DROP TRIGGER test_fail_session_delete ON gatehouse_sessions; DROP FUNCTION test_fail_session_delete();");
+        await admin.query(
+          "DROP TRIGGER test_fail_session_delete ON gatehouse_sessions; DROP FUNCTION test_fail_session_delete();",
+        );
       };
     },
     async rawAccount(userId) {
@@ -184,7 +188,10 @@ const REVOCATIONS: Record<string, (gatehouse: Gatehouse, victim: Victim) => Prom
     return victim.ownCookie;
   },
   changePassword: async (gatehouse, victim) => {
-    const { setCookie } = await gatehouse.changePassword(victim.own, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
+    const { setCookie } = await gatehouse.changePassword(victim.own, {
+      currentPassword: PASSWORD,
+      newPassword: NEW_PASSWORD,
+    });
     return gatehouse.cookie.read(setCookie.split(";", 1)[0]);
   },
   confirmPasswordReset: async (gatehouse, victim) => {
@@ -242,7 +249,15 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
       const createdAt = new Date(app.startedAt);
       const expiresAt = new Date(app.startedAt + HOUR);
       const { revocationEpoch } = (await backend.store.getUserById(userId)) as { revocationEpoch: number };
-      const record = { tokenHash: sha256Hex(token), purpose: "reset_password" as const, userId, email, revocationEpoch, createdAt, expiresAt };
+      const record = {
+        tokenHash: sha256Hex(token),
+        purpose: "reset_password" as const,
+        userId,
+        email,
+        revocationEpoch,
+        createdAt,
+        expiresAt,
+      };
       await backend.store.createToken(record, { replace: true });
       return token;
     }
@@ -257,30 +272,41 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
       if (!own) throw new Error("the victim's own session did not validate");
       const stolenId = (await gatehouse.listSessions(id)).find((session) => session.id !== own.session.id)?.id;
       if (!stolenId) throw new Error("the victim's second session is missing");
-      return { id, email, own, ownCookie: own.renewed?.value ?? first, stolen, stolenId, resetToken: await addResetToken(id, email) };
+      return {
+        id,
+        email,
+        own,
+        ownCookie: own.renewed?.value ?? first,
+        stolen,
+        stolenId,
+        resetToken: await addResetToken(id, email),
+      };
     }
 
     describe.each(Object.keys(REVOCATIONS))("%s", (revocation) => {
-      it.each(HOLDS)("leaves the attacker no working cookie: its rotating request %s, the revocation ran, the request went on", async (_label, method) => {
-        const victim = await createVictim();
-        const hold = holding.holdAfter(method, victim.stolenId);
-        const attacker = gatehouse.validateSession(victim.stolen, { rotate: true });
-        const finishedUnheld = attacker.then(() => {
-          throw new Error(`the attacker's request finished without calling ${method} for its session`);
-        });
-        await Promise.race([hold.reached, finishedUnheld]);
-        const kept = await REVOCATIONS[revocation]!(gatehouse, victim);
-        hold.release();
-        const renewed = (await attacker)?.renewed?.value;
+      it.each(HOLDS)(
+        "leaves the attacker no working cookie: its rotating request %s, the revocation ran, the request went on",
+        async (_label, method) => {
+          const victim = await createVictim();
+          const hold = holding.holdAfter(method, victim.stolenId);
+          const attacker = gatehouse.validateSession(victim.stolen, { rotate: true });
+          const finishedUnheld = attacker.then(() => {
+            throw new Error(`the attacker's request finished without calling ${method} for its session`);
+          });
+          await Promise.race([hold.reached, finishedUnheld]);
+          const kept = await REVOCATIONS[revocation]!(gatehouse, victim);
+          hold.release();
+          const renewed = (await attacker)?.renewed?.value;
 
-        const listed = (await gatehouse.listSessions(victim.id)).map((session) => session.id);
-        if (kept === null) expect(listed).toEqual([]);
-        else expect(listed).toEqual([(await gatehouse.validateSession(kept, { rotate: true }))?.session.id]);
-        for (const cookie of [victim.stolen, ...(renewed ? [renewed] : [])]) {
-          expect(await gatehouse.validateSession(cookie, { rotate: true })).toBeNull();
-          expect(await gatehouse.validateSession(cookie, { rotate: false })).toBeNull();
-        }
-      });
+          const listed = (await gatehouse.listSessions(victim.id)).map((session) => session.id);
+          if (kept === null) expect(listed).toEqual([]);
+          else expect(listed).toEqual([(await gatehouse.validateSession(kept, { rotate: true }))?.session.id]);
+          for (const cookie of [victim.stolen, ...(renewed ? [renewed] : [])]) {
+            expect(await gatehouse.validateSession(cookie, { rotate: true })).toBeNull();
+            expect(await gatehouse.validateSession(cookie, { rotate: false })).toBeNull();
+          }
+        },
+      );
     });
 
     it(`a stolen cookie polled from ${POLLERS} requests at once, following every renewal, dies with the password change: ${ROUNDS} rounds`, async () => {
@@ -291,7 +317,9 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
       for (let round = 1; round <= ROUNDS; round++) {
         // The victim's own browser changes the password; the attacker has the cookie of their other session.
         const { email, cookie: victimCookie } = await signUpViaApi(app, uniqueEmail());
-        const stolen = sessionCookieOf(await apiRequest(app, "/api/auth/login", { json: { email, password: PASSWORD } })) as string;
+        const stolen = sessionCookieOf(
+          await apiRequest(app, "/api/auth/login", { json: { email, password: PASSWORD } }),
+        ) as string;
         // Both sessions are stale now: the attacker's polls rotate, which is what the revocation must outrun.
         await app.gatehouse.users.setRole(email, "admin");
         const seen = new Set([stolen]);
@@ -332,7 +360,10 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
           const status = (await apiRequest(app, "/api/me", { cookie })).status;
           if (status !== 401) working.push(status);
         }
-        if (working.length > 0) lost.push(`round ${round}: ${working.length} of the ${seen.size} cookies the attacker saw got ${working.join(", ")}`);
+        if (working.length > 0)
+          lost.push(
+            `round ${round}: ${working.length} of the ${seen.size} cookies the attacker saw got ${working.join(", ")}`,
+          );
       }
       expect(unexpected).toEqual([]);
       expect(lost).toEqual([]);
@@ -350,7 +381,9 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
       }
 
       async function expectPasswordUnchanged(email: string): Promise<void> {
-        await expect(gatehouse.logIn({ email, password: NEW_PASSWORD })).rejects.toMatchObject({ code: "invalid_credentials" });
+        await expect(gatehouse.logIn({ email, password: NEW_PASSWORD })).rejects.toMatchObject({
+          code: "invalid_credentials",
+        });
         await expect(gatehouse.logIn({ email, password: PASSWORD })).resolves.toBeDefined();
       }
 
@@ -366,15 +399,23 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
 
       it("POST /api/auth/password: 503 unavailable; the old password and every old session still work, the new one does not", async () => {
         const { email, cookie: own } = await signUpViaApi(app, uniqueEmail());
-        const other = sessionCookieOf(await apiRequest(app, "/api/auth/login", { json: { email, password: PASSWORD } })) as string;
+        const other = sessionCookieOf(
+          await apiRequest(app, "/api/auth/login", { json: { email, password: PASSWORD } }),
+        ) as string;
         const { id } = (await app.gatehouse.validateSession(own, { rotate: false }))!.user;
         const before = await backend.rawAccount(id);
         const response = await withSessionDeletesFailing(() =>
-          apiRequest(app, "/api/auth/password", { cookie: own, json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } }),
+          apiRequest(app, "/api/auth/password", {
+            cookie: own,
+            json: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
+          }),
         );
         await expectError(response, 503, "unavailable");
         const after = await backend.rawAccount(id);
-        expect({ user: after.user, sessions: after.sessions }).toEqual({ user: before.user, sessions: before.sessions });
+        expect({ user: after.user, sessions: after.sessions }).toEqual({
+          user: before.user,
+          sessions: before.sessions,
+        });
         for (const cookie of [own, other]) expect((await apiRequest(app, "/api/me", { cookie })).status).toBe(200);
         await expectPasswordUnchanged(email);
       });
@@ -383,7 +424,9 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
         const { id, email, cookies } = await signedInTwice();
         await addResetToken(id, email);
         const before = await backend.rawAccount(id);
-        await withSessionDeletesFailing(() => expect(gatehouse.revokeAllSessions(id)).rejects.toMatchObject({ code: "unavailable" }));
+        await withSessionDeletesFailing(() =>
+          expect(gatehouse.revokeAllSessions(id)).rejects.toMatchObject({ code: "unavailable" }),
+        );
         expect(await backend.rawAccount(id)).toEqual(before);
         await expectAlive(cookies);
       });
@@ -393,11 +436,16 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
         const token = await addResetToken(id, email);
         const before = await backend.rawAccount(id);
         await withSessionDeletesFailing(() =>
-          expect(gatehouse.confirmPasswordReset({ token, password: NEW_PASSWORD })).rejects.toMatchObject({ code: "unavailable" }),
+          expect(gatehouse.confirmPasswordReset({ token, password: NEW_PASSWORD })).rejects.toMatchObject({
+            code: "unavailable",
+          }),
         );
         // The link itself is used up before the password is set: only the account and its sessions must stand.
         const after = await backend.rawAccount(id);
-        expect({ user: after.user, sessions: after.sessions }).toEqual({ user: before.user, sessions: before.sessions });
+        expect({ user: after.user, sessions: after.sessions }).toEqual({
+          user: before.user,
+          sessions: before.sessions,
+        });
         await expectAlive(cookies);
         await expectPasswordUnchanged(email);
       });

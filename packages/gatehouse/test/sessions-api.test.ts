@@ -34,7 +34,10 @@ describe.each(["database", "stateless"] as const)("session management API over H
 
   /** Every request says it is JSON and names its browser, which the sessions list shows. */
   function request(route: string, { userAgent = "sessions-api-test", ...init }: RequestInit = {}): Promise<Response> {
-    return apiRequest(app, route, { ...init, headers: { "Content-Type": "application/json", "User-Agent": userAgent } });
+    return apiRequest(app, route, {
+      ...init,
+      headers: { "Content-Type": "application/json", "User-Agent": userAgent },
+    });
   }
 
   /** A request whose path is sent exactly as written (fetch would normalise `..` and `%2e%2e`). */
@@ -110,7 +113,15 @@ describe.each(["database", "stateless"] as const)("session management API over H
       const sessions = body.sessions as Array<Record<string, unknown>>;
       expect(sessions).toHaveLength(2);
       for (const session of sessions) {
-        expect(Object.keys(session).sort()).toEqual(["createdAt", "current", "expiresAt", "id", "ip", "lastSeenAt", "userAgent"]);
+        expect(Object.keys(session).sort()).toEqual([
+          "createdAt",
+          "current",
+          "expiresAt",
+          "id",
+          "ip",
+          "lastSeenAt",
+          "userAgent",
+        ]);
         for (const key of ["createdAt", "lastSeenAt", "expiresAt"]) {
           expect(new Date(session[key] as string).toISOString(), key).toBe(session[key]);
         }
@@ -143,7 +154,10 @@ describe.each(["database", "stateless"] as const)("session management API over H
   describe("DELETE /api/auth/sessions/:id", () => {
     it("ends another session of mine: 200, and that session's cookie is signed out", async () => {
       const [current, other] = (await userWithSessions(2)).cookies as [string, string];
-      const response = await request(`/api/auth/sessions/${await sessionIdOf(other)}`, { method: "DELETE", cookie: current });
+      const response = await request(`/api/auth/sessions/${await sessionIdOf(other)}`, {
+        method: "DELETE",
+        cookie: current,
+      });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ ok: true });
       expect(sessionCookieOf(response)).toBeUndefined();
@@ -158,7 +172,10 @@ describe.each(["database", "stateless"] as const)("session management API over H
       const [mine] = (await userWithSessions(1)).cookies as [string];
       const { email: theirEmail, cookies } = await userWithSessions(1);
       const theirs = cookies[0] as string;
-      const response = await request(`/api/auth/sessions/${await sessionIdOf(theirs)}`, { method: "DELETE", cookie: mine });
+      const response = await request(`/api/auth/sessions/${await sessionIdOf(theirs)}`, {
+        method: "DELETE",
+        cookie: mine,
+      });
       expect(response.status).toBe(404);
       expect((await response.json()).error.code).toBe("not_found");
       expect((await currentUser(theirs))?.email).toBe(theirEmail);
@@ -174,7 +191,10 @@ describe.each(["database", "stateless"] as const)("session management API over H
 
     it("ends my current session: 200 with a Set-Cookie that clears the cookie", async () => {
       const [current, other] = (await userWithSessions(2)).cookies as [string, string];
-      const response = await request(`/api/auth/sessions/${await sessionIdOf(current)}`, { method: "DELETE", cookie: current });
+      const response = await request(`/api/auth/sessions/${await sessionIdOf(current)}`, {
+        method: "DELETE",
+        cookie: current,
+      });
       expect(response.status).toBe(200);
       const clear = response.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
       expect(clear).toMatch(/^gatehouse\.session=;/);
@@ -187,7 +207,11 @@ describe.each(["database", "stateless"] as const)("session management API over H
       const [current, other] = (await userWithSessions(2)).cookies as [string, string];
       for (const origin of [EVIL_ORIGIN, "null"]) {
         for (const target of [other, current]) {
-          const response = await request(`/api/auth/sessions/${await sessionIdOf(target)}`, { method: "DELETE", cookie: current, origin });
+          const response = await request(`/api/auth/sessions/${await sessionIdOf(target)}`, {
+            method: "DELETE",
+            cookie: current,
+            origin,
+          });
           expect(response.status, origin).toBe(403);
           expect((await response.json()).error.code).toBe("csrf");
           expect(sessionCookieOf(response)).toBeUndefined();
@@ -220,7 +244,11 @@ describe.each(["database", "stateless"] as const)("session management API over H
 
     it("answers 403 csrf from another origin, and revokes nothing", async () => {
       const [current, other] = (await userWithSessions(2)).cookies as [string, string];
-      const response = await request("/api/auth/sessions/revoke-others", { json: {}, cookie: current, origin: EVIL_ORIGIN });
+      const response = await request("/api/auth/sessions/revoke-others", {
+        json: {},
+        cookie: current,
+        origin: EVIL_ORIGIN,
+      });
       expect(response.status).toBe(403);
       expect((await response.json()).error.code).toBe("csrf");
       expect(await currentUser(other)).not.toBeNull();
@@ -259,7 +287,20 @@ describe.each(["database", "stateless"] as const)("session management API over H
     it("answers 404, never 500, for ids with odd characters, and deletes nothing", async () => {
       const { cookies } = await userWithSessions(2);
       const [cookie] = cookies as [string];
-      for (const id of ["%2e%2e", "..", ".", "%2E%2E%2F", "A".repeat(200), "a.b", "%00", "%2F", "a%20b", ":id", "*", "%F0%9F%8D%AA"]) {
+      for (const id of [
+        "%2e%2e",
+        "..",
+        ".",
+        "%2E%2E%2F",
+        "A".repeat(200),
+        "a.b",
+        "%00",
+        "%2F",
+        "a%20b",
+        ":id",
+        "*",
+        "%F0%9F%8D%AA",
+      ]) {
         const response = await rawDelete(`/api/auth/sessions/${id}`, cookie);
         expect(response.status, id).toBe(404);
         expect(JSON.parse(response.body).error.code, id).toBe("not_found");

@@ -7,7 +7,14 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withRedisSessions } from "../src/stores/redis.js";
 import { PASSWORD } from "./support/credentials.js";
-import { apiRequest, rawRequest, type TestServer, type TestServerOptions, uniqueEmails, useTestServer } from "./support/http-server.js";
+import {
+  apiRequest,
+  rawRequest,
+  type TestServer,
+  type TestServerOptions,
+  uniqueEmails,
+  useTestServer,
+} from "./support/http-server.js";
 import { createRedisPrefix, rawRedisCounter, REDIS_URL, requireService } from "./support/services.js";
 import { querySqliteFile, rawUserByEmail } from "./support/temp-sqlite.js";
 
@@ -68,9 +75,15 @@ const redisOverSqlite: Backend = {
 
 const BACKENDS = redisUp ? [sqlite, redisOverSqlite] : [sqlite];
 
-const accountKey = (email: string, ip: string) => `login-account:${createHash("sha256").update(email).digest("hex")}:${ip}`;
+const accountKey = (email: string, ip: string) =>
+  `login-account:${createHash("sha256").update(email).digest("hex")}:${ip}`;
 
-function logIn(app: TestServer, email: string, password: string, headers: Record<string, string> = {}): Promise<Response> {
+function logIn(
+  app: TestServer,
+  email: string,
+  password: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return apiRequest(app, "/api/auth/login", { json: { email, password }, headers });
 }
 
@@ -117,7 +130,10 @@ describe.each(BACKENDS)("brute-force limits over HTTP ($name)", (backend) => {
       const known = await newUser();
       const unknown = uniqueEmail();
       const answers: Record<string, string[]> = { known: [], unknown: [] };
-      for (const [label, email] of [["known", known], ["unknown", unknown]] as const) {
+      for (const [label, email] of [
+        ["known", known],
+        ["unknown", unknown],
+      ] as const) {
         for (let i = 1; i <= 10; i++) {
           const response = await logIn(app, email, WRONG);
           await expectInvalidCredentials(response, `${label} ${i}`);
@@ -225,7 +241,11 @@ describe.each(BACKENDS)("brute-force limits over HTTP ($name)", (backend) => {
 
       // trustedProxies is 0: whatever a client writes in forwarding headers, its address is the socket's.
       for (let i = 1; i <= 5; i++) {
-        const headers = { "X-Forwarded-For": `203.0.113.${i}`, "X-Real-IP": `203.0.113.${i}`, Forwarded: `for=203.0.113.${i}` };
+        const headers = {
+          "X-Forwarded-For": `203.0.113.${i}`,
+          "X-Real-IP": `203.0.113.${i}`,
+          Forwarded: `for=203.0.113.${i}`,
+        };
         await expectRateLimited(await logIn(app, emails[2] as string, PASSWORD, headers), 900);
         expect(await counter(`login-ip:203.0.113.${i}`)).toBeNull();
       }

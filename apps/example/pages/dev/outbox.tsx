@@ -34,7 +34,13 @@ export const getServerSideProps: GetServerSideProps<OutboxProps> = async ({ req,
   return {
     props: {
       origin: new URL(env.url).origin,
-      messages: messages.map((m) => ({ id: m.id, to: m.to, subject: m.subject, text: m.text, sentAt: `${TIME_FORMAT.format(m.createdAt)} UTC` })),
+      messages: messages.map((m) => ({
+        id: m.id,
+        to: m.to,
+        subject: m.subject,
+        text: m.text,
+        sentAt: `${TIME_FORMAT.format(m.createdAt)} UTC`,
+      })),
     },
   };
 };
@@ -49,7 +55,10 @@ function fromThisMachine(req: IncomingMessage): boolean {
   // Next fills X-Forwarded-For with the socket's address when the request has none; any other value was
   // added by a proxy.
   const forwardedFor = req.headers["x-forwarded-for"];
-  const relayed = (forwardedFor !== undefined && forwardedFor !== address) || req.headers.forwarded !== undefined || req.headers["x-real-ip"] !== undefined;
+  const relayed =
+    (forwardedFor !== undefined && forwardedFor !== address) ||
+    req.headers.forwarded !== undefined ||
+    req.headers["x-real-ip"] !== undefined;
   return loopback && !relayed;
 }
 

@@ -48,7 +48,9 @@ async function waitForHealth(url: string, child: ChildProcess, logs: () => strin
 }
 
 /** Starts the built example app. `npm test` builds it first; run `npm run build` when calling vitest directly. */
-export async function startApp(options: { strategy?: "database" | "stateless"; env?: NodeJS.ProcessEnv } = {}): Promise<RunningApp> {
+export async function startApp(
+  options: { strategy?: "database" | "stateless"; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningApp> {
   if (!existsSync(join(appDir, ".next", "BUILD_ID"))) {
     throw new Error("The example app is not built. Run `npm run build` (npm test does it) before these tests.");
   }

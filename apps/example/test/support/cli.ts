@@ -2,7 +2,13 @@ import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import type { RunningApp } from "./app";
 
-const cliBin = join(resolve(import.meta.dirname, "..", "..", "..", ".."), "packages", "gatehouse", "bin", "gatehouse.js");
+const cliBin = join(
+  resolve(import.meta.dirname, "..", "..", "..", ".."),
+  "packages",
+  "gatehouse",
+  "bin",
+  "gatehouse.js",
+);
 
 /**
  * Runs the `gatehouse` CLI with the app's environment, like `RunningApp.cli`, but without blocking the test

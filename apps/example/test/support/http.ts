@@ -15,7 +15,8 @@ export function createClient(baseUrl: string): Client {
     async request(path, init = {}) {
       const headers = new Headers(init.headers);
       const method = (init.method ?? (init.json !== undefined ? "POST" : "GET")).toUpperCase();
-      if (method !== "GET" && method !== "HEAD" && !headers.has("origin")) headers.set("origin", new URL(baseUrl).origin);
+      if (method !== "GET" && method !== "HEAD" && !headers.has("origin"))
+        headers.set("origin", new URL(baseUrl).origin);
       if (client.cookie && !headers.has("cookie")) headers.set("cookie", client.cookie);
       let body = init.body;
       if (init.json !== undefined) {

@@ -10,17 +10,28 @@ describe("redactDatabaseUrl", () => {
 
   it("hides password query parameters, whatever their case: password, sslpassword, mysql2's password1", () => {
     const url = "postgres://app@db.example/app?sslmode=require&Password=hunter2&sslpassword=keypass&password1=second";
-    expect(redactDatabaseUrl(url)).toBe("postgres://app@db.example/app?sslmode=require&Password=***&sslpassword=***&password1=***");
-    expect(redactDatabaseUrl("postgres://app:one@db.example/app?password=two")).toBe("postgres://app:***@db.example/app?password=***");
+    expect(redactDatabaseUrl(url)).toBe(
+      "postgres://app@db.example/app?sslmode=require&Password=***&sslpassword=***&password1=***",
+    );
+    expect(redactDatabaseUrl("postgres://app:one@db.example/app?password=two")).toBe(
+      "postgres://app:***@db.example/app?password=***",
+    );
   });
 
   it("hides other secrets passed as query parameters: tokens, secrets, keys", () => {
     const url = "postgres://app@db.example/app?auth_token=t1&client_secret=s1&apikey=k1&sslmode=require";
-    expect(redactDatabaseUrl(url)).toBe("postgres://app@db.example/app?auth_token=***&client_secret=***&apikey=***&sslmode=require");
+    expect(redactDatabaseUrl(url)).toBe(
+      "postgres://app@db.example/app?auth_token=***&client_secret=***&apikey=***&sslmode=require",
+    );
   });
 
   it("leaves a URL without a password exactly as written, SQLite paths included", () => {
-    for (const url of ["postgres://app@db.example:5432/app?sslmode=require", "mysql://root@127.0.0.1/test", "file:data/gatehouse.db", ":memory:"]) {
+    for (const url of [
+      "postgres://app@db.example:5432/app?sslmode=require",
+      "mysql://root@127.0.0.1/test",
+      "file:data/gatehouse.db",
+      ":memory:",
+    ]) {
       expect(redactDatabaseUrl(url)).toBe(url);
     }
   });

@@ -10,7 +10,10 @@ const DEFAULT_URL = "file:data/gatehouse.db";
  * Which database the CLI opens, in order: `--database-url`, `DATABASE_URL`, `databaseUrl` in the nearest
  * `gatehouse.config.json` (a relative `file:` path resolves from that file's folder), then `file:data/gatehouse.db`.
  */
-export function resolveDatabaseUrl(flag: string | undefined, cwd: string = process.cwd()): { url: string; source: string } {
+export function resolveDatabaseUrl(
+  flag: string | undefined,
+  cwd: string = process.cwd(),
+): { url: string; source: string } {
   if (flag) return { url: flag, source: "--database-url" };
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, source: "DATABASE_URL" };
   const configPath = findUp(CONFIG_FILE, cwd);
@@ -22,7 +25,8 @@ export function resolveDatabaseUrl(flag: string | undefined, cwd: string = proce
       throw new ConfigurationError(`${configPath} is not valid JSON.`);
     }
     const url = (parsed as { databaseUrl?: unknown } | null)?.databaseUrl;
-    if (typeof url !== "string" || url === "") throw new ConfigurationError(`${configPath} has no "databaseUrl" string.`);
+    if (typeof url !== "string" || url === "")
+      throw new ConfigurationError(`${configPath} has no "databaseUrl" string.`);
     return { url: resolveFileUrl(url, dirname(configPath)), source: configPath };
   }
   return { url: resolveFileUrl(DEFAULT_URL, cwd), source: "default" };

@@ -39,7 +39,11 @@ describe("gatehouse doctor: the environment", () => {
     ["a plain-HTTP public origin", { GATEHOUSE_URL: "http://app.example.com" }, /is not HTTPS/],
     ["cookies without Secure", { NODE_ENV: "development" }, /cookies are not Secure/],
     ["an unknown strategy", { GATEHOUSE_SESSION_STRATEGY: "jwt" }, /GATEHOUSE_SESSION_STRATEGY/],
-    ["an HTTP trusted origin in production", { GATEHOUSE_TRUSTED_ORIGINS: "http://other.example" }, /GATEHOUSE_TRUSTED_ORIGINS/],
+    [
+      "an HTTP trusted origin in production",
+      { GATEHOUSE_TRUSTED_ORIGINS: "http://other.example" },
+      /GATEHOUSE_TRUSTED_ORIGINS/,
+    ],
     ["a proxy count that is not a number", { GATEHOUSE_TRUSTED_PROXIES: "yes" }, /GATEHOUSE_TRUSTED_PROXIES/],
     ["no mail server in production", { SMTP_URL: undefined }, /SMTP_URL is not set/],
     ["a mail URL that is not SMTP", { SMTP_URL: "https://mail.example.com" }, /SMTP_URL is not an smtp/],
@@ -88,7 +92,9 @@ describe("gatehouse doctor: the store", () => {
     const bad = run({});
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/FIX +GATEHOUSE_SECRET is not set\n +→ /);
-    spawnSync(process.execPath, [bin, "migrate"], { env: processEnv({ PATH: process.env.PATH, DATABASE_URL: database.url }) });
+    spawnSync(process.execPath, [bin, "migrate"], {
+      env: processEnv({ PATH: process.env.PATH, DATABASE_URL: database.url }),
+    });
     const good = run(GOOD_ENV);
     expect(good.stdout).not.toContain("FIX");
     expect(good.status).toBe(0);

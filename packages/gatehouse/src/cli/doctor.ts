@@ -55,16 +55,27 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
     findings.push(
       production
         ? { ok: true, check: "cookies are Secure with the __Host- prefix (NODE_ENV=production)" }
-        : { ok: false, check: "cookies are not Secure (NODE_ENV is not production)", fix: "run with NODE_ENV=production in deployment" },
+        : {
+            ok: false,
+            check: "cookies are not Secure (NODE_ENV is not production)",
+            fix: "run with NODE_ENV=production in deployment",
+          },
     );
   }
 
-  const origins = (env.GATEHOUSE_TRUSTED_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean);
+  const origins = (env.GATEHOUSE_TRUSTED_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
   const badOrigins = origins.filter((o) => !URL.canParse(o) || (production && new URL(o).protocol !== "https:"));
   findings.push(
     badOrigins.length === 0
       ? { ok: true, check: origins.length ? `trusted origins: ${origins.join(", ")}` : "no extra trusted origins" }
-      : { ok: false, check: `GATEHOUSE_TRUSTED_ORIGINS has ${badOrigins.join(", ")}`, fix: "list HTTPS origins only, comma-separated" },
+      : {
+          ok: false,
+          check: `GATEHOUSE_TRUSTED_ORIGINS has ${badOrigins.join(", ")}`,
+          fix: "list HTTPS origins only, comma-separated",
+        },
   );
 
   const proxies = env.GATEHOUSE_TRUSTED_PROXIES ?? "0";
@@ -77,7 +88,11 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
               ? "X-Forwarded-For is ignored (no trusted proxies): behind a load balancer, set GATEHOUSE_TRUSTED_PROXIES"
               : `${proxies} trusted proxy hop(s) in X-Forwarded-For`,
         }
-      : { ok: false, check: `GATEHOUSE_TRUSTED_PROXIES is "${proxies}"`, fix: "use the number of proxies in front of the app" },
+      : {
+          ok: false,
+          check: `GATEHOUSE_TRUSTED_PROXIES is "${proxies}"`,
+          fix: "use the number of proxies in front of the app",
+        },
   );
   findings.push(checkMail(env.SMTP_URL, production));
   return findings;
@@ -88,7 +103,11 @@ function checkMail(smtpUrl: string | undefined, production: boolean): Finding {
   if (smtpUrl) {
     return /^smtps?:\/\//.test(smtpUrl) && URL.canParse(smtpUrl)
       ? { ok: true, check: `email is sent through ${new URL(smtpUrl).host}` }
-      : { ok: false, check: "SMTP_URL is not an smtp:// or smtps:// URL", fix: "use smtp://user:password@host:587 or smtps://user:password@host:465" };
+      : {
+          ok: false,
+          check: "SMTP_URL is not an smtp:// or smtps:// URL",
+          fix: "use smtp://user:password@host:587 or smtps://user:password@host:465",
+        };
   }
   return production
     ? {
@@ -107,9 +126,17 @@ export async function checkStore(store: Store, label: string): Promise<Finding> 
     return { ok: true, check: `store reachable and migrations current: ${label}` };
   } catch (error) {
     if (isGatehouseError(error) && error.code === "configuration") {
-      return { ok: false, check: `store schema: ${error.message}`, fix: "run npx gatehouse migrate (or upgrade Gatehouse)" };
+      return {
+        ok: false,
+        check: `store schema: ${error.message}`,
+        fix: "run npx gatehouse migrate (or upgrade Gatehouse)",
+      };
     }
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
-    return { ok: false, check: `store unreachable (${label})${cause}`, fix: "check DATABASE_URL / REDIS_URL and that the server is running" };
+    return {
+      ok: false,
+      check: `store unreachable (${label})${cause}`,
+      fix: "check DATABASE_URL / REDIS_URL and that the server is running",
+    };
   }
 }

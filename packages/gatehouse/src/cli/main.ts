@@ -46,7 +46,9 @@ function isUsageError(error: unknown): error is Error {
 function openStore(databaseUrl: string | undefined): { store: Store; url: string } {
   const { url } = resolveDatabaseUrl(databaseUrl);
   if (!databaseKind(url)) {
-    throw new UsageError(`Unsupported DATABASE_URL scheme "${url.split(":", 1)[0]}:". Use file:<path>, postgres://… or mysql://….`);
+    throw new UsageError(
+      `Unsupported DATABASE_URL scheme "${url.split(":", 1)[0]}:". Use file:<path>, postgres://… or mysql://….`,
+    );
   }
   const store = createStoreFromUrl({
     databaseUrl: url,
@@ -60,7 +62,9 @@ function openStore(databaseUrl: string | undefined): { store: Store; url: string
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 function required(value: string | undefined, flag: string): string {
@@ -97,18 +101,22 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
 
-  if (!["migrate", "users", "sessions", "doctor"].includes(command)) throw new UsageError(`Unknown command "${command}".`);
+  if (!["migrate", "users", "sessions", "doctor"].includes(command))
+    throw new UsageError(`Unknown command "${command}".`);
   if (command === "users" && !["create", "set-role", "list"].includes(sub ?? "")) {
     throw new UsageError(`Unknown users command "${sub ?? ""}". Use create, set-role or list.`);
   }
-  if (command === "sessions" && sub !== "revoke") throw new UsageError(`Unknown sessions command "${sub ?? ""}". Use revoke.`);
+  if (command === "sessions" && sub !== "revoke")
+    throw new UsageError(`Unknown sessions command "${sub ?? ""}". Use revoke.`);
 
   const { store, url } = openStore(values["database-url"]);
   try {
     if (command === "doctor") {
       const findings = [...checkEnvironment(process.env), await checkStore(store, url)];
       for (const finding of findings) {
-        process.stdout.write(`${finding.ok ? "ok  " : "FIX "} ${finding.check}${finding.fix ? `\n     → ${finding.fix}` : ""}\n`);
+        process.stdout.write(
+          `${finding.ok ? "ok  " : "FIX "} ${finding.check}${finding.fix ? `\n     → ${finding.fix}` : ""}\n`,
+        );
       }
       if (findings.some((finding) => !finding.ok)) process.exitCode = EXIT_FAILURE;
       return;
@@ -124,7 +132,8 @@ async function run(argv: string[]): Promise<void> {
       const users = await accounts.list();
       if (values.json) process.stdout.write(`${JSON.stringify(users, null, 2)}\n`);
       else if (users.length === 0) process.stdout.write("No users yet.\n");
-      else for (const u of users) process.stdout.write(`${u.id}\t${u.role}\t${u.email}${u.name ? `\t${u.name}` : ""}\n`);
+      else
+        for (const u of users) process.stdout.write(`${u.id}\t${u.role}\t${u.email}${u.name ? `\t${u.name}` : ""}\n`);
       return;
     }
     const email = required(values.email, "--email");
@@ -136,10 +145,14 @@ async function run(argv: string[]): Promise<void> {
       return;
     }
     if (sub === "create") {
-      const password = values["password-stdin"] ? await readStdin() : required(values.password, "--password (or --password-stdin)");
+      const password = values["password-stdin"]
+        ? await readStdin()
+        : required(values.password, "--password (or --password-stdin)");
       const user = await accounts.create({ email, password, name: values.name ?? null, role: values.role });
       if (values.verified) await store.updateUser(user.id, { emailVerifiedAt: new Date() });
-      process.stdout.write(`Created ${user.role} ${user.email} (${user.id})${values.verified ? ", email verified" : ""}\n`);
+      process.stdout.write(
+        `Created ${user.role} ${user.email} (${user.id})${values.verified ? ", email verified" : ""}\n`,
+      );
       return;
     }
     const user = await accounts.setRole(email, required(values.role, "--role"));

@@ -67,15 +67,21 @@ describe("resolveSessionConfig", () => {
 
   it("refuses maxAgeSeconds over 30 days, zero, negative or fractional", () => {
     for (const maxAgeSeconds of [30 * DAY + 1, 0, -1, 1.5, Number.NaN]) {
-      configurationError(() => resolveSessionConfig({ secret: SECRET, maxAgeSeconds, absoluteMaxAgeSeconds: 60 * DAY }));
+      configurationError(() =>
+        resolveSessionConfig({ secret: SECRET, maxAgeSeconds, absoluteMaxAgeSeconds: 60 * DAY }),
+      );
     }
     expect(resolveSessionConfig({ secret: SECRET, maxAgeSeconds: 30 * DAY }).maxAgeSeconds).toBe(30 * DAY);
   });
 
   it("refuses an absolute cap shorter than maxAgeSeconds", () => {
-    configurationError(() => resolveSessionConfig({ secret: SECRET, maxAgeSeconds: 3600, absoluteMaxAgeSeconds: 3599 }));
+    configurationError(() =>
+      resolveSessionConfig({ secret: SECRET, maxAgeSeconds: 3600, absoluteMaxAgeSeconds: 3599 }),
+    );
     configurationError(() => resolveSessionConfig({ secret: SECRET, absoluteMaxAgeSeconds: 6 * DAY }));
-    expect(resolveSessionConfig({ secret: SECRET, maxAgeSeconds: 3600, absoluteMaxAgeSeconds: 3600 }).absoluteMaxAgeSeconds).toBe(3600);
+    expect(
+      resolveSessionConfig({ secret: SECRET, maxAgeSeconds: 3600, absoluteMaxAgeSeconds: 3600 }).absoluteMaxAgeSeconds,
+    ).toBe(3600);
   });
 
   it("refuses a cookie name with unsafe characters or a __ prefix", () => {
@@ -128,7 +134,10 @@ describe("resolveCredentialConfig", () => {
 describe("resolveCredentialConfig: origins, proxies, limits and re-authentication", () => {
   it("collects url and trustedOrigins as origins, normalised; none by default", () => {
     expect(resolveCredentialConfig({}).origins).toEqual(new Set());
-    const config = resolveCredentialConfig({ url: "https://App.example/path?q=1", trustedOrigins: ["http://localhost:3000/", "https://app.example"] });
+    const config = resolveCredentialConfig({
+      url: "https://App.example/path?q=1",
+      trustedOrigins: ["http://localhost:3000/", "https://app.example"],
+    });
     expect(config.origins).toEqual(new Set(["https://app.example", "http://localhost:3000"]));
   });
 
@@ -142,7 +151,8 @@ describe("resolveCredentialConfig: origins, proxies, limits and re-authenticatio
   it("defaults trustedProxies to 0 and refuses a negative or fractional count", () => {
     expect(resolveCredentialConfig({}).trustedProxies).toBe(0);
     expect(resolveCredentialConfig({ trustedProxies: 2 }).trustedProxies).toBe(2);
-    for (const trustedProxies of [-1, 1.5, Number.NaN]) configurationError(() => resolveCredentialConfig({ trustedProxies }));
+    for (const trustedProxies of [-1, 1.5, Number.NaN])
+      configurationError(() => resolveCredentialConfig({ trustedProxies }));
   });
 
   it("defaults the limits to 10 failures per account and IP and 100 attempts per IP per 15 minutes, 20 sign-ups per IP per hour", () => {
@@ -154,7 +164,9 @@ describe("resolveCredentialConfig: origins, proxies, limits and re-authenticatio
   });
 
   it("takes a limit turned off or replaced, keeping the other defaults", () => {
-    const config = resolveCredentialConfig({ rateLimits: { signupPerIp: false, loginPerIp: { max: 5, windowSeconds: 60 } } });
+    const config = resolveCredentialConfig({
+      rateLimits: { signupPerIp: false, loginPerIp: { max: 5, windowSeconds: 60 } },
+    });
     expect(config.rateLimits).toMatchObject({
       loginPerAccountAndIp: { max: 10, windowSeconds: 900 },
       loginPerIp: { max: 5, windowSeconds: 60 },
@@ -163,7 +175,13 @@ describe("resolveCredentialConfig: origins, proxies, limits and re-authenticatio
   });
 
   it("refuses a limit with a zero, negative or fractional max or window", () => {
-    for (const rule of [{ max: 0, windowSeconds: 60 }, { max: 5, windowSeconds: 0 }, { max: -1, windowSeconds: 60 }, { max: 1.5, windowSeconds: 60 }, { max: 5, windowSeconds: 0.5 }]) {
+    for (const rule of [
+      { max: 0, windowSeconds: 60 },
+      { max: 5, windowSeconds: 0 },
+      { max: -1, windowSeconds: 60 },
+      { max: 1.5, windowSeconds: 60 },
+      { max: 5, windowSeconds: 0.5 },
+    ]) {
       const error = configurationError(() => resolveCredentialConfig({ rateLimits: { loginPerIp: rule } }));
       expect(error.message).toMatch(/rateLimits\.loginPerIp/);
     }
@@ -193,7 +211,11 @@ describe("resolveCredentialConfig: email", () => {
   });
 
   it("builds the link pages on url, never on anything else", () => {
-    const { email } = resolveCredentialConfig({ url: "https://app.example.com/ignored", mailer, emailLinks: { resetPassword: "/account/reset" } });
+    const { email } = resolveCredentialConfig({
+      url: "https://app.example.com/ignored",
+      mailer,
+      emailLinks: { resetPassword: "/account/reset" },
+    });
     expect(email.verifyEmailUrl).toBe("https://app.example.com/verify-email");
     expect(email.resetPasswordUrl).toBe("https://app.example.com/account/reset");
   });

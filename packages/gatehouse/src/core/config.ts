@@ -140,18 +140,24 @@ export function resolveSessionConfig(options: SessionCookieOptions): SessionCook
   const maxAgeSeconds = options.maxAgeSeconds ?? 7 * DAY;
   const absoluteMaxAgeSeconds = options.absoluteMaxAgeSeconds ?? MAX_COOKIE_AGE_SECONDS;
   if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds <= 0 || maxAgeSeconds > MAX_COOKIE_AGE_SECONDS) {
-    throw new ConfigurationError(`maxAgeSeconds must be a whole number of seconds from 1 to ${MAX_COOKIE_AGE_SECONDS} (30 days).`);
+    throw new ConfigurationError(
+      `maxAgeSeconds must be a whole number of seconds from 1 to ${MAX_COOKIE_AGE_SECONDS} (30 days).`,
+    );
   }
   if (!Number.isInteger(absoluteMaxAgeSeconds) || absoluteMaxAgeSeconds < maxAgeSeconds) {
     throw new ConfigurationError("absoluteMaxAgeSeconds must be a whole number of seconds, at least maxAgeSeconds.");
   }
   const idleTimeoutSeconds = options.idleTimeoutSeconds ?? maxAgeSeconds;
   if (!Number.isInteger(idleTimeoutSeconds) || idleTimeoutSeconds < 60 || idleTimeoutSeconds > absoluteMaxAgeSeconds) {
-    throw new ConfigurationError("idleTimeoutSeconds must be a whole number of seconds from 60 to absoluteMaxAgeSeconds.");
+    throw new ConfigurationError(
+      "idleTimeoutSeconds must be a whole number of seconds from 60 to absoluteMaxAgeSeconds.",
+    );
   }
   const cookieName = options.cookieName ?? "gatehouse.session";
   if (!/^[A-Za-z0-9._-]+$/.test(cookieName) || cookieName.startsWith("__")) {
-    throw new ConfigurationError(`Cookie name "${cookieName}" must use letters, digits, ".", "_" or "-" and not start with "__".`);
+    throw new ConfigurationError(
+      `Cookie name "${cookieName}" must use letters, digits, ".", "_" or "-" and not start with "__".`,
+    );
   }
   return {
     secrets,
@@ -180,7 +186,8 @@ export interface CredentialConfig {
 
 function positiveSeconds(value: number | undefined, fallback: number, name: string): number {
   const seconds = value ?? fallback;
-  if (!Number.isInteger(seconds) || seconds < 60) throw new ConfigurationError(`${name} must be a whole number of seconds, at least 60.`);
+  if (!Number.isInteger(seconds) || seconds < 60)
+    throw new ConfigurationError(`${name} must be a whole number of seconds, at least 60.`);
   return seconds;
 }
 
@@ -190,7 +197,9 @@ function resolveEmailConfig(options: CredentialOptions): EmailConfig {
     throw new ConfigurationError(`emailVerification.method must be "link" or "code", not "${String(method)}".`);
   }
   if (options.mailer && !options.url) {
-    throw new ConfigurationError("Set url (GATEHOUSE_URL) when a mailer is configured: email links are built on it, never on the request's Host.");
+    throw new ConfigurationError(
+      "Set url (GATEHOUSE_URL) when a mailer is configured: email links are built on it, never on the request's Host.",
+    );
   }
   const links = { verifyEmail: "/verify-email", resetPassword: "/reset-password", ...options.emailLinks };
   for (const [name, path] of Object.entries(links)) {
@@ -203,8 +212,16 @@ function resolveEmailConfig(options: CredentialOptions): EmailConfig {
     mailer: options.mailer ?? null,
     requireVerification: options.requireEmailVerification ?? false,
     verificationMethod: method,
-    verificationLifetimeSeconds: positiveSeconds(options.emailVerification?.lifetimeSeconds, 24 * 60 * 60, "emailVerification.lifetimeSeconds"),
-    resetLifetimeSeconds: positiveSeconds(options.passwordResetLifetimeSeconds, 60 * 60, "passwordResetLifetimeSeconds"),
+    verificationLifetimeSeconds: positiveSeconds(
+      options.emailVerification?.lifetimeSeconds,
+      24 * 60 * 60,
+      "emailVerification.lifetimeSeconds",
+    ),
+    resetLifetimeSeconds: positiveSeconds(
+      options.passwordResetLifetimeSeconds,
+      60 * 60,
+      "passwordResetLifetimeSeconds",
+    ),
     verifyEmailUrl: link(links.verifyEmail),
     resetPasswordUrl: link(links.resetPassword),
     appName: options.appName ?? "Gatehouse",
@@ -214,19 +231,29 @@ function resolveEmailConfig(options: CredentialOptions): EmailConfig {
 /** Validates credential options. */
 export function resolveCredentialConfig(options: CredentialOptions): CredentialConfig {
   const passwordPolicy = { ...DEFAULT_PASSWORD_POLICY, ...options.password };
-  if (passwordPolicy.minLength < 1 || passwordPolicy.maxLength < 64 || passwordPolicy.minLength > passwordPolicy.maxLength) {
-    throw new ConfigurationError("password.minLength must be at least 1 and password.maxLength at least 64 and not below minLength.");
+  if (
+    passwordPolicy.minLength < 1 ||
+    passwordPolicy.maxLength < 64 ||
+    passwordPolicy.minLength > passwordPolicy.maxLength
+  ) {
+    throw new ConfigurationError(
+      "password.minLength must be at least 1 and password.maxLength at least 64 and not below minLength.",
+    );
   }
   const roles = resolveRoles(options.roles);
   const defaultRole = options.defaultRole ?? "user";
   if (!Object.hasOwn(roles, defaultRole)) {
-    throw new ConfigurationError(`defaultRole "${defaultRole}" is not one of the roles: ${Object.keys(roles).join(", ")}.`);
+    throw new ConfigurationError(
+      `defaultRole "${defaultRole}" is not one of the roles: ${Object.keys(roles).join(", ")}.`,
+    );
   }
   const origins = new Set<string>();
   for (const url of [options.url, ...(options.trustedOrigins ?? [])]) {
     if (url === undefined) continue;
     if (typeof url !== "string" || !URL.canParse(url)) {
-      throw new ConfigurationError(`"${String(url)}" is not a URL. Set url (GATEHOUSE_URL) to the app's public origin, like https://app.example.com.`);
+      throw new ConfigurationError(
+        `"${String(url)}" is not a URL. Set url (GATEHOUSE_URL) to the app's public origin, like https://app.example.com.`,
+      );
     }
     origins.add(new URL(url).origin);
   }
@@ -236,8 +263,13 @@ export function resolveCredentialConfig(options: CredentialOptions): CredentialC
   }
   const rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
   for (const [name, rule] of Object.entries(rateLimits)) {
-    if (rule !== false && !(Number.isInteger(rule.max) && rule.max > 0 && Number.isInteger(rule.windowSeconds) && rule.windowSeconds > 0)) {
-      throw new ConfigurationError(`rateLimits.${name} must be false or { max, windowSeconds } with positive whole numbers.`);
+    if (
+      rule !== false &&
+      !(Number.isInteger(rule.max) && rule.max > 0 && Number.isInteger(rule.windowSeconds) && rule.windowSeconds > 0)
+    ) {
+      throw new ConfigurationError(
+        `rateLimits.${name} must be false or { max, windowSeconds } with positive whole numbers.`,
+      );
     }
   }
   const freshAuthSeconds = options.freshAuthSeconds ?? 600;

@@ -12,5 +12,11 @@ export interface UserDTO {
 
 /** Copies only the public fields of a user, so new secret columns can never leak by accident. */
 export function toUserDTO(user: UserRecord): UserDTO {
-  return { id: user.id, email: user.email, name: user.name, role: user.role, emailVerified: user.emailVerifiedAt !== null };
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    emailVerified: user.emailVerifiedAt !== null,
+  };
 }

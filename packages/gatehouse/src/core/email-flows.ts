@@ -93,7 +93,15 @@ export function createEmailFlows(deps: EmailFlowDeps) {
     const createdAt = now();
     const expiresAt = new Date(createdAt + lifetimeSeconds * 1000);
     await store.createToken(
-      { tokenHash, purpose, userId: user.id, email, revocationEpoch: user.revocationEpoch, createdAt: new Date(createdAt), expiresAt },
+      {
+        tokenHash,
+        purpose,
+        userId: user.id,
+        email,
+        revocationEpoch: user.revocationEpoch,
+        createdAt: new Date(createdAt),
+        expiresAt,
+      },
       { replace: false },
     );
     try {
@@ -111,7 +119,14 @@ export function createEmailFlows(deps: EmailFlowDeps) {
     const lifetime = config.verificationLifetimeSeconds;
     if (config.verificationMethod === "code") {
       const code = String(randomInt(0, 100_000_000)).padStart(8, "0");
-      await issueToken(user, "verify_email", user.email, lifetime, codeHash(user.id, code), templates.verifyEmailCode(context, user.email, code, lifetime));
+      await issueToken(
+        user,
+        "verify_email",
+        user.email,
+        lifetime,
+        codeHash(user.id, code),
+        templates.verifyEmailCode(context, user.email, code, lifetime),
+      );
       return;
     }
     const token = randomToken(LINK_TOKEN_BYTES);
@@ -173,7 +188,10 @@ export function createEmailFlows(deps: EmailFlowDeps) {
       const rawCode = field(record, "code");
       let found;
       if (rawToken !== undefined) {
-        found = await consume(typeof rawToken === "string" && LINK_TOKEN.test(rawToken) ? sha256Hex(rawToken) : null, ["verify_email", "change_email"]);
+        found = await consume(typeof rawToken === "string" && LINK_TOKEN.test(rawToken) ? sha256Hex(rawToken) : null, [
+          "verify_email",
+          "change_email",
+        ]);
       } else if (rawCode !== undefined) {
         const code = typeof rawCode === "string" ? rawCode.replace(/[\s-]/g, "") : "";
         if (!CODE.test(code)) throw new InvalidInputError({ code: "Enter the 8-digit code from the email." });
@@ -242,14 +260,19 @@ export function createEmailFlows(deps: EmailFlowDeps) {
       const passwordHash = await deps.hasher.hash(normalizePassword(rawPassword as string));
       // One transaction: the new password (receiving the link proves the address, too) and the end of every
       // session and pending link.
-      await store.endSessions(user.id, { update: { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? new Date(now()) } });
+      await store.endSessions(user.id, {
+        update: { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? new Date(now()) },
+      });
       // The owner proved the mailbox and chose a new password: the account's failures, the daily ones too,
       // must not keep them out. A store too slow to clear them must not turn the reset into an error.
       await Promise.all([
         limiter.resetFamily(rateLimitKeys.loginAccountAnyIp(user.email)),
         limiter.resetFamily(rateLimitKeys.loginAccountDaily(user.email)),
       ]).catch((error: unknown) => {
-        console.error("gatehouse: clearing log-in throttling after a reset failed:", error instanceof Error ? error.message : error);
+        console.error(
+          "gatehouse: clearing log-in throttling after a reset failed:",
+          error instanceof Error ? error.message : error,
+        );
       });
       later("sending the password-changed notice", () => send(templates.passwordChanged(context, user.email)));
     },
@@ -259,7 +282,11 @@ export function createEmailFlows(deps: EmailFlowDeps) {
      * log-in alone is not enough. The address stays pending until the link sent to it is opened. An address
      * that already has an account gets a notice instead; the caller cannot tell the difference.
      */
-    async requestEmailChange(current: ValidSession, input: unknown, meta: RequestMeta): Promise<{ pendingEmail: string }> {
+    async requestEmailChange(
+      current: ValidSession,
+      input: unknown,
+      meta: RequestMeta,
+    ): Promise<{ pendingEmail: string }> {
       const record = asRecord(input);
       const { user } = current;
       const password = field(record, "password");

@@ -22,7 +22,13 @@ describe("normalizeEmail", () => {
 
 describe("isValidEmail", () => {
   it("accepts ordinary addresses", () => {
-    for (const email of ["a@b.co", "first.last@example.com", "user+tag@sub.example.org", "o'neil@example.ie", "x_y-z@a-b.example"]) {
+    for (const email of [
+      "a@b.co",
+      "first.last@example.com",
+      "user+tag@sub.example.org",
+      "o'neil@example.ie",
+      "x_y-z@a-b.example",
+    ]) {
       expect(isValidEmail(email), email).toBe(true);
     }
   });
@@ -48,7 +54,14 @@ describe("isValidEmail", () => {
   });
 
   it("rejects spaces, angle brackets and control characters", () => {
-    for (const email of ["a b@x.com", "a@x .com", "<a@x.com>", "Alice <a@x.com>", "a@x.com\r\nBcc: b@y.com", "a\u0000@x.com"]) {
+    for (const email of [
+      "a b@x.com",
+      "a@x .com",
+      "<a@x.com>",
+      "Alice <a@x.com>",
+      "a@x.com\r\nBcc: b@y.com",
+      "a\u0000@x.com",
+    ]) {
       expect(isValidEmail(email), JSON.stringify(email)).toBe(false);
     }
   });

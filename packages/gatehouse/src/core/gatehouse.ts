@@ -122,7 +122,11 @@ export interface Gatehouse {
    * the user rotates; when `currentValue` (the request's cookie) is one of them, `setCookie` carries its
    * replacement. Throws `InvalidTokenError`, `TokenExpiredError`, `EmailTakenError`.
    */
-  verifyEmail(input: unknown, currentValue?: string | null, meta?: SessionMeta): Promise<{ user: UserDTO; setCookie: string | null }>;
+  verifyEmail(
+    input: unknown,
+    currentValue?: string | null,
+    meta?: SessionMeta,
+  ): Promise<{ user: UserDTO; setCookie: string | null }>;
   /** Starts a password reset for `{ email }`; says nothing about whether the account exists. */
   requestPasswordReset(input: unknown, meta?: SessionMeta): Promise<void>;
   /** Sets a new password with `{ token, password }`; ends every session of the user and signs nobody in. */
@@ -208,9 +212,13 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     const quarterHour: Budget = { rule: rateLimits.loginPerAccount, key: rateLimitKeys.loginAccountAnyIp(email) };
     const day: Budget = { rule: rateLimits.loginPerAccountDaily, key: rateLimitKeys.loginAccountDaily(email) };
     // What a success resets: the budgets of whoever succeeded, never the day's.
-    const own: Budget[] = device ? [{ rule: rateLimits.loginPerDevice, key: rateLimitKeys.loginDevice(device) }] : [pair, quarterHour];
+    const own: Budget[] = device
+      ? [{ rule: rateLimits.loginPerDevice, key: rateLimitKeys.loginDevice(device) }]
+      : [pair, quarterHour];
     // The day before the 15 minutes: when both are full, Retry-After names the longer wait.
-    const budgets: Budget[] = device ? own : [{ rule: rateLimits.loginPerIp, key: rateLimitKeys.loginIp(ip) }, pair, day, quarterHour];
+    const budgets: Budget[] = device
+      ? own
+      : [{ rule: rateLimits.loginPerIp, key: rateLimitKeys.loginIp(ip) }, pair, day, quarterHour];
     const reservation = await limiter.reserve(budgets);
     let valid = false;
     try {
@@ -231,7 +239,10 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       user.email,
       user,
       meta,
-      async () => typeof password === "string" && password !== "" && hasher.verify(user.passwordHash, normalizePassword(password)),
+      async () =>
+        typeof password === "string" &&
+        password !== "" &&
+        hasher.verify(user.passwordHash, normalizePassword(password)),
     );
     if (!valid) throw new InvalidInputError({ [field]: "The password is incorrect." });
   }
@@ -284,12 +295,19 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       let { passwordHash } = user;
       if (hasher.needsRehash(passwordHash)) {
         // Only over the hash just verified: a password change that came between is never undone.
-        const rehashed = await store.updateUser(user.id, { passwordHash: await hasher.hash(password) }, { ifPasswordHash: passwordHash });
+        const rehashed = await store.updateUser(
+          user.id,
+          { passwordHash: await hasher.hash(password) },
+          { ifPasswordHash: passwordHash },
+        );
         if (rehashed) passwordHash = rehashed.passwordHash;
       }
       // A session planted before log-in must not survive it (session fixation).
       if (meta.previousValue) await sessions.revoke(meta.previousValue);
-      return { ...(await startSession(user, meta)), deviceCookie: await deviceCookie.issue({ id: user.id, passwordHash }) };
+      return {
+        ...(await startSession(user, meta)),
+        deviceCookie: await deviceCookie.issue({ id: user.id, passwordHash }),
+      };
     },
 
     async startSession(userId, meta = {}) {
@@ -313,7 +331,8 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
       return found?.session.userId === userId && (await store.deleteSession(sessionId));
     },
 
-    revokeOtherSessions: async (userId, currentSessionId) => (await store.endSessions(userId, { keep: currentSessionId }))?.ended ?? 0,
+    revokeOtherSessions: async (userId, currentSessionId) =>
+      (await store.endSessions(userId, { keep: currentSessionId }))?.ended ?? 0,
 
     revokeAllSessions: accounts.revokeAllSessions,
 

@@ -1,7 +1,14 @@
 /** Property tests: the input parsers answer or throw a GatehouseError for any value a JSON or form body can hold. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { expectPrototypeClean, HUGE_STRINGS, hostileJsonObject, hostileJsonValue, hostileString, onlyGatehouseErrors } from "../../test/support/fuzz.js";
+import {
+  expectPrototypeClean,
+  HUGE_STRINGS,
+  hostileJsonObject,
+  hostileJsonValue,
+  hostileString,
+  onlyGatehouseErrors,
+} from "../../test/support/fuzz.js";
 import { isCommonPassword } from "../password/common.js";
 import { DEFAULT_PASSWORD_POLICY } from "../password/policy.js";
 import { isValidEmail } from "./email.js";
@@ -15,13 +22,30 @@ const body = fc.oneof(
   { arbitrary: hostileJsonObject(["email", "password", "name", "role"]), weight: 6 },
   {
     arbitrary: fc.record(
-      { email: fc.oneof(hostileString(), fc.emailAddress(), fc.constantFrom(...HUGE_STRINGS)), password: fc.oneof(hostileString(300), fc.constantFrom(...HUGE_STRINGS)), name: fc.option(hostileString(120)) },
+      {
+        email: fc.oneof(hostileString(), fc.emailAddress(), fc.constantFrom(...HUGE_STRINGS)),
+        password: fc.oneof(hostileString(300), fc.constantFrom(...HUGE_STRINGS)),
+        name: fc.option(hostileString(120)),
+      },
       { requiredKeys: [] },
     ),
     weight: 6,
   },
   { arbitrary: hostileJsonValue, weight: 2 },
-  { arbitrary: fc.anything({ withNullPrototype: true, withBoxedValues: true, withObjectString: true, withBigInt: true, withMap: true, withSet: true, withDate: true, withTypedArray: true, withSparseArray: true }), weight: 2 },
+  {
+    arbitrary: fc.anything({
+      withNullPrototype: true,
+      withBoxedValues: true,
+      withObjectString: true,
+      withBigInt: true,
+      withMap: true,
+      withSet: true,
+      withDate: true,
+      withTypedArray: true,
+      withSparseArray: true,
+    }),
+    weight: 2,
+  },
 );
 
 const codePoints = (text: string) => [...text].length;

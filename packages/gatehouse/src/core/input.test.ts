@@ -38,7 +38,10 @@ describe("parseSignUpInput", () => {
 
   it("rejects a body that is not an object, without field errors", () => {
     for (const body of [undefined, null, [], [{ email: "a@b.co", password: PASSWORD }], "a@b.co", 42, true]) {
-      expect(fieldErrors(() => parseSignUpInput(body, POLICY)), JSON.stringify(body)).toEqual({});
+      expect(
+        fieldErrors(() => parseSignUpInput(body, POLICY)),
+        JSON.stringify(body),
+      ).toEqual({});
     }
   });
 
@@ -48,8 +51,12 @@ describe("parseSignUpInput", () => {
 
   it("names a field that is not a string", () => {
     for (const value of [42, null, ["a@b.co"], { toString: () => "a@b.co" }, true]) {
-      expect(Object.keys(fieldErrors(() => parseSignUpInput({ email: value, password: PASSWORD }, POLICY)))).toEqual(["email"]);
-      expect(Object.keys(fieldErrors(() => parseSignUpInput({ email: "a@b.co", password: value }, POLICY)))).toEqual(["password"]);
+      expect(Object.keys(fieldErrors(() => parseSignUpInput({ email: value, password: PASSWORD }, POLICY)))).toEqual([
+        "email",
+      ]);
+      expect(Object.keys(fieldErrors(() => parseSignUpInput({ email: "a@b.co", password: value }, POLICY)))).toEqual([
+        "password",
+      ]);
     }
   });
 
@@ -68,9 +75,9 @@ describe("parseSignUpInput", () => {
 
   it("rejects a name that is not text, too long, or has control characters", () => {
     for (const name of [42, ["Ada"], "x".repeat(101), "Ada\nLovelace", "Ada\u0000"]) {
-      expect(Object.keys(fieldErrors(() => parseSignUpInput({ email: "a@b.co", password: PASSWORD, name }, POLICY)))).toEqual([
-        "name",
-      ]);
+      expect(
+        Object.keys(fieldErrors(() => parseSignUpInput({ email: "a@b.co", password: PASSWORD, name }, POLICY))),
+      ).toEqual(["name"]);
     }
   });
 
@@ -99,12 +106,18 @@ describe("parseLogInInput", () => {
   });
 
   it("checks only presence, type and size, not the email's format", () => {
-    expect(parseLogInInput({ email: "not-an-email", password: "x" }, POLICY)).toEqual({ email: "not-an-email", password: "x" });
+    expect(parseLogInInput({ email: "not-an-email", password: "x" }, POLICY)).toEqual({
+      email: "not-an-email",
+      password: "x",
+    });
   });
 
   it("rejects a body that is not an object", () => {
     for (const body of [undefined, null, [], "x", 0]) {
-      expect(fieldErrors(() => parseLogInInput(body, POLICY)), JSON.stringify(body)).toEqual({});
+      expect(
+        fieldErrors(() => parseLogInInput(body, POLICY)),
+        JSON.stringify(body),
+      ).toEqual({});
     }
   });
 
@@ -117,12 +130,12 @@ describe("parseLogInInput", () => {
   });
 
   it("rejects an email longer than 320 characters and a password longer than four times the maximum", () => {
-    expect(Object.keys(fieldErrors(() => parseLogInInput({ email: `${"a".repeat(315)}@b.com`, password: "x" }, POLICY)))).toEqual([
-      "email",
-    ]);
-    expect(Object.keys(fieldErrors(() => parseLogInInput({ email: "a@b.co", password: "a".repeat(1025) }, POLICY)))).toEqual([
-      "password",
-    ]);
+    expect(
+      Object.keys(fieldErrors(() => parseLogInInput({ email: `${"a".repeat(315)}@b.com`, password: "x" }, POLICY))),
+    ).toEqual(["email"]);
+    expect(
+      Object.keys(fieldErrors(() => parseLogInInput({ email: "a@b.co", password: "a".repeat(1025) }, POLICY))),
+    ).toEqual(["password"]);
     expect(parseLogInInput({ email: "a@b.co", password: "a".repeat(1024) }, POLICY).password).toHaveLength(1024);
   });
 
@@ -134,7 +147,14 @@ describe("parseLogInInput", () => {
 
 describe("common passwords", () => {
   it("rejects a password on the common list at sign-up, saying it is common, whatever its case or width", () => {
-    for (const password of ["password1234", "iloveyou12", "PASSWORD1234", "ILoveYou12", "ｐａｓｓｗｏｒｄ１２", "qwertyuiop"]) {
+    for (const password of [
+      "password1234",
+      "iloveyou12",
+      "PASSWORD1234",
+      "ILoveYou12",
+      "ｐａｓｓｗｏｒｄ１２",
+      "qwertyuiop",
+    ]) {
       const fields = fieldErrors(() => parseSignUpInput({ email: "a@b.co", password }, POLICY));
       expect(Object.keys(fields), password).toEqual(["password"]);
       expect(fields.password, password).toMatch(/common/i);
@@ -151,7 +171,8 @@ describe("common passwords", () => {
     expect(newPasswordProblem("admin", POLICY)).toMatch(/at least 8/);
     expect(newPasswordProblem("password", POLICY)).toMatch(/common/i);
     expect(newPasswordProblem(PASSWORD, POLICY)).toBeNull();
-    for (const value of [undefined, null, "", 42, ["x"]]) expect(newPasswordProblem(value, POLICY)).toBe("Enter a password.");
+    for (const value of [undefined, null, "", 42, ["x"]])
+      expect(newPasswordProblem(value, POLICY)).toBe("Enter a password.");
   });
 });
 
@@ -179,6 +200,10 @@ describe("parseProfileInput", () => {
   });
 
   it("rejects a body that is not an object", () => {
-    for (const body of [undefined, null, [], "Ada", 1]) expect(fieldErrors(() => parseProfileInput(body)), String(body)).toEqual({});
+    for (const body of [undefined, null, [], "Ada", 1])
+      expect(
+        fieldErrors(() => parseProfileInput(body)),
+        String(body),
+      ).toEqual({});
   });
 });

@@ -91,7 +91,8 @@ export function newPasswordProblem(raw: unknown, policy: PasswordPolicy): string
   const password = normalizePassword(raw);
   const problem = checkPassword(password, policy);
   if (problem) return problem;
-  if (isCommonPassword(password)) return "This password is one of the most common ones. Choose one that is harder to guess.";
+  if (isCommonPassword(password))
+    return "This password is one of the most common ones. Choose one that is harder to guess.";
   return null;
 }
 

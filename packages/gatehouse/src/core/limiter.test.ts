@@ -20,12 +20,20 @@ function counterStore(): { store: Store; calls: string[]; windows: Map<string, A
       windows.set(key, next);
       return next;
     },
-    async settleAttempts(attempts: Array<{ key: string; resetAt: number }>, failed: boolean, options: { clear?: string[] } = {}) {
+    async settleAttempts(
+      attempts: Array<{ key: string; resetAt: number }>,
+      failed: boolean,
+      options: { clear?: string[] } = {},
+    ) {
       for (const { key, resetAt } of attempts) {
         calls.push(`settle ${key} ${failed ? "failed" : "released"}`);
         const current = windows.get(key);
         if (!current || current.resetAt !== resetAt) continue;
-        windows.set(key, { ...current, pending: Math.max(0, current.pending - 1), count: failed ? current.count : Math.max(0, current.count - 1) });
+        windows.set(key, {
+          ...current,
+          pending: Math.max(0, current.pending - 1),
+          count: failed ? current.count : Math.max(0, current.count - 1),
+        });
       }
       for (const key of options.clear ?? []) {
         calls.push(`clear ${key}`);
@@ -38,7 +46,10 @@ function counterStore(): { store: Store; calls: string[]; windows: Map<string, A
     async hitRateLimit(key: string, windowMs: number, now: number) {
       calls.push(`hit ${key}`);
       const current = windows.get(key);
-      const next = current && current.resetAt > now ? { ...current, count: current.count + 1 } : { count: 1, pending: 0, resetAt: now + windowMs };
+      const next =
+        current && current.resetAt > now
+          ? { ...current, count: current.count + 1 }
+          : { count: 1, pending: 0, resetAt: now + windowMs };
       windows.set(key, next);
       return next;
     },
@@ -117,7 +128,9 @@ describe("createRateLimiter", () => {
     const response = errorResponse(new RateLimitedError(12.3));
     expect(response.status).toBe(429);
     expect(response.headers).toContainEqual(["Retry-After", "13"]);
-    expect(JSON.parse(response.body as string)).toEqual({ error: { code: "rate_limited", message: expect.any(String) } });
+    expect(JSON.parse(response.body as string)).toEqual({
+      error: { code: "rate_limited", message: expect.any(String) },
+    });
   });
 });
 
@@ -227,7 +240,8 @@ describe("addressGroup", () => {
   });
 
   it("counts whatever is not an address as one: unknown", () => {
-    for (const value of ["unknown", "", "not an ip", "300.1.1.1", "::ffff:zz"]) expect(addressGroup(value)).toBe("unknown");
+    for (const value of ["unknown", "", "not an ip", "300.1.1.1", "::ffff:zz"])
+      expect(addressGroup(value)).toBe("unknown");
   });
 });
 

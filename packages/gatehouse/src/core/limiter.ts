@@ -86,7 +86,6 @@ export function createRateLimiter(store: Store, now: () => number): RateLimiter 
     });
   }
 
-
   /** Reserves one place in `budget`, waiting for settling attempts until `deadline`; throws when refused. */
   async function reserveOne(rule: RateLimitRule, key: string, deadline: number): Promise<number> {
     for (;;) {
@@ -96,7 +95,8 @@ export function createRateLimiter(store: Store, now: () => number): RateLimiter 
       await store.settleAttempts([{ key, resetAt: window.resetAt }], false);
       // Without this attempt: how many failed, and how many are still in flight and may yet be released.
       const failures = window.count - window.pending;
-      if (failures >= rule.max || performance.now() >= deadline) throw new RateLimitedError((window.resetAt - time) / 1000);
+      if (failures >= rule.max || performance.now() >= deadline)
+        throw new RateLimitedError((window.resetAt - time) / 1000);
       await sleep(POLL_MS);
     }
   }

@@ -8,7 +8,7 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
  * this check one value would have several spellings ("AB" would decode like "AA").
  */
 function hasCanonicalTail(text: string): boolean {
-  const spareBits = (text.length % 4) * 6 % 8;
+  const spareBits = ((text.length % 4) * 6) % 8;
   if (spareBits === 0) return true;
   return (ALPHABET.indexOf(text[text.length - 1] as string) & ((1 << spareBits) - 1)) === 0;
 }

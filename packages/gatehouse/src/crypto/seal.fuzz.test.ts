@@ -21,23 +21,36 @@ beforeAll(async () => {
 type Mutation = (value: string) => string;
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.tuple(fc.nat(), fc.constantFrom(...BASE64URL, ".", "=", "+", "/", " ", "\u0000", "é")).map(
-    ([at, char]): Mutation => (value) => {
-      const i = at % value.length;
-      return value.slice(0, i) + char + value.slice(i + 1);
-    },
+    ([at, char]): Mutation =>
+      (value) => {
+        const i = at % value.length;
+        return value.slice(0, i) + char + value.slice(i + 1);
+      },
   ),
-  fc.nat().map((at): Mutation => (value) => {
-    const i = at % value.length;
-    return value.slice(0, i) + value.slice(i + 1);
-  }),
+  fc.nat().map(
+    (at): Mutation =>
+      (value) => {
+        const i = at % value.length;
+        return value.slice(0, i) + value.slice(i + 1);
+      },
+  ),
   fc.tuple(fc.nat(), fc.constantFrom(...BASE64URL)).map(
-    ([at, char]): Mutation => (value) => {
-      const i = at % (value.length + 1);
-      return value.slice(0, i) + char + value.slice(i);
-    },
+    ([at, char]): Mutation =>
+      (value) => {
+        const i = at % (value.length + 1);
+        return value.slice(0, i) + char + value.slice(i);
+      },
   ),
-  fc.nat().map((keep): Mutation => (value) => value.slice(0, keep % value.length)),
-  fc.string({ unit: fc.constantFrom(...BASE64URL), minLength: 1, maxLength: 8 }).map((tail): Mutation => (value) => value + tail),
+  fc.nat().map(
+    (keep): Mutation =>
+      (value) =>
+        value.slice(0, keep % value.length),
+  ),
+  fc.string({ unit: fc.constantFrom(...BASE64URL), minLength: 1, maxLength: 8 }).map(
+    (tail): Mutation =>
+      (value) =>
+        value + tail,
+  ),
   fc.constantFrom<Mutation>(
     (value) => value.replace(/^g1\./, "g2."),
     (value) => value.replace(/^g1\./, "G1."),
@@ -69,14 +82,18 @@ describe.each(["node:crypto", "WebCrypto"] as const)("Sealer.open on arbitrary i
   it("opens a genuine value to its payload, and every mutation of it to null", async () => {
     const sealer = sealerFor([SECRET]);
     await fc.assert(
-      fc.asyncProperty(hostileJsonValue, fc.array(mutation, { minLength: 1, maxLength: 3 }), async (payload, mutations) => {
-        // Keep payloads within a cookie's size, as the sessions Gatehouse seals are.
-        fc.pre((JSON.stringify(payload) ?? "").length < 2000);
-        const sealed = await sealer.seal(payload);
-        expect(await sealer.open(sealed)).toEqual(JSON.parse(JSON.stringify(payload)));
-        const mutated = mutations.reduce((value, mutate) => mutate(value), sealed);
-        if (mutated !== sealed) expect(await sealer.open(mutated)).toBeNull();
-      }),
+      fc.asyncProperty(
+        hostileJsonValue,
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        async (payload, mutations) => {
+          // Keep payloads within a cookie's size, as the sessions Gatehouse seals are.
+          fc.pre((JSON.stringify(payload) ?? "").length < 2000);
+          const sealed = await sealer.seal(payload);
+          expect(await sealer.open(sealed)).toEqual(JSON.parse(JSON.stringify(payload)));
+          const mutated = mutations.reduce((value, mutate) => mutate(value), sealed);
+          if (mutated !== sealed) expect(await sealer.open(mutated)).toBeNull();
+        },
+      ),
       { numRuns: 2000 },
     );
   });

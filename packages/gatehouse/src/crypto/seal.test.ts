@@ -104,7 +104,16 @@ describe("opening tampered values", () => {
 
   it("returns null when the prefix or version is wrong", async () => {
     const body = (await sealer.seal(PAYLOAD)).slice(3);
-    for (const value of [`g2.${body}`, `G1.${body}`, `g0.${body}`, `g1${body}`, `g1..${body}`, ` g1.${body}`, body, `v1.${body}`]) {
+    for (const value of [
+      `g2.${body}`,
+      `G1.${body}`,
+      `g0.${body}`,
+      `g1${body}`,
+      `g1..${body}`,
+      ` g1.${body}`,
+      body,
+      `v1.${body}`,
+    ]) {
       expect(await sealer.open(value), value.slice(0, 5)).toBeNull();
     }
   });

@@ -70,7 +70,14 @@ describe("the WebCrypto path (no node:crypto)", () => {
 
   it("returns null for garbage", async () => {
     const sealer = web.seal.createSealer([SECRET_A], "session");
-    for (const value of ["", "g1.", "g1.🔐", `g1.${"A".repeat(8192)}`, "g1.abc+/=", "g2.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]) {
+    for (const value of [
+      "",
+      "g1.",
+      "g1.🔐",
+      `g1.${"A".repeat(8192)}`,
+      "g1.abc+/=",
+      "g2.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ]) {
       expect(await sealer.open(value)).toBeNull();
     }
   });

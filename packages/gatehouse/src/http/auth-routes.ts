@@ -95,7 +95,11 @@ export function createAuthRoutes(
 
   function meta(request: AuthRequest) {
     const cookies = request.header("cookie");
-    return { userAgent: request.header("user-agent") ?? null, ip: request.ip, deviceCookie: gatehouse.deviceCookie.read(cookies) };
+    return {
+      userAgent: request.header("user-agent") ?? null,
+      ip: request.ip,
+      deviceCookie: gatehouse.deviceCookie.read(cookies),
+    };
   }
 
   /**
@@ -109,28 +113,33 @@ export function createAuthRoutes(
     return redirectResponse(`${page}?${params}`);
   }
 
-  const signIn = (kind: "login" | "signup"): Route => async (request) => {
-    const isForm = mediaType(request.header("content-type")) === FORM_TYPE;
-    let next: string | undefined;
-    try {
-      const body = await readInput(request, true);
-      if (body.kind === "form") next = body.data.next;
-      const input = body.kind === "empty" ? undefined : body.data;
-      const signedIn =
-        kind === "signup"
-          ? await gatehouse.signUp(input, meta(request))
-          : await gatehouse.logIn(input, { ...meta(request), previousValue: cookie.read(request.header("cookie")) });
-      if ("verificationRequired" in signedIn) {
-        if (isForm) return redirectResponse(`${pages.login}?${new URLSearchParams({ notice: "verify_email" })}`);
-        return jsonResponse(201, { user: signedIn.user, verificationRequired: true });
+  const signIn =
+    (kind: "login" | "signup"): Route =>
+    async (request) => {
+      const isForm = mediaType(request.header("content-type")) === FORM_TYPE;
+      let next: string | undefined;
+      try {
+        const body = await readInput(request, true);
+        if (body.kind === "form") next = body.data.next;
+        const input = body.kind === "empty" ? undefined : body.data;
+        const signedIn =
+          kind === "signup"
+            ? await gatehouse.signUp(input, meta(request))
+            : await gatehouse.logIn(input, { ...meta(request), previousValue: cookie.read(request.header("cookie")) });
+        if ("verificationRequired" in signedIn) {
+          if (isForm) return redirectResponse(`${pages.login}?${new URLSearchParams({ notice: "verify_email" })}`);
+          return jsonResponse(201, { user: signedIn.user, verificationRequired: true });
+        }
+        const cookies = [
+          signedIn.setCookie,
+          ...("deviceCookie" in signedIn ? [(signedIn as LoggedIn).deviceCookie] : []),
+        ];
+        if (isForm) return redirectResponse(safeRedirectPath(next, pages.afterLogin), cookies);
+        return jsonResponse(kind === "signup" ? 201 : 200, { user: signedIn.user }, cookies);
+      } catch (error) {
+        return isForm ? formFailure(kind === "signup" ? pages.signup : pages.login, error, next) : errorResponse(error);
       }
-      const cookies = [signedIn.setCookie, ...("deviceCookie" in signedIn ? [(signedIn as LoggedIn).deviceCookie] : [])];
-      if (isForm) return redirectResponse(safeRedirectPath(next, pages.afterLogin), cookies);
-      return jsonResponse(kind === "signup" ? 201 : 200, { user: signedIn.user }, cookies);
-    } catch (error) {
-      return isForm ? formFailure(kind === "signup" ? pages.signup : pages.login, error, next) : errorResponse(error);
-    }
-  };
+    };
 
   const routes: Record<string, Partial<Record<string, Route>>> = {
     signup: { POST: signIn("signup") },
@@ -191,7 +200,11 @@ export function createAuthRoutes(
     },
     password: {
       POST: signedIn(async (request, valid, _param, body) => {
-        const signedIn = await gatehouse.changePassword(valid, body.kind === "empty" ? undefined : body.data, meta(request));
+        const signedIn = await gatehouse.changePassword(
+          valid,
+          body.kind === "empty" ? undefined : body.data,
+          meta(request),
+        );
         return jsonResponse(200, { user: signedIn.user }, [signedIn.setCookie, signedIn.deviceCookie]);
       }),
     },
@@ -243,7 +256,11 @@ export function createAuthRoutes(
     },
     "email-change": {
       POST: signedIn(async (request, valid, _param, body) => {
-        const pending = await gatehouse.requestEmailChange(valid, body.kind === "empty" ? undefined : body.data, meta(request));
+        const pending = await gatehouse.requestEmailChange(
+          valid,
+          body.kind === "empty" ? undefined : body.data,
+          meta(request),
+        );
         return jsonResponse(202, pending, renewedCookie(valid));
       }),
     },

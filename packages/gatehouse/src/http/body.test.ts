@@ -39,13 +39,17 @@ describe("parseBody", () => {
   });
 
   it("throws InvalidJsonError for malformed JSON", () => {
-    for (const text of ["{", "{'a':1}", "{\"a\":1,}", "undefined", "NaN", "\u0000"]) {
+    for (const text of ["{", "{'a':1}", '{"a":1,}', "undefined", "NaN", "\u0000"]) {
       expect(() => parseBody(text, "application/json", true), text).toThrow(InvalidJsonError);
     }
   });
 
   it("parses a form into a null-prototype record when forms are allowed", () => {
-    const parsed = parseBody("email=a%40b.co&password=p+w&next=%2Fprofile&__proto__=x", "application/x-www-form-urlencoded", true);
+    const parsed = parseBody(
+      "email=a%40b.co&password=p+w&next=%2Fprofile&__proto__=x",
+      "application/x-www-form-urlencoded",
+      true,
+    );
     expect(parsed.kind).toBe("form");
     const data = (parsed as { data: Record<string, string> }).data;
     expect(Object.getPrototypeOf(data)).toBeNull();
@@ -68,7 +72,13 @@ describe("parseBody", () => {
   });
 
   it("refuses every other type with 415, naming what it accepts", () => {
-    for (const type of ["text/plain", "multipart/form-data; boundary=x", "application/xml", "application/json-patch+json", "application/jsonx"]) {
+    for (const type of [
+      "text/plain",
+      "multipart/form-data; boundary=x",
+      "application/xml",
+      "application/json-patch+json",
+      "application/jsonx",
+    ]) {
       let error: unknown;
       try {
         parseBody('{"a":1}', type, true);

@@ -1,7 +1,10 @@
 import { InvalidJsonError, UnsupportedMediaTypeError } from "../errors.js";
 
 /** A parsed request body and the form it came in. */
-export type ParsedBody = { kind: "json"; data: unknown } | { kind: "form"; data: Record<string, string> } | { kind: "empty" };
+export type ParsedBody =
+  | { kind: "json"; data: unknown }
+  | { kind: "form"; data: Record<string, string> }
+  | { kind: "empty" };
 
 export const JSON_TYPE = "application/json";
 export const FORM_TYPE = "application/x-www-form-urlencoded";

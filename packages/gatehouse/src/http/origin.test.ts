@@ -52,8 +52,12 @@ describe("isSameOriginRequest", () => {
   });
 
   it("lets a real Origin decide when both Origin and Sec-Fetch-Site are present", () => {
-    expect(isSameOriginRequest(headers({ origin: "https://evil.example", "sec-fetch-site": "same-origin" }), ORIGINS)).toBe(false);
-    expect(isSameOriginRequest(headers({ origin: "https://app.example", "sec-fetch-site": "cross-site" }), ORIGINS)).toBe(true);
+    expect(
+      isSameOriginRequest(headers({ origin: "https://evil.example", "sec-fetch-site": "same-origin" }), ORIGINS),
+    ).toBe(false);
+    expect(
+      isSameOriginRequest(headers({ origin: "https://app.example", "sec-fetch-site": "cross-site" }), ORIGINS),
+    ).toBe(true);
   });
 
   it("without Origin, accepts Sec-Fetch-Site: same-origin only", () => {
@@ -68,7 +72,11 @@ describe("isSameOriginRequest", () => {
   });
 
   it("never takes the origin from Host or X-Forwarded-Host", () => {
-    const forged = headers({ origin: "https://evil.example", host: "evil.example", "x-forwarded-host": "evil.example" });
+    const forged = headers({
+      origin: "https://evil.example",
+      host: "evil.example",
+      "x-forwarded-host": "evil.example",
+    });
     expect(isSameOriginRequest(forged, ORIGINS)).toBe(false);
   });
 

@@ -8,9 +8,46 @@ import { safeRedirectPath } from "./redirect.js";
 const redirectish = fc
   .array(
     fc.constantFrom(
-      "/", "//", "\\", "/\\", "\\/", "%2F", "%2f", "%5C", "%5c", "%2e", ".", "..", "%2e%2e", "@", ":", "https:", "http:",
-      "javascript:", "data:", "evil.example", "app", "?", "#", "\t", "\n", "\r", "\u0000", " ", "%09", "%0d%0a", "%00",
-      "／", "＼", "。", "%E3%80%82", "\u2028", "%", "%%", "%25", "x",
+      "/",
+      "//",
+      "\\",
+      "/\\",
+      "\\/",
+      "%2F",
+      "%2f",
+      "%5C",
+      "%5c",
+      "%2e",
+      ".",
+      "..",
+      "%2e%2e",
+      "@",
+      ":",
+      "https:",
+      "http:",
+      "javascript:",
+      "data:",
+      "evil.example",
+      "app",
+      "?",
+      "#",
+      "\t",
+      "\n",
+      "\r",
+      "\u0000",
+      " ",
+      "%09",
+      "%0d%0a",
+      "%00",
+      "／",
+      "＼",
+      "。",
+      "%E3%80%82",
+      "\u2028",
+      "%",
+      "%%",
+      "%25",
+      "x",
     ),
     { maxLength: 8 },
   )
@@ -38,7 +75,11 @@ describe("safeRedirectPath on arbitrary targets", () => {
   });
 
   it("keeps a plain same-site path as it is", () => {
-    const segment = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789-_".split("")), minLength: 1, maxLength: 12 });
+    const segment = fc.string({
+      unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789-_".split("")),
+      minLength: 1,
+      maxLength: 12,
+    });
     fc.assert(
       fc.property(fc.array(segment, { minLength: 1, maxLength: 5 }), (segments) => {
         const path = `/${segments.join("/")}`;
@@ -50,9 +91,12 @@ describe("safeRedirectPath on arbitrary targets", () => {
 
   it("answers the fallback for any value that is not a string", () => {
     fc.assert(
-      fc.property(fc.anything().filter((value) => typeof value !== "string"), (value) => {
-        expect(safeRedirectPath(value, "/fallback")).toBe("/fallback");
-      }),
+      fc.property(
+        fc.anything().filter((value) => typeof value !== "string"),
+        (value) => {
+          expect(safeRedirectPath(value, "/fallback")).toBe("/fallback");
+        },
+      ),
       { numRuns: 1000 },
     );
   });

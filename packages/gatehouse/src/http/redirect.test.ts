@@ -42,9 +42,12 @@ describe("safeRedirectPath", () => {
     expect(safeRedirectPath(target, FALLBACK)).toBe(FALLBACK);
   });
 
-  it.each([undefined, null, 42, ["/dashboard"], { toString: () => "/dashboard" }, true])("rejects the non-string %j", (target) => {
-    expect(safeRedirectPath(target, FALLBACK)).toBe(FALLBACK);
-  });
+  it.each([undefined, null, 42, ["/dashboard"], { toString: () => "/dashboard" }, true])(
+    "rejects the non-string %j",
+    (target) => {
+      expect(safeRedirectPath(target, FALLBACK)).toBe(FALLBACK);
+    },
+  );
 
   it("never returns a value with a raw CR or LF, even for percent-encoded ones", () => {
     for (const target of ["/%0d%0aSet-Cookie", "/%0D%0ASet-Cookie:%20a=b", "/x?y=%0a"]) {

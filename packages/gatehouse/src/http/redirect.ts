@@ -14,7 +14,11 @@ const BASE = "http://gatehouse.invalid";
  */
 export function safeRedirectPath(target: unknown, fallback = "/"): string {
   if (typeof target !== "string" || target.length === 0 || target.length > 2048) return fallback;
-  if (!target.startsWith("/") || target.startsWith("//") || /[\\\u0000-\u001f\u007f]|%(?:[01][0-9a-f]|7f|5c)/i.test(target)) {
+  if (
+    !target.startsWith("/") ||
+    target.startsWith("//") ||
+    /[\\\u0000-\u001f\u007f]|%(?:[01][0-9a-f]|7f|5c)/i.test(target)
+  ) {
     return fallback;
   }
   let url: URL;

@@ -20,15 +20,21 @@ describe("errorResponse", () => {
     const unexpected = errorResponse(new Error("boom"));
     expect(misconfigured).toEqual(unexpected);
     expect(misconfigured.status).toBe(500);
-    expect(JSON.parse(misconfigured.body ?? "")).toEqual({ error: { code: "internal_error", message: "Something went wrong on our side." } });
-    expect(log.filter((line) => line.includes("configuration error"))).toEqual([`gatehouse: configuration error: ${message}`]);
+    expect(JSON.parse(misconfigured.body ?? "")).toEqual({
+      error: { code: "internal_error", message: "Something went wrong on our side." },
+    });
+    expect(log.filter((line) => line.includes("configuration error"))).toEqual([
+      `gatehouse: configuration error: ${message}`,
+    ]);
   });
 
   it("keeps the code and message of an error meant for the client, and logs nothing", () => {
     const log = logged();
     const response = errorResponse(new EmailTakenError());
     expect(response.status).toBe(409);
-    expect(JSON.parse(response.body ?? "")).toEqual({ error: { code: "email_taken", message: "An account with this email already exists." } });
+    expect(JSON.parse(response.body ?? "")).toEqual({
+      error: { code: "email_taken", message: "An account with this email already exists." },
+    });
     expect(log).toEqual([]);
   });
 });

@@ -33,7 +33,11 @@ export function jsonResponse(status: number, body: unknown, setCookies: readonly
 export function redirectResponse(location: string, setCookies: readonly string[] = []): HttpResponse {
   return {
     status: 303,
-    headers: [["Location", location], ...AUTH_RESPONSE_HEADERS, ...setCookies.map((c): [string, string] => ["Set-Cookie", c])],
+    headers: [
+      ["Location", location],
+      ...AUTH_RESPONSE_HEADERS,
+      ...setCookies.map((c): [string, string] => ["Set-Cookie", c]),
+    ],
     body: null,
   };
 }

@@ -35,7 +35,9 @@ describe("email templates", () => {
   });
 
   it("tell the old address where the account went, and a taken address that nothing changed", () => {
-    expect(templates.emailChanged(context, "old@example.com", "new@example.com").text).toContain("from old@example.com to new@example.com");
+    expect(templates.emailChanged(context, "old@example.com", "new@example.com").text).toContain(
+      "from old@example.com to new@example.com",
+    );
     expect(templates.emailInUse(context, "taken@example.com").text).toContain("Nothing was changed");
   });
 });

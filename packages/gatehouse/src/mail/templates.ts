@@ -12,8 +12,17 @@ function escapeHtml(text: string): string {
 }
 
 /** Paragraphs of plain text, and the same as simple HTML with an optional button-like link. */
-function compose(to: string, subject: string, paragraphs: string[], action?: { label: string; url: string }): MailMessage {
-  const text = [...paragraphs.slice(0, 1), ...(action ? [`${action.label}: ${action.url}`] : []), ...paragraphs.slice(1)].join("\n\n");
+function compose(
+  to: string,
+  subject: string,
+  paragraphs: string[],
+  action?: { label: string; url: string },
+): MailMessage {
+  const text = [
+    ...paragraphs.slice(0, 1),
+    ...(action ? [`${action.label}: ${action.url}`] : []),
+    ...paragraphs.slice(1),
+  ].join("\n\n");
   const body = paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`);
   if (action) {
     body.splice(

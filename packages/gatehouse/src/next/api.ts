@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Gatehouse } from "../core/gatehouse.js";
-import { ConfigurationError, CsrfError, ForbiddenError, PayloadTooLargeError, UnauthenticatedError } from "../errors.js";
+import {
+  ConfigurationError,
+  CsrfError,
+  ForbiddenError,
+  PayloadTooLargeError,
+  UnauthenticatedError,
+} from "../errors.js";
 import { type AuthPages, createAuthRoutes, MAX_BODY_BYTES } from "../http/auth-routes.js";
 import { parseBody } from "../http/body.js";
 import { isSameOriginRequest, isStateChanging, toOrigin } from "../http/origin.js";
@@ -45,7 +51,9 @@ export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHand
   const basePath = (options.basePath ?? "/api/auth").replace(/\/+$/, "");
   for (const url of [options.url, ...(options.trustedOrigins ?? [])]) {
     if (url !== undefined && (typeof url !== "string" || !URL.canParse(url))) {
-      throw new ConfigurationError(`gatehouseApiHandler: "${String(url)}" is not a URL. Pass the app's public origin, e.g. url: process.env.GATEHOUSE_URL.`);
+      throw new ConfigurationError(
+        `gatehouseApiHandler: "${String(url)}" is not a URL. Pass the app's public origin, e.g. url: process.env.GATEHOUSE_URL.`,
+      );
     }
   }
   const pages: AuthPages = {
@@ -78,12 +86,20 @@ export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHand
 }
 
 /** The instance's origins plus the handler's own; an app with none configured cannot accept a write. */
-function allowedOrigins(gatehouse: Gatehouse, options: Pick<ApiHandlerOptions, "url" | "trustedOrigins">): ReadonlySet<string> {
+function allowedOrigins(
+  gatehouse: Gatehouse,
+  options: Pick<ApiHandlerOptions, "url" | "trustedOrigins">,
+): ReadonlySet<string> {
   const extra = [options.url, ...(options.trustedOrigins ?? [])].filter((url): url is string => url !== undefined);
   // Without extras the instance's own set serves as is: guarded writes call this on every request.
-  const origins = extra.length === 0 ? gatehouse.credentialConfig.origins : new Set([...gatehouse.credentialConfig.origins, ...extra.map(toOrigin)]);
+  const origins =
+    extra.length === 0
+      ? gatehouse.credentialConfig.origins
+      : new Set([...gatehouse.credentialConfig.origins, ...extra.map(toOrigin)]);
   if (origins.size === 0) {
-    throw new ConfigurationError("Gatehouse needs the app's public origin to check where requests come from: set url in createGatehouse (GATEHOUSE_URL).");
+    throw new ConfigurationError(
+      "Gatehouse needs the app's public origin to check where requests come from: set url in createGatehouse (GATEHOUSE_URL).",
+    );
   }
   return origins;
 }
@@ -123,7 +139,10 @@ export function withApiAuth<Req extends IncomingMessage, Res extends ServerRespo
     const instance = resolveGatehouse(gatehouse);
     try {
       // Cookie-authenticated writes get the same CSRF check as the auth routes.
-      if (isStateChanging(req.method ?? "GET") && !isSameOriginRequest((name) => headerOf(req, name), allowedOrigins(instance, {}))) {
+      if (
+        isStateChanging(req.method ?? "GET") &&
+        !isSameOriginRequest((name) => headerOf(req, name), allowedOrigins(instance, {}))
+      ) {
         throw new CsrfError();
       }
       const auth = await verifySession(instance, req, res);

@@ -3,7 +3,11 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { clientIp, headerOf, readBody } from "./node-http.js";
 
-function request(headers: Record<string, string | string[]>, remoteAddress = "10.0.0.9", body?: string): IncomingMessage {
+function request(
+  headers: Record<string, string | string[]>,
+  remoteAddress = "10.0.0.9",
+  body?: string,
+): IncomingMessage {
   const stream = Readable.from(body === undefined ? [] : [Buffer.from(body)]) as unknown as IncomingMessage;
   Object.assign(stream, { headers, socket: { remoteAddress } });
   return stream;
@@ -40,6 +44,9 @@ describe("clientIp", () => {
 describe("readBody", () => {
   it("reads the body, and refuses one past the limit with 413", async () => {
     expect(await readBody(request({}, undefined, "hello"), 5)).toBe("hello");
-    await expect(readBody(request({}, undefined, "hello!"), 5)).rejects.toMatchObject({ code: "payload_too_large", status: 413 });
+    await expect(readBody(request({}, undefined, "hello!"), 5)).rejects.toMatchObject({
+      code: "payload_too_large",
+      status: 413,
+    });
   });
 });

@@ -16,7 +16,10 @@ export function headerOf(req: IncomingMessage, name: string): string | undefined
 export function clientIp(req: IncomingMessage, trustedProxies: number): string | null {
   const socketAddress = req.socket?.remoteAddress ?? null;
   if (trustedProxies === 0) return socketAddress;
-  const chain = (headerOf(req, "x-forwarded-for") ?? "").split(",").map((entry) => entry.trim()).filter(Boolean);
+  const chain = (headerOf(req, "x-forwarded-for") ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   const forwarded = chain[chain.length - trustedProxies];
   // Only a real address counts: anything else is a client's invention (or a misconfigured proxy count).
   return forwarded !== undefined && isIP(forwarded) !== 0 ? forwarded : socketAddress;

@@ -21,7 +21,9 @@ type ProxyRequest = Request & { nextUrl?: URL };
 
 /** Whether `path` is `prefix` or below it (`/admin` covers `/admin/x` and `/admin.rsc`, not `/administrator`). */
 function underPrefix(path: string, prefix: string): boolean {
-  return path === prefix || path.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`) || path.startsWith(`${prefix}.`);
+  return (
+    path === prefix || path.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`) || path.startsWith(`${prefix}.`)
+  );
 }
 
 /**

@@ -45,7 +45,11 @@ export function verifySession(
   return pending;
 }
 
-async function check(gatehouse: Gatehouse, req: IncomingMessage, res: ServerResponse | undefined): Promise<Auth | null> {
+async function check(
+  gatehouse: Gatehouse,
+  req: IncomingMessage,
+  res: ServerResponse | undefined,
+): Promise<Auth | null> {
   const value = gatehouse.cookie.read(headerOf(req, "cookie"));
   if (!value) return null;
   const valid = await gatehouse.validateSession(value, { rotate: res !== undefined && !res.headersSent });

@@ -122,7 +122,11 @@ async function post(path: string, body: unknown, method = "POST"): Promise<AuthR
       body: hasBody ? JSON.stringify(body) : null,
     });
   } catch {
-    return { ok: false, status: 0, error: { code: "network_error", message: "Could not reach the server. Check your connection." } };
+    return {
+      ok: false,
+      status: 0,
+      error: { code: "network_error", message: "Could not reach the server. Check your connection." },
+    };
   }
   const data = (await response.json().catch(() => null)) as {
     user?: SessionUser;
@@ -146,7 +150,10 @@ async function post(path: string, body: unknown, method = "POST"): Promise<AuthR
 }
 
 /** Logs in with email and password. Resolves to `{ ok: false, error }` on failure; it does not throw. */
-export function signIn(credentials: { email: string; password: string }, options: { basePath?: string } = {}): Promise<AuthResult> {
+export function signIn(
+  credentials: { email: string; password: string },
+  options: { basePath?: string } = {},
+): Promise<AuthResult> {
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/login`, credentials);
 }
 
@@ -200,16 +207,25 @@ export function requestEmailVerification(options: { basePath?: string } = {}): P
 }
 
 /** Asks for a password-reset link. The answer is the same whether or not the address has an account. */
-export function requestPasswordReset(details: { email: string }, options: { basePath?: string } = {}): Promise<AuthResult> {
+export function requestPasswordReset(
+  details: { email: string },
+  options: { basePath?: string } = {},
+): Promise<AuthResult> {
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/password-reset/request`, details);
 }
 
 /** Sets a new password with the token from a reset link. Signs nobody in: log in afterwards. */
-export function resetPassword(details: { token: string; password: string }, options: { basePath?: string } = {}): Promise<AuthResult> {
+export function resetPassword(
+  details: { token: string; password: string },
+  options: { basePath?: string } = {},
+): Promise<AuthResult> {
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/password-reset/confirm`, details);
 }
 
 /** Asks to change the signed-in user's email; the new address must confirm it through the link sent to it. */
-export function changeEmail(details: { email: string; password?: string }, options: { basePath?: string } = {}): Promise<AuthResult> {
+export function changeEmail(
+  details: { email: string; password?: string },
+  options: { basePath?: string } = {},
+): Promise<AuthResult> {
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/email-change`, details);
 }

@@ -6,17 +6,32 @@ import { resolveSessionConfig } from "../core/config.js";
 import { createSessionCookie } from "./cookie.js";
 
 const SECRET = "0123456789abcdef0123456789abcdef";
-const cookies = [false, true].map((secureCookies) => createSessionCookie(resolveSessionConfig({ secret: SECRET, secureCookies })));
+const cookies = [false, true].map((secureCookies) =>
+  createSessionCookie(resolveSessionConfig({ secret: SECRET, secureCookies })),
+);
 
 /** A Cookie header: random pairs, some named like ours (with and without the prefix), joined by ; or odd separators. */
 function cookieHeader(withHuge: boolean): fc.Arbitrary<string> {
   const value = withHuge
-    ? fc.oneof(hostileString(64), fc.constantFrom(...HUGE_STRINGS.slice(0, 2)), fc.string({ unit: fc.constantFrom("A", "%", "2", "F", "\"", "=", ";") }))
-    : fc.oneof(hostileString(64), fc.string({ unit: fc.constantFrom("A", "%", "2", "F", "\"", "=", ";") }));
+    ? fc.oneof(
+        hostileString(64),
+        fc.constantFrom(...HUGE_STRINGS.slice(0, 2)),
+        fc.string({ unit: fc.constantFrom("A", "%", "2", "F", '"', "=", ";") }),
+      )
+    : fc.oneof(hostileString(64), fc.string({ unit: fc.constantFrom("A", "%", "2", "F", '"', "=", ";") }));
   return fc
     .array(
       fc.tuple(
-        fc.oneof(fc.constantFrom("gatehouse.session", "__Host-gatehouse.session", " gatehouse.session ", "__proto__", "constructor"), hostileString(16)),
+        fc.oneof(
+          fc.constantFrom(
+            "gatehouse.session",
+            "__Host-gatehouse.session",
+            " gatehouse.session ",
+            "__proto__",
+            "constructor",
+          ),
+          hostileString(16),
+        ),
         value,
         fc.constantFrom("; ", ";", ", ", " ; ", "\t;"),
       ),
@@ -27,7 +42,12 @@ function cookieHeader(withHuge: boolean): fc.Arbitrary<string> {
 
 describe("SessionCookie.read on arbitrary Cookie headers", () => {
   it("never throws, and answers null or a value of at most 4096 characters", () => {
-    const headers = fc.oneof(cookieHeader(true), hostileString(200), fc.constantFrom(...HUGE_STRINGS), fc.constantFrom(undefined, null, ""));
+    const headers = fc.oneof(
+      cookieHeader(true),
+      hostileString(200),
+      fc.constantFrom(...HUGE_STRINGS),
+      fc.constantFrom(undefined, null, ""),
+    );
     fc.assert(
       fc.property(headers, (header) => {
         for (const cookie of cookies) {
@@ -45,7 +65,11 @@ describe("SessionCookie.read on arbitrary Cookie headers", () => {
   });
 
   it("reads back every value it serialised, among other cookies, and nothing from a cookie with another name", () => {
-    const token = fc.string({ unit: fc.constantFrom(..."ABCXYZabcxyz0189-_.".split("")), minLength: 1, maxLength: 200 });
+    const token = fc.string({
+      unit: fc.constantFrom(..."ABCXYZabcxyz0189-_.".split("")),
+      minLength: 1,
+      maxLength: 200,
+    });
     fc.assert(
       fc.property(token, cookieHeader(false), (value, noise) => {
         for (const cookie of cookies) {

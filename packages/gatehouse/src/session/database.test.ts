@@ -52,7 +52,18 @@ function rawDump(): string {
 /** A session record as the manager hands it to the codec, for the codec's own tests. */
 function record(id: string, secretHash = ""): SessionRecord {
   const at = new Date(T0);
-  return { id, userId: "u1", secretHash, userVersion: 0, revocationEpoch: 0, createdAt: at, expiresAt: at, lastSeenAt: at, userAgent: null, ip: null };
+  return {
+    id,
+    userId: "u1",
+    secretHash,
+    userVersion: 0,
+    revocationEpoch: 0,
+    createdAt: at,
+    expiresAt: at,
+    lastSeenAt: at,
+    userAgent: null,
+    ip: null,
+  };
 }
 
 describe("the database codec", () => {
@@ -76,7 +87,9 @@ describe("the database codec", () => {
   it("reissues a session whose expiry moved with the same cookie value", async () => {
     const codec = createDatabaseCodec();
     const { value, secretHash } = await codec.issue(record("AAAAAAAAAAAAAAAA"));
-    expect(await codec.reissue({ ...record("AAAAAAAAAAAAAAAA", secretHash), expiresAt: new Date(T0 + 1) }, value)).toBe(value);
+    expect(await codec.reissue({ ...record("AAAAAAAAAAAAAAAA", secretHash), expiresAt: new Date(T0 + 1) }, value)).toBe(
+      value,
+    );
   });
 
   it("parses a value to its id, matching only the record that holds its secret's hash", async () => {
@@ -89,7 +102,8 @@ describe("the database codec", () => {
     expect(parsed?.matches(record("AAAAAAAAAAAAAAAA", other.secretHash))).toBe(false);
     // A stateless record (no secret) never matches a database token.
     expect(parsed?.matches(record("AAAAAAAAAAAAAAAA", ""))).toBe(false);
-    for (const bad of ["", "AAAAAAAAAAAAAAAA", `${mine.value}x`, "g1.abc"]) expect(await codec.parse(bad), bad).toBeNull();
+    for (const bad of ["", "AAAAAAAAAAAAAAAA", `${mine.value}x`, "g1.abc"])
+      expect(await codec.parse(bad), bad).toBeNull();
   });
 });
 
@@ -103,8 +117,18 @@ describe("database session tokens", () => {
   });
 
   it("never repeat an id over 1000 sessions", async () => {
-    const user = await sqlite.store.createUser({ id: "u1", email: "ids@example.com", name: null, role: "user", passwordHash: "x" });
-    const manager = createSessionManager(sqlite.store, createDatabaseCodec(), resolveSessionConfig({ secret: TEST_SECRET, now: () => clock }));
+    const user = await sqlite.store.createUser({
+      id: "u1",
+      email: "ids@example.com",
+      name: null,
+      role: "user",
+      passwordHash: "x",
+    });
+    const manager = createSessionManager(
+      sqlite.store,
+      createDatabaseCodec(),
+      resolveSessionConfig({ secret: TEST_SECRET, now: () => clock }),
+    );
     const ids = new Set<string>();
     for (let i = 0; i < 1000; i++) ids.add((await manager.create(user, {})).id);
     expect(ids.size).toBe(1000);
@@ -182,7 +206,15 @@ describe("validating a database session", () => {
   it("returns null for an unknown id, a malformed token and garbage", async () => {
     const value = await signIn();
     const [, secret] = value.split(".") as [string, string];
-    for (const bad of [`${"A".repeat(16)}.${secret}`, value.slice(0, -1), `${value}x`, "", "x".repeat(8192), "g1.abc", "🍪"]) {
+    for (const bad of [
+      `${"A".repeat(16)}.${secret}`,
+      value.slice(0, -1),
+      `${value}x`,
+      "",
+      "x".repeat(8192),
+      "g1.abc",
+      "🍪",
+    ]) {
       expect(await gatehouse.validateSession(bad), bad.slice(0, 20)).toBeNull();
     }
   });
@@ -304,7 +336,10 @@ describe("ending database sessions", () => {
   it("logIn revokes the session the request came with (no fixation)", async () => {
     const planted = await signIn();
     await gatehouse.users.create({ email: "bob@example.com", password: PASSWORD });
-    const { setCookie } = await gatehouse.logIn({ email: "bob@example.com", password: PASSWORD }, { previousValue: planted });
+    const { setCookie } = await gatehouse.logIn(
+      { email: "bob@example.com", password: PASSWORD },
+      { previousValue: planted },
+    );
     expect(await gatehouse.validateSession(planted)).toBeNull();
     const fresh = gatehouse.cookie.read(setCookie.split(";")[0]);
     expect((await gatehouse.validateSession(fresh))?.user.email).toBe("bob@example.com");

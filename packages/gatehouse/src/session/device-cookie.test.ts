@@ -70,7 +70,11 @@ describe("issue, then read and deviceFor (round trip)", () => {
   it("gives every log-in a device of its own, for one account and for two", async () => {
     const cookie = deviceCookie();
     const values = [await issuedValue(cookie, ADA), await issuedValue(cookie, ADA), await issuedValue(cookie, BOB)];
-    const devices = [await cookie.deviceFor(values[0], ADA), await cookie.deviceFor(values[1], ADA), await cookie.deviceFor(values[2], BOB)];
+    const devices = [
+      await cookie.deviceFor(values[0], ADA),
+      await cookie.deviceFor(values[1], ADA),
+      await cookie.deviceFor(values[2], BOB),
+    ];
     expect(devices.every((device) => typeof device === "string")).toBe(true);
     expect(new Set(devices).size).toBe(3);
   });
@@ -167,7 +171,9 @@ describe("deviceFor refuses (null, never throws)", () => {
     for (const payload of payloads) {
       expect(await cookie.deviceFor(await sealer.seal(payload), ADA), JSON.stringify(payload)).toBeNull();
     }
-    expect(await cookie.deviceFor(await sealer.seal(genuine), ADA), "the genuine payload, sealed again").toBe(genuine.d);
+    expect(await cookie.deviceFor(await sealer.seal(genuine), ADA), "the genuine payload, sealed again").toBe(
+      genuine.d,
+    );
   });
 
   it("garbage, empty and oversized values", async () => {

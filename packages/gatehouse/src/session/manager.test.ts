@@ -43,7 +43,10 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
   }
 
   /** Creates the user if needed and logs in at the current clock. */
-  async function signIn(email = "ada@example.com", meta: SessionMeta = {}): Promise<{ value: string; id: string; userId: string }> {
+  async function signIn(
+    email = "ada@example.com",
+    meta: SessionMeta = {},
+  ): Promise<{ value: string; id: string; userId: string }> {
     const value = await signInThrough(gatehouse, email, meta);
     const user = await sqlite.store.getUserByEmail(email);
     return { value, id: await sessionIdOf(value), userId: user!.id };
@@ -55,7 +58,10 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
   }
 
   const rawSession = (id: string) =>
-    raw((db) => db.prepare("SELECT * FROM gatehouse_sessions WHERE id = ?").get(id) as Record<string, unknown> | undefined);
+    raw(
+      (db) =>
+        db.prepare("SELECT * FROM gatehouse_sessions WHERE id = ?").get(id) as Record<string, unknown> | undefined,
+    );
 
   /** Counts every UPDATE of a session row from now on (a trigger in the database itself). */
   function countSessionWrites(): () => number {

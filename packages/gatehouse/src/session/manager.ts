@@ -106,7 +106,11 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
         // Privileges changed since this session was issued: replace it, keeping its absolute deadline. Only
         // the request that deletes the old record issues the new one; concurrent ones proceed unrenewed.
         if (!(await store.deleteSession(session.id))) {
-          return { user, session: { id: session.id, strategy, createdAt: session.createdAt, expiresAt: session.expiresAt }, renewed: null };
+          return {
+            user,
+            session: { id: session.id, strategy, createdAt: session.createdAt, expiresAt: session.expiresAt },
+            renewed: null,
+          };
         }
         const next = await insert(user, session.revocationEpoch, session, session.createdAt, now);
         return {
@@ -115,7 +119,13 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
           renewed: { value: next.value, expiresAt: next.expiresAt },
         };
       }
-      const extended = slideExpiry(session.createdAt.getTime(), session.expiresAt.getTime(), now, maxAgeMs, absoluteMaxAgeMs);
+      const extended = slideExpiry(
+        session.createdAt.getTime(),
+        session.expiresAt.getTime(),
+        now,
+        maxAgeMs,
+        absoluteMaxAgeMs,
+      );
       const expiresAt = extended === null ? session.expiresAt : new Date(extended);
       if (extended !== null || now - session.lastSeenAt.getTime() >= LAST_SEEN_INTERVAL_MS) {
         await store.touchSession(session.id, { lastSeenAt: new Date(now), expiresAt });
@@ -142,7 +152,14 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
       return sessions
         .filter((session) => isLive(session, now) && !isRevoked(session, user))
         .sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime())
-        .map(({ id, createdAt, lastSeenAt, expiresAt, userAgent, ip }) => ({ id, createdAt, lastSeenAt, expiresAt, userAgent, ip }));
+        .map(({ id, createdAt, lastSeenAt, expiresAt, userAgent, ip }) => ({
+          id,
+          createdAt,
+          lastSeenAt,
+          expiresAt,
+          userAgent,
+          ip,
+        }));
     },
   };
 }

@@ -19,7 +19,12 @@ describe("createOptimisticCheck", () => {
     const check = createOptimisticCheck({ secret, strategy: "stateless", now: () => now });
     const expired = await sealer.seal({ s: "sid", u: "uid", c: now / 1000 - 100, e: now / 1000 - 1 });
     const live = await sealer.seal({ s: "sid", u: "uid", c: now / 1000, e: now / 1000 + 60 });
-    const foreign = await createSealer(["t".repeat(40)], SESSION_SEAL_PURPOSE).seal({ s: "sid", u: "uid", c: now / 1000, e: now / 1000 + 60 });
+    const foreign = await createSealer(["t".repeat(40)], SESSION_SEAL_PURPOSE).seal({
+      s: "sid",
+      u: "uid",
+      c: now / 1000,
+      e: now / 1000 + 60,
+    });
     const tampered = live.slice(0, -2) + (live.endsWith("AA") ? "BA" : "AA");
     for (const value of [expired, foreign, tampered, "", null, undefined, "g1.garbage"]) {
       expect(await check(value)).toBeNull();

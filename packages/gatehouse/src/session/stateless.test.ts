@@ -94,7 +94,10 @@ describe("stateless session cookies", () => {
   it("are recorded in the store with the user's session version, the log-in time, user agent and ip", async () => {
     await gatehouse.users.create({ email: "ada@example.com", password: PASSWORD });
     await gatehouse.users.setRole("ada@example.com", "admin");
-    const { setCookie } = await gatehouse.logIn({ email: "ada@example.com", password: PASSWORD }, { userAgent: "Safari/18", ip: "2001:db8::1" });
+    const { setCookie } = await gatehouse.logIn(
+      { email: "ada@example.com", password: PASSWORD },
+      { userAgent: "Safari/18", ip: "2001:db8::1" },
+    );
     const { session, user } = (await gatehouse.validateSession(gatehouse.cookie.read(setCookie.split(";")[0])))!;
     expect(rawSessions()).toEqual([
       {
@@ -162,7 +165,15 @@ describe("validating stateless sessions", () => {
 
   it("returns null for truncated and garbage cookies", async () => {
     const value = await signIn();
-    for (const bad of [value.slice(0, -1), value.slice(0, 40), "g1.", "", "x".repeat(8192), "🍪", `${"A".repeat(16)}.${"B".repeat(32)}`]) {
+    for (const bad of [
+      value.slice(0, -1),
+      value.slice(0, 40),
+      "g1.",
+      "",
+      "x".repeat(8192),
+      "🍪",
+      `${"A".repeat(16)}.${"B".repeat(32)}`,
+    ]) {
       expect(await gatehouse.validateSession(bad), bad.slice(0, 20)).toBeNull();
     }
   });
@@ -213,7 +224,12 @@ describe("validating stateless sessions", () => {
     const { session } = (await gatehouse.validateSession(value))!;
     const bob = await sqlite.store.getUserByEmail("bob@example.com");
     const c = T0 / 1000;
-    const forged = await createSealer([TEST_SECRET], SESSION_SEAL_PURPOSE).seal({ s: session.id, u: bob!.id, c, e: c + 3600 });
+    const forged = await createSealer([TEST_SECRET], SESSION_SEAL_PURPOSE).seal({
+      s: session.id,
+      u: bob!.id,
+      c,
+      e: c + 3600,
+    });
     expect(await gatehouse.validateSession(forged)).toBeNull();
   });
 
@@ -221,7 +237,12 @@ describe("validating stateless sessions", () => {
     const value = await signIn();
     const { session, user } = (await gatehouse.validateSession(value))!;
     const c = T0 / 1000;
-    const other = await createSealer([TEST_SECRET], "email-verification").seal({ s: session.id, u: user.id, c, e: c + 3600 });
+    const other = await createSealer([TEST_SECRET], "email-verification").seal({
+      s: session.id,
+      u: user.id,
+      c,
+      e: c + 3600,
+    });
     expect(await gatehouse.validateSession(other)).toBeNull();
   });
 
@@ -337,7 +358,10 @@ describe("ending stateless sessions", () => {
   it("logIn revokes the session the request came with (no fixation), and the new one is valid", async () => {
     const planted = await signIn();
     await gatehouse.users.create({ email: "bob@example.com", password: PASSWORD });
-    const { setCookie } = await gatehouse.logIn({ email: "bob@example.com", password: PASSWORD }, { previousValue: planted });
+    const { setCookie } = await gatehouse.logIn(
+      { email: "bob@example.com", password: PASSWORD },
+      { previousValue: planted },
+    );
     expect(await gatehouse.validateSession(planted)).toBeNull();
     const fresh = gatehouse.cookie.read(setCookie.split(";")[0]);
     expect((await gatehouse.validateSession(fresh))?.user.email).toBe("bob@example.com");
@@ -345,7 +369,10 @@ describe("ending stateless sessions", () => {
 
   it("logIn with the user's own previous cookie yields a valid new session", async () => {
     const previous = await signIn();
-    const { setCookie } = await gatehouse.logIn({ email: "ada@example.com", password: PASSWORD }, { previousValue: previous });
+    const { setCookie } = await gatehouse.logIn(
+      { email: "ada@example.com", password: PASSWORD },
+      { previousValue: previous },
+    );
     expect(await gatehouse.validateSession(gatehouse.cookie.read(setCookie.split(";")[0]))).not.toBeNull();
   });
 });
@@ -374,14 +401,17 @@ describe("createStatelessOpener", () => {
     const open = createStatelessOpener(sealer);
     const value = await sealer.seal({ s: "sid", u: "uid", c: 1, e: 2 });
     const forged = `${value.slice(0, -3)}${value.endsWith("AAA") ? "BBB" : "AAA"}`;
-    for (const bad of [forged, forged, "g1.AAAA", await sealer.seal({ not: "a session" })]) expect(await open(bad)).toBeNull();
+    for (const bad of [forged, forged, "g1.AAAA", await sealer.seal({ not: "a session" })])
+      expect(await open(bad)).toBeNull();
     expect(sealer.opens).toBe(4);
   });
 
   it("forgets the oldest cookies past 1024, so memory stays bounded", async () => {
     const sealer = countingSealer();
     const open = createStatelessOpener(sealer);
-    const values = await Promise.all(Array.from({ length: 1025 }, (_, i) => sealer.seal({ s: `s${i}`, u: "uid", c: 1, e: 2 })));
+    const values = await Promise.all(
+      Array.from({ length: 1025 }, (_, i) => sealer.seal({ s: `s${i}`, u: "uid", c: 1, e: 2 })),
+    );
     for (const value of values) await open(value);
     expect(sealer.opens).toBe(1025);
     await open(values[1024] as string);

@@ -33,7 +33,8 @@ describe("parseSessionToken on arbitrary strings", () => {
   });
 
   it("accepts every well-formed token", () => {
-    const part = (length: number) => fc.string({ unit: fc.constantFrom(...ALPHABET), minLength: length, maxLength: length });
+    const part = (length: number) =>
+      fc.string({ unit: fc.constantFrom(...ALPHABET), minLength: length, maxLength: length });
     fc.assert(
       fc.property(part(16), part(32), (id, secret) => {
         expect(parseSessionToken(`${id}.${secret}`)).toEqual({ id, secret });

@@ -171,7 +171,11 @@ export interface Store {
    * ended since. The counters named in `clear` go back to 0 (a success that resets its own counters). A
    * counter at 0 stays until its window ends.
    */
-  settleAttempts(attempts: readonly ReservedAttempt[], failed: boolean, options?: { clear?: readonly string[] }): Promise<void>;
+  settleAttempts(
+    attempts: readonly ReservedAttempt[],
+    failed: boolean,
+    options?: { clear?: readonly string[] },
+  ): Promise<void>;
   /**
    * Deletes rate-limit windows and sessions that ended by `now`, and tokens that expired a week before it
    * (until then a late click is told the link expired).

@@ -67,7 +67,9 @@ function createLazyStore(load: () => Promise<Store>): Store {
   const method =
     <K extends keyof Store>(name: K) =>
     async (...args: Parameters<Store[K]>): Promise<Awaited<ReturnType<Store[K]>>> =>
-      ((await get())[name] as (...a: Parameters<Store[K]>) => ReturnType<Store[K]>)(...args) as Awaited<ReturnType<Store[K]>>;
+      ((await get())[name] as (...a: Parameters<Store[K]>) => ReturnType<Store[K]>)(...args) as Awaited<
+        ReturnType<Store[K]>
+      >;
   return {
     migrate: method("migrate"),
     createUser: method("createUser"),

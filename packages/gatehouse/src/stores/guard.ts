@@ -9,7 +9,10 @@ export async function failClosed<T>(operation: () => Promise<T>, timeoutMs: numb
   try {
     if (timeoutMs === undefined) return await operation();
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailableError({ cause: new Error(`store call exceeded ${timeoutMs} ms`) })), timeoutMs);
+      timer = setTimeout(
+        () => reject(new StoreUnavailableError({ cause: new Error(`store call exceeded ${timeoutMs} ms`) })),
+        timeoutMs,
+      );
     });
     return await Promise.race([operation(), timeout]);
   } catch (error) {

@@ -143,10 +143,23 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
   // The other queries of the request and log-in paths, compiled once too.
   const insertSession = queryTemplate(
     db,
-    ["id", "user_id", "secret_hash", "user_version", "revocation_epoch", "created_at", "expires_at", "last_seen_at", "user_agent", "ip"],
+    [
+      "id",
+      "user_id",
+      "secret_hash",
+      "user_version",
+      "revocation_epoch",
+      "created_at",
+      "expires_at",
+      "last_seen_at",
+      "user_agent",
+      "ip",
+    ],
     (v) => db.insertInto(SESSIONS).values(v),
   );
-  const selectUserSessions = queryTemplate(db, ["userId"], (v) => db.selectFrom(SESSIONS).selectAll().where("user_id", "=", v.userId));
+  const selectUserSessions = queryTemplate(db, ["userId"], (v) =>
+    db.selectFrom(SESSIONS).selectAll().where("user_id", "=", v.userId),
+  );
   const updateSessionActivity = queryTemplate(db, ["id", "lastSeenAt", "expiresAt"], (v) =>
     db.updateTable(SESSIONS).set({ last_seen_at: v.lastSeenAt, expires_at: v.expiresAt }).where("id", "=", v.id),
   );
@@ -169,16 +182,23 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       };
       return backend.upsert === "on-duplicate-key"
         ? insert.onDuplicateKeyUpdate(set)
-        : insert.onConflict((conflict) => conflict.column("key").doUpdateSet(set)).returning(["count", "pending", "reset_at"]);
+        : insert
+            .onConflict((conflict) => conflict.column("key").doUpdateSet(set))
+            .returning(["count", "pending", "reset_at"]);
     });
   const upsertHit = windowUpsert(0);
   const upsertAttempt = windowUpsert(1);
   const selectRateLimitLocked = queryTemplate(db, ["key"], (v) =>
     db.selectFrom(LIMITS).select(["count", "pending", "reset_at"]).where("key", "=", v.key).forUpdate(),
   );
-  const lessOne = (column: "count" | "pending") => sql<number>`case when ${limitRef(column)} > 0 then ${limitRef(column)} - 1 else 0 end`;
+  const lessOne = (column: "count" | "pending") =>
+    sql<number>`case when ${limitRef(column)} > 0 then ${limitRef(column)} - 1 else 0 end`;
   const settleFailed = queryTemplate(db, ["key", "resetAt"], (v) =>
-    db.updateTable(LIMITS).set({ pending: lessOne("pending") }).where("key", "=", v.key).where("reset_at", "=", v.resetAt),
+    db
+      .updateTable(LIMITS)
+      .set({ pending: lessOne("pending") })
+      .where("key", "=", v.key)
+      .where("reset_at", "=", v.resetAt),
   );
   const settleReleased = queryTemplate(db, ["key", "resetAt"], (v) =>
     db
@@ -187,10 +207,17 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       .where("key", "=", v.key)
       .where("reset_at", "=", v.resetAt),
   );
-  const clearRateLimit = queryTemplate(db, ["key"], (v) => db.updateTable(LIMITS).set({ count: 0, pending: 0 }).where("key", "=", v.key));
+  const clearRateLimit = queryTemplate(db, ["key"], (v) =>
+    db.updateTable(LIMITS).set({ count: 0, pending: 0 }).where("key", "=", v.key),
+  );
 
   /** Runs a counter upsert and reads the window it left, as of this statement (not of a later one). */
-  async function countHit(upsert: typeof upsertHit, key: string, now: number, windowMs: number): Promise<AttemptWindow> {
+  async function countHit(
+    upsert: typeof upsertHit,
+    key: string,
+    now: number,
+    windowMs: number,
+  ): Promise<AttemptWindow> {
     const values = { key, now, resetAt: now + windowMs };
     const row =
       backend.upsert === "on-duplicate-key"
@@ -287,7 +314,8 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       guard(async () => {
         const values = userValues(update);
         let query = db.updateTable(USERS).set(values).where("id", "=", id);
-        if (updateOptions.ifPasswordHash !== undefined) query = query.where("password_hash", "=", updateOptions.ifPasswordHash);
+        if (updateOptions.ifPasswordHash !== undefined)
+          query = query.where("password_hash", "=", updateOptions.ifPasswordHash);
         const result = await writingEmail(update, () => query.executeTakeFirst());
         if (Number(result.numUpdatedRows) === 0) return null;
         const row = await db.selectFrom(USERS).selectAll().where("id", "=", id).executeTakeFirst();
@@ -309,33 +337,46 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     endSessions: (userId, endOptions = {}) =>
       guard(() =>
         writingEmail(endOptions.update ?? {}, () =>
-          retryingDeadlocks(() => db.transaction().execute(async (trx) => {
-            const { keep, ifEpoch } = endOptions;
-            let move = trx
-              .updateTable(USERS)
-              .set((eb) => ({ ...userValues(endOptions.update ?? {}), revocation_epoch: eb("revocation_epoch", "+", 1) }))
-              .where("id", "=", userId);
-            if (ifEpoch !== undefined) move = move.where("revocation_epoch", "=", ifEpoch);
-            const moved = await move.executeTakeFirst();
-            if (Number(moved.numUpdatedRows) === 0) return null;
-            const { revocation_epoch } = await trx.selectFrom(USERS).select("revocation_epoch").where("id", "=", userId).executeTakeFirstOrThrow();
-            const epoch = Number(revocation_epoch);
-            let sessions = trx.deleteFrom(SESSIONS).where("user_id", "=", userId);
-            if (keep !== undefined) sessions = sessions.where("id", "!=", keep);
-            const ended = await sessions.executeTakeFirst();
-            if (keep !== undefined) {
-              // Only a record that was alive moves on: one of an older epoch stays refused.
+          retryingDeadlocks(() =>
+            db.transaction().execute(async (trx) => {
+              const { keep, ifEpoch } = endOptions;
+              let move = trx
+                .updateTable(USERS)
+                .set((eb) => ({
+                  ...userValues(endOptions.update ?? {}),
+                  revocation_epoch: eb("revocation_epoch", "+", 1),
+                }))
+                .where("id", "=", userId);
+              if (ifEpoch !== undefined) move = move.where("revocation_epoch", "=", ifEpoch);
+              const moved = await move.executeTakeFirst();
+              if (Number(moved.numUpdatedRows) === 0) return null;
+              const { revocation_epoch } = await trx
+                .selectFrom(USERS)
+                .select("revocation_epoch")
+                .where("id", "=", userId)
+                .executeTakeFirstOrThrow();
+              const epoch = Number(revocation_epoch);
+              let sessions = trx.deleteFrom(SESSIONS).where("user_id", "=", userId);
+              if (keep !== undefined) sessions = sessions.where("id", "!=", keep);
+              const ended = await sessions.executeTakeFirst();
+              if (keep !== undefined) {
+                // Only a record that was alive moves on: one of an older epoch stays refused.
+                await trx
+                  .updateTable(SESSIONS)
+                  .set({ revocation_epoch: epoch })
+                  .where("id", "=", keep)
+                  .where("user_id", "=", userId)
+                  .where("revocation_epoch", "=", epoch - 1)
+                  .execute();
+              }
               await trx
-                .updateTable(SESSIONS)
-                .set({ revocation_epoch: epoch })
-                .where("id", "=", keep)
+                .deleteFrom(TOKENS)
                 .where("user_id", "=", userId)
-                .where("revocation_epoch", "=", epoch - 1)
+                .where("purpose", "in", ["change_email", "reset_password"])
                 .execute();
-            }
-            await trx.deleteFrom(TOKENS).where("user_id", "=", userId).where("purpose", "in", ["change_email", "reset_password"]).execute();
-            return { ended: Number(ended.numDeletedRows), epoch };
-          })),
+              return { ended: Number(ended.numDeletedRows), epoch };
+            }),
+          ),
         ),
       ),
 
@@ -353,7 +394,11 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       guard(() =>
         db.transaction().execute(async (trx) => {
           if (tokenOptions.replace) {
-            await trx.deleteFrom(TOKENS).where("user_id", "=", token.userId).where("purpose", "=", token.purpose).execute();
+            await trx
+              .deleteFrom(TOKENS)
+              .where("user_id", "=", token.userId)
+              .where("purpose", "=", token.purpose)
+              .execute();
           }
           await trx
             .insertInto(TOKENS)
@@ -410,7 +455,13 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     listOutboxMessages: (limit) =>
       guard(async () => {
-        const rows = await db.selectFrom(OUTBOX).selectAll().orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
+        const rows = await db
+          .selectFrom(OUTBOX)
+          .selectAll()
+          .orderBy("created_at", "desc")
+          .orderBy("id", "desc")
+          .limit(limit)
+          .execute();
         return rows.map(toOutboxMessage);
       }),
 
@@ -448,7 +499,11 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     touchSession: (sessionId, update) =>
       guard(async () => {
-        await updateSessionActivity({ id: sessionId, lastSeenAt: update.lastSeenAt.getTime(), expiresAt: update.expiresAt.getTime() });
+        await updateSessionActivity({
+          id: sessionId,
+          lastSeenAt: update.lastSeenAt.getTime(),
+          expiresAt: update.expiresAt.getTime(),
+        });
       }),
 
     deleteSession: (sessionId) =>
@@ -479,7 +534,10 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     sweepExpired: (now) =>
       guard(async () => {
         await db.deleteFrom(LIMITS).where("reset_at", "<=", now).execute();
-        await db.deleteFrom(TOKENS).where("expires_at", "<=", now - EXPIRED_TOKEN_GRACE_MS).execute();
+        await db
+          .deleteFrom(TOKENS)
+          .where("expires_at", "<=", now - EXPIRED_TOKEN_GRACE_MS)
+          .execute();
         await db.deleteFrom(SESSIONS).where("expires_at", "<=", now).execute();
       }),
 
@@ -502,7 +560,10 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         await db
           .deleteFrom(LIMITS)
           .where((eb) =>
-            eb.or([eb("key", "=", prefix), eb(eb.fn<string>("substr", [eb.ref("key"), eb.val(1), eb.val(family.length)]), "=", family)]),
+            eb.or([
+              eb("key", "=", prefix),
+              eb(eb.fn<string>("substr", [eb.ref("key"), eb.val(1), eb.val(family.length)]), "=", family),
+            ]),
           )
           .execute();
       }),

@@ -19,9 +19,7 @@ const migrations: Record<string, Migration> = {
       await db.schema
         .createTable("gatehouse_sessions")
         .addColumn("id", "varchar(64)", (c) => c.primaryKey())
-        .addColumn("user_id", "varchar(64)", (c) =>
-          c.notNull().references("gatehouse_users.id").onDelete("cascade"),
-        )
+        .addColumn("user_id", "varchar(64)", (c) => c.notNull().references("gatehouse_users.id").onDelete("cascade"))
         .addColumn("secret_hash", "varchar(64)", (c) => c.notNull())
         .addColumn("user_version", "integer", (c) => c.notNull())
         .addColumn("created_at", "bigint", (c) => c.notNull())
@@ -73,17 +71,37 @@ const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       // Ending all of a user's sessions moves the user to a new epoch; a session record of an older epoch is
       // refused, whatever wrote it (a rotation racing the revocation copies the old record's epoch).
-      await db.schema.alterTable("gatehouse_users").addColumn("revocation_epoch", "integer", (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable("gatehouse_sessions").addColumn("revocation_epoch", "integer", (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable("gatehouse_users")
+        .addColumn("revocation_epoch", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable("gatehouse_sessions")
+        .addColumn("revocation_epoch", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
       // The same for email links: one asked for before the user's sessions were ended is void, even if it was
       // written after (it is mailed in the background).
-      await db.schema.alterTable("gatehouse_tokens").addColumn("revocation_epoch", "integer", (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable("gatehouse_tokens")
+        .addColumn("revocation_epoch", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
       // Attempts reserved before a password hash and not yet settled (log-in throttling).
-      await db.schema.alterTable("gatehouse_rate_limits").addColumn("pending", "integer", (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable("gatehouse_rate_limits")
+        .addColumn("pending", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
       // For the sweep of expired rows.
-      await db.schema.createIndex("gatehouse_rate_limits_reset_at").on("gatehouse_rate_limits").column("reset_at").execute();
+      await db.schema
+        .createIndex("gatehouse_rate_limits_reset_at")
+        .on("gatehouse_rate_limits")
+        .column("reset_at")
+        .execute();
       await db.schema.createIndex("gatehouse_tokens_expires_at").on("gatehouse_tokens").column("expires_at").execute();
-      await db.schema.createIndex("gatehouse_sessions_expires_at").on("gatehouse_sessions").column("expires_at").execute();
+      await db.schema
+        .createIndex("gatehouse_sessions_expires_at")
+        .on("gatehouse_sessions")
+        .column("expires_at")
+        .execute();
     },
   },
 };
@@ -131,9 +149,12 @@ export async function assertSchemaCurrent(db: Kysely<unknown>): Promise<void> {
   const known = Object.keys(migrations);
   const tables = await db.introspection.getTables();
   const applied = tables.some((t) => t.name === MIGRATION_TABLE)
-    ? (await (db as Kysely<{ [MIGRATION_TABLE]: { name: string } }>).selectFrom(MIGRATION_TABLE).select("name").execute()).map(
-        (row) => row.name,
-      )
+    ? (
+        await (db as Kysely<{ [MIGRATION_TABLE]: { name: string } }>)
+          .selectFrom(MIGRATION_TABLE)
+          .select("name")
+          .execute()
+      ).map((row) => row.name)
     : [];
   const unknown = applied.filter((name) => !known.includes(name));
   if (unknown.length > 0) {

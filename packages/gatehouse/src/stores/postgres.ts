@@ -63,9 +63,15 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
  * answer (a timeout, a reset). `pg` leaves a timed-out query running on its connection; reusing it would
  * queue every later query behind a link that may never answer, so the app could not recover.
  */
-function discardingBrokenConnections(pool: pg.Pool): PostgresPool & { run(query: pg.QueryConfig): Promise<pg.QueryResult> } {
+function discardingBrokenConnections(
+  pool: pg.Pool,
+): PostgresPool & { run(query: pg.QueryConfig): Promise<pg.QueryResult> } {
   /** Runs one query; marks the connection broken when the failure is not the server's own answer. */
-  async function runOn(client: pg.PoolClient, query: pg.QueryConfig, markBroken: (error: Error) => void): Promise<pg.QueryResult> {
+  async function runOn(
+    client: pg.PoolClient,
+    query: pg.QueryConfig,
+    markBroken: (error: Error) => void,
+  ): Promise<pg.QueryResult> {
     try {
       return await client.query(query);
     } catch (error) {

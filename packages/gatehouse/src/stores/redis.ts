@@ -175,7 +175,10 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
       // The user's new epoch is committed first: from then on their old records are refused, so a failure
       // below leaves them dead (and the kept one with them), never alive.
       const { update, ifEpoch } = endOptions;
-      const moved = await users.endSessions(userId, { ...(update && { update }), ...(ifEpoch !== undefined && { ifEpoch }) });
+      const moved = await users.endSessions(userId, {
+        ...(update && { update }),
+        ...(ifEpoch !== undefined && { ifEpoch }),
+      });
       const { keep } = endOptions;
       // Refused for its epoch: nothing changes. Without the user (deleted meanwhile) their sessions go all the same.
       if (!moved && ifEpoch !== undefined) return null;
@@ -224,11 +227,17 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
 
     touchSession: (sessionId, update) =>
       guard(async () => {
-        await redis.gatehouseTouch(sessionKey(sessionId), update.lastSeenAt.getTime(), update.expiresAt.getTime(), indexPrefix, sessionId);
+        await redis.gatehouseTouch(
+          sessionKey(sessionId),
+          update.lastSeenAt.getTime(),
+          update.expiresAt.getTime(),
+          indexPrefix,
+          sessionId,
+        );
       }),
 
-    deleteSession: (sessionId) => guard(async () => (await redis.gatehouseDelete(sessionKey(sessionId), indexPrefix, sessionId)) === 1),
-
+    deleteSession: (sessionId) =>
+      guard(async () => (await redis.gatehouseDelete(sessionKey(sessionId), indexPrefix, sessionId)) === 1),
 
     hitRateLimit: (key, windowMs, now) =>
       guard(async () => {
@@ -247,8 +256,10 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
         const clear = settleOptions.clear ?? [];
         if (attempts.length === 0 && clear.length === 0) return;
         // Commands defined on the client are on its transactions too; ioredis's types do not say so.
-        const transaction = redis.multi() as ReturnType<Redis["multi"]> & Pick<ScriptedRedis, "gatehouseSettle" | "gatehouseClear">;
-        for (const { key, resetAt } of attempts) transaction.gatehouseSettle(limitKey(key), resetAt, failed ? "1" : "0");
+        const transaction = redis.multi() as ReturnType<Redis["multi"]> &
+          Pick<ScriptedRedis, "gatehouseSettle" | "gatehouseClear">;
+        for (const { key, resetAt } of attempts)
+          transaction.gatehouseSettle(limitKey(key), resetAt, failed ? "1" : "0");
         for (const key of clear) transaction.gatehouseClear(limitKey(key));
         await execAll(transaction);
       }),
@@ -259,7 +270,9 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
     peekRateLimit: (key, now) =>
       guard(async () => {
         const [count, resetAt] = await redis.hmget(limitKey(key), "count", "reset");
-        return count === null || resetAt === null || Number(resetAt) <= now ? null : { count: Number(count), resetAt: Number(resetAt) };
+        return count === null || resetAt === null || Number(resetAt) <= now
+          ? null
+          : { count: Number(count), resetAt: Number(resetAt) };
       }),
 
     resetRateLimit: (key) =>

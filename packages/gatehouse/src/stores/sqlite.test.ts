@@ -82,7 +82,10 @@ describe("createSqliteStore", () => {
 
   it("rejects a second user with the same email with EmailTakenError", async () => {
     await store.createUser(user("u1", "ada@example.com"));
-    await expect(store.createUser(user("u2", "ada@example.com"))).rejects.toMatchObject({ code: "email_taken", status: 409 });
+    await expect(store.createUser(user("u2", "ada@example.com"))).rejects.toMatchObject({
+      code: "email_taken",
+      status: 409,
+    });
   });
 
   it("deletes a user's sessions with the user", async () => {
@@ -107,7 +110,12 @@ describe("createSqliteStore", () => {
   it("returns a session with its user, every field as it was stored", async () => {
     await store.createUser(user("u1", "ada@example.com"));
     await store.bumpSessionVersion("u1");
-    const stored = session("s1", "u1", { secretHash: "a".repeat(64), userVersion: 1, userAgent: "Firefox/140", ip: "203.0.113.7" });
+    const stored = session("s1", "u1", {
+      secretHash: "a".repeat(64),
+      userVersion: 1,
+      userAgent: "Firefox/140",
+      ip: "203.0.113.7",
+    });
     await store.createSession(stored);
     const found = await store.getSessionAndUser("s1");
     expect(found?.session).toEqual(stored);
@@ -130,7 +138,12 @@ describe("createSqliteStore", () => {
     await store.createSession(session("s1", "u1"));
     await store.createSession(session("s2", "u1"));
     await store.touchSession("s1", { lastSeenAt: new Date(T0 + 60_000), expiresAt: new Date(T0 + 7_200_000) });
-    expect(rawSession("s1")).toMatchObject({ last_seen_at: T0 + 60_000, expires_at: T0 + 7_200_000, created_at: T0, user_version: 0 });
+    expect(rawSession("s1")).toMatchObject({
+      last_seen_at: T0 + 60_000,
+      expires_at: T0 + 7_200_000,
+      created_at: T0,
+      user_version: 0,
+    });
     expect(rawSession("s2")).toMatchObject({ last_seen_at: T0, expires_at: T0 + 3_600_000 });
   });
 

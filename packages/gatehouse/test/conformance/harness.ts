@@ -56,13 +56,15 @@ export const postgresBackend: SqlBackend = {
     });
     return new Kysely<RawTables>({ dialect: new PostgresDialect({ pool }) });
   },
-  storeAt: (port, { timeoutMs }) => createPostgresStore({ url: `postgres://postgres@127.0.0.1:${port}/gatehouse`, timeoutMs }),
+  storeAt: (port, { timeoutMs }) =>
+    createPostgresStore({ url: `postgres://postgres@127.0.0.1:${port}/gatehouse`, timeoutMs }),
 };
 
 export const mysqlBackend: SqlBackend = {
   createDatabase: createMysqlDatabase,
   createStore: (url, options) => createMysqlStore({ url, ...options }),
-  rawConnection: (url) => new Kysely<RawTables>({ dialect: new MysqlDialect({ pool: createPool({ uri: url, connectionLimit: 2 }) }) }),
+  rawConnection: (url) =>
+    new Kysely<RawTables>({ dialect: new MysqlDialect({ pool: createPool({ uri: url, connectionLimit: 2 }) }) }),
   storeAt: (port, { timeoutMs }) => createMysqlStore({ url: `mysql://root@127.0.0.1:${port}/gatehouse`, timeoutMs }),
 };
 
@@ -72,7 +74,10 @@ export function sqlHarness(backend: SqlBackend): () => Promise<Harness> {
     const database = await backend.createDatabase();
     const store = backend.createStore(database.url);
     const raw = backend.rawConnection(database.url);
-    const networked: NetworkedBackend | undefined = backend.storeAt && { storeAt: backend.storeAt, serves: ["users", "sessions"] };
+    const networked: NetworkedBackend | undefined = backend.storeAt && {
+      storeAt: backend.storeAt,
+      serves: ["users", "sessions"],
+    };
 
     return {
       store,
@@ -125,7 +130,11 @@ export function redisSessionsHarness(users: SqlBackend): () => Promise<Harness> 
       newStore: open,
       networked: {
         storeAt: (port, { timeoutMs }) =>
-          withRedisSessions(usersAt(port, { timeoutMs }), { url: `redis://127.0.0.1:${port}`, keyPrefix: keys.prefix, timeoutMs }),
+          withRedisSessions(usersAt(port, { timeoutMs }), {
+            url: `redis://127.0.0.1:${port}`,
+            keyPrefix: keys.prefix,
+            timeoutMs,
+          }),
         serves: users.storeAt ? ["users", "sessions"] : ["sessions"],
       },
       async teardown() {

@@ -245,16 +245,26 @@ export function sqlRawReader(db: Kysely<RawTables>): RawReader {
       return rows.map((row) => row.id).sort();
     },
     async rateLimit(key) {
-      const row = await db.selectFrom("gatehouse_rate_limits").select(["count", "reset_at"]).where("key", "=", key).executeTakeFirst();
+      const row = await db
+        .selectFrom("gatehouse_rate_limits")
+        .select(["count", "reset_at"])
+        .where("key", "=", key)
+        .executeTakeFirst();
       return row ? { count: Number(row.count), resetAt: Number(row.reset_at) } : null;
     },
     async token(tokenHash) {
-      const row = await db.selectFrom("gatehouse_tokens").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
+      const row = await db
+        .selectFrom("gatehouse_tokens")
+        .selectAll()
+        .where("token_hash", "=", tokenHash)
+        .executeTakeFirst();
       return row ? rawTokenFromRow(row) : null;
     },
     async userTokens(userId) {
       const rows = await db.selectFrom("gatehouse_tokens").selectAll().where("user_id", "=", userId).execute();
-      return rows.map(rawTokenFromRow).sort((a, b) => (a.token_hash < b.token_hash ? -1 : a.token_hash > b.token_hash ? 1 : 0));
+      return rows
+        .map(rawTokenFromRow)
+        .sort((a, b) => (a.token_hash < b.token_hash ? -1 : a.token_hash > b.token_hash ? 1 : 0));
     },
     async outboxMessage(id) {
       const row = await db.selectFrom("gatehouse_outbox").selectAll().where("id", "=", id).executeTakeFirst();
@@ -537,7 +547,10 @@ function probes(groups: readonly CallGroup[]): [string, Probe][] {
       ["deleteSession", (store) => store.deleteSession(session.id)],
       ["endSessions", (store) => store.endSessions(user.id)],
       ["reserveAttempt", (store) => store.reserveAttempt(`probe:${user.id}`, 60_000, Date.now())],
-      ["settleAttempts", (store) => store.settleAttempts([{ key: `probe:${user.id}`, resetAt: Date.now() + 60_000 }], true)],
+      [
+        "settleAttempts",
+        (store) => store.settleAttempts([{ key: `probe:${user.id}`, resetAt: Date.now() + 60_000 }], true),
+      ],
       // Counters live with the sessions: in the SQL database, or in Redis with withRedisSessions.
       ["hitRateLimit", (store) => store.hitRateLimit(`probe:${user.id}`, 60_000, Date.now())],
       ["peekRateLimit", (store) => store.peekRateLimit(`probe:${user.id}`, Date.now())],
@@ -752,9 +765,19 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
 
       it("updateUser with ifPasswordHash writes only over that hash, and else returns null and stores nothing", async () => {
         const created = await h.store.createUser(newUser());
-        expect(await h.store.updateUser(created.id, { passwordHash: "$argon2id$stale" }, { ifPasswordHash: "$argon2id$other" })).toBeNull();
+        expect(
+          await h.store.updateUser(
+            created.id,
+            { passwordHash: "$argon2id$stale" },
+            { ifPasswordHash: "$argon2id$other" },
+          ),
+        ).toBeNull();
         expect((await h.raw.user(created.id))?.password_hash).toBe(created.passwordHash);
-        const updated = await h.store.updateUser(created.id, { passwordHash: "$argon2id$rehashed" }, { ifPasswordHash: created.passwordHash });
+        const updated = await h.store.updateUser(
+          created.id,
+          { passwordHash: "$argon2id$rehashed" },
+          { ifPasswordHash: created.passwordHash },
+        );
         expect(updated?.passwordHash).toBe("$argon2id$rehashed");
         expect((await h.raw.user(created.id))?.password_hash).toBe("$argon2id$rehashed");
       });
@@ -792,7 +815,12 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         const verifiedAt = new Date(Date.now() - 5_000);
         const updated = await h.store.updateUser(created.id, { email, emailVerifiedAt: verifiedAt });
         const row = await h.raw.user(created.id);
-        expect(row).toEqual({ ...before, email, email_verified_at: verifiedAt.getTime(), updated_at: expect.any(Number) });
+        expect(row).toEqual({
+          ...before,
+          email,
+          email_verified_at: verifiedAt.getTime(),
+          updated_at: expect.any(Number),
+        });
         expect(updated).toMatchObject({ id: created.id, email, emailVerifiedAt: verifiedAt });
         expect(await h.raw.countUsersWithEmail(email)).toBe(1);
         expect(await h.raw.countUsersWithEmail(created.email)).toBe(0);
@@ -830,7 +858,9 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         const fulfilled = results.filter((result) => result.status === "fulfilled");
         const rejected = results.filter((result) => result.status === "rejected");
         expect(fulfilled).toHaveLength(1);
-        expect(rejected.map((result) => (result.reason as { code?: unknown }).code)).toEqual(Array(9).fill("email_taken"));
+        expect(rejected.map((result) => (result.reason as { code?: unknown }).code)).toEqual(
+          Array(9).fill("email_taken"),
+        );
         expect(await h.raw.countUsersWithEmail(email)).toBe(1);
         for (const [i, user] of users.entries()) {
           expect((await h.raw.user(user.id))?.email).toBe(results[i]?.status === "fulfilled" ? email : user.email);
@@ -892,7 +922,9 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         const fulfilled = results.filter((result) => result.status === "fulfilled");
         const rejected = results.filter((result) => result.status === "rejected");
         expect(fulfilled).toHaveLength(1);
-        expect(rejected.map((result) => (result.reason as { code?: unknown }).code)).toEqual(Array(19).fill("email_taken"));
+        expect(rejected.map((result) => (result.reason as { code?: unknown }).code)).toEqual(
+          Array(19).fill("email_taken"),
+        );
         expect(await h.raw.countUsersWithEmail(email)).toBe(1);
         const winner = inputs[results.findIndex((result) => result.status === "fulfilled")];
         expect((await h.raw.user(winner?.id ?? ""))?.email).toBe(email);
@@ -1012,7 +1044,6 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         expect(await h.store.deleteSession(session.id)).toBe(false);
         expect(await h.store.deleteSession(uniqueId("s"))).toBe(false);
       });
-
     });
 
     describe("email tokens", () => {
@@ -1099,12 +1130,21 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
       });
 
       it("consumeToken returns null for an unknown hash", async () => {
-        expect(await h.store.consumeToken(randomBytes(32).toString("hex"), ["verify_email", "change_email", "reset_password"])).toBeNull();
+        expect(
+          await h.store.consumeToken(randomBytes(32).toString("hex"), [
+            "verify_email",
+            "change_email",
+            "reset_password",
+          ]),
+        ).toBeNull();
       });
 
       it("consumeToken returns an expired token too (the caller checks expiresAt), and deletes it", async () => {
         const user = await h.store.createUser(newUser());
-        const token = newToken(user, { createdAt: new Date(Date.now() - 2 * DAY), expiresAt: new Date(Date.now() - DAY) });
+        const token = newToken(user, {
+          createdAt: new Date(Date.now() - 2 * DAY),
+          expiresAt: new Date(Date.now() - DAY),
+        });
         await h.store.createToken(token, { replace: false });
         expect(await h.store.consumeToken(token.tokenHash, ["verify_email"])).toEqual(token);
         expect(await h.raw.token(token.tokenHash)).toBeNull();
@@ -1122,7 +1162,9 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
             const token = newToken(user, { purpose: "reset_password" });
             await h.store.createToken(token, { replace: false });
             const results = await Promise.allSettled(
-              Array.from({ length: 20 }, (_, i) => (stores[i % stores.length] as Store).consumeToken(token.tokenHash, ["reset_password"])),
+              Array.from({ length: 20 }, (_, i) =>
+                (stores[i % stores.length] as Store).consumeToken(token.tokenHash, ["reset_password"]),
+              ),
             );
             expect(results.filter((result) => result.status === "rejected")).toEqual([]);
             const received = results
@@ -1144,7 +1186,9 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         const othersVerify = newToken(other);
         for (const token of [...verify, reset, othersVerify]) await h.store.createToken(token, { replace: false });
 
-        expect(await h.store.deleteUserTokens(user.id, "verify_email", { except: (verify[1] as TokenRecord).tokenHash })).toBe(1);
+        expect(
+          await h.store.deleteUserTokens(user.id, "verify_email", { except: (verify[1] as TokenRecord).tokenHash }),
+        ).toBe(1);
         expect(await h.raw.token((verify[1] as TokenRecord).tokenHash)).toEqual(rawTokenOf(verify[1] as TokenRecord));
         expect(await h.store.deleteUserTokens(user.id, "verify_email")).toBe(1);
         expect(await h.raw.userTokens(user.id)).toEqual([rawTokenOf(reset)]);
@@ -1204,10 +1248,13 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
       it("listOutboxMessages returns the newest first and honours the limit", async () => {
         // Far in the future, so these are the newest messages in the outbox whatever other checks added.
         const base = Date.now() + 3_650 * DAY;
-        const messages = Array.from({ length: 6 }, (_, i) => newOutboxMessage({ subject: `Message ${i}`, createdAt: new Date(base + i * 1_000) }));
+        const messages = Array.from({ length: 6 }, (_, i) =>
+          newOutboxMessage({ subject: `Message ${i}`, createdAt: new Date(base + i * 1_000) }),
+        );
         // Added out of order: the order comes from createdAt, not from insertion.
         for (const i of [3, 0, 5, 1, 4, 2]) await h.store.addOutboxMessage(messages[i] as OutboxMessage);
-        for (const message of messages) expect(await h.raw.outboxMessage(message.id)).toEqual(rawOutboxMessageOf(message));
+        for (const message of messages)
+          expect(await h.raw.outboxMessage(message.id)).toEqual(rawOutboxMessageOf(message));
 
         const newestFirst = [...messages].reverse();
         expect(await h.store.listOutboxMessages(3)).toEqual(newestFirst.slice(0, 3));
@@ -1265,7 +1312,9 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         const sessions = [newSession(user), newSession(user)];
         const kept = newSession(other);
         for (const session of [...sessions, kept]) await h.store.createSession(session);
-        const tokens = (["verify_email", "change_email", "reset_password"] as const).map((purpose) => newToken(user, { purpose }));
+        const tokens = (["verify_email", "change_email", "reset_password"] as const).map((purpose) =>
+          newToken(user, { purpose }),
+        );
         for (const token of tokens) await h.store.createToken(token, { replace: false });
         const othersToken = newToken(other, { purpose: "reset_password" });
         await h.store.createToken(othersToken, { replace: false });
@@ -1307,10 +1356,14 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         const user = await h.store.createUser(newUser());
         const session = newSession(user);
         await h.store.createSession(session);
-        expect(await h.store.endSessions(user.id, { ifEpoch: 1, update: { passwordHash: "$argon2id$moved" } })).toBeNull();
+        expect(
+          await h.store.endSessions(user.id, { ifEpoch: 1, update: { passwordHash: "$argon2id$moved" } }),
+        ).toBeNull();
         expect(await h.raw.user(user.id)).toMatchObject({ password_hash: user.passwordHash, revocation_epoch: 0 });
         expect(await h.raw.sessionIds(user.id)).toEqual([session.id]);
-        expect(await h.store.endSessions(user.id, { ifEpoch: 0, update: { passwordHash: "$argon2id$moved" } })).toEqual({ ended: 1, epoch: 1 });
+        expect(await h.store.endSessions(user.id, { ifEpoch: 0, update: { passwordHash: "$argon2id$moved" } })).toEqual(
+          { ended: 1, epoch: 1 },
+        );
         expect(await h.raw.user(user.id)).toMatchObject({ password_hash: "$argon2id$moved", revocation_epoch: 1 });
       });
 
@@ -1328,7 +1381,11 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         await h.store.createSession(newSession(user));
         const verifiedAt = new Date(1_700_000_000_789);
         await h.store.endSessions(user.id, { update: { passwordHash: "$argon2id$new", emailVerifiedAt: verifiedAt } });
-        expect(await h.raw.user(user.id)).toMatchObject({ password_hash: "$argon2id$new", email_verified_at: 1_700_000_000_789, revocation_epoch: 1 });
+        expect(await h.raw.user(user.id)).toMatchObject({
+          password_hash: "$argon2id$new",
+          email_verified_at: 1_700_000_000_789,
+          revocation_epoch: 1,
+        });
       });
 
       it("resolves to null for an unknown user and changes nothing", async () => {
@@ -1339,7 +1396,9 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         const user = await h.store.createUser(newUser());
         for (let i = 0; i < 5; i++) await h.store.createSession(newSession(user));
         const results = await Promise.all(Array.from({ length: 20 }, () => h.store.endSessions(user.id)));
-        expect(results.map((result) => result?.epoch).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        expect(results.map((result) => result?.epoch).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(
+          Array.from({ length: 20 }, (_, i) => i + 1),
+        );
         expect(results.reduce((sum, result) => sum + (result?.ended ?? 0), 0)).toBe(5);
         expect((await h.raw.user(user.id))?.revocation_epoch).toBe(20);
         expect(await h.raw.sessionIds(user.id)).toEqual([]);
@@ -1356,7 +1415,8 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         await Promise.all(racing);
         const current = await h.store.getUserById(user.id);
         expect(current?.revocationEpoch).toBe(ended?.epoch);
-        for (const session of await h.store.listUserSessions(user.id)) expect(session.revocationEpoch).toBeLessThan(ended?.epoch as number);
+        for (const session of await h.store.listUserSessions(user.id))
+          expect(session.revocationEpoch).toBeLessThan(ended?.epoch as number);
       });
     });
 
@@ -1443,7 +1503,9 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
 
       it("50 parallel hits on one key are all counted: final count 50, none lost", async () => {
         const key = limitKey("login-account");
-        const results = await Promise.allSettled(Array.from({ length: 50 }, () => h.store.hitRateLimit(key, 60_000, Date.now())));
+        const results = await Promise.allSettled(
+          Array.from({ length: 50 }, () => h.store.hitRateLimit(key, 60_000, Date.now())),
+        );
         expect(results.filter((result) => result.status === "rejected")).toEqual([]);
         const counts = results.map((result) => (result as PromiseFulfilledResult<{ count: number }>).value.count);
         for (const count of counts) {
@@ -1457,8 +1519,12 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
 
       it("each of 50 parallel hits on one key reads its own count: the answers are exactly 1 to 50", async () => {
         const key = limitKey("login-ip");
-        const windows = await Promise.all(Array.from({ length: 50 }, () => h.store.hitRateLimit(key, 60_000, Date.now())));
-        expect(windows.map((window) => window.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+        const windows = await Promise.all(
+          Array.from({ length: 50 }, () => h.store.hitRateLimit(key, 60_000, Date.now())),
+        );
+        expect(windows.map((window) => window.count).sort((a, b) => a - b)).toEqual(
+          Array.from({ length: 50 }, (_, i) => i + 1),
+        );
       });
 
       describe("reserved attempts", () => {
@@ -1499,7 +1565,9 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         it("settleAttempts settles several keys in one call, and clears the ones named in clear", async () => {
           const [first, second, cleared] = [limitKey("login-ip"), limitKey("login-account"), limitKey("login-account")];
           const now = Date.now();
-          const windows = await Promise.all([first, second, cleared].map((key) => h.store.reserveAttempt(key, 60_000, now)));
+          const windows = await Promise.all(
+            [first, second, cleared].map((key) => h.store.reserveAttempt(key, 60_000, now)),
+          );
           await h.store.settleAttempts(
             [first, second].map((key, i) => ({ key, resetAt: windows[i]?.resetAt as number })),
             true,
@@ -1514,7 +1582,9 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
 
         it("each of 50 parallel reservations on one key reads its own count and in-flight number", async () => {
           const key = limitKey("login-account");
-          const windows = await Promise.all(Array.from({ length: 50 }, () => h.store.reserveAttempt(key, 60_000, Date.now())));
+          const windows = await Promise.all(
+            Array.from({ length: 50 }, () => h.store.reserveAttempt(key, 60_000, Date.now())),
+          );
           const ordinals = Array.from({ length: 50 }, (_, i) => i + 1);
           expect(windows.map((window) => window.count).sort((a, b) => a - b)).toEqual(ordinals);
           expect(windows.map((window) => window.pending).sort((a, b) => a - b)).toEqual(ordinals);
@@ -1605,7 +1675,12 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         }
 
         it("deletes the prefix and the keys under prefix + ':', and not login-account:abcd, login-account:ab or others", async () => {
-          const family = ["login-account:abc", "login-account:abc:1.2.3.4", "login-account:abc:2001:db8::1", "login-account:abc:"];
+          const family = [
+            "login-account:abc",
+            "login-account:abc:1.2.3.4",
+            "login-account:abc:2001:db8::1",
+            "login-account:abc:",
+          ];
           const others = [
             "login-account:abcd",
             "login-account:abcd:1.2.3.4",
@@ -1710,7 +1785,12 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
     });
 
     describe("migrations", () => {
-      const MIGRATIONS = ["0001_users_and_sessions", "0002_rate_limits", "0003_email_tokens_and_outbox", "0004_revocation_epochs_and_attempts"];
+      const MIGRATIONS = [
+        "0001_users_and_sessions",
+        "0002_rate_limits",
+        "0003_email_tokens_and_outbox",
+        "0004_revocation_epochs_and_attempts",
+      ];
 
       /** Runs `check` on a fresh database, closing every store it made and dropping the database afterwards. */
       async function withFreshDatabase(

@@ -9,10 +9,65 @@ import { isGatehouseError } from "../../src/errors.js";
 
 /** Characters that have broken parsers before: controls, separators, escapes, surrogate halves, look-alikes. */
 export const HOSTILE_CHARACTERS = [
-  "\u0000", "\u0001", "\t", "\n", "\r", "\u007f", "\u0085", "\u2028", "\u2029", "\ufeff", "\ufffd",
-  "\ud800", "\udbff", "\udc00", "\udfff", "🔐", "😀", "é", "e\u0301", "＠", "／", "＼",
-  " ", "/", "\\", "%", "%2F", "%5C", "%00", "%0a", "%zz", ".", "..", ":", "@", "?", "#", "&", "=", ";", ",", "\"", "'",
-  "<", ">", "{", "}", "[", "]", "a", "Z", "0", "_", "-", "+", "g1.", "null", "__proto__", "constructor",
+  "\u0000",
+  "\u0001",
+  "\t",
+  "\n",
+  "\r",
+  "\u007f",
+  "\u0085",
+  "\u2028",
+  "\u2029",
+  "\ufeff",
+  "\ufffd",
+  "\ud800",
+  "\udbff",
+  "\udc00",
+  "\udfff",
+  "🔐",
+  "😀",
+  "é",
+  "e\u0301",
+  "＠",
+  "／",
+  "＼",
+  " ",
+  "/",
+  "\\",
+  "%",
+  "%2F",
+  "%5C",
+  "%00",
+  "%0a",
+  "%zz",
+  ".",
+  "..",
+  ":",
+  "@",
+  "?",
+  "#",
+  "&",
+  "=",
+  ";",
+  ",",
+  '"',
+  "'",
+  "<",
+  ">",
+  "{",
+  "}",
+  "[",
+  "]",
+  "a",
+  "Z",
+  "0",
+  "_",
+  "-",
+  "+",
+  "g1.",
+  "null",
+  "__proto__",
+  "constructor",
 ];
 
 /** Any string, biased toward the hostile characters above. */
@@ -25,7 +80,13 @@ export const hostileString = (maxLength = 64): fc.Arbitrary<string> =>
   );
 
 /** A few strings far larger than any limit (built once; cheap to reuse). */
-export const HUGE_STRINGS = ["a".repeat(1 << 20), "🔐".repeat(1 << 16), "\u0000".repeat(70_000), "\ud800".repeat(70_000), "/".repeat(5000)];
+export const HUGE_STRINGS = [
+  "a".repeat(1 << 20),
+  "🔐".repeat(1 << 16),
+  "\u0000".repeat(70_000),
+  "\ud800".repeat(70_000),
+  "/".repeat(5000),
+];
 
 /** A value as JSON.parse could produce it, including strings from {@link hostileString}. */
 export const hostileJsonValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
@@ -47,7 +108,10 @@ export const hostileJsonValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknow
  * with JSON.parse: so `__proto__` becomes an own property, exactly as in a request body.
  */
 export function hostileJsonObject(keys: readonly string[]): fc.Arbitrary<unknown> {
-  const key = fc.oneof(fc.constantFrom(...keys, "__proto__", "constructor", "prototype", "toString", "hasOwnProperty"), hostileString(8));
+  const key = fc.oneof(
+    fc.constantFrom(...keys, "__proto__", "constructor", "prototype", "toString", "hasOwnProperty"),
+    hostileString(8),
+  );
   return fc.array(fc.tuple(key, hostileJsonValue), { maxLength: 6 }).map((entries) => {
     const text = `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v) ?? "null"}`).join(",")}}`;
     return JSON.parse(text) as unknown;

@@ -80,7 +80,12 @@ export interface TestServerOptions {
   /** Email options (`mailer`, `requireEmailVerification`, …), passed to `createGatehouse` as they are. */
   email?: Pick<
     GatehouseOptions,
-    "mailer" | "requireEmailVerification" | "emailVerification" | "passwordResetLifetimeSeconds" | "emailLinks" | "appName"
+    | "mailer"
+    | "requireEmailVerification"
+    | "emailVerification"
+    | "passwordResetLifetimeSeconds"
+    | "emailLinks"
+    | "appName"
   >;
 }
 
@@ -124,7 +129,9 @@ export async function startServer(strategy: SessionStrategyName, options: TestSe
     const routes: Record<string, Route> = {
       auth: gatehouseApiHandler(instance),
       me: withApiAuth(instance, (_req, res, { user }) => sendJson(res, { user })),
-      admin: withApiAuth(instance, (_req, res, { user }) => sendJson(res, { admin: user.email }), { permission: "users:read" }),
+      admin: withApiAuth(instance, (_req, res, { user }) => sendJson(res, { admin: user.email }), {
+        permission: "users:read",
+      }),
       profile: withApiAuth(instance, async (req, res, { user }) => {
         if (req.method !== "PATCH") {
           res.statusCode = 405;
@@ -137,7 +144,9 @@ export async function startServer(strategy: SessionStrategyName, options: TestSe
     };
     return (req, res) => {
       const { pathname } = new URL(req.url ?? "/", url);
-      const route = pathname.startsWith("/api/auth/") ? "auth" : /^\/api\/(me|admin|profile)$/.exec(pathname)?.[1] ?? "";
+      const route = pathname.startsWith("/api/auth/")
+        ? "auth"
+        : (/^\/api\/(me|admin|profile)$/.exec(pathname)?.[1] ?? "");
       const handler = routes[route];
       if (!handler) {
         res.statusCode = 404;
@@ -276,11 +285,16 @@ export function rawRequest(
     headers["Content-Length"] = Buffer.byteLength(init.body);
   }
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port: server.port, method: init.method, path: init.path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-    });
+    const req = http.request(
+      { host: "127.0.0.1", port: server.port, method: init.method, path: init.path, headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+        );
+      },
+    );
     req.on("error", reject);
     req.end(init.body);
   });

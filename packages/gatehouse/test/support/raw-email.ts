@@ -47,12 +47,17 @@ export function switchableMailer(target: Mailer): SwitchableMailer {
 
 /** The `gatehouse_tokens` rows, sorted, read raw. */
 export function rawTokenRows(file: string): Array<Record<string, unknown>> {
-  return querySqliteFile(file, (db) => db.prepare("SELECT * FROM gatehouse_tokens ORDER BY token_hash").all() as Array<Record<string, unknown>>);
+  return querySqliteFile(
+    file,
+    (db) => db.prepare("SELECT * FROM gatehouse_tokens ORDER BY token_hash").all() as Array<Record<string, unknown>>,
+  );
 }
 
 /** The user's token rows (of one purpose, when given), read raw. */
 export function rawTokensOf(file: string, userId: string, purpose?: string): Array<Record<string, unknown>> {
-  return rawTokenRows(file).filter((row) => row.user_id === userId && (purpose === undefined || row.purpose === purpose));
+  return rawTokenRows(file).filter(
+    (row) => row.user_id === userId && (purpose === undefined || row.purpose === purpose),
+  );
 }
 
 /** Everything Gatehouse keeps in a SQLite file, the email tables included: compare two to show nothing changed. */
@@ -65,7 +70,10 @@ export function rawEmailTables(file: string): RawEmailTables {
   return {
     ...rawSqliteTables(file),
     tokens: rawTokenRows(file),
-    outbox: querySqliteFile(file, (db) => db.prepare("SELECT * FROM gatehouse_outbox ORDER BY id").all() as Array<Record<string, unknown>>),
+    outbox: querySqliteFile(
+      file,
+      (db) => db.prepare("SELECT * FROM gatehouse_outbox ORDER BY id").all() as Array<Record<string, unknown>>,
+    ),
   };
 }
 

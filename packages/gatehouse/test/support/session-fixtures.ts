@@ -43,7 +43,11 @@ export function useFreshStorePerTest(): TempSqliteStore {
  * A Gatehouse on `store` that reads the time from `now` (the test's clock), with maxAge {@link MAX_AGE_S} and
  * the absolute cap {@link ABSOLUTE_S} unless `options` say otherwise.
  */
-export function createClockedGatehouse(store: Store, now: () => number, options: Partial<GatehouseOptions> = {}): Gatehouse {
+export function createClockedGatehouse(
+  store: Store,
+  now: () => number,
+  options: Partial<GatehouseOptions> = {},
+): Gatehouse {
   return createGatehouse({
     store,
     secret: TEST_SECRET,
@@ -57,7 +61,11 @@ export function createClockedGatehouse(store: Store, now: () => number, options:
 }
 
 /** Creates the user if the store has none with `email`, logs in through `via`, and returns the session cookie's value. */
-export async function signInThrough(via: Gatehouse, email = "ada@example.com", meta: SessionMeta = {}): Promise<string> {
+export async function signInThrough(
+  via: Gatehouse,
+  email = "ada@example.com",
+  meta: SessionMeta = {},
+): Promise<string> {
   if (!(await via.store.getUserByEmail(email))) await via.users.create({ email, password: PASSWORD });
   const { setCookie } = await via.logIn({ email, password: PASSWORD }, meta);
   const value = via.cookie.read(setCookie.split(";")[0]);
@@ -67,5 +75,8 @@ export async function signInThrough(via: Gatehouse, email = "ada@example.com", m
 
 /** Every row of the sessions table, read from the file through a connection of its own, not through the store. */
 export function rawSessionRows(dbFile: string): Array<Record<string, unknown>> {
-  return querySqliteFile(dbFile, (db) => db.prepare("SELECT * FROM gatehouse_sessions").all() as Array<Record<string, unknown>>);
+  return querySqliteFile(
+    dbFile,
+    (db) => db.prepare("SELECT * FROM gatehouse_sessions").all() as Array<Record<string, unknown>>,
+  );
 }

@@ -72,7 +72,11 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`no matching email within ${timeoutMs} ms; received: ${received.map((m) => `${m.to}: ${m.subject}`).join(" | ") || "none"}`));
+          reject(
+            new Error(
+              `no matching email within ${timeoutMs} ms; received: ${received.map((m) => `${m.to}: ${m.subject}`).join(" | ") || "none"}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

@@ -79,7 +79,9 @@ export interface RawSqliteTables {
 export function rawSqliteTables(file: string): RawSqliteTables {
   return querySqliteFile(file, (db) => {
     const all = (query: string) => db.prepare(query).all() as Array<Record<string, unknown>>;
-    const hasLimits = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gatehouse_rate_limits'").get();
+    const hasLimits = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gatehouse_rate_limits'")
+      .get();
     return {
       users: all("SELECT * FROM gatehouse_users ORDER BY id"),
       sessions: all("SELECT * FROM gatehouse_sessions ORDER BY id"),
