@@ -1,6 +1,7 @@
 // Browser tests drive Debian's Chromium; a fresh machine may not have it yet.
-import { existsSync } from "node:fs";
+
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 

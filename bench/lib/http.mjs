@@ -1,10 +1,11 @@
 // Sections 2 and 4: end to end over HTTP (autocannon against `next start`), and the example app's memory
 // after 10,000 sessions. Each target is one server: the example app per strategy and store, and the two
 // peer apps in bench/peers/.
-import autocannon from "autocannon";
+
 import { join } from "node:path";
-import { openPostgres, openRedis } from "./services.mjs";
+import autocannon from "autocannon";
 import { ensureExampleBuilt, ensurePeerBuilt, exampleDir, migrate, startNext } from "./servers.mjs";
+import { openPostgres, openRedis } from "./services.mjs";
 import { log, median, randomSecret, scratchDir, sleep, summarize } from "./util.mjs";
 
 const USER = { email: "bench@example.com", password: "correct horse battery staple 42", name: "Ada Lovelace" };

@@ -231,7 +231,7 @@ export function benchmarksMarkdown(results, goals, benchDir) {
     "",
   );
   if (results.skipped?.length) {
-    out.push("**Skipped on this machine**: " + results.skipped.map((s) => `${s.what} (${s.why})`).join("; ") + ".", "");
+    out.push(`**Skipped on this machine**: ${results.skipped.map((s) => `${s.what} (${s.why})`).join("; ")}.`, "");
   }
   out.push("## Goals", "", goalsTable(goals), "");
   if (results.checks) {

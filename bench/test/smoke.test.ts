@@ -6,13 +6,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CASES } from "../lib/cases.mjs";
 import { measureChecks } from "../lib/checks.mjs";
+import { machine, versions } from "../lib/environment.mjs";
 import { evaluateGoals } from "../lib/goals.mjs";
 import { runServers } from "../lib/http.mjs";
 import { measureLogin } from "../lib/login.mjs";
 import { summarizeProfile } from "../lib/profile.mjs";
 import { benchmarksMarkdown, perCheckSvg } from "../lib/report.mjs";
 import { openPostgres, openRedis } from "../lib/services.mjs";
-import { machine, versions } from "../lib/environment.mjs";
 
 type Services = { postgres: Awaited<ReturnType<typeof openPostgres>>; redis: Awaited<ReturnType<typeof openRedis>> };
 
@@ -50,6 +50,8 @@ describe("in-process session checks", () => {
 });
 
 describe("the sections, once each, tiny", () => {
+  // The report's sections are plain JSON of several shapes; the assertions below read them loosely.
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   let results: Record<string, any>;
 
   beforeAll(() => {

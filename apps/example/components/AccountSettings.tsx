@@ -1,5 +1,5 @@
-import type { ReactNode } from "react";
 import { changePassword, deleteAccount } from "gatehouse/react";
+import type { ReactNode } from "react";
 import { Field } from "./Field";
 import { FormAlert } from "./FormAlert";
 import { NewPasswordField } from "./NewPasswordField";

@@ -1,11 +1,11 @@
-import type { ReactNode } from "react";
 import { changeEmail } from "gatehouse/react";
+import type { ReactNode } from "react";
 import { Field } from "./Field";
 import { FormAlert } from "./FormAlert";
 import { ResendVerification } from "./ResendVerification";
 import { SuccessNotice } from "./SuccessNotice";
-import { useFormSubmit } from "./useFormSubmit";
 import { formValue } from "./useAuthForm";
+import { useFormSubmit } from "./useFormSubmit";
 
 /** The current address, its verification, and the form to move the account to a new one. */
 export function EmailSettings({ email, verified }: { email: string; verified: boolean }): ReactNode {

@@ -1,5 +1,5 @@
-import { type FormEvent, type ReactNode, useState } from "react";
 import { signOut } from "gatehouse/react";
+import { type FormEvent, type ReactNode, useState } from "react";
 
 /**
  * A real form, so logging out works before (or without) JavaScript; with it, the JSON call avoids a

@@ -1,5 +1,5 @@
-import type { ReactNode } from "react";
 import { requestEmailVerification } from "gatehouse/react";
+import type { ReactNode } from "react";
 import { FormAlert } from "./FormAlert";
 import { SuccessNotice } from "./SuccessNotice";
 import { useFormSubmit } from "./useFormSubmit";

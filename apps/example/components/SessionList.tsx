@@ -1,5 +1,5 @@
-import { type ReactNode, useState } from "react";
 import { revokeOtherSessions, revokeSession } from "gatehouse/react";
+import { type ReactNode, useState } from "react";
 import { FormAlert } from "./FormAlert";
 
 /** One session as the profile page shows it (dates preformatted on the server to avoid hydration drift). */

@@ -1,7 +1,7 @@
+import { useSession } from "gatehouse/react";
 import Link from "next/link";
 import { useRouter } from "next/router";
 import type { ReactNode } from "react";
-import { useSession } from "gatehouse/react";
 import { LogoutButton } from "./LogoutButton";
 
 function NavLink({ href, children }: { href: string; children: ReactNode }): ReactNode {

@@ -1,5 +1,5 @@
-import { type FormEvent, useState } from "react";
 import type { AuthResult } from "gatehouse/react";
+import { type FormEvent, useState } from "react";
 import { messageForCode } from "./authErrors";
 
 /** What went wrong on the last attempt; `attempt` changes every time so the alert is announced again. */

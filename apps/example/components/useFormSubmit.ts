@@ -1,5 +1,5 @@
-import { type FormEvent, useState } from "react";
 import type { AuthResult } from "gatehouse/react";
+import { type FormEvent, useState } from "react";
 
 /** The server's answer to the last submit; `attempt` changes every time so an alert is announced again. */
 export interface FormOutcome {

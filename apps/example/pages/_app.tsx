@@ -1,7 +1,7 @@
 import "../styles/globals.css";
+import { type ClientSession, SessionProvider } from "gatehouse/react";
 import type { AppProps } from "next/app";
 import type { ReactNode } from "react";
-import { type ClientSession, SessionProvider } from "gatehouse/react";
 import { Layout } from "../components/Layout";
 import { Unavailable } from "../components/Unavailable";
 

@@ -1,7 +1,7 @@
-import Link from "next/link";
-import type { ReactNode } from "react";
 import type { UserDTO } from "gatehouse";
 import { withPageAuth } from "gatehouse/next";
+import Link from "next/link";
+import type { ReactNode } from "react";
 import { PageTitle } from "../components/PageTitle";
 import { ResendVerification } from "../components/ResendVerification";
 import { getGatehouse } from "../lib/gatehouse";

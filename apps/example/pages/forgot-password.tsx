@@ -1,12 +1,12 @@
+import { requestPasswordReset } from "gatehouse/react";
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { requestPasswordReset } from "gatehouse/react";
 import { Field } from "../components/Field";
 import { FormAlert } from "../components/FormAlert";
 import { PageTitle } from "../components/PageTitle";
 import { SuccessNotice } from "../components/SuccessNotice";
-import { useFormSubmit } from "../components/useFormSubmit";
 import { formValue } from "../components/useAuthForm";
+import { useFormSubmit } from "../components/useFormSubmit";
 
 /** Asks for a reset link. The answer never says whether the address has an account. */
 export default function ForgotPasswordPage(): ReactNode {

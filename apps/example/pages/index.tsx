@@ -1,8 +1,8 @@
+import { type ClientSession, toClientSession, verifySession } from "gatehouse/next";
+import { useSession } from "gatehouse/react";
 import type { GetServerSideProps } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { type ClientSession, toClientSession, verifySession } from "gatehouse/next";
-import { useSession } from "gatehouse/react";
 import { CheckIcon } from "../components/icons";
 import { PageTitle } from "../components/PageTitle";
 import { getGatehouse } from "../lib/gatehouse";

@@ -1,9 +1,9 @@
-import type { ReactNode } from "react";
 import type { UserDTO } from "gatehouse";
 import { withPageAuth } from "gatehouse/next";
 import Link from "next/link";
+import type { ReactNode } from "react";
 import { PageTitle } from "../components/PageTitle";
-import { type SessionRow, SessionList } from "../components/SessionList";
+import { SessionList, type SessionRow } from "../components/SessionList";
 import { getGatehouse } from "../lib/gatehouse";
 
 type ProfileProps = {

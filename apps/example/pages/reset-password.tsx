@@ -1,13 +1,13 @@
+import { resetPassword } from "gatehouse/react";
 import type { GetServerSideProps } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { resetPassword } from "gatehouse/react";
 import { FormAlert } from "../components/FormAlert";
 import { NewPasswordField } from "../components/NewPasswordField";
 import { PageTitle } from "../components/PageTitle";
 import { SuccessNotice } from "../components/SuccessNotice";
-import { useFormSubmit } from "../components/useFormSubmit";
 import { formValue } from "../components/useAuthForm";
+import { useFormSubmit } from "../components/useFormSubmit";
 
 interface ResetPasswordProps {
   /** The token from the emailed link; `null` when the link is incomplete. */

@@ -1,6 +1,6 @@
-import type { ReactNode } from "react";
 import type { UserDTO } from "gatehouse";
 import { withPageAuth } from "gatehouse/next";
+import type { ReactNode } from "react";
 import { AccountSettings } from "../components/AccountSettings";
 import { EmailSettings } from "../components/EmailSettings";
 import { PageTitle } from "../components/PageTitle";

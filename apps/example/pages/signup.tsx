@@ -1,9 +1,9 @@
-import type { GetServerSideProps } from "next";
-import Link from "next/link";
-import type { ReactNode } from "react";
 import { safeRedirectPath } from "gatehouse";
 import { type ClientSession, verifySession } from "gatehouse/next";
 import { signUp } from "gatehouse/react";
+import type { GetServerSideProps } from "next";
+import Link from "next/link";
+import type { ReactNode } from "react";
 import { DEFAULT_NEXT, pathWithNext } from "../components/authPaths";
 import { Field } from "../components/Field";
 import { FormAlert } from "../components/FormAlert";

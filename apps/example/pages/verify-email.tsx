@@ -1,14 +1,14 @@
+import { useSession, verifyEmail } from "gatehouse/react";
 import type { GetServerSideProps } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { useSession, verifyEmail } from "gatehouse/react";
 import { Field } from "../components/Field";
 import { FormAlert } from "../components/FormAlert";
 import { PageTitle } from "../components/PageTitle";
 import { ResendVerification } from "../components/ResendVerification";
 import { SuccessNotice } from "../components/SuccessNotice";
-import { useFormSubmit } from "../components/useFormSubmit";
 import { formValue } from "../components/useAuthForm";
+import { useFormSubmit } from "../components/useFormSubmit";
 import { readEnv } from "../lib/env";
 
 interface VerifyEmailProps {

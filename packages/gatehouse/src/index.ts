@@ -3,6 +3,20 @@
  *
  * @packageDocumentation
  */
+
+export { DEFAULT_ROLES, type RolePermissions, roleHasPermission } from "./authz/roles.js";
+export {
+  type CredentialOptions,
+  type EmailConfig,
+  MAX_COOKIE_AGE_SECONDS,
+  MIN_SECRET_LENGTH,
+  resolveSessionConfig,
+  type SessionCookieConfig,
+  type SessionCookieOptions,
+  type SessionStrategyName,
+} from "./core/config.js";
+export { toUserDTO, type UserDTO } from "./core/dto.js";
+export { isValidEmail, normalizeEmail } from "./core/email.js";
 export {
   createGatehouse,
   type Gatehouse,
@@ -10,32 +24,21 @@ export {
   type SignedIn,
   type VerificationPending,
 } from "./core/gatehouse.js";
-export {
-  MAX_COOKIE_AGE_SECONDS,
-  MIN_SECRET_LENGTH,
-  resolveSessionConfig,
-  type CredentialOptions,
-  type EmailConfig,
-  type SessionCookieConfig,
-  type SessionCookieOptions,
-  type SessionStrategyName,
-} from "./core/config.js";
-export { toUserDTO, type UserDTO } from "./core/dto.js";
-export { isValidEmail, normalizeEmail } from "./core/email.js";
-export { DEFAULT_ROLES, roleHasPermission, type RolePermissions } from "./authz/roles.js";
-export { createArgon2idHasher, OWASP_ARGON2ID, type Argon2Params, type PasswordHasher } from "./password/hasher.js";
-export { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from "./password/policy.js";
-export { createSealer, type Sealer } from "./crypto/seal.js";
 export { randomToken } from "./crypto/random.js";
-export { safeRedirectPath } from "./http/redirect.js";
+export { createSealer, type Sealer } from "./crypto/seal.js";
+export * from "./errors.js";
 export {
-  createAuthRoutes,
-  MAX_BODY_BYTES,
+  type AuthPages,
   type AuthRequest,
   type AuthRoutesOptions,
-  type AuthPages,
+  createAuthRoutes,
+  MAX_BODY_BYTES,
 } from "./http/auth-routes.js";
-export type { HttpResponse, ErrorBody } from "./http/response.js";
+export { safeRedirectPath } from "./http/redirect.js";
+export type { ErrorBody, HttpResponse } from "./http/response.js";
+export type { Mailer, MailMessage } from "./mail/mailer.js";
+export { type Argon2Params, createArgon2idHasher, OWASP_ARGON2ID, type PasswordHasher } from "./password/hasher.js";
+export { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from "./password/policy.js";
 export { createOptimisticCheck, type OptimisticSession } from "./session/optimistic.js";
 export type { SessionInfo, SessionMeta, ValidSession } from "./session/types.js";
 export type {
@@ -48,5 +51,3 @@ export type {
   UserRecord,
   UserUpdate,
 } from "./store/types.js";
-export type { Mailer, MailMessage } from "./mail/mailer.js";
-export * from "./errors.js";

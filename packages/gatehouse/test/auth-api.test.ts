@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { PASSWORD } from "./support/credentials.js";
 import {
-  apiRequest,
   type ApiRequestInit,
+  apiRequest,
   sessionCookieOf,
   signUpViaApi,
   uniqueEmails,

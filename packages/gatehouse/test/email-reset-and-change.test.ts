@@ -6,13 +6,13 @@
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { PASSWORD } from "./support/credentials.js";
 import {
-  apiRequest,
   type ApiRequestInit,
+  apiRequest,
   expectError,
   rawRequest,
+  SUITE_RATE_LIMITS,
   sessionCookieOf,
   startServer,
-  SUITE_RATE_LIMITS,
   type TestServer,
   uniqueEmails,
   useTestServer,
@@ -228,7 +228,9 @@ describe.each(["database", "stateless"] as const)("password reset over HTTP and 
     expect(await known.text()).toBe(await unknown.text());
     const headers = (response: Response) => {
       const all: Array<[string, string]> = [];
-      response.headers.forEach((value, name) => all.push([name, value]));
+      response.headers.forEach((value, name) => {
+        all.push([name, value]);
+      });
       return all.filter(([name]) => name !== "date");
     };
     expect(headers(known)).toEqual(headers(unknown));

@@ -6,12 +6,12 @@
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { PASSWORD } from "./support/credentials.js";
 import {
-  apiRequest,
   type ApiRequestInit,
+  apiRequest,
   expectError,
   rawRequest,
-  sessionCookieOf,
   SUITE_RATE_LIMITS,
+  sessionCookieOf,
   type TestServer,
   uniqueEmails,
   useTestServer,

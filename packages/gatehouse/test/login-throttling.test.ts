@@ -18,8 +18,8 @@ import { withRedisSessions } from "../src/stores/redis.js";
 import { createSqliteStore } from "../src/stores/sqlite.js";
 import { PASSWORD, TEST_SECRET } from "./support/credentials.js";
 import {
-  apiRequest,
   type ApiRequestInit,
+  apiRequest,
   rawRequest,
   SESSION_COOKIE,
   sessionCookieOf,
@@ -31,8 +31,8 @@ import {
 import {
   createPostgresDatabase,
   createRedisPrefix,
-  rawRedisCounter,
   REDIS_URL,
+  rawRedisCounter,
   requireService,
 } from "./support/services.js";
 import { createSqliteDatabase, querySqliteFile } from "./support/temp-sqlite.js";
@@ -369,7 +369,10 @@ async function outcomes(responses: Response[]): Promise<string[]> {
 }
 
 const tally = (items: string[]): Record<string, number> =>
-  items.reduce<Record<string, number>>((counts, item) => ({ ...counts, [item]: (counts[item] ?? 0) + 1 }), {});
+  items.reduce<Record<string, number>>((counts, item) => {
+    counts[item] = (counts[item] ?? 0) + 1;
+    return counts;
+  }, {});
 
 /** The Set-Cookie header that sets `name`, or undefined. */
 function setCookieNamed(headers: readonly string[], name: string): string | undefined {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGatehouse, type Gatehouse } from "../src/core/gatehouse.js";
 import { gatehouseApiHandler } from "../src/next/api.js";
 import { CHEAP_ARGON2, PASSWORD, TEST_SECRET } from "./support/credentials.js";
-import { apiRequest, listenOnLocalhost, type LocalServer } from "./support/http-server.js";
+import { apiRequest, type LocalServer, listenOnLocalhost } from "./support/http-server.js";
 import { openTempSqliteStore, querySqliteFile, type TempSqliteStore } from "./support/temp-sqlite.js";
 
 describe("rehashing at log-in when the argon2 parameters change", () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { PASSWORD } from "./support/credentials.js";
 import {
-  apiRequest,
   type ApiRequestInit,
+  apiRequest,
   rawRequest,
   SESSION_COOKIE,
   sessionCookieHeader,

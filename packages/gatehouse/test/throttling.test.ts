@@ -15,7 +15,7 @@ import {
   uniqueEmails,
   useTestServer,
 } from "./support/http-server.js";
-import { createRedisPrefix, rawRedisCounter, REDIS_URL, requireService } from "./support/services.js";
+import { createRedisPrefix, REDIS_URL, rawRedisCounter, requireService } from "./support/services.js";
 import { querySqliteFile, rawUserByEmail } from "./support/temp-sqlite.js";
 
 const redisUp = await requireService("redis");

@@ -1,5 +1,5 @@
-import type { NextApiRequest, NextApiResponse } from "next";
 import { readJsonBody, withApiAuth } from "gatehouse/next";
+import type { NextApiRequest, NextApiResponse } from "next";
 import { getGatehouse } from "../../lib/gatehouse";
 
 // readJsonBody reads and limits the body itself, so malformed JSON gets a JSON 400.

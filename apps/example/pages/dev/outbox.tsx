@@ -77,6 +77,7 @@ function MessageText({ text, origin }: { text: string; origin: string }): ReactN
     <pre>
       {parts.map((part, i) =>
         /^https?:\/\//.test(part) && URL.canParse(part) && new URL(part).origin === origin ? (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one message's text never change order
           <a key={i} href={part}>
             {part}
           </a>

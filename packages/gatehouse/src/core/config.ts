@@ -1,8 +1,8 @@
 import { type RolePermissions, resolveRoles } from "../authz/roles.js";
 import { ConfigurationError } from "../errors.js";
+import type { Mailer } from "../mail/mailer.js";
 import { type Argon2Params, OWASP_ARGON2ID } from "../password/hasher.js";
 import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from "../password/policy.js";
-import type { Mailer } from "../mail/mailer.js";
 import { DEFAULT_RATE_LIMITS, type RateLimitOptions, type ResolvedRateLimits } from "./rate-limit.js";
 
 /** How sessions are kept. */

@@ -186,7 +186,7 @@ export function createEmailFlows(deps: EmailFlowDeps) {
       const record = asRecord(input);
       const rawToken = field(record, "token");
       const rawCode = field(record, "code");
-      let found;
+      let found: Awaited<ReturnType<typeof consume>>;
       if (rawToken !== undefined) {
         found = await consume(typeof rawToken === "string" && LINK_TOKEN.test(rawToken) ? sha256Hex(rawToken) : null, [
           "verify_email",

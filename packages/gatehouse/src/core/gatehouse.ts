@@ -1,4 +1,4 @@
-import { roleHasPermission, type RolePermissions } from "../authz/roles.js";
+import { type RolePermissions, roleHasPermission } from "../authz/roles.js";
 import { randomToken } from "../crypto/random.js";
 import { createSealer } from "../crypto/seal.js";
 import {
@@ -9,16 +9,16 @@ import {
   ReauthenticationRequiredError,
   UnauthenticatedError,
 } from "../errors.js";
-import { normalizePassword } from "../password/policy.js";
-import { type Budget, createRateLimiter, rateLimitKeys } from "./limiter.js";
 import { createArgon2idHasher, type PasswordHasher } from "../password/hasher.js";
+import { normalizePassword } from "../password/policy.js";
 import { createSessionCookie, type SessionCookie } from "../session/cookie.js";
-import { createDeviceCookie, DEVICE_SEAL_PURPOSE, type DeviceCookie } from "../session/device-cookie.js";
 import { createDatabaseCodec } from "../session/database.js";
+import { createDeviceCookie, DEVICE_SEAL_PURPOSE, type DeviceCookie } from "../session/device-cookie.js";
 import { createSessionManager, type SessionSummary } from "../session/manager.js";
 import { createStatelessCodec, SESSION_SEAL_PURPOSE } from "../session/stateless.js";
 import type { RequestMeta, SessionMeta, ValidSession } from "../session/types.js";
 import type { Store, UserRecord } from "../store/types.js";
+import { createAccounts } from "./accounts.js";
 import {
   type CredentialConfig,
   type CredentialOptions,
@@ -29,9 +29,9 @@ import {
 } from "./config.js";
 import { toUserDTO, type UserDTO } from "./dto.js";
 import { isValidEmail } from "./email.js";
-import { createAccounts } from "./accounts.js";
 import { createEmailFlows } from "./email-flows.js";
 import { asRecord, field, newPasswordProblem, parseLogInInput, parseProfileInput, parseSignUpInput } from "./input.js";
+import { type Budget, createRateLimiter, rateLimitKeys } from "./limiter.js";
 
 /** Options for {@link createGatehouse}. */
 export interface GatehouseOptions extends SessionCookieOptions, CredentialOptions {

@@ -1,7 +1,7 @@
 import { InvalidInputError } from "../errors.js";
-import { isValidEmail, normalizeEmail } from "./email.js";
 import { isCommonPassword } from "../password/common.js";
 import { checkPassword, normalizePassword, type PasswordPolicy } from "../password/policy.js";
+import { isValidEmail, normalizeEmail } from "./email.js";
 
 const MAX_NAME_LENGTH = 100;
 

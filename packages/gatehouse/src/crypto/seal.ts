@@ -126,9 +126,7 @@ function createWebSealer(secrets: readonly string[], info: string): Sealer {
             parts.body as Uint8Array<ArrayBuffer>,
           );
           return parsePlaintext(new Uint8Array(plaintext));
-        } catch {
-          continue;
-        }
+        } catch {}
       }
       return null;
     },

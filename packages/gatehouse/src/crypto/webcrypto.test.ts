@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { importWithoutNodeCrypto, type WebCryptoModules } from "../../test/support/without-node-crypto.js";
 import * as nodeBase64url from "./base64url.js";
 import * as nodeSeal from "./seal.js";
-import { importWithoutNodeCrypto, type WebCryptoModules } from "../../test/support/without-node-crypto.js";
 
 const SECRET_A = "secret-A-0123456789abcdef0123456789abcdef";
 const SECRET_B = "secret-B-fedcba9876543210fedcba9876543210";

@@ -4,5 +4,5 @@
  * @packageDocumentation
  */
 export type { Mailer, MailMessage } from "./mailer.js";
-export { createSmtpMailer, type SmtpMailerOptions } from "./smtp.js";
 export { createOutboxMailer } from "./outbox.js";
+export { createSmtpMailer, type SmtpMailerOptions } from "./smtp.js";

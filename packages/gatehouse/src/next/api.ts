@@ -10,7 +10,7 @@ import {
 import { type AuthPages, createAuthRoutes, MAX_BODY_BYTES } from "../http/auth-routes.js";
 import { parseBody } from "../http/body.js";
 import { isSameOriginRequest, isStateChanging, toOrigin } from "../http/origin.js";
-import { errorResponse } from "../http/response.js";
+import { errorResponse, type HttpResponse } from "../http/response.js";
 import { clientIp, headerOf, readBody, sendHttpResponse } from "./node-http.js";
 import { type Auth, verifySession } from "./session.js";
 import { type GatehouseSource, resolveGatehouse } from "./source.js";
@@ -65,7 +65,7 @@ export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHand
   };
   let routes: ReturnType<typeof createAuthRoutes> | undefined;
   return async (req, res) => {
-    let response;
+    let response: HttpResponse;
     try {
       const instance = resolveGatehouse(gatehouse);
       routes ??= createAuthRoutes(instance, { origins: allowedOrigins(instance, options), pages });

@@ -10,14 +10,14 @@
  * @packageDocumentation
  */
 export {
+  type ApiHandlerOptions,
   assertAllowed,
+  type GuardOptions,
   gatehouseApiHandler,
   readJsonBody,
   withApiAuth,
-  type ApiHandlerOptions,
-  type GuardOptions,
 } from "./api.js";
-export { withPageAuth, type PageAuthProps, type PageGuardOptions, type UnavailableProps } from "./pages.js";
+export { type PageAuthProps, type PageGuardOptions, type UnavailableProps, withPageAuth } from "./pages.js";
 export { gatehouseProxy, type ProxyOptions } from "./proxy.js";
-export { verifySession, toClientSession, type Auth, type ClientSession, type SignedInSession } from "./session.js";
+export { type Auth, type ClientSession, type SignedInSession, toClientSession, verifySession } from "./session.js";
 export type { GatehouseSource } from "./source.js";

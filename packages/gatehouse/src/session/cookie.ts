@@ -17,7 +17,7 @@ export interface SessionCookie {
 
 /** The value of cookie `name` in a `Cookie` header, or `null` when absent or too long to be one of ours. */
 export function readCookie(cookieHeader: string | null | undefined, name: string): string | null {
-  if (!cookieHeader || !cookieHeader.includes(name)) return null;
+  if (!cookieHeader?.includes(name)) return null;
   const value = parse(cookieHeader)[name];
   return value && value.length <= MAX_COOKIE_VALUE_LENGTH ? value : null;
 }

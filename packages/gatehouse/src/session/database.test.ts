@@ -6,13 +6,13 @@ import { PASSWORD, TEST_SECRET } from "../../test/support/credentials.js";
 import {
   ABSOLUTE_S,
   createClockedGatehouse,
+  freshStorePerTest,
   MAX_AGE_S,
   MINUTE,
   rawSessionRows,
   SHORT_ABSOLUTE_S,
   signInThrough,
   T0,
-  useFreshStorePerTest,
 } from "../../test/support/session-fixtures.js";
 import { querySqliteFile } from "../../test/support/temp-sqlite.js";
 import { resolveSessionConfig } from "../core/config.js";
@@ -23,7 +23,7 @@ import { createDatabaseCodec } from "./database.js";
 import { createSessionManager } from "./manager.js";
 import type { SessionMeta } from "./types.js";
 
-const sqlite = useFreshStorePerTest();
+const sqlite = freshStorePerTest();
 let clock: number;
 let gatehouse: Gatehouse;
 

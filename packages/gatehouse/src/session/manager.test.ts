@@ -4,12 +4,12 @@ import { TEST_SECRET } from "../../test/support/credentials.js";
 import {
   createClockedGatehouse,
   DAY,
+  freshStorePerTest,
   HOUR,
   MINUTE,
   SECOND,
   signInThrough,
   T0,
-  useFreshStorePerTest,
 } from "../../test/support/session-fixtures.js";
 import { querySqliteFile } from "../../test/support/temp-sqlite.js";
 import type { SessionCookieOptions } from "../core/config.js";
@@ -21,7 +21,7 @@ import type { SessionMeta } from "./types.js";
 type Lifetimes = Pick<SessionCookieOptions, "maxAgeSeconds" | "absoluteMaxAgeSeconds" | "idleTimeoutSeconds">;
 
 describe.each(["database", "stateless"] as const)("the session lifecycle (%s sessions)", (strategy) => {
-  const sqlite = useFreshStorePerTest();
+  const sqlite = freshStorePerTest();
   let clock: number;
   let gatehouse: Gatehouse;
 

@@ -4,13 +4,13 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { PASSWORD, TEST_SECRET } from "../../test/support/credentials.js";
 import {
   createClockedGatehouse,
+  freshStorePerTest,
   MAX_AGE_S,
   MINUTE,
   rawSessionRows,
   SHORT_ABSOLUTE_S,
   signInThrough,
   T0,
-  useFreshStorePerTest,
 } from "../../test/support/session-fixtures.js";
 import type { Gatehouse, GatehouseOptions } from "../core/gatehouse.js";
 import { decodeBase64url, encodeBase64url } from "../crypto/base64url.js";
@@ -19,7 +19,7 @@ import { createStatelessOpener, SESSION_SEAL_PURPOSE } from "./stateless.js";
 
 const OTHER_SECRET = "another-stateless-test-secret-9876543210";
 
-const sqlite = useFreshStorePerTest();
+const sqlite = freshStorePerTest();
 let clock: number;
 let gatehouse: Gatehouse;
 
@@ -381,7 +381,14 @@ describe("createStatelessOpener", () => {
   /** The real sealer, counting how often it really decrypts. */
   function countingSealer() {
     const sealer = createSealer(["c".repeat(40)], SESSION_SEAL_PURPOSE);
-    const counted = { opens: 0, seal: sealer.seal, open: (value: string) => (counted.opens++, sealer.open(value)) };
+    const counted = {
+      opens: 0,
+      seal: sealer.seal,
+      open: (value: string) => {
+        counted.opens++;
+        return sealer.open(value);
+      },
+    };
     return counted;
   }
 

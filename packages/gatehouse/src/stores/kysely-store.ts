@@ -71,10 +71,11 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
   function guard<T>(operation: () => Promise<T>): Promise<T> {
     return failClosed(async () => {
       // A failed start-up step is retried by the next call rather than remembered forever.
-      await (ready ??= (options.autoMigrate ? migrate() : assertSchemaCurrent(anyDb)).catch((error: unknown) => {
+      ready ??= (options.autoMigrate ? migrate() : assertSchemaCurrent(anyDb)).catch((error: unknown) => {
         ready = undefined;
         throw error;
-      }));
+      });
+      await ready;
       return operation();
     }, options.timeoutMs);
   }

@@ -5,11 +5,14 @@ import type { Compilable, Kysely, QueryResult } from "kysely";
  * values in and runs it (on the pool, or in a transaction). For the queries on the request and log-in paths,
  * where compiling the query anew cost more than running it.
  */
+/** What runs a compiled query: the pool (a `Kysely`) or a transaction. */
+type Executor = Pick<Kysely<unknown>, "executeQuery">;
+
 export function queryTemplate<Name extends string, Row>(
-  db: Kysely<any>,
+  db: Executor,
   names: readonly Name[],
   build: (values: Record<Name, never>) => Compilable<Row>,
-): (values: Record<Name, unknown>, on?: Pick<Kysely<any>, "executeQuery">) => Promise<QueryResult<Row>> {
+): (values: Record<Name, unknown>, on?: Executor) => Promise<QueryResult<Row>> {
   const markers = names.map((_, i) => `\u0000gatehouse-value-${i}\u0000`);
   const query = build(Object.fromEntries(names.map((name, i) => [name, markers[i]])) as Record<Name, never>).compile();
   const slots = query.parameters.map((parameter) => markers.indexOf(parameter as string));

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, SqliteDialect, type SqliteDatabase } from "kysely";
+import { Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
 import { ConfigurationError } from "../errors.js";
 import type { Store } from "../store/types.js";
 import { createKyselyStore } from "./kysely-store.js";

@@ -29,7 +29,7 @@ export const SHORT_ABSOLUTE_S = 5400;
  * reads of its tables work before the first store call. The object is refilled by beforeEach: read it only
  * inside tests and hooks.
  */
-export function useFreshStorePerTest(): TempSqliteStore {
+export function freshStorePerTest(): TempSqliteStore {
   const sqlite = {} as TempSqliteStore;
   beforeEach(async () => {
     Object.assign(sqlite, openTempSqliteStore());

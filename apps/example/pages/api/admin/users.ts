@@ -1,5 +1,5 @@
-import type { NextApiRequest, NextApiResponse } from "next";
 import { withApiAuth } from "gatehouse/next";
+import type { NextApiRequest, NextApiResponse } from "next";
 import { getGatehouse } from "../../../lib/gatehouse";
 
 /** `GET /api/admin/users`: 401, 403 `forbidden`, or 200 `{ users }`. */
