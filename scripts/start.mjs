@@ -33,8 +33,8 @@ function run(command, args, cwd) {
 const skip = new Set(["node_modules", ".next", "data", "dist", "test", "next-env.d.ts", "tsconfig.tsbuildinfo"]);
 const librarySources = newestMtime(join(library, "src"), skip);
 if (librarySources > mtime(join(library, "dist", "index.js"))) {
-  console.log("Building the gatehouse library…");
-  run("npm", ["run", "build", "--workspace", "gatehouse"], root);
+  console.log("Building the gatehouse-auth library…");
+  run("npm", ["run", "build", "--workspace", "gatehouse-auth"], root);
 }
 if (!dev && Math.max(librarySources, newestMtime(app, skip)) > mtime(join(app, ".next", "BUILD_ID"))) {
   console.log("Building the example app…");

@@ -1,4 +1,4 @@
-import { gatehouseProxy } from "gatehouse/next";
+import { gatehouseProxy } from "gatehouse-auth/next";
 import { readEnv } from "./lib/env";
 
 const env = readEnv();

@@ -23,12 +23,16 @@ function samplePayload() {
 }
 const asClaims = (p) => ({ sub: p.u, sid: p.s, iat: p.c, exp: p.e });
 
+/** A secure check whose answer cannot carry a cookie, as in a hot loop: nothing is rotated or renewed. */
+const NO_COOKIE = Object.freeze({ canSetCookie: false });
+
 /** A Gatehouse instance on its own SQLite file (or another store), with one user and one session. */
-async function gatehouseFixture({ dir, strategy, store }) {
-  const { createGatehouse } = await import("gatehouse");
+async function gatehouseFixture({ dir, strategy, store, redis }) {
+  const { createGatehouse } = await import("gatehouse-auth");
   const secret = randomSecret();
   // Production settings, as the example app runs: Secure, and the `__Host-` cookie name.
-  const gatehouse = createGatehouse({ store, secret, strategy, url: ORIGIN, secureCookies: true });
+  const stores = redis ? { store, sessionStore: redis, rateLimitStore: redis } : { store };
+  const gatehouse = createGatehouse({ ...stores, secret, strategy, url: ORIGIN, secureCookies: true });
   const user = await gatehouse.users.create({
     email: `bench-${randomBytes(6).toString("hex")}@example.com`,
     password: PASSWORD,
@@ -41,7 +45,7 @@ async function gatehouseFixture({ dir, strategy, store }) {
 }
 
 async function sqliteStore(dir, name) {
-  const { createSqliteStore } = await import("gatehouse/stores/sqlite");
+  const { createSqliteStore } = await import("gatehouse-auth/stores/sqlite");
   const path = join(dir, `${name}.db`);
   return { store: createSqliteStore({ url: `file:${path}` }), path };
 }
@@ -131,7 +135,7 @@ export const CASES = [
     kind: "check",
     floor: "floor-aes-gcm",
     async setup({ dir }) {
-      const { createOptimisticCheck } = await import("gatehouse");
+      const { createOptimisticCheck } = await import("gatehouse-auth");
       const { store } = await sqliteStore(dir, "stateless-optimistic");
       const fx = await gatehouseFixture({ dir, strategy: "stateless", store });
       const check = createOptimisticCheck({ secret: fx.secret, strategy: "stateless" });
@@ -152,7 +156,7 @@ export const CASES = [
     kind: "check",
     floor: "floor-aes-gcm",
     async setup({ dir }) {
-      const { createOptimisticCheck } = await import("gatehouse");
+      const { createOptimisticCheck } = await import("gatehouse-auth");
       const { store } = await sqliteStore(dir, "stateless-cold");
       const fx = await gatehouseFixture({ dir, strategy: "stateless", store });
       // Twice as many genuine cookies as the check remembers, taken in turn: every call decrypts.
@@ -183,12 +187,12 @@ export const CASES = [
     async setup({ dir }) {
       const { store } = await sqliteStore(dir, "stateless-secure");
       const fx = await gatehouseFixture({ dir, strategy: "stateless", store });
-      const run = async (input) => (await fx.gatehouse.validateSession(input))?.user.id ?? null;
+      const run = async (input) => (await fx.gatehouse.authenticate(input, NO_COOKIE)).user?.id ?? null;
       return {
         run,
-        value: fx.value,
+        value: fx.cookie,
         expected: fx.user.id,
-        tampered: tamper(fx.value),
+        tampered: `${COOKIE}=${tamper(fx.value)}`,
         cookie: fx.cookie,
         close: () => store.close(),
       };
@@ -223,12 +227,12 @@ export const CASES = [
     async setup({ dir }) {
       const { store } = await sqliteStore(dir, "database");
       const fx = await gatehouseFixture({ dir, strategy: "database", store });
-      const run = async (input) => (await fx.gatehouse.validateSession(input))?.user.id ?? null;
+      const run = async (input) => (await fx.gatehouse.authenticate(input, NO_COOKIE)).user?.id ?? null;
       return {
         run,
-        value: fx.value,
+        value: fx.cookie,
         expected: fx.user.id,
-        tampered: tamper(fx.value, fx.value.length - 5),
+        tampered: `${COOKIE}=${tamper(fx.value, fx.value.length - 5)}`,
         cookie: fx.cookie,
         close: () => store.close(),
       };
@@ -241,7 +245,7 @@ export const CASES = [
     needs: "postgres",
     async setup({ dir, postgres }) {
       const { default: pg } = await import("pg");
-      const { createPostgresStore } = await import("gatehouse/stores/postgres");
+      const { createPostgresStore } = await import("gatehouse-auth/stores/postgres");
       const store = createPostgresStore({ url: postgres.url });
       const fx = await gatehouseFixture({ dir, strategy: "database", store });
       const pool = new pg.Pool({ connectionString: postgres.url, max: 10 });
@@ -266,15 +270,15 @@ export const CASES = [
     floor: "floor-postgres",
     needs: "postgres",
     async setup({ dir, postgres }) {
-      const { createPostgresStore } = await import("gatehouse/stores/postgres");
+      const { createPostgresStore } = await import("gatehouse-auth/stores/postgres");
       const store = createPostgresStore({ url: postgres.url });
       const fx = await gatehouseFixture({ dir, strategy: "database", store });
-      const run = async (input) => (await fx.gatehouse.validateSession(input))?.user.id ?? null;
+      const run = async (input) => (await fx.gatehouse.authenticate(input, NO_COOKIE)).user?.id ?? null;
       return {
         run,
-        value: fx.value,
+        value: fx.cookie,
         expected: fx.user.id,
-        tampered: tamper(fx.value, fx.value.length - 5),
+        tampered: `${COOKIE}=${tamper(fx.value, fx.value.length - 5)}`,
         cookie: fx.cookie,
         close: () => store.close(),
       };
@@ -287,11 +291,12 @@ export const CASES = [
     needs: "redis",
     async setup({ dir, redis }) {
       const { Redis } = await import("ioredis");
-      const { withRedisSessions } = await import("gatehouse/stores/redis");
+      const { createRedisStore } = await import("gatehouse-auth/stores/redis");
       const { store: users } = await sqliteStore(dir, "redis-floor");
       const prefix = `${redis.prefix}floor:`;
-      const store = withRedisSessions(users, { url: redis.url, keyPrefix: prefix });
-      const fx = await gatehouseFixture({ dir, strategy: "database", store });
+      const sessions = createRedisStore({ url: redis.url, keyPrefix: prefix });
+      const store = { close: () => Promise.all([users.close(), sessions.close()]) };
+      const fx = await gatehouseFixture({ dir, strategy: "database", store: users, redis: sessions });
       const client = new Redis(redis.url);
       return tokenFloor(
         fx,
@@ -312,11 +317,12 @@ export const CASES = [
     async setup({ dir, redis }) {
       const { Redis } = await import("ioredis");
       const { default: Database } = await import("better-sqlite3");
-      const { withRedisSessions } = await import("gatehouse/stores/redis");
+      const { createRedisStore } = await import("gatehouse-auth/stores/redis");
       const { store: users, path } = await sqliteStore(dir, "redis-floor2");
       const prefix = `${redis.prefix}floor2:`;
-      const store = withRedisSessions(users, { url: redis.url, keyPrefix: prefix });
-      const fx = await gatehouseFixture({ dir, strategy: "database", store });
+      const sessions = createRedisStore({ url: redis.url, keyPrefix: prefix });
+      const store = { close: () => Promise.all([users.close(), sessions.close()]) };
+      const fx = await gatehouseFixture({ dir, strategy: "database", store: users, redis: sessions });
       const client = new Redis(redis.url);
       const db = new Database(path, { readonly: true });
       const userById = db.prepare("select * from gatehouse_users where id = ?");
@@ -341,16 +347,17 @@ export const CASES = [
     likeForLike: "floor-redis-sqlite",
     needs: "redis",
     async setup({ dir, redis }) {
-      const { withRedisSessions } = await import("gatehouse/stores/redis");
+      const { createRedisStore } = await import("gatehouse-auth/stores/redis");
       const { store: users } = await sqliteStore(dir, "redis");
-      const store = withRedisSessions(users, { url: redis.url, keyPrefix: `${redis.prefix}db:` });
-      const fx = await gatehouseFixture({ dir, strategy: "database", store });
-      const run = async (input) => (await fx.gatehouse.validateSession(input))?.user.id ?? null;
+      const sessions = createRedisStore({ url: redis.url, keyPrefix: `${redis.prefix}db:` });
+      const store = { close: () => Promise.all([users.close(), sessions.close()]) };
+      const fx = await gatehouseFixture({ dir, strategy: "database", store: users, redis: sessions });
+      const run = async (input) => (await fx.gatehouse.authenticate(input, NO_COOKIE)).user?.id ?? null;
       return {
         run,
-        value: fx.value,
+        value: fx.cookie,
         expected: fx.user.id,
-        tampered: tamper(fx.value, fx.value.length - 5),
+        tampered: `${COOKIE}=${tamper(fx.value, fx.value.length - 5)}`,
         cookie: fx.cookie,
         close: () => store.close(),
       };

@@ -58,7 +58,7 @@ export function machine() {
 
 export function versions() {
   return {
-    gatehouse: installed("gatehouse"),
+    "gatehouse-auth": installed("gatehouse-auth"),
     jose: installed("jose"),
     "iron-session": installed("iron-session"),
     "@auth/core": installed("@auth/core", "auth-core"),

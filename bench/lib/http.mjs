@@ -184,16 +184,17 @@ async function verifySession(server, cookie) {
  * secret (`startSession`, so no argon2 per user), then presents every cookie to the app once.
  */
 async function memoryAfterSessions(server, count, concurrency = 16) {
-  const { createGatehouse, createArgon2idHasher } = await import("gatehouse");
-  const { createStoreFromUrl } = await import("gatehouse/stores");
+  const { createGatehouse, createArgon2idHasher } = await import("gatehouse-auth");
+  const { createStoreFromUrl } = await import("gatehouse-auth/stores");
   const env = server.env;
-  const store = createStoreFromUrl({
+  const stores = createStoreFromUrl({
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
   });
+  const { store } = stores;
   const gatehouse = createGatehouse({
-    store,
+    ...stores,
     secret: env.GATEHOUSE_SECRET,
     strategy: env.GATEHOUSE_SESSION_STRATEGY,
     url: env.GATEHOUSE_URL,
@@ -236,7 +237,7 @@ async function memoryAfterSessions(server, count, concurrency = 16) {
       }
     }),
   );
-  await store.close();
+  await stores.close();
   await sleep(1000);
   return { sessions: count, presented, idleRss: idle, rss: server.rss(), createMs };
 }

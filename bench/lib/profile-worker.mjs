@@ -44,8 +44,8 @@ try {
     await postgres?.drop();
     await redis?.clear();
   } else if (workload === "login") {
-    const { createGatehouse } = await import("gatehouse");
-    const { createSqliteStore } = await import("gatehouse/stores/sqlite");
+    const { createGatehouse } = await import("gatehouse-auth");
+    const { createSqliteStore } = await import("gatehouse-auth/stores/sqlite");
     const store = createSqliteStore({ url: `file:${join(dir, "login.db")}` });
     const limit = { max: 1_000_000_000, windowSeconds: 900 };
     const gatehouse = createGatehouse({
@@ -59,7 +59,7 @@ try {
     await gatehouse.users.create(input);
     await repeatFor(async () => {
       const signedIn = await gatehouse.logIn(input, { ip: "127.0.0.1", userAgent: "bench" });
-      await gatehouse.logOut(signedIn.setCookie.split(";")[0].split("=").slice(1).join("="));
+      await gatehouse.logOut(signedIn.setCookie.split(";")[0]);
     });
     await store.close();
   } else {

@@ -244,7 +244,7 @@ export function benchmarksMarkdown(results, goals, benchDir) {
     out.push("![Per-check cost](results/per-check.svg)", "");
     out.push(checksTable(results.checks), "");
     out.push(
-      "¹ Not a peer comparison: the stateless cookie opened *and* its revocable record read from SQLite, which is what `validateSession` does for the stateless strategy (`createOptimisticCheck` is the cookie-only check above).",
+      "¹ Not a peer comparison: the stateless cookie opened *and* its revocable record read from SQLite, which is what `authenticate` does for the stateless strategy (`createOptimisticCheck` is the cookie-only check above).",
       "",
       "² The cookie check remembers the last 1,024 genuine cookies it opened, so a browser's repeated requests skip the decryption (the row above, and what the goals use). This row cycles through 2,048 different genuine cookies, so every call decrypts: the cost of a cookie's first request.",
       "",

@@ -41,7 +41,7 @@ export function ensureExampleBuilt() {
   const libSources = newestMtime(join(libraryDir, "src"));
   if (libSources > newestMtime(join(libraryDir, "dist", "index.js"))) {
     log("  building the gatehouse library (sources are newer than dist/)…");
-    run("npm", ["run", "build", "--workspace", "gatehouse"], repoRoot);
+    run("npm", ["run", "build", "--workspace", "gatehouse-auth"], repoRoot);
   }
   const sources = Math.max(newestMtime(exampleDir), newestMtime(join(libraryDir, "dist")));
   if (sources > buildTime(exampleDir)) {

@@ -1,25 +1,25 @@
-import { changePassword, deleteAccount } from "gatehouse/react";
+import { changePassword, deleteAccount } from "gatehouse-auth/react";
 import type { ReactNode } from "react";
+import { useForm } from "../hooks/useForm";
+import { formValue } from "../lib/forms";
 import { Field } from "./Field";
 import { FormAlert } from "./FormAlert";
 import { NewPasswordField } from "./NewPasswordField";
-import { formValue } from "./useAuthForm";
-import { useFormSubmit } from "./useFormSubmit";
 
 /** Change the password, or delete the account. Both ask for the current password. Needs JavaScript. */
 export function AccountSettings(): ReactNode {
-  const password = useFormSubmit(
+  const password = useForm(
     (form) =>
       changePassword({
         currentPassword: formValue(form, "currentPassword"),
         newPassword: formValue(form, "newPassword"),
       }),
-    "Your password has been changed, and every other session has been signed out.",
+    { message: "Your password has been changed, and every other session has been signed out." },
   );
-  const removal = useFormSubmit(
+  const removal = useForm(
     (form) => deleteAccount({ password: formValue(form, "password") }),
-    "Your account has been deleted.",
-    () => window.location.assign("/"),
+    // Signed out everywhere: a full navigation, so no signed-in state survives.
+    { navigate: "/" },
   );
 
   return (

@@ -1,17 +1,17 @@
-import { changeEmail } from "gatehouse/react";
+import { changeEmail } from "gatehouse-auth/react";
 import type { ReactNode } from "react";
+import { useForm } from "../hooks/useForm";
+import { formValue } from "../lib/forms";
 import { Field } from "./Field";
 import { FormAlert } from "./FormAlert";
 import { ResendVerification } from "./ResendVerification";
 import { SuccessNotice } from "./SuccessNotice";
-import { formValue } from "./useAuthForm";
-import { useFormSubmit } from "./useFormSubmit";
 
 /** The current address, its verification, and the form to move the account to a new one. */
 export function EmailSettings({ email, verified }: { email: string; verified: boolean }): ReactNode {
-  const change = useFormSubmit(
+  const change = useForm(
     (form) => changeEmail({ email: formValue(form, "newEmail"), password: formValue(form, "emailChangePassword") }),
-    (result) => `Confirm ${result.pendingEmail ?? "your new address"} to finish`,
+    { message: (result) => `Confirm ${result.pendingEmail ?? "your new address"} to finish` },
   );
   return (
     <section className="card card--wide" aria-labelledby="email-heading">

@@ -1,4 +1,4 @@
-import { signOut } from "gatehouse/react";
+import { signOut } from "gatehouse-auth/react";
 import { type FormEvent, type ReactNode, useState } from "react";
 
 /**

@@ -1,15 +1,14 @@
-import { requestEmailVerification } from "gatehouse/react";
+import { requestEmailVerification } from "gatehouse-auth/react";
 import type { ReactNode } from "react";
+import { useForm } from "../hooks/useForm";
 import { FormAlert } from "./FormAlert";
 import { SuccessNotice } from "./SuccessNotice";
-import { useFormSubmit } from "./useFormSubmit";
 
 /** "Send me a new link": for a signed-in user whose address is not verified yet. */
 export function ResendVerification({ email }: { email: string }): ReactNode {
-  const { pending, outcome, onSubmit } = useFormSubmit(
-    () => requestEmailVerification(),
-    `We sent a new email to ${email}`,
-  );
+  const { pending, outcome, onSubmit } = useForm(() => requestEmailVerification(), {
+    message: `We sent a new email to ${email}`,
+  });
   if (outcome?.ok) {
     return (
       <SuccessNotice title={outcome.message}>

@@ -1,4 +1,4 @@
-import { revokeOtherSessions, revokeSession } from "gatehouse/react";
+import { revokeOtherSessions, revokeSession } from "gatehouse-auth/react";
 import { type ReactNode, useState } from "react";
 import { FormAlert } from "./FormAlert";
 

@@ -1,4 +1,4 @@
-import { useSession } from "gatehouse/react";
+import { useSession } from "gatehouse-auth/react";
 import Link from "next/link";
 import { useRouter } from "next/router";
 import type { ReactNode } from "react";

@@ -1,11 +1,24 @@
-import { createGatehouse, type Gatehouse, type SessionStrategyName } from "gatehouse";
-import { createOutboxMailer, createSmtpMailer, type Mailer } from "gatehouse/mail";
-import { createStoreFromUrl } from "gatehouse/stores";
+import { createGatehouse, type Gatehouse, type SessionStrategyName } from "gatehouse-auth";
+import { createOutboxMailer, createSmtpMailer, type Mailer } from "gatehouse-auth/mail";
+import { createStoreFromUrl, type StoresFromUrl } from "gatehouse-auth/stores";
 import { readEnv } from "./env";
 
 declare global {
   // One instance per server process, also across Next's dev-mode module reloads.
   var gatehouseInstance: Gatehouse | undefined;
+  var gatehouseStores: StoresFromUrl | undefined;
+}
+
+/** The app's stores (users, and sessions and counters in Redis when REDIS_URL is set), opened on first use. */
+export function getStores(): StoresFromUrl {
+  if (globalThis.gatehouseStores) return globalThis.gatehouseStores;
+  const env = readEnv();
+  globalThis.gatehouseStores = createStoreFromUrl({
+    databaseUrl: env.databaseUrl,
+    redisUrl: env.redisUrl,
+    redisKeyPrefix: env.redisKeyPrefix,
+  });
+  return globalThis.gatehouseStores;
 }
 
 /**
@@ -15,18 +28,14 @@ declare global {
 export function getGatehouse(): Gatehouse {
   if (globalThis.gatehouseInstance) return globalThis.gatehouseInstance;
   const env = readEnv();
-  const store = createStoreFromUrl({
-    databaseUrl: env.databaseUrl,
-    redisUrl: env.redisUrl,
-    redisKeyPrefix: env.redisKeyPrefix,
-  });
+  const stores = getStores();
   const { limits } = env;
   let mailer: Mailer | undefined;
   if (env.smtpUrl) mailer = createSmtpMailer({ url: env.smtpUrl, from: env.mailFrom });
-  else if (env.devOutbox) mailer = createOutboxMailer(store);
+  else if (env.devOutbox) mailer = createOutboxMailer(stores.store);
   else console.warn("gatehouse example: SMTP_URL is not set, so no email can be sent (password reset answers 503).");
   const gatehouse = createGatehouse({
-    store,
+    ...stores,
     secret: env.secret ?? "",
     strategy: env.strategy as SessionStrategyName,
     url: env.url,

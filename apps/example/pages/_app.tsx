@@ -1,5 +1,5 @@
 import "../styles/globals.css";
-import { type ClientSession, SessionProvider } from "gatehouse/react";
+import { type ClientSession, SessionProvider } from "gatehouse-auth/react";
 import type { AppProps } from "next/app";
 import type { ReactNode } from "react";
 import { Layout } from "../components/Layout";

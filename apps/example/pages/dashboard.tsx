@@ -1,5 +1,5 @@
-import type { UserDTO } from "gatehouse";
-import { withPageAuth } from "gatehouse/next";
+import type { UserDTO } from "gatehouse-auth";
+import { withPageAuth } from "gatehouse-auth/next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { PageTitle } from "../components/PageTitle";

@@ -1,19 +1,18 @@
-import { requestPasswordReset } from "gatehouse/react";
+import { requestPasswordReset } from "gatehouse-auth/react";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { Field } from "../components/Field";
 import { FormAlert } from "../components/FormAlert";
 import { PageTitle } from "../components/PageTitle";
 import { SuccessNotice } from "../components/SuccessNotice";
-import { formValue } from "../components/useAuthForm";
-import { useFormSubmit } from "../components/useFormSubmit";
+import { useForm } from "../hooks/useForm";
+import { formValue } from "../lib/forms";
 
 /** Asks for a reset link. The answer never says whether the address has an account. */
 export default function ForgotPasswordPage(): ReactNode {
-  const { pending, outcome, onSubmit } = useFormSubmit(
-    (form) => requestPasswordReset({ email: formValue(form, "email") }),
-    "Check your inbox",
-  );
+  const { pending, outcome, onSubmit } = useForm((form) => requestPasswordReset({ email: formValue(form, "email") }), {
+    message: "Check your inbox",
+  });
   return (
     <>
       <PageTitle title="Forgot your password?" />

@@ -1,5 +1,5 @@
-import { type ClientSession, toClientSession, verifySession } from "gatehouse/next";
-import { useSession } from "gatehouse/react";
+import { type ClientSession, toClientSession, verifySession } from "gatehouse-auth/next";
+import { useSession } from "gatehouse-auth/react";
 import type { GetServerSideProps } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";

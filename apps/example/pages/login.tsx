@@ -1,15 +1,16 @@
-import { safeRedirectPath } from "gatehouse";
-import { type ClientSession, verifySession } from "gatehouse/next";
-import { signIn } from "gatehouse/react";
+import { safeRedirectPath } from "gatehouse-auth";
+import { type ClientSession, verifySession } from "gatehouse-auth/next";
+import { signIn } from "gatehouse-auth/react";
 import type { GetServerSideProps } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { DEFAULT_NEXT, pathWithNext } from "../components/authPaths";
 import { Field } from "../components/Field";
 import { FormAlert } from "../components/FormAlert";
 import { PageTitle } from "../components/PageTitle";
 import { SuccessNotice } from "../components/SuccessNotice";
-import { formValue, useAuthForm } from "../components/useAuthForm";
+import { useForm } from "../hooks/useForm";
+import { DEFAULT_NEXT, pathWithNext } from "../lib/authPaths";
+import { formValue } from "../lib/forms";
 import { getGatehouse } from "../lib/gatehouse";
 
 interface LoginProps {
@@ -37,9 +38,13 @@ export const getServerSideProps: GetServerSideProps<LoginProps> = async ({ req, 
 };
 
 export default function LoginPage({ next, error, verifyNotice }: LoginProps): ReactNode {
-  const { pending, failure, onSubmit } = useAuthForm(
+  const {
+    pending,
+    outcome: failure,
+    onSubmit,
+  } = useForm(
     (form) => signIn({ email: formValue(form, "email"), password: formValue(form, "password") }),
-    next,
+    { navigate: next },
     error,
   );
   return (

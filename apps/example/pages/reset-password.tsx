@@ -1,4 +1,4 @@
-import { resetPassword } from "gatehouse/react";
+import { resetPassword } from "gatehouse-auth/react";
 import type { GetServerSideProps } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
@@ -6,8 +6,8 @@ import { FormAlert } from "../components/FormAlert";
 import { NewPasswordField } from "../components/NewPasswordField";
 import { PageTitle } from "../components/PageTitle";
 import { SuccessNotice } from "../components/SuccessNotice";
-import { formValue } from "../components/useAuthForm";
-import { useFormSubmit } from "../components/useFormSubmit";
+import { useForm } from "../hooks/useForm";
+import { formValue } from "../lib/forms";
 
 interface ResetPasswordProps {
   /** The token from the emailed link; `null` when the link is incomplete. */
@@ -32,9 +32,9 @@ function DeadLink({ title, children }: { title: string; children: ReactNode }): 
  * to another site). Posting the new password uses up the link, ends every session and signs nobody in.
  */
 export default function ResetPasswordPage({ token }: ResetPasswordProps): ReactNode {
-  const { pending, outcome, onSubmit } = useFormSubmit(
+  const { pending, outcome, onSubmit } = useForm(
     (form) => resetPassword({ token: token ?? "", password: formValue(form, "password") }),
-    "Your password has been changed",
+    { message: "Your password has been changed" },
   );
   const linkFailed = outcome && !outcome.ok && (outcome.code === "invalid_token" || outcome.code === "token_expired");
   return (

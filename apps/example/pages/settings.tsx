@@ -1,5 +1,5 @@
-import type { UserDTO } from "gatehouse";
-import { withPageAuth } from "gatehouse/next";
+import type { UserDTO } from "gatehouse-auth";
+import { withPageAuth } from "gatehouse-auth/next";
 import type { ReactNode } from "react";
 import { AccountSettings } from "../components/AccountSettings";
 import { EmailSettings } from "../components/EmailSettings";

@@ -1,15 +1,16 @@
-import { safeRedirectPath } from "gatehouse";
-import { type ClientSession, verifySession } from "gatehouse/next";
-import { signUp } from "gatehouse/react";
+import { safeRedirectPath } from "gatehouse-auth";
+import { type ClientSession, verifySession } from "gatehouse-auth/next";
+import { signUp } from "gatehouse-auth/react";
 import type { GetServerSideProps } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { DEFAULT_NEXT, pathWithNext } from "../components/authPaths";
 import { Field } from "../components/Field";
 import { FormAlert } from "../components/FormAlert";
 import { NewPasswordField } from "../components/NewPasswordField";
 import { PageTitle } from "../components/PageTitle";
-import { formValue, useAuthForm } from "../components/useAuthForm";
+import { useForm } from "../hooks/useForm";
+import { DEFAULT_NEXT, pathWithNext } from "../lib/authPaths";
+import { formValue } from "../lib/forms";
 import { getGatehouse } from "../lib/gatehouse";
 
 interface SignupProps {
@@ -28,7 +29,11 @@ export const getServerSideProps: GetServerSideProps<SignupProps> = async ({ req,
 };
 
 export default function SignupPage({ next, error }: SignupProps): ReactNode {
-  const { pending, failure, onSubmit } = useAuthForm(
+  const {
+    pending,
+    outcome: failure,
+    onSubmit,
+  } = useForm(
     (form) =>
       signUp({
         email: formValue(form, "email"),
@@ -36,7 +41,7 @@ export default function SignupPage({ next, error }: SignupProps): ReactNode {
         // An empty optional field means "no name", not an empty one.
         name: formValue(form, "name") || undefined,
       }),
-    next,
+    { navigate: next },
     error,
   );
   const loginPath = pathWithNext("/login", next);

@@ -1,4 +1,4 @@
-import { useSession, verifyEmail } from "gatehouse/react";
+import { useSession, verifyEmail } from "gatehouse-auth/react";
 import type { GetServerSideProps } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
@@ -7,9 +7,9 @@ import { FormAlert } from "../components/FormAlert";
 import { PageTitle } from "../components/PageTitle";
 import { ResendVerification } from "../components/ResendVerification";
 import { SuccessNotice } from "../components/SuccessNotice";
-import { formValue } from "../components/useAuthForm";
-import { useFormSubmit } from "../components/useFormSubmit";
+import { useForm } from "../hooks/useForm";
 import { readEnv } from "../lib/env";
+import { formValue } from "../lib/forms";
 
 interface VerifyEmailProps {
   /** The token from the emailed link; `null` when the page was opened without one. */
@@ -37,12 +37,14 @@ export const getServerSideProps: GetServerSideProps<VerifyEmailProps> = async ({
  */
 export default function VerifyEmailPage({ token, codes, lifetimeHours }: VerifyEmailProps): ReactNode {
   const session = useSession();
-  const { pending, outcome, onSubmit } = useFormSubmit(
+  const { pending, outcome, onSubmit } = useForm(
     (form) =>
       token ? verifyEmail({ token }) : verifyEmail({ code: formValue(form, "code"), email: formValue(form, "email") }),
-    (result) => `${result.user?.email ?? "Your email address"} is verified`,
-    // The session was rotated and the user changed: the header should show the new state.
-    () => void session.refresh(),
+    {
+      message: (result) => `${result.user?.email ?? "Your email address"} is verified`,
+      // The session was rotated and the user changed: the header should show the new state.
+      onSuccess: () => void session.refresh(),
+    },
   );
   const signedInUnverified = session.status === "authenticated" && !session.user.emailVerified;
 

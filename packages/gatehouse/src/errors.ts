@@ -4,45 +4,6 @@
  */
 const GATEHOUSE_ERROR = Symbol.for("gatehouse.error");
 
-/**
- * Every error Gatehouse throws on purpose is a {@link GatehouseError} with a stable string `code`.
- * Messages never contain a password, token or cookie value.
- *
- * @example
- * ```ts
- * try {
- *   await gatehouse.signUp({ email, password });
- * } catch (error) {
- *   if (isGatehouseError(error) && error.code === "email_taken") {
- *     // show "this email is already registered"
- *   }
- * }
- * ```
- */
-export class GatehouseError extends Error {
-  /** Stable, machine-readable code; safe to switch on and to send to clients. */
-  readonly code: GatehouseErrorCode;
-  /** HTTP status the error maps to when it reaches a route handler. */
-  readonly status: number;
-  /** Per-field messages, on `invalid_input` errors. */
-  readonly fields?: FieldErrors;
-  readonly [GATEHOUSE_ERROR] = true;
-
-  constructor(code: GatehouseErrorCode, status: number, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-    this.status = status;
-  }
-}
-
-/** Whether `value` is a {@link GatehouseError}, from this copy of the library or any other. */
-export function isGatehouseError(value: unknown): value is GatehouseError {
-  return (
-    typeof value === "object" && value !== null && (value as { [GATEHOUSE_ERROR]?: unknown })[GATEHOUSE_ERROR] === true
-  );
-}
-
 /** All codes Gatehouse uses. Part of the public HTTP contract. */
 export type GatehouseErrorCode =
   | "invalid_input"
@@ -70,149 +31,219 @@ export type GatehouseErrorCode =
 /** Per-field messages that a form can show next to each input. */
 export type FieldErrors = Readonly<Record<string, string>>;
 
-/** Input failed validation; `fields` says which field and why. HTTP 400. */
-export class InvalidInputError extends GatehouseError {
-  override readonly fields: FieldErrors;
-  constructor(fields: FieldErrors, message = "Some fields are invalid.") {
-    super("invalid_input", 400, message);
-    this.fields = fields;
-  }
-}
+/**
+ * Every error Gatehouse throws on purpose is a {@link GatehouseError} with a stable string `code` and a
+ * message for the developer. Which HTTP status a code becomes is decided at the HTTP edge, and what a person
+ * is told is decided by the UI (`errorMessage` in `gatehouse-auth/react`). Messages never contain a
+ * password, token or cookie value.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await gatehouse.signUp({ email, password });
+ * } catch (error) {
+ *   if (isGatehouseError(error) && error.code === "email_taken") {
+ *     // show "this email is already registered"
+ *   }
+ * }
+ * ```
+ */
+export class GatehouseError<Code extends GatehouseErrorCode = GatehouseErrorCode> extends Error {
+  /** Stable, machine-readable code; safe to switch on and to send to clients. */
+  readonly code: Code;
+  /** Per-field messages, on `invalid_input` errors. */
+  readonly fields?: FieldErrors;
+  readonly [GATEHOUSE_ERROR] = true;
 
-/** The request body is not valid JSON. HTTP 400. */
-export class InvalidJsonError extends GatehouseError {
-  constructor() {
-    super("invalid_json", 400, "The request body is not valid JSON.");
-  }
-}
-
-/** The request body is larger than the route accepts. HTTP 413. */
-export class PayloadTooLargeError extends GatehouseError {
-  constructor(limit: number) {
-    super("payload_too_large", 413, `The request body is larger than ${limit} bytes.`);
-  }
-}
-
-/** The request's Content-Type is not one the route accepts. HTTP 415. */
-export class UnsupportedMediaTypeError extends GatehouseError {
-  constructor(accepted: readonly string[]) {
-    super("unsupported_media_type", 415, `Send the body as ${accepted.join(" or ")}.`);
-  }
-}
-
-/** Sign-up with an email that already has an account. HTTP 409. */
-export class EmailTakenError extends GatehouseError {
-  constructor() {
-    super("email_taken", 409, "An account with this email already exists.");
+  constructor(code: Code, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
   }
 }
 
 /**
- * Log-in failed. Deliberately the same whether the email is unknown or the password is wrong,
- * so that the answer does not reveal which accounts exist. HTTP 401.
+ * Any error Gatehouse throws on purpose, as a union that narrows on `code`: after
+ * `error.code === "rate_limited"`, `error.retryAfterSeconds` is known to exist.
  */
-export class InvalidCredentialsError extends GatehouseError {
-  constructor() {
-    super("invalid_credentials", 401, "The email or password is incorrect.");
+export type AnyGatehouseError =
+  | InvalidInputError
+  | InvalidJsonError
+  | PayloadTooLargeError
+  | UnsupportedMediaTypeError
+  | EmailTakenError
+  | InvalidCredentialsError
+  | UnauthenticatedError
+  | EmailUnverifiedError
+  | InvalidTokenError
+  | TokenExpiredError
+  | AlreadyVerifiedError
+  | MailUnavailableError
+  | ForbiddenError
+  | NotFoundError
+  | CsrfError
+  | RateLimitedError
+  | ReauthenticationRequiredError
+  | StoreUnavailableError
+  | ConfigurationError;
+
+/**
+ * Whether `value` is a Gatehouse error, from this copy of the library or any other.
+ *
+ * @example
+ * ```ts
+ * if (isGatehouseError(error) && error.code === "rate_limited") retryIn(error.retryAfterSeconds);
+ * ```
+ */
+export function isGatehouseError(value: unknown): value is AnyGatehouseError {
+  return (
+    typeof value === "object" && value !== null && (value as { [GATEHOUSE_ERROR]?: unknown })[GATEHOUSE_ERROR] === true
+  );
+}
+
+/** Input failed validation; `fields` says which field and why. */
+export class InvalidInputError extends GatehouseError<"invalid_input"> {
+  override readonly fields: FieldErrors;
+  constructor(fields: FieldErrors, message = "Some fields are invalid.") {
+    super("invalid_input", message);
+    this.fields = fields;
   }
 }
 
-/** No valid session. HTTP 401. */
-export class UnauthenticatedError extends GatehouseError {
+/** The request body is not valid JSON. */
+export class InvalidJsonError extends GatehouseError<"invalid_json"> {
   constructor() {
-    super("unauthenticated", 401, "Sign in to continue.");
+    super("invalid_json", "The request body is not valid JSON.");
+  }
+}
+
+/** The request body is larger than the route accepts. */
+export class PayloadTooLargeError extends GatehouseError<"payload_too_large"> {
+  constructor(limit: number) {
+    super("payload_too_large", `The request body is larger than ${limit} bytes.`);
+  }
+}
+
+/** The request's Content-Type is not one the route accepts. */
+export class UnsupportedMediaTypeError extends GatehouseError<"unsupported_media_type"> {
+  constructor(accepted: readonly string[]) {
+    super("unsupported_media_type", `Send the body as ${accepted.join(" or ")}.`);
+  }
+}
+
+/** Sign-up (or an email change) with an address that already has an account. */
+export class EmailTakenError extends GatehouseError<"email_taken"> {
+  constructor() {
+    super("email_taken", "An account with this email already exists.");
+  }
+}
+
+/**
+ * Log-in failed. Deliberately the same whether the email is unknown or the password is wrong, so that the
+ * answer does not reveal which accounts exist.
+ */
+export class InvalidCredentialsError extends GatehouseError<"invalid_credentials"> {
+  constructor() {
+    super("invalid_credentials", "The email or password is incorrect.");
+  }
+}
+
+/** No valid session. */
+export class UnauthenticatedError extends GatehouseError<"unauthenticated"> {
+  constructor() {
+    super("unauthenticated", "Sign in to continue.");
   }
 }
 
 /**
  * Log-in with the right password to an account whose email is not verified yet, while
  * `requireEmailVerification` is on. Only the account's password gets this far, so it reveals nothing to
- * someone who does not have it. HTTP 403.
+ * someone who does not have it.
  */
-export class EmailUnverifiedError extends GatehouseError {
+export class EmailUnverifiedError extends GatehouseError<"email_unverified"> {
   constructor() {
-    super("email_unverified", 403, "Verify your email address first: we sent you a link.");
+    super("email_unverified", "Verify your email address first: we sent you a link.");
   }
 }
 
-/** An email link or code that is unknown, already used, voided by a newer one, or not for this. HTTP 400. */
-export class InvalidTokenError extends GatehouseError {
+/** An email link or code that is unknown, already used, voided by a newer one, or not for this. */
+export class InvalidTokenError extends GatehouseError<"invalid_token"> {
   constructor(message = "This link or code is not valid. It may have been used already; ask for a new one.") {
-    super("invalid_token", 400, message);
+    super("invalid_token", message);
   }
 }
 
-/** An email link or code that was genuine but has expired (it is now used up). HTTP 400. */
-export class TokenExpiredError extends GatehouseError {
+/** An email link or code that was genuine but has expired (it is now used up). */
+export class TokenExpiredError extends GatehouseError<"token_expired"> {
   constructor() {
-    super("token_expired", 400, "This link or code has expired. Ask for a new one.");
+    super("token_expired", "This link or code has expired. Ask for a new one.");
   }
 }
 
-/** Asked to verify an address that is already verified. HTTP 409. */
-export class AlreadyVerifiedError extends GatehouseError {
+/** Asked to verify an address that is already verified. */
+export class AlreadyVerifiedError extends GatehouseError<"already_verified"> {
   constructor() {
-    super("already_verified", 409, "Your email address is already verified.");
+    super("already_verified", "Your email address is already verified.");
   }
 }
 
-/** No mailer is configured, or it failed to hand the message over. Nothing was changed. HTTP 503. */
-export class MailUnavailableError extends GatehouseError {
+/** No mailer is configured, or it failed to hand the message over. Nothing was changed. */
+export class MailUnavailableError extends GatehouseError<"mail_unavailable"> {
   constructor(options?: ErrorOptions) {
-    super("mail_unavailable", 503, "Email cannot be sent right now. Try again later.", options);
+    super("mail_unavailable", "Email cannot be sent right now. Try again later.", options);
   }
 }
 
-/** Signed in, but not allowed to do this. HTTP 403. */
-export class ForbiddenError extends GatehouseError {
+/** Signed in, but not allowed to do this. */
+export class ForbiddenError extends GatehouseError<"forbidden"> {
   constructor(message = "You do not have permission to do this.") {
-    super("forbidden", 403, message);
+    super("forbidden", message);
   }
 }
 
-/** The thing asked for does not exist, or is not the caller's to see. HTTP 404. */
-export class NotFoundError extends GatehouseError {
+/** The thing asked for does not exist, or is not the caller's to see. */
+export class NotFoundError extends GatehouseError<"not_found"> {
   constructor(message = "Not found.") {
-    super("not_found", 404, message);
+    super("not_found", message);
   }
 }
 
-/** A state-changing request did not come from the app's own origin. HTTP 403. */
-export class CsrfError extends GatehouseError {
+/** A state-changing request did not come from the app's own origin. */
+export class CsrfError extends GatehouseError<"csrf"> {
   constructor() {
-    super("csrf", 403, "This request did not come from this site.");
+    super("csrf", "This request did not come from this site.");
   }
 }
 
-/** Too many attempts; `retryAfterSeconds` says when to try again (sent as `Retry-After`). HTTP 429. */
-export class RateLimitedError extends GatehouseError {
+/** Too many attempts; `retryAfterSeconds` says when to try again (sent as `Retry-After`). */
+export class RateLimitedError extends GatehouseError<"rate_limited"> {
   readonly retryAfterSeconds: number;
   constructor(retryAfterSeconds: number) {
-    super("rate_limited", 429, "Too many attempts. Wait a while and try again.");
+    super("rate_limited", "Too many attempts. Wait a while and try again.");
     this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }
 
-/** A sensitive change needs a recent log-in or the password in the request. HTTP 403. */
-export class ReauthenticationRequiredError extends GatehouseError {
+/** A sensitive change needs a recent log-in or the password in the request. */
+export class ReauthenticationRequiredError extends GatehouseError<"reauthentication_required"> {
   constructor() {
-    super("reauthentication_required", 403, "Confirm your password to continue.");
+    super("reauthentication_required", "Confirm your password to continue.");
   }
 }
 
-/** The store (database or Redis) failed or timed out; nothing was granted. HTTP 503. */
-export class StoreUnavailableError extends GatehouseError {
+/** The store (database or Redis) failed or timed out; nothing was granted. */
+export class StoreUnavailableError extends GatehouseError<"unavailable"> {
   constructor(options?: ErrorOptions) {
-    super("unavailable", 503, "The service is temporarily unavailable. Try again shortly.", options);
+    super("unavailable", "The service is temporarily unavailable. Try again shortly.", options);
   }
 }
 
 /**
- * Gatehouse was set up wrongly (a missing or short secret, an unknown strategy, …).
- * Thrown at start-up; the message says how to fix it.
+ * Gatehouse was set up wrongly (a missing or short secret, an unknown strategy, …). Thrown at start-up; the
+ * message says how to fix it. Over HTTP it is never shown: the client gets a generic 500.
  */
-export class ConfigurationError extends GatehouseError {
+export class ConfigurationError extends GatehouseError<"configuration"> {
   constructor(message: string) {
-    super("configuration", 500, message);
+    super("configuration", message);
   }
 }

@@ -13,6 +13,7 @@ import {
   uniqueEmails,
   useTestServer,
 } from "./support/http-server.js";
+import { validateSession } from "./support/session-fixtures.js";
 import { rawSessionIdsOf, rawSqliteTables, rawUserByEmail } from "./support/temp-sqlite.js";
 
 const NEW_PASSWORD = "a brand new passphrase";
@@ -105,7 +106,7 @@ describe.each(["database", "stateless"] as const)("account changes over HTTP (%s
       expect((await me(fresh as string)).status).toBe(200);
       expect(rawSessionIdsOf(app.dbFile, user.id)).toHaveLength(1);
       expect(rawSessionIdsOf(app.dbFile, user.id)).toEqual([
-        (await app.gatehouse.validateSession(fresh as string))?.session.id,
+        (await validateSession(app.gatehouse, fresh as string))?.session.id,
       ]);
 
       const newHash = rawHash(user.email);

@@ -49,7 +49,7 @@ function rawUsers(): Array<Record<string, unknown>> {
 beforeAll(() => {
   if (!fs.existsSync(BUILT_CLI)) {
     throw new Error(
-      `The CLI is not built (${path.relative(PACKAGE_DIR, BUILT_CLI)} is missing). Run \`npm run build --workspace gatehouse\` first; \`npm test\` does this before vitest.`,
+      `The CLI is not built (${path.relative(PACKAGE_DIR, BUILT_CLI)} is missing). Run \`npm run build --workspace gatehouse-auth\` first; \`npm test\` does this before vitest.`,
     );
   }
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-"));

@@ -16,6 +16,7 @@ import {
   uniqueEmails,
   useTestServer,
 } from "./support/http-server.js";
+import { validateSession } from "./support/session-fixtures.js";
 import { rawSqliteTables, rawUserByEmail } from "./support/temp-sqlite.js";
 
 const EVIL = "https://evil.example";
@@ -149,7 +150,7 @@ describe.each(["database", "stateless"] as const)("CSRF on every state-changing 
   const uniqueEmail = uniqueEmails("csrf", strategy);
 
   async function sessionIdOf(cookie: string): Promise<string> {
-    const valid = await app.gatehouse.validateSession(cookie);
+    const valid = await validateSession(app.gatehouse, cookie);
     if (!valid) throw new Error("not a live session cookie");
     return valid.session.id;
   }

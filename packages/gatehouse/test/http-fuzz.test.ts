@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { HUGE_STRINGS, hostileJsonObject, hostileJsonValue, hostileString } from "./support/fuzz.js";
 import { rawRequest, sessionCookieHeader, signUpViaApi, uniqueEmails, useTestServer } from "./support/http-server.js";
+import { validateSession } from "./support/session-fixtures.js";
 
 const ROUTES: Array<{ method: string; path: string; fields: string[] }> = [
   { method: "POST", path: "/api/auth/signup", fields: ["email", "password", "name", "role", "next"] },
@@ -86,7 +87,7 @@ describe.each(["database", "stateless"] as const)("fuzzing the JSON routes over 
         sessionId,
         async (route, text, type, signedIn, id) => {
           // A run may have signed the account out, changed its password or deleted it: start again from a live session.
-          if (!(await app.gatehouse.validateSession(cookie))) cookie = (await signUpViaApi(app, uniqueEmail())).cookie;
+          if (!(await validateSession(app.gatehouse, cookie))) cookie = (await signUpViaApi(app, uniqueEmail())).cookie;
           const response = await rawRequest(app, {
             method: route.method,
             path: route.path.replace(":id", id),

@@ -12,10 +12,10 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_RATE_LIMITS } from "../src/core/rate-limit.js";
 import { createSealer } from "../src/crypto/seal.js";
-import type { Store } from "../src/store/types.js";
 import { createPostgresStore } from "../src/stores/postgres.js";
-import { withRedisSessions } from "../src/stores/redis.js";
+import { createRedisStore, type RedisStore } from "../src/stores/redis.js";
 import { createSqliteStore } from "../src/stores/sqlite.js";
+import type { Store } from "../src/stores/types.js";
 import { PASSWORD, TEST_SECRET } from "./support/credentials.js";
 import {
   type ApiRequestInit,
@@ -57,8 +57,8 @@ const BEHIND_ONE_PROXY = { trustedProxies: 1 } as const;
 
 /** What the app instances of one describe block share, and raw reads of it. */
 interface Deployment {
-  /** A store for one more app instance: a connection pool (and Redis client) of its own, same data. */
-  instance(): Store;
+  /** The stores of one more app instance: a connection pool (and Redis client) of its own, same data. */
+  instance(): Instance;
   /**
    * The count of the rate-limit counter `key`, read raw; `null` when there is none — or when it is at 0: a
    * success leaves its counters at 0 until their window ends, and that counts nothing.
@@ -69,6 +69,12 @@ interface Deployment {
   /** The user row's password hash, read raw. */
   passwordHash(email: string): Promise<string | undefined>;
   close(): Promise<void>;
+}
+
+/** An app instance's stores: users (and counters) in SQL, or counters and sessions in Redis. */
+interface Instance {
+  store: Store;
+  redis?: RedisStore;
 }
 
 interface Backend {
@@ -87,16 +93,17 @@ function countsOf(rows: Array<Record<string, unknown>>, prefix: string): Record<
   return counts;
 }
 
-/** Opens stores over one SQLite file; `wrap` puts something (Redis counters) around each. */
-function sqliteDeployment(wrap: (store: Store) => Store = (store) => store): Deployment & { file: string } {
+/** Opens stores over one SQLite file, each with a Redis store of its own for counters and sessions if `redis`. */
+function sqliteDeployment(redis?: { url: string; keyPrefix: string }): Deployment & { file: string } {
   const database = createSqliteDatabase();
-  const stores: Store[] = [];
+  const stores: Array<Store | RedisStore> = [];
   return {
     file: database.file,
     instance() {
-      const store = wrap(createSqliteStore({ url: database.url }));
-      stores.push(store);
-      return store;
+      const instance: Instance = { store: createSqliteStore({ url: database.url }) };
+      if (redis) instance.redis = createRedisStore(redis);
+      stores.push(instance.store, ...(instance.redis ? [instance.redis] : []));
+      return instance;
     },
     async counter(key) {
       const [row] = sqliteRows(database.file, "SELECT count FROM gatehouse_rate_limits WHERE key = ?", key);
@@ -129,7 +136,7 @@ const POSTGRES: Backend = {
       instance() {
         const store = createPostgresStore({ url: database.url });
         stores.push(store);
-        return store;
+        return { store };
       },
       async counter(key) {
         const { rows } = await admin.query("SELECT count FROM gatehouse_rate_limits WHERE key = $1", [key]);
@@ -163,7 +170,7 @@ const REDIS: Backend = {
   async open() {
     const keys = createRedisPrefix();
     const redis = new Redis(REDIS_URL);
-    const users = sqliteDeployment((store) => withRedisSessions(store, { url: REDIS_URL, keyPrefix: keys.prefix }));
+    const users = sqliteDeployment({ url: REDIS_URL, keyPrefix: keys.prefix });
     const limitPrefix = `${keys.prefix}rate-limit:`;
     return {
       instance: () => users.instance(),
@@ -211,7 +218,7 @@ class StoreProbe {
   private readonly waiters: Array<{ ready(): boolean; resolve(): void }> = [];
   private held: { key: string; max: number; released: Promise<void> } | null = null;
 
-  wrap(inner: Store): Store {
+  wrap<T extends object>(inner: T): T {
     return new Proxy(inner, {
       get: (target, property) => {
         const value: unknown = Reflect.get(target, property);
@@ -293,10 +300,15 @@ function useDeployment(backend: Backend, options: TestServerOptions, instances =
   beforeAll(async () => {
     Object.assign(deployed.db, await backend.open());
     for (let i = 0; i < instances; i++) {
-      const store = deployed.db.instance();
+      const { store, redis } = deployed.db.instance();
       // Migrated before any request, so two instances never race to migrate one database.
       await store.migrate();
-      const server = await startServer("database", { ...options, store: deployed.probe.wrap(store) });
+      await redis?.migrate();
+      // The probe watches whichever store keeps the counters.
+      const stores = redis
+        ? { store, sessionStore: redis, rateLimitStore: deployed.probe.wrap(redis) }
+        : { store: deployed.probe.wrap(store) };
+      const server = await startServer("database", { ...options, ...stores });
       started.push(server);
       Object.assign(deployed.apps[i] as TestServer, server);
     }

@@ -9,11 +9,11 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createGatehouse, type Gatehouse } from "../src/core/gatehouse.js";
 import type { MailMessage } from "../src/mail/mailer.js";
-import type { ValidSession } from "../src/session/types.js";
-import type { Store } from "../src/store/types.js";
 import { createPostgresStore } from "../src/stores/postgres.js";
+import type { Store } from "../src/stores/types.js";
 import { CHEAP_ARGON2, PASSWORD, TEST_SECRET } from "./support/credentials.js";
 import { createPostgresDatabase, requireService } from "./support/services.js";
+import { type CheckedSession, cookieValue, validateSession } from "./support/session-fixtures.js";
 import { openTempSqliteStore } from "./support/temp-sqlite.js";
 
 const postgresAvailable = await requireService("postgres");
@@ -145,10 +145,10 @@ describe.each(BACKENDS)("password races ($name)", (backend) => {
     gatehouse: Gatehouse,
     email: string,
     password = PASSWORD,
-  ): Promise<{ value: string; valid: ValidSession }> {
+  ): Promise<{ value: string; valid: CheckedSession }> {
     const { setCookie } = await gatehouse.logIn({ email, password });
-    const value = gatehouse.cookie.read(setCookie.split(";", 1)[0]) as string;
-    return { value, valid: (await gatehouse.validateSession(value)) as ValidSession };
+    const value = cookieValue(setCookie);
+    return { value, valid: (await validateSession(gatehouse, value)) as CheckedSession };
   }
 
   /** How a log-in with `password` ends: "signed in", or the error's code. */
@@ -196,9 +196,9 @@ describe.each(BACKENDS)("password races ($name)", (backend) => {
     expect(await attack).toBe("unauthenticated");
     expect(await outcome(owners, email, ATTACKER_PASSWORD)).toBe("invalid_credentials");
     expect(await outcome(owners, email, NEW_PASSWORD)).toBe("signed in");
-    expect(await owners.validateSession(stolen.value)).toBeNull();
-    const ownersNew = owners.cookie.read(changed.setCookie.split(";", 1)[0]);
-    expect(await owners.validateSession(ownersNew)).not.toBeNull();
+    expect(await validateSession(owners, stolen.value)).toBeNull();
+    const ownersNew = cookieValue(changed.setCookie);
+    expect(await validateSession(owners, ownersNew)).not.toBeNull();
   });
 
   it("the session a password change starts is ended by a revocation that commits while it is being made", async () => {
@@ -213,7 +213,7 @@ describe.each(BACKENDS)("password races ($name)", (backend) => {
     reread.release();
 
     const { setCookie } = await change;
-    expect(await owners.validateSession(changing.cookie.read(setCookie.split(";", 1)[0]))).toBeNull();
+    expect(await validateSession(owners, cookieValue(setCookie))).toBeNull();
     expect(await owners.listSessions(session.valid.user.id)).toEqual([]);
   });
 
@@ -228,7 +228,7 @@ describe.each(BACKENDS)("password races ($name)", (backend) => {
     await opened.store.createSession(record as NonNullable<typeof record>);
     await owners.revokeOtherSessions(stolen.valid.user.id, stolen.valid.session.id);
 
-    expect(await owners.validateSession(stolen.value)).toBeNull();
+    expect(await validateSession(owners, stolen.value)).toBeNull();
   });
   describe.each(["changePassword", "revokeOtherSessions"] as const)(
     "an email-change link asked for before %s",
@@ -272,7 +272,9 @@ describe.each(BACKENDS)("password races ($name)", (backend) => {
         const token = /token=([A-Za-z0-9_-]{32})/.exec(link)?.[1];
         expect(token, "the link in the mail").toBeDefined();
 
-        await expect(gatehouse.verifyEmail({ token })).rejects.toMatchObject({ code: "invalid_token" });
+        await expect(gatehouse.verifyEmail({ token: token as string })).rejects.toMatchObject({
+          code: "invalid_token",
+        });
         expect((await opened.store.getUserById(owner.valid.user.id))?.email).toBe(email);
       });
     },

@@ -10,6 +10,7 @@ import { isGatehouseError } from "../src/errors.js";
 import { createPostgresStore } from "../src/stores/postgres.js";
 import { CHEAP_ARGON2, PASSWORD, TEST_SECRET } from "./support/credentials.js";
 import { createPostgresDatabase, requireService } from "./support/services.js";
+import { validateSession } from "./support/session-fixtures.js";
 
 const available = await requireService("postgres");
 
@@ -39,13 +40,13 @@ describe.skipIf(!available)("PostgreSQL named statements after a schema change",
       if (!signedIn) throw new Error("no session for the new user");
       const value = signedIn.setCookie.split(";", 1)[0]?.split("=").slice(1).join("=") as string;
       // Prepare the lookup on every connection of the pool.
-      await Promise.all(Array.from({ length: maxConnections * 2 }, () => gatehouse.validateSession(value)));
+      await Promise.all(Array.from({ length: maxConnections * 2 }, () => validateSession(gatehouse, value)));
 
       await admin.query("ALTER TABLE gatehouse_users ALTER COLUMN name TYPE text");
       const outcomes: string[] = [];
       for (let i = 0; i < maxConnections + 2 && outcomes.at(-1) !== "valid"; i++) {
         try {
-          const valid = await gatehouse.validateSession(value);
+          const valid = await validateSession(gatehouse, value);
           outcomes.push(valid?.user.email === "prepared@example.com" ? "valid" : "wrong");
         } catch (error) {
           outcomes.push(isGatehouseError(error) ? error.code : "thrown");

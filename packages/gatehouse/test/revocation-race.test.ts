@@ -7,13 +7,12 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SessionStrategyName } from "../src/core/config.js";
 import type { Gatehouse } from "../src/core/gatehouse.js";
 import { sha256Hex } from "../src/crypto/digest.js";
 import { randomToken } from "../src/crypto/random.js";
-import type { ValidSession } from "../src/session/types.js";
-import type { Store } from "../src/store/types.js";
+import type { SessionStrategyName } from "../src/session/config.js";
 import { createPostgresStore } from "../src/stores/postgres.js";
+import type { Store } from "../src/stores/types.js";
 import { PASSWORD } from "./support/credentials.js";
 import {
   apiRequest,
@@ -25,7 +24,13 @@ import {
   uniqueEmails,
 } from "./support/http-server.js";
 import { createPostgresDatabase, requireService } from "./support/services.js";
-import { createClockedGatehouse, HOUR } from "./support/session-fixtures.js";
+import {
+  type CheckedSession,
+  cookieValue,
+  createClockedGatehouse,
+  HOUR,
+  validateSession,
+} from "./support/session-fixtures.js";
 import { openTempSqliteStore, querySqliteFile } from "./support/temp-sqlite.js";
 
 const postgresAvailable = await requireService("postgres");
@@ -168,7 +173,7 @@ interface Victim {
   id: string;
   email: string;
   /** The victim's own browser, checked (and so rotated) before the attack. */
-  own: ValidSession;
+  own: CheckedSession;
   ownCookie: string;
   /** The cookie of the victim's other session, the one the attacker has a copy of. */
   stolen: string;
@@ -192,7 +197,7 @@ const REVOCATIONS: Record<string, (gatehouse: Gatehouse, victim: Victim) => Prom
       currentPassword: PASSWORD,
       newPassword: NEW_PASSWORD,
     });
-    return gatehouse.cookie.read(setCookie.split(";", 1)[0]);
+    return cookieValue(setCookie);
   },
   confirmPasswordReset: async (gatehouse, victim) => {
     await gatehouse.confirmPasswordReset({ token: victim.resetToken, password: NEW_PASSWORD });
@@ -240,7 +245,7 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
 
     async function signIn(email: string): Promise<string> {
       const { setCookie } = await gatehouse.logIn({ email, password: PASSWORD });
-      return gatehouse.cookie.read(setCookie.split(";", 1)[0]) as string;
+      return cookieValue(setCookie);
     }
 
     /** A pending password-reset link, stored as the reset flow stores one; resolves to its token. */
@@ -268,7 +273,7 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
       const first = await signIn(email);
       const stolen = await signIn(email);
       await gatehouse.users.setRole(email, "admin");
-      const own = await gatehouse.validateSession(first, { rotate: true });
+      const own = await validateSession(gatehouse, first, { rotate: true });
       if (!own) throw new Error("the victim's own session did not validate");
       const stolenId = (await gatehouse.listSessions(id)).find((session) => session.id !== own.session.id)?.id;
       if (!stolenId) throw new Error("the victim's second session is missing");
@@ -289,7 +294,7 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
         async (_label, method) => {
           const victim = await createVictim();
           const hold = holding.holdAfter(method, victim.stolenId);
-          const attacker = gatehouse.validateSession(victim.stolen, { rotate: true });
+          const attacker = validateSession(gatehouse, victim.stolen, { rotate: true });
           const finishedUnheld = attacker.then(() => {
             throw new Error(`the attacker's request finished without calling ${method} for its session`);
           });
@@ -300,10 +305,10 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
 
           const listed = (await gatehouse.listSessions(victim.id)).map((session) => session.id);
           if (kept === null) expect(listed).toEqual([]);
-          else expect(listed).toEqual([(await gatehouse.validateSession(kept, { rotate: true }))?.session.id]);
+          else expect(listed).toEqual([(await validateSession(gatehouse, kept, { rotate: true }))?.session.id]);
           for (const cookie of [victim.stolen, ...(renewed ? [renewed] : [])]) {
-            expect(await gatehouse.validateSession(cookie, { rotate: true })).toBeNull();
-            expect(await gatehouse.validateSession(cookie, { rotate: false })).toBeNull();
+            expect(await validateSession(gatehouse, cookie, { rotate: true })).toBeNull();
+            expect(await validateSession(gatehouse, cookie, { rotate: false })).toBeNull();
           }
         },
       );
@@ -388,7 +393,8 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
       }
 
       async function expectAlive(cookies: string[]): Promise<void> {
-        for (const cookie of cookies) expect(await gatehouse.validateSession(cookie, { rotate: false })).not.toBeNull();
+        for (const cookie of cookies)
+          expect(await validateSession(gatehouse, cookie, { rotate: false })).not.toBeNull();
       }
 
       async function signedInTwice(): Promise<{ id: string; email: string; cookies: string[] }> {
@@ -402,7 +408,7 @@ describe.each(BACKENDS)("revocation against rotation ($name)", ({ name, open }) 
         const other = sessionCookieOf(
           await apiRequest(app, "/api/auth/login", { json: { email, password: PASSWORD } }),
         ) as string;
-        const { id } = (await app.gatehouse.validateSession(own, { rotate: false }))!.user;
+        const { id } = (await validateSession(app.gatehouse, own, { rotate: false }))!.user;
         const before = await backend.rawAccount(id);
         const response = await withSessionDeletesFailing(() =>
           apiRequest(app, "/api/auth/password", {

@@ -11,6 +11,7 @@ import {
   uniqueEmails,
   useTestServer,
 } from "./support/http-server.js";
+import { validateSession } from "./support/session-fixtures.js";
 import { querySqliteFile } from "./support/temp-sqlite.js";
 
 const EVIL_ORIGIN = "https://evil.example";
@@ -68,7 +69,7 @@ describe.each(["database", "stateless"] as const)("session management API over H
 
   /** The session id behind a cookie, as the server sees it (at a frozen clock this writes nothing). */
   async function sessionIdOf(cookie: string): Promise<string> {
-    const valid = await app.gatehouse.validateSession(cookie);
+    const valid = await validateSession(app.gatehouse, cookie);
     if (!valid) throw new Error("not a live session cookie");
     return valid.session.id;
   }

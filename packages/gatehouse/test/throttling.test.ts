@@ -1,11 +1,10 @@
 /**
- * Brute-force limits over real HTTP, with the counters in SQLite and, with withRedisSessions over SQLite, in
+ * Brute-force limits over real HTTP, with the counters in SQLite and, with a Redis store for sessions and counters, in
  * Redis. Counters are read back raw (the SQLite file through a connection of the test's own, or Redis keys).
  */
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withRedisSessions } from "../src/stores/redis.js";
 import { PASSWORD } from "./support/credentials.js";
 import {
   apiRequest,
@@ -54,7 +53,7 @@ const redisOverSqlite: Backend = {
     const keys = createRedisPrefix();
     const app = useTestServer("database", {
       ...options,
-      wrapStore: (store) => withRedisSessions(store, { url: REDIS_URL, keyPrefix: keys.prefix }),
+      redis: { url: REDIS_URL, keyPrefix: keys.prefix },
     });
     let redis: Redis | undefined;
     beforeAll(() => {

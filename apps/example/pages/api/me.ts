@@ -1,4 +1,5 @@
-import { readJsonBody, withApiAuth } from "gatehouse/next";
+import { profileInput } from "gatehouse-auth";
+import { readJsonBody, withApiAuth } from "gatehouse-auth/next";
 import type { NextApiRequest, NextApiResponse } from "next";
 import { getGatehouse } from "../../lib/gatehouse";
 
@@ -13,7 +14,7 @@ export const config = { api: { bodyParser: false } };
 export default withApiAuth(getGatehouse, async (req: NextApiRequest, res: NextApiResponse, { user }) => {
   if (req.method === "GET") return res.status(200).json({ user });
   if (req.method === "PATCH") {
-    const updated = await getGatehouse().updateProfile(user.id, await readJsonBody(req));
+    const updated = await getGatehouse().updateProfile(user.id, profileInput(await readJsonBody(req)));
     return res.status(200).json({ user: updated });
   }
   res.setHeader("Allow", "GET, PATCH");

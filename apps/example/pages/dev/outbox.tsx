@@ -3,7 +3,7 @@ import type { GetServerSideProps } from "next";
 import type { ReactNode } from "react";
 import { PageTitle } from "../../components/PageTitle";
 import { readEnv } from "../../lib/env";
-import { getGatehouse } from "../../lib/gatehouse";
+import { getStores } from "../../lib/gatehouse";
 
 interface OutboxEntry {
   id: string;
@@ -30,7 +30,7 @@ export const getServerSideProps: GetServerSideProps<OutboxProps> = async ({ req,
   const env = readEnv();
   if (!env.devOutbox || !fromThisMachine(req) || !addressedToApp(req, env.url)) return { notFound: true };
   res.setHeader("Cache-Control", "no-store");
-  const messages = await getGatehouse().store.listOutboxMessages(50);
+  const messages = await getStores().store.listOutboxMessages(50);
   return {
     props: {
       origin: new URL(env.url).origin,

@@ -73,11 +73,16 @@ describe("gatehouse doctor: the store", () => {
   it("reports an unmigrated database and, after migrating, a current one", async () => {
     database = createSqliteDatabase();
     const unmigrated = createSqliteStore({ url: database.url, autoMigrate: false });
-    const before = await checkStore(unmigrated, database.url);
+    const before = await checkStore(
+      { store: unmigrated, migrate: unmigrated.migrate, close: unmigrated.close },
+      database.url,
+    );
     expect(before.ok).toBe(false);
     expect(before.fix).toContain("gatehouse migrate");
     await unmigrated.migrate();
-    expect((await checkStore(unmigrated, database.url)).ok).toBe(true);
+    expect(
+      (await checkStore({ store: unmigrated, migrate: unmigrated.migrate, close: unmigrated.close }, database.url)).ok,
+    ).toBe(true);
     await unmigrated.close();
   });
 

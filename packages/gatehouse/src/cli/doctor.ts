@@ -1,6 +1,6 @@
-import { MIN_SECRET_LENGTH } from "../core/config.js";
 import { isGatehouseError } from "../errors.js";
-import type { Store } from "../store/types.js";
+import { MIN_SECRET_LENGTH } from "../session/config.js";
+import type { StoresFromUrl } from "../stores/from-url.js";
 
 /** One finding: what was checked, whether it is fine, and what to do when it is not. */
 export interface Finding {
@@ -119,10 +119,11 @@ function checkMail(smtpUrl: string | undefined, production: boolean): Finding {
 }
 
 /** Checks that the store answers and that its schema matches this version of Gatehouse. */
-export async function checkStore(store: Store, label: string): Promise<Finding> {
+export async function checkStore(stores: StoresFromUrl, label: string): Promise<Finding> {
   try {
     // Any call runs the schema check first, because the CLI opens stores with autoMigrate off.
-    await store.peekRateLimit("gatehouse-doctor", Date.now());
+    await stores.store.peekRateLimit("gatehouse-doctor", Date.now());
+    await stores.rateLimitStore?.peekRateLimit("gatehouse-doctor", Date.now());
     return { ok: true, check: `store reachable and migrations current: ${label}` };
   } catch (error) {
     if (isGatehouseError(error) && error.code === "configuration") {

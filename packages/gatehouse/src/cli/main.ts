@@ -3,10 +3,10 @@ import { parseArgs } from "node:util";
 import { createAccounts } from "../core/accounts.js";
 import { resolveCredentialConfig } from "../core/config.js";
 import { normalizeEmail } from "../core/email.js";
+import { resolveRoles } from "../core/stores.js";
 import { isGatehouseError } from "../errors.js";
 import { createArgon2idHasher } from "../password/hasher.js";
-import type { Store } from "../store/types.js";
-import { createStoreFromUrl, databaseKind } from "../stores/from-url.js";
+import { createStoreFromUrl, databaseKind, type StoresFromUrl } from "../stores/from-url.js";
 import { redactDatabaseUrl, resolveDatabaseUrl } from "./database-url.js";
 import { checkEnvironment, checkStore } from "./doctor.js";
 
@@ -43,20 +43,20 @@ function isUsageError(error: unknown): error is Error {
   return error instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
 }
 
-function openStore(databaseUrl: string | undefined): { store: Store; url: string } {
+function openStore(databaseUrl: string | undefined): { stores: StoresFromUrl; url: string } {
   const { url } = resolveDatabaseUrl(databaseUrl);
   if (!databaseKind(url)) {
     throw new UsageError(
       `Unsupported DATABASE_URL scheme "${url.split(":", 1)[0]}:". Use file:<path>, postgres://… or mysql://….`,
     );
   }
-  const store = createStoreFromUrl({
+  const stores = createStoreFromUrl({
     databaseUrl: url,
     redisUrl: process.env.REDIS_URL || undefined,
     redisKeyPrefix: process.env.REDIS_KEY_PREFIX || undefined,
     autoMigrate: false,
   });
-  return { store, url: redactDatabaseUrl(url) };
+  return { stores, url: redactDatabaseUrl(url) };
 }
 
 async function readStdin(): Promise<string> {
@@ -109,10 +109,11 @@ async function run(argv: string[]): Promise<void> {
   if (command === "sessions" && sub !== "revoke")
     throw new UsageError(`Unknown sessions command "${sub ?? ""}". Use revoke.`);
 
-  const { store, url } = openStore(values["database-url"]);
+  const { stores, url } = openStore(values["database-url"]);
+  const { store } = stores;
   try {
     if (command === "doctor") {
-      const findings = [...checkEnvironment(process.env), await checkStore(store, url)];
+      const findings = [...checkEnvironment(process.env), await checkStore(stores, url)];
       for (const finding of findings) {
         process.stdout.write(
           `${finding.ok ? "ok  " : "FIX "} ${finding.check}${finding.fix ? `\n     → ${finding.fix}` : ""}\n`,
@@ -121,13 +122,13 @@ async function run(argv: string[]): Promise<void> {
       if (findings.some((finding) => !finding.ok)) process.exitCode = EXIT_FAILURE;
       return;
     }
-    await store.migrate();
+    await stores.migrate();
     if (command === "migrate") {
       process.stdout.write(`Database is up to date: ${url}\n`);
       return;
     }
     const config = resolveCredentialConfig({});
-    const accounts = createAccounts(store, config, createArgon2idHasher(config.argon2));
+    const accounts = createAccounts(resolveRoles(stores), config, createArgon2idHasher(config.argon2));
     if (sub === "list") {
       const users = await accounts.list();
       if (values.json) process.stdout.write(`${JSON.stringify(users, null, 2)}\n`);
@@ -159,7 +160,7 @@ async function run(argv: string[]): Promise<void> {
     if (!user) throw new UserNotFoundError(`No user with email ${email}.`);
     process.stdout.write(`${user.email} is now ${user.role}\n`);
   } finally {
-    await store.close();
+    await stores.close();
   }
 }
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConfigurationError } from "../errors.js";
-import { MAX_COOKIE_AGE_SECONDS, resolveCredentialConfig, resolveSessionConfig } from "./config.js";
+import { MAX_COOKIE_AGE_SECONDS, resolveSessionConfig } from "../session/config.js";
+import { resolveCredentialConfig } from "./config.js";
 
 const SECRET = "0123456789abcdef0123456789abcdef"; // 32 characters
 const DAY = 24 * 60 * 60;

@@ -1,4 +1,5 @@
-import type { UserRecord } from "../store/types.js";
+import type { SessionInfo } from "../session/types.js";
+import type { UserRecord } from "../stores/types.js";
 
 /** What a client may see of a user. Never carries the password hash, a token or the session version. */
 export interface UserDTO {
@@ -8,6 +9,12 @@ export interface UserDTO {
   role: string;
   /** Whether the user has proved they receive mail at `email`. */
   emailVerified: boolean;
+}
+
+/** Who is signed in: the user and their session, as the secure check found them. */
+export interface Auth {
+  user: UserDTO;
+  session: SessionInfo;
 }
 
 /** Copies only the public fields of a user, so new secret columns can never leak by accident. */

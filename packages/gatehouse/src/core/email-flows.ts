@@ -12,37 +12,38 @@ import {
 } from "../errors.js";
 import type { MailMessage } from "../mail/mailer.js";
 import { templates } from "../mail/templates.js";
-import type { PasswordHasher } from "../password/hasher.js";
-import { normalizePassword, type PasswordPolicy } from "../password/policy.js";
-import type { RequestMeta, SessionMeta, ValidSession } from "../session/types.js";
-import type { Store, TokenPurpose, UserRecord } from "../store/types.js";
-import type { EmailConfig } from "./config.js";
-import { asRecord, checkEmail, field, newPasswordProblem } from "./input.js";
-import { type RateLimiter, rateLimitKeys } from "./limiter.js";
-import type { ResolvedRateLimits } from "./rate-limit.js";
+import { loadCommonPasswords } from "../password/common.js";
+import { normalizePassword } from "../password/policy.js";
+import type { RequestMeta, SessionMeta } from "../session/types.js";
+import type { TokenPurpose, UserRecord } from "../stores/types.js";
+import type { CoreContext } from "./context.js";
+import type { CredentialEvents } from "./credentials.js";
+import { type Auth, toUserDTO, type UserDTO } from "./dto.js";
+import {
+  asRecord,
+  checkEmail,
+  type EmailChangeInput,
+  field,
+  newPasswordProblem,
+  type PasswordResetInput,
+  type PasswordResetRequestInput,
+  type VerifyEmailInput,
+} from "./input.js";
+import { rateLimitKeys } from "./limiter.js";
+import type { PasswordCheck } from "./password-check.js";
+import { endSessions } from "./stores.js";
 
 /** 24 random bytes (192 bits) for links: only their SHA-256 is stored. */
 const LINK_TOKEN_BYTES = 24;
 const LINK_TOKEN = /^[A-Za-z0-9_-]{32}$/;
 const CODE = /^\d{8}$/;
 
-export interface EmailFlowDeps {
-  store: Store;
-  config: EmailConfig;
-  rateLimits: ResolvedRateLimits;
-  limiter: RateLimiter;
-  passwordPolicy: PasswordPolicy;
-  hasher: PasswordHasher;
-  now: () => number;
-  /** Checks a signed-in user's password; throws `InvalidInputError` naming `field` when it is wrong. */
-  confirmPassword(user: UserRecord, password: unknown, field: string, meta: RequestMeta): Promise<void>;
-}
-
-/** Email verification, password reset and email change. */
-export type EmailFlows = ReturnType<typeof createEmailFlows>;
-
-export function createEmailFlows(deps: EmailFlowDeps) {
-  const { store, config, rateLimits, limiter, now } = deps;
+/** Email verification, password reset and email change: the flows behind {@link EmailApi}. */
+function createEmailFlows(ctx: CoreContext, check: PasswordCheck) {
+  const { roles, limiter, now, hasher } = ctx;
+  const { users, tokens } = roles;
+  const config = ctx.config.email;
+  const { rateLimits, passwordPolicy } = ctx.config;
   const context = { appName: config.appName };
 
   function mailer() {
@@ -92,7 +93,7 @@ export function createEmailFlows(deps: EmailFlowDeps) {
   ): Promise<void> {
     const createdAt = now();
     const expiresAt = new Date(createdAt + lifetimeSeconds * 1000);
-    await store.createToken(
+    await tokens.createToken(
       {
         tokenHash,
         purpose,
@@ -107,10 +108,10 @@ export function createEmailFlows(deps: EmailFlowDeps) {
     try {
       await send(message);
     } catch (error) {
-      await store.consumeToken(tokenHash, [purpose]);
+      await tokens.consumeToken(tokenHash, [purpose]);
       throw error;
     }
-    await store.deleteUserTokens(user.id, purpose, { except: tokenHash });
+    await tokens.deleteUserTokens(user.id, purpose, { except: tokenHash });
   }
 
   /** A new verification link or code for the user's current address; older ones stop working. */
@@ -136,10 +137,10 @@ export function createEmailFlows(deps: EmailFlowDeps) {
 
   /** Consumes a token (or code) and checks that it is still valid for its user. */
   async function consume(tokenHash: string | null, purposes: readonly TokenPurpose[]) {
-    const token = tokenHash === null ? null : await store.consumeToken(tokenHash, purposes);
+    const token = tokenHash === null ? null : await tokens.consumeToken(tokenHash, purposes);
     if (!token) throw new InvalidTokenError();
     if (token.expiresAt.getTime() <= now()) throw new TokenExpiredError();
-    const user = await store.getUserById(token.userId);
+    const user = await users.getUserById(token.userId);
     // A link sent to an address the account no longer has (it changed since) is void.
     if (!user || (token.purpose !== "change_email" && token.email !== user.email)) throw new InvalidTokenError();
     // So is an email-change or reset link asked for before the user's sessions were ended, however late it
@@ -203,7 +204,7 @@ export function createEmailFlows(deps: EmailFlowDeps) {
         await limiter.hit(rateLimits.verificationCodePerIp, rateLimitKeys.verificationCodeIp(meta.ip ?? "unknown"));
         const limitKey = rateLimitKeys.verificationCode(email);
         await limiter.hit(rateLimits.verificationCodePerEmail, limitKey);
-        const user = await store.getUserByEmail(email);
+        const user = await users.getUserByEmail(email);
         found = await consume(user ? codeHash(user.id, code) : null, ["verify_email"]);
         await limiter.reset(rateLimits.verificationCodePerEmail, limitKey);
       } else {
@@ -213,13 +214,13 @@ export function createEmailFlows(deps: EmailFlowDeps) {
       const verifiedAt = new Date(now());
       const updated =
         token.purpose === "change_email"
-          ? await store.updateUser(user.id, { email: token.email, emailVerifiedAt: verifiedAt })
-          : await store.updateUser(user.id, { emailVerifiedAt: user.emailVerifiedAt ?? verifiedAt });
+          ? await users.updateUser(user.id, { email: token.email, emailVerifiedAt: verifiedAt })
+          : await users.updateUser(user.id, { emailVerifiedAt: user.emailVerifiedAt ?? verifiedAt });
       if (!updated) throw new InvalidTokenError();
-      const sessionVersion = (await store.bumpSessionVersion(user.id)) ?? updated.sessionVersion;
+      const sessionVersion = (await users.bumpSessionVersion(user.id)) ?? updated.sessionVersion;
       if (token.purpose === "change_email") {
-        await store.deleteUserTokens(user.id, "verify_email");
-        await store.deleteUserTokens(user.id, "reset_password");
+        await tokens.deleteUserTokens(user.id, "verify_email");
+        await tokens.deleteUserTokens(user.id, "reset_password");
         later("notifying the old address", () => send(templates.emailChanged(context, user.email, token.email)));
       }
       return { ...updated, sessionVersion };
@@ -235,7 +236,7 @@ export function createEmailFlows(deps: EmailFlowDeps) {
       await limiter.hit(rateLimits.passwordResetPerIp, rateLimitKeys.resetIp(meta.ip ?? "unknown"));
       await limiter.hit(rateLimits.passwordResetPerEmail, rateLimitKeys.resetEmail(email));
       later("sending a password-reset email", async () => {
-        const user = await store.getUserByEmail(email);
+        const user = await users.getUserByEmail(email);
         if (!user) return;
         const token = randomToken(LINK_TOKEN_BYTES);
         const lifetime = config.resetLifetimeSeconds;
@@ -254,13 +255,14 @@ export function createEmailFlows(deps: EmailFlowDeps) {
       const rawPassword = field(record, "password");
       if (typeof rawToken !== "string" || !LINK_TOKEN.test(rawToken)) throw new InvalidTokenError();
       // The policy is checked first, so a rejected password does not use up the link.
-      const problem = newPasswordProblem(rawPassword, deps.passwordPolicy);
+      await loadCommonPasswords();
+      const problem = newPasswordProblem(rawPassword, passwordPolicy);
       if (problem) throw new InvalidInputError({ password: problem });
       const { user } = await consume(sha256Hex(rawToken), ["reset_password"]);
-      const passwordHash = await deps.hasher.hash(normalizePassword(rawPassword as string));
+      const passwordHash = await hasher.hash(normalizePassword(rawPassword as string));
       // One transaction: the new password (receiving the link proves the address, too) and the end of every
       // session and pending link.
-      await store.endSessions(user.id, {
+      await endSessions(roles, user.id, {
         update: { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? new Date(now()) },
       });
       // The owner proved the mailbox and chose a new password: the account's failures, the daily ones too,
@@ -282,25 +284,20 @@ export function createEmailFlows(deps: EmailFlowDeps) {
      * log-in alone is not enough. The address stays pending until the link sent to it is opened. An address
      * that already has an account gets a notice instead; the caller cannot tell the difference.
      */
-    async requestEmailChange(
-      current: ValidSession,
-      input: unknown,
-      meta: RequestMeta,
-    ): Promise<{ pendingEmail: string }> {
+    async requestEmailChange(user: UserRecord, input: unknown, meta: RequestMeta): Promise<{ pendingEmail: string }> {
       const record = asRecord(input);
-      const { user } = current;
       const password = field(record, "password");
       if (password === undefined) throw new ReauthenticationRequiredError();
       // Bad input is refused before the password is checked: it costs no hash and counts nowhere.
       const email = parseEmail(field(record, "email"));
       if (email === user.email) throw new InvalidInputError({ email: "This is already your email address." });
       mailer();
-      await deps.confirmPassword(user, password, "password", meta);
+      await check.confirm(user, password, "password", meta);
       await limiter.hit(rateLimits.emailChangePerUser, rateLimitKeys.emailChange(user.id));
       later("sending the email-change link", async () => {
         // The current address hears of it at once, so its owner can act before the link is followed.
         await send(templates.emailChangeRequested(context, user.email, email));
-        if (await store.getUserByEmail(email)) {
+        if (await users.getUserByEmail(email)) {
           await send(templates.emailInUse(context, email));
           return;
         }
@@ -317,4 +314,61 @@ export function createEmailFlows(deps: EmailFlowDeps) {
 /** Codes are short, so each is bound to its user: the same digits sent to two users are two tokens. */
 function codeHash(userId: string, code: string): string {
   return sha256Hex(`code:${userId}:${code}`);
+}
+
+/** Email: verifying addresses, resetting passwords, changing the address. */
+export interface EmailApi {
+  /**
+   * Sends the signed-in user a new verification link or code. Throws `AlreadyVerifiedError`,
+   * `RateLimitedError`, `MailUnavailableError`.
+   */
+  requestEmailVerification(auth: Auth): Promise<void>;
+  /**
+   * Verifies an address (`{ token }`, or `{ code, email? }`) or completes an email change. Every session of
+   * the user rotates; when the session the `Cookie` header carries is one of them, `setCookie` carries its
+   * replacement. Throws `InvalidTokenError`, `TokenExpiredError`, `EmailTakenError`.
+   */
+  verifyEmail(input: VerifyEmailInput, meta?: RequestMeta): Promise<{ user: UserDTO; setCookie: string | null }>;
+  /** Starts a password reset for `{ email }`; says nothing about whether the account exists. */
+  requestPasswordReset(input: PasswordResetRequestInput, meta?: SessionMeta): Promise<void>;
+  /** Sets a new password with `{ token, password }`; ends every session of the user and signs nobody in. */
+  confirmPasswordReset(input: PasswordResetInput): Promise<void>;
+  /**
+   * Asks to change the signed-in user's email to `{ email, password }`; without the password,
+   * `ReauthenticationRequiredError`. The address stays pending until the link sent to it is opened.
+   */
+  requestEmailChange(auth: Auth, input: EmailChangeInput, meta?: RequestMeta): Promise<{ pendingEmail: string }>;
+}
+
+/** The email module: its calls, and what it does when a sign-up or log-in tells it to. */
+export function createEmailApi(ctx: CoreContext, check: PasswordCheck): { api: EmailApi; events: CredentialEvents } {
+  const flows = createEmailFlows(ctx, check);
+  const { sessions } = ctx;
+  return {
+    events: { afterSignUp: flows.afterSignUp, afterUnverifiedLogIn: flows.afterUnverifiedLogIn },
+    api: {
+      async requestEmailVerification(auth) {
+        await flows.requestVerification((await check.current(auth)).user);
+      },
+
+      async verifyEmail(input, meta = {}) {
+        const { cookieHeader } = meta;
+        const before = cookieHeader ? await sessions.authenticate(cookieHeader, { canSetCookie: false }) : null;
+        const user = await flows.verifyEmail(input, before?.user ?? null, meta);
+        let setCookie: string | null = null;
+        // The version just moved on: checking the session again rotates it, and the new cookie goes back.
+        if (before?.user?.id === user.id)
+          setCookie = (await sessions.authenticate(cookieHeader, { canSetCookie: true })).setCookie;
+        return { user: toUserDTO(user), setCookie };
+      },
+
+      requestPasswordReset: (input, meta = {}) => flows.requestPasswordReset(input, meta),
+
+      confirmPasswordReset: (input) => flows.confirmPasswordReset(input),
+
+      async requestEmailChange(auth, input, meta = {}) {
+        return flows.requestEmailChange((await check.current(auth)).user, input, meta);
+      },
+    },
+  };
 }

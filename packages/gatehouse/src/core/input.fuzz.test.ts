@@ -1,6 +1,6 @@
 /** Property tests: the input parsers answer or throw a GatehouseError for any value a JSON or form body can hold. */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   expectPrototypeClean,
   HUGE_STRINGS,
@@ -9,7 +9,7 @@ import {
   hostileString,
   onlyGatehouseErrors,
 } from "../../test/support/fuzz.js";
-import { isCommonPassword } from "../password/common.js";
+import { isCommonPassword, loadCommonPasswords } from "../password/common.js";
 import { DEFAULT_PASSWORD_POLICY } from "../password/policy.js";
 import { isValidEmail } from "./email.js";
 import { parseLogInInput, parseProfileInput, parseSignUpInput } from "./input.js";
@@ -49,6 +49,8 @@ const body = fc.oneof(
 );
 
 const codePoints = (text: string) => [...text].length;
+
+beforeAll(loadCommonPasswords);
 
 describe("parseSignUpInput on arbitrary input", () => {
   it("returns only a valid, normalised account, or throws a GatehouseError", () => {

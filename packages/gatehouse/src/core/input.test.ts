@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { InvalidInputError } from "../errors.js";
+import { loadCommonPasswords } from "../password/common.js";
 import { DEFAULT_PASSWORD_POLICY } from "../password/policy.js";
 import { newPasswordProblem, parseLogInInput, parseProfileInput, parseSignUpInput } from "./input.js";
 
@@ -16,6 +17,8 @@ function fieldErrors(run: () => unknown): Record<string, string> {
   }
   throw new Error("expected an InvalidInputError");
 }
+
+beforeAll(loadCommonPasswords);
 
 describe("parseSignUpInput", () => {
   it("normalises the email and password and defaults the name to null", () => {

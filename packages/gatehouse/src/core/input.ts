@@ -5,15 +5,64 @@ import { isValidEmail, normalizeEmail } from "./email.js";
 
 const MAX_NAME_LENGTH = 100;
 
-/** Validated sign-up input. */
+/** What {@link Gatehouse.signUp} takes. Only these fields are read: a `role` is never taken from a client. */
 export interface SignUpInput {
+  email: string;
+  password: string;
+  name?: string | null;
+}
+
+/** What {@link Gatehouse.logIn} takes. */
+export interface LogInInput {
+  email: string;
+  password: string;
+}
+
+/** What {@link Gatehouse.changePassword} takes. */
+export interface ChangePasswordInput {
+  currentPassword: string;
+  newPassword: string;
+}
+
+/** What {@link Gatehouse.deleteAccount} takes: the password, unless the log-in is recent enough. */
+export interface DeleteAccountInput {
+  password?: string;
+}
+
+/** What {@link Gatehouse.updateProfile} takes: only `name` is read. */
+export interface ProfileInput {
+  name?: string | null;
+}
+
+/** What {@link Gatehouse.verifyEmail} takes: the token of a link, or a code (with `email` unless signed in). */
+export type VerifyEmailInput = { token: string } | { code: string; email?: string };
+
+/** What {@link Gatehouse.requestPasswordReset} takes. */
+export interface PasswordResetRequestInput {
+  email: string;
+}
+
+/** What {@link Gatehouse.confirmPasswordReset} takes: the token of the reset link and the new password. */
+export interface PasswordResetInput {
+  token: string;
+  password: string;
+}
+
+/** What {@link Gatehouse.requestEmailChange} takes; without `password`, `ReauthenticationRequiredError`. */
+export interface EmailChangeInput {
+  email: string;
+  password?: string;
+}
+
+/** Checked and normalised sign-up fields. */
+export interface ValidSignUp {
   email: string;
   password: string;
   name: string | null;
 }
 
-/** Validated log-in input: types and sizes only, so a malformed email costs the same as an unknown one. */
-export interface LogInInput {
+/** Checked log-in fields: types and sizes only, so a malformed email costs the same as an unknown one. */
+export interface ValidLogIn {
   email: string;
   password: string;
 }
@@ -32,7 +81,7 @@ export function field(record: Record<string, unknown>, key: string): unknown {
 }
 
 /** Checks and normalises sign-up fields; throws `InvalidInputError` naming each bad field. */
-export function parseSignUpInput(input: unknown, policy: PasswordPolicy): SignUpInput {
+export function parseSignUpInput(input: unknown, policy: PasswordPolicy): ValidSignUp {
   const record = asRecord(input);
   const fields: Record<string, string> = {};
   const rawEmail = field(record, "email");
@@ -76,7 +125,7 @@ function parseName(raw: unknown, fields: Record<string, string>): string | null 
 }
 
 /** Checks a profile update: only `name` is read (when present), whatever else the body carries. */
-export function parseProfileInput(input: unknown): { name?: string | null } {
+export function parseProfileInput(input: unknown): ProfileInput {
   const record = asRecord(input);
   if (!Object.hasOwn(record, "name")) return {};
   const fields: Record<string, string> = {};
@@ -97,7 +146,7 @@ export function newPasswordProblem(raw: unknown, policy: PasswordPolicy): string
 }
 
 /** Checks log-in fields' presence, types and sizes; throws `InvalidInputError`. */
-export function parseLogInInput(input: unknown, policy: PasswordPolicy): LogInInput {
+export function parseLogInInput(input: unknown, policy: PasswordPolicy): ValidLogIn {
   const record = asRecord(input);
   const fields: Record<string, string> = {};
   const rawEmail = field(record, "email");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RateLimitedError } from "../errors.js";
 import { errorResponse } from "../http/response.js";
-import type { AttemptWindow, Store } from "../store/types.js";
+import type { AttemptWindow, Store } from "../stores/types.js";
 import { addressGroup, createRateLimiter, rateLimitKeys } from "./limiter.js";
 
 /** Just the counter calls of a Store, in memory, following the store contract; records each call. */
@@ -82,19 +82,18 @@ describe("createRateLimiter", () => {
   it("hit lets max hits through and throws on the next, with the seconds left in the window", async () => {
     let now = 1_000_000;
     const { store } = counterStore();
-    const limiter = createRateLimiter(store, () => now);
+    const limiter = createRateLimiter(store, () => now, store.sweepExpired);
     for (let i = 0; i < 3; i++) await limiter.hit(RULE, "k");
     now += 10_500;
     const error = await rejection(limiter.hit(RULE, "k"));
     expect(error.retryAfterSeconds).toBe(50);
-    expect(error.status).toBe(429);
     expect(error.code).toBe("rate_limited");
   });
 
   it("lifts the limit when the window ends", async () => {
     let now = 0;
     const { store } = counterStore();
-    const limiter = createRateLimiter(store, () => now);
+    const limiter = createRateLimiter(store, () => now, store.sweepExpired);
     for (let i = 0; i < 3; i++) await limiter.hit(RULE, "k");
     await rejection(limiter.hit(RULE, "k"));
     now = 60_000;
@@ -103,7 +102,7 @@ describe("createRateLimiter", () => {
 
   it("reset deletes the counter", async () => {
     const { store, windows } = counterStore();
-    const limiter = createRateLimiter(store, () => 0);
+    const limiter = createRateLimiter(store, () => 0, store.sweepExpired);
     for (let i = 0; i < 3; i++) await limiter.hit(RULE, "k");
     await limiter.reset(RULE, "k");
     expect(windows.has("k")).toBe(false);
@@ -113,7 +112,7 @@ describe("createRateLimiter", () => {
 
   it("a rule turned off (false) never touches the store", async () => {
     const { store, calls } = counterStore();
-    const limiter = createRateLimiter(store, () => 0);
+    const limiter = createRateLimiter(store, () => 0, store.sweepExpired);
     for (let i = 0; i < 50; i++) {
       await limiter.hit(false, "k");
     }
@@ -139,7 +138,7 @@ describe("reserve: attempts that hold a place until they are settled", () => {
 
   it("lets max attempts in flight at once; a failure keeps its place, a success gives it back", async () => {
     const { store, windows } = counterStore();
-    const limiter = createRateLimiter(store, () => 0);
+    const limiter = createRateLimiter(store, () => 0, store.sweepExpired);
     const first = await limiter.reserve([budget("k")]);
     const second = await limiter.reserve([budget("k")]);
     const third = await limiter.reserve([budget("k")]);
@@ -156,7 +155,7 @@ describe("reserve: attempts that hold a place until they are settled", () => {
 
   it("a success clears the counters it is told to, instead of settling them", async () => {
     const { store, windows, calls } = counterStore();
-    const limiter = createRateLimiter(store, () => 0);
+    const limiter = createRateLimiter(store, () => 0, store.sweepExpired);
     const attempt = await limiter.reserve([budget("kept"), budget("cleared"), { rule: false, key: "off" }]);
     calls.length = 0;
     await attempt.succeeded({ reset: [budget("cleared"), { rule: false, key: "off" }] });
@@ -167,7 +166,7 @@ describe("reserve: attempts that hold a place until they are settled", () => {
 
   it("settling twice counts once", async () => {
     const { store, windows } = counterStore();
-    const limiter = createRateLimiter(store, () => 0);
+    const limiter = createRateLimiter(store, () => 0, store.sweepExpired);
     const attempt = await limiter.reserve([budget("k")]);
     await attempt.succeeded();
     await attempt.failed();
@@ -176,7 +175,7 @@ describe("reserve: attempts that hold a place until they are settled", () => {
 
   it("a budget full only of attempts in flight waits for them, and gets the place a success gives back", async () => {
     const { store } = counterStore();
-    const limiter = createRateLimiter(store, () => 0);
+    const limiter = createRateLimiter(store, () => 0, store.sweepExpired);
     const held = await Promise.all([1, 2, 3].map(() => limiter.reserve([budget("k")])));
     const waiting = limiter.reserve([budget("k")]);
     let settled = false;
@@ -192,7 +191,7 @@ describe("reserve: attempts that hold a place until they are settled", () => {
 
   it("a budget whose places turn into failures while waiting refuses", async () => {
     const { store } = counterStore();
-    const limiter = createRateLimiter(store, () => 0);
+    const limiter = createRateLimiter(store, () => 0, store.sweepExpired);
     const held = await Promise.all([1, 2, 3].map(() => limiter.reserve([budget("k")])));
     const waiting = rejection(limiter.reserve([budget("k")]));
     for (const attempt of held) await attempt.failed();
@@ -201,7 +200,7 @@ describe("reserve: attempts that hold a place until they are settled", () => {
 
   it("reserves budgets in order, and a refusal gives back the places already taken", async () => {
     const { store, windows, calls } = counterStore();
-    const limiter = createRateLimiter(store, () => 0);
+    const limiter = createRateLimiter(store, () => 0, store.sweepExpired);
     for (let i = 0; i < 3; i++) await (await limiter.reserve([budget("second")])).failed();
     calls.length = 0;
     await rejection(limiter.reserve([budget("first"), budget("second"), budget("third")]));
@@ -213,7 +212,7 @@ describe("reserve: attempts that hold a place until they are settled", () => {
   it("sweeps expired rows at most once a minute of the clock, off the request", async () => {
     let now = 0;
     const { store, sweeps } = counterStore();
-    const limiter = createRateLimiter(store, () => now);
+    const limiter = createRateLimiter(store, () => now, store.sweepExpired);
     for (let i = 0; i < 5; i++) await limiter.hit(RULE, `k${i}`);
     now = 59_999;
     await limiter.hit(RULE, "later");

@@ -1,7 +1,7 @@
 import ipaddr from "ipaddr.js";
 import { sha256Hex } from "../crypto/digest.js";
 import { RateLimitedError } from "../errors.js";
-import type { ReservedAttempt, Store } from "../store/types.js";
+import type { RateLimitStore, ReservedAttempt } from "../stores/types.js";
 import type { RateLimitRule } from "./rate-limit.js";
 
 /**
@@ -74,14 +74,18 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function createRateLimiter(store: Store, now: () => number): RateLimiter {
+export function createRateLimiter(
+  store: RateLimitStore,
+  now: () => number,
+  sweepExpired: (now: number) => Promise<void>,
+): RateLimiter {
   let lastSweep = Number.NEGATIVE_INFINITY;
 
   /** Counter writes are where expired rows pile up, so they carry the sweep: once a minute, off the request. */
   function sweepNow(time: number): void {
     if (time - lastSweep < SWEEP_INTERVAL_MS) return;
     lastSweep = time;
-    store.sweepExpired(time).catch((error: unknown) => {
+    sweepExpired(time).catch((error: unknown) => {
       console.error("gatehouse: sweeping expired rows failed:", error instanceof Error ? error.message : error);
     });
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isSameOriginRequest, isStateChanging, toOrigin } from "./origin.js";
+import { originsOf } from "../core/config.js";
+import { isSameOriginRequest, isStateChanging } from "./origin.js";
 
 const ORIGINS: ReadonlySet<string> = new Set(["https://app.example", "https://www.app.example"]);
 
@@ -94,14 +95,20 @@ describe("isStateChanging", () => {
   });
 });
 
-describe("toOrigin", () => {
-  it("reduces a URL to its origin", () => {
-    expect(toOrigin("https://app.example/")).toBe("https://app.example");
-    expect(toOrigin("https://APP.example:443/path?q#h")).toBe("https://app.example");
-    expect(toOrigin("http://localhost:3000/")).toBe("http://localhost:3000");
+describe("originsOf", () => {
+  const problem = (url: string) => `${url} is not a URL`;
+
+  it("reduces each URL to its origin, skipping the ones not given", () => {
+    const origins = originsOf(
+      ["https://app.example/", undefined, "https://APP.example:443/path?q#h", "http://localhost:3000/"],
+      problem,
+    );
+    expect([...origins]).toEqual(["https://app.example", "http://localhost:3000"]);
   });
 
-  it("throws for something that is not a URL", () => {
-    expect(() => toOrigin("app.example")).toThrow();
+  it("refuses something that is not a URL with the caller's message, as a configuration error", () => {
+    expect(() => originsOf(["app.example"], problem)).toThrow(
+      expect.objectContaining({ code: "configuration", message: "app.example is not a URL" }),
+    );
   });
 });

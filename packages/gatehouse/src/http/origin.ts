@@ -21,8 +21,3 @@ export function isSameOriginRequest(
   if (origin !== undefined && origin !== "null") return allowedOrigins.has(origin);
   return header("sec-fetch-site") === "same-origin";
 }
-
-/** Normalises configured origins (`https://app.example/` → `https://app.example`). Throws on a non-URL. */
-export function toOrigin(url: string): string {
-  return new URL(url).origin;
-}

@@ -1,4 +1,5 @@
 import { type GatehouseErrorCode, isGatehouseError } from "../errors.js";
+import { HTTP_STATUS } from "./status.js";
 
 /** A framework-neutral HTTP response. */
 export interface HttpResponse {
@@ -56,7 +57,7 @@ export function errorBody(error: unknown): { status: number; body: ErrorBody } {
   if (isGatehouseError(error)) {
     const { fields } = error;
     return {
-      status: error.status,
+      status: HTTP_STATUS[error.code],
       body: { error: { code: error.code, message: error.message, ...(fields ? { fields } : {}) } },
     };
   }
@@ -71,7 +72,8 @@ function internalError(): { status: number; body: ErrorBody } {
 export function errorResponse(error: unknown): HttpResponse {
   const { status, body } = errorBody(error);
   const response = jsonResponse(status, body);
-  const retryAfter = (error as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
-  if (typeof retryAfter === "number") response.headers.push(["Retry-After", String(retryAfter)]);
+  if (isGatehouseError(error) && error.code === "rate_limited") {
+    response.headers.push(["Retry-After", String(error.retryAfterSeconds)]);
+  }
   return response;
 }

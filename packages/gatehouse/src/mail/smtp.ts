@@ -1,4 +1,4 @@
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import { ConfigurationError } from "../errors.js";
 import type { Mailer } from "./mailer.js";
 
@@ -17,10 +17,12 @@ export interface SmtpMailerOptions {
 
 /**
  * Sends mail over SMTP with nodemailer, one connection per message (nothing stays open between emails).
+ * nodemailer is an optional peer dependency (`npm install nodemailer`), loaded on the first message: an app
+ * without mail, and the proxy, never load it.
  *
  * @example
  * ```ts
- * import { createSmtpMailer } from "gatehouse/mail";
+ * import { createSmtpMailer } from "gatehouse-auth/mail";
  * const mailer = createSmtpMailer({ url: process.env.SMTP_URL!, from: "Acme <no-reply@acme.example>" });
  * ```
  */
@@ -30,13 +32,34 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
   }
   if (!options.from) throw new ConfigurationError("createSmtpMailer needs a from address.");
   const timeout = options.timeoutMs ?? 10_000;
-  const transport = nodemailer.createTransport(
-    { url: options.url, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout },
-    { from: options.from },
-  );
+  let transport: Promise<Transporter> | undefined;
+  const load = async (): Promise<Transporter> => {
+    let nodemailer: typeof import("nodemailer");
+    try {
+      nodemailer = await import("nodemailer");
+    } catch (error) {
+      throw new ConfigurationError(
+        `createSmtpMailer needs nodemailer: run npm install nodemailer (${error instanceof Error ? error.message : error}).`,
+      );
+    }
+    const { createTransport } = nodemailer.default ?? nodemailer;
+    return createTransport(
+      { url: options.url, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout },
+      { from: options.from },
+    );
+  };
   return {
     async send(message) {
-      await transport.sendMail({ to: message.to, subject: message.subject, text: message.text, html: message.html });
+      transport ??= load().catch((error: unknown) => {
+        transport = undefined;
+        throw error;
+      });
+      await (await transport).sendMail({
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+      });
     },
   };
 }

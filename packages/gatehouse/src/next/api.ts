@@ -1,16 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { originsOf } from "../core/config.js";
 import type { Gatehouse } from "../core/gatehouse.js";
-import {
-  ConfigurationError,
-  CsrfError,
-  ForbiddenError,
-  PayloadTooLargeError,
-  UnauthenticatedError,
-} from "../errors.js";
-import { type AuthPages, createAuthRoutes, MAX_BODY_BYTES } from "../http/auth-routes.js";
-import { parseBody } from "../http/body.js";
-import { isSameOriginRequest, isStateChanging, toOrigin } from "../http/origin.js";
+import { ConfigurationError, ForbiddenError, UnauthenticatedError } from "../errors.js";
+import { createAuthRoutes } from "../http/auth-routes.js";
+import { assertSameOrigin, MAX_BODY_BYTES, readRequestBody } from "../http/guards.js";
 import { errorResponse, type HttpResponse } from "../http/response.js";
+import type { AuthPages } from "../http/router.js";
 import { clientIp, headerOf, readBody, sendHttpResponse } from "./node-http.js";
 import { type Auth, verifySession } from "./session.js";
 import { type GatehouseSource, resolveGatehouse } from "./source.js";
@@ -40,7 +35,7 @@ type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
  * @example
  * ```ts
  * // pages/api/auth/[...gatehouse].ts
- * import { gatehouseApiHandler } from "gatehouse/next";
+ * import { gatehouseApiHandler } from "gatehouse-auth/next";
  * import { gatehouse } from "@/lib/gatehouse";
  *
  * export const config = { api: { bodyParser: false } };
@@ -49,13 +44,11 @@ type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
  */
 export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHandlerOptions = {}): NodeHandler {
   const basePath = (options.basePath ?? "/api/auth").replace(/\/+$/, "");
-  for (const url of [options.url, ...(options.trustedOrigins ?? [])]) {
-    if (url !== undefined && (typeof url !== "string" || !URL.canParse(url))) {
-      throw new ConfigurationError(
-        `gatehouseApiHandler: "${String(url)}" is not a URL. Pass the app's public origin, e.g. url: process.env.GATEHOUSE_URL.`,
-      );
-    }
-  }
+  const extraOrigins = originsOf(
+    [options.url, ...(options.trustedOrigins ?? [])],
+    (url) =>
+      `gatehouseApiHandler: "${url}" is not a URL. Pass the app's public origin, e.g. url: process.env.GATEHOUSE_URL.`,
+  );
   const pages: AuthPages = {
     login: "/login",
     signup: "/signup",
@@ -68,7 +61,7 @@ export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHand
     let response: HttpResponse;
     try {
       const instance = resolveGatehouse(gatehouse);
-      routes ??= createAuthRoutes(instance, { origins: allowedOrigins(instance, options), pages });
+      routes ??= createAuthRoutes(instance, { origins: allowedOrigins(instance, extraOrigins), pages });
       const path = new URL(req.url ?? "/", "http://gatehouse.invalid").pathname;
       const route = path.startsWith(`${basePath}/`) ? path.slice(basePath.length + 1).split("/") : [];
       response = await routes({
@@ -76,7 +69,7 @@ export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHand
         route,
         header: (name) => headerOf(req, name),
         readBody: (limit) => readBody(req, limit),
-        ip: clientIp(req, instance.credentialConfig.trustedProxies),
+        ip: clientIp(req, instance.trustedProxies),
       });
     } catch (error) {
       response = errorResponse(error);
@@ -85,17 +78,12 @@ export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHand
   };
 }
 
+const NO_ORIGINS: ReadonlySet<string> = new Set();
+
 /** The instance's origins plus the handler's own; an app with none configured cannot accept a write. */
-function allowedOrigins(
-  gatehouse: Gatehouse,
-  options: Pick<ApiHandlerOptions, "url" | "trustedOrigins">,
-): ReadonlySet<string> {
-  const extra = [options.url, ...(options.trustedOrigins ?? [])].filter((url): url is string => url !== undefined);
+function allowedOrigins(gatehouse: Gatehouse, extra: ReadonlySet<string>): ReadonlySet<string> {
   // Without extras the instance's own set serves as is: guarded writes call this on every request.
-  const origins =
-    extra.length === 0
-      ? gatehouse.credentialConfig.origins
-      : new Set([...gatehouse.credentialConfig.origins, ...extra.map(toOrigin)]);
+  const origins = extra.size === 0 ? gatehouse.origins : new Set([...gatehouse.origins, ...extra]);
   if (origins.size === 0) {
     throw new ConfigurationError(
       "Gatehouse needs the app's public origin to check where requests come from: set url in createGatehouse (GATEHOUSE_URL).",
@@ -139,12 +127,10 @@ export function withApiAuth<Req extends IncomingMessage, Res extends ServerRespo
     const instance = resolveGatehouse(gatehouse);
     try {
       // Cookie-authenticated writes get the same CSRF check as the auth routes.
-      if (
-        isStateChanging(req.method ?? "GET") &&
-        !isSameOriginRequest((name) => headerOf(req, name), allowedOrigins(instance, {}))
-      ) {
-        throw new CsrfError();
-      }
+      assertSameOrigin(
+        { method: req.method ?? "GET", header: (name) => headerOf(req, name) },
+        allowedOrigins(instance, NO_ORIGINS),
+      );
       const auth = await verifySession(instance, req, res);
       if (!auth) throw new UnauthenticatedError();
       assertAllowed(instance, auth, options);
@@ -172,8 +158,9 @@ export function withApiAuth<Req extends IncomingMessage, Res extends ServerRespo
  * ```
  */
 export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
-  const length = Number(headerOf(req, "content-length"));
-  if (Number.isFinite(length) && length > limit) throw new PayloadTooLargeError(limit);
-  const body = parseBody(await readBody(req, limit), headerOf(req, "content-type"), false);
+  const body = await readRequestBody(
+    { method: req.method ?? "POST", header: (name) => headerOf(req, name), readBody: (max) => readBody(req, max) },
+    { limit },
+  );
   return body.kind === "json" ? body.data : undefined;
 }

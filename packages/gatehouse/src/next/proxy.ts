@@ -1,5 +1,5 @@
-import { resolveSessionConfig, type SessionCookieOptions } from "../core/config.js";
 import { safeRedirectPath } from "../http/redirect.js";
+import { resolveSessionConfig, type SessionCookieOptions } from "../session/config.js";
 import { createSessionCookie } from "../session/cookie.js";
 import { createOptimisticCheck } from "../session/optimistic.js";
 
@@ -36,7 +36,7 @@ function underPrefix(path: string, prefix: string): boolean {
  * @example
  * ```ts
  * // proxy.ts
- * import { gatehouseProxy } from "gatehouse/next";
+ * import { gatehouseProxy } from "gatehouse-auth/next";
  * export const proxy = gatehouseProxy({
  *   secret: process.env.GATEHOUSE_SECRET!,
  *   protectedRoutes: ["/dashboard", "/profile", "/admin"],

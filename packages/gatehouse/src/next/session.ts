@@ -1,15 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { toUserDTO, type UserDTO } from "../core/dto.js";
+import type { Auth, UserDTO } from "../core/dto.js";
 import type { Gatehouse } from "../core/gatehouse.js";
-import type { SessionInfo } from "../session/types.js";
 import { appendSetCookie, headerOf } from "./node-http.js";
 import { type GatehouseSource, resolveGatehouse } from "./source.js";
 
-/** The signed-in user and their session, as the secure check found them. */
-export interface Auth {
-  user: UserDTO;
-  session: SessionInfo;
-}
+export type { Auth } from "../core/dto.js";
 
 /** The session as a page or the client may see it (JSON-serialisable), the same shape as `GET /api/auth/session`. */
 export type ClientSession = SignedInSession | { user: null };
@@ -50,17 +45,10 @@ async function check(
   req: IncomingMessage,
   res: ServerResponse | undefined,
 ): Promise<Auth | null> {
-  const value = gatehouse.cookie.read(headerOf(req, "cookie"));
-  if (!value) return null;
-  const valid = await gatehouse.validateSession(value, { rotate: res !== undefined && !res.headersSent });
-  if (!valid) {
-    if (res && !res.headersSent) appendSetCookie(res, [gatehouse.cookie.clear()]);
-    return null;
-  }
-  if (valid.renewed && res && !res.headersSent) {
-    appendSetCookie(res, [gatehouse.cookie.serialize(valid.renewed.value, valid.renewed.expiresAt)]);
-  }
-  return { user: toUserDTO(valid.user), session: valid.session };
+  const canSetCookie = res !== undefined && !res.headersSent;
+  const found = await gatehouse.authenticate(headerOf(req, "cookie"), { canSetCookie });
+  if (found.setCookie && res && !res.headersSent) appendSetCookie(res, [found.setCookie]);
+  return found.user && { user: found.user, session: found.session };
 }
 
 /** Turns an {@link Auth} (or its absence) into the serialisable {@link ClientSession}. */

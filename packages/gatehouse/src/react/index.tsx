@@ -1,5 +1,10 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
 
+import { DEFAULT_ERROR_MESSAGES } from "./messages.js";
+
+// What a person is told for each error code (documented, with examples, in ./messages.ts).
+export { DEFAULT_ERROR_MESSAGES, type ErrorMessageCode, errorMessage } from "./messages.js";
+
 /** The public user fields (the same shape as the server's user DTO). */
 export interface SessionUser {
   id: string;
@@ -125,7 +130,7 @@ async function post(path: string, body: unknown, method = "POST"): Promise<AuthR
     return {
       ok: false,
       status: 0,
-      error: { code: "network_error", message: "Could not reach the server. Check your connection." },
+      error: { code: "network_error", message: DEFAULT_ERROR_MESSAGES.network_error },
     };
   }
   const data = (await response.json().catch(() => null)) as {

@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { HUGE_STRINGS, hostileString } from "../../test/support/fuzz.js";
-import { resolveSessionConfig } from "../core/config.js";
+import { resolveSessionConfig } from "./config.js";
 import { createSessionCookie } from "./cookie.js";
 
 const SECRET = "0123456789abcdef0123456789abcdef";

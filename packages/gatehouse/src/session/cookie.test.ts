@@ -1,6 +1,6 @@
 import { parse } from "cookie";
 import { describe, expect, it } from "vitest";
-import { resolveSessionConfig } from "../core/config.js";
+import { resolveSessionConfig } from "./config.js";
 import { createSessionCookie } from "./cookie.js";
 
 const SECRET = "0123456789abcdef0123456789abcdef";

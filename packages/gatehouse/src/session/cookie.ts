@@ -1,5 +1,5 @@
 import { parse, serialize } from "cookie";
-import { MAX_COOKIE_AGE_SECONDS, type SessionCookieConfig } from "../core/config.js";
+import { MAX_COOKIE_AGE_SECONDS, type SessionCookieConfig } from "./config.js";
 
 /** Browsers drop cookies over 4096 bytes; a value this long is not one of ours. */
 const MAX_COOKIE_VALUE_LENGTH = 4096;

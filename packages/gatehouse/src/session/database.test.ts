@@ -5,22 +5,25 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { PASSWORD, TEST_SECRET } from "../../test/support/credentials.js";
 import {
   ABSOLUTE_S,
+  cookieValue,
   createClockedGatehouse,
   freshStorePerTest,
   MAX_AGE_S,
   MINUTE,
   rawSessionRows,
   SHORT_ABSOLUTE_S,
+  sessionCookieHeader,
   signInThrough,
   T0,
+  validateSession,
 } from "../../test/support/session-fixtures.js";
 import { querySqliteFile } from "../../test/support/temp-sqlite.js";
-import { resolveSessionConfig } from "../core/config.js";
 import type { Gatehouse } from "../core/gatehouse.js";
 import { decodeBase64url } from "../crypto/base64url.js";
-import type { SessionRecord } from "../store/types.js";
+import { resolveSessionConfig } from "./config.js";
 import { createDatabaseCodec } from "./database.js";
 import { createSessionManager } from "./manager.js";
+import type { SessionRecord } from "./store.js";
 import type { SessionMeta } from "./types.js";
 
 const sqlite = freshStorePerTest();
@@ -125,7 +128,7 @@ describe("database session tokens", () => {
       passwordHash: "x",
     });
     const manager = createSessionManager(
-      sqlite.store,
+      { sessions: sqlite.store, users: sqlite.store },
       createDatabaseCodec(),
       resolveSessionConfig({ secret: TEST_SECRET, now: () => clock }),
     );
@@ -183,7 +186,7 @@ describe("database session tokens", () => {
 describe("validating a database session", () => {
   it("returns the user and the session for a fresh token", async () => {
     const value = await signIn();
-    const valid = await gatehouse.validateSession(value);
+    const valid = await validateSession(gatehouse, value, { rotate: true });
     expect(valid?.user.email).toBe("ada@example.com");
     expect(valid?.session).toEqual({
       id: value.split(".")[0],
@@ -198,9 +201,9 @@ describe("validating a database session", () => {
     const value = await signIn();
     const [id, secret] = value.split(".") as [string, string];
     const wrongSecret = `${secret.slice(0, -1)}${secret.endsWith("A") ? "B" : "A"}`;
-    expect(await gatehouse.validateSession(`${id}.${wrongSecret}`)).toBeNull();
-    expect(await gatehouse.validateSession(`${id}.${"A".repeat(32)}`)).toBeNull();
-    expect(await gatehouse.validateSession(value)).not.toBeNull();
+    expect(await validateSession(gatehouse, `${id}.${wrongSecret}`)).toBeNull();
+    expect(await validateSession(gatehouse, `${id}.${"A".repeat(32)}`)).toBeNull();
+    expect(await validateSession(gatehouse, value)).not.toBeNull();
   });
 
   it("returns null for an unknown id, a malformed token and garbage", async () => {
@@ -215,20 +218,20 @@ describe("validating a database session", () => {
       "g1.abc",
       "🍪",
     ]) {
-      expect(await gatehouse.validateSession(bad), bad.slice(0, 20)).toBeNull();
+      expect(await validateSession(gatehouse, bad), bad.slice(0, 20)).toBeNull();
     }
   });
 
   it("is valid up to the last millisecond before expiry", async () => {
     const value = await signIn();
     clock = T0 + MAX_AGE_S * 1000 - 1;
-    expect(await gatehouse.validateSession(value)).not.toBeNull();
+    expect(await validateSession(gatehouse, value)).not.toBeNull();
   });
 
   it("returns null once expired, and deletes the expired session", async () => {
     const value = await signIn();
     clock = T0 + MAX_AGE_S * 1000;
-    expect(await gatehouse.validateSession(value)).toBeNull();
+    expect(await validateSession(gatehouse, value)).toBeNull();
     expect(rawSessions()).toHaveLength(0);
   });
 
@@ -236,14 +239,14 @@ describe("validating a database session", () => {
     const value = await signIn();
     const user = await sqlite.store.getUserByEmail("ada@example.com");
     await sqlite.store.deleteUser(user?.id as string);
-    expect(await gatehouse.validateSession(value)).toBeNull();
+    expect(await validateSession(gatehouse, value)).toBeNull();
   });
 
   it("shows a role change at the next validation that cannot rotate, with the same token", async () => {
     const value = await signIn();
-    expect((await gatehouse.validateSession(value))?.user.role).toBe("user");
+    expect((await validateSession(gatehouse, value))?.user.role).toBe("user");
     await gatehouse.users.setRole("ada@example.com", "admin");
-    const valid = await gatehouse.validateSession(value, { rotate: false });
+    const valid = await validateSession(gatehouse, value, { rotate: false });
     expect(valid?.user.role).toBe("admin");
     expect(valid?.renewed).toBeNull();
     expect(valid?.session.id).toBe(value.split(".")[0]);
@@ -254,7 +257,7 @@ describe("sliding database sessions", () => {
   it("does not renew before half of maxAge has passed", async () => {
     const value = await signIn();
     clock = T0 + 29 * MINUTE;
-    const valid = await gatehouse.validateSession(value);
+    const valid = await validateSession(gatehouse, value, { rotate: true });
     expect(valid?.renewed).toBeNull();
     expect(valid?.session.expiresAt).toEqual(new Date(T0 + 60 * MINUTE));
     expect(rawSessions()[0]?.expires_at).toBe(T0 + 60 * MINUTE);
@@ -263,7 +266,7 @@ describe("sliding database sessions", () => {
   it("renews after half of maxAge to now + maxAge, keeping the same token", async () => {
     const value = await signIn();
     clock = T0 + 31 * MINUTE;
-    const valid = await gatehouse.validateSession(value);
+    const valid = await validateSession(gatehouse, value, { rotate: true });
     expect(valid?.renewed).toEqual({ value, expiresAt: new Date(T0 + 31 * MINUTE + 60 * MINUTE) });
     expect(rawSessions()[0]?.expires_at).toBe(T0 + 91 * MINUTE);
   });
@@ -271,9 +274,9 @@ describe("sliding database sessions", () => {
   it("keeps a renewed session alive past its first expiry", async () => {
     const value = await signIn();
     clock = T0 + 40 * MINUTE;
-    await gatehouse.validateSession(value);
+    await validateSession(gatehouse, value);
     clock = T0 + 61 * MINUTE;
-    expect(await gatehouse.validateSession(value)).not.toBeNull();
+    expect(await validateSession(gatehouse, value)).not.toBeNull();
   });
 
   it("never renews past the absolute cap, and ends the session there", async () => {
@@ -282,17 +285,17 @@ describe("sliding database sessions", () => {
     const cap = T0 + SHORT_ABSOLUTE_S * 1000;
 
     clock = T0 + 31 * MINUTE;
-    expect((await gatehouse.validateSession(value))?.renewed?.expiresAt).toEqual(new Date(cap));
+    expect((await validateSession(gatehouse, value, { rotate: true }))?.renewed?.expiresAt).toEqual(new Date(cap));
 
     clock = T0 + 62 * MINUTE;
-    const late = await gatehouse.validateSession(value);
+    const late = await validateSession(gatehouse, value, { rotate: true });
     expect(late?.renewed).toBeNull();
     expect(late?.session.expiresAt).toEqual(new Date(cap));
 
     clock = cap - 1;
-    expect(await gatehouse.validateSession(value)).not.toBeNull();
+    expect(await validateSession(gatehouse, value)).not.toBeNull();
     clock = cap;
-    expect(await gatehouse.validateSession(value)).toBeNull();
+    expect(await validateSession(gatehouse, value)).toBeNull();
   });
 
   it("ends at the absolute cap even when used every few minutes", async () => {
@@ -300,37 +303,37 @@ describe("sliding database sessions", () => {
     const value = await signIn();
     const cap = T0 + SHORT_ABSOLUTE_S * 1000;
     for (clock = T0; clock < cap; clock += 5 * MINUTE) {
-      const valid = await gatehouse.validateSession(value);
+      const valid = await validateSession(gatehouse, value);
       expect(valid, `at +${(clock - T0) / MINUTE} min`).not.toBeNull();
       expect(valid?.session.expiresAt.getTime()).toBeLessThanOrEqual(cap);
     }
     clock = cap;
-    expect(await gatehouse.validateSession(value)).toBeNull();
+    expect(await validateSession(gatehouse, value)).toBeNull();
   });
 });
 
 describe("ending database sessions", () => {
   it("logOut deletes the session, so the token no longer validates", async () => {
     const value = await signIn();
-    const clear = await gatehouse.logOut(value);
+    const clear = await gatehouse.logOut(sessionCookieHeader(value));
     expect(clear).toMatch(/Max-Age=0/);
-    expect(await gatehouse.validateSession(value)).toBeNull();
+    expect(await validateSession(gatehouse, value)).toBeNull();
     expect(rawSessions()).toHaveLength(0);
   });
 
   it("logOut ends only that session; the user's other sessions stay", async () => {
     const first = await signIn();
     const second = await signIn();
-    await gatehouse.logOut(first);
-    expect(await gatehouse.validateSession(first)).toBeNull();
-    expect(await gatehouse.validateSession(second)).not.toBeNull();
+    await gatehouse.logOut(sessionCookieHeader(first));
+    expect(await validateSession(gatehouse, first)).toBeNull();
+    expect(await validateSession(gatehouse, second)).not.toBeNull();
   });
 
   it("logOut with a wrong secret for a real id deletes nothing", async () => {
     const value = await signIn();
     const [id] = value.split(".") as [string];
-    await gatehouse.logOut(`${id}.${"A".repeat(32)}`);
-    expect(await gatehouse.validateSession(value)).not.toBeNull();
+    await gatehouse.logOut(sessionCookieHeader(`${id}.${"A".repeat(32)}`));
+    expect(await validateSession(gatehouse, value)).not.toBeNull();
   });
 
   it("logIn revokes the session the request came with (no fixation)", async () => {
@@ -338,10 +341,10 @@ describe("ending database sessions", () => {
     await gatehouse.users.create({ email: "bob@example.com", password: PASSWORD });
     const { setCookie } = await gatehouse.logIn(
       { email: "bob@example.com", password: PASSWORD },
-      { previousValue: planted },
+      { cookieHeader: sessionCookieHeader(planted) },
     );
-    expect(await gatehouse.validateSession(planted)).toBeNull();
-    const fresh = gatehouse.cookie.read(setCookie.split(";")[0]);
-    expect((await gatehouse.validateSession(fresh))?.user.email).toBe("bob@example.com");
+    expect(await validateSession(gatehouse, planted)).toBeNull();
+    const fresh = cookieValue(setCookie);
+    expect((await validateSession(gatehouse, fresh))?.user.email).toBe("bob@example.com");
   });
 });

@@ -5,9 +5,9 @@
 import { parse } from "cookie";
 import { beforeEach, describe, expect, it } from "vitest";
 import { TEST_SECRET } from "../../test/support/credentials.js";
-import { resolveSessionConfig, type SessionCookieOptions } from "../core/config.js";
 import { decodeBase64url, encodeBase64url } from "../crypto/base64url.js";
 import { createSealer } from "../crypto/seal.js";
+import { resolveSessionConfig, type SessionCookieOptions } from "./config.js";
 import { createDeviceCookie, DEVICE_SEAL_PURPOSE, type DeviceAccount, type DeviceCookie } from "./device-cookie.js";
 import { SESSION_SEAL_PURPOSE } from "./stateless.js";
 

@@ -8,13 +8,15 @@ import {
   HOUR,
   MINUTE,
   SECOND,
+  sessionCookieHeader,
   signInThrough,
   T0,
+  validateSession,
 } from "../../test/support/session-fixtures.js";
 import { querySqliteFile } from "../../test/support/temp-sqlite.js";
-import type { SessionCookieOptions } from "../core/config.js";
 import type { Gatehouse } from "../core/gatehouse.js";
 import { createSealer } from "../crypto/seal.js";
+import type { SessionCookieOptions } from "./config.js";
 import { SESSION_SEAL_PURPOSE } from "./stateless.js";
 import type { SessionMeta } from "./types.js";
 
@@ -80,7 +82,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       const { value, id } = await signIn();
       expect(rawSession(id)).toBeDefined();
       clock = T0 + HOUR;
-      expect(await gatehouse.validateSession(value)).toBeNull();
+      expect(await validateSession(gatehouse, value)).toBeNull();
       expect(rawSession(id)).toBeUndefined();
     });
 
@@ -90,7 +92,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       let { value, id } = await signIn();
       let latestExpiry = 0;
       for (clock = T0; clock < cap; clock += 5 * MINUTE) {
-        const valid = await gatehouse.validateSession(value, { rotate: true });
+        const valid = await validateSession(gatehouse, value, { rotate: true });
         expect(valid, `at +${(clock - T0) / MINUTE} min`).not.toBeNull();
         expect(valid!.session.expiresAt.getTime()).toBeLessThanOrEqual(cap);
         expect(rawSession(id)?.expires_at as number).toBeLessThanOrEqual(cap);
@@ -103,7 +105,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       }
       expect(latestExpiry).toBe(cap);
       clock = cap;
-      expect(await gatehouse.validateSession(value)).toBeNull();
+      expect(await validateSession(gatehouse, value)).toBeNull();
     });
   });
 
@@ -119,20 +121,20 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
     it("ends a session left unused for 61 minutes, long before its expiry, and deletes its record", async () => {
       const { value, id } = await signIn();
       clock = T0 + 61 * MINUTE;
-      expect(await gatehouse.validateSession(value)).toBeNull();
+      expect(await validateSession(gatehouse, value)).toBeNull();
       expect(rawSession(id)).toBeUndefined();
     });
 
     it("keeps a session used every 30 minutes alive, and counts the idle time from its last use", async () => {
       const { value } = await signIn();
       for (clock = T0 + 30 * MINUTE; clock <= T0 + 4 * HOUR; clock += 30 * MINUTE) {
-        expect(await gatehouse.validateSession(value), `at +${(clock - T0) / MINUTE} min`).not.toBeNull();
+        expect(await validateSession(gatehouse, value), `at +${(clock - T0) / MINUTE} min`).not.toBeNull();
       }
       const lastUse = clock - 30 * MINUTE;
       clock = lastUse + 59 * MINUTE;
-      expect(await gatehouse.validateSession(value)).not.toBeNull();
+      expect(await validateSession(gatehouse, value)).not.toBeNull();
       clock += 61 * MINUTE;
-      expect(await gatehouse.validateSession(value)).toBeNull();
+      expect(await validateSession(gatehouse, value)).toBeNull();
     });
   });
 
@@ -143,13 +145,13 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       const firstWrite = T0 + 61 * SECOND;
       for (let i = 0; i < 100; i++) {
         clock = firstWrite + i * 500;
-        expect(await gatehouse.validateSession(value)).not.toBeNull();
+        expect(await validateSession(gatehouse, value)).not.toBeNull();
       }
       expect(writes()).toBe(1);
       expect(rawSession(id)?.last_seen_at).toBe(firstWrite);
 
       clock = firstWrite + 61 * SECOND;
-      expect(await gatehouse.validateSession(value)).not.toBeNull();
+      expect(await validateSession(gatehouse, value)).not.toBeNull();
       expect(writes()).toBe(2);
       expect(rawSession(id)?.last_seen_at).toBe(firstWrite + 61 * SECOND);
     });
@@ -157,7 +159,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
     it("are not written by validations within the first minute after log-in", async () => {
       const { value, id } = await signIn();
       const writes = countSessionWrites();
-      for (clock = T0; clock < T0 + MINUTE; clock += 10 * SECOND) await gatehouse.validateSession(value);
+      for (clock = T0; clock < T0 + MINUTE; clock += 10 * SECOND) await validateSession(gatehouse, value);
       expect(writes()).toBe(0);
       expect(rawSession(id)?.last_seen_at).toBe(T0);
     });
@@ -167,7 +169,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
     it("does not renew before half of maxAge has passed", async () => {
       const { value, id } = await signIn();
       clock = T0 + 29 * MINUTE;
-      const valid = await gatehouse.validateSession(value);
+      const valid = await validateSession(gatehouse, value, { rotate: true });
       expect(valid?.renewed).toBeNull();
       expect(valid?.session.expiresAt).toEqual(new Date(T0 + HOUR));
       expect(rawSession(id)?.expires_at).toBe(T0 + HOUR);
@@ -176,7 +178,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
     it("renews after half of maxAge to now + maxAge and records the new expiry", async () => {
       const { value, id } = await signIn();
       clock = T0 + 31 * MINUTE;
-      const valid = await gatehouse.validateSession(value);
+      const valid = await validateSession(gatehouse, value, { rotate: true });
       expect(valid?.renewed?.expiresAt).toEqual(new Date(T0 + 91 * MINUTE));
       expect(valid?.session).toMatchObject({ id, createdAt: new Date(T0), expiresAt: new Date(T0 + 91 * MINUTE) });
       expect(rawSession(id)).toMatchObject({ expires_at: T0 + 91 * MINUTE, last_seen_at: T0 + 31 * MINUTE });
@@ -189,7 +191,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
         expect(await sessionIdOf(renewedValue)).toBe(id);
       }
       clock = T0 + 80 * MINUTE;
-      expect((await gatehouse.validateSession(renewedValue))?.session.id).toBe(id);
+      expect((await validateSession(gatehouse, renewedValue))?.session.id).toBe(id);
     });
   });
 
@@ -203,7 +205,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       clock = T0 + 50 * MINUTE;
       await gatehouse.users.setRole("ada@example.com", "admin");
 
-      const valid = await gatehouse.validateSession(old.value, { rotate: true });
+      const valid = await validateSession(gatehouse, old.value, { rotate: true });
       expect(valid?.user.role).toBe("admin");
       expect(valid?.renewed).not.toBeNull();
       const { value, expiresAt } = valid!.renewed!;
@@ -224,10 +226,10 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
         ip: "203.0.113.7",
       });
 
-      expect(await gatehouse.validateSession(old.value, { rotate: true })).toBeNull();
-      expect(await gatehouse.validateSession(old.value, { rotate: false })).toBeNull();
+      expect(await validateSession(gatehouse, old.value, { rotate: true })).toBeNull();
+      expect(await validateSession(gatehouse, old.value, { rotate: false })).toBeNull();
 
-      const next = await gatehouse.validateSession(value, { rotate: true });
+      const next = await validateSession(gatehouse, value, { rotate: true });
       expect(next?.user.role).toBe("admin");
       expect(next?.session.id).toBe(valid!.session.id);
       expect(next?.session.createdAt).toEqual(new Date(T0));
@@ -238,20 +240,20 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       const old = await signIn();
       await gatehouse.users.setRole("ada@example.com", "admin");
       for (let i = 0; i < 2; i++) {
-        const valid = await gatehouse.validateSession(old.value, { rotate: false });
+        const valid = await validateSession(gatehouse, old.value, { rotate: false });
         expect(valid?.user.role).toBe("admin");
         expect(valid?.session.id).toBe(old.id);
         expect(valid?.renewed).toBeNull();
       }
       expect(rawSession(old.id)?.user_version).toBe(0);
       // The rotation is only put off: the next check that can send a cookie does it.
-      expect((await gatehouse.validateSession(old.value, { rotate: true }))?.session.id).not.toBe(old.id);
+      expect((await validateSession(gatehouse, old.value, { rotate: true }))?.session.id).not.toBe(old.id);
     });
 
     it("does not happen when setRole leaves the role as it was", async () => {
       const old = await signIn();
       await gatehouse.users.setRole("ada@example.com", "user");
-      const valid = await gatehouse.validateSession(old.value, { rotate: true });
+      const valid = await validateSession(gatehouse, old.value, { rotate: true });
       expect(valid?.session.id).toBe(old.id);
       expect(valid?.renewed).toBeNull();
     });
@@ -260,7 +262,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       const old = await signIn();
       await gatehouse.users.setRole("ada@example.com", "admin");
       // A page load sends several requests with the same cookie; only one replacement may survive.
-      await Promise.all([1, 2, 3].map(() => gatehouse.validateSession(old.value, { rotate: true })));
+      await Promise.all([1, 2, 3].map(() => validateSession(gatehouse, old.value, { rotate: true })));
       expect(await sqlite.store.listUserSessions(old.userId)).toHaveLength(1);
     });
 
@@ -270,9 +272,9 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       const bob = await signIn("bob@example.com");
       await gatehouse.users.setRole("ada@example.com", "admin");
       for (const old of [first, second]) {
-        expect((await gatehouse.validateSession(old.value, { rotate: true }))?.renewed).not.toBeNull();
+        expect((await validateSession(gatehouse, old.value, { rotate: true }))?.renewed).not.toBeNull();
       }
-      const bobs = await gatehouse.validateSession(bob.value, { rotate: true });
+      const bobs = await validateSession(gatehouse, bob.value, { rotate: true });
       expect(bobs?.session.id).toBe(bob.id);
       expect(bobs?.renewed).toBeNull();
     });
@@ -286,12 +288,12 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       clock = T0 + 40 * MINUTE;
       const phone = await signIn("ada@example.com", { userAgent: "Safari/18", ip: "203.0.113.2" });
       const loggedOut = await signIn("ada@example.com", { userAgent: "Gone/1", ip: "203.0.113.3" });
-      await gatehouse.logOut(loggedOut.value);
+      await gatehouse.logOut(sessionCookieHeader(loggedOut.value));
       await signIn("bob@example.com", { userAgent: "Bob/1", ip: "192.0.2.9" });
 
       // The first session has expired by now; the laptop is used again and becomes the most recent.
       clock = T0 + 62 * MINUTE;
-      expect(await gatehouse.validateSession(laptop.value)).not.toBeNull();
+      expect(await validateSession(gatehouse, laptop.value)).not.toBeNull();
 
       expect(await gatehouse.listSessions(laptop.userId)).toEqual([
         {
@@ -315,7 +317,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
 
     it("is empty for a user without sessions", async () => {
       const { userId, value } = await signIn();
-      await gatehouse.logOut(value);
+      await gatehouse.logOut(sessionCookieHeader(value));
       expect(await gatehouse.listSessions(userId)).toEqual([]);
       expect(await gatehouse.listSessions("no-such-user")).toEqual([]);
     });
@@ -327,15 +329,15 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       const second = await signIn();
       const bob = await signIn("bob@example.com");
       expect(await gatehouse.revokeAllSessions(first.userId)).toBe(2);
-      expect(await gatehouse.validateSession(first.value)).toBeNull();
-      expect(await gatehouse.validateSession(second.value)).toBeNull();
+      expect(await validateSession(gatehouse, first.value)).toBeNull();
+      expect(await validateSession(gatehouse, second.value)).toBeNull();
       expect(rawSession(first.id)).toBeUndefined();
       expect(rawSession(second.id)).toBeUndefined();
       expect(await sqlite.store.getUserById(first.userId)).toMatchObject({ revocationEpoch: 1, sessionVersion: 0 });
-      expect(await gatehouse.validateSession(bob.value)).not.toBeNull();
+      expect(await validateSession(gatehouse, bob.value)).not.toBeNull();
 
       const fresh = await signIn();
-      expect((await gatehouse.validateSession(fresh.value, { rotate: true }))?.renewed).toBeNull();
+      expect((await validateSession(gatehouse, fresh.value, { rotate: true }))?.renewed).toBeNull();
     });
 
     it("revokeOtherSessions ends all of the user's sessions but the current one", async () => {
@@ -343,17 +345,17 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       const others = [await signIn(), await signIn()];
       const bob = await signIn("bob@example.com");
       expect(await gatehouse.revokeOtherSessions(current.userId, current.id)).toBe(2);
-      for (const other of others) expect(await gatehouse.validateSession(other.value)).toBeNull();
-      expect((await gatehouse.validateSession(current.value))?.session.id).toBe(current.id);
-      expect(await gatehouse.validateSession(bob.value)).not.toBeNull();
+      for (const other of others) expect(await validateSession(gatehouse, other.value)).toBeNull();
+      expect((await validateSession(gatehouse, current.value))?.session.id).toBe(current.id);
+      expect(await validateSession(gatehouse, bob.value)).not.toBeNull();
     });
 
     it("revokeSession ends one of the user's own sessions, once", async () => {
       const target = await signIn();
       const kept = await signIn();
       expect(await gatehouse.revokeSession(target.userId, target.id)).toBe(true);
-      expect(await gatehouse.validateSession(target.value)).toBeNull();
-      expect(await gatehouse.validateSession(kept.value)).not.toBeNull();
+      expect(await validateSession(gatehouse, target.value)).toBeNull();
+      expect(await validateSession(gatehouse, kept.value)).not.toBeNull();
       expect(await gatehouse.revokeSession(target.userId, target.id)).toBe(false);
     });
 
@@ -363,15 +365,15 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       expect(await gatehouse.revokeSession(ada.userId, bob.id)).toBe(false);
       expect(await gatehouse.revokeSession(ada.userId, "AAAAAAAAAAAAAAAA")).toBe(false);
       expect(rawSession(bob.id)).toBeDefined();
-      expect(await gatehouse.validateSession(bob.value)).not.toBeNull();
-      expect(await gatehouse.validateSession(ada.value)).not.toBeNull();
+      expect(await validateSession(gatehouse, bob.value)).not.toBeNull();
+      expect(await validateSession(gatehouse, ada.value)).not.toBeNull();
     });
 
     it("a deleted user's sessions validate to null", async () => {
       const ada = await signIn();
       expect(await sqlite.store.deleteUser(ada.userId)).toBe(true);
-      expect(await gatehouse.validateSession(ada.value, { rotate: true })).toBeNull();
-      expect(await gatehouse.validateSession(ada.value, { rotate: false })).toBeNull();
+      expect(await validateSession(gatehouse, ada.value, { rotate: true })).toBeNull();
+      expect(await validateSession(gatehouse, ada.value, { rotate: false })).toBeNull();
     });
   });
 });

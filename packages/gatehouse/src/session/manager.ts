@@ -1,6 +1,6 @@
-import type { SessionCookieConfig } from "../core/config.js";
 import { randomToken } from "../crypto/random.js";
-import type { SessionRecord, Store, UserRecord } from "../store/types.js";
+import type { SessionCookieConfig } from "./config.js";
+import type { SessionRecord, SessionStore, SessionUser, UserLookup } from "./store.js";
 import { type SessionCodec, type SessionMeta, slideExpiry, type ValidSession } from "./types.js";
 
 /** 12 random bytes: the session's lookup key, stored in clear. */
@@ -19,21 +19,35 @@ export interface SessionSummary {
 }
 
 /** The session lifecycle shared by both strategies. */
-export interface SessionManager {
-  create(user: UserRecord, meta: SessionMeta): Promise<{ id: string; value: string; expiresAt: Date }>;
+export interface SessionManager<User extends SessionUser> {
+  /**
+   * Starts a session of `user` in the user's revocation epoch as given (read before a log-in's password check,
+   * so that a revocation during the check refuses it), and sweeps the user's dead sessions in the same step.
+   */
+  create(user: User, meta: SessionMeta): Promise<{ id: string; value: string; expiresAt: Date }>;
   /**
    * The authoritative check. A session from before the user's sessions were ended is refused. With
    * `rotate`, a session issued before the user's privileges changed is replaced by a new one (new id, new
    * cookie value, the same deadlines and revocation epoch) — pass it only when the new cookie can be sent.
    */
-  validate(value: string, options: { rotate: boolean }): Promise<ValidSession | null>;
+  validate(value: string, options: { rotate: boolean }): Promise<ValidSession<User> | null>;
+  /**
+   * The live session `sessionId` of `userId`, as the store has it now, with its user; `null` when it has ended
+   * or is someone else's. Nothing is written. For a change on behalf of a session checked earlier.
+   */
+  current(userId: string, sessionId: string): Promise<{ session: SessionRecord; user: User } | null>;
   /** Ends the session the cookie value names, if it is a genuine one. */
   revoke(value: string): Promise<void>;
   /** The user's live sessions. */
   list(userId: string): Promise<SessionSummary[]>;
 }
 
-export function createSessionManager(store: Store, codec: SessionCodec, config: SessionCookieConfig): SessionManager {
+export function createSessionManager<User extends SessionUser>(
+  stores: { sessions: SessionStore<User>; users: UserLookup<User> },
+  codec: SessionCodec,
+  config: SessionCookieConfig,
+): SessionManager<User> {
+  const { sessions, users } = stores;
   const maxAgeMs = config.maxAgeSeconds * 1000;
   const absoluteMaxAgeMs = config.absoluteMaxAgeSeconds * 1000;
   const idleTimeoutMs = config.idleTimeoutSeconds * 1000;
@@ -47,10 +61,26 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
   }
 
   /**
-   * Stores a new session of `user` in `epoch`: the user's epoch as read before the log-in's password check
-   * (a revocation during the check so refuses it), or the replaced record's own on a rotation.
+   * A record from before the user's sessions were last ended. Older, not merely different: a log-in that
+   * read the user before a revocation must not sweep away the sessions issued after it.
    */
-  async function insert(user: UserRecord, epoch: number, meta: SessionMeta, createdAt: Date, now: number) {
+  function isRevoked(session: SessionRecord, user: User): boolean {
+    return session.revocationEpoch < user.revocationEpoch;
+  }
+
+  /** The session and its user: one read where the store keeps both, else the session and then the user. */
+  async function lookup(sessionId: string): Promise<{ session: SessionRecord; user: User } | null> {
+    if (sessions.getSessionAndUser) return sessions.getSessionAndUser(sessionId);
+    const session = await sessions.getSession(sessionId);
+    const user = session && (await users.getUserById(session.userId));
+    return session && user ? { session, user } : null;
+  }
+
+  /**
+   * Stores a new session of `user` in `epoch`: the user's as given on a log-in, or the replaced record's own on
+   * a rotation. A log-in also sweeps the user's dead sessions.
+   */
+  async function insert(user: User, epoch: number, meta: SessionMeta, createdAt: Date, now: number, sweep: boolean) {
     const id = randomToken(SESSION_ID_BYTES);
     const expiresAt = new Date(Math.min(now + maxAgeMs, createdAt.getTime() + absoluteMaxAgeMs));
     const base = {
@@ -65,38 +95,28 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
       ip: meta.ip?.slice(0, 64) ?? null,
     };
     const { value, secretHash } = await codec.issue(base);
-    await store.createSession({ ...base, secretHash });
+    await sessions.createSession(
+      { ...base, secretHash },
+      sweep ? { sweep: { now, idleTimeoutMs, absoluteMaxAgeMs, epoch: user.revocationEpoch } } : undefined,
+    );
     return { id, value, expiresAt };
   }
 
-  /**
-   * A record from before the user's sessions were last ended. Older, not merely different: a log-in that
-   * read the user before a revocation must not sweep away the sessions issued after it.
-   */
-  function isRevoked(session: SessionRecord, user: UserRecord): boolean {
-    return session.revocationEpoch < user.revocationEpoch;
-  }
-
   return {
-    async create(user, meta) {
+    create(user, meta) {
       const now = config.now();
-      const created = await insert(user, user.revocationEpoch, meta, new Date(now), now);
-      // Sessions that were never presented again would otherwise stay forever; log-in is a cheap time to sweep.
-      for (const session of await store.listUserSessions(user.id)) {
-        if (!isLive(session, now) || isRevoked(session, user)) await store.deleteSession(session.id);
-      }
-      return created;
+      return insert(user, user.revocationEpoch, meta, new Date(now), now, true);
     },
 
     async validate(value, options) {
       const parsed = await codec.parse(value);
       if (!parsed) return null;
-      const found = await store.getSessionAndUser(parsed.id);
+      const found = await lookup(parsed.id);
       if (!found || !parsed.matches(found.session)) return null;
       const { session, user } = found;
       const now = config.now();
       if (!isLive(session, now) || isRevoked(session, user)) {
-        await store.deleteSession(session.id);
+        await sessions.deleteSession(session.id);
         return null;
       }
       // A stateless cookie from before a renewal names a record that is still live: refuse only the cookie.
@@ -105,14 +125,11 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
       if (session.userVersion !== user.sessionVersion && options.rotate) {
         // Privileges changed since this session was issued: replace it, keeping its absolute deadline. Only
         // the request that deletes the old record issues the new one; concurrent ones proceed unrenewed.
-        if (!(await store.deleteSession(session.id))) {
-          return {
-            user,
-            session: { id: session.id, strategy, createdAt: session.createdAt, expiresAt: session.expiresAt },
-            renewed: null,
-          };
+        if (!(await sessions.deleteSession(session.id))) {
+          const info = { id: session.id, strategy, createdAt: session.createdAt, expiresAt: session.expiresAt };
+          return { user, session: info, renewed: null };
         }
-        const next = await insert(user, session.revocationEpoch, session, session.createdAt, now);
+        const next = await insert(user, session.revocationEpoch, session, session.createdAt, now, false);
         return {
           user,
           session: { id: next.id, strategy, createdAt: session.createdAt, expiresAt: next.expiresAt },
@@ -128,7 +145,7 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
       );
       const expiresAt = extended === null ? session.expiresAt : new Date(extended);
       if (extended !== null || now - session.lastSeenAt.getTime() >= LAST_SEEN_INTERVAL_MS) {
-        await store.touchSession(session.id, { lastSeenAt: new Date(now), expiresAt });
+        await sessions.touchSession(session.id, { lastSeenAt: new Date(now), expiresAt });
       }
       return {
         user,
@@ -137,19 +154,25 @@ export function createSessionManager(store: Store, codec: SessionCodec, config: 
       };
     },
 
+    async current(userId, sessionId) {
+      const found = await lookup(sessionId);
+      if (!found || found.session.userId !== userId) return null;
+      return isLive(found.session, config.now()) && !isRevoked(found.session, found.user) ? found : null;
+    },
+
     async revoke(value) {
       const parsed = await codec.parse(value);
       if (!parsed) return;
-      const found = await store.getSessionAndUser(parsed.id);
-      if (found && parsed.matches(found.session)) await store.deleteSession(parsed.id);
+      const found = await lookup(parsed.id);
+      if (found && parsed.matches(found.session)) await sessions.deleteSession(parsed.id);
     },
 
     async list(userId) {
       const now = config.now();
-      const user = await store.getUserById(userId);
+      const user = await users.getUserById(userId);
       if (!user) return [];
-      const sessions = await store.listUserSessions(userId);
-      return sessions
+      const records = await sessions.listUserSessions(userId);
+      return records
         .filter((session) => isLive(session, now) && !isRevoked(session, user))
         .sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime())
         .map(({ id, createdAt, lastSeenAt, expiresAt, userAgent, ip }) => ({

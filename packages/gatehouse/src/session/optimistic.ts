@@ -1,5 +1,5 @@
-import { resolveSessionConfig, type SessionCookieOptions } from "../core/config.js";
 import { createSealer } from "../crypto/seal.js";
+import { resolveSessionConfig, type SessionCookieOptions } from "./config.js";
 import { createStatelessOpener, openStatelessSession, SESSION_SEAL_PURPOSE } from "./stateless.js";
 import { parseSessionToken } from "./token.js";
 

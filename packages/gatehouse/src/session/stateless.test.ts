@@ -3,14 +3,17 @@ import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { PASSWORD, TEST_SECRET } from "../../test/support/credentials.js";
 import {
+  cookieValue,
   createClockedGatehouse,
   freshStorePerTest,
   MAX_AGE_S,
   MINUTE,
   rawSessionRows,
   SHORT_ABSOLUTE_S,
+  sessionCookieHeader,
   signInThrough,
   T0,
+  validateSession,
 } from "../../test/support/session-fixtures.js";
 import type { Gatehouse, GatehouseOptions } from "../core/gatehouse.js";
 import { decodeBase64url, encodeBase64url } from "../crypto/base64url.js";
@@ -59,7 +62,7 @@ describe("stateless session cookies", () => {
 
   it("validate to the user and the id of the session's store record", async () => {
     const value = await signIn();
-    const valid = await gatehouse.validateSession(value);
+    const valid = await validateSession(gatehouse, value, { rotate: true });
     expect(valid?.user.email).toBe("ada@example.com");
     expect(valid?.session).toMatchObject({
       strategy: "stateless",
@@ -86,7 +89,7 @@ describe("stateless session cookies", () => {
 
   it("carry exactly the session id, the user id, and the created and expiry times in seconds", async () => {
     const value = await signIn();
-    const { session, user } = (await gatehouse.validateSession(value))!;
+    const { session, user } = (await validateSession(gatehouse, value))!;
     const opened = await createSealer([TEST_SECRET], SESSION_SEAL_PURPOSE).open(value);
     expect(opened).toEqual({ s: session.id, u: user.id, c: T0 / 1000, e: T0 / 1000 + MAX_AGE_S });
   });
@@ -98,7 +101,7 @@ describe("stateless session cookies", () => {
       { email: "ada@example.com", password: PASSWORD },
       { userAgent: "Safari/18", ip: "2001:db8::1" },
     );
-    const { session, user } = (await gatehouse.validateSession(gatehouse.cookie.read(setCookie.split(";")[0])))!;
+    const { session, user } = (await validateSession(gatehouse, cookieValue(setCookie)))!;
     expect(rawSessions()).toEqual([
       {
         id: session.id,
@@ -124,7 +127,7 @@ describe("stateless session cookies", () => {
     const { setCookie } = await gatehouse.logIn({ email: "ada@example.com", password: PASSWORD });
     const secure = createTestGatehouse({ secureCookies: true });
     const { setCookie: secureSetCookie } = await secure.logIn({ email: "ada@example.com", password: PASSWORD });
-    const value = gatehouse.cookie.read(setCookie.split(";")[0]) as string;
+    const value = cookieValue(setCookie);
 
     // The largest payload the format accepts: 64-character session and user ids and the largest times.
     const largest = await createSealer([TEST_SECRET], SESSION_SEAL_PURPOSE).seal({
@@ -147,20 +150,20 @@ describe("validating stateless sessions", () => {
   it("is valid up to the last millisecond before expiry and null at expiry", async () => {
     const value = await signIn();
     clock = T0 + MAX_AGE_S * 1000 - 1;
-    expect(await gatehouse.validateSession(value)).not.toBeNull();
+    expect(await validateSession(gatehouse, value)).not.toBeNull();
     const fresh = await signIn();
     clock = T0 + MAX_AGE_S * 1000;
-    expect(await gatehouse.validateSession(value)).toBeNull();
-    expect(await gatehouse.validateSession(fresh)).not.toBeNull();
+    expect(await validateSession(gatehouse, value)).toBeNull();
+    expect(await validateSession(gatehouse, fresh)).not.toBeNull();
   });
 
   it("returns null for a cookie with a byte flipped in the iv, ciphertext or tag", async () => {
     const value = await signIn();
     const length = (decodeBase64url(value.slice(3)) as Uint8Array).length;
     for (const position of [0, 11, 12, Math.floor(length / 2), length - 17, length - 16, length - 1]) {
-      expect(await gatehouse.validateSession(flipByte(value, position)), `byte ${position}`).toBeNull();
+      expect(await validateSession(gatehouse, flipByte(value, position)), `byte ${position}`).toBeNull();
     }
-    expect(await gatehouse.validateSession(value)).not.toBeNull();
+    expect(await validateSession(gatehouse, value)).not.toBeNull();
   });
 
   it("returns null for truncated and garbage cookies", async () => {
@@ -174,24 +177,24 @@ describe("validating stateless sessions", () => {
       "🍪",
       `${"A".repeat(16)}.${"B".repeat(32)}`,
     ]) {
-      expect(await gatehouse.validateSession(bad), bad.slice(0, 20)).toBeNull();
+      expect(await validateSession(gatehouse, bad), bad.slice(0, 20)).toBeNull();
     }
   });
 
   it("returns null for a cookie sealed with a secret it does not know", async () => {
     const foreign = await signIn("ada@example.com", createTestGatehouse({ secret: OTHER_SECRET }));
-    expect(await gatehouse.validateSession(foreign)).toBeNull();
+    expect(await validateSession(gatehouse, foreign)).toBeNull();
   });
 
   it("accepts a cookie sealed with a secret that is still listed for rotation", async () => {
     const old = await signIn();
     const rotated = createTestGatehouse({ secret: [OTHER_SECRET, TEST_SECRET] });
-    expect((await rotated.validateSession(old))?.user.email).toBe("ada@example.com");
+    expect((await validateSession(rotated, old))?.user.email).toBe("ada@example.com");
   });
 
   it("returns null for a payload sealed with the session key but the wrong shape", async () => {
     const value = await signIn();
-    const { session, user } = (await gatehouse.validateSession(value))!;
+    const { session, user } = (await validateSession(gatehouse, value))!;
     const sealer = createSealer([TEST_SECRET], SESSION_SEAL_PURPOSE);
     const c = T0 / 1000;
     const good = { s: session.id, u: user.id, c, e: c + 3600 };
@@ -213,15 +216,15 @@ describe("validating stateless sessions", () => {
       null,
       "session",
     ]) {
-      expect(await gatehouse.validateSession(await sealer.seal(payload)), JSON.stringify(payload)).toBeNull();
+      expect(await validateSession(gatehouse, await sealer.seal(payload)), JSON.stringify(payload)).toBeNull();
     }
-    expect(await gatehouse.validateSession(await sealer.seal(good))).not.toBeNull();
+    expect(await validateSession(gatehouse, await sealer.seal(good))).not.toBeNull();
   });
 
   it("returns null for a payload that pairs a real session id with another user", async () => {
     const value = await signIn();
     await signIn("bob@example.com");
-    const { session } = (await gatehouse.validateSession(value))!;
+    const { session } = (await validateSession(gatehouse, value))!;
     const bob = await sqlite.store.getUserByEmail("bob@example.com");
     const c = T0 / 1000;
     const forged = await createSealer([TEST_SECRET], SESSION_SEAL_PURPOSE).seal({
@@ -230,12 +233,12 @@ describe("validating stateless sessions", () => {
       c,
       e: c + 3600,
     });
-    expect(await gatehouse.validateSession(forged)).toBeNull();
+    expect(await validateSession(gatehouse, forged)).toBeNull();
   });
 
   it("returns null for a well-formed payload sealed for another purpose", async () => {
     const value = await signIn();
-    const { session, user } = (await gatehouse.validateSession(value))!;
+    const { session, user } = (await validateSession(gatehouse, value))!;
     const c = T0 / 1000;
     const other = await createSealer([TEST_SECRET], "email-verification").seal({
       s: session.id,
@@ -243,24 +246,27 @@ describe("validating stateless sessions", () => {
       c,
       e: c + 3600,
     });
-    expect(await gatehouse.validateSession(other)).toBeNull();
+    expect(await validateSession(gatehouse, other)).toBeNull();
   });
 
   it("returns null once the user is deleted", async () => {
     const value = await signIn();
     const user = await sqlite.store.getUserByEmail("ada@example.com");
     expect(await sqlite.store.deleteUser(user!.id)).toBe(true);
-    expect(await gatehouse.validateSession(value)).toBeNull();
+    expect(await validateSession(gatehouse, value)).toBeNull();
   });
 
   it("shows a role change at the next validation that cannot rotate, with the same cookie", async () => {
     const value = await signIn();
+    const before = (await validateSession(gatehouse, value))!.session.id;
     await gatehouse.users.setRole("ada@example.com", "admin");
-    const valid = await gatehouse.validateSession(value, { rotate: false });
+    const valid = await validateSession(gatehouse, value, { rotate: false });
     expect(valid?.user.role).toBe("admin");
     expect(valid?.renewed).toBeNull();
+    // No cookie can go out, so renewed is null whatever happens: the session itself must be the same one.
+    expect(valid?.session.id).toBe(before);
     await gatehouse.users.setRole("ada@example.com", "user");
-    expect((await gatehouse.validateSession(value, { rotate: false }))?.user.role).toBe("user");
+    expect((await validateSession(gatehouse, value, { rotate: false }))?.user.role).toBe("user");
   });
 });
 
@@ -268,18 +274,18 @@ describe("sliding stateless sessions", () => {
   it("does not renew before half of maxAge has passed", async () => {
     const value = await signIn();
     clock = T0 + 29 * MINUTE;
-    expect((await gatehouse.validateSession(value))?.renewed).toBeNull();
+    expect((await validateSession(gatehouse, value, { rotate: true }))?.renewed).toBeNull();
   });
 
   it("renews after half of maxAge with a new cookie that expires maxAge from now", async () => {
     const value = await signIn();
     clock = T0 + 31 * MINUTE;
-    const renewed = (await gatehouse.validateSession(value))?.renewed;
+    const renewed = (await validateSession(gatehouse, value, { rotate: true }))?.renewed;
     expect(renewed?.expiresAt).toEqual(new Date(T0 + 91 * MINUTE));
     expect(renewed?.value).not.toBe(value);
     clock = T0 + 80 * MINUTE;
-    expect(await gatehouse.validateSession(value)).toBeNull();
-    const valid = await gatehouse.validateSession(renewed!.value);
+    expect(await validateSession(gatehouse, value)).toBeNull();
+    const valid = await validateSession(gatehouse, renewed!.value);
     expect(valid?.session.createdAt).toEqual(new Date(T0));
   });
 
@@ -288,7 +294,7 @@ describe("sliding stateless sessions", () => {
     const cap = T0 + SHORT_ABSOLUTE_S * 1000;
     let value = await signIn();
     for (clock = T0; clock < cap; clock += 5 * MINUTE) {
-      const valid = await gatehouse.validateSession(value);
+      const valid = await validateSession(gatehouse, value, { rotate: true });
       expect(valid, `at +${(clock - T0) / MINUTE} min`).not.toBeNull();
       expect(valid?.session.expiresAt.getTime()).toBeLessThanOrEqual(cap);
       if (valid?.renewed) {
@@ -297,33 +303,33 @@ describe("sliding stateless sessions", () => {
       }
     }
     clock = cap;
-    expect(await gatehouse.validateSession(value)).toBeNull();
+    expect(await validateSession(gatehouse, value)).toBeNull();
   });
 });
 
 describe("ending stateless sessions", () => {
   it("logOut ends that session: the cookie no longer validates and its record is gone", async () => {
     const value = await signIn();
-    const clear = await gatehouse.logOut(value);
+    const clear = await gatehouse.logOut(sessionCookieHeader(value));
     expect(clear).toMatch(/Max-Age=0/);
-    expect(await gatehouse.validateSession(value)).toBeNull();
+    expect(await validateSession(gatehouse, value)).toBeNull();
     expect(rawSessions()).toHaveLength(0);
   });
 
   it("logOut also kills cookies renewed from the same session", async () => {
     const value = await signIn();
     clock = T0 + 31 * MINUTE;
-    const renewed = (await gatehouse.validateSession(value))!.renewed!.value;
-    await gatehouse.logOut(value);
-    expect(await gatehouse.validateSession(renewed)).toBeNull();
+    const renewed = (await validateSession(gatehouse, value, { rotate: true }))!.renewed!.value;
+    await gatehouse.logOut(sessionCookieHeader(value));
+    expect(await validateSession(gatehouse, renewed)).toBeNull();
   });
 
   it("logOut ends only that session; the user's other sessions stay", async () => {
     const first = await signIn();
     const second = await signIn();
-    await gatehouse.logOut(first);
-    expect(await gatehouse.validateSession(first)).toBeNull();
-    const remaining = await gatehouse.validateSession(second, { rotate: true });
+    await gatehouse.logOut(sessionCookieHeader(first));
+    expect(await validateSession(gatehouse, first)).toBeNull();
+    const remaining = await validateSession(gatehouse, second, { rotate: true });
     expect(remaining).not.toBeNull();
     // Ending one session is not a privilege change: the others are neither rotated nor refused.
     expect(remaining?.renewed).toBeNull();
@@ -336,23 +342,23 @@ describe("ending stateless sessions", () => {
     const other = await signIn("bob@example.com");
     const ada = await sqlite.store.getUserByEmail("ada@example.com");
     expect(await gatehouse.revokeAllSessions(ada!.id)).toBe(2);
-    expect(await gatehouse.validateSession(first)).toBeNull();
-    expect(await gatehouse.validateSession(second)).toBeNull();
-    expect(await gatehouse.validateSession(other)).not.toBeNull();
-    expect(await gatehouse.validateSession(await signIn())).not.toBeNull();
+    expect(await validateSession(gatehouse, first)).toBeNull();
+    expect(await validateSession(gatehouse, second)).toBeNull();
+    expect(await validateSession(gatehouse, other)).not.toBeNull();
+    expect(await validateSession(gatehouse, await signIn())).not.toBeNull();
   });
 
   it("deleting the session's store record kills the cookie", async () => {
     const value = await signIn();
-    const { session } = (await gatehouse.validateSession(value))!;
+    const { session } = (await validateSession(gatehouse, value))!;
     await sqlite.store.deleteSession(session.id as string);
-    expect(await gatehouse.validateSession(value)).toBeNull();
+    expect(await validateSession(gatehouse, value)).toBeNull();
   });
 
   it("logOut with a tampered cookie changes nothing", async () => {
     const value = await signIn();
-    await gatehouse.logOut(flipByte(value, 20));
-    expect(await gatehouse.validateSession(value)).not.toBeNull();
+    await gatehouse.logOut(sessionCookieHeader(flipByte(value, 20)));
+    expect(await validateSession(gatehouse, value)).not.toBeNull();
   });
 
   it("logIn revokes the session the request came with (no fixation), and the new one is valid", async () => {
@@ -360,20 +366,20 @@ describe("ending stateless sessions", () => {
     await gatehouse.users.create({ email: "bob@example.com", password: PASSWORD });
     const { setCookie } = await gatehouse.logIn(
       { email: "bob@example.com", password: PASSWORD },
-      { previousValue: planted },
+      { cookieHeader: sessionCookieHeader(planted) },
     );
-    expect(await gatehouse.validateSession(planted)).toBeNull();
-    const fresh = gatehouse.cookie.read(setCookie.split(";")[0]);
-    expect((await gatehouse.validateSession(fresh))?.user.email).toBe("bob@example.com");
+    expect(await validateSession(gatehouse, planted)).toBeNull();
+    const fresh = cookieValue(setCookie);
+    expect((await validateSession(gatehouse, fresh))?.user.email).toBe("bob@example.com");
   });
 
   it("logIn with the user's own previous cookie yields a valid new session", async () => {
     const previous = await signIn();
     const { setCookie } = await gatehouse.logIn(
       { email: "ada@example.com", password: PASSWORD },
-      { previousValue: previous },
+      { cookieHeader: sessionCookieHeader(previous) },
     );
-    expect(await gatehouse.validateSession(gatehouse.cookie.read(setCookie.split(";")[0]))).not.toBeNull();
+    expect(await validateSession(gatehouse, cookieValue(setCookie))).not.toBeNull();
   });
 });
 

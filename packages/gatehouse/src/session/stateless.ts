@@ -1,5 +1,5 @@
-import type { SessionCookieConfig } from "../core/config.js";
 import type { Sealer } from "../crypto/seal.js";
+import type { SessionCookieConfig } from "./config.js";
 import type { SessionCodec } from "./types.js";
 
 /** What a stateless session cookie carries, sealed: session id, user id, created and expiry times in seconds. */

@@ -1,5 +1,5 @@
-import type { SessionStrategyName } from "../core/config.js";
-import type { SessionRecord, UserRecord } from "../store/types.js";
+import type { SessionStrategyName } from "./config.js";
+import type { SessionRecord, SessionUser } from "./store.js";
 
 /** What a client may know about its own session. */
 export interface SessionInfo {
@@ -10,9 +10,9 @@ export interface SessionInfo {
   expiresAt: Date;
 }
 
-/** A session that passed the secure check. */
-export interface ValidSession {
-  user: UserRecord;
+/** A session that passed the secure check, with the user as the store keeps it. Internal to the library. */
+export interface ValidSession<User extends SessionUser = SessionUser> {
+  user: User;
   session: SessionInfo;
   /** Set when the session was extended or rotated: the cookie must be re-sent with this value and expiry. */
   renewed: { value: string; expiresAt: Date } | null;
@@ -24,10 +24,12 @@ export interface SessionMeta {
   ip?: string | null;
 }
 
-/** Request details a password check needs: the client's address, and the device cookie it presented. */
+/**
+ * Request details a password check or a log-in needs: the client's address and its `Cookie` header (the
+ * device cookie a log-in left there; the session a new log-in replaces).
+ */
 export interface RequestMeta extends SessionMeta {
-  /** The device cookie's value (`gatehouse.deviceCookie.read(cookieHeader)`), if the request had one. */
-  deviceCookie?: string | null;
+  cookieHeader?: string | null;
 }
 
 /**

@@ -1,21 +1,21 @@
-import { type CompiledQuery, type Kysely, type Selectable, sql } from "kysely";
+import { type CompiledQuery, type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { EmailTakenError } from "../errors.js";
+import type { DeadSessions, SessionRecord } from "../session/store.js";
+import { failClosed } from "./guard.js";
+import { assertSchemaCurrent, type MigrationLock, migrateToLatest } from "./migrations.js";
+import { type Prepare, queryTemplate } from "./query-template.js";
+import type { Database } from "./schema.js";
 import type {
   AttemptWindow,
   NewUser,
   OutboxMessage,
   RateLimitWindow,
-  SessionRecord,
   Store,
   TokenPurpose,
   TokenRecord,
   UserRecord,
   UserUpdate,
-} from "../store/types.js";
-import { failClosed } from "./guard.js";
-import { assertSchemaCurrent, type MigrationLock, migrateToLatest } from "./migrations.js";
-import { queryTemplate } from "./query-template.js";
-import type { Database } from "./schema.js";
+} from "./types.js";
 
 type UserRow = Selectable<Database["gatehouse_users"]>;
 type SessionRow = Selectable<Database["gatehouse_sessions"]>;
@@ -34,7 +34,13 @@ export interface SqlBackend {
    * Prepares a query once, on the driver, for a lookup that runs on every request; resolves to its first
    * row. Without it the precompiled query still runs through Kysely, just not as a prepared statement.
    */
-  prepare?(query: CompiledQuery): (parameters: readonly unknown[]) => Promise<unknown>;
+  prepare?: Prepare;
+  /**
+   * Runs writes that belong together as one transaction, without yielding to the event loop while it holds
+   * the database's lock (SQLite: another connection of this process waiting on that lock would block the
+   * very loop the transaction needs). Without it they run in a Kysely transaction.
+   */
+  batch?(queries: readonly CompiledQuery[]): Promise<void>;
   /** A lock around each migration pass, for a dialect whose Kysely lock is a no-op. */
   migrationLock?: MigrationLock;
 }
@@ -48,6 +54,8 @@ export interface SqlStoreOptions {
   autoMigrate: boolean;
   /** Fail a store call (503) that takes longer than this, in ms. `undefined`: no limit (SQLite is in-process). */
   timeoutMs: number | undefined;
+  /** Clock in milliseconds since the epoch, for the times the store writes itself; replace it in tests. */
+  now: () => number;
 }
 
 /** How long an expired token is kept, so that a late click is told the link expired rather than unknown. */
@@ -82,48 +90,40 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
   // The per-request lookups are compiled once (and, where the driver allows, prepared once, after the schema
   // is ready): building and compiling them on every call cost more than the queries themselves.
-  const sessionAndUser = db
-    .selectFrom(SESSIONS)
-    .innerJoin(USERS, `${USERS}.id`, `${SESSIONS}.user_id`)
-    .select([
-      `${SESSIONS}.id as s_id`,
-      `${SESSIONS}.user_id as s_user_id`,
-      `${SESSIONS}.secret_hash as s_secret_hash`,
-      `${SESSIONS}.user_version as s_user_version`,
-      `${SESSIONS}.created_at as s_created_at`,
-      `${SESSIONS}.expires_at as s_expires_at`,
-      `${SESSIONS}.last_seen_at as s_last_seen_at`,
-      `${SESSIONS}.user_agent as s_user_agent`,
-      `${SESSIONS}.ip as s_ip`,
-      `${USERS}.id`,
-      `${USERS}.email`,
-      `${USERS}.name`,
-      `${USERS}.role`,
-      `${USERS}.password_hash`,
-      `${USERS}.session_version`,
-      `${USERS}.revocation_epoch`,
-      `${USERS}.email_verified_at`,
-      `${USERS}.created_at`,
-      `${USERS}.updated_at`,
-    ])
-    .where(`${SESSIONS}.id`, "=", "")
-    // A record from before the user's sessions were last ended is as good as gone; one that passes is in the
-    // user's epoch, so one column of it is read rather than two (this is the per-request lookup).
-    .whereRef(`${SESSIONS}.revocation_epoch`, ">=", `${USERS}.revocation_epoch`)
-    .compile();
-  type SessionAndUserRow = typeof sessionAndUser extends CompiledQuery<infer Row> ? Row : never;
-
-  /** A query compiled once, and prepared on first use where the driver allows, that resolves to its first row. */
-  function precompiled<Row>(query: CompiledQuery<Row>): (parameters: readonly unknown[]) => Promise<Row | undefined> {
-    let run: ((parameters: readonly unknown[]) => Promise<unknown>) | undefined;
-    return async (parameters) => {
-      run ??=
-        backend.prepare?.(query) ??
-        (async (values: readonly unknown[]) => (await db.executeQuery({ ...query, parameters: values })).rows[0]);
-      return (await run(parameters)) as Row | undefined;
-    };
-  }
-  const lookupSessionAndUser = precompiled<SessionAndUserRow>(sessionAndUser);
+  const lookupSessionAndUser = queryTemplate(
+    db,
+    ["id"],
+    (v) =>
+      db
+        .selectFrom(SESSIONS)
+        .innerJoin(USERS, `${USERS}.id`, `${SESSIONS}.user_id`)
+        .select([
+          `${SESSIONS}.id as s_id`,
+          `${SESSIONS}.user_id as s_user_id`,
+          `${SESSIONS}.secret_hash as s_secret_hash`,
+          `${SESSIONS}.user_version as s_user_version`,
+          `${SESSIONS}.created_at as s_created_at`,
+          `${SESSIONS}.expires_at as s_expires_at`,
+          `${SESSIONS}.last_seen_at as s_last_seen_at`,
+          `${SESSIONS}.user_agent as s_user_agent`,
+          `${SESSIONS}.ip as s_ip`,
+          `${USERS}.id`,
+          `${USERS}.email`,
+          `${USERS}.name`,
+          `${USERS}.role`,
+          `${USERS}.password_hash`,
+          `${USERS}.session_version`,
+          `${USERS}.revocation_epoch`,
+          `${USERS}.email_verified_at`,
+          `${USERS}.created_at`,
+          `${USERS}.updated_at`,
+        ])
+        .where(`${SESSIONS}.id`, "=", v.id)
+        // A record from before the user's sessions were last ended is as good as gone; one that passes is in
+        // the user's epoch, so one column of it is read rather than two (this is the per-request lookup).
+        .whereRef(`${SESSIONS}.revocation_epoch`, ">=", `${USERS}.revocation_epoch`),
+    backend.prepare,
+  );
   // Named columns, never `*`: a prepared statement's result must keep its shape when a later migration adds
   // a column (PostgreSQL refuses to run a cached plan whose result type changed).
   const userColumns = [
@@ -138,8 +138,18 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     "created_at",
     "updated_at",
   ] as const;
-  const lookupUserById = precompiled(db.selectFrom(USERS).select(userColumns).where("id", "=", "").compile());
-  const lookupUserByEmail = precompiled(db.selectFrom(USERS).select(userColumns).where("email", "=", "").compile());
+  const lookupUserById = queryTemplate(
+    db,
+    ["id"],
+    (v) => db.selectFrom(USERS).select(userColumns).where("id", "=", v.id),
+    backend.prepare,
+  );
+  const lookupUserByEmail = queryTemplate(
+    db,
+    ["email"],
+    (v) => db.selectFrom(USERS).select(userColumns).where("email", "=", v.email),
+    backend.prepare,
+  );
 
   // The other queries of the request and log-in paths, compiled once too.
   const insertSession = queryTemplate(
@@ -165,6 +175,25 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     db.updateTable(SESSIONS).set({ last_seen_at: v.lastSeenAt, expires_at: v.expiresAt }).where("id", "=", v.id),
   );
   const deleteSessionById = queryTemplate(db, ["id"], (v) => db.deleteFrom(SESSIONS).where("id", "=", v.id));
+  const selectSession = queryTemplate(db, ["id"], (v) => db.selectFrom(SESSIONS).selectAll().where("id", "=", v.id));
+  // The sessions of a user that are dead by the session layer's rules (see `DeadSessions`), but the new one.
+  const deleteDeadSessions = queryTemplate(
+    db,
+    ["userId", "except", "now", "idleBefore", "createdBefore", "epoch"],
+    (v) =>
+      db
+        .deleteFrom(SESSIONS)
+        .where("user_id", "=", v.userId)
+        .where("id", "!=", v.except)
+        .where((eb) =>
+          eb.or([
+            eb("expires_at", "<=", v.now),
+            eb("last_seen_at", "<=", v.idleBefore),
+            eb("created_at", "<=", v.createdBefore),
+            eb("revocation_epoch", "<", v.epoch),
+          ]),
+        ),
+  );
   const deleteRateLimit = queryTemplate(db, ["key"], (v) => db.deleteFrom(LIMITS).where("key", "=", v.key));
   // One statement, so concurrent hits on one key are all counted: a window that has ended restarts.
   const limitRef = (column: "count" | "pending" | "reset_at") => sql.ref(`${LIMITS}.${column}`);
@@ -235,13 +264,46 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
   /** The columns an update of the user writes. */
   function userValues(update: UserUpdate): Partial<UserRow> {
-    const values: Partial<UserRow> = { updated_at: Date.now() };
+    const values: Partial<UserRow> = { updated_at: options.now() };
     if (update.name !== undefined) values.name = update.name;
     if (update.role !== undefined) values.role = update.role;
     if (update.passwordHash !== undefined) values.password_hash = update.passwordHash;
     if (update.email !== undefined) values.email = update.email;
     if (update.emailVerifiedAt !== undefined) values.email_verified_at = update.emailVerifiedAt?.getTime() ?? null;
     return values;
+  }
+
+  /** The sweep of a log-in's new session: the user's other sessions that are dead. */
+  function sweepQuery(userId: string, except: string, dead: DeadSessions): CompiledQuery {
+    return deleteDeadSessions.bind({
+      userId,
+      except,
+      now: dead.now,
+      idleBefore: dead.now - dead.idleTimeoutMs,
+      createdBefore: dead.now - dead.absoluteMaxAgeMs,
+      epoch: dead.epoch,
+    });
+  }
+
+  /** Moves the session kept by an end of sessions to `epoch`: only a record that was alive (of the epoch before). */
+  async function moveToEpoch(trx: Transaction<Database>, userId: string, keep: string, epoch: number): Promise<void> {
+    await trx
+      .updateTable(SESSIONS)
+      .set({ revocation_epoch: epoch })
+      .where("id", "=", keep)
+      .where("user_id", "=", userId)
+      .where("revocation_epoch", "=", epoch - 1)
+      .execute();
+  }
+
+  /** Runs writes that belong together in one transaction: the backend's own way, or a Kysely transaction. */
+  function batch(queries: readonly CompiledQuery[]): Promise<void> {
+    if (backend.batch) return backend.batch(queries);
+    return retryingDeadlocks(() =>
+      db.transaction().execute(async (trx) => {
+        for (const query of queries) await trx.executeQuery(query);
+      }),
+    );
   }
 
   /**
@@ -273,7 +335,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     createUser: (user: NewUser) =>
       guard(async () => {
-        const now = Date.now();
+        const now = options.now();
         const row = {
           id: user.id,
           email: user.email,
@@ -295,13 +357,13 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     getUserById: (id) =>
       guard(async () => {
-        const row = await lookupUserById([id]);
+        const row = await lookupUserById.first({ id });
         return row ? toUserRecord(row) : null;
       }),
 
     getUserByEmail: (email) =>
       guard(async () => {
-        const row = await lookupUserByEmail([email]);
+        const row = await lookupUserByEmail.first({ email });
         return row ? toUserRecord(row) : null;
       }),
 
@@ -327,7 +389,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       guard(async () => {
         const result = await db
           .updateTable(USERS)
-          .set((eb) => ({ session_version: eb("session_version", "+", 1), updated_at: Date.now() }))
+          .set((eb) => ({ session_version: eb("session_version", "+", 1), updated_at: options.now() }))
           .where("id", "=", userId)
           .executeTakeFirst();
         if (Number(result.numUpdatedRows) === 0) return null;
@@ -360,16 +422,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
               let sessions = trx.deleteFrom(SESSIONS).where("user_id", "=", userId);
               if (keep !== undefined) sessions = sessions.where("id", "!=", keep);
               const ended = await sessions.executeTakeFirst();
-              if (keep !== undefined) {
-                // Only a record that was alive moves on: one of an older epoch stays refused.
-                await trx
-                  .updateTable(SESSIONS)
-                  .set({ revocation_epoch: epoch })
-                  .where("id", "=", keep)
-                  .where("user_id", "=", userId)
-                  .where("revocation_epoch", "=", epoch - 1)
-                  .execute();
-              }
+              if (keep !== undefined) await moveToEpoch(trx, userId, keep, epoch);
               await trx
                 .deleteFrom(TOKENS)
                 .where("user_id", "=", userId)
@@ -466,14 +519,26 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         return rows.map(toOutboxMessage);
       }),
 
-    createSession: (session: SessionRecord) =>
+    createSession: (session: SessionRecord, createOptions = {}) =>
       guard(async () => {
-        await insertSession(toSessionRow(session));
+        const insert = insertSession.bind(toSessionRow(session));
+        const { sweep } = createOptions;
+        if (!sweep) {
+          await db.executeQuery(insert);
+          return;
+        }
+        await batch([insert, sweepQuery(session.userId, session.id, sweep)]);
+      }),
+
+    getSession: (sessionId) =>
+      guard(async () => {
+        const row = (await selectSession({ id: sessionId })).rows[0];
+        return row ? toSessionRecord(row) : null;
       }),
 
     getSessionAndUser: (sessionId) =>
       guard(async () => {
-        const row = await lookupSessionAndUser([sessionId]);
+        const row = await lookupSessionAndUser.first({ id: sessionId });
         if (!row) return null;
         return {
           session: toSessionRecord({
@@ -513,6 +578,18 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         return Number(result.numAffectedRows ?? 0) > 0;
       }),
 
+    deleteUserSessions: (userId, deleteOptions = {}) =>
+      guard(() =>
+        db.transaction().execute(async (trx) => {
+          const { keep, epoch } = deleteOptions;
+          let sessions = trx.deleteFrom(SESSIONS).where("user_id", "=", userId);
+          if (keep !== undefined) sessions = sessions.where("id", "!=", keep);
+          const ended = await sessions.executeTakeFirst();
+          if (keep !== undefined && epoch !== undefined) await moveToEpoch(trx, userId, keep, epoch);
+          return Number(ended.numDeletedRows);
+        }),
+      ),
+
     hitRateLimit: (key, windowMs, now) =>
       guard(async () => {
         const { count, resetAt } = await countHit(upsertHit, key, now, windowMs);
@@ -521,15 +598,20 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     reserveAttempt: (key, windowMs, now) => guard(() => countHit(upsertAttempt, key, now, windowMs)),
 
-    // One single-row statement a counter, with no transaction around them: several rows locked by one
-    // statement or transaction can deadlock with another doing the same in a different order (PostgreSQL,
-    // MySQL), and a transaction held across awaits would make a second in-process SQLite connection wait on
-    // the first. Counters stay as rows at 0 rather than being deleted and made again by the next attempt
-    // (dearer); the sweep removes them once their window has ended.
+    // One transaction of single-row statements, in the order of their keys: two transactions that lock the
+    // same counters then lock them in the same order, so they cannot deadlock. Counters stay as rows at 0
+    // rather than being deleted and made again by the next attempt (dearer); the sweep removes them once
+    // their window has ended.
     settleAttempts: (attempts, failed, settleOptions = {}) =>
       guard(async () => {
-        for (const { key, resetAt } of attempts) await (failed ? settleFailed : settleReleased)({ key, resetAt });
-        for (const key of settleOptions.clear ?? []) await clearRateLimit({ key });
+        const settle = failed ? settleFailed : settleReleased;
+        const statements = [
+          ...attempts.map(({ key, resetAt }) => ({ key, query: settle.bind({ key, resetAt }) })),
+          ...(settleOptions.clear ?? []).map((key) => ({ key, query: clearRateLimit.bind({ key }) })),
+        ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        if (statements.length === 0) return;
+        if (statements.length === 1) await db.executeQuery((statements[0] as { query: CompiledQuery }).query);
+        else await batch(statements.map(({ query }) => query));
       }),
 
     sweepExpired: (now) =>

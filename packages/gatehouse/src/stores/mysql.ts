@@ -1,8 +1,8 @@
 import { Kysely, MysqlDialect } from "kysely";
 import { createPool } from "mysql2";
-import type { Store } from "../store/types.js";
 import { createKyselyStore } from "./kysely-store.js";
 import type { Database } from "./schema.js";
+import type { Store } from "./types.js";
 
 /** Options for {@link createMysqlStore}. */
 export interface MysqlStoreOptions {
@@ -14,6 +14,8 @@ export interface MysqlStoreOptions {
   timeoutMs?: number;
   /** Apply pending migrations before the first query. Default `true`; `false` only checks the schema. */
   autoMigrate?: boolean;
+  /** Clock in milliseconds since the epoch, for the times the store writes; replace it in tests. */
+  now?: () => number;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface MysqlStoreOptions {
  *
  * @example
  * ```ts
- * import { createMysqlStore } from "gatehouse/stores/mysql";
+ * import { createMysqlStore } from "gatehouse-auth/stores/mysql";
  * const store = createMysqlStore({ url: process.env.DATABASE_URL! });
  * ```
  */
@@ -44,6 +46,6 @@ export function createMysqlStore(options: MysqlStoreOptions): Store {
       isDeadlock: (error) => (error as { code?: unknown } | null)?.code === "ER_LOCK_DEADLOCK",
       upsert: "on-duplicate-key",
     },
-    { autoMigrate: options.autoMigrate ?? true, timeoutMs },
+    { autoMigrate: options.autoMigrate ?? true, timeoutMs, now: options.now ?? Date.now },
   );
 }

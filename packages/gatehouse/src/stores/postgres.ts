@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from "kysely";
 import pg from "pg";
-import type { Store } from "../store/types.js";
 import { createKyselyStore } from "./kysely-store.js";
 import type { Database } from "./schema.js";
+import type { Store } from "./types.js";
 
 /** Options for {@link createPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -15,6 +15,8 @@ export interface PostgresStoreOptions {
   timeoutMs?: number;
   /** Apply pending migrations before the first query. Default `true`; `false` only checks the schema. */
   autoMigrate?: boolean;
+  /** Clock in milliseconds since the epoch, for the times the store writes; replace it in tests. */
+  now?: () => number;
 }
 
 /**
@@ -24,7 +26,7 @@ export interface PostgresStoreOptions {
  *
  * @example
  * ```ts
- * import { createPostgresStore } from "gatehouse/stores/postgres";
+ * import { createPostgresStore } from "gatehouse-auth/stores/postgres";
  * const store = createPostgresStore({ url: process.env.DATABASE_URL! });
  * ```
  */
@@ -54,7 +56,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         return async (values) => (await connections.run({ name, text: query.sql, values: [...values] })).rows[0];
       },
     },
-    { autoMigrate: options.autoMigrate ?? true, timeoutMs },
+    { autoMigrate: options.autoMigrate ?? true, timeoutMs, now: options.now ?? Date.now },
   );
 }
 

@@ -1,9 +1,10 @@
 import { Redis } from "ioredis";
-import type { SessionRecord, Store } from "../store/types.js";
+import type { DeadSessions, SessionRecord, SessionStore } from "../session/store.js";
 import { failClosed } from "./guard.js";
+import type { RateLimitStore } from "./types.js";
 
-/** Options for {@link withRedisSessions}. */
-export interface RedisSessionOptions {
+/** Options for {@link createRedisStore}. */
+export interface RedisStoreOptions {
   /** `redis://[:password@]host:6379[/db]` (`rediss://` for TLS). */
   url: string;
   /** Prefix of every key Gatehouse writes. Default `gatehouse:`. */
@@ -81,19 +82,33 @@ type ScriptedRedis = Redis & {
 };
 
 /**
- * Moves sessions and rate-limit counters to Redis and keeps users in `users` (a SQL store). Each session is a hash that expires
- * with the session; a sorted set per user indexes their sessions, so listing and revoke-all need no scan.
- * Commands time out and are not queued while Redis is unreachable: requests fail closed (503) at once, and
- * the client reconnects by itself.
+ * Sessions and rate-limit counters in Redis; users stay in a SQL store. Implements the session and
+ * rate-limit roles itself and wraps no other store, so a session method added later cannot fall back to SQL.
+ */
+export interface RedisStore extends Omit<SessionStore, "getSessionAndUser">, RateLimitStore {
+  /** Waits for the first connection (bounded by the timeout) and checks that Redis answers. */
+  migrate(): Promise<void>;
+  /** Releases the connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Sessions and rate-limit counters in Redis. Each session is a hash that expires with the session; a sorted
+ * set per user indexes their sessions, so listing and revoke-all need no scan. Commands time out and are not
+ * queued while Redis is unreachable: requests fail closed (503) at once, and the client reconnects by itself.
  *
  * @example
  * ```ts
- * const store = withRedisSessions(createPostgresStore({ url: process.env.DATABASE_URL! }), {
- *   url: process.env.REDIS_URL!,
+ * const redis = createRedisStore({ url: process.env.REDIS_URL! });
+ * const gatehouse = createGatehouse({
+ *   store: createPostgresStore({ url: process.env.DATABASE_URL! }),
+ *   sessionStore: redis,
+ *   rateLimitStore: redis,
+ *   secret: process.env.GATEHOUSE_SECRET!,
  * });
  * ```
  */
-export function withRedisSessions(users: Store, options: RedisSessionOptions): Store {
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const prefix = options.keyPrefix ?? "gatehouse:";
   const timeoutMs = options.timeoutMs ?? 2000;
   const redis = new Redis(options.url, {
@@ -157,40 +172,41 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
     return Number(results[0]?.[1] ?? 0);
   }
 
+  /** Deletes the user's sessions that are dead by `dead`'s rules, but `except`. */
+  async function sweepUserSessions(userId: string, except: string, dead: DeadSessions): Promise<void> {
+    for (const session of await listUserSessions(userId)) {
+      const live =
+        session.expiresAt.getTime() > dead.now &&
+        session.createdAt.getTime() + dead.absoluteMaxAgeMs > dead.now &&
+        session.lastSeenAt.getTime() + dead.idleTimeoutMs > dead.now &&
+        session.revocationEpoch >= dead.epoch;
+      if (!live && session.id !== except) await redis.gatehouseDelete(sessionKey(session.id), indexPrefix, session.id);
+    }
+  }
+
+  async function listUserSessions(userId: string): Promise<SessionRecord[]> {
+    const ids = await redis.zrange(indexPrefix + userId, "0", "-1");
+    if (ids.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hgetall(sessionKey(id));
+    const results = (await pipeline.exec()) ?? [];
+    return results
+      .map(([error, hash], i) => (error ? null : toSessionRecord(ids[i] as string, hash as Record<string, string>)))
+      .filter((session): session is SessionRecord => session !== null);
+  }
+
   return {
-    ...users,
+    migrate: () => guard(async () => void (await redis.ping())),
 
-    async migrate() {
-      await users.migrate();
-      await guard(() => redis.ping());
-    },
-
-    async deleteUser(id) {
-      const deleted = await users.deleteUser(id);
-      await guard(() => deleteUserSessions(id));
-      return deleted;
-    },
-
-    async endSessions(userId, endOptions = {}) {
-      // The user's new epoch is committed first: from then on their old records are refused, so a failure
-      // below leaves them dead (and the kept one with them), never alive.
-      const { update, ifEpoch } = endOptions;
-      const moved = await users.endSessions(userId, {
-        ...(update && { update }),
-        ...(ifEpoch !== undefined && { ifEpoch }),
-      });
-      const { keep } = endOptions;
-      // Refused for its epoch: nothing changes. Without the user (deleted meanwhile) their sessions go all the same.
-      if (!moved && ifEpoch !== undefined) return null;
-      const ended = await guard(async () => {
-        const count = await deleteUserSessions(userId, moved ? keep : undefined);
-        if (moved && keep !== undefined) await redis.gatehouseSetEpoch(sessionKey(keep), userId, moved.epoch);
+    deleteUserSessions: (userId, deleteOptions = {}) =>
+      guard(async () => {
+        const { keep, epoch } = deleteOptions;
+        const count = await deleteUserSessions(userId, keep);
+        if (keep !== undefined && epoch !== undefined) await redis.gatehouseSetEpoch(sessionKey(keep), userId, epoch);
         return count;
-      });
-      return moved && { ended, epoch: moved.epoch };
-    },
+      }),
 
-    createSession: (session) =>
+    createSession: (session, createOptions = {}) =>
       guard(async () => {
         const key = sessionKey(session.id);
         const index = indexPrefix + session.userId;
@@ -204,26 +220,12 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
             .pexpireat(index, expiresAt, "NX")
             .pexpireat(index, expiresAt, "GT"),
         );
+        if (createOptions.sweep) await sweepUserSessions(session.userId, session.id, createOptions.sweep);
       }),
 
-    async getSessionAndUser(sessionId) {
-      const session = await guard(() => readSession(sessionId));
-      if (!session) return null;
-      const user = await users.getUserById(session.userId);
-      return user ? { session, user } : null;
-    },
+    getSession: (sessionId) => guard(() => readSession(sessionId)),
 
-    listUserSessions: (userId) =>
-      guard(async () => {
-        const ids = await redis.zrange(indexPrefix + userId, "0", "-1");
-        if (ids.length === 0) return [];
-        const pipeline = redis.pipeline();
-        for (const id of ids) pipeline.hgetall(sessionKey(id));
-        const results = (await pipeline.exec()) ?? [];
-        return results
-          .map(([error, hash], i) => (error ? null : toSessionRecord(ids[i] as string, hash as Record<string, string>)))
-          .filter((session): session is SessionRecord => session !== null);
-      }),
+    listUserSessions: (userId) => guard(() => listUserSessions(userId)),
 
     touchSession: (sessionId, update) =>
       guard(async () => {
@@ -264,9 +266,6 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
         await execAll(transaction);
       }),
 
-    // Sessions and counters here expire with their keys; the SQL store sweeps what it keeps.
-    sweepExpired: (now) => users.sweepExpired(now),
-
     peekRateLimit: (key, now) =>
       guard(async () => {
         const [count, resetAt] = await redis.hmget(limitKey(key), "count", "reset");
@@ -296,7 +295,6 @@ export function withRedisSessions(users: Store, options: RedisSessionOptions): S
       }),
 
     async close() {
-      await users.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

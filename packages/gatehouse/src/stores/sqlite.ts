@@ -4,9 +4,9 @@ import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
 import { ConfigurationError } from "../errors.js";
-import type { Store } from "../store/types.js";
 import { createKyselyStore } from "./kysely-store.js";
 import type { Database } from "./schema.js";
+import type { Store } from "./types.js";
 
 /** Migration passes of this process, one queue per database file. */
 const migrationQueues = new Map<unknown, Promise<unknown>>();
@@ -22,6 +22,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Apply pending migrations before the first query. Default `true`. */
   autoMigrate?: boolean;
+  /** Clock in milliseconds since the epoch, for the times the store writes; replace it in tests. */
+  now?: () => number;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface SqliteStoreOptions {
  *
  * @example
  * ```ts
- * import { createSqliteStore } from "gatehouse/stores/sqlite";
+ * import { createSqliteStore } from "gatehouse-auth/stores/sqlite";
  * const store = createSqliteStore({ url: process.env.DATABASE_URL ?? "file:data/gatehouse.db" });
  * ```
  */
@@ -42,7 +44,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  const cached = withStatementCache(database);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
 
   return createKyselyStore(
     db,
@@ -65,13 +68,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         });
         return pass;
       },
+      // better-sqlite3's transactions run synchronously: nothing else of this process runs while one holds
+      // the lock, so another connection of it can never wait on the lock with the event loop blocked.
+      async batch(queries) {
+        database.transaction(() => {
+          for (const query of queries) cached.prepare(query.sql).run(query.parameters);
+        })();
+      },
       prepare(query) {
         const statement = database.prepare(query.sql);
         return async (parameters) => statement.get(...parameters);
       },
     },
     // better-sqlite3 is synchronous and in-process: a timer could never fire before it returns.
-    { autoMigrate: options.autoMigrate ?? true, timeoutMs: undefined },
+    { autoMigrate: options.autoMigrate ?? true, timeoutMs: undefined, now: options.now ?? Date.now },
   );
 }
 
@@ -82,7 +92,9 @@ const STATEMENT_CACHE_SIZE = 256;
  * Kysely prepares every query anew, and preparing costs more than running these small queries. Kysely's
  * SQL text has placeholders for every value, so a statement can be prepared once per text and reused.
  */
-function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(
+  database: BetterSqlite3.Database,
+): SqliteDatabase & { prepare(sql: string): BetterSqlite3.Statement } {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => database.close(),

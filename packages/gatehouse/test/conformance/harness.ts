@@ -7,13 +7,14 @@ import { Redis } from "ioredis";
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
 import { createPool } from "mysql2";
 import pg from "pg";
-import type { Store } from "../../src/store/types.js";
 import { createMysqlStore } from "../../src/stores/mysql.js";
 import { createPostgresStore } from "../../src/stores/postgres.js";
-import { withRedisSessions } from "../../src/stores/redis.js";
+import { createRedisStore } from "../../src/stores/redis.js";
 import { createSqliteStore } from "../../src/stores/sqlite.js";
+import type { Store } from "../../src/stores/types.js";
 import { createMysqlDatabase, createPostgresDatabase, createRedisPrefix, REDIS_URL } from "../support/services.js";
 import { createSqliteDatabase } from "../support/temp-sqlite.js";
+import { composeStores } from "./compose.js";
 import {
   type FreshDatabase,
   type Harness,
@@ -106,14 +107,15 @@ export function sqlHarness(backend: SqlBackend): () => Promise<Harness> {
 }
 
 /**
- * The harness of a SQL store for users with `withRedisSessions` for sessions, under a key prefix of the test
+ * The harness of a SQL store for users with a Redis store for sessions and counters, under a key prefix of the test
  * file's own. No migration checks: the schema belongs to the SQL store, and its own file runs them.
  */
 export function redisSessionsHarness(users: SqlBackend): () => Promise<Harness> {
   return async () => {
     const database = await users.createDatabase();
     const keys = createRedisPrefix();
-    const open = () => withRedisSessions(users.createStore(database.url), { url: REDIS_URL, keyPrefix: keys.prefix });
+    const open = () =>
+      composeStores(users.createStore(database.url), createRedisStore({ url: REDIS_URL, keyPrefix: keys.prefix }));
     const store = open();
     const sql = users.rawConnection(database.url);
     const redis = new Redis(REDIS_URL);
@@ -130,11 +132,10 @@ export function redisSessionsHarness(users: SqlBackend): () => Promise<Harness> 
       newStore: open,
       networked: {
         storeAt: (port, { timeoutMs }) =>
-          withRedisSessions(usersAt(port, { timeoutMs }), {
-            url: `redis://127.0.0.1:${port}`,
-            keyPrefix: keys.prefix,
-            timeoutMs,
-          }),
+          composeStores(
+            usersAt(port, { timeoutMs }),
+            createRedisStore({ url: `redis://127.0.0.1:${port}`, keyPrefix: keys.prefix, timeoutMs }),
+          ),
         serves: users.storeAt ? ["users", "sessions"] : ["sessions"],
       },
       async teardown() {

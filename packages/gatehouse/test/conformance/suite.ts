@@ -14,7 +14,7 @@ import { performance } from "node:perf_hooks";
 import type { Redis } from "ioredis";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NewUser, OutboxMessage, SessionRecord, Store, TokenRecord, UserRecord } from "../../src/store/types.js";
+import type { NewUser, OutboxMessage, SessionRecord, Store, TokenRecord, UserRecord } from "../../src/stores/types.js";
 import { rawRedisCounter } from "../support/services.js";
 
 /** A user as the backend holds it. Times are ms since the epoch; numbers are numbers whatever the driver returns. */
@@ -844,7 +844,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         const [ownerBefore, moverBefore] = [await h.raw.user(owner.id), await h.raw.user(mover.id)];
         await expect(
           h.store.updateUser(mover.id, { email: owner.email, name: "Changed", emailVerifiedAt: new Date() }),
-        ).rejects.toMatchObject({ code: "email_taken", status: 409 });
+        ).rejects.toMatchObject({ code: "email_taken" });
         expect(await h.raw.user(owner.id)).toEqual(ownerBefore);
         expect(await h.raw.user(mover.id)).toEqual(moverBefore);
         expect(await h.raw.countUsersWithEmail(owner.email)).toBe(1);
@@ -910,7 +910,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
       it("createUser with a registered email rejects with email_taken and stores nothing", async () => {
         const first = await h.store.createUser(newUser());
         const second = newUser({ email: first.email });
-        await expect(h.store.createUser(second)).rejects.toMatchObject({ code: "email_taken", status: 409 });
+        await expect(h.store.createUser(second)).rejects.toMatchObject({ code: "email_taken" });
         expect(await h.raw.user(second.id)).toBeNull();
         expect(await h.raw.countUsersWithEmail(first.email)).toBe(1);
       });

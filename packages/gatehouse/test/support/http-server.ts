@@ -5,11 +5,13 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect } from "vitest";
-import type { SessionStrategyName } from "../../src/core/config.js";
 import { createGatehouse, type Gatehouse, type GatehouseOptions } from "../../src/core/gatehouse.js";
 import type { RateLimitOptions } from "../../src/core/rate-limit.js";
+import { profileInput } from "../../src/http/inputs.js";
 import { gatehouseApiHandler, readJsonBody, withApiAuth } from "../../src/next/api.js";
-import type { Store } from "../../src/store/types.js";
+import type { SessionStrategyName } from "../../src/session/config.js";
+import { createRedisStore, type RedisStore, type RedisStoreOptions } from "../../src/stores/redis.js";
+import type { Store } from "../../src/stores/types.js";
 import { CHEAP_ARGON2, PASSWORD, TEST_SECRET } from "./credentials.js";
 import { openTempSqliteStore, type TempSqliteStore } from "./temp-sqlite.js";
 
@@ -50,8 +52,10 @@ export interface TestServer extends LocalServer {
   startedAt: number;
   setClock(ms: number): void;
   gatehouse: Gatehouse;
-  /** The store the gatehouse uses (the SQLite store, or what `wrapStore` made of it). */
+  /** The store of users the gatehouse uses (and of sessions and counters, unless `redis` has them). */
   store: Store;
+  /** The Redis store of sessions and counters, with `options.redis`. */
+  redis: RedisStore | null;
   /** The SQLite file; `""` when the server was given `options.store`. */
   dbFile: string;
 }
@@ -75,8 +79,12 @@ export interface TestServerOptions {
    * open, so one store can serve several servers; `dbFile` is then `""`.
    */
   store?: Store;
-  /** Wraps the server's SQLite store, e.g. with `withRedisSessions`; the wrapper is closed with the server. */
-  wrapStore?: (store: Store) => Store;
+  /** Sessions and rate-limit counters in this Redis; the Redis store is closed with the server. */
+  redis?: RedisStoreOptions;
+  /** A store of sessions to use instead (the caller owns it). */
+  sessionStore?: GatehouseOptions["sessionStore"];
+  /** A store of rate-limit counters to use instead (the caller owns it). */
+  rateLimitStore?: GatehouseOptions["rateLimitStore"];
   /** Email options (`mailer`, `requireEmailVerification`, …), passed to `createGatehouse` as they are. */
   email?: Pick<
     GatehouseOptions,
@@ -104,8 +112,8 @@ function sendJson(res: http.ServerResponse, body: unknown): void {
  */
 export async function startServer(strategy: SessionStrategyName, options: TestServerOptions = {}): Promise<TestServer> {
   const sqlite = options.store ? null : openTempSqliteStore();
-  const base = options.store ?? (sqlite as TempSqliteStore).store;
-  const store = options.wrapStore ? options.wrapStore(base) : base;
+  const store = options.store ?? (sqlite as TempSqliteStore).store;
+  const redis = options.redis ? createRedisStore(options.redis) : null;
   // Frozen, and at a whole second, so Max-Age comes out exact and no session slides or expires by itself.
   const startedAt = Math.floor(Date.now() / 1000) * 1000;
   let clock = startedAt;
@@ -113,6 +121,9 @@ export async function startServer(strategy: SessionStrategyName, options: TestSe
   const server = await listenOnLocalhost((url) => {
     const instance = createGatehouse({
       store,
+      ...(redis && { sessionStore: redis, rateLimitStore: redis }),
+      ...(options.sessionStore && { sessionStore: options.sessionStore }),
+      ...(options.rateLimitStore && { rateLimitStore: options.rateLimitStore }),
       url,
       secret: TEST_SECRET,
       strategy,
@@ -139,7 +150,7 @@ export async function startServer(strategy: SessionStrategyName, options: TestSe
           res.end();
           return;
         }
-        sendJson(res, { user: await instance.updateProfile(user.id, await readJsonBody(req)) });
+        sendJson(res, { user: await instance.updateProfile(user.id, profileInput(await readJsonBody(req))) });
       }),
     };
     return (req, res) => {
@@ -169,10 +180,11 @@ export async function startServer(strategy: SessionStrategyName, options: TestSe
     },
     gatehouse: gatehouse as Gatehouse,
     store,
+    redis,
     dbFile: sqlite?.dbFile ?? "",
     async close() {
       await server.close();
-      if (store !== base) await store.close();
+      await redis?.close();
       await sqlite?.close();
     },
   };

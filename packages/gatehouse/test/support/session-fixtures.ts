@@ -6,9 +6,10 @@
  * leaves out only *.test.ts: a helper module in src/ would ship in dist.
  */
 import { afterEach, beforeEach } from "vitest";
+import type { UserDTO } from "../../src/core/dto.js";
 import { createGatehouse, type Gatehouse, type GatehouseOptions } from "../../src/core/gatehouse.js";
-import type { SessionMeta } from "../../src/session/types.js";
-import type { Store } from "../../src/store/types.js";
+import type { SessionInfo, SessionMeta } from "../../src/session/types.js";
+import type { Store } from "../../src/stores/types.js";
 import { CHEAP_ARGON2, PASSWORD, TEST_SECRET } from "./credentials.js";
 import { openTempSqliteStore, querySqliteFile, type TempSqliteStore } from "./temp-sqlite.js";
 
@@ -66,11 +67,48 @@ export async function signInThrough(
   email = "ada@example.com",
   meta: SessionMeta = {},
 ): Promise<string> {
-  if (!(await via.store.getUserByEmail(email))) await via.users.create({ email, password: PASSWORD });
+  if (!(await via.users.list()).some((user) => user.email === email)) {
+    await via.users.create({ email, password: PASSWORD });
+  }
   const { setCookie } = await via.logIn({ email, password: PASSWORD }, meta);
-  const value = via.cookie.read(setCookie.split(";")[0]);
-  if (!value) throw new Error("no session cookie in Set-Cookie");
+  return cookieValue(setCookie);
+}
+
+/** The value a `Set-Cookie` sets. */
+export function cookieValue(setCookie: string): string {
+  const pair = setCookie.split(";", 1)[0] as string;
+  const value = decodeURIComponent(pair.slice(pair.indexOf("=") + 1));
+  if (!value) throw new Error(`no cookie value in ${setCookie}`);
   return value;
+}
+
+/** A `Cookie` header that carries the session cookie `value` (the tests' cookies are not `__Host-`). */
+export function sessionCookieHeader(value: string, name = "gatehouse.session"): string {
+  return `${name}=${encodeURIComponent(value)}`;
+}
+
+/** What {@link validateSession} found: the user and session, and the cookie value and expiry to send back, if any. */
+export interface CheckedSession {
+  user: UserDTO;
+  session: SessionInfo;
+  renewed: { value: string; expiresAt: Date } | null;
+}
+
+/**
+ * The secure check of `gatehouse.authenticate` for a bare cookie value, as the session tests phrase it: with
+ * `rotate`, the check may rotate or renew the session (the response can carry a cookie).
+ */
+export async function validateSession(
+  gatehouse: Gatehouse,
+  value: string | null,
+  options: { rotate?: boolean } = {},
+): Promise<CheckedSession | null> {
+  const found = await gatehouse.authenticate(value === null ? null : sessionCookieHeader(value), {
+    canSetCookie: options.rotate ?? false,
+  });
+  if (!found.user) return null;
+  const renewed = found.setCookie ? { value: cookieValue(found.setCookie), expiresAt: found.session.expiresAt } : null;
+  return { user: found.user, session: found.session, renewed };
 }
 
 /** Every row of the sessions table, read from the file through a connection of its own, not through the store. */

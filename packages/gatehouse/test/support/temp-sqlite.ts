@@ -2,8 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import type { Store } from "../../src/store/types.js";
 import { createSqliteStore } from "../../src/stores/sqlite.js";
+import type { Store } from "../../src/stores/types.js";
 
 /** A SQLite database file in a temp folder of its own: the file counterpart of createPostgresDatabase(). */
 export interface TempSqliteDatabase {

@@ -1,4 +1,4 @@
-import { withApiAuth } from "gatehouse/next";
+import { withApiAuth } from "gatehouse-auth/next";
 import type { NextApiRequest, NextApiResponse } from "next";
 import { getGatehouse } from "../../../lib/gatehouse";
 

@@ -1,5 +1,9 @@
+import type { SessionRecord, SessionStore, SessionUser, UserLookup } from "../session/store.js";
+
+export type { SessionRecord } from "../session/store.js";
+
 /** A user as the store keeps it. Never send this to a client: use {@link toUserDTO}. */
-export interface UserRecord {
+export interface UserRecord extends SessionUser {
   id: string;
   email: string;
   name: string | null;
@@ -7,35 +11,8 @@ export interface UserRecord {
   passwordHash: string;
   /** When the user proved they receive mail at `email`; `null` while unverified. */
   emailVerifiedAt: Date | null;
-  /**
-   * The user's privilege version. Bumped when their role changes or their address is verified; a session
-   * issued under an older version is rotated (new id, same deadlines) at its next check.
-   */
-  sessionVersion: number;
-  /**
-   * The user's revocation epoch. Moved on by {@link Store.endSessions} (password change or reset, revoke-all,
-   * "sign out other sessions"); a session record of an older epoch is refused, never rotated.
-   */
-  revocationEpoch: number;
   createdAt: Date;
   updatedAt: Date;
-}
-
-/** A session record. For database sessions only the SHA-256 of the token's secret is kept; stateless ones keep none. */
-export interface SessionRecord {
-  id: string;
-  userId: string;
-  secretHash: string;
-  /** The user's `sessionVersion` when the session was issued. */
-  userVersion: number;
-  /** The user's `revocationEpoch` when the session was first issued; a rotation copies it. */
-  revocationEpoch: number;
-  createdAt: Date;
-  expiresAt: Date;
-  /** Updated at most once a minute per session, so a busy user does not cost a write per request. */
-  lastSeenAt: Date;
-  userAgent: string | null;
-  ip: string | null;
 }
 
 export interface NewUser {
@@ -89,15 +66,12 @@ export interface OutboxMessage {
 }
 
 /**
- * Where Gatehouse keeps users and sessions. Kept small on purpose: every backend implements exactly this.
- * Expected absences resolve to `null`; a broken or unreachable backend rejects with `StoreUnavailableError`.
+ * Where users live, with everything that must change together with them in one transaction. Expected
+ * absences resolve to `null`; a broken or unreachable backend rejects with `StoreUnavailableError`.
  */
-export interface Store {
-  /** Applies pending migrations; safe to call more than once. */
-  migrate(): Promise<void>;
+export interface UserStore extends UserLookup<UserRecord> {
   /** Inserts a user; rejects with `EmailTakenError` when the email is already registered. */
   createUser(user: NewUser): Promise<UserRecord>;
-  getUserById(id: string): Promise<UserRecord | null>;
   getUserByEmail(email: string): Promise<UserRecord | null>;
   listUsers(): Promise<UserRecord[]>;
   /**
@@ -107,19 +81,24 @@ export interface Store {
   updateUser(id: string, update: UserUpdate, options?: { ifPasswordHash?: string }): Promise<UserRecord | null>;
   /** Increments the user's session version and returns the new one (`null`: no such user). */
   bumpSessionVersion(userId: string): Promise<number | null>;
+  /** Deletes the user with their tokens (and their sessions, where this store keeps them). */
   deleteUser(id: string): Promise<boolean>;
   /**
    * Ends the user's sessions, all of them or all but `keep`, as one transaction: the user moves to a new
    * revocation epoch (so a session record of an older one is refused, even one written concurrently),
-   * `update` is applied, the sessions are deleted (`keep` moves to the new epoch, if it was of the one
-   * before), and pending email-change and password-reset tokens are voided. Either all of it happens or none.
-   * `null`: no such user, or with `ifEpoch`, the user is no longer in that epoch (nothing changed).
+   * `update` is applied, the sessions this store keeps are deleted (`keep` moves to the new epoch, if it was
+   * of the one before), and pending email-change and password-reset tokens are voided. Either all of it
+   * happens or none. `null`: no such user, or with `ifEpoch`, the user is no longer in that epoch (nothing
+   * changed).
    */
   endSessions(
     userId: string,
     options?: { keep?: string; update?: UserUpdate; ifEpoch?: number },
   ): Promise<{ ended: number; epoch: number } | null>;
+}
 
+/** One-time email tokens (links and codes). */
+export interface TokenStore {
   /**
    * Stores a one-time token. With `replace`, the user's other tokens of the same purpose are deleted in the
    * same step, so only the newest link works.
@@ -132,25 +111,10 @@ export interface Store {
   consumeToken(tokenHash: string, purposes: readonly TokenPurpose[]): Promise<TokenRecord | null>;
   /** Deletes the user's tokens of one purpose, except the one named; resolves to how many were deleted. */
   deleteUserTokens(userId: string, purpose: TokenPurpose, options?: { except?: string }): Promise<number>;
+}
 
-  /** Keeps a message in the development outbox. */
-  addOutboxMessage(message: OutboxMessage): Promise<void>;
-  /** The newest `limit` outbox messages, newest first. */
-  listOutboxMessages(limit: number): Promise<OutboxMessage[]>;
-
-  createSession(session: SessionRecord): Promise<void>;
-  /**
-   * The session and its user in one read: this is the per-request lookup. A record of an older revocation
-   * epoch than its user's may be answered as `null` (the caller refuses it either way).
-   */
-  getSessionAndUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | null>;
-  /** The user's sessions, expired ones included (callers filter), in no particular order. */
-  listUserSessions(userId: string): Promise<SessionRecord[]>;
-  /** Records activity: a new last-seen time and, when the session slid forward, a new expiry. */
-  touchSession(sessionId: string, update: { lastSeenAt: Date; expiresAt: Date }): Promise<void>;
-  /** `true` when a session was deleted. */
-  deleteSession(sessionId: string): Promise<boolean>;
-
+/** Brute-force counters: fixed windows, and attempts reserved before a password hash. */
+export interface RateLimitStore {
   /**
    * Counts one hit against `key` in a fixed window: a window that has ended starts over at 1 and ends
    * `windowMs` after `now`. Resolves to the window's count after this hit and when it ends.
@@ -159,6 +123,8 @@ export interface Store {
   /** The current window of `key`, or `null` when there is none or it has ended. */
   peekRateLimit(key: string, now: number): Promise<RateLimitWindow | null>;
   resetRateLimit(key: string): Promise<void>;
+  /** Deletes `prefix` and every counter whose key starts with `prefix` followed by `:`. */
+  resetRateLimitFamily(prefix: string): Promise<void>;
   /**
    * Reserves an attempt against `key` before the work it limits (a password hash): counted like a hit and
    * marked in flight. Resolves to the window's count (failed and in-flight attempts, this one included),
@@ -166,25 +132,66 @@ export interface Store {
    */
   reserveAttempt(key: string, windowMs: number, now: number): Promise<AttemptWindow>;
   /**
-   * Settles attempts reserved by {@link Store.reserveAttempt}, each in the window that ends at its `resetAt`,
-   * in one step: no longer in flight, and counted only if they `failed`; nothing changes in a window that has
-   * ended since. The counters named in `clear` go back to 0 (a success that resets its own counters). A
-   * counter at 0 stays until its window ends.
+   * Settles attempts reserved by {@link RateLimitStore.reserveAttempt}, each in the window that ends at its
+   * `resetAt`, in one step (one transaction where the backend has them): no longer in flight, and counted only
+   * if they `failed`; nothing changes in a window that has ended since. The counters named in `clear` go back
+   * to 0 (a success that resets its own counters). A counter at 0 stays until its window ends.
    */
   settleAttempts(
     attempts: readonly ReservedAttempt[],
     failed: boolean,
     options?: { clear?: readonly string[] },
   ): Promise<void>;
+}
+
+/** The development outbox: messages kept instead of sent (see `createOutboxMailer`). */
+export interface OutboxStore {
+  /** Keeps a message in the development outbox. */
+  addOutboxMessage(message: OutboxMessage): Promise<void>;
+  /** The newest `limit` outbox messages, newest first. */
+  listOutboxMessages(limit: number): Promise<OutboxMessage[]>;
+}
+
+/** What a store that owns a schema or connections offers besides its role. */
+export interface StoreLifecycle {
+  /** Applies pending migrations; safe to call more than once. */
+  migrate(): Promise<void>;
   /**
-   * Deletes rate-limit windows and sessions that ended by `now`, and tokens that expired a week before it
+   * Deletes what has ended by `now`: rate-limit windows, sessions, and tokens that expired a week before it
    * (until then a late click is told the link expired).
    */
   sweepExpired(now: number): Promise<void>;
-  /** Deletes `prefix` and every counter whose key starts with `prefix` followed by `:`. */
-  resetRateLimitFamily(prefix: string): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
+}
+
+/**
+ * A store that plays every role: what the SQL stores (`createSqliteStore`, `createPostgresStore`,
+ * `createMysqlStore`) return, and what `createGatehouse({ store })` takes. Another backend can take over a
+ * role: `createGatehouse({ store, sessionStore: redis, rateLimitStore: redis })`.
+ */
+export interface Store
+  extends UserStore,
+    SessionStore<UserRecord>,
+    TokenStore,
+    RateLimitStore,
+    OutboxStore,
+    StoreLifecycle {
+  /** The session and its user in one read (see {@link SessionStore.getSessionAndUser}): a SQL store has both. */
+  getSessionAndUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | null>;
+}
+
+/**
+ * The stores of a deployment, by role, as `createGatehouse` takes them: `store` plays every role that is not
+ * given to another store here.
+ */
+export interface StoreOptions {
+  /** Where users, tokens and the outbox live, and sessions and counters unless given below. */
+  store: Store;
+  /** Where sessions live instead, e.g. `createRedisStore(...)`. */
+  sessionStore?: SessionStore<UserRecord>;
+  /** Where rate-limit counters live instead, e.g. `createRedisStore(...)`. */
+  rateLimitStore?: RateLimitStore;
 }
 
 /** A rate-limit counter: how many hits in the window, and when the window ends (ms since the epoch). */

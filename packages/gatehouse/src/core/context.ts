@@ -1,0 +1,45 @@
+import { createSealer } from "../crypto/seal.js";
+import type { Mailer } from "../mail/mailer.js";
+import { createArgon2idHasher, type PasswordHasher } from "../password/hasher.js";
+import { resolveSessionConfig, type SessionCookieConfig, type SessionCookieOptions } from "../session/config.js";
+import { createDeviceCookie, DEVICE_SEAL_PURPOSE, type DeviceCookie } from "../session/device-cookie.js";
+import { createSessions, type Sessions } from "../session/sessions.js";
+import type { StoreOptions, UserRecord } from "../stores/types.js";
+import { type CredentialConfig, type CredentialOptions, resolveCredentialConfig } from "./config.js";
+import { createRateLimiter, type RateLimiter } from "./limiter.js";
+import { type Roles, resolveRoles } from "./stores.js";
+
+/** Options for `createGatehouse`. */
+export interface GatehouseOptions extends StoreOptions, SessionCookieOptions, CredentialOptions {}
+
+/** What the core's modules share: resolved configuration and the parts built from it, once. Internal. */
+export interface CoreContext {
+  roles: Roles;
+  sessionConfig: SessionCookieConfig;
+  config: CredentialConfig;
+  sessions: Sessions<UserRecord>;
+  deviceCookie: DeviceCookie;
+  hasher: PasswordHasher;
+  limiter: RateLimiter;
+  mailer: Mailer | null;
+  now: () => number;
+}
+
+/** Resolves the options and builds what every module uses. Keys are derived here, once. */
+export function createContext(options: GatehouseOptions): CoreContext {
+  const roles = resolveRoles(options);
+  const sessionConfig = resolveSessionConfig(options);
+  const config = resolveCredentialConfig(options);
+  const now = sessionConfig.now;
+  return {
+    roles,
+    sessionConfig,
+    config,
+    sessions: createSessions(sessionConfig, { sessions: roles.sessions, users: roles.users }),
+    deviceCookie: createDeviceCookie(sessionConfig, createSealer(sessionConfig.secrets, DEVICE_SEAL_PURPOSE)),
+    hasher: createArgon2idHasher(config.argon2),
+    limiter: createRateLimiter(roles.rateLimits, now, (time) => roles.lifecycle.sweepExpired(time)),
+    mailer: config.email.mailer,
+    now,
+  };
+}

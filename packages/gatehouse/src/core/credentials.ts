@@ -1,0 +1,157 @@
+import { randomToken } from "../crypto/random.js";
+import { EmailUnverifiedError, InvalidCredentialsError, InvalidInputError, UnauthenticatedError } from "../errors.js";
+import { loadCommonPasswords } from "../password/common.js";
+import { normalizePassword } from "../password/policy.js";
+import type { RequestMeta } from "../session/types.js";
+import type { UserRecord } from "../stores/types.js";
+import type { Accounts } from "./accounts.js";
+import type { CoreContext } from "./context.js";
+import { type Auth, toUserDTO, type UserDTO } from "./dto.js";
+import { isValidEmail } from "./email.js";
+import {
+  type ChangePasswordInput,
+  type LogInInput,
+  newPasswordProblem,
+  parseLogInInput,
+  type SignUpInput,
+} from "./input.js";
+import { rateLimitKeys } from "./limiter.js";
+import type { PasswordCheck } from "./password-check.js";
+import { type SignedIn, startSignedIn } from "./sessions.js";
+import { endSessions } from "./stores.js";
+
+/** A log-in: a new session, and the device cookie that makes this browser a known device of the account. */
+export interface LoggedIn extends SignedIn {
+  /** A `Set-Cookie` value for the device cookie; send it with `setCookie`. */
+  deviceCookie: string;
+}
+
+/** A sign-up while `requireEmailVerification` is on: the account exists, but no session starts until it is verified. */
+export interface VerificationPending {
+  user: UserDTO;
+  verificationRequired: true;
+}
+
+/** What a sign-up or log-in tells the email module. */
+export interface CredentialEvents {
+  afterSignUp(user: UserRecord): void;
+  afterUnverifiedLogIn(user: UserRecord): void;
+}
+
+/** Passwords: sign-up, log-in and password change. */
+export interface CredentialsApi {
+  /**
+   * Creates an account and signs it in, and sends the verification email when a mailer is configured. With
+   * `requireEmailVerification`, nobody is signed in: the result is {@link VerificationPending}. Throws
+   * `InvalidInputError`, `EmailTakenError` or `RateLimitedError`.
+   *
+   * @example
+   * ```ts
+   * const signedIn = await gatehouse.signUp({ email, password, name }, { ip });
+   * if (!("verificationRequired" in signedIn)) res.setHeader("Set-Cookie", signedIn.setCookie);
+   * ```
+   */
+  signUp(input: SignUpInput, meta?: RequestMeta): Promise<SignedIn | VerificationPending>;
+  /**
+   * Checks credentials and starts a new session. The session the request's `Cookie` header carries is ended,
+   * so a planted session cannot survive the log-in; a device cookie there that names this account puts the
+   * attempt on that device's own budget. Throws `InvalidInputError`, `InvalidCredentialsError` or
+   * `RateLimitedError`, and `EmailUnverifiedError` (after the password was right) while
+   * `requireEmailVerification` is on.
+   *
+   * @example
+   * ```ts
+   * const { setCookie, deviceCookie } = await gatehouse.logIn({ email, password }, { ip, cookieHeader });
+   * res.setHeader("Set-Cookie", [setCookie, deviceCookie]);
+   * ```
+   */
+  logIn(input: LogInInput, meta?: RequestMeta): Promise<LoggedIn>;
+  /**
+   * Changes the signed-in user's password. Every session of the user ends, and a new one replaces the current
+   * session; the browser gets a device cookie for the new password. Throws `InvalidInputError` (a wrong current
+   * password changes nothing), `RateLimitedError`, or `UnauthenticatedError` once the session has ended.
+   */
+  changePassword(auth: Auth, input: ChangePasswordInput, meta?: RequestMeta): Promise<LoggedIn>;
+}
+
+export function createCredentialsApi(
+  ctx: CoreContext,
+  check: PasswordCheck,
+  accounts: Accounts,
+  events: CredentialEvents,
+): CredentialsApi {
+  const { roles, config, hasher, limiter, deviceCookie, sessions } = ctx;
+  const { rateLimits, passwordPolicy } = config;
+
+  // Log-in with an unknown email verifies against this, so it costs one hash like a wrong password does.
+  let dummyHash: Promise<string> | undefined;
+  const getDummyHash = () => {
+    dummyHash ??= hasher.hash(randomToken(16));
+    return dummyHash;
+  };
+
+  return {
+    async signUp(input, meta = {}) {
+      await limiter.hit(rateLimits.signupPerIp, rateLimitKeys.signupIp(meta.ip ?? "unknown"));
+      // Only these three fields are taken: a "role" in the input is never read.
+      const { email, password, name } = input ?? ({} as SignUpInput);
+      const user = await accounts.create({ email, password, name: name ?? null });
+      events.afterSignUp(user);
+      if (config.email.requireVerification) return { user: toUserDTO(user), verificationRequired: true };
+      return startSignedIn(ctx, user, meta);
+    },
+
+    async logIn(input, meta = {}) {
+      const { email, password } = parseLogInInput(input, passwordPolicy);
+      const fallbackHash = getDummyHash();
+      // Read before the limits: a device cookie is checked against the account and its current password.
+      const user = isValidEmail(email) ? await roles.users.getUserByEmail(email) : null;
+      // Each attempt holds its place before the hash, so a burst of parallel guesses cannot slip past the
+      // limit and, while limited, even the right password is refused.
+      const valid = await check.throttled(email, user, meta, async () => {
+        const matches = await hasher.verify(user?.passwordHash ?? (await fallbackHash), password);
+        return matches && user !== null;
+      });
+      if (!valid || !user) throw new InvalidCredentialsError();
+      if (config.email.requireVerification && !user.emailVerifiedAt) {
+        events.afterUnverifiedLogIn(user);
+        throw new EmailUnverifiedError();
+      }
+      let { passwordHash } = user;
+      if (hasher.needsRehash(passwordHash)) {
+        // Only over the hash just verified: a password change that came between is never undone.
+        const rehashed = await roles.users.updateUser(
+          user.id,
+          { passwordHash: await hasher.hash(password) },
+          { ifPasswordHash: passwordHash },
+        );
+        if (rehashed) passwordHash = rehashed.passwordHash;
+      }
+      // A session planted before log-in must not survive it (session fixation).
+      if (meta.cookieHeader) await sessions.end(meta.cookieHeader);
+      return {
+        ...(await startSignedIn(ctx, user, meta)),
+        deviceCookie: await deviceCookie.issue({ id: user.id, passwordHash }),
+      };
+    },
+
+    async changePassword(auth, input, meta = {}) {
+      const { currentPassword, newPassword } = input ?? ({} as ChangePasswordInput);
+      const { user } = await check.current(auth);
+      await check.confirm(user, currentPassword, "currentPassword", meta);
+      await loadCommonPasswords();
+      const problem = newPasswordProblem(newPassword, passwordPolicy);
+      if (problem) throw new InvalidInputError({ newPassword: problem });
+      const passwordHash = await hasher.hash(normalizePassword(newPassword));
+      // The new password and the end of every session are one transaction: never one without the other. It
+      // applies only in the epoch this session was read in: a revocation that came between ended it too.
+      const ended = await endSessions(roles, user.id, { update: { passwordHash }, ifEpoch: user.revocationEpoch });
+      if (!ended) throw new UnauthenticatedError();
+      const fresh = await roles.users.getUserById(user.id);
+      if (!fresh) throw new UnauthenticatedError();
+      // In the epoch this change moved to, not a later one: a revocation after it must end this session too.
+      const signedIn = await startSignedIn(ctx, { ...fresh, revocationEpoch: ended.epoch }, meta);
+      return { ...signedIn, deviceCookie: await deviceCookie.issue({ id: user.id, passwordHash }) };
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { InvalidInputError, UnauthenticatedError } from "../errors.js";
+import { normalizePassword } from "../password/policy.js";
+import type { SessionRecord } from "../session/store.js";
+import type { RequestMeta } from "../session/types.js";
+import type { UserRecord } from "../stores/types.js";
+import type { CoreContext } from "./context.js";
+import type { Auth } from "./dto.js";
+import { type Budget, rateLimitKeys } from "./limiter.js";
+
+/** Checks passwords within the log-in limits: for log-in and for every change that needs the password. */
+export interface PasswordCheck {
+  /**
+   * Runs a password check for `email`'s account (`account`, when it exists) within the log-in limits. A
+   * browser with a device cookie for the account under its current password is counted against that device
+   * only; any other against the address, then the (account, address) pair — before the account's own, so one
+   * address adds at most its budget to them —, then the account over a day and over 15 minutes. Each attempt
+   * holds its place before the hash and gives it back if the password was right: failures are counted,
+   * successes are not.
+   */
+  throttled(
+    email: string,
+    account: UserRecord | null,
+    meta: RequestMeta,
+    check: () => Promise<boolean>,
+  ): Promise<boolean>;
+  /**
+   * Checks a signed-in user's password for a sensitive change, within the same limits as a log-in, so this is
+   * no side door for guessing. Throws `InvalidInputError` naming `field` when it is wrong.
+   */
+  confirm(user: UserRecord, password: unknown, field: string, meta: RequestMeta): Promise<void>;
+  /**
+   * The session `auth` names as the store has it now, with its user (password hash and revocation epoch
+   * included); `UnauthenticatedError` once it has ended. A change made for a session checked earlier reads it
+   * again, so a revocation in between stops the change.
+   */
+  current(auth: Auth): Promise<{ session: SessionRecord; user: UserRecord }>;
+}
+
+export function createPasswordCheck(ctx: CoreContext): PasswordCheck {
+  const { config, deviceCookie, hasher, limiter } = ctx;
+  const { rateLimits } = config;
+
+  async function throttled(
+    email: string,
+    account: UserRecord | null,
+    meta: RequestMeta,
+    check: () => Promise<boolean>,
+  ): Promise<boolean> {
+    const ip = meta.ip ?? "unknown";
+    // With the device limit turned off, a device cookie earns nothing: the check gets the ordinary limits.
+    const device =
+      rateLimits.loginPerDevice &&
+      account &&
+      (await deviceCookie.deviceFor(deviceCookie.read(meta.cookieHeader), account));
+    const pair: Budget = { rule: rateLimits.loginPerAccountAndIp, key: rateLimitKeys.loginAccount(email, ip) };
+    const quarterHour: Budget = { rule: rateLimits.loginPerAccount, key: rateLimitKeys.loginAccountAnyIp(email) };
+    const day: Budget = { rule: rateLimits.loginPerAccountDaily, key: rateLimitKeys.loginAccountDaily(email) };
+    // What a success resets: the budgets of whoever succeeded, never the day's.
+    const own: Budget[] = device
+      ? [{ rule: rateLimits.loginPerDevice, key: rateLimitKeys.loginDevice(device) }]
+      : [pair, quarterHour];
+    // The day before the 15 minutes: when both are full, Retry-After names the longer wait.
+    const budgets: Budget[] = device
+      ? own
+      : [{ rule: rateLimits.loginPerIp, key: rateLimitKeys.loginIp(ip) }, pair, day, quarterHour];
+    const reservation = await limiter.reserve(budgets);
+    let valid = false;
+    try {
+      valid = await check();
+    } finally {
+      // A check that threw (a store outage) stays counted, like a failure.
+      await (valid ? reservation.succeeded({ reset: own }) : reservation.failed());
+    }
+    return valid;
+  }
+
+  return {
+    throttled,
+
+    async confirm(user, password, field, meta) {
+      const valid = await throttled(
+        user.email,
+        user,
+        meta,
+        async () =>
+          typeof password === "string" &&
+          password !== "" &&
+          hasher.verify(user.passwordHash, normalizePassword(password)),
+      );
+      if (!valid) throw new InvalidInputError({ [field]: "The password is incorrect." });
+    },
+
+    async current(auth) {
+      const found = await ctx.sessions.manager.current(auth.user.id, auth.session.id);
+      if (!found) throw new UnauthenticatedError();
+      return found;
+    },
+  };
+}

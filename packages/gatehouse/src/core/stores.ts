@@ -1,0 +1,72 @@
+import { ConfigurationError } from "../errors.js";
+import type { SessionStore } from "../session/store.js";
+import type {
+  OutboxStore,
+  RateLimitStore,
+  StoreLifecycle,
+  StoreOptions,
+  TokenStore,
+  UserRecord,
+  UserStore,
+  UserUpdate,
+} from "../stores/types.js";
+
+/** One store per role, resolved from {@link StoreOptions}. Internal: the core's modules take what they need. */
+export interface Roles {
+  users: UserStore;
+  sessions: SessionStore<UserRecord>;
+  tokens: TokenStore;
+  rateLimits: RateLimitStore;
+  outbox: OutboxStore;
+  /** The store that owns the schema: it sweeps what has ended. */
+  lifecycle: StoreLifecycle;
+  /** Whether sessions live in a store of their own, which the user store's transactions do not reach. */
+  sessionsApart: boolean;
+}
+
+/** The role of each store: `store` for every role no other store was given. */
+export function resolveRoles(options: StoreOptions): Roles {
+  const { store } = options;
+  if (!store) throw new ConfigurationError("createGatehouse needs a store, e.g. createSqliteStore({ url }).");
+  return {
+    users: store,
+    sessions: options.sessionStore ?? store,
+    tokens: store,
+    rateLimits: options.rateLimitStore ?? store,
+    outbox: store,
+    lifecycle: store,
+    sessionsApart: options.sessionStore !== undefined && (options.sessionStore as object) !== store,
+  };
+}
+
+/**
+ * Ends the user's sessions (see {@link UserStore.endSessions}). Where sessions live apart from users, the
+ * user's new epoch is committed first: from then on their old records are refused, so a failure deleting them
+ * leaves them dead (and the kept one with them), never alive.
+ */
+export async function endSessions(
+  roles: Roles,
+  userId: string,
+  options: { keep?: string; update?: UserUpdate; ifEpoch?: number } = {},
+): Promise<{ ended: number; epoch: number } | null> {
+  if (!roles.sessionsApart) return roles.users.endSessions(userId, options);
+  const { keep, update, ifEpoch } = options;
+  const moved = await roles.users.endSessions(userId, {
+    ...(update && { update }),
+    ...(ifEpoch !== undefined && { ifEpoch }),
+  });
+  // Refused for its epoch: nothing changes. Without the user (deleted meanwhile) their sessions go all the same.
+  if (!moved && ifEpoch !== undefined) return null;
+  const ended = await roles.sessions.deleteUserSessions(
+    userId,
+    moved && keep !== undefined ? { keep, epoch: moved.epoch } : {},
+  );
+  return moved && { ended, epoch: moved.epoch };
+}
+
+/** Deletes the user, their tokens and every session, wherever sessions live. */
+export async function deleteUser(roles: Roles, userId: string): Promise<boolean> {
+  const deleted = await roles.users.deleteUser(userId);
+  if (roles.sessionsApart) await roles.sessions.deleteUserSessions(userId);
+  return deleted;
+}

@@ -1,0 +1,29 @@
+import type { GatehouseErrorCode } from "../errors.js";
+
+/**
+ * The HTTP status of each error code: decided here, at the HTTP edge, not by the errors themselves. Part of
+ * the public HTTP contract. `configuration` never reaches a client: it is answered as `internal_error`.
+ */
+export const HTTP_STATUS: Readonly<Record<GatehouseErrorCode, number>> = Object.freeze({
+  invalid_input: 400,
+  invalid_json: 400,
+  invalid_token: 400,
+  token_expired: 400,
+  invalid_credentials: 401,
+  unauthenticated: 401,
+  forbidden: 403,
+  csrf: 403,
+  reauthentication_required: 403,
+  email_unverified: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  email_taken: 409,
+  already_verified: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  configuration: 500,
+  internal_error: 500,
+  unavailable: 503,
+  mail_unavailable: 503,
+});

@@ -1,0 +1,55 @@
+/**
+ * The stores of a deployment that splits roles (users in SQL; sessions and counters in Redis) seen as one
+ * {@link Store}, so the one conformance suite runs against it too. Each method goes to the store of its role,
+ * and the calls that span roles go through the core's own helpers, as `createGatehouse` runs them. Listing the
+ * methods is safe here: `satisfies Store` makes a method added later a compile error until it is routed.
+ */
+import { deleteUser, endSessions, resolveRoles } from "../../src/core/stores.js";
+import type { RedisStore } from "../../src/stores/redis.js";
+import type { Store } from "../../src/stores/types.js";
+
+export function composeStores(sql: Store, redis: RedisStore): Store {
+  const roles = resolveRoles({ store: sql, sessionStore: redis, rateLimitStore: redis });
+  return {
+    migrate: async () => {
+      await sql.migrate();
+      await redis.migrate();
+    },
+    sweepExpired: (now) => sql.sweepExpired(now),
+    close: async () => {
+      await sql.close();
+      await redis.close();
+    },
+    createUser: (user) => sql.createUser(user),
+    getUserById: (id) => sql.getUserById(id),
+    getUserByEmail: (email) => sql.getUserByEmail(email),
+    listUsers: () => sql.listUsers(),
+    updateUser: (id, update, options) => sql.updateUser(id, update, options),
+    bumpSessionVersion: (userId) => sql.bumpSessionVersion(userId),
+    deleteUser: (id) => deleteUser(roles, id),
+    endSessions: (userId, options) => endSessions(roles, userId, options),
+    createToken: (token, options) => sql.createToken(token, options),
+    consumeToken: (hash, purposes) => sql.consumeToken(hash, purposes),
+    deleteUserTokens: (userId, purpose, options) => sql.deleteUserTokens(userId, purpose, options),
+    addOutboxMessage: (message) => sql.addOutboxMessage(message),
+    listOutboxMessages: (limit) => sql.listOutboxMessages(limit),
+    createSession: (session, options) => redis.createSession(session, options),
+    getSession: (id) => redis.getSession(id),
+    // As the session layer reads it when the session store keeps no users: the session, then its user.
+    async getSessionAndUser(id) {
+      const session = await redis.getSession(id);
+      const user = session && (await sql.getUserById(session.userId));
+      return session && user ? { session, user } : null;
+    },
+    listUserSessions: (userId) => redis.listUserSessions(userId),
+    touchSession: (id, update) => redis.touchSession(id, update),
+    deleteSession: (id) => redis.deleteSession(id),
+    deleteUserSessions: (userId, options) => redis.deleteUserSessions(userId, options),
+    hitRateLimit: (key, windowMs, now) => redis.hitRateLimit(key, windowMs, now),
+    peekRateLimit: (key, now) => redis.peekRateLimit(key, now),
+    resetRateLimit: (key) => redis.resetRateLimit(key),
+    resetRateLimitFamily: (prefix) => redis.resetRateLimitFamily(prefix),
+    reserveAttempt: (key, windowMs, now) => redis.reserveAttempt(key, windowMs, now),
+    settleAttempts: (attempts, failed, options) => redis.settleAttempts(attempts, failed, options),
+  } satisfies Store;
+}
