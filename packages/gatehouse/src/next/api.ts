@@ -100,7 +100,15 @@ export interface GuardOptions {
   role?: string;
 }
 
-/** Throws `ForbiddenError` unless `auth` satisfies `options`. */
+/**
+ * Throws `ForbiddenError` unless `auth` satisfies `options`: the check of {@link withApiAuth}'s options, for
+ * code that authenticated by itself.
+ *
+ * @example
+ * ```ts
+ * assertAllowed(gatehouse, auth, { permission: "users:write" });
+ * ```
+ */
 export function assertAllowed(gatehouse: Gatehouse, auth: Auth, options: GuardOptions): void {
   if (options.role !== undefined && auth.user.role !== options.role) throw new ForbiddenError();
   if (options.permission !== undefined && !gatehouse.can(auth.user, options.permission)) throw new ForbiddenError();

@@ -51,7 +51,14 @@ async function check(
   return found.user && { user: found.user, session: found.session };
 }
 
-/** Turns an {@link Auth} (or its absence) into the serialisable {@link ClientSession}. */
+/**
+ * Turns an {@link Auth} (or its absence) into the serialisable {@link ClientSession}.
+ *
+ * @example
+ * ```ts
+ * return { props: { session: toClientSession(await verifySession(gatehouse, req, res)) } };
+ * ```
+ */
 export function toClientSession(auth: Auth): SignedInSession;
 export function toClientSession(auth: Auth | null): ClientSession;
 export function toClientSession(auth: Auth | null): ClientSession {

@@ -23,7 +23,15 @@ const ARGON2ID = 2;
 /** `Version.V0x13`. */
 const ARGON2_V13 = 1;
 
-/** An argon2id hasher (via `@node-rs/argon2`, which runs off the main thread). */
+/**
+ * An argon2id hasher (via `@node-rs/argon2`, which runs off the main thread), e.g. to import users whose
+ * passwords you hold in clear during a migration.
+ *
+ * @example
+ * ```ts
+ * const passwordHash = await createArgon2idHasher().hash(password);
+ * ```
+ */
 export function createArgon2idHasher(params: Argon2Params = OWASP_ARGON2ID): PasswordHasher {
   const options = { ...params, algorithm: ARGON2ID, version: ARGON2_V13 } as const;
   return {

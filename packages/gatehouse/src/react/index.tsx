@@ -154,7 +154,15 @@ async function post(path: string, body: unknown, method = "POST"): Promise<AuthR
   };
 }
 
-/** Logs in with email and password. Resolves to `{ ok: false, error }` on failure; it does not throw. */
+/**
+ * Logs in with email and password. Resolves to `{ ok: false, error }` on failure; it does not throw.
+ *
+ * @example
+ * ```ts
+ * const result = await signIn({ email, password });
+ * if (!result.ok) setError(errorMessage(result.error.code));
+ * ```
+ */
 export function signIn(
   credentials: { email: string; password: string },
   options: { basePath?: string } = {},
@@ -162,7 +170,15 @@ export function signIn(
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/login`, credentials);
 }
 
-/** Creates an account and signs it in. Resolves to `{ ok: false, error }` with `fields` on invalid input. */
+/**
+ * Creates an account and signs it in. Resolves to `{ ok: false, error }` with `fields` on invalid input.
+ *
+ * @example
+ * ```ts
+ * const result = await signUp({ email, password, name });
+ * if (!result.ok) setFieldErrors(result.error.fields ?? {});
+ * ```
+ */
 export function signUp(
   details: { email: string; password: string; name?: string },
   options: { basePath?: string } = {},
@@ -170,22 +186,51 @@ export function signUp(
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/signup`, details);
 }
 
-/** Ends the session on the server and clears the cookie. */
+/**
+ * Ends the session on the server and clears the cookie.
+ *
+ * @example
+ * ```ts
+ * await signOut();
+ * window.location.assign("/login");
+ * ```
+ */
 export function signOut(options: { basePath?: string } = {}): Promise<AuthResult> {
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/logout`, {});
 }
 
-/** Ends one of the signed-in user's sessions (e.g. from a "your devices" list). */
+/**
+ * Ends one of the signed-in user's sessions (e.g. from a "your devices" list).
+ *
+ * @example
+ * ```ts
+ * await revokeSession(session.id); // from GET /api/auth/sessions
+ * ```
+ */
 export function revokeSession(id: string, options: { basePath?: string } = {}): Promise<AuthResult> {
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/sessions/${encodeURIComponent(id)}`, null, "DELETE");
 }
 
-/** Ends every session of the signed-in user except this one. */
+/**
+ * Ends every session of the signed-in user except this one.
+ *
+ * @example
+ * ```ts
+ * const result = await revokeOtherSessions();
+ * ```
+ */
 export function revokeOtherSessions(options: { basePath?: string } = {}): Promise<AuthResult> {
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/sessions/revoke-others`, {});
 }
 
-/** Changes the signed-in user's password; every other session ends and this one gets a new cookie. */
+/**
+ * Changes the signed-in user's password; every other session ends and this one gets a new cookie.
+ *
+ * @example
+ * ```ts
+ * const result = await changePassword({ currentPassword, newPassword });
+ * ```
+ */
 export function changePassword(
   passwords: { currentPassword: string; newPassword: string },
   options: { basePath?: string } = {},
@@ -193,12 +238,26 @@ export function changePassword(
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/password`, passwords);
 }
 
-/** Deletes the signed-in user's account and ends every session. */
+/**
+ * Deletes the signed-in user's account and ends every session.
+ *
+ * @example
+ * ```ts
+ * const result = await deleteAccount({ password });
+ * ```
+ */
 export function deleteAccount(confirm: { password: string }, options: { basePath?: string } = {}): Promise<AuthResult> {
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/account`, confirm, "DELETE");
 }
 
-/** Confirms an address with the token from an email link, or with `{ code, email }` when codes are used. */
+/**
+ * Confirms an address with the token from an email link, or with `{ code, email }` when codes are used.
+ *
+ * @example
+ * ```ts
+ * const result = await verifyEmail({ token: new URLSearchParams(location.search).get("token") ?? "" });
+ * ```
+ */
 export function verifyEmail(
   proof: { token: string } | { code: string; email?: string },
   options: { basePath?: string } = {},
@@ -206,12 +265,26 @@ export function verifyEmail(
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/verify-email`, proof);
 }
 
-/** Sends the signed-in user a new verification email. */
+/**
+ * Sends the signed-in user a new verification email.
+ *
+ * @example
+ * ```ts
+ * await requestEmailVerification();
+ * ```
+ */
 export function requestEmailVerification(options: { basePath?: string } = {}): Promise<AuthResult> {
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/verify-email/request`, {});
 }
 
-/** Asks for a password-reset link. The answer is the same whether or not the address has an account. */
+/**
+ * Asks for a password-reset link. The answer is the same whether or not the address has an account.
+ *
+ * @example
+ * ```ts
+ * await requestPasswordReset({ email }); // always ok: it tells nothing about the account
+ * ```
+ */
 export function requestPasswordReset(
   details: { email: string },
   options: { basePath?: string } = {},
@@ -219,7 +292,14 @@ export function requestPasswordReset(
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/password-reset/request`, details);
 }
 
-/** Sets a new password with the token from a reset link. Signs nobody in: log in afterwards. */
+/**
+ * Sets a new password with the token from a reset link. Signs nobody in: log in afterwards.
+ *
+ * @example
+ * ```ts
+ * const result = await resetPassword({ token, password });
+ * ```
+ */
 export function resetPassword(
   details: { token: string; password: string },
   options: { basePath?: string } = {},
@@ -227,7 +307,14 @@ export function resetPassword(
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/password-reset/confirm`, details);
 }
 
-/** Asks to change the signed-in user's email; the new address must confirm it through the link sent to it. */
+/**
+ * Asks to change the signed-in user's email; the new address must confirm it through the link sent to it.
+ *
+ * @example
+ * ```ts
+ * const result = await changeEmail({ email: newEmail, password }); // result.pendingEmail
+ * ```
+ */
 export function changeEmail(
   details: { email: string; password?: string },
   options: { basePath?: string } = {},

@@ -22,7 +22,14 @@ export interface StoresFromUrl extends StoreOptions {
   close(): Promise<void>;
 }
 
-/** The kind of database a `DATABASE_URL` names, or `null` for an unsupported scheme. */
+/**
+ * The kind of database a `DATABASE_URL` names, or `null` for an unsupported scheme.
+ *
+ * @example
+ * ```ts
+ * databaseKind("postgres://db.internal/app"); // "postgres"
+ * ```
+ */
 export function databaseKind(url: string): "sqlite" | "postgres" | "mysql" | null {
   if (url === ":memory:" || url.startsWith("file:") || url.startsWith("sqlite:")) return "sqlite";
   if (/^postgres(ql)?:\/\//.test(url)) return "postgres";

@@ -110,7 +110,14 @@ function withStatementCache(
   };
 }
 
-/** Turns `file:data/app.db`, `file:///abs/app.db`, `sqlite:app.db` or a plain path into a file system path. */
+/**
+ * Turns `file:data/app.db`, `file:///abs/app.db`, `sqlite:app.db` or a plain path into a file system path.
+ *
+ * @example
+ * ```ts
+ * sqlitePathFromUrl("file:data/app.db"); // "/srv/app/data/app.db" when run from /srv/app
+ * ```
+ */
 export function sqlitePathFromUrl(url: string): string {
   if (url === ":memory:" || url === "file::memory:") return ":memory:";
   let path = url;
