@@ -16,23 +16,33 @@ async function storeCallsPerLogIn(rateLimits, store, input, meta, count = 30) {
   const { createGatehouse } = await import("gatehouse-auth");
   const totals = new Map();
   let counting = false;
+  const timing =
+    (name, run) =>
+    async (...args) => {
+      const started = performance.now();
+      try {
+        return await run(...args);
+      } finally {
+        if (counting) {
+          const entry = totals.get(name) ?? { calls: 0, ms: 0 };
+          entry.calls++;
+          entry.ms += performance.now() - started;
+          totals.set(name, entry);
+        }
+      }
+    };
   const timed = new Proxy(store, {
     get(target, name) {
       const value = target[name];
       if (typeof value !== "function") return value;
-      return async (...args) => {
-        const started = performance.now();
-        try {
-          return await value.apply(target, args);
-        } finally {
-          if (counting) {
-            const entry = totals.get(name) ?? { calls: 0, ms: 0 };
-            entry.calls++;
-            entry.ms += performance.now() - started;
-            totals.set(name, entry);
-          }
-        }
-      };
+      // A write batch gathers without writing: its commit is the store call to time.
+      if (name === "writeBatch") {
+        return async () => {
+          const batch = await value.call(target);
+          return { ...batch, commit: timing("writeBatch.commit", () => batch.commit()) };
+        };
+      }
+      return timing(name, (...args) => value.apply(target, args));
     },
   });
   const gatehouse = createGatehouse({

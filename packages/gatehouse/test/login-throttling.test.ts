@@ -223,14 +223,23 @@ class StoreProbe {
       get: (target, property) => {
         const value: unknown = Reflect.get(target, property);
         if (typeof value !== "function") return value;
-        if (property !== "reserveAttempt" && property !== "hitRateLimit") return value.bind(target);
-        return async (key: string, ...rest: unknown[]) => {
-          this.bump(this.calls, key);
-          const window = (await value.call(target, key, ...rest)) as { count: number };
-          const held = this.held?.key === key && window.count <= this.held.max ? this.held.released : null;
-          if (held) this.bump(this.placed, key);
+        if (property === "hitRateLimit") {
+          return async (key: string, ...rest: unknown[]) => {
+            this.bump(this.calls, key);
+            return value.call(target, key, ...rest);
+          };
+        }
+        if (property !== "reserveAttempts") return value.bind(target);
+        // One call reserves an attempt against each of its counters: each counts as one call at its key.
+        return async (requests: Array<{ key: string }>, ...rest: unknown[]) => {
+          for (const { key } of requests) this.bump(this.calls, key);
+          const windows = (await value.call(target, requests, ...rest)) as Array<{ count: number }>;
+          const at = requests.findIndex(({ key }) => key === this.held?.key);
+          const window = windows[at];
+          const held = this.held && window && window.count <= this.held.max ? this.held.released : null;
+          if (held) this.bump(this.placed, this.held?.key as string);
           await held;
-          return window;
+          return windows;
         };
       },
     });

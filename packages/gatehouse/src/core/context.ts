@@ -6,6 +6,7 @@ import { createDeviceCookie, DEVICE_SEAL_PURPOSE, type DeviceCookie } from "../s
 import { createSessions, type Sessions } from "../session/sessions.js";
 import type { StoreOptions, UserRecord } from "../stores/types.js";
 import { type CredentialConfig, type CredentialOptions, resolveCredentialConfig } from "./config.js";
+import { toUserDTO, type UserDTO } from "./dto.js";
 import { createRateLimiter, type RateLimiter } from "./limiter.js";
 import { type Roles, resolveRoles } from "./stores.js";
 
@@ -17,7 +18,7 @@ export interface CoreContext {
   roles: Roles;
   sessionConfig: SessionCookieConfig;
   config: CredentialConfig;
-  sessions: Sessions<UserRecord>;
+  sessions: Sessions<UserRecord, UserDTO>;
   deviceCookie: DeviceCookie;
   hasher: PasswordHasher;
   limiter: RateLimiter;
@@ -35,7 +36,7 @@ export function createContext(options: GatehouseOptions): CoreContext {
     roles,
     sessionConfig,
     config,
-    sessions: createSessions(sessionConfig, { sessions: roles.sessions, users: roles.users }),
+    sessions: createSessions(sessionConfig, { sessions: roles.sessions, users: roles.users }, toUserDTO),
     deviceCookie: createDeviceCookie(sessionConfig, createSealer(sessionConfig.secrets, DEVICE_SEAL_PURPOSE)),
     hasher: createArgon2idHasher(config.argon2),
     limiter: createRateLimiter(roles.rateLimits, now, (time) => roles.lifecycle.sweepExpired(time)),

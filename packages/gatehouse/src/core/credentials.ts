@@ -2,6 +2,9 @@ import { randomToken } from "../crypto/random.js";
 import { EmailUnverifiedError, InvalidCredentialsError, InvalidInputError, UnauthenticatedError } from "../errors.js";
 import { loadCommonPasswords } from "../password/common.js";
 import { normalizePassword } from "../password/policy.js";
+import type { SessionWrite } from "../session/manager.js";
+import type { StartedSession } from "../session/sessions.js";
+import type { DeadSessions, SessionRecord } from "../session/store.js";
 import type { RequestMeta } from "../session/types.js";
 import type { UserRecord } from "../stores/types.js";
 import type { Accounts } from "./accounts.js";
@@ -74,6 +77,12 @@ export interface CredentialsApi {
   changePassword(auth: Auth, input: ChangePasswordInput, meta?: RequestMeta): Promise<LoggedIn>;
 }
 
+/** What a successful log-in answers with, made ready during its hash. */
+interface ReadySignIn {
+  session: { start(write?: SessionWrite): Promise<StartedSession> };
+  deviceCookie: string;
+}
+
 export function createCredentialsApi(
   ctx: CoreContext,
   check: PasswordCheck,
@@ -82,6 +91,14 @@ export function createCredentialsApi(
 ): CredentialsApi {
   const { roles, config, hasher, limiter, deviceCookie, sessions } = ctx;
   const { rateLimits, passwordPolicy } = config;
+
+  async function readySignIn(user: UserRecord, meta: RequestMeta): Promise<ReadySignIn> {
+    const [session, cookie] = await Promise.all([
+      sessions.prepare(user, meta),
+      deviceCookie.issue({ id: user.id, passwordHash: user.passwordHash }),
+    ]);
+    return { session, deviceCookie: cookie };
+  }
 
   // Log-in with an unknown email verifies against this, so it costs one hash like a wrong password does.
   let dummyHash: Promise<string> | undefined;
@@ -106,33 +123,61 @@ export function createCredentialsApi(
       const fallbackHash = getDummyHash();
       // Read before the limits: a device cookie is checked against the account and its current password.
       const user = isValidEmail(email) ? await roles.users.getUserByEmail(email) : null;
-      // Each attempt holds its place before the hash, so a burst of parallel guesses cannot slip past the
-      // limit and, while limited, even the right password is refused.
-      const valid = await check.throttled(email, user, meta, async () => {
-        const matches = await hasher.verify(user?.passwordHash ?? (await fallbackHash), password);
-        return matches && user !== null;
-      });
-      if (!valid || !user) throw new InvalidCredentialsError();
-      if (config.email.requireVerification && !user.emailVerifiedAt) {
-        events.afterUnverifiedLogIn(user);
-        throw new EmailUnverifiedError();
-      }
-      let { passwordHash } = user;
-      if (hasher.needsRehash(passwordHash)) {
-        // Only over the hash just verified: a password change that came between is never undone.
-        const rehashed = await roles.users.updateUser(
-          user.id,
-          { passwordHash: await hasher.hash(password) },
-          { ifPasswordHash: passwordHash },
+      // Where one store keeps counters and sessions, a success's settled counters and its new session are one
+      // transaction: the writes after the hash are most of what a log-in costs beyond it.
+      const batch = roles.writeBatch ? await roles.writeBatch() : null;
+      const pending: { ready?: Promise<ReadySignIn> } = {};
+      try {
+        // Each attempt holds its place before the hash, so a burst of parallel guesses cannot slip past the
+        // limit and, while limited, even the right password is refused.
+        const valid = await check.throttled(
+          email,
+          user,
+          meta,
+          async () => {
+            const verifying = hasher.verify(user?.passwordHash ?? (await fallbackHash), password);
+            // The hash runs off the main thread: meanwhile, what a success answers with is made ready (the
+            // session's token, the device cookie). A failure stores none of it.
+            if (user) {
+              pending.ready = readySignIn(user, meta);
+              // Awaited only after a success; a failure must not leave it rejected unheard.
+              pending.ready.catch(() => undefined);
+            }
+            return (await verifying) && user !== null;
+          },
+          batch ?? undefined,
         );
-        if (rehashed) passwordHash = rehashed.passwordHash;
+        if (!valid || !user) throw new InvalidCredentialsError();
+        if (config.email.requireVerification && !user.emailVerifiedAt) {
+          events.afterUnverifiedLogIn(user);
+          throw new EmailUnverifiedError();
+        }
+        const prepared = await (pending.ready ?? readySignIn(user, meta));
+        let { deviceCookie: device } = prepared;
+        if (hasher.needsRehash(user.passwordHash)) {
+          // Only over the hash just verified: a password change that came between is never undone.
+          const rehashed = await roles.users.updateUser(
+            user.id,
+            { passwordHash: await hasher.hash(password) },
+            { ifPasswordHash: user.passwordHash },
+          );
+          // The device cookie names the password's hash: a new hash, a new cookie.
+          if (rehashed) device = await deviceCookie.issue({ id: user.id, passwordHash: rehashed.passwordHash });
+        }
+        // A session planted before log-in must not survive it (session fixation).
+        if (meta.cookieHeader) await sessions.end(meta.cookieHeader);
+        const write =
+          batch &&
+          ((session: SessionRecord, options: { sweep?: DeadSessions }) => {
+            batch.createSession(session, options);
+            return batch.commit();
+          });
+        const { setCookie, expiresAt } = await prepared.session.start(write ?? undefined);
+        return { user: toUserDTO(user), setCookie, expiresAt, deviceCookie: device };
+      } finally {
+        // Whatever happened after the check (an unverified address, a store failure), what it settled is written.
+        await batch?.commit();
       }
-      // A session planted before log-in must not survive it (session fixation).
-      if (meta.cookieHeader) await sessions.end(meta.cookieHeader);
-      return {
-        ...(await startSignedIn(ctx, user, meta)),
-        deviceCookie: await deviceCookie.issue({ id: user.id, passwordHash }),
-      };
     },
 
     async changePassword(auth, input, meta = {}) {

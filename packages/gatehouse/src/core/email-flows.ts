@@ -183,7 +183,7 @@ function createEmailFlows(ctx: CoreContext, check: PasswordCheck) {
      * change-email token moves the account to its new address. Bumps the session version, so every session
      * of the user rotates. Resolves to the updated user.
      */
-    async verifyEmail(input: unknown, signedIn: UserRecord | null, meta: SessionMeta): Promise<UserRecord> {
+    async verifyEmail(input: unknown, signedIn: { email: string } | null, meta: SessionMeta): Promise<UserRecord> {
       const record = asRecord(input);
       const rawToken = field(record, "token");
       const rawCode = field(record, "code");

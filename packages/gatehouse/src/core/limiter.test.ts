@@ -2,23 +2,26 @@ import { describe, expect, it } from "vitest";
 import { RateLimitedError } from "../errors.js";
 import { errorResponse } from "../http/response.js";
 import type { AttemptWindow, Store } from "../stores/types.js";
-import { addressGroup, createRateLimiter, rateLimitKeys } from "./limiter.js";
+import { addressGroup, createRateLimiter, loginKeys, rateLimitKeys } from "./limiter.js";
 
 /** Just the counter calls of a Store, in memory, following the store contract; records each call. */
 function counterStore(): { store: Store; calls: string[]; windows: Map<string, AttemptWindow>; sweeps: number[] } {
   const windows = new Map<string, AttemptWindow>();
   const calls: string[] = [];
   const sweeps: number[] = [];
+  const reserve = (key: string, windowMs: number, now: number) => {
+    calls.push(`reserve ${key}`);
+    const current = windows.get(key);
+    const next =
+      current && current.resetAt > now
+        ? { ...current, count: current.count + 1, pending: current.pending + 1 }
+        : { count: 1, pending: 1, resetAt: now + windowMs };
+    windows.set(key, next);
+    return next;
+  };
   const store = {
-    async reserveAttempt(key: string, windowMs: number, now: number) {
-      calls.push(`reserve ${key}`);
-      const current = windows.get(key);
-      const next =
-        current && current.resetAt > now
-          ? { ...current, count: current.count + 1, pending: current.pending + 1 }
-          : { count: 1, pending: 1, resetAt: now + windowMs };
-      windows.set(key, next);
-      return next;
+    async reserveAttempts(requests: Array<{ key: string; windowMs: number }>, now: number) {
+      return requests.map(({ key, windowMs }) => reserve(key, windowMs, now));
     },
     async settleAttempts(
       attempts: Array<{ key: string; resetAt: number }>,
@@ -198,15 +201,23 @@ describe("reserve: attempts that hold a place until they are settled", () => {
     expect((await waiting).retryAfterSeconds).toBe(60);
   });
 
-  it("reserves budgets in order, and a refusal gives back the places already taken", async () => {
+  it("reserves every budget in one step, in order, and a refusal gives every place back", async () => {
     const { store, windows, calls } = counterStore();
     const limiter = createRateLimiter(store, () => 0, store.sweepExpired);
     for (let i = 0; i < 3; i++) await (await limiter.reserve([budget("second")])).failed();
     calls.length = 0;
     await rejection(limiter.reserve([budget("first"), budget("second"), budget("third")]));
-    expect(calls).toEqual(["reserve first", "reserve second", "settle second released", "settle first released"]);
+    expect(calls).toEqual([
+      "reserve first",
+      "reserve second",
+      "reserve third",
+      "settle first released",
+      "settle second released",
+      "settle third released",
+    ]);
     expect(windows.get("first")).toMatchObject({ count: 0, pending: 0 });
-    expect(windows.has("third")).toBe(false);
+    expect(windows.get("second")).toMatchObject({ count: 3, pending: 0 });
+    expect(windows.get("third")).toMatchObject({ count: 0, pending: 0 });
   });
 
   it("sweeps expired rows at most once a minute of the clock, off the request", async () => {
@@ -263,5 +274,19 @@ describe("rateLimitKeys", () => {
     expect(rateLimitKeys.loginAccount("ada@example.com", "2001:db8:5:6:aaaa::1")).toBe(
       rateLimitKeys.loginAccount("ada@example.com", "2001:db8:5:6:cccc::9"),
     );
+  });
+});
+
+describe("loginKeys", () => {
+  it("names the same counters as rateLimitKeys, for IPv4 and for an IPv6 /64", () => {
+    for (const ip of ["203.0.113.7", "2001:db8:1:2:3:4:5:6", "::ffff:203.0.113.7", "not an address"]) {
+      const email = "ada@example.com";
+      expect(loginKeys(email, ip)).toEqual({
+        ip: rateLimitKeys.loginIp(ip),
+        pair: rateLimitKeys.loginAccount(email, ip),
+        account: rateLimitKeys.loginAccountAnyIp(email),
+        day: rateLimitKeys.loginAccountDaily(email),
+      });
+    }
   });
 });

@@ -1,7 +1,7 @@
 import ipaddr from "ipaddr.js";
 import { sha256Hex } from "../crypto/digest.js";
 import { RateLimitedError } from "../errors.js";
-import type { RateLimitStore, ReservedAttempt } from "../stores/types.js";
+import type { AttemptWindow, RateLimitStore, ReservedAttempt, WriteBatch } from "../stores/types.js";
 import type { RateLimitRule } from "./rate-limit.js";
 
 /**
@@ -36,16 +36,37 @@ export const rateLimitKeys = {
   emailChange: (userId: string) => `email-change:${userId}`,
 };
 
+/**
+ * The four counters of a password check for `email` from `ip`, as {@link rateLimitKeys} names them, with the
+ * address hashed and the IP read once: this is on every log-in.
+ */
+export function loginKeys(email: string, ip: string): { ip: string; pair: string; account: string; day: string } {
+  const account = sha256Hex(email);
+  const group = addressGroup(ip);
+  return {
+    ip: `login-ip:${group}`,
+    pair: `login-account:${account}:${group}`,
+    account: `login-account:${account}`,
+    day: `login-account-day:${account}`,
+  };
+}
+
 /** One budget an attempt is counted against: a rule and the counter it applies to. */
 export interface Budget {
   rule: RateLimitRule | false;
   key: string;
 }
 
+/** Where settling is written: the rate-limit store, or a write batch that is committed later. */
+export type SettleTarget = Pick<RateLimitStore, "settleAttempts"> | Pick<WriteBatch, "settleAttempts">;
+
 /** Attempts reserved before a password hash, to be settled once its outcome is known. */
 export interface Reservation {
-  /** The password was right: the attempts are released (they do not count), and the counters of `reset` cleared. */
-  succeeded(options?: { reset?: readonly Budget[] }): Promise<void>;
+  /**
+   * The password was right: the attempts are released (they do not count), and the counters of `reset` cleared.
+   * With `into` (a write batch), the writes join it, to be committed with what follows the check.
+   */
+  succeeded(options?: { reset?: readonly Budget[]; into?: SettleTarget }): Promise<void>;
   /** The password was wrong: the attempts stay counted. */
   failed(): Promise<void>;
 }
@@ -90,17 +111,30 @@ export function createRateLimiter(
     });
   }
 
-  /** Reserves one place in `budget`, waiting for settling attempts until `deadline`; throws when refused. */
-  async function reserveOne(rule: RateLimitRule, key: string, deadline: number): Promise<number> {
+  /**
+   * Reserves one place in each budget, all in one step, waiting for settling attempts until `deadline`; throws
+   * when refused. A budget that is over its limit gives every place back: a refused attempt counts nowhere.
+   */
+  async function reserveAll(budgets: ReadonlyArray<{ rule: RateLimitRule; key: string }>, deadline: number) {
+    const requests = budgets.map(({ rule, key }) => ({ key, windowMs: rule.windowSeconds * 1000 }));
     for (;;) {
       const time = now();
-      const window = await store.reserveAttempt(key, rule.windowSeconds * 1000, time);
-      if (window.count <= rule.max) return window.resetAt;
-      await store.settleAttempts([{ key, resetAt: window.resetAt }], false);
-      // Without this attempt: how many failed, and how many are still in flight and may yet be released.
-      const failures = window.count - window.pending;
-      if (failures >= rule.max || performance.now() >= deadline)
+      const windows = await store.reserveAttempts(requests, time);
+      const reserved = budgets.map(({ key }, i) => ({ key, resetAt: (windows[i] as AttemptWindow).resetAt }));
+      const full = budgets.flatMap(({ rule }, i) => ((windows[i] as AttemptWindow).count > rule.max ? [i] : []));
+      if (full.length === 0) return reserved;
+      await store.settleAttempts(reserved, false);
+      // Without this attempt: how many failed, and how many are still in flight and may yet be released. The
+      // first budget in order that is full of failures refuses (the day's before the 15 minutes: Retry-After
+      // names the longer wait).
+      const refusing = full.find((i) => {
+        const window = windows[i] as AttemptWindow;
+        return window.count - window.pending >= (budgets[i] as { rule: RateLimitRule }).rule.max;
+      });
+      if (refusing !== undefined || performance.now() >= deadline) {
+        const window = windows[refusing ?? (full[0] as number)] as AttemptWindow;
         throw new RateLimitedError((window.resetAt - time) / 1000);
+      }
       await sleep(POLL_MS);
     }
   }
@@ -118,29 +152,24 @@ export function createRateLimiter(
       sweepNow(now());
       // Real time, not the injectable clock: this bounds how long a request is held.
       const deadline = performance.now() + MAX_WAIT_MS;
-      const reserved: ReservedAttempt[] = [];
-      try {
-        for (const { rule, key } of budgets) {
-          if (rule) reserved.push({ key, resetAt: await reserveOne(rule, key, deadline) });
-        }
-      } catch (error) {
-        // A store too broken to release them leaves them counted: the safe side.
-        await store.settleAttempts(reserved, false).catch(() => undefined);
-        throw error;
-      }
+      const limited = budgets.filter((budget): budget is { rule: RateLimitRule; key: string } => budget.rule !== false);
+      const reserved: ReservedAttempt[] = limited.length === 0 ? [] : await reserveAll(limited, deadline);
       let settled = false;
-      const settle = async (failed: boolean, reset: readonly Budget[]) => {
+      const settle = async (failed: boolean, reset: readonly Budget[], into: SettleTarget = store) => {
         if (settled) return;
         settled = true;
         // A counter about to be cleared needs no settling first.
         const clear = new Set(reset.filter(({ rule }) => rule).map(({ key }) => key));
-        await store.settleAttempts(
+        await into.settleAttempts(
           reserved.filter(({ key }) => !clear.has(key)),
           failed,
           { clear: [...clear] },
         );
       };
-      return { succeeded: (options = {}) => settle(false, options.reset ?? []), failed: () => settle(true, []) };
+      return {
+        succeeded: (options = {}) => settle(false, options.reset ?? [], options.into),
+        failed: () => settle(true, []),
+      };
     },
 
     async reset(rule, key) {

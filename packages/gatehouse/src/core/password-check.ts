@@ -5,7 +5,7 @@ import type { RequestMeta } from "../session/types.js";
 import type { UserRecord } from "../stores/types.js";
 import type { CoreContext } from "./context.js";
 import type { Auth } from "./dto.js";
-import { type Budget, rateLimitKeys } from "./limiter.js";
+import { type Budget, loginKeys, rateLimitKeys, type SettleTarget } from "./limiter.js";
 
 /** Checks passwords within the log-in limits: for log-in and for every change that needs the password. */
 export interface PasswordCheck {
@@ -15,13 +15,14 @@ export interface PasswordCheck {
    * only; any other against the address, then the (account, address) pair — before the account's own, so one
    * address adds at most its budget to them —, then the account over a day and over 15 minutes. Each attempt
    * holds its place before the hash and gives it back if the password was right: failures are counted,
-   * successes are not.
+   * successes are not. With `into`, a success's settling joins that write batch instead of being written now.
    */
   throttled(
     email: string,
     account: UserRecord | null,
     meta: RequestMeta,
     check: () => Promise<boolean>,
+    into?: SettleTarget,
   ): Promise<boolean>;
   /**
    * Checks a signed-in user's password for a sensitive change, within the same limits as a log-in, so this is
@@ -45,6 +46,7 @@ export function createPasswordCheck(ctx: CoreContext): PasswordCheck {
     account: UserRecord | null,
     meta: RequestMeta,
     check: () => Promise<boolean>,
+    into?: SettleTarget,
   ): Promise<boolean> {
     const ip = meta.ip ?? "unknown";
     // With the device limit turned off, a device cookie earns nothing: the check gets the ordinary limits.
@@ -52,24 +54,23 @@ export function createPasswordCheck(ctx: CoreContext): PasswordCheck {
       rateLimits.loginPerDevice &&
       account &&
       (await deviceCookie.deviceFor(deviceCookie.read(meta.cookieHeader), account));
-    const pair: Budget = { rule: rateLimits.loginPerAccountAndIp, key: rateLimitKeys.loginAccount(email, ip) };
-    const quarterHour: Budget = { rule: rateLimits.loginPerAccount, key: rateLimitKeys.loginAccountAnyIp(email) };
-    const day: Budget = { rule: rateLimits.loginPerAccountDaily, key: rateLimitKeys.loginAccountDaily(email) };
+    const keys = loginKeys(email, ip);
+    const pair: Budget = { rule: rateLimits.loginPerAccountAndIp, key: keys.pair };
+    const quarterHour: Budget = { rule: rateLimits.loginPerAccount, key: keys.account };
+    const day: Budget = { rule: rateLimits.loginPerAccountDaily, key: keys.day };
     // What a success resets: the budgets of whoever succeeded, never the day's.
     const own: Budget[] = device
       ? [{ rule: rateLimits.loginPerDevice, key: rateLimitKeys.loginDevice(device) }]
       : [pair, quarterHour];
     // The day before the 15 minutes: when both are full, Retry-After names the longer wait.
-    const budgets: Budget[] = device
-      ? own
-      : [{ rule: rateLimits.loginPerIp, key: rateLimitKeys.loginIp(ip) }, pair, day, quarterHour];
+    const budgets: Budget[] = device ? own : [{ rule: rateLimits.loginPerIp, key: keys.ip }, pair, day, quarterHour];
     const reservation = await limiter.reserve(budgets);
     let valid = false;
     try {
       valid = await check();
     } finally {
       // A check that threw (a store outage) stays counted, like a failure.
-      await (valid ? reservation.succeeded({ reset: own }) : reservation.failed());
+      await (valid ? reservation.succeeded({ reset: own, ...(into && { into }) }) : reservation.failed());
     }
     return valid;
   }

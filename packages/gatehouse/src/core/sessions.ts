@@ -61,10 +61,7 @@ export async function startSignedIn(ctx: CoreContext, user: UserRecord, meta: Se
 export function createSessionsApi(ctx: CoreContext): SessionsApi {
   const { roles, sessions } = ctx;
   return {
-    async authenticate(cookieHeader, options) {
-      const found = await sessions.authenticate(cookieHeader, options);
-      return found.user ? { ...found, user: toUserDTO(found.user) } : found;
-    },
+    authenticate: sessions.authenticate,
 
     async startSession(userId, meta = {}) {
       const user = await roles.users.getUserById(userId);

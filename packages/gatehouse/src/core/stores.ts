@@ -9,6 +9,7 @@ import type {
   UserRecord,
   UserStore,
   UserUpdate,
+  WriteBatch,
 } from "../stores/types.js";
 
 /** One store per role, resolved from {@link StoreOptions}. Internal: the core's modules take what they need. */
@@ -22,6 +23,8 @@ export interface Roles {
   lifecycle: StoreLifecycle;
   /** Whether sessions live in a store of their own, which the user store's transactions do not reach. */
   sessionsApart: boolean;
+  /** Gathers counter and session writes into one transaction, when one store keeps both; else `null`. */
+  writeBatch: (() => Promise<WriteBatch>) | null;
 }
 
 /** The role of each store: `store` for every role no other store was given. */
@@ -36,6 +39,10 @@ export function resolveRoles(options: StoreOptions): Roles {
     outbox: store,
     lifecycle: store,
     sessionsApart: options.sessionStore !== undefined && (options.sessionStore as object) !== store,
+    writeBatch:
+      (options.sessionStore ?? store) === store && (options.rateLimitStore ?? store) === store
+        ? () => store.writeBatch()
+        : null,
   };
 }
 

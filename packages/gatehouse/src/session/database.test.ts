@@ -133,7 +133,11 @@ describe("database session tokens", () => {
       resolveSessionConfig({ secret: TEST_SECRET, now: () => clock }),
     );
     const ids = new Set<string>();
-    for (let i = 0; i < 1000; i++) ids.add((await manager.create(user, {})).id);
+    for (let i = 0; i < 1000; i++) {
+      const prepared = await manager.prepare(user, {});
+      await prepared.write();
+      ids.add(prepared.id);
+    }
     expect(ids.size).toBe(1000);
     expect(rawSessions()).toHaveLength(1000);
   });

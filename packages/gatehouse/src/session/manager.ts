@@ -1,6 +1,6 @@
 import { randomToken } from "../crypto/random.js";
 import type { SessionCookieConfig } from "./config.js";
-import type { SessionRecord, SessionStore, SessionUser, UserLookup } from "./store.js";
+import type { DeadSessions, SessionRecord, SessionStore, SessionUser, UserLookup } from "./store.js";
 import { type SessionCodec, type SessionMeta, slideExpiry, type ValidSession } from "./types.js";
 
 /** 12 random bytes: the session's lookup key, stored in clear. */
@@ -18,13 +18,26 @@ export interface SessionSummary {
   ip: string | null;
 }
 
+/** How a new session record is written: by default the session store's `createSession`. */
+export type SessionWrite = (session: SessionRecord, options: { sweep?: DeadSessions }) => Promise<void>;
+
+/** A new session made ready: its id and cookie value, and the write that makes it real. */
+export interface PreparedSession {
+  id: string;
+  value: string;
+  expiresAt: Date;
+  /** Stores the record (and sweeps the user's dead sessions), by `write` or else the session store. */
+  write(write?: SessionWrite): Promise<void>;
+}
+
 /** The session lifecycle shared by both strategies. */
 export interface SessionManager<User extends SessionUser> {
   /**
-   * Starts a session of `user` in the user's revocation epoch as given (read before a log-in's password check,
-   * so that a revocation during the check refuses it), and sweeps the user's dead sessions in the same step.
+   * Makes a new session of `user` ready, in the user's revocation epoch as given (read before a log-in's
+   * password check, so that a revocation during the check refuses it); its write also sweeps the user's dead
+   * sessions. Nothing is stored until then, so it can be made while a password is still being checked.
    */
-  create(user: User, meta: SessionMeta): Promise<{ id: string; value: string; expiresAt: Date }>;
+  prepare(user: User, meta: SessionMeta): Promise<PreparedSession>;
   /**
    * The authoritative check. A session from before the user's sessions were ended is refused. With
    * `rotate`, a session issued before the user's privileges changed is replaced by a new one (new id, new
@@ -69,8 +82,13 @@ export function createSessionManager<User extends SessionUser>(
   }
 
   /** The session and its user: one read where the store keeps both, else the session and then the user. */
-  async function lookup(sessionId: string): Promise<{ session: SessionRecord; user: User } | null> {
+  function lookup(sessionId: string): Promise<{ session: SessionRecord; user: User } | null> {
+    // The store's own promise, not one more async step: this is the per-request path.
     if (sessions.getSessionAndUser) return sessions.getSessionAndUser(sessionId);
+    return lookupApart(sessionId);
+  }
+
+  async function lookupApart(sessionId: string): Promise<{ session: SessionRecord; user: User } | null> {
     const session = await sessions.getSession(sessionId);
     const user = session && (await users.getUserById(session.userId));
     return session && user ? { session, user } : null;
@@ -80,7 +98,11 @@ export function createSessionManager<User extends SessionUser>(
    * Stores a new session of `user` in `epoch`: the user's as given on a log-in, or the replaced record's own on
    * a rotation. A log-in also sweeps the user's dead sessions.
    */
-  async function insert(user: User, epoch: number, meta: SessionMeta, createdAt: Date, now: number, sweep: boolean) {
+  /**
+   * Builds a new session of `user` in `epoch` — the user's own on a log-in, the replaced record's on a rotation
+   * — with its cookie value, and the sweep of the user's dead sessions on a log-in. Nothing is written yet.
+   */
+  async function build(user: User, epoch: number, meta: SessionMeta, createdAt: Date, now: number, sweep: boolean) {
     const id = randomToken(SESSION_ID_BYTES);
     const expiresAt = new Date(Math.min(now + maxAgeMs, createdAt.getTime() + absoluteMaxAgeMs));
     const base = {
@@ -95,17 +117,28 @@ export function createSessionManager<User extends SessionUser>(
       ip: meta.ip?.slice(0, 64) ?? null,
     };
     const { value, secretHash } = await codec.issue(base);
-    await sessions.createSession(
-      { ...base, secretHash },
-      sweep ? { sweep: { now, idleTimeoutMs, absoluteMaxAgeMs, epoch: user.revocationEpoch } } : undefined,
-    );
-    return { id, value, expiresAt };
+    const options = sweep ? { sweep: { now, idleTimeoutMs, absoluteMaxAgeMs, epoch: user.revocationEpoch } } : {};
+    return { id, value, expiresAt, record: { ...base, secretHash }, options };
+  }
+
+  const storeWrite: SessionWrite = (session, options) => sessions.createSession(session, options);
+
+  async function insert(user: User, epoch: number, meta: SessionMeta, createdAt: Date, now: number) {
+    const built = await build(user, epoch, meta, createdAt, now, false);
+    await storeWrite(built.record, built.options);
+    return built;
   }
 
   return {
-    create(user, meta) {
+    async prepare(user, meta) {
       const now = config.now();
-      return insert(user, user.revocationEpoch, meta, new Date(now), now, true);
+      const built = await build(user, user.revocationEpoch, meta, new Date(now), now, true);
+      return {
+        id: built.id,
+        value: built.value,
+        expiresAt: built.expiresAt,
+        write: (write = storeWrite) => write(built.record, built.options),
+      };
     },
 
     async validate(value, options) {
@@ -129,7 +162,7 @@ export function createSessionManager<User extends SessionUser>(
           const info = { id: session.id, strategy, createdAt: session.createdAt, expiresAt: session.expiresAt };
           return { user, session: info, renewed: null };
         }
-        const next = await insert(user, session.revocationEpoch, session, session.createdAt, now, false);
+        const next = await insert(user, session.revocationEpoch, session, session.createdAt, now);
         return {
           user,
           session: { id: next.id, strategy, createdAt: session.createdAt, expiresAt: next.expiresAt },

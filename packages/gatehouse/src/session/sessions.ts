@@ -2,7 +2,7 @@ import { createSealer } from "../crypto/seal.js";
 import type { SessionCookieConfig } from "./config.js";
 import { createSessionCookie, type SessionCookie } from "./cookie.js";
 import { createDatabaseCodec } from "./database.js";
-import { createSessionManager, type SessionManager } from "./manager.js";
+import { createSessionManager, type SessionManager, type SessionWrite } from "./manager.js";
 import { createStatelessCodec, SESSION_SEAL_PURPOSE } from "./stateless.js";
 import type { SessionStore, SessionUser, UserLookup } from "./store.js";
 import type { SessionInfo, SessionMeta } from "./types.js";
@@ -24,7 +24,7 @@ export interface StartedSession {
 }
 
 /** The session layer: its cookie, codec and lifecycle behind a few calls. The only place cookies are serialised. */
-export interface Sessions<User extends SessionUser> {
+export interface Sessions<User extends SessionUser, Public> {
   readonly cookie: SessionCookie;
   readonly manager: SessionManager<User>;
   /**
@@ -34,24 +34,45 @@ export interface Sessions<User extends SessionUser> {
   authenticate(
     cookieHeader: string | null | undefined,
     options: { canSetCookie: boolean },
-  ): Promise<Authentication<User>>;
-  /** Starts a session of `user` (see {@link SessionManager.create}). */
+  ): Promise<Authentication<Public>>;
+  /** Starts a session of `user`: {@link Sessions.prepare}, then its start. */
   start(user: User, meta: SessionMeta): Promise<StartedSession>;
+  /**
+   * Makes a session of `user` ready without storing it (see {@link SessionManager.prepare}); `start` stores it
+   * — by `write`, e.g. into a write batch — and resolves to its cookie.
+   */
+  prepare(user: User, meta: SessionMeta): Promise<{ start(write?: SessionWrite): Promise<StartedSession> }>;
   /** Ends the session the `Cookie` header carries, if any; resolves to the `Set-Cookie` that deletes the cookie. */
   end(cookieHeader: string | null | undefined): Promise<string>;
 }
 
-export function createSessions<User extends SessionUser>(
+/**
+ * Builds the session layer. `present` turns the stored user into what {@link Sessions.authenticate} answers
+ * with (what a client may see), in the same step: the per-request path makes no second result object.
+ */
+export function createSessions<User extends SessionUser, Public>(
   config: SessionCookieConfig,
   stores: { sessions: SessionStore<User>; users: UserLookup<User> },
-): Sessions<User> {
+  present: (user: User) => Public,
+): Sessions<User, Public> {
   const cookie = createSessionCookie(config);
   const codec =
     config.strategy === "stateless"
       ? createStatelessCodec(createSealer(config.secrets, SESSION_SEAL_PURPOSE), config)
       : createDatabaseCodec();
   const manager = createSessionManager(stores, codec, config);
-  const nobody = (setCookie: string | null): Authentication<User> => ({ user: null, session: null, setCookie });
+  const nobody = (setCookie: string | null): Authentication<Public> => ({ user: null, session: null, setCookie });
+
+  async function prepare(user: User, meta: SessionMeta) {
+    const prepared = await manager.prepare(user, meta);
+    return {
+      async start(write?: SessionWrite): Promise<StartedSession> {
+        await prepared.write(write);
+        const setCookie = cookie.serialize(prepared.value, prepared.expiresAt);
+        return { id: prepared.id, setCookie, expiresAt: prepared.expiresAt };
+      },
+    };
+  }
 
   return {
     cookie,
@@ -64,13 +85,12 @@ export function createSessions<User extends SessionUser>(
       if (!valid) return nobody(canSetCookie ? cookie.clear() : null);
       const setCookie =
         canSetCookie && valid.renewed ? cookie.serialize(valid.renewed.value, valid.renewed.expiresAt) : null;
-      return { user: valid.user, session: valid.session, setCookie };
+      return { user: present(valid.user), session: valid.session, setCookie };
     },
 
-    async start(user, meta) {
-      const { id, value, expiresAt } = await manager.create(user, meta);
-      return { id, setCookie: cookie.serialize(value, expiresAt), expiresAt };
-    },
+    start: async (user, meta) => (await prepare(user, meta)).start(),
+
+    prepare,
 
     async end(cookieHeader) {
       const value = cookie.read(cookieHeader);

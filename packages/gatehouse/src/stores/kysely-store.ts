@@ -6,10 +6,12 @@ import { assertSchemaCurrent, type MigrationLock, migrateToLatest } from "./migr
 import { type Prepare, queryTemplate } from "./query-template.js";
 import type { Database } from "./schema.js";
 import type {
+  AttemptRequest,
   AttemptWindow,
   NewUser,
   OutboxMessage,
   RateLimitWindow,
+  ReservedAttempt,
   Store,
   TokenPurpose,
   TokenRecord,
@@ -40,7 +42,7 @@ export interface SqlBackend {
    * the database's lock (SQLite: another connection of this process waiting on that lock would block the
    * very loop the transaction needs). Without it they run in a Kysely transaction.
    */
-  batch?(queries: readonly CompiledQuery[]): Promise<void>;
+  batch?(queries: readonly CompiledQuery[]): Promise<unknown[][]>;
   /** A lock around each migration pass, for a dialect whose Kysely lock is a no-op. */
   migrationLock?: MigrationLock;
 }
@@ -297,13 +299,38 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
   }
 
   /** Runs writes that belong together in one transaction: the backend's own way, or a Kysely transaction. */
-  function batch(queries: readonly CompiledQuery[]): Promise<void> {
+  /** Each query's rows, in order. */
+  function batch(queries: readonly CompiledQuery[]): Promise<unknown[][]> {
     if (backend.batch) return backend.batch(queries);
     return retryingDeadlocks(() =>
       db.transaction().execute(async (trx) => {
-        for (const query of queries) await trx.executeQuery(query);
+        const rows: unknown[][] = [];
+        for (const query of queries) rows.push([...(await trx.executeQuery(query)).rows]);
+        return rows;
       }),
     );
+  }
+
+  /**
+   * The statements that settle reserved attempts and clear counters, in the order of their keys: two
+   * transactions that lock the same counters then lock them in the same order, so they cannot deadlock.
+   */
+  function settleStatements(
+    attempts: readonly ReservedAttempt[],
+    failed: boolean,
+    clear: readonly string[] = [],
+  ): Array<{ key: string; query: CompiledQuery }> {
+    const settle = failed ? settleFailed : settleReleased;
+    return [
+      ...attempts.map(({ key, resetAt }) => ({ key, query: settle.bind({ key, resetAt }) })),
+      ...clear.map((key) => ({ key, query: clearRateLimit.bind({ key }) })),
+    ].sort((a, b) => compareKeys(a.key, b.key));
+  }
+
+  /** A new session's statements: its insert, and with `sweep` the delete of the user's dead sessions. */
+  function sessionStatements(session: SessionRecord, sweep: DeadSessions | undefined): CompiledQuery[] {
+    const insert = insertSession.bind(toSessionRow(session));
+    return sweep ? [insert, sweepQuery(session.userId, session.id, sweep)] : [insert];
   }
 
   /**
@@ -521,14 +548,27 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     createSession: (session: SessionRecord, createOptions = {}) =>
       guard(async () => {
-        const insert = insertSession.bind(toSessionRow(session));
-        const { sweep } = createOptions;
-        if (!sweep) {
-          await db.executeQuery(insert);
-          return;
-        }
-        await batch([insert, sweepQuery(session.userId, session.id, sweep)]);
+        const statements = sessionStatements(session, createOptions.sweep);
+        if (statements.length === 1) await db.executeQuery(statements[0] as CompiledQuery);
+        else await batch(statements);
       }),
+
+    async writeBatch() {
+      let gathered: CompiledQuery[] = [];
+      return {
+        settleAttempts(attempts, failed, settleOptions = {}) {
+          gathered.push(...settleStatements(attempts, failed, settleOptions.clear).map(({ query }) => query));
+        },
+        createSession(session, createOptions = {}) {
+          gathered.push(...sessionStatements(session, createOptions.sweep));
+        },
+        commit() {
+          const queries = gathered;
+          gathered = [];
+          return queries.length === 0 ? Promise.resolve() : guard(async () => void (await batch(queries)));
+        },
+      };
+    },
 
     getSession: (sessionId) =>
       guard(async () => {
@@ -596,19 +636,43 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         return { count, resetAt };
       }),
 
-    reserveAttempt: (key, windowMs, now) => guard(() => countHit(upsertAttempt, key, now, windowMs)),
+    // In the order of their keys, like settling (see settleStatements): transactions that lock the same counters
+    // lock them in one order and cannot deadlock. The answers go back in the order asked.
+    reserveAttempts: (requests, now) =>
+      guard(async () => {
+        const order = requests.map((_, i) => i).sort((a, b) => compareKeys(requests[a]?.key, requests[b]?.key));
+        const sorted = order.map((i) => requests[i] as AttemptRequest);
+        let windows: AttemptWindow[];
+        if (backend.upsert === "on-duplicate-key") {
+          // MySQL has no RETURNING: each row is read back in the transaction that holds its lock.
+          windows = await retryingDeadlocks(() =>
+            db.transaction().execute(async (trx) => {
+              const read: AttemptWindow[] = [];
+              for (const { key, windowMs } of sorted) {
+                await upsertAttempt({ key, now, resetAt: now + windowMs }, trx);
+                read.push(toAttemptWindow(key, (await selectRateLimitLocked({ key }, trx)).rows[0]));
+              }
+              return read;
+            }),
+          );
+        } else {
+          const upserts = sorted.map(({ key, windowMs }) => upsertAttempt.bind({ key, now, resetAt: now + windowMs }));
+          const rows = await batch(upserts);
+          windows = sorted.map(({ key }, i) => toAttemptWindow(key, rows[i]?.[0] as RateLimitRow | undefined));
+        }
+        const answers: AttemptWindow[] = new Array(requests.length);
+        order.forEach((original, i) => {
+          answers[original] = windows[i] as AttemptWindow;
+        });
+        return answers;
+      }),
 
-    // One transaction of single-row statements, in the order of their keys: two transactions that lock the
-    // same counters then lock them in the same order, so they cannot deadlock. Counters stay as rows at 0
-    // rather than being deleted and made again by the next attempt (dearer); the sweep removes them once
-    // their window has ended.
+    // One transaction of single-row statements (see settleStatements). Counters stay as rows at 0 rather than
+    // being deleted and made again by the next attempt (dearer); the sweep removes them once their window has
+    // ended.
     settleAttempts: (attempts, failed, settleOptions = {}) =>
       guard(async () => {
-        const settle = failed ? settleFailed : settleReleased;
-        const statements = [
-          ...attempts.map(({ key, resetAt }) => ({ key, query: settle.bind({ key, resetAt }) })),
-          ...(settleOptions.clear ?? []).map((key) => ({ key, query: clearRateLimit.bind({ key }) })),
-        ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        const statements = settleStatements(attempts, failed, settleOptions.clear);
         if (statements.length === 0) return;
         if (statements.length === 1) await db.executeQuery((statements[0] as { query: CompiledQuery }).query);
         else await batch(statements.map(({ query }) => query));
@@ -656,6 +720,16 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     close: () => db.destroy().catch(() => undefined),
   };
   return store;
+}
+
+/** The one order in which a transaction locks counters. */
+function compareKeys(a: string | undefined, b: string | undefined): number {
+  return a === b ? 0 : (a ?? "") < (b ?? "") ? -1 : 1;
+}
+
+function toAttemptWindow(key: string, row: RateLimitRow | undefined): AttemptWindow {
+  if (!row) throw new Error(`the rate-limit counter ${key} vanished`);
+  return { ...toWindow(row), pending: Number(row.pending) };
 }
 
 function toWindow(row: { count: number; reset_at: number }): RateLimitWindow {

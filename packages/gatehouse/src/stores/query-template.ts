@@ -39,10 +39,10 @@ export function queryTemplate<Name extends string, Row>(
   const run = (values: Record<Name, unknown>, on: Executor = db) => on.executeQuery<Row>(bind(values));
   let prepared: ((parameters: readonly unknown[]) => Promise<unknown>) | undefined;
   // Prepared on first use, not here: the schema may not exist until the store's first call has migrated it.
-  const first = async (values: Record<Name, unknown>): Promise<Row | undefined> => {
-    if (!prepare) return (await run(values)).rows[0];
+  const first = (values: Record<Name, unknown>): Promise<Row | undefined> => {
+    if (!prepare) return run(values).then((result) => result.rows[0]);
     prepared ??= prepare(query);
-    return (await prepared(parameters(values))) as Row | undefined;
+    return prepared(parameters(values)) as Promise<Row | undefined>;
   };
   return Object.assign(run, { bind, first });
 }

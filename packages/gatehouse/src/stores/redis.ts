@@ -247,10 +247,16 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         return { count, resetAt };
       }),
 
-    reserveAttempt: (key, windowMs, now) =>
+    reserveAttempts: (requests, now) =>
       guard(async () => {
-        const [count, pending, resetAt] = await redis.gatehouseReserve(limitKey(key), now, windowMs);
-        return { count, pending, resetAt };
+        // Commands defined on the client are on its transactions too; ioredis's types do not say so.
+        const transaction = redis.multi() as ReturnType<Redis["multi"]> & Pick<ScriptedRedis, "gatehouseReserve">;
+        for (const { key, windowMs } of requests) transaction.gatehouseReserve(limitKey(key), now, windowMs);
+        const results = await execAll(transaction);
+        return results.map(([, window]) => {
+          const [count, pending, resetAt] = window as [number, number, number];
+          return { count, pending, resetAt };
+        });
       }),
 
     settleAttempts: (attempts, failed, settleOptions = {}) =>

@@ -71,9 +71,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       // better-sqlite3's transactions run synchronously: nothing else of this process runs while one holds
       // the lock, so another connection of it can never wait on the lock with the event loop blocked.
       async batch(queries) {
-        database.transaction(() => {
-          for (const query of queries) cached.prepare(query.sql).run(query.parameters);
-        })();
+        return database.transaction(() =>
+          queries.map((query) => {
+            const statement = cached.prepare(query.sql);
+            if (statement.reader) return statement.all(query.parameters);
+            statement.run(query.parameters);
+            return [];
+          }),
+        )();
       },
       prepare(query) {
         const statement = database.prepare(query.sql);

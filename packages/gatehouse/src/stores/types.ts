@@ -1,4 +1,4 @@
-import type { SessionRecord, SessionStore, SessionUser, UserLookup } from "../session/store.js";
+import type { DeadSessions, SessionRecord, SessionStore, SessionUser, UserLookup } from "../session/store.js";
 
 export type { SessionRecord } from "../session/store.js";
 
@@ -126,13 +126,14 @@ export interface RateLimitStore {
   /** Deletes `prefix` and every counter whose key starts with `prefix` followed by `:`. */
   resetRateLimitFamily(prefix: string): Promise<void>;
   /**
-   * Reserves an attempt against `key` before the work it limits (a password hash): counted like a hit and
-   * marked in flight. Resolves to the window's count (failed and in-flight attempts, this one included),
-   * how many of those are in flight, and when the window ends.
+   * Reserves an attempt against each counter before the work they limit (a password hash), in one step (one
+   * transaction where the backend has them): counted like a hit and marked in flight. Resolves, in the same
+   * order, to each window's count (failed and in-flight attempts, this one included), how many of those are in
+   * flight, and when the window ends.
    */
-  reserveAttempt(key: string, windowMs: number, now: number): Promise<AttemptWindow>;
+  reserveAttempts(requests: readonly AttemptRequest[], now: number): Promise<AttemptWindow[]>;
   /**
-   * Settles attempts reserved by {@link RateLimitStore.reserveAttempt}, each in the window that ends at its
+   * Settles attempts reserved by {@link RateLimitStore.reserveAttempts}, each in the window that ends at its
    * `resetAt`, in one step (one transaction where the backend has them): no longer in flight, and counted only
    * if they `failed`; nothing changes in a window that has ended since. The counters named in `clear` go back
    * to 0 (a success that resets its own counters). A counter at 0 stays until its window ends.
@@ -179,6 +180,20 @@ export interface Store
     StoreLifecycle {
   /** The session and its user in one read (see {@link SessionStore.getSessionAndUser}): a SQL store has both. */
   getSessionAndUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | null>;
+  /**
+   * Gathers writes of several roles whose answers nobody waits for, to commit them as one transaction: a
+   * log-in's settled counters and its new session. Asynchronous like every store call, so that a wrapper around
+   * the store (for tracing, say) can treat all its methods alike.
+   */
+  writeBatch(): Promise<WriteBatch>;
+}
+
+/** Writes gathered by {@link Store.writeBatch}; nothing is written until {@link WriteBatch.commit}. */
+export interface WriteBatch {
+  settleAttempts(attempts: readonly ReservedAttempt[], failed: boolean, options?: { clear?: readonly string[] }): void;
+  createSession(session: SessionRecord, options?: { sweep?: DeadSessions }): void;
+  /** Writes what was gathered since the last commit, as one transaction; nothing gathered, nothing written. */
+  commit(): Promise<void>;
 }
 
 /**
@@ -198,6 +213,12 @@ export interface StoreOptions {
 export interface RateLimitWindow {
   count: number;
   resetAt: number;
+}
+
+/** An attempt to reserve against `key`, in a window of `windowMs`. */
+export interface AttemptRequest {
+  key: string;
+  windowMs: number;
 }
 
 /** An attempt reserved against `key` in the window that ends at `resetAt`. */

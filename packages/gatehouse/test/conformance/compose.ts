@@ -34,6 +34,23 @@ export function composeStores(sql: Store, redis: RedisStore): Store {
     addOutboxMessage: (message) => sql.addOutboxMessage(message),
     listOutboxMessages: (limit) => sql.listOutboxMessages(limit),
     createSession: (session, options) => redis.createSession(session, options),
+    // Apart, the writes go to Redis one after another: the core gathers them only when one store keeps both.
+    async writeBatch() {
+      let gathered: Array<() => Promise<unknown>> = [];
+      return {
+        settleAttempts: (attempts, failed, options) => {
+          gathered.push(() => redis.settleAttempts(attempts, failed, options));
+        },
+        createSession: (session, options) => {
+          gathered.push(() => redis.createSession(session, options));
+        },
+        async commit() {
+          const writes = gathered;
+          gathered = [];
+          for (const write of writes) await write();
+        },
+      };
+    },
     getSession: (id) => redis.getSession(id),
     // As the session layer reads it when the session store keeps no users: the session, then its user.
     async getSessionAndUser(id) {
@@ -49,7 +66,7 @@ export function composeStores(sql: Store, redis: RedisStore): Store {
     peekRateLimit: (key, now) => redis.peekRateLimit(key, now),
     resetRateLimit: (key) => redis.resetRateLimit(key),
     resetRateLimitFamily: (prefix) => redis.resetRateLimitFamily(prefix),
-    reserveAttempt: (key, windowMs, now) => redis.reserveAttempt(key, windowMs, now),
+    reserveAttempts: (requests, now) => redis.reserveAttempts(requests, now),
     settleAttempts: (attempts, failed, options) => redis.settleAttempts(attempts, failed, options),
   } satisfies Store;
 }

@@ -14,8 +14,21 @@ import { performance } from "node:perf_hooks";
 import type { Redis } from "ioredis";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NewUser, OutboxMessage, SessionRecord, Store, TokenRecord, UserRecord } from "../../src/stores/types.js";
+import type {
+  AttemptWindow,
+  NewUser,
+  OutboxMessage,
+  SessionRecord,
+  Store,
+  TokenRecord,
+  UserRecord,
+} from "../../src/stores/types.js";
 import { rawRedisCounter } from "../support/services.js";
+
+/** One attempt reserved through {@link Store.reserveAttempts}: most checks here reserve against one counter. */
+function reserveOne(store: Store, key: string, windowMs: number, now: number): Promise<AttemptWindow> {
+  return store.reserveAttempts([{ key, windowMs }], now).then((windows) => windows[0] as AttemptWindow);
+}
 
 /** A user as the backend holds it. Times are ms since the epoch; numbers are numbers whatever the driver returns. */
 export interface RawUser {
@@ -546,7 +559,7 @@ function probes(groups: readonly CallGroup[]): [string, Probe][] {
       ["touchSession", (store) => store.touchSession(session.id, touch)],
       ["deleteSession", (store) => store.deleteSession(session.id)],
       ["endSessions", (store) => store.endSessions(user.id)],
-      ["reserveAttempt", (store) => store.reserveAttempt(`probe:${user.id}`, 60_000, Date.now())],
+      ["reserveAttempt", (store) => reserveOne(store, `probe:${user.id}`, 60_000, Date.now())],
       [
         "settleAttempts",
         (store) => store.settleAttempts([{ key: `probe:${user.id}`, resetAt: Date.now() + 60_000 }], true),
@@ -956,6 +969,28 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         });
         expect(await h.raw.sessionIds(user.id)).toEqual([session.id]);
         if (h.sessionKeys) expect(await h.sessionKeys.indexedIds(user.id)).toEqual([session.id]);
+      });
+
+      it("createSession with sweep deletes the user's dead sessions in the same step, and no one else's", async () => {
+        const user = await h.store.createUser(newUser());
+        const other = await h.store.createUser(newUser());
+        const now = Date.now();
+        const dead = [
+          newSession(user, { expiresAt: new Date(now - 1) }),
+          newSession(user, { lastSeenAt: new Date(now - 2 * 60 * 60_000) }),
+          newSession(user, { createdAt: new Date(now - 31 * DAY) }),
+          newSession(user, { revocationEpoch: -1 }),
+        ];
+        const live = newSession(user);
+        // Idle, not expired: a backend that expires keys by itself (Redis) would drop an expired one anyway.
+        const othersDead = newSession(other, { lastSeenAt: new Date(now - 2 * 60 * 60_000) });
+        for (const session of [...dead, live, othersDead]) await h.store.createSession(session);
+        const fresh = newSession(user);
+        await h.store.createSession(fresh, {
+          sweep: { now, idleTimeoutMs: 60 * 60_000, absoluteMaxAgeMs: 30 * DAY, epoch: user.revocationEpoch },
+        });
+        expect(await h.raw.sessionIds(user.id)).toEqual([live.id, fresh.id].sort());
+        expect(await h.raw.session(othersDead.id)).not.toBeNull();
       });
 
       it("createSession stores a missing user agent and IP as null, and an empty secret hash (stateless) as empty", async () => {
@@ -1426,7 +1461,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         const user = await h.store.createUser(newUser());
         const [endedLimit, liveLimit] = [`login-account-day:${uniqueId("k")}`, `login-account-day:${uniqueId("k")}`];
         await h.store.hitRateLimit(endedLimit, 1_000, now - 5_000);
-        await h.store.reserveAttempt(liveLimit, 60_000, now);
+        await reserveOne(h.store, liveLimit, 60_000, now);
         const endedToken = newToken(user, { createdAt: new Date(now - 9 * DAY), expiresAt: new Date(now - 7 * DAY) });
         // Kept a while after it expired, so a late click hears "expired".
         const lateToken = newToken(user, { expiresAt: new Date(now - 7 * DAY + 60_000) });
@@ -1517,6 +1552,27 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         expect((await h.store.peekRateLimit(key, Date.now()))?.count).toBe(50);
       });
 
+      it("a write batch writes nothing until committed, then its settled counters and its session together", async () => {
+        const user = await h.store.createUser(newUser());
+        const key = limitKey("login-account");
+        const now = Date.now();
+        const { resetAt } = await reserveOne(h.store, key, 60_000, now);
+        const batch = await h.store.writeBatch();
+        const session = newSession(user);
+        batch.settleAttempts([], false, { clear: [key] });
+        batch.createSession(session);
+        expect(await h.raw.session(session.id)).toBeNull();
+        expect((await h.raw.rateLimit(key))?.count).toBe(1);
+        await batch.commit();
+        expect(await h.raw.session(session.id)).toEqual(rawSessionOf(session));
+        expect((await h.raw.rateLimit(key))?.count).toBe(0);
+        // A second commit has nothing left to write.
+        await batch.commit();
+        batch.settleAttempts([{ key, resetAt }], false);
+        await batch.commit();
+        expect((await h.raw.rateLimit(key))?.count).toBe(0);
+      });
+
       it("each of 50 parallel hits on one key reads its own count: the answers are exactly 1 to 50", async () => {
         const key = limitKey("login-ip");
         const windows = await Promise.all(
@@ -1528,45 +1584,63 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
       });
 
       describe("reserved attempts", () => {
-        it("reserveAttempt counts like a hit and marks the attempt in flight; settling releases or keeps it", async () => {
+        it("reserveAttempts counts like a hit and marks the attempt in flight; settling releases or keeps it", async () => {
           const key = limitKey("login-account");
           const now = Date.now();
-          const first = await h.store.reserveAttempt(key, 60_000, now);
+          const first = await reserveOne(h.store, key, 60_000, now);
           expect(first).toEqual({ count: 1, pending: 1, resetAt: now + 60_000 });
-          const second = await h.store.reserveAttempt(key, 60_000, Date.now());
+          const second = await reserveOne(h.store, key, 60_000, Date.now());
           expect(second).toMatchObject({ count: 2, pending: 2 });
           await h.store.settleAttempts([{ key, resetAt: first.resetAt }], true);
           await h.store.settleAttempts([{ key, resetAt: first.resetAt }], false);
           expect((await h.raw.rateLimit(key))?.count).toBe(1);
-          expect(await h.store.reserveAttempt(key, 60_000, Date.now())).toMatchObject({ count: 2, pending: 1 });
+          expect(await reserveOne(h.store, key, 60_000, Date.now())).toMatchObject({ count: 2, pending: 1 });
+        });
+
+        it("reserveAttempts reserves against several counters in one call, answering in their order", async () => {
+          const [day, quarter] = [limitKey("login-account-day"), limitKey("login-account")];
+          const now = Date.now();
+          await reserveOne(h.store, quarter, 60_000, now);
+          const windows = await h.store.reserveAttempts(
+            [
+              { key: day, windowMs: 86_400_000 },
+              { key: quarter, windowMs: 60_000 },
+            ],
+            now,
+          );
+          expect(windows).toEqual([
+            { count: 1, pending: 1, resetAt: now + 86_400_000 },
+            { count: 2, pending: 2, resetAt: now + 60_000 },
+          ]);
+          expect(await h.store.reserveAttempts([], now)).toEqual([]);
         });
 
         it("settling never takes the count or the in-flight number below 0", async () => {
           const key = limitKey("login-device");
-          const { resetAt } = await h.store.reserveAttempt(key, 60_000, Date.now());
-          await h.store.reserveAttempt(key, 60_000, Date.now());
+          const { resetAt } = await reserveOne(h.store, key, 60_000, Date.now());
+          await reserveOne(h.store, key, 60_000, Date.now());
           await h.store.settleAttempts([{ key, resetAt }], false);
           expect((await h.raw.rateLimit(key))?.count).toBe(1);
           for (let i = 0; i < 3; i++) await h.store.settleAttempts([{ key, resetAt }], false);
           expect((await h.raw.rateLimit(key))?.count).toBe(0);
-          expect(await h.store.reserveAttempt(key, 60_000, Date.now())).toMatchObject({ count: 1, pending: 1 });
+          expect(await reserveOne(h.store, key, 60_000, Date.now())).toMatchObject({ count: 1, pending: 1 });
         });
 
         it("settling an attempt of a window that has ended changes nothing in the new one", async () => {
           const key = limitKey("login-ip");
           const start = Date.now();
-          const old = await h.store.reserveAttempt(key, 60_000, start);
-          const fresh = await h.store.reserveAttempt(key, 60_000, start + 60_000);
+          const old = await reserveOne(h.store, key, 60_000, start);
+          const fresh = await reserveOne(h.store, key, 60_000, start + 60_000);
           expect(fresh).toEqual({ count: 1, pending: 1, resetAt: start + 120_000 });
           await h.store.settleAttempts([{ key, resetAt: old.resetAt }], false);
-          expect(await h.store.reserveAttempt(key, 60_000, start + 60_001)).toMatchObject({ count: 2, pending: 2 });
+          expect(await reserveOne(h.store, key, 60_000, start + 60_001)).toMatchObject({ count: 2, pending: 2 });
         });
 
         it("settleAttempts settles several keys in one call, and clears the ones named in clear", async () => {
           const [first, second, cleared] = [limitKey("login-ip"), limitKey("login-account"), limitKey("login-account")];
           const now = Date.now();
           const windows = await Promise.all(
-            [first, second, cleared].map((key) => h.store.reserveAttempt(key, 60_000, now)),
+            [first, second, cleared].map((key) => reserveOne(h.store, key, 60_000, now)),
           );
           await h.store.settleAttempts(
             [first, second].map((key, i) => ({ key, resetAt: windows[i]?.resetAt as number })),
@@ -1574,16 +1648,16 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
             { clear: [cleared] },
           );
           expect((await h.raw.rateLimit(first))?.count).toBe(1);
-          expect(await h.store.reserveAttempt(second, 60_000, now)).toMatchObject({ count: 2, pending: 1 });
+          expect(await reserveOne(h.store, second, 60_000, now)).toMatchObject({ count: 2, pending: 1 });
           expect((await h.raw.rateLimit(cleared))?.count).toBe(0);
-          expect(await h.store.reserveAttempt(cleared, 60_000, now)).toMatchObject({ count: 1, pending: 1 });
+          expect(await reserveOne(h.store, cleared, 60_000, now)).toMatchObject({ count: 1, pending: 1 });
           await h.store.settleAttempts([], false);
         });
 
         it("each of 50 parallel reservations on one key reads its own count and in-flight number", async () => {
           const key = limitKey("login-account");
           const windows = await Promise.all(
-            Array.from({ length: 50 }, () => h.store.reserveAttempt(key, 60_000, Date.now())),
+            Array.from({ length: 50 }, () => reserveOne(h.store, key, 60_000, Date.now())),
           );
           const ordinals = Array.from({ length: 50 }, (_, i) => i + 1);
           expect(windows.map((window) => window.count).sort((a, b) => a - b)).toEqual(ordinals);
@@ -1591,7 +1665,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           const resetAt = windows[0]?.resetAt as number;
           await Promise.all(windows.map((_, i) => h.store.settleAttempts([{ key, resetAt }], i % 2 === 0)));
           expect((await h.raw.rateLimit(key))?.count).toBe(25);
-          expect(await h.store.reserveAttempt(key, 60_000, Date.now())).toMatchObject({ count: 26, pending: 1 });
+          expect(await reserveOne(h.store, key, 60_000, Date.now())).toMatchObject({ count: 26, pending: 1 });
         });
       });
 
