@@ -190,6 +190,14 @@ describe.each(["database", "stateless"] as const)("session management API over H
       expect(await currentUser(mine)).not.toBeNull();
     });
 
+    it("is no route for the template's own text: /sessions/:id answers the router's 404, and nothing ends", async () => {
+      const [mine] = (await userWithSessions(1)).cookies as [string];
+      const response = await request("/api/auth/sessions/:id", { method: "DELETE", cookie: mine });
+      expect(response.status).toBe(404);
+      expect((await response.json()).error).toEqual({ code: "not_found", message: "There is no such auth route." });
+      expect(await currentUser(mine)).not.toBeNull();
+    });
+
     it("ends my current session: 200 with a Set-Cookie that clears the cookie", async () => {
       const [current, other] = (await userWithSessions(2)).cookies as [string, string];
       const response = await request(`/api/auth/sessions/${await sessionIdOf(current)}`, {

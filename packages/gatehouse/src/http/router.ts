@@ -68,15 +68,20 @@ export function createRouter(
   routes: readonly Route[],
 ): (request: AuthRequest) => Promise<HttpResponse> {
   const { origins, pages } = options;
-  const byPath = new Map<string, Route[]>();
-  for (const route of routes) byPath.set(route.path, [...(byPath.get(route.path) ?? []), route]);
+  // Plain paths and `:id` templates apart: a request for the template's own text (`sessions/:id`) is no route.
+  const plain = new Map<string, Route[]>();
+  const templated = new Map<string, Route[]>();
+  for (const route of routes) {
+    const table = route.path.endsWith("/:id") ? templated : plain;
+    table.set(route.path, [...(table.get(route.path) ?? []), route]);
+  }
 
   function match(segments: readonly string[]): { routes: Route[]; param: string } | null {
-    const exact = byPath.get(segments.join("/"));
+    const exact = plain.get(segments.join("/"));
     if (exact) return { routes: exact, param: "" };
     const last = segments[segments.length - 1];
     if (last === undefined || !ID.test(last)) return null;
-    const withParam = byPath.get([...segments.slice(0, -1), ":id"].join("/"));
+    const withParam = templated.get([...segments.slice(0, -1), ":id"].join("/"));
     return withParam ? { routes: withParam, param: last } : null;
   }
 

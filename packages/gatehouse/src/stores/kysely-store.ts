@@ -554,18 +554,30 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       }),
 
     async writeBatch() {
-      let gathered: CompiledQuery[] = [];
+      let settles: CompiledQuery[] = [];
+      let others: CompiledQuery[] = [];
       return {
         settleAttempts(attempts, failed, settleOptions = {}) {
-          gathered.push(...settleStatements(attempts, failed, settleOptions.clear).map(({ query }) => query));
+          settles.push(...settleStatements(attempts, failed, settleOptions.clear).map(({ query }) => query));
         },
         createSession(session, createOptions = {}) {
-          gathered.push(...sessionStatements(session, createOptions.sweep));
+          others.push(...sessionStatements(session, createOptions.sweep));
         },
         commit() {
-          const queries = gathered;
-          gathered = [];
-          return queries.length === 0 ? Promise.resolve() : guard(async () => void (await batch(queries)));
+          const [counters, rest] = [settles, others];
+          [settles, others] = [[], []];
+          if (counters.length + rest.length === 0) return Promise.resolve();
+          return guard(async () => {
+            try {
+              await batch([...counters, ...rest]);
+            } catch (error) {
+              // Rolled back whole: the counters are settled on their own, or a right password's attempts would
+              // stay counted and in flight until their window ends. A store too broken for that leaves them
+              // counted, the safe side.
+              if (counters.length > 0 && rest.length > 0) await batch(counters).catch(() => undefined);
+              throw error;
+            }
+          });
         },
       };
     },

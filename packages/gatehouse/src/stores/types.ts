@@ -192,7 +192,10 @@ export interface Store
 export interface WriteBatch {
   settleAttempts(attempts: readonly ReservedAttempt[], failed: boolean, options?: { clear?: readonly string[] }): void;
   createSession(session: SessionRecord, options?: { sweep?: DeadSessions }): void;
-  /** Writes what was gathered since the last commit, as one transaction; nothing gathered, nothing written. */
+  /**
+   * Writes what was gathered since the last commit, as one transaction; nothing gathered, nothing written. If
+   * the transaction fails, the settled counters are still written on their own before the error is thrown.
+   */
   commit(): Promise<void>;
 }
 

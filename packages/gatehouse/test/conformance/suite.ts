@@ -1573,6 +1573,20 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         expect((await h.raw.rateLimit(key))?.count).toBe(0);
       });
 
+      it("a write batch that fails still settles its counters: a right password's attempts are not left in flight", async (ctx) => {
+        // The failure is a session of a user the SQL store does not have (a foreign key).
+        if (h.sessionKeys)
+          return ctx.skip("sessions live apart from the SQL store here: the core batches no writes across them");
+        const key = limitKey("login-account");
+        const { resetAt } = await reserveOne(h.store, key, 60_000, Date.now());
+        const batch = await h.store.writeBatch();
+        batch.settleAttempts([{ key, resetAt }], false);
+        batch.createSession(newSession({ ...(await h.store.createUser(newUser())), id: uniqueId("nobody") }));
+        await expect(batch.commit()).rejects.toBeDefined();
+        expect(await h.raw.rateLimit(key)).toMatchObject({ count: 0 });
+        expect(await reserveOne(h.store, key, 60_000, Date.now())).toMatchObject({ count: 1, pending: 1 });
+      });
+
       it("each of 50 parallel hits on one key reads its own count: the answers are exactly 1 to 50", async () => {
         const key = limitKey("login-ip");
         const windows = await Promise.all(
