@@ -239,8 +239,13 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       .where("key", "=", v.key)
       .where("reset_at", "=", v.resetAt),
   );
+  // A success's own counter forgets its failures, but not the other attempts still in flight on it: they stay
+  // counted until they settle (count is assigned first: MySQL's later assignments see earlier results).
   const clearRateLimit = queryTemplate(db, ["key"], (v) =>
-    db.updateTable(LIMITS).set({ count: 0, pending: 0 }).where("key", "=", v.key),
+    db
+      .updateTable(LIMITS)
+      .set({ count: lessOne("pending"), pending: lessOne("pending") })
+      .where("key", "=", v.key),
   );
 
   /** Runs a counter upsert and reads the window it left, as of this statement (not of a later one). */

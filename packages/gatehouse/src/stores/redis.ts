@@ -58,10 +58,14 @@ if tonumber(redis.call('HGET', KEYS[1], 'reset')) ~= tonumber(ARGV[1]) then retu
 if tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') > 0 then redis.call('HINCRBY', KEYS[1], 'pending', -1) end
 if ARGV[2] == '0' and tonumber(redis.call('HGET', KEYS[1], 'count') or '0') > 0 then redis.call('HINCRBY', KEYS[1], 'count', -1) end
 return 1`;
-// A success's own counters back to 0, in the window they are in (the key keeps its TTL).
+// A success's own counter forgets its failures; the other attempts in flight on it stay counted (the key keeps
+// its TTL).
 const CLEAR = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'count', 0, 'pending', 0)
+local pending = tonumber(redis.call('HGET', KEYS[1], 'pending') or '0')
+local left = 0
+if pending > 0 then left = pending - 1 end
+redis.call('HSET', KEYS[1], 'count', left, 'pending', left)
 return 1`;
 // Moves the session kept by endSessions to the user's new epoch, unless it was deleted meanwhile or was of an
 // older epoch than the one just left (records without an epoch belong to the first, 0).

@@ -135,8 +135,10 @@ export interface RateLimitStore {
   /**
    * Settles attempts reserved by {@link RateLimitStore.reserveAttempts}, each in the window that ends at its
    * `resetAt`, in one step (one transaction where the backend has them): no longer in flight, and counted only
-   * if they `failed`; nothing changes in a window that has ended since. The counters named in `clear` go back
-   * to 0 (a success that resets its own counters). A counter at 0 stays until its window ends.
+   * if they `failed`; nothing changes in a window that has ended since. The counters named in `clear` (a
+   * success that resets its own counters, its own attempt among them) forget their failures: they go back to the
+   * other attempts still in flight on them, which stay counted until they settle. A counter at 0 stays until its
+   * window ends.
    */
   settleAttempts(
     attempts: readonly ReservedAttempt[],

@@ -1668,6 +1668,21 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           await h.store.settleAttempts([], false);
         });
 
+        it("clearing forgets the counter's failures but keeps the other attempts in flight counted", async () => {
+          const key = limitKey("login-account");
+          const now = Date.now();
+          const { resetAt } = await reserveOne(h.store, key, 60_000, now);
+          await h.store.settleAttempts([{ key, resetAt }], true);
+          // Two in flight: a guess still being hashed, and the success that clears the counter.
+          await reserveOne(h.store, key, 60_000, now);
+          await reserveOne(h.store, key, 60_000, now);
+          await h.store.settleAttempts([], false, { clear: [key] });
+          expect(await h.raw.rateLimit(key)).toMatchObject({ count: 1 });
+          // The guess then fails: it stays counted.
+          await h.store.settleAttempts([{ key, resetAt }], true);
+          expect(await reserveOne(h.store, key, 60_000, now)).toMatchObject({ count: 2, pending: 1 });
+        });
+
         it("each of 50 parallel reservations on one key reads its own count and in-flight number", async () => {
           const key = limitKey("login-account");
           const windows = await Promise.all(
