@@ -26,6 +26,24 @@ const asClaims = (p) => ({ sub: p.u, sid: p.s, iat: p.c, exp: p.e });
 /** A secure check whose answer cannot carry a cookie, as in a hot loop: nothing is rotated or renewed. */
 const NO_COOKIE = Object.freeze({ canSetCookie: false });
 
+/**
+ * A case of Gatehouse's secure check: `authenticate` given the Cookie header, as every adapter calls it, with a
+ * forged value (one character changed, at `tamperAt` when given) that it must refuse.
+ */
+function secureCheck(fx, close, tamperAt) {
+  return {
+    run: async (input) => (await fx.gatehouse.authenticate(input, NO_COOKIE)).user?.id ?? null,
+    value: fx.cookie,
+    expected: fx.user.id,
+    tampered: `${COOKIE}=${tamper(fx.value, tamperAt)}`,
+    cookie: fx.cookie,
+    close,
+  };
+}
+
+/** Users in SQLite and sessions in Redis, closed together. */
+const closingBoth = (users, sessions) => ({ close: () => Promise.all([users.close(), sessions.close()]) });
+
 /** A Gatehouse instance on its own SQLite file (or another store), with one user and one session. */
 async function gatehouseFixture({ dir, strategy, store, redis }) {
   const { createGatehouse } = await import("gatehouse-auth");
@@ -187,15 +205,7 @@ export const CASES = [
     async setup({ dir }) {
       const { store } = await sqliteStore(dir, "stateless-secure");
       const fx = await gatehouseFixture({ dir, strategy: "stateless", store });
-      const run = async (input) => (await fx.gatehouse.authenticate(input, NO_COOKIE)).user?.id ?? null;
-      return {
-        run,
-        value: fx.cookie,
-        expected: fx.user.id,
-        tampered: `${COOKIE}=${tamper(fx.value)}`,
-        cookie: fx.cookie,
-        close: () => store.close(),
-      };
+      return secureCheck(fx, () => store.close());
     },
   },
   {
@@ -227,15 +237,7 @@ export const CASES = [
     async setup({ dir }) {
       const { store } = await sqliteStore(dir, "database");
       const fx = await gatehouseFixture({ dir, strategy: "database", store });
-      const run = async (input) => (await fx.gatehouse.authenticate(input, NO_COOKIE)).user?.id ?? null;
-      return {
-        run,
-        value: fx.cookie,
-        expected: fx.user.id,
-        tampered: `${COOKIE}=${tamper(fx.value, fx.value.length - 5)}`,
-        cookie: fx.cookie,
-        close: () => store.close(),
-      };
+      return secureCheck(fx, () => store.close(), fx.value.length - 5);
     },
   },
   {
@@ -273,15 +275,7 @@ export const CASES = [
       const { createPostgresStore } = await import("gatehouse-auth/stores/postgres");
       const store = createPostgresStore({ url: postgres.url });
       const fx = await gatehouseFixture({ dir, strategy: "database", store });
-      const run = async (input) => (await fx.gatehouse.authenticate(input, NO_COOKIE)).user?.id ?? null;
-      return {
-        run,
-        value: fx.cookie,
-        expected: fx.user.id,
-        tampered: `${COOKIE}=${tamper(fx.value, fx.value.length - 5)}`,
-        cookie: fx.cookie,
-        close: () => store.close(),
-      };
+      return secureCheck(fx, () => store.close(), fx.value.length - 5);
     },
   },
   {
@@ -295,7 +289,7 @@ export const CASES = [
       const { store: users } = await sqliteStore(dir, "redis-floor");
       const prefix = `${redis.prefix}floor:`;
       const sessions = createRedisStore({ url: redis.url, keyPrefix: prefix });
-      const store = { close: () => Promise.all([users.close(), sessions.close()]) };
+      const store = closingBoth(users, sessions);
       const fx = await gatehouseFixture({ dir, strategy: "database", store: users, redis: sessions });
       const client = new Redis(redis.url);
       return tokenFloor(
@@ -321,7 +315,7 @@ export const CASES = [
       const { store: users, path } = await sqliteStore(dir, "redis-floor2");
       const prefix = `${redis.prefix}floor2:`;
       const sessions = createRedisStore({ url: redis.url, keyPrefix: prefix });
-      const store = { close: () => Promise.all([users.close(), sessions.close()]) };
+      const store = closingBoth(users, sessions);
       const fx = await gatehouseFixture({ dir, strategy: "database", store: users, redis: sessions });
       const client = new Redis(redis.url);
       const db = new Database(path, { readonly: true });
@@ -350,17 +344,9 @@ export const CASES = [
       const { createRedisStore } = await import("gatehouse-auth/stores/redis");
       const { store: users } = await sqliteStore(dir, "redis");
       const sessions = createRedisStore({ url: redis.url, keyPrefix: `${redis.prefix}db:` });
-      const store = { close: () => Promise.all([users.close(), sessions.close()]) };
+      const store = closingBoth(users, sessions);
       const fx = await gatehouseFixture({ dir, strategy: "database", store: users, redis: sessions });
-      const run = async (input) => (await fx.gatehouse.authenticate(input, NO_COOKIE)).user?.id ?? null;
-      return {
-        run,
-        value: fx.cookie,
-        expected: fx.user.id,
-        tampered: `${COOKIE}=${tamper(fx.value, fx.value.length - 5)}`,
-        cookie: fx.cookie,
-        close: () => store.close(),
-      };
+      return secureCheck(fx, () => store.close(), fx.value.length - 5);
     },
   },
   {

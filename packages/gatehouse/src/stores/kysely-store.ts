@@ -248,25 +248,28 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       .where("key", "=", v.key),
   );
 
-  /** Runs a counter upsert and reads the window it left, as of this statement (not of a later one). */
-  async function countHit(
+  /**
+   * Runs a counter upsert in `trx` and reads the window it left. MySQL has no RETURNING: the row is read back in
+   * the upsert's transaction, which holds its lock, so no concurrent hit can come between the two.
+   */
+  async function upsertReadingBack(
+    trx: Transaction<Database>,
     upsert: typeof upsertHit,
     key: string,
     now: number,
     windowMs: number,
   ): Promise<AttemptWindow> {
-    const values = { key, now, resetAt: now + windowMs };
-    const row =
-      backend.upsert === "on-duplicate-key"
-        ? // MySQL has no RETURNING: the row is read back in the upsert's transaction, which holds its lock, so
-          // no concurrent hit can come between the two.
-          await db.transaction().execute(async (trx) => {
-            await upsert(values, trx);
-            return (await selectRateLimitLocked({ key }, trx)).rows[0];
-          })
-        : ((await upsert(values)).rows[0] as RateLimitRow | undefined);
-    if (!row) throw new Error(`the rate-limit counter ${key} vanished`);
-    return { ...toWindow(row), pending: Number(row.pending) };
+    await upsert({ key, now, resetAt: now + windowMs }, trx);
+    return toAttemptWindow(key, (await selectRateLimitLocked({ key }, trx)).rows[0]);
+  }
+
+  /** Counts a hit and reads the window it left, as of this statement (not of a later one). */
+  async function countHit(key: string, now: number, windowMs: number): Promise<AttemptWindow> {
+    if (backend.upsert === "on-duplicate-key") {
+      return db.transaction().execute((trx) => upsertReadingBack(trx, upsertHit, key, now, windowMs));
+    }
+    const { rows } = await upsertHit({ key, now, resetAt: now + windowMs });
+    return toAttemptWindow(key, rows[0] as RateLimitRow | undefined);
   }
 
   /** The columns an update of the user writes. */
@@ -649,7 +652,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     hitRateLimit: (key, windowMs, now) =>
       guard(async () => {
-        const { count, resetAt } = await countHit(upsertHit, key, now, windowMs);
+        const { count, resetAt } = await countHit(key, now, windowMs);
         return { count, resetAt };
       }),
 
@@ -661,13 +664,11 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         const sorted = order.map((i) => requests[i] as AttemptRequest);
         let windows: AttemptWindow[];
         if (backend.upsert === "on-duplicate-key") {
-          // MySQL has no RETURNING: each row is read back in the transaction that holds its lock.
           windows = await retryingDeadlocks(() =>
             db.transaction().execute(async (trx) => {
               const read: AttemptWindow[] = [];
               for (const { key, windowMs } of sorted) {
-                await upsertAttempt({ key, now, resetAt: now + windowMs }, trx);
-                read.push(toAttemptWindow(key, (await selectRateLimitLocked({ key }, trx)).rows[0]));
+                read.push(await upsertReadingBack(trx, upsertAttempt, key, now, windowMs));
               }
               return read;
             }),
