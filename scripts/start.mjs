@@ -1,8 +1,7 @@
 // `npm start`: build what is stale, make sure there is a secret, migrate, then serve the example app.
 // `npm start -- --dev` runs `next dev` instead of a production build.
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -45,19 +44,24 @@ const env = { ...process.env };
 env.PORT ||= "3000";
 env.GATEHOUSE_URL ||= `http://localhost:${env.PORT}`;
 env.DATABASE_URL ||= `file:${join(app, "data", "gatehouse.db")}`;
-if (!env.GATEHOUSE_SECRET) {
-  const secretFile = join(app, "data", "secret");
-  if (existsSync(secretFile)) {
-    env.GATEHOUSE_SECRET = readFileSync(secretFile, "utf8").trim();
-    console.log(`Using the secret kept in ${secretFile}. Set GATEHOUSE_SECRET in production.`);
-  } else {
-    mkdirSync(dirname(secretFile), { recursive: true });
-    env.GATEHOUSE_SECRET = randomBytes(32).toString("base64url");
-    writeFileSync(secretFile, `${env.GATEHOUSE_SECRET}\n`, { mode: 0o600 });
-    console.log(`GATEHOUSE_SECRET is not set: generated one and kept it in ${secretFile} (mode 0600).`);
-  }
-  chmodSync(secretFile, 0o600);
+// The example's secret and origin live in apps/example/.env.local: `next` reads it, and so does `npx gatehouse`
+// from the repository root (gatehouse.config.json names apps/example as its appDir). init adds only what is missing.
+const envLocal = join(app, ".env.local");
+const oldSecretFile = join(app, "data", "secret"); // where earlier versions kept it: move it so sessions survive
+if (!env.GATEHOUSE_SECRET && existsSync(oldSecretFile) && !existsSync(envLocal)) {
+  writeFileSync(envLocal, `GATEHOUSE_SECRET=${readFileSync(oldSecretFile, "utf8").trim()}\n`, { mode: 0o600 });
+  console.log(`Moved the secret kept in ${oldSecretFile} to ${envLocal}.`);
 }
+// The default origin only: a PORT or GATEHOUSE_URL of this run is in `env`, which wins over the file.
+const init = spawnSync(process.execPath, [join(library, "bin", "gatehouse.js"), "init", app], {
+  encoding: "utf8",
+  env,
+});
+if (init.status !== 0) {
+  process.stderr.write(init.stderr);
+  process.exit(init.status ?? 1);
+}
+if (!init.stdout.startsWith("Nothing to change")) console.log(init.stdout.slice(0, init.stdout.indexOf("\n\n")));
 
 // A local demo has no mail server: keep emails in the dev outbox (the app allows it only on a loopback
 // origin). `next start` runs the build with NODE_ENV=production either way; an explicit NODE_ENV=production
@@ -66,6 +70,7 @@ const devOutbox = !env.SMTP_URL && env.NODE_ENV !== "production";
 if (devOutbox) env.GATEHOUSE_DEV_OUTBOX ??= "1";
 
 const migrate = spawnSync(process.execPath, [join(library, "bin", "gatehouse.js"), "migrate"], {
+  cwd: root,
   stdio: "inherit",
   env,
 });

@@ -23,7 +23,7 @@ export function AccountSettings(): ReactNode {
   );
 
   return (
-    <>
+    <div className="stack">
       <section className="card card--wide" aria-labelledby="password-heading">
         <h2 id="password-heading">Change your password</h2>
         {password.outcome && !password.outcome.ok && (
@@ -50,7 +50,7 @@ export function AccountSettings(): ReactNode {
         </form>
       </section>
 
-      <section className="card card--wide" aria-labelledby="delete-heading">
+      <section className="card card--wide card--danger" aria-labelledby="delete-heading">
         <h2 id="delete-heading">Delete your account</h2>
         <p>This removes your account and signs you out everywhere. It cannot be undone.</p>
         {removal.outcome && !removal.outcome.ok && (
@@ -72,6 +72,6 @@ export function AccountSettings(): ReactNode {
           </button>
         </form>
       </section>
-    </>
+    </div>
   );
 }

@@ -2,10 +2,12 @@ import { changeEmail } from "gatehouse-auth/react";
 import type { ReactNode } from "react";
 import { useForm } from "../hooks/useForm";
 import { formValue } from "../lib/forms";
+import { DevOutboxHint } from "./DevOutboxHint";
 import { Field } from "./Field";
 import { FormAlert } from "./FormAlert";
 import { ResendVerification } from "./ResendVerification";
 import { SuccessNotice } from "./SuccessNotice";
+import { VerifiedBadge } from "./VerifiedBadge";
 
 /** The current address, its verification, and the form to move the account to a new one. */
 export function EmailSettings({ email, verified }: { email: string; verified: boolean }): ReactNode {
@@ -17,18 +19,14 @@ export function EmailSettings({ email, verified }: { email: string; verified: bo
     <section className="card card--wide" aria-labelledby="email-heading">
       <h2 id="email-heading">Email address</h2>
       <p>
-        Your account uses <strong>{email}</strong>{" "}
-        {verified ? (
-          <span className="badge">Verified</span>
-        ) : (
-          <span className="badge badge--warning">Not verified</span>
-        )}
+        Your account uses <strong>{email}</strong> <VerifiedBadge verified={verified} />
       </p>
       {!verified && <ResendVerification email={email} />}
       <h3>Change your email</h3>
       {change.outcome?.ok && (
         <SuccessNotice key={change.outcome.attempt} title={change.outcome.message}>
           <p>We sent a link to the new address. Until you open it, your account keeps using {email}.</p>
+          <DevOutboxHint />
         </SuccessNotice>
       )}
       {change.outcome && !change.outcome.ok && (

@@ -1,9 +1,11 @@
 import { signOut } from "gatehouse-auth/react";
 import { type FormEvent, type ReactNode, useState } from "react";
+import { SIGNED_OUT_PATH } from "../lib/authPaths";
 
 /**
  * A real form, so logging out works before (or without) JavaScript; with it, the JSON call avoids a
- * redirect round trip. Either way the next page is a full navigation so no signed-in state survives.
+ * redirect round trip. Either way the next page is a full navigation, so no signed-in state survives, and
+ * it is the log-in page saying "You have been signed out" (the API redirects the form post there too).
  */
 export function LogoutButton(): ReactNode {
   const [pending, setPending] = useState(false);
@@ -14,7 +16,7 @@ export function LogoutButton(): ReactNode {
     setPending(true);
     const result = await signOut();
     // If the JSON call failed, the plain form post still ends the session and shows the server's answer.
-    if (result.ok) window.location.assign("/login");
+    if (result.ok) window.location.assign(SIGNED_OUT_PATH);
     else form.submit();
   }
 
@@ -26,7 +28,7 @@ export function LogoutButton(): ReactNode {
       onSubmit={(event) => void handleSubmit(event)}
     >
       <button type="submit" className="button button--small button--secondary" disabled={pending}>
-        Log out
+        {pending ? "Logging out…" : "Log out"}
       </button>
     </form>
   );

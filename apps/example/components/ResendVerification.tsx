@@ -1,6 +1,7 @@
 import { requestEmailVerification } from "gatehouse-auth/react";
 import type { ReactNode } from "react";
 import { useForm } from "../hooks/useForm";
+import { DevOutboxHint } from "./DevOutboxHint";
 import { FormAlert } from "./FormAlert";
 import { SuccessNotice } from "./SuccessNotice";
 
@@ -13,6 +14,7 @@ export function ResendVerification({ email }: { email: string }): ReactNode {
     return (
       <SuccessNotice title={outcome.message}>
         <p>Open it and confirm. Older links no longer work.</p>
+        <DevOutboxHint />
       </SuccessNotice>
     );
   }

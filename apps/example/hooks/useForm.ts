@@ -1,5 +1,6 @@
-import { type AuthResult, errorMessage } from "gatehouse-auth/react";
+import type { AuthResult, FieldProblemLike } from "gatehouse-auth/react";
 import { type FormEvent, useState } from "react";
+import { messages } from "../lib/messages";
 
 /** A successful answer from the API. */
 export type FormSuccessResult = Extract<AuthResult, { ok: true }>;
@@ -18,6 +19,14 @@ export type FormSuccess =
    * address), then call `onSuccess`.
    */
   | { message: string | ((result: FormSuccessResult) => string); onSuccess?: (result: FormSuccessResult) => void };
+
+/** Options of {@link useForm}. */
+export interface FormOptions {
+  /** The `error` code the server put in the URL after a plain (no-JS) form post, if any. */
+  initialError?: string | null;
+  /** Inputs emptied after a failed submit, e.g. the password of a failed log-in; the others keep their values. */
+  clearOnFailure?: readonly string[];
+}
 
 /** The answer to the last submit; `attempt` changes every time so that an alert is announced again. */
 export interface FormOutcome {
@@ -40,24 +49,35 @@ export interface FormState {
 /** The summary when the per-field messages already say what is wrong: it only needs to point at them. */
 const CHECK_FIELDS = "Check the highlighted fields.";
 
-function failure(code: string, fields: Readonly<Record<string, string>>, attempt: number): FormOutcome {
-  const message = Object.keys(fields).length > 0 ? CHECK_FIELDS : errorMessage(code);
+function failure(code: string, problems: Readonly<Record<string, FieldProblemLike>>, attempt: number): FormOutcome {
+  const fields = Object.fromEntries(
+    Object.entries(problems).map(([name, problem]) => [name, messages.field(problem) ?? ""]),
+  );
+  const message = Object.keys(fields).length > 0 ? CHECK_FIELDS : messages.error(code);
   return { ok: false, code, message, fields, attempt };
+}
+
+function clearInputs(form: HTMLFormElement, names: readonly string[]): void {
+  for (const name of names) {
+    const input = form.elements.namedItem(name);
+    if (input instanceof HTMLInputElement) input.value = "";
+  }
 }
 
 /**
  * Runs a form with JavaScript: sends its values as JSON instead of the plain form post (when the form has
- * one), disables it while pending, keeps the typed values on failure and shows per-field errors.
+ * one), disables it while pending, keeps the typed values on failure (but those in `clearOnFailure`) and
+ * shows per-field errors. The failure's alert takes focus (see `FormAlert`).
  *
  * @param send sends the form's values and resolves to the API's result.
  * @param success what a successful submit does: navigate, or show a message and clear the form.
- * @param initialError the `error` code the server put in the URL after a plain (no-JS) form post, if any.
  */
 export function useForm(
   send: (form: FormData) => Promise<AuthResult>,
   success: FormSuccess,
-  initialError: string | null = null,
+  options: FormOptions = {},
 ): FormState {
+  const { initialError = null, clearOnFailure = [] } = options;
   const [pending, setPending] = useState(false);
   const [outcome, setOutcome] = useState<FormOutcome | null>(() =>
     initialError ? failure(initialError, {}, 0) : null,
@@ -71,6 +91,7 @@ export function useForm(
     const result = await send(new FormData(form));
     if (!result.ok) {
       setPending(false);
+      clearInputs(form, clearOnFailure);
       const { code, fields = {} } = result.error;
       setOutcome((previous) => failure(code, fields, (previous?.attempt ?? 0) + 1));
       return;

@@ -1,7 +1,36 @@
 /** Where a successful log-in or sign-up goes when no (safe) `next` was asked for. */
 export const DEFAULT_NEXT = "/dashboard";
 
+/**
+ * Where log-out lands: the log-in page, told to say "You have been signed out". The JSON call navigates here
+ * and the plain form post is redirected here (the auth API route's `pages.afterLogout`).
+ */
+export const SIGNED_OUT_PATH = "/login?signedOut=1";
+
 /** `path` with `?next=` carried over, so switching between log-in and sign-up keeps the destination. */
 export function pathWithNext(path: string, next: string): string {
   return next === DEFAULT_NEXT ? path : `${path}?${new URLSearchParams({ next })}`;
+}
+
+/**
+ * Where a sign-up goes: `next`, with `welcome=1` when that is the dashboard, so it greets a new account
+ * instead of saying "Welcome back". It rides in the sign-up form's `next` field, so it works without
+ * JavaScript too (the API redirects to that field's value).
+ */
+export function welcomePath(next: string): string {
+  const url = new URL(next, "http://app.invalid");
+  if (url.pathname !== DEFAULT_NEXT) return next;
+  url.searchParams.set("welcome", "1");
+  return url.pathname + url.search + url.hash;
+}
+
+/**
+ * `next` without the flag {@link welcomePath} added: a failed plain sign-up comes back with it in `?next=`,
+ * and the page's "Log in instead" link must not greet an existing account as a new one.
+ */
+export function withoutWelcome(next: string): string {
+  const url = new URL(next, "http://app.invalid");
+  if (!url.searchParams.has("welcome")) return next;
+  url.searchParams.delete("welcome");
+  return url.pathname + url.search + url.hash;
 }

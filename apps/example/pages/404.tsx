@@ -7,7 +7,7 @@ export default function NotFoundPage(): ReactNode {
     <>
       <PageTitle title="Page not found" />
       <div className="card card--notice">
-        <p className="eyebrow">404</p>
+        <p className="eyebrow">Error 404</p>
         <h1>Page not found</h1>
         <p>There is no page at this address. Check the link, or start again from the home page.</p>
         <p>

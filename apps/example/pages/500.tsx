@@ -7,7 +7,7 @@ export default function ServerErrorPage(): ReactNode {
     <>
       <PageTitle title="Something went wrong" />
       <div className="card card--notice">
-        <p className="eyebrow">500</p>
+        <p className="eyebrow">Error 500</p>
         <h1>Something went wrong</h1>
         <p>The service may be temporarily unavailable. Wait a moment, then try again.</p>
         <p>

@@ -3,6 +3,7 @@ import { type PageAuthProps, withPageAuth } from "gatehouse-auth/next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { PageTitle } from "../components/PageTitle";
+import { VerifiedBadge } from "../components/VerifiedBadge";
 import { getGatehouse } from "../lib/gatehouse";
 
 type AdminProps = PageAuthProps<{ users: UserDTO[] }>;
@@ -16,7 +17,7 @@ function Forbidden(): ReactNode {
     <>
       <PageTitle title="Admins only" />
       <div className="card card--notice">
-        <p className="eyebrow">403 — Admins only</p>
+        <p className="eyebrow">Error 403</p>
         <h1>Admins only</h1>
         <p>Your account does not have permission to see the list of users.</p>
         <p>
@@ -27,15 +28,11 @@ function Forbidden(): ReactNode {
   );
 }
 
+/** Wide screens: one row per user, every column in view. */
 function UserTable({ users }: { users: UserDTO[] }): ReactNode {
   return (
-    // A focusable, labelled region, so keyboard users can scroll the table sideways on narrow screens.
-    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (WCAG 2.1.1)
-    <section className="table-wrap" aria-labelledby="users-caption" tabIndex={0}>
-      <table>
-        <caption id="users-caption">
-          {users.length === 1 ? "1 registered user" : `${users.length} registered users`}
-        </caption>
+    <div className="table-wrap user-table">
+      <table aria-labelledby="users-heading">
         <thead>
           <tr>
             <th scope="col">Email</th>
@@ -47,8 +44,10 @@ function UserTable({ users }: { users: UserDTO[] }): ReactNode {
         <tbody>
           {users.map((user) => (
             <tr key={user.id}>
-              <td className="cell-wrap cell-strong">{user.email}</td>
-              <td className="cell-wrap">{user.name ?? <span className="muted">Not set</span>}</td>
+              <td className="cell-strong">
+                {user.email} <VerifiedBadge verified={user.emailVerified} />
+              </td>
+              <td>{user.name ?? <span className="muted">Not set</span>}</td>
               <td>
                 <span className="badge">{user.role}</span>
               </td>
@@ -59,12 +58,50 @@ function UserTable({ users }: { users: UserDTO[] }): ReactNode {
           ))}
         </tbody>
       </table>
-    </section>
+    </div>
+  );
+}
+
+/** Narrow screens: a card per user, so no column hides behind a sideways scroll. */
+function UserCards({ users }: { users: UserDTO[] }): ReactNode {
+  return (
+    <ul className="user-cards" aria-labelledby="users-heading">
+      {users.map((user) => (
+        <li key={user.id} className="user-card">
+          <p className="user-card__email">{user.email}</p>
+          <dl className="user-card__details">
+            <div>
+              <dt>Name</dt>
+              <dd>{user.name ?? <span className="muted">Not set</span>}</dd>
+            </div>
+            <div>
+              <dt>Role</dt>
+              <dd>
+                <span className="badge">{user.role}</span>
+              </dd>
+            </div>
+            <div>
+              <dt>Status</dt>
+              <dd>
+                <VerifiedBadge verified={user.emailVerified} />
+              </dd>
+            </div>
+            <div>
+              <dt>ID</dt>
+              <dd>
+                <code>{user.id}</code>
+              </dd>
+            </div>
+          </dl>
+        </li>
+      ))}
+    </ul>
   );
 }
 
 export default function AdminPage(props: AdminProps): ReactNode {
   if (props.forbidden) return <Forbidden />;
+  const { users } = props;
   return (
     <>
       <PageTitle title="Users" />
@@ -74,7 +111,14 @@ export default function AdminPage(props: AdminProps): ReactNode {
           Every account registered in this app. Change a role with <code>gatehouse users set-role</code>.
         </p>
       </div>
-      <UserTable users={props.users} />
+      <section aria-labelledby="users-heading">
+        <h2 id="users-heading" className="section-title">
+          {users.length === 1 ? "1 registered user" : `${users.length} registered users`}
+        </h2>
+        {/* Both are rendered; CSS shows one (the other is display: none, so hidden from screen readers too). */}
+        <UserTable users={users} />
+        <UserCards users={users} />
+      </section>
     </>
   );
 }

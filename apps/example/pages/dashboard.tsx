@@ -1,10 +1,16 @@
 import type { UserDTO } from "gatehouse-auth";
 import { withPageAuth } from "gatehouse-auth/next";
 import Link from "next/link";
-import type { ReactNode } from "react";
+import { useRouter } from "next/router";
+import { type ReactNode, useEffect } from "react";
+import { DevOutboxHint } from "../components/DevOutboxHint";
+import { CheckIcon } from "../components/icons";
 import { PageTitle } from "../components/PageTitle";
 import { ResendVerification } from "../components/ResendVerification";
+import { VerifiedBadge } from "../components/VerifiedBadge";
+import { devOutboxOpenTo } from "../lib/devOutbox";
 import { getGatehouse } from "../lib/gatehouse";
+import { type SessionRow, toSessionRows } from "../lib/sessions";
 
 // A type alias, not an interface: withPageAuth wants props assignable to Record<string, unknown>.
 type DashboardProps = {
@@ -13,71 +19,173 @@ type DashboardProps = {
   expiresAt: string;
   /** Formatted once on the server, in UTC, so the client renders the very same text (no hydration mismatch). */
   expiresLabel: string;
+  sessions: SessionRow[];
   canListUsers: boolean;
+  /** Just signed up (`?welcome=1`, set by the sign-up form): greet a new account, not a returning one. */
+  newAccount: boolean;
+  devOutbox: boolean;
 };
 
-const EXPIRY_FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "UTC" });
+const EXPIRY_FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 
 export const getServerSideProps = withPageAuth<DashboardProps>(
   getGatehouse,
   {},
-  async (_context, { user, session }) => ({
+  async ({ req, query }, { user, session }) => ({
     props: {
       user,
       expiresAt: session.expiresAt.toISOString(),
       expiresLabel: `${EXPIRY_FORMAT.format(session.expiresAt)} UTC`,
+      sessions: toSessionRows(await getGatehouse().listSessions(user.id), session.id),
       canListUsers: getGatehouse().can(user, "users:read"),
+      newAccount: query.welcome === "1",
+      devOutbox: devOutboxOpenTo(req),
     },
   }),
 );
 
-export default function DashboardPage({ user, expiresAt, expiresLabel, canListUsers }: DashboardProps): ReactNode {
+/** One thing to do next; `done` ones stay listed, ticked, so the list shows progress. */
+interface Step {
+  title: string;
+  text: string;
+  href: string;
+  action: string;
+  done: boolean;
+}
+
+function nextSteps({ user, sessions, canListUsers }: DashboardProps): Step[] {
+  const others = sessions.filter((s) => !s.current).length;
+  return [
+    {
+      title: "Verify your email address",
+      text: user.emailVerified
+        ? `${user.email} is verified: you can reset a forgotten password.`
+        : "Open the link we emailed you, so you can reset a forgotten password.",
+      href: "/settings",
+      action: "Email settings",
+      done: user.emailVerified,
+    },
+    {
+      title: "Check where you're signed in",
+      text:
+        others === 0
+          ? "Only this device is signed in. Sign out a device you no longer use from your profile."
+          : `${others === 1 ? "1 other device is" : `${others} other devices are`} signed in. Sign out any you don't recognise.`,
+      href: "/profile#sessions-heading",
+      action: "Review sessions",
+      done: false,
+    },
+    {
+      title: "Keep your password strong",
+      text: "Use a long phrase you use nowhere else. Changing it signs out every other device.",
+      href: "/settings#password-heading",
+      action: "Change password",
+      done: false,
+    },
+    ...(canListUsers
+      ? [
+          {
+            title: "Manage users",
+            text: "You are an admin: see every account and its role.",
+            href: "/admin",
+            action: "Open the user list",
+            done: false,
+          },
+        ]
+      : []),
+  ];
+}
+
+export default function DashboardPage(props: DashboardProps): ReactNode {
+  const { user, expiresAt, expiresLabel, sessions, newAccount } = props;
+  const router = useRouter();
+  // The greeting is for this visit: a later reload or bookmark of the dashboard says "Welcome back".
+  useEffect(() => {
+    if (router.query.welcome !== undefined) void router.replace("/dashboard", undefined, { shallow: true });
+  }, [router]);
+  const who = user.name ?? user.email;
   return (
     <>
       <PageTitle title="Dashboard" />
       <div className="page-header">
         <h1>Dashboard</h1>
-        <p className="lead">Welcome back, {user.name ?? user.email}.</p>
+        <p className="lead">
+          {newAccount ? `Welcome to Gatehouse, ${who}. Your account is ready.` : `Welcome back, ${who}.`}
+        </p>
       </div>
-      {!user.emailVerified && (
-        <section className="card card--wide" aria-labelledby="verify-heading">
-          <h2 id="verify-heading">Verify your email address</h2>
-          <p>
-            We sent a link to {user.email}. Open it to confirm the address is yours: you will need it to reset a
-            forgotten password.
-          </p>
-          <ResendVerification email={user.email} />
-        </section>
-      )}
-      <dl className="stat-grid">
-        <div className="stat">
-          <dt>Signed in as</dt>
-          <dd>{user.email}</dd>
-        </div>
-        <div className="stat">
-          <dt>Role</dt>
-          <dd>
-            <span className="badge">{user.role}</span>
-          </dd>
-        </div>
-        <div className="stat">
-          <dt>Session expires</dt>
-          <dd>
-            <time dateTime={expiresAt}>{expiresLabel}</time>
-          </dd>
-        </div>
-      </dl>
-      <h2>Next steps</h2>
-      <ul className="link-list">
-        <li>
-          <Link href="/profile">View your profile</Link>
-        </li>
-        {canListUsers && (
-          <li>
-            <Link href="/admin">Manage users</Link>
-          </li>
+      <div className="stack">
+        {!user.emailVerified && (
+          <section className="card card--wide card--attention" aria-labelledby="verify-heading">
+            <h2 id="verify-heading">Verify your email address</h2>
+            <p>
+              We sent a link to <strong>{user.email}</strong>. Open it to confirm the address is yours: you will need it
+              to reset a forgotten password.
+            </p>
+            <DevOutboxHint />
+            <ResendVerification email={user.email} />
+          </section>
         )}
-      </ul>
+        <dl className="stat-grid">
+          <div className="stat">
+            <dt>Email</dt>
+            <dd>
+              <VerifiedBadge verified={user.emailVerified} />
+            </dd>
+          </div>
+          <div className="stat">
+            <dt>Role</dt>
+            <dd>
+              <span className="badge">{user.role}</span>
+            </dd>
+          </div>
+          <div className="stat">
+            <dt>Active sessions</dt>
+            <dd>{sessions.length}</dd>
+          </div>
+          <div className="stat">
+            <dt>Session expires</dt>
+            <dd>
+              <time dateTime={expiresAt}>{expiresLabel}</time>
+            </dd>
+          </div>
+        </dl>
+        <div className="page-grid">
+          <section className="card card--wide" aria-labelledby="steps-heading">
+            <h2 id="steps-heading">Next steps</h2>
+            <ol className="steps">
+              {nextSteps(props).map((step) => (
+                <li key={step.title} className={step.done ? "step step--done" : "step"}>
+                  <span className="step__marker" aria-hidden="true">
+                    {step.done && <CheckIcon />}
+                  </span>
+                  <div>
+                    <p className="step__title">
+                      {step.title}
+                      {step.done && <span className="visually-hidden"> (done)</span>}
+                    </p>
+                    <p className="step__text">{step.text}</p>
+                    {!step.done && <Link href={step.href}>{step.action}</Link>}
+                  </div>
+                </li>
+              ))}
+            </ol>
+          </section>
+          <section className="card card--wide" aria-labelledby="devices-heading">
+            <h2 id="devices-heading">Where you're signed in</h2>
+            <ul className="device-list">
+              {sessions.map((s) => (
+                <li key={s.id}>
+                  <strong>{s.device}</strong> {s.current && <span className="badge">This device</span>}
+                  <span className="muted device-list__meta">Last active {s.lastSeen}</span>
+                </li>
+              ))}
+            </ul>
+            <p className="card__link">
+              <Link href="/profile#sessions-heading">Manage your sessions</Link>
+            </p>
+          </section>
+        </div>
+      </div>
     </>
   );
 }

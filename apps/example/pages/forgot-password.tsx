@@ -1,12 +1,19 @@
 import { requestPasswordReset } from "gatehouse-auth/react";
+import type { GetServerSideProps } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { DevOutboxHint } from "../components/DevOutboxHint";
 import { Field } from "../components/Field";
 import { FormAlert } from "../components/FormAlert";
 import { PageTitle } from "../components/PageTitle";
 import { SuccessNotice } from "../components/SuccessNotice";
 import { useForm } from "../hooks/useForm";
+import { devOutboxOpenTo } from "../lib/devOutbox";
 import { formValue } from "../lib/forms";
+
+export const getServerSideProps: GetServerSideProps<{ devOutbox: boolean }> = async ({ req }) => ({
+  props: { devOutbox: devOutboxOpenTo(req) },
+});
 
 /** Asks for a reset link. The answer never says whether the address has an account. */
 export default function ForgotPasswordPage(): ReactNode {
@@ -27,6 +34,7 @@ export default function ForgotPasswordPage(): ReactNode {
             <p>
               Nothing arrived? Check your spam folder, or <a href="/forgot-password">ask again</a> in a minute.
             </p>
+            <DevOutboxHint />
           </SuccessNotice>
         ) : (
           <>

@@ -4,14 +4,19 @@ import { signIn } from "gatehouse-auth/react";
 import type { GetServerSideProps } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { DevOutboxHint } from "../components/DevOutboxHint";
 import { Field } from "../components/Field";
 import { FormAlert } from "../components/FormAlert";
 import { PageTitle } from "../components/PageTitle";
 import { SuccessNotice } from "../components/SuccessNotice";
 import { useForm } from "../hooks/useForm";
 import { DEFAULT_NEXT, pathWithNext } from "../lib/authPaths";
+import { devOutboxOpenTo } from "../lib/devOutbox";
 import { formValue } from "../lib/forms";
 import { getGatehouse } from "../lib/gatehouse";
+
+/** What the page says above the form when it was sent here on purpose. */
+type LoginNotice = "verify_email" | "signed_out" | null;
 
 interface LoginProps {
   session: ClientSession;
@@ -19,8 +24,15 @@ interface LoginProps {
   next: string;
   /** The error code of a failed plain form post. */
   error: string | null;
-  /** Set after a sign-up that must verify its address before logging in. */
-  verifyNotice: boolean;
+  /** `verify_email` after a sign-up that must verify its address first; `signed_out` after log-out. */
+  notice: LoginNotice;
+  devOutbox: boolean;
+}
+
+function noticeOf(query: Record<string, string | string[] | undefined>): LoginNotice {
+  if (query.notice === "verify_email") return "verify_email";
+  if (query.signedOut === "1") return "signed_out";
+  return null;
 }
 
 export const getServerSideProps: GetServerSideProps<LoginProps> = async ({ req, res, query }) => {
@@ -32,12 +44,13 @@ export const getServerSideProps: GetServerSideProps<LoginProps> = async ({ req, 
       session: { user: null },
       next,
       error: typeof query.error === "string" ? query.error : null,
-      verifyNotice: query.notice === "verify_email",
+      notice: noticeOf(query),
+      devOutbox: devOutboxOpenTo(req),
     },
   };
 };
 
-export default function LoginPage({ next, error, verifyNotice }: LoginProps): ReactNode {
+export default function LoginPage({ next, error, notice }: LoginProps): ReactNode {
   const {
     pending,
     outcome: failure,
@@ -45,16 +58,23 @@ export default function LoginPage({ next, error, verifyNotice }: LoginProps): Re
   } = useForm(
     (form) => signIn({ email: formValue(form, "email"), password: formValue(form, "password") }),
     { navigate: next },
-    error,
+    // A wrong password is not left in the field to be retyped around; the email stays.
+    { initialError: error, clearOnFailure: ["password"] },
   );
   return (
     <>
       <PageTitle title="Log in" />
       <div className="card">
         <h1>Log in</h1>
-        {verifyNotice && !failure && (
+        {notice === "verify_email" && !failure && (
           <SuccessNotice title="Check your inbox">
             <p>We sent you a link to verify your email address. Open it, then log in here.</p>
+            <DevOutboxHint />
+          </SuccessNotice>
+        )}
+        {notice === "signed_out" && !failure && (
+          <SuccessNotice title="You have been signed out">
+            <p>Log in again whenever you like.</p>
           </SuccessNotice>
         )}
         {failure && (
@@ -86,7 +106,7 @@ export default function LoginPage({ next, error, verifyNotice }: LoginProps): Re
             <Link href="/forgot-password">Forgot your password?</Link>
           </p>
           <button type="submit" className="button button--block" disabled={pending}>
-            {pending ? "Signing in…" : "Log in"}
+            {pending ? "Logging in…" : "Log in"}
           </button>
         </form>
         <p className="card__footer">

@@ -37,16 +37,18 @@ export default function ResetPasswordPage({ token }: ResetPasswordProps): ReactN
     { message: "Your password has been changed" },
   );
   const linkFailed = outcome && !outcome.ok && (outcome.code === "invalid_token" || outcome.code === "token_expired");
+  // Once the password is set, the page is about that, not about choosing one.
+  const title = outcome?.ok ? outcome.message : "Choose a new password";
   return (
     <>
-      <PageTitle title="Choose a new password" />
+      <PageTitle title={title} />
       <div className="card">
-        <h1>Choose a new password</h1>
+        <h1>{title}</h1>
         {!token ? (
           <DeadLink title="This link is incomplete">Open the whole link from the email, or</DeadLink>
         ) : outcome?.ok ? (
-          <SuccessNotice title={outcome.message}>
-            <p>For your safety every session was signed out, on every device. Log in with your new password.</p>
+          <SuccessNotice title="Every session was signed out">
+            <p>For your safety we signed you out on every device. Log in with your new password.</p>
             <p>
               <Link href="/login" className="button">
                 Log in

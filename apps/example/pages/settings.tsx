@@ -4,14 +4,16 @@ import type { ReactNode } from "react";
 import { AccountSettings } from "../components/AccountSettings";
 import { EmailSettings } from "../components/EmailSettings";
 import { PageTitle } from "../components/PageTitle";
+import { devOutboxOpenTo } from "../lib/devOutbox";
 import { getGatehouse } from "../lib/gatehouse";
 
 type SettingsProps = {
   user: UserDTO;
+  devOutbox: boolean;
 };
 
-export const getServerSideProps = withPageAuth<SettingsProps>(getGatehouse, {}, async (_context, { user }) => ({
-  props: { user },
+export const getServerSideProps = withPageAuth<SettingsProps>(getGatehouse, {}, async ({ req }, { user }) => ({
+  props: { user, devOutbox: devOutboxOpenTo(req) },
 }));
 
 /** Email, password and account deletion: each change asks for the current password. */
@@ -23,8 +25,10 @@ export default function SettingsPage({ user }: SettingsProps): ReactNode {
         <h1>Settings</h1>
         <p className="lead">Each change asks for your current password.</p>
       </div>
-      <EmailSettings email={user.email} verified={user.emailVerified} />
-      <AccountSettings />
+      <div className="page-grid">
+        <EmailSettings email={user.email} verified={user.emailVerified} />
+        <AccountSettings />
+      </div>
     </>
   );
 }

@@ -9,7 +9,7 @@ import { FormAlert } from "../components/FormAlert";
 import { NewPasswordField } from "../components/NewPasswordField";
 import { PageTitle } from "../components/PageTitle";
 import { useForm } from "../hooks/useForm";
-import { DEFAULT_NEXT, pathWithNext } from "../lib/authPaths";
+import { DEFAULT_NEXT, pathWithNext, welcomePath, withoutWelcome } from "../lib/authPaths";
 import { formValue } from "../lib/forms";
 import { getGatehouse } from "../lib/gatehouse";
 
@@ -22,13 +22,15 @@ interface SignupProps {
 }
 
 export const getServerSideProps: GetServerSideProps<SignupProps> = async ({ req, res, query }) => {
-  const next = safeRedirectPath(query.next, DEFAULT_NEXT);
+  const next = withoutWelcome(safeRedirectPath(query.next, DEFAULT_NEXT));
   const auth = await verifySession(getGatehouse, req, res);
   if (auth) return { redirect: { destination: next, permanent: false } };
   return { props: { session: { user: null }, next, error: typeof query.error === "string" ? query.error : null } };
 };
 
 export default function SignupPage({ next, error }: SignupProps): ReactNode {
+  // The dashboard greets a new account; the plain form post carries the flag in its `next` field.
+  const destination = welcomePath(next);
   const {
     pending,
     outcome: failure,
@@ -41,8 +43,8 @@ export default function SignupPage({ next, error }: SignupProps): ReactNode {
         // An empty optional field means "no name", not an empty one.
         name: formValue(form, "name") || undefined,
       }),
-    { navigate: next },
-    error,
+    { navigate: destination },
+    { initialError: error },
   );
   const loginPath = pathWithNext("/login", next);
   return (
@@ -62,7 +64,7 @@ export default function SignupPage({ next, error }: SignupProps): ReactNode {
           </FormAlert>
         )}
         <form method="post" action="/api/auth/signup" className="form" onSubmit={onSubmit}>
-          <input type="hidden" name="next" value={next} />
+          <input type="hidden" name="next" value={destination} />
           <Field
             name="name"
             label={

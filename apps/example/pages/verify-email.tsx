@@ -2,12 +2,14 @@ import { useSession, verifyEmail } from "gatehouse-auth/react";
 import type { GetServerSideProps } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { DevOutboxHint } from "../components/DevOutboxHint";
 import { Field } from "../components/Field";
 import { FormAlert } from "../components/FormAlert";
 import { PageTitle } from "../components/PageTitle";
 import { ResendVerification } from "../components/ResendVerification";
 import { SuccessNotice } from "../components/SuccessNotice";
 import { useForm } from "../hooks/useForm";
+import { devOutboxOpenTo } from "../lib/devOutbox";
 import { readEnv } from "../lib/env";
 import { formValue } from "../lib/forms";
 
@@ -18,15 +20,17 @@ interface VerifyEmailProps {
   codes: boolean;
   /** How long a link is valid, in hours. */
   lifetimeHours: number;
+  devOutbox: boolean;
 }
 
-export const getServerSideProps: GetServerSideProps<VerifyEmailProps> = async ({ query }) => {
+export const getServerSideProps: GetServerSideProps<VerifyEmailProps> = async ({ req, query }) => {
   const env = readEnv();
   return {
     props: {
       token: typeof query.token === "string" && query.token !== "" ? query.token : null,
       codes: env.emailVerificationMethod === "code",
       lifetimeHours: Math.max(1, Math.round((env.emailVerificationLifetime ?? 86_400) / 3600)),
+      devOutbox: devOutboxOpenTo(req),
     },
   };
 };
@@ -86,6 +90,7 @@ export default function VerifyEmailPage({ token, codes, lifetimeHours }: VerifyE
     body = (
       <>
         <p>Enter the 8-digit code we emailed you.</p>
+        <DevOutboxHint />
         {outcome && (
           <FormAlert key={outcome.attempt} title="Your email was not verified">
             {outcome.message}
@@ -118,10 +123,13 @@ export default function VerifyEmailPage({ token, codes, lifetimeHours }: VerifyE
     );
   } else {
     body = (
-      <p>
-        Open the link in the email we sent you. It works once, for{" "}
-        {lifetimeHours === 1 ? "an hour" : `${lifetimeHours} hours`}.
-      </p>
+      <>
+        <p>
+          Open the link in the email we sent you. It works once, for{" "}
+          {lifetimeHours === 1 ? "an hour" : `${lifetimeHours} hours`}.
+        </p>
+        <DevOutboxHint />
+      </>
     );
   }
 

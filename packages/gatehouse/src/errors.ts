@@ -28,8 +28,36 @@ export type GatehouseErrorCode =
   | "configuration"
   | "internal_error";
 
-/** Per-field messages that a form can show next to each input. */
-export type FieldErrors = Readonly<Record<string, string>>;
+/**
+ * Why one field was refused: a stable code an app can translate (the HTTP contract, like
+ * {@link GatehouseErrorCode}).
+ */
+export type FieldErrorCode =
+  | "required"
+  | "invalid"
+  | "invalid_email"
+  | "invalid_format"
+  | "invalid_character"
+  | "too_short"
+  | "too_long"
+  | "too_common"
+  | "incorrect_password"
+  | "unchanged"
+  | "unknown_role";
+
+/**
+ * One field's problem: its `code`, an English `message`, and the limit it broke where there is one (`min`
+ * or `max` characters), so a translation can say "at least 8" in its own words.
+ */
+export interface FieldProblem {
+  readonly code: FieldErrorCode;
+  readonly message: string;
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** Field name → its problem, for a form to show next to each input. */
+export type FieldErrors = Readonly<Record<string, FieldProblem>>;
 
 /**
  * Every error Gatehouse throws on purpose is a {@link GatehouseError} with a stable string `code` and a
@@ -51,7 +79,7 @@ export type FieldErrors = Readonly<Record<string, string>>;
 export class GatehouseError<Code extends GatehouseErrorCode = GatehouseErrorCode> extends Error {
   /** Stable, machine-readable code; safe to switch on and to send to clients. */
   readonly code: Code;
-  /** Per-field messages, on `invalid_input` errors. */
+  /** Per-field problems, on `invalid_input` errors. */
   readonly fields?: FieldErrors;
   readonly [GATEHOUSE_ERROR] = true;
 
@@ -101,7 +129,7 @@ export function isGatehouseError(value: unknown): value is AnyGatehouseError {
   );
 }
 
-/** Input failed validation; `fields` says which field and why. */
+/** Input failed validation; `fields` says which field and why, each with a {@link FieldErrorCode}. */
 export class InvalidInputError extends GatehouseError<"invalid_input"> {
   override readonly fields: FieldErrors;
   constructor(fields: FieldErrors, message = "Some fields are invalid.") {

@@ -63,8 +63,9 @@ describe.each(["database", "stateless"] as const)("auth API over HTTP (%s sessio
       const body = await response.json();
       expect(body.error.code).toBe("invalid_input");
       expect(Object.keys(body.error.fields).sort()).toEqual(["email", "password"]);
-      expect(typeof body.error.fields.email).toBe("string");
-      expect(typeof body.error.fields.password).toBe("string");
+      // Each field names its problem with a stable code (translatable) and an English message.
+      expect(body.error.fields.email).toEqual({ code: "invalid_email", message: expect.any(String) });
+      expect(body.error.fields.password).toEqual({ code: "too_short", message: expect.any(String), min: 8 });
       expect(response.headers.getSetCookie()).toEqual([]);
       expect(rawUser("not-an-email")).toBeUndefined();
     });
@@ -226,21 +227,25 @@ describe.each(["database", "stateless"] as const)("auth API over HTTP (%s sessio
       expect(response.headers.get("cache-control")).toBe("private, no-store");
     });
 
-    it("/api/admin answers 401 signed out, 403 for a user and 200 for an admin", async () => {
-      expect((await request("/api/admin")).status).toBe(401);
+    // withApiAuth(gatehouse, options, handler), and the deprecated withApiAuth(gatehouse, handler, options).
+    it.each(["/api/admin", "/api/admin-legacy"])(
+      "%s answers 401 signed out, 403 for a user and 200 for an admin",
+      async (path) => {
+        expect((await request(path)).status).toBe(401);
 
-      const { cookie: userCookie } = await signUp();
-      const forbidden = await request("/api/admin", { cookie: userCookie });
-      expect(forbidden.status).toBe(403);
-      expect((await forbidden.json()).error.code).toBe("forbidden");
+        const { cookie: userCookie } = await signUp();
+        const forbidden = await request(path, { cookie: userCookie });
+        expect(forbidden.status).toBe(403);
+        expect((await forbidden.json()).error.code).toBe("forbidden");
 
-      const adminEmail = uniqueEmail();
-      await app.gatehouse.users.create({ email: adminEmail, password: PASSWORD, role: "admin" });
-      const adminCookie = sessionCookieOf(await logIn(adminEmail)) as string;
-      const allowed = await request("/api/admin", { cookie: adminCookie });
-      expect(allowed.status).toBe(200);
-      expect(await allowed.json()).toEqual({ admin: adminEmail });
-    });
+        const adminEmail = uniqueEmail();
+        await app.gatehouse.users.create({ email: adminEmail, password: PASSWORD, role: "admin" });
+        const adminCookie = sessionCookieOf(await logIn(adminEmail)) as string;
+        const allowed = await request(path, { cookie: adminCookie });
+        expect(allowed.status).toBe(200);
+        expect(await allowed.json()).toEqual({ admin: adminEmail });
+      },
+    );
 
     it("/api/admin answers 403 at the next call once the admin is demoted, with the same cookie", async () => {
       const adminEmail = uniqueEmail();

@@ -1,40 +1,17 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CliRun, requireBuiltCli, runCli, tempFolder } from "./support/cli.js";
 import { PASSWORD } from "./support/credentials.js";
 import { createPostgresDatabase, MYSQL_URL, requireService } from "./support/services.js";
 import { querySqliteFile } from "./support/temp-sqlite.js";
 
-const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = path.join(PACKAGE_DIR, "bin", "gatehouse.js");
-const BUILT_CLI = path.join(PACKAGE_DIR, "dist", "cli", "main.js");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let dir: string;
 let dbFile: string;
 
-/** Runs the real CLI in a child process, from an empty folder, with DATABASE_URL unset. */
-function gatehouse(args: string[], stdin?: string): Promise<Run> {
-  const env = { ...process.env };
-  delete env.DATABASE_URL;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? "");
-  });
+/** Runs the real CLI in a child process, from an empty folder, with no DATABASE_URL. */
+function gatehouse(args: string[], stdin?: string): Promise<CliRun> {
+  return runCli(args, { cwd: dir, ...(stdin !== undefined && { stdin }) });
 }
 
 function withDb(...args: string[]): string[] {
@@ -47,12 +24,8 @@ function rawUsers(): Array<Record<string, unknown>> {
 }
 
 beforeAll(() => {
-  if (!fs.existsSync(BUILT_CLI)) {
-    throw new Error(
-      `The CLI is not built (${path.relative(PACKAGE_DIR, BUILT_CLI)} is missing). Run \`npm run build --workspace gatehouse-auth\` first; \`npm test\` does this before vitest.`,
-    );
-  }
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-"));
+  requireBuiltCli();
+  dir = tempFolder();
   dbFile = path.join(dir, "cli.db");
 });
 
@@ -215,7 +188,7 @@ const mysqlUp = await requireService("mysql");
 /** Parts of the passwords below: none may appear in anything the CLI prints. */
 const SECRETS = ["s3cr", "t-one", "hunter2-two", "keypass-three"];
 
-function expectNoSecret(run: Run): void {
+function expectNoSecret(run: CliRun): void {
   for (const secret of SECRETS) expect(run.stdout + run.stderr, secret).not.toContain(secret);
 }
 

@@ -29,7 +29,8 @@ describe("password policy over HTTP", () => {
     const { error } = await response.json();
     expect(error.code).toBe("invalid_input");
     expect(Object.keys(error.fields)).toEqual(["password"]);
-    expect(error.fields.password).toMatch(message);
+    expect(error.fields.password.message).toMatch(message);
+    expect(error.fields.password.code).toMatch(/^(too_short|too_long|too_common|invalid_character|required)$/);
     expect(response.headers.getSetCookie()).toEqual([]);
   }
 

@@ -15,6 +15,9 @@ const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "dist");
 
 /** What must never be reached from the proxy's entry, by specifier. */
 const FORBIDDEN = new Set([
+  // The Edge runtime (middleware.ts on Next 14 and 15) has no node:crypto: the entry reaches it only at run time.
+  "node:crypto",
+  "crypto",
   "nodemailer",
   "node:net",
   "net",

@@ -1,7 +1,7 @@
-import type { IncomingMessage } from "node:http";
 import type { GetServerSideProps } from "next";
 import type { ReactNode } from "react";
 import { PageTitle } from "../../components/PageTitle";
+import { devOutboxOpenTo } from "../../lib/devOutbox";
 import { readEnv } from "../../lib/env";
 import { getStores } from "../../lib/gatehouse";
 
@@ -27,13 +27,12 @@ const TIME_FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", time
  * else this page does not exist (404): it shows every reset link.
  */
 export const getServerSideProps: GetServerSideProps<OutboxProps> = async ({ req, res }) => {
-  const env = readEnv();
-  if (!env.devOutbox || !fromThisMachine(req) || !addressedToApp(req, env.url)) return { notFound: true };
+  if (!devOutboxOpenTo(req)) return { notFound: true };
   res.setHeader("Cache-Control", "no-store");
   const messages = await getStores().store.listOutboxMessages(50);
   return {
     props: {
-      origin: new URL(env.url).origin,
+      origin: new URL(readEnv().url).origin,
       messages: messages.map((m) => ({
         id: m.id,
         to: m.to,
@@ -44,31 +43,6 @@ export const getServerSideProps: GetServerSideProps<OutboxProps> = async ({ req,
     },
   };
 };
-
-/**
- * Whether the request comes straight from this machine: a loopback socket and no proxy in between. The
- * server may listen on every interface, and a local reverse proxy would otherwise relay strangers.
- */
-function fromThisMachine(req: IncomingMessage): boolean {
-  const address = req.socket.remoteAddress ?? "";
-  const loopback = address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
-  // Next fills X-Forwarded-For with the socket's address when the request has none; any other value was
-  // added by a proxy.
-  const forwardedFor = req.headers["x-forwarded-for"];
-  const relayed =
-    (forwardedFor !== undefined && forwardedFor !== address) ||
-    req.headers.forwarded !== undefined ||
-    req.headers["x-real-ip"] !== undefined;
-  return loopback && !relayed;
-}
-
-/**
- * Whether the request names the app's own host and port. A page on another site can point its own name at
- * 127.0.0.1 (DNS rebinding) and then read this page as same-origin; its requests still carry that name.
- */
-function addressedToApp(req: IncomingMessage, appUrl: string): boolean {
-  return req.headers.host?.toLowerCase() === new URL(appUrl).host;
-}
 
 /** The message's text with the app's own links clickable. */
 function MessageText({ text, origin }: { text: string; origin: string }): ReactNode {
@@ -104,7 +78,7 @@ export default function OutboxPage({ messages, origin }: OutboxProps): ReactNode
       ) : (
         <ol className="outbox">
           {messages.map((m) => (
-            <li key={m.id} className="card card--wide">
+            <li key={m.id} className="card card--wide outbox__message">
               <h2>{m.subject}</h2>
               <p className="muted">
                 To {m.to} · {m.sentAt}

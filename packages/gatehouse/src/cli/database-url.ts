@@ -1,35 +1,47 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { ConfigurationError } from "../errors.js";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { databaseKind } from "../stores/from-url.js";
+import type { CliConfig } from "./config.js";
 
-const CONFIG_FILE = "gatehouse.config.json";
 const DEFAULT_URL = "file:data/gatehouse.db";
 
+/** Where the CLI may find its database URL; see {@link resolveDatabaseUrl}. */
+export interface DatabaseUrlSources {
+  /** `--database-url`. */
+  flag?: string | undefined;
+  /** The environment, after the env files were loaded into it. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** The env file that set `DATABASE_URL`, when one did (rather than the process environment). */
+  envFile?: string | undefined;
+  /** The folder the env files are in: `next` runs there, so a relative `file:` path in them resolves from it. */
+  envDir: string;
+  /** The nearest `gatehouse.config.json`. */
+  config: CliConfig | null;
+  /** The working directory: a relative path on the command line or in the process environment resolves from it. */
+  cwd: string;
+}
+
 /**
- * Which database the CLI opens, in order: `--database-url`, `DATABASE_URL`, `databaseUrl` in the nearest
- * `gatehouse.config.json` (a relative `file:` path resolves from that file's folder), then `file:data/gatehouse.db`.
+ * Which database the CLI opens, in order: `--database-url`; `DATABASE_URL` from the process environment, then
+ * from the env files (as the app sees it); `databaseUrl` in the nearest `gatehouse.config.json` (a relative
+ * `file:` path resolves from that file's folder); then `file:data/gatehouse.db` in the app's folder (its
+ * `appDir`, or the working directory).
+ *
+ * @example
+ * ```ts
+ * resolveDatabaseUrl({ env: {}, envDir: "/srv/app", config: null, cwd: "/srv/app" });
+ * // { url: "file:/srv/app/data/gatehouse.db", source: "default" }
+ * ```
  */
-export function resolveDatabaseUrl(
-  flag: string | undefined,
-  cwd: string = process.cwd(),
-): { url: string; source: string } {
+export function resolveDatabaseUrl(sources: DatabaseUrlSources): { url: string; source: string } {
+  const { flag, env, envFile, envDir, config, cwd } = sources;
   if (flag) return { url: flag, source: "--database-url" };
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, source: "DATABASE_URL" };
-  const configPath = findUp(CONFIG_FILE, cwd);
-  if (configPath) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(configPath, "utf8"));
-    } catch {
-      throw new ConfigurationError(`${configPath} is not valid JSON.`);
-    }
-    const url = (parsed as { databaseUrl?: unknown } | null)?.databaseUrl;
-    if (typeof url !== "string" || url === "")
-      throw new ConfigurationError(`${configPath} has no "databaseUrl" string.`);
-    return { url: resolveFileUrl(url, dirname(configPath)), source: configPath };
+  const fromEnv = env.DATABASE_URL;
+  if (fromEnv && envFile) return { url: resolveFileUrl(fromEnv, envDir), source: `DATABASE_URL in ${envFile}` };
+  if (fromEnv) return { url: fromEnv, source: "DATABASE_URL" };
+  if (config?.databaseUrl) {
+    return { url: resolveFileUrl(config.databaseUrl, dirname(config.path)), source: config.path };
   }
-  return { url: resolveFileUrl(DEFAULT_URL, cwd), source: "default" };
+  return { url: resolveFileUrl(DEFAULT_URL, config?.appDir ?? cwd), source: "default" };
 }
 
 /** Query parameters that may carry a secret: `password`, `sslpassword`, mysql2's `password1`, `passwd`, tokens, keys, … */
@@ -61,15 +73,4 @@ function resolveFileUrl(url: string, base: string): string {
   if (!url.startsWith("file:") || url.startsWith("file://")) return url;
   const path = url.slice("file:".length);
   return path === ":memory:" || isAbsolute(path) ? url : `file:${resolve(base, path)}`;
-}
-
-function findUp(name: string, from: string): string | null {
-  let dir = resolve(from);
-  for (;;) {
-    const candidate = join(dir, name);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
 }

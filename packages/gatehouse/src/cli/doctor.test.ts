@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { createSqliteDatabase, type TempSqliteDatabase } from "../../test/support/temp-sqlite.js";
 import { createSqliteStore } from "../stores/sqlite.js";
 import { checkEnvironment, checkStore } from "./doctor.js";
@@ -54,6 +56,19 @@ describe("gatehouse doctor: the environment", () => {
     for (const problem of problems) expect(problem.fix).toBeTruthy();
   });
 
+  it("says which env file set the secret and the origin, and names the .env.local to fix", () => {
+    const checks = (env: Env) =>
+      checkEnvironment(processEnv(env), {
+        origins: { GATEHOUSE_SECRET: "apps/web/.env.local" },
+        envLocal: "apps/web/.env.local",
+      });
+    const found = checks(GOOD_ENV).map((finding) => finding.check);
+    expect(found).toContain("GATEHOUSE_SECRET is set (43 characters, from apps/web/.env.local)");
+    expect(found).toContain("GATEHOUSE_URL is https://app.example.com (from the environment)");
+    const missing = checks({ ...GOOD_ENV, GATEHOUSE_SECRET: undefined }).find((f) => !f.ok);
+    expect(missing?.fix).toContain("in apps/web/.env.local: npx gatehouse init writes one there");
+  });
+
   it("accepts plain HTTP on localhost for local trials", () => {
     expect(failing({ ...GOOD_ENV, GATEHOUSE_URL: "http://localhost:3000" })).toEqual([]);
   });
@@ -89,8 +104,13 @@ describe("gatehouse doctor: the store", () => {
   it("exits 1 with what to fix, and 0 once everything is in order (the real CLI)", async () => {
     database = createSqliteDatabase();
     const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "gatehouse.js");
+    // From an empty folder: the repository's gatehouse.config.json names the example app, whose .env files
+    // (a developer's .env.local, say) must not decide this test.
+    const cwd = mkdtempSync(path.join(os.tmpdir(), "gatehouse-doctor-"));
+    onTestFinished(() => rmSync(cwd, { recursive: true, force: true }));
     const run = (env: Env) =>
       spawnSync(process.execPath, [bin, "doctor"], {
+        cwd,
         env: processEnv({ PATH: process.env.PATH, DATABASE_URL: database?.url, ...env }),
         encoding: "utf8",
       });
@@ -98,6 +118,7 @@ describe("gatehouse doctor: the store", () => {
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/FIX +GATEHOUSE_SECRET is not set\n +→ /);
     spawnSync(process.execPath, [bin, "migrate"], {
+      cwd,
       env: processEnv({ PATH: process.env.PATH, DATABASE_URL: database.url }),
     });
     const good = run(GOOD_ENV);

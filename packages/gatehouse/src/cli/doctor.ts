@@ -1,6 +1,7 @@
+import { existsSync } from "node:fs";
 import { isGatehouseError } from "../errors.js";
 import { MIN_SECRET_LENGTH } from "../session/config.js";
-import type { StoresFromUrl } from "../stores/from-url.js";
+import { databaseKind, type StoresFromUrl } from "../stores/from-url.js";
 
 /** One finding: what was checked, whether it is fine, and what to do when it is not. */
 export interface Finding {
@@ -11,18 +12,41 @@ export interface Finding {
 
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-/** Checks the deployment's environment (the variables the example app and the CLI read). */
-export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
+/** What {@link checkEnvironment} knows of where the variables come from. */
+export interface EnvironmentSources {
+  /** Variable → the env file that set it (the rest came from the process environment, or are unset). */
+  origins?: Readonly<Record<string, string>>;
+  /** The `.env.local` the CLI reads, as it should be named to the user. Default `.env.local`. */
+  envLocal?: string;
+}
+
+/**
+ * Checks the deployment's environment (the variables the example app and the CLI read). With `sources`, the
+ * secret's and the origin's findings say which env file set them, and the fixes name the `.env.local` to edit.
+ *
+ * @example
+ * ```ts
+ * checkEnvironment(process.env, { origins: { GATEHOUSE_SECRET: ".env.local" } });
+ * // [{ ok: true, check: "GATEHOUSE_SECRET is set (43 characters, from .env.local)" }, …]
+ * ```
+ */
+export function checkEnvironment(env: NodeJS.ProcessEnv, sources: EnvironmentSources = {}): Finding[] {
   const findings: Finding[] = [];
   const production = env.NODE_ENV === "production";
+  const envLocal = sources.envLocal ?? ".env.local";
+  const from = (name: string): string => `from ${sources.origins?.[name] ?? "the environment"}`;
   const secret = env.GATEHOUSE_SECRET ?? "";
   findings.push(
     secret.length >= MIN_SECRET_LENGTH
-      ? { ok: true, check: `GATEHOUSE_SECRET is set (${secret.length} characters)` }
+      ? { ok: true, check: `GATEHOUSE_SECRET is set (${secret.length} characters, ${from("GATEHOUSE_SECRET")})` }
       : {
           ok: false,
-          check: secret ? `GATEHOUSE_SECRET is only ${secret.length} characters` : "GATEHOUSE_SECRET is not set",
-          fix: `set it to at least ${MIN_SECRET_LENGTH} random characters: npx gatehouse secret`,
+          check: secret
+            ? `GATEHOUSE_SECRET is only ${secret.length} characters (${from("GATEHOUSE_SECRET")})`
+            : "GATEHOUSE_SECRET is not set",
+          fix:
+            `set it to at least ${MIN_SECRET_LENGTH} random characters, in the environment or in ${envLocal}: ` +
+            `npx gatehouse init writes one there, npx gatehouse secret prints one`,
         },
   );
 
@@ -38,14 +62,14 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
     findings.push({
       ok: false,
       check: url ? `GATEHOUSE_URL "${url}" is not a URL` : "GATEHOUSE_URL is not set",
-      fix: "set it to the app's public origin, like https://app.example.com (CSRF checks and links use it)",
+      fix: `set it to the app's public origin, like https://app.example.com (CSRF checks and links use it); in development, npx gatehouse init writes http://localhost:3000 to ${envLocal}`,
     });
   } else {
     const parsed = new URL(url);
     const local = LOCAL_HOSTS.has(parsed.hostname);
     findings.push(
       parsed.protocol === "https:" || local
-        ? { ok: true, check: `GATEHOUSE_URL is ${parsed.origin}` }
+        ? { ok: true, check: `GATEHOUSE_URL is ${parsed.origin} (${from("GATEHOUSE_URL")})` }
         : {
             ok: false,
             check: `GATEHOUSE_URL ${parsed.origin} is not HTTPS`,
@@ -116,6 +140,21 @@ function checkMail(smtpUrl: string | undefined, production: boolean): Finding {
         fix: "set SMTP_URL to your mail provider's SMTP server, like smtps://user:password@smtp.example.com:465",
       }
     : { ok: true, check: "no SMTP_URL: in development, emails go to the dev outbox" };
+}
+
+/**
+ * For a SQLite URL whose file does not exist, the finding that says so; otherwise `null`. The doctor asks this
+ * before {@link checkStore}, whose first query would create an empty database (and its folder) as a side effect.
+ */
+export async function checkSqliteFile(url: string): Promise<Finding | null> {
+  if (databaseKind(url) !== "sqlite") return null;
+  const path = (await import("../stores/sqlite.js")).sqlitePathFromUrl(url);
+  if (path === ":memory:" || existsSync(path)) return null;
+  return {
+    ok: false,
+    check: `no database at ${path}`,
+    fix: "run npx gatehouse migrate: it creates the file, its folder and the schema",
+  };
 }
 
 /** Checks that the store answers and that its schema matches this version of Gatehouse. */

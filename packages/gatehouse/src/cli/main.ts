@@ -1,4 +1,5 @@
-import { randomBytes } from "node:crypto";
+import { statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createAccounts } from "../core/accounts.js";
 import { resolveCredentialConfig } from "../core/config.js";
@@ -7,12 +8,18 @@ import { resolveRoles } from "../core/stores.js";
 import { isGatehouseError } from "../errors.js";
 import { createArgon2idHasher } from "../password/hasher.js";
 import { createStoreFromUrl, databaseKind, type StoresFromUrl } from "../stores/from-url.js";
+import { type CliConfig, findConfig } from "./config.js";
 import { redactDatabaseUrl, resolveDatabaseUrl } from "./database-url.js";
-import { checkEnvironment, checkStore } from "./doctor.js";
+import { checkEnvironment, checkSqliteFile, checkStore } from "./doctor.js";
+import { type LoadedEnv, loadEnvFiles } from "./env-files.js";
+import { DEFAULT_APP_URL, formatInitReport, initApp, newSecret } from "./init.js";
 
 const USAGE = `Usage: gatehouse <command> [options]
 
 Commands:
+  init [dir] [--url URL]                    Set up a Next.js app (default: the app, below): write GATEHOUSE_SECRET
+                                            and GATEHOUSE_URL (default ${DEFAULT_APP_URL}) to .env.local,
+                                            add data/ and .env*.local to .gitignore, print the next steps
   migrate                                   Apply pending database migrations
   secret                                    Print a new random secret for GATEHOUSE_SECRET
   users create --email E --password P [--role R] [--name N] [--verified]
@@ -26,7 +33,13 @@ Commands:
 Options:
   --database-url URL   file:<path>, postgres://… or mysql://…. Default: DATABASE_URL, then
                        gatehouse.config.json, then file:data/gatehouse.db. REDIS_URL, when set, holds the sessions.
+  --cwd DIR            Run as if started in DIR
   -h, --help           Show this help
+
+Environment: like \`next dev\` (\`next start\` when NODE_ENV=production), every other command first reads the app's
+.env.development.local, .env.local, .env.development and .env (.env.production… in production); variables
+already set in the environment win. The app is the current folder, or the "appDir" of the nearest
+gatehouse.config.json ({ "appDir": "apps/web", "databaseUrl": "file:…" }). stderr names the files read.
 `;
 
 /** Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong. */
@@ -43,8 +56,22 @@ function isUsageError(error: unknown): error is Error {
   return error instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
 }
 
-function openStore(databaseUrl: string | undefined): { stores: StoresFromUrl; url: string } {
-  const { url } = resolveDatabaseUrl(databaseUrl);
+/** Where a command runs: the app's folder, whose env files were read, and the config that named it. */
+interface Context {
+  configFile: CliConfig | null;
+  appDir: string;
+  env: LoadedEnv;
+}
+
+function openStore(flag: string | undefined, context: Context): { stores: StoresFromUrl; url: string } {
+  const { url } = resolveDatabaseUrl({
+    flag,
+    env: process.env,
+    envFile: context.env.origins.DATABASE_URL,
+    envDir: context.appDir,
+    config: context.configFile,
+    cwd: process.cwd(),
+  });
   if (!databaseKind(url)) {
     throw new UsageError(
       `Unsupported DATABASE_URL scheme "${url.split(":", 1)[0]}:". Use file:<path>, postgres://… or mysql://….`,
@@ -87,6 +114,8 @@ async function run(argv: string[]): Promise<void> {
       json: { type: "boolean" },
       verified: { type: "boolean" },
       help: { type: "boolean", short: "h" },
+      cwd: { type: "string" },
+      url: { type: "string" },
     },
   });
   const [command, sub] = positionals;
@@ -96,24 +125,48 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
 
-  if (command === "secret") {
-    process.stdout.write(`${randomBytes(32).toString("base64url")}\n`);
-    return;
-  }
-
-  if (!["migrate", "users", "sessions", "doctor"].includes(command))
+  if (!["init", "secret", "migrate", "users", "sessions", "doctor"].includes(command))
     throw new UsageError(`Unknown command "${command}".`);
   if (command === "users" && !["create", "set-role", "list"].includes(sub ?? "")) {
     throw new UsageError(`Unknown users command "${sub ?? ""}". Use create, set-role or list.`);
   }
   if (command === "sessions" && sub !== "revoke")
     throw new UsageError(`Unknown sessions command "${sub ?? ""}". Use revoke.`);
+  if (command === "init" && positionals.length > 2)
+    throw new UsageError(`init takes one folder, not ${positionals.length - 1}.`);
+  if (values.url !== undefined && command !== "init") throw new UsageError("--url is an option of init only.");
+  const appUrl = appOrigin(values.url ?? DEFAULT_APP_URL);
 
-  const { stores, url } = openStore(values["database-url"]);
+  if (values.cwd !== undefined) process.chdir(existingDirectory(values.cwd, "--cwd"));
+  const configFile = findConfig(process.cwd());
+  const appDir = configFile?.appDir ?? process.cwd();
+
+  if (command === "init") {
+    const dir = existingDirectory(sub ?? appDir, "init");
+    const report = initApp(dir, { url: appUrl });
+    process.stdout.write(formatInitReport(report, dir));
+    return;
+  }
+
+  const env = loadEnvFiles(appDir, process.env.NODE_ENV === "production" ? "production" : "development");
+  const named = (file: string): string => shown(join(appDir, file));
+  // stderr, so that the output of `secret` and `users list --json` stays what a pipe reads.
+  if (env.files.length > 0) process.stderr.write(`Loaded env from ${env.files.map(named).join(", ")}\n`);
+  const context: Context = { configFile, appDir, env };
+
+  if (command === "secret") {
+    process.stdout.write(`${newSecret()}\n`);
+    return;
+  }
+
+  const { stores, url } = openStore(values["database-url"], context);
   const { store } = stores;
   try {
     if (command === "doctor") {
-      const findings = [...checkEnvironment(process.env), await checkStore(stores, url)];
+      const origins = Object.fromEntries(Object.entries(env.origins).map(([name, file]) => [name, named(file)]));
+      const sources = { origins, envLocal: named(".env.local") };
+      const storeFinding = (await checkSqliteFile(url)) ?? (await checkStore(stores, url));
+      const findings = [...checkEnvironment(process.env, sources), storeFinding];
       for (const finding of findings) {
         process.stdout.write(
           `${finding.ok ? "ok  " : "FIX "} ${finding.check}${finding.fix ? `\n     → ${finding.fix}` : ""}\n`,
@@ -164,6 +217,35 @@ async function run(argv: string[]): Promise<void> {
   }
 }
 
+/** `path` as the user should read it: relative to the working directory when inside it. */
+function shown(path: string): string {
+  const fromHere = relative(process.cwd(), path);
+  return fromHere.startsWith("..") ? path : fromHere;
+}
+
+/** `path`, absolute, when it is a directory; otherwise the command fails (exit 1) saying so. */
+function existingDirectory(path: string, what: string): string {
+  const absolute = resolve(path);
+  const stat = statSync(absolute, { throwIfNoEntry: false });
+  if (!stat)
+    throw new Error(`${what}: ${path} does not exist. Create the app first, for example with npx create-next-app.`);
+  if (!stat.isDirectory()) throw new Error(`${what}: ${path} is not a directory.`);
+  return absolute;
+}
+
+/** `--url` as the origin `GATEHOUSE_URL` holds; anything but an http(s) URL is a usage error. */
+function appOrigin(url: string): string {
+  const parsed = URL.canParse(url) ? new URL(url) : null;
+  if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:"))
+    throw new UsageError(`--url "${url}" is not an http:// or https:// URL, like https://app.example.com.`);
+  // The parser drops newlines and the like silently, and .env.local expands `$`: such input is refused.
+  if (/[\s$"'`\\{}]/.test(url) || !/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/.test(parsed.origin))
+    throw new UsageError(
+      `--url "${url}" is not a plain origin: use one like https://app.example.com or http://localhost:3000.`,
+    );
+  return parsed.origin;
+}
+
 run(process.argv.slice(2)).catch((error: unknown) => {
   if (isUsageError(error)) {
     process.stderr.write(`gatehouse: ${error.message}\n\n${USAGE}`);
@@ -171,7 +253,7 @@ run(process.argv.slice(2)).catch((error: unknown) => {
     return;
   }
   if (isGatehouseError(error) && error.fields) {
-    const details = Object.entries(error.fields).map(([field, message]) => `  --${field}: ${message}`);
+    const details = Object.entries(error.fields).map(([field, problem]) => `  --${field}: ${problem.message}`);
     process.stderr.write(`gatehouse: ${error.message}\n${details.join("\n")}\n`);
   } else if (isGatehouseError(error) || error instanceof UserNotFoundError) {
     const cause = error.cause instanceof Error ? ` (${error.cause.message})` : "";

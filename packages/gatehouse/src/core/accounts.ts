@@ -38,7 +38,8 @@ export function createAccounts(roles: Roles, config: CredentialConfig, hasher: P
   const { users } = roles;
   function assertRole(role: string): void {
     if (!Object.hasOwn(config.roles, role)) {
-      throw new InvalidInputError({ role: `Unknown role. Use one of: ${Object.keys(config.roles).join(", ")}.` });
+      const message = `Unknown role. Use one of: ${Object.keys(config.roles).join(", ")}.`;
+      throw new InvalidInputError({ role: { code: "unknown_role", message } });
     }
   }
 

@@ -195,7 +195,10 @@ function createEmailFlows(ctx: CoreContext, check: PasswordCheck) {
         ]);
       } else if (rawCode !== undefined) {
         const code = typeof rawCode === "string" ? rawCode.replace(/[\s-]/g, "") : "";
-        if (!CODE.test(code)) throw new InvalidInputError({ code: "Enter the 8-digit code from the email." });
+        if (!CODE.test(code))
+          throw new InvalidInputError({
+            code: { code: "invalid_format", message: "Enter the 8-digit code from the email." },
+          });
         const rawEmail = field(record, "email");
         const email = rawEmail === undefined && signedIn ? signedIn.email : parseEmail(rawEmail);
         // Links only: no code was ever sent, and a guess counts nowhere.
@@ -208,7 +211,9 @@ function createEmailFlows(ctx: CoreContext, check: PasswordCheck) {
         found = await consume(user ? codeHash(user.id, code) : null, ["verify_email"]);
         await limiter.reset(rateLimits.verificationCodePerEmail, limitKey);
       } else {
-        throw new InvalidInputError({ token: "The link is incomplete: open the whole link from the email." });
+        throw new InvalidInputError({
+          token: { code: "required", message: "The link is incomplete: open the whole link from the email." },
+        });
       }
       const { token, user } = found;
       const verifiedAt = new Date(now());
@@ -290,7 +295,8 @@ function createEmailFlows(ctx: CoreContext, check: PasswordCheck) {
       if (password === undefined) throw new ReauthenticationRequiredError();
       // Bad input is refused before the password is checked: it costs no hash and counts nowhere.
       const email = parseEmail(field(record, "email"));
-      if (email === user.email) throw new InvalidInputError({ email: "This is already your email address." });
+      if (email === user.email)
+        throw new InvalidInputError({ email: { code: "unchanged", message: "This is already your email address." } });
       mailer();
       await check.confirm(user, password, "password", meta);
       await limiter.hit(rateLimits.emailChangePerUser, rateLimitKeys.emailChange(user.id));

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { InvalidInputError } from "../errors.js";
+import { type FieldProblem, InvalidInputError } from "../errors.js";
 import { loadCommonPasswords } from "../password/common.js";
 import { DEFAULT_PASSWORD_POLICY } from "../password/policy.js";
 import { newPasswordProblem, parseLogInInput, parseProfileInput, parseSignUpInput } from "./input.js";
@@ -8,7 +8,7 @@ const POLICY = DEFAULT_PASSWORD_POLICY;
 const PASSWORD = "correct horse battery";
 
 /** The field errors of an `InvalidInputError` thrown by `run`. */
-function fieldErrors(run: () => unknown): Record<string, string> {
+function fieldErrors(run: () => unknown): Record<string, FieldProblem> {
   try {
     run();
   } catch (error) {
@@ -66,7 +66,8 @@ describe("parseSignUpInput", () => {
   it("names an invalid email and a too-short password", () => {
     const fields = fieldErrors(() => parseSignUpInput({ email: "not-an-email", password: "short" }, POLICY));
     expect(Object.keys(fields).sort()).toEqual(["email", "password"]);
-    expect(fields.password).toMatch(/at least 8/);
+    expect(fields.email).toEqual({ code: "invalid_email", message: expect.stringMatching(/valid email/) });
+    expect(fields.password).toEqual({ code: "too_short", message: expect.stringMatching(/at least 8/), min: 8 });
   });
 
   it("rejects blank email and empty password", () => {
@@ -160,7 +161,8 @@ describe("common passwords", () => {
     ]) {
       const fields = fieldErrors(() => parseSignUpInput({ email: "a@b.co", password }, POLICY));
       expect(Object.keys(fields), password).toEqual(["password"]);
-      expect(fields.password, password).toMatch(/common/i);
+      expect(fields.password?.code, password).toBe("too_common");
+      expect(fields.password?.message, password).toMatch(/common/i);
     }
   });
 
@@ -171,11 +173,20 @@ describe("common passwords", () => {
   });
 
   it("newPasswordProblem checks the length before the list, and passes a good password", () => {
-    expect(newPasswordProblem("admin", POLICY)).toMatch(/at least 8/);
-    expect(newPasswordProblem("password", POLICY)).toMatch(/common/i);
+    expect(newPasswordProblem("admin", POLICY)).toMatchObject({
+      code: "too_short",
+      message: expect.stringMatching(/at least 8/),
+    });
+    expect(newPasswordProblem("password", POLICY)).toMatchObject({
+      code: "too_common",
+      message: expect.stringMatching(/common/i),
+    });
+    expect(newPasswordProblem("", POLICY)?.code).toBe("required");
+    expect(newPasswordProblem("a".repeat(257), POLICY)).toMatchObject({ code: "too_long", max: 256 });
+    expect(newPasswordProblem("abcdefgh\u0000", POLICY)?.code).toBe("invalid_character");
     expect(newPasswordProblem(PASSWORD, POLICY)).toBeNull();
     for (const value of [undefined, null, "", 42, ["x"]])
-      expect(newPasswordProblem(value, POLICY)).toBe("Enter a password.");
+      expect(newPasswordProblem(value, POLICY)).toEqual({ code: "required", message: "Enter a password." });
   });
 });
 
@@ -195,6 +206,13 @@ describe("parseProfileInput", () => {
     for (const name of ["x".repeat(101), "Ada\u0007", 42, ["Ada"], { first: "Ada" }]) {
       expect(Object.keys(fieldErrors(() => parseProfileInput({ name }))), JSON.stringify(name)).toEqual(["name"]);
     }
+  });
+
+  it("gives each problem with the name its own code", () => {
+    const problem = (name: unknown) => fieldErrors(() => parseProfileInput({ name })).name;
+    expect(problem("x".repeat(101))).toMatchObject({ code: "too_long", max: 100 });
+    expect(problem("Ada\u0007")?.code).toBe("invalid_character");
+    expect(problem(42)?.code).toBe("invalid");
   });
 
   it("does not read a name from the prototype or a __proto__ key", () => {

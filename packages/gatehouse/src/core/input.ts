@@ -1,9 +1,11 @@
-import { InvalidInputError } from "../errors.js";
+import { type FieldProblem, InvalidInputError } from "../errors.js";
 import { isCommonPassword } from "../password/common.js";
 import { checkPassword, normalizePassword, type PasswordPolicy } from "../password/policy.js";
 import { isValidEmail, normalizeEmail } from "./email.js";
 
 const MAX_NAME_LENGTH = 100;
+/** RFC 5321's limit on a path: anything longer is no address a log-in could match. */
+const MAX_EMAIL_LENGTH = 320;
 
 /** What {@link Gatehouse.signUp} takes. Only these fields are read: a `role` is never taken from a client. */
 export interface SignUpInput {
@@ -83,7 +85,7 @@ export function field(record: Record<string, unknown>, key: string): unknown {
 /** Checks and normalises sign-up fields; throws `InvalidInputError` naming each bad field. */
 export function parseSignUpInput(input: unknown, policy: PasswordPolicy): ValidSignUp {
   const record = asRecord(input);
-  const fields: Record<string, string> = {};
+  const fields: Record<string, FieldProblem> = {};
   const rawEmail = field(record, "email");
   const rawPassword = field(record, "password");
   const rawName = field(record, "name");
@@ -102,24 +104,36 @@ export function parseSignUpInput(input: unknown, policy: PasswordPolicy): ValidS
   return { email, password, name };
 }
 
-/** A normalised email address, or the message that says what is wrong with the one given. */
-export function checkEmail(raw: unknown): { email: string; problem: null } | { email: null; problem: string } {
-  if (typeof raw !== "string" || raw.trim() === "") return { email: null, problem: "Enter your email address." };
+/** A normalised email address, or what is wrong with the one given. */
+export function checkEmail(raw: unknown): { email: string; problem: null } | { email: null; problem: FieldProblem } {
+  if (typeof raw !== "string" || raw.trim() === "") return { email: null, problem: REQUIRED_EMAIL };
   const email = normalizeEmail(raw);
-  if (!isValidEmail(email)) return { email: null, problem: "Enter a valid email address, like name@example.com." };
+  if (!isValidEmail(email)) {
+    return {
+      email: null,
+      problem: { code: "invalid_email", message: "Enter a valid email address, like name@example.com." },
+    };
+  }
   return { email, problem: null };
 }
 
+const REQUIRED_EMAIL: FieldProblem = { code: "required", message: "Enter your email address." };
+
 /** A display name: optional, trimmed, NFC, at most 100 characters, no control characters. */
-function parseName(raw: unknown, fields: Record<string, string>): string | null {
+function parseName(raw: unknown, fields: Record<string, FieldProblem>): string | null {
   if (raw === undefined || raw === null) return null;
   if (typeof raw !== "string") {
-    fields.name = "The name must be text.";
+    fields.name = { code: "invalid", message: "The name must be text." };
     return null;
   }
   const name = raw.normalize("NFC").trim() || null;
-  if (name && (name.length > MAX_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(name))) {
-    fields.name = `Use at most ${MAX_NAME_LENGTH} characters, without control characters.`;
+  if (name && name.length > MAX_NAME_LENGTH) {
+    fields.name = { code: "too_long", message: `Use at most ${MAX_NAME_LENGTH} characters.`, max: MAX_NAME_LENGTH };
+  } else if (name && /[\u0000-\u001f\u007f]/.test(name)) {
+    fields.name = {
+      code: "invalid_character",
+      message: "Use letters, digits and punctuation, without control characters.",
+    };
   }
   return name;
 }
@@ -128,33 +142,42 @@ function parseName(raw: unknown, fields: Record<string, string>): string | null 
 export function parseProfileInput(input: unknown): ProfileInput {
   const record = asRecord(input);
   if (!Object.hasOwn(record, "name")) return {};
-  const fields: Record<string, string> = {};
+  const fields: Record<string, FieldProblem> = {};
   const name = parseName(record.name, fields);
   if (Object.keys(fields).length > 0) throw new InvalidInputError(fields);
   return { name };
 }
 
 /** Why a new password (as sent) is not acceptable, or `null`: length rules, then the common-password list. */
-export function newPasswordProblem(raw: unknown, policy: PasswordPolicy): string | null {
-  if (typeof raw !== "string" || raw === "") return "Enter a password.";
+export function newPasswordProblem(raw: unknown, policy: PasswordPolicy): FieldProblem | null {
+  if (typeof raw !== "string" || raw === "") return { code: "required", message: "Enter a password." };
   const password = normalizePassword(raw);
   const problem = checkPassword(password, policy);
   if (problem) return problem;
-  if (isCommonPassword(password))
-    return "This password is one of the most common ones. Choose one that is harder to guess.";
+  if (isCommonPassword(password)) {
+    return {
+      code: "too_common",
+      message: "This password is one of the most common ones. Choose one that is harder to guess.",
+    };
+  }
   return null;
 }
 
 /** Checks log-in fields' presence, types and sizes; throws `InvalidInputError`. */
 export function parseLogInInput(input: unknown, policy: PasswordPolicy): ValidLogIn {
   const record = asRecord(input);
-  const fields: Record<string, string> = {};
+  const fields: Record<string, FieldProblem> = {};
   const rawEmail = field(record, "email");
   const rawPassword = field(record, "password");
-  if (typeof rawEmail !== "string" || rawEmail.trim() === "") fields.email = "Enter your email address.";
-  else if (rawEmail.length > 320) fields.email = "That email address is too long.";
-  if (typeof rawPassword !== "string" || rawPassword === "") fields.password = "Enter your password.";
-  else if ([...rawPassword].length > policy.maxLength * 4) fields.password = "That password is too long.";
+  if (typeof rawEmail !== "string" || rawEmail.trim() === "") fields.email = REQUIRED_EMAIL;
+  else if (rawEmail.length > MAX_EMAIL_LENGTH) {
+    fields.email = { code: "too_long", message: "That email address is too long.", max: MAX_EMAIL_LENGTH };
+  }
+  if (typeof rawPassword !== "string" || rawPassword === "") {
+    fields.password = { code: "required", message: "Enter your password." };
+  } else if ([...rawPassword].length > policy.maxLength * 4) {
+    fields.password = { code: "too_long", message: "That password is too long.", max: policy.maxLength * 4 };
+  }
   if (Object.keys(fields).length > 0) throw new InvalidInputError(fields);
   return { email: normalizeEmail(rawEmail as string), password: normalizePassword(rawPassword as string) };
 }

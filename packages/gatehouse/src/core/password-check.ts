@@ -1,4 +1,4 @@
-import { InvalidInputError, UnauthenticatedError } from "../errors.js";
+import { type FieldProblem, InvalidInputError, UnauthenticatedError } from "../errors.js";
 import { normalizePassword } from "../password/policy.js";
 import type { SessionRecord } from "../session/store.js";
 import type { RequestMeta } from "../session/types.js";
@@ -6,6 +6,8 @@ import type { UserRecord } from "../stores/types.js";
 import type { CoreContext } from "./context.js";
 import type { Auth } from "./dto.js";
 import { type Budget, loginKeys, rateLimitKeys, type SettleTarget } from "./limiter.js";
+
+const INCORRECT_PASSWORD: FieldProblem = { code: "incorrect_password", message: "The password is incorrect." };
 
 /** Checks passwords within the log-in limits: for log-in and for every change that needs the password. */
 export interface PasswordCheck {
@@ -88,7 +90,7 @@ export function createPasswordCheck(ctx: CoreContext): PasswordCheck {
           password !== "" &&
           hasher.verify(user.passwordHash, normalizePassword(password)),
       );
-      if (!valid) throw new InvalidInputError({ [field]: "The password is incorrect." });
+      if (!valid) throw new InvalidInputError({ [field]: INCORRECT_PASSWORD });
     },
 
     async current(auth) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { safeRedirectPath } from "./redirect.js";
+import { safeRedirectPath, withQuery } from "./redirect.js";
 
 const FALLBACK = "/fallback";
 
@@ -73,5 +73,14 @@ describe("safeRedirectPath", () => {
       expect(result.startsWith("/") && !result.startsWith("//"), target).toBe(true);
       expect(new URL(result, "https://app.example").origin, target).toBe("https://app.example");
     }
+  });
+});
+
+describe("withQuery", () => {
+  it("adds the parameters to a page, keeping a query the page already has", () => {
+    const params = new URLSearchParams({ error: "unavailable" });
+    expect(withQuery("/login", params)).toBe("/login?error=unavailable");
+    expect(withQuery("/login?signedOut=1", params)).toBe("/login?signedOut=1&error=unavailable");
+    expect(withQuery("/login", new URLSearchParams())).toBe("/login");
   });
 });

@@ -31,3 +31,13 @@ export function safeRedirectPath(target: unknown, fallback = "/"): string {
   const path = url.pathname + url.search + url.hash;
   return path.startsWith("//") ? fallback : path;
 }
+
+/**
+ * `page` with `params` added to its query: a configured page may carry a query of its own
+ * (`/login?signedOut=1`), which keeps its parameters.
+ */
+export function withQuery(page: string, params: URLSearchParams): string {
+  const query = params.toString();
+  if (query === "") return page;
+  return `${page}${page.includes("?") ? "&" : "?"}${query}`;
+}

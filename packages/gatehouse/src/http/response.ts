@@ -1,4 +1,4 @@
-import { type GatehouseErrorCode, isGatehouseError } from "../errors.js";
+import { type FieldErrors, type GatehouseErrorCode, isGatehouseError } from "../errors.js";
 import { HTTP_STATUS } from "./status.js";
 
 /** A framework-neutral HTTP response. */
@@ -10,7 +10,7 @@ export interface HttpResponse {
 
 /** The JSON error body: `{ "error": { "code", "message", "fields"? } }`. */
 export interface ErrorBody {
-  error: { code: GatehouseErrorCode; message: string; fields?: Record<string, string> };
+  error: { code: GatehouseErrorCode; message: string; fields?: FieldErrors };
 }
 
 /** Headers on every auth response: sessions must never be cached or sniffed. */

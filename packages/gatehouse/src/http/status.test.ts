@@ -27,7 +27,7 @@ import { HTTP_STATUS } from "./status.js";
 describe("HTTP_STATUS", () => {
   // The contract of issues 2–6, error by error: what each becomes at the HTTP edge.
   const contract: Array<[GatehouseError, number]> = [
-    [new InvalidInputError({ email: "x" }), 400],
+    [new InvalidInputError({ email: { code: "invalid_email", message: "x" } }), 400],
     [new InvalidJsonError(), 400],
     [new InvalidTokenError(), 400],
     [new TokenExpiredError(), 400],

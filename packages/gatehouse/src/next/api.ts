@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { NextApiRequest, NextApiResponse } from "next";
 import { originsOf } from "../core/config.js";
 import type { Gatehouse } from "../core/gatehouse.js";
 import { ConfigurationError, ForbiddenError, UnauthenticatedError } from "../errors.js";
@@ -101,6 +102,29 @@ export interface GuardOptions {
 }
 
 /**
+ * The guard's options as given, checked once when the guard is built: a plain object whose keys are only
+ * those of `allowed`, each a non-empty string. A typo (`{ permisson }`), a string or a function in its place
+ * would otherwise guard nothing, silently.
+ */
+export function checkGuardOptions<T extends object>(guard: string, options: unknown, allowed: readonly string[]): T {
+  if (options === undefined) return {} as T;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`${guard}: the options must be an object like { permission: "users:read" }.`);
+  }
+  for (const [key, value] of Object.entries(options)) {
+    if (!allowed.includes(key)) {
+      throw new TypeError(`${guard}: unknown option "${key}"; the options are ${allowed.join(", ")}.`);
+    }
+    if (value !== undefined && (typeof value !== "string" || value === "")) {
+      throw new TypeError(`${guard}: the option "${key}" must be a non-empty string.`);
+    }
+  }
+  return options as T;
+}
+
+const GUARD_OPTIONS = ["permission", "role"] as const;
+
+/**
  * Throws `ForbiddenError` unless `auth` satisfies `options`: the check of {@link withApiAuth}'s options, for
  * code that authenticated by itself.
  *
@@ -114,23 +138,51 @@ export function assertAllowed(gatehouse: Gatehouse, auth: Auth, options: GuardOp
   if (options.permission !== undefined && !gatehouse.can(auth.user, options.permission)) throw new ForbiddenError();
 }
 
+/** The handler a guarded API route runs once the request is signed in and allowed, with the {@link Auth}. */
+export type AuthedApiHandler<Req, Res> = (req: Req, res: Res, auth: Auth) => unknown;
+
 /**
  * Guards a Pages Router API route: 401 `unauthenticated` without a valid session, 403 `forbidden` when the
- * role lacks the permission, 503 `unavailable` when the store is down. The handler receives the
- * {@link Auth} as a third argument.
+ * role lacks the permission, 403 `csrf` for a write from another origin, 503 `unavailable` when the store is
+ * down. The handler comes last and receives `NextApiRequest`, `NextApiResponse` and the {@link Auth}; the
+ * options (a permission or a role) go in the middle, as for {@link withPageAuth}.
  *
  * @example
  * ```ts
- * export default withApiAuth(gatehouse, async (req, res, { user }) => {
- *   res.status(200).json({ user });
+ * // pages/api/admin/users.ts
+ * export default withApiAuth(getGatehouse, { permission: "users:read" }, async (req, res, { user }) => {
+ *   res.status(200).json({ users: await getGatehouse().users.list() });
  * });
  * ```
  */
+export function withApiAuth<Req extends IncomingMessage = NextApiRequest, Res extends ServerResponse = NextApiResponse>(
+  gatehouse: GatehouseSource,
+  handler: AuthedApiHandler<Req, Res>,
+): (req: Req, res: Res) => Promise<void>;
+export function withApiAuth<Req extends IncomingMessage = NextApiRequest, Res extends ServerResponse = NextApiResponse>(
+  gatehouse: GatehouseSource,
+  options: GuardOptions,
+  handler: AuthedApiHandler<Req, Res>,
+): (req: Req, res: Res) => Promise<void>;
+/**
+ * @deprecated The options now come before the handler, as for `withPageAuth`:
+ * `withApiAuth(gatehouse, options, handler)`. This order still works and goes away in 1.0.
+ */
+export function withApiAuth<Req extends IncomingMessage = NextApiRequest, Res extends ServerResponse = NextApiResponse>(
+  gatehouse: GatehouseSource,
+  handler: AuthedApiHandler<Req, Res>,
+  options: GuardOptions,
+): (req: Req, res: Res) => Promise<void>;
 export function withApiAuth<Req extends IncomingMessage, Res extends ServerResponse>(
   gatehouse: GatehouseSource,
-  handler: (req: Req, res: Res, auth: Auth) => unknown,
-  options: GuardOptions = {},
+  first: GuardOptions | AuthedApiHandler<Req, Res>,
+  second?: GuardOptions | AuthedApiHandler<Req, Res>,
 ): (req: Req, res: Res) => Promise<void> {
+  const [handler, given] = typeof first === "function" ? [first, second] : [second, first];
+  if (typeof handler !== "function") {
+    throw new TypeError("withApiAuth(gatehouse, options, handler): the handler must be a function.");
+  }
+  const options = checkGuardOptions<GuardOptions>("withApiAuth", given, GUARD_OPTIONS);
   return async (req, res) => {
     const instance = resolveGatehouse(gatehouse);
     try {
@@ -159,9 +211,9 @@ export function withApiAuth<Req extends IncomingMessage, Res extends ServerRespo
  * @example
  * ```ts
  * export const config = { api: { bodyParser: false } };
- * export default withApiAuth(gatehouse, async (req, res, { user }) => {
+ * export default withApiAuth(getGatehouse, async (req, res, { user }) => {
  *   const body = await readJsonBody(req);
- *   res.json({ user: await gatehouse.updateProfile(user.id, body) });
+ *   res.json({ user: await getGatehouse().updateProfile(user.id, profileInput(body)) });
  * });
  * ```
  */

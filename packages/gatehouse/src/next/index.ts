@@ -11,13 +11,20 @@
  */
 export {
   type ApiHandlerOptions,
+  type AuthedApiHandler,
   assertAllowed,
   type GuardOptions,
   gatehouseApiHandler,
   readJsonBody,
   withApiAuth,
 } from "./api.js";
-export { type PageAuthProps, type PageGuardOptions, type UnavailableProps, withPageAuth } from "./pages.js";
+export {
+  type PageAuthProps,
+  type PageGetProps,
+  type PageGuardOptions,
+  type UnavailableProps,
+  withPageAuth,
+} from "./pages.js";
 export { gatehouseProxy, type ProxyOptions } from "./proxy.js";
 export { type Auth, type ClientSession, type SignedInSession, toClientSession, verifySession } from "./session.js";
 export type { GatehouseSource } from "./source.js";

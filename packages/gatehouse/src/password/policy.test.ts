@@ -21,7 +21,11 @@ describe("normalizePassword", () => {
 describe("checkPassword with the default policy (8 to 256)", () => {
   it("accepts 8 characters and rejects 7", () => {
     expect(checkPassword("abcdefgh", DEFAULT_PASSWORD_POLICY)).toBeNull();
-    expect(checkPassword("abcdefg", DEFAULT_PASSWORD_POLICY)).toMatch(/at least 8/);
+    expect(checkPassword("abcdefg", DEFAULT_PASSWORD_POLICY)).toMatchObject({
+      code: "too_short",
+      min: 8,
+      message: expect.stringMatching(/at least 8/),
+    });
   });
 
   it("counts code points, not UTF-16 units: 8 emoji are accepted, 4 are not", () => {
@@ -30,17 +34,29 @@ describe("checkPassword with the default policy (8 to 256)", () => {
     expect(checkPassword(eight, DEFAULT_PASSWORD_POLICY)).toBeNull();
     const four = "🔐🐴🍪🚀";
     expect(four.length).toBe(8);
-    expect(checkPassword(four, DEFAULT_PASSWORD_POLICY)).toMatch(/at least 8/);
+    expect(checkPassword(four, DEFAULT_PASSWORD_POLICY)).toMatchObject({
+      code: "too_short",
+      min: 8,
+      message: expect.stringMatching(/at least 8/),
+    });
   });
 
   it("accepts 256 characters and rejects 257", () => {
     expect(checkPassword("a".repeat(256), DEFAULT_PASSWORD_POLICY)).toBeNull();
-    expect(checkPassword("a".repeat(257), DEFAULT_PASSWORD_POLICY)).toMatch(/at most 256/);
+    expect(checkPassword("a".repeat(257), DEFAULT_PASSWORD_POLICY)).toMatchObject({
+      code: "too_long",
+      max: 256,
+      message: expect.stringMatching(/at most 256/),
+    });
   });
 
   it("accepts 256 emoji (512 UTF-16 units) and rejects 257", () => {
     expect(checkPassword("🔐".repeat(256), DEFAULT_PASSWORD_POLICY)).toBeNull();
-    expect(checkPassword("🔐".repeat(257), DEFAULT_PASSWORD_POLICY)).toMatch(/at most 256/);
+    expect(checkPassword("🔐".repeat(257), DEFAULT_PASSWORD_POLICY)).toMatchObject({
+      code: "too_long",
+      max: 256,
+      message: expect.stringMatching(/at most 256/),
+    });
   });
 
   it("accepts a 64-character passphrase with spaces and emoji", () => {
@@ -50,13 +66,24 @@ describe("checkPassword with the default policy (8 to 256)", () => {
   });
 
   it("rejects a NUL character", () => {
-    expect(checkPassword("password\u0000123", DEFAULT_PASSWORD_POLICY)).toMatch(/not allowed/);
+    expect(checkPassword("password\u0000123", DEFAULT_PASSWORD_POLICY)).toMatchObject({
+      code: "invalid_character",
+      message: expect.stringMatching(/not allowed/),
+    });
   });
 
   it("follows a custom policy", () => {
     const policy = { minLength: 15, maxLength: 64 };
-    expect(checkPassword("a".repeat(14), policy)).toMatch(/at least 15/);
+    expect(checkPassword("a".repeat(14), policy)).toMatchObject({
+      code: "too_short",
+      min: 15,
+      message: expect.stringMatching(/at least 15/),
+    });
     expect(checkPassword("a".repeat(15), policy)).toBeNull();
-    expect(checkPassword("a".repeat(65), policy)).toMatch(/at most 64/);
+    expect(checkPassword("a".repeat(65), policy)).toMatchObject({
+      code: "too_long",
+      max: 64,
+      message: expect.stringMatching(/at most 64/),
+    });
   });
 });

@@ -14,12 +14,21 @@ export function normalizePassword(password: string): string {
   return password.normalize("NFKC");
 }
 
+/** Why a password breaks the length rules: a code, an English message, and the limit broken. */
+export type PasswordProblem =
+  | { code: "too_short"; message: string; min: number }
+  | { code: "too_long"; message: string; max: number }
+  | { code: "invalid_character"; message: string };
+
 /** Returns why a normalised password is not acceptable, or `null` when it is. No composition rules. */
-export function checkPassword(password: string, policy: PasswordPolicy): string | null {
+export function checkPassword(password: string, policy: PasswordPolicy): PasswordProblem | null {
   const length = countCodePoints(password);
-  if (length < policy.minLength) return `Use at least ${policy.minLength} characters.`;
-  if (length > policy.maxLength) return `Use at most ${policy.maxLength} characters.`;
-  if (password.includes("\u0000")) return "The password contains a character that is not allowed.";
+  const { minLength: min, maxLength: max } = policy;
+  if (length < min) return { code: "too_short", message: `Use at least ${min} characters.`, min };
+  if (length > max) return { code: "too_long", message: `Use at most ${max} characters.`, max };
+  if (password.includes("\u0000")) {
+    return { code: "invalid_character", message: "The password contains a character that is not allowed." };
+  }
   return null;
 }
 

@@ -1,9 +1,21 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
+import type { FieldErrors } from "../errors.js";
 
 import { DEFAULT_ERROR_MESSAGES } from "./messages.js";
 
-// What a person is told for each error code (documented, with examples, in ./messages.ts).
-export { DEFAULT_ERROR_MESSAGES, type ErrorMessageCode, errorMessage } from "./messages.js";
+// What a person is told for each error code and field problem (documented, with examples, in ./messages.ts).
+export type { FieldErrorCode, FieldErrors, FieldProblem } from "../errors.js";
+export {
+  createMessages,
+  DEFAULT_ERROR_MESSAGES,
+  DEFAULT_FIELD_MESSAGES,
+  type ErrorMessageCode,
+  errorMessage,
+  type FieldMessage,
+  type FieldProblemLike,
+  fieldMessage,
+  type Messages,
+} from "./messages.js";
 
 /** The public user fields (the same shape as the server's user DTO). */
 export interface SessionUser {
@@ -23,11 +35,47 @@ export type SessionState =
   | { status: "authenticated"; user: SessionUser; expiresAt: string }
   | { status: "unauthenticated"; user: null; expiresAt: null };
 
-/** `{ error: { code, message, fields? } }` as the API sends it. */
+/**
+ * `{ error: { code, message, fields? } }` as the API sends it. Each field carries `{ code, message }`; show
+ * it with {@link fieldMessage}, which also reads the plain strings of servers before 0.2.0.
+ */
 export interface ApiError {
   code: string;
   message: string;
-  fields?: Record<string, string>;
+  fields?: FieldErrors;
+}
+
+/**
+ * Whether a page's props are those a guarded page gets, with status 503, while the store is down
+ * (`withPageAuth`'s `{ unavailable: true }`). Check it once in `pages/_app.tsx` and show a "try again
+ * shortly" notice instead of the page; a page that is not told still renders its `forbidden` state.
+ *
+ * @example
+ * ```tsx
+ * export default function App({ Component, pageProps }: AppProps) {
+ *   return (
+ *     <SessionProvider session={pageProps.session}>
+ *       {isUnavailable(pageProps) ? <p role="alert">Try again in a moment.</p> : <Component {...pageProps} />}
+ *     </SessionProvider>
+ *   );
+ * }
+ * ```
+ */
+export function isUnavailable(pageProps: unknown): pageProps is { session: { user: null }; unavailable: true } {
+  if (typeof pageProps !== "object" || pageProps === null) return false;
+  const { unavailable, forbidden, session } = pageProps as {
+    unavailable?: unknown;
+    forbidden?: unknown;
+    session?: unknown;
+  };
+  // All three markers: a page's own prop that happens to be called `unavailable` is not mistaken for an outage.
+  return (
+    unavailable === true &&
+    forbidden === true &&
+    typeof session === "object" &&
+    session !== null &&
+    (session as { user?: unknown }).user === null
+  );
 }
 
 /**
@@ -176,7 +224,7 @@ export function signIn(
  * @example
  * ```ts
  * const result = await signUp({ email, password, name });
- * if (!result.ok) setFieldErrors(result.error.fields ?? {});
+ * if (!result.ok) setPasswordError(fieldMessage(result.error.fields?.password));
  * ```
  */
 export function signUp(

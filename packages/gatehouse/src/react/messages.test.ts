@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { HTTP_STATUS } from "../http/status.js";
-import { DEFAULT_ERROR_MESSAGES, errorMessage } from "./messages.js";
+import {
+  createMessages,
+  DEFAULT_ERROR_MESSAGES,
+  DEFAULT_FIELD_MESSAGES,
+  errorMessage,
+  fieldMessage,
+} from "./messages.js";
 
 const GENERIC = "Something went wrong. Try again.";
 /** Every code of `GatehouseErrorCode`: `HTTP_STATUS` is typed to have each one as a key. */
@@ -58,5 +64,93 @@ describe("errorMessage", () => {
   it("does not take an override for an unknown code from the overrides' prototype", () => {
     const overrides = Object.create({ no_such_code: "inherited" }) as Record<string, string>;
     expect(errorMessage("no_such_code", overrides)).toBe(GENERIC);
+  });
+});
+
+describe("fieldMessage", () => {
+  const tooShort = { code: "too_short", message: "Use at least 12 characters.", min: 12 } as const;
+
+  it("shows the server's English message when no override names the code", () => {
+    expect(fieldMessage(tooShort)).toBe("Use at least 12 characters.");
+    expect(fieldMessage(tooShort, { too_common: "Trop courant." })).toBe("Use at least 12 characters.");
+  });
+
+  it("prefers the override for the code: a sentence, or a function of the problem's limit", () => {
+    expect(fieldMessage(tooShort, { too_short: "Trop court." })).toBe("Trop court.");
+    expect(fieldMessage(tooShort, { too_short: ({ min }) => `Au moins ${min} caractères.` })).toBe(
+      "Au moins 12 caractères.",
+    );
+  });
+
+  it("reads the plain strings of servers before 0.2.0, and nothing as nothing", () => {
+    expect(fieldMessage("Enter a password.")).toBe("Enter a password.");
+    expect(fieldMessage(undefined)).toBeUndefined();
+  });
+
+  it("falls back to the English default of the code when the problem has no message", () => {
+    expect(fieldMessage({ code: "too_long", message: "", max: 100 })).toBe("Use at most 100 characters.");
+    expect(fieldMessage({ code: "required", message: "" })).toBe(DEFAULT_FIELD_MESSAGES.required);
+  });
+
+  it("looks codes up as own keys only: a code from the wire cannot reach the prototype", () => {
+    const hostile = JSON.parse('{"code": "__proto__", "message": ""}');
+    expect(fieldMessage(hostile, {})).toBe(GENERIC);
+    expect(fieldMessage({ ...hostile, code: "toString" })).toBe(GENERIC);
+  });
+
+  it("has an English sentence for every field code", () => {
+    for (const [code, message] of Object.entries(DEFAULT_FIELD_MESSAGES)) {
+      const text =
+        typeof message === "function" ? message({ code: code as "too_short", message: "", min: 8, max: 8 }) : message;
+      expect(text, code).toMatch(/^[A-Z].*[.]$/);
+      expect(text, code).not.toMatch(/undefined|more|fewer/);
+    }
+  });
+});
+
+describe("createMessages", () => {
+  it("binds one dictionary for errors and fields; what it leaves out stays English", () => {
+    const messages = createMessages({
+      errors: { invalid_credentials: "E-Mail oder Passwort ist falsch." },
+      fields: { too_common: "Dieses Passwort ist zu häufig." },
+    });
+    expect(messages.error("invalid_credentials")).toBe("E-Mail oder Passwort ist falsch.");
+    expect(messages.error("rate_limited")).toBe(DEFAULT_ERROR_MESSAGES.rate_limited);
+    expect(messages.field({ code: "too_common", message: "This password is one of the most common ones." })).toBe(
+      "Dieses Passwort ist zu häufig.",
+    );
+    expect(messages.field({ code: "required", message: "Enter your password." })).toBe("Enter your password.");
+  });
+});
+
+describe("fieldMessage on whatever arrives from the wire", () => {
+  it("never throws and always answers a string (or nothing for no problem)", () => {
+    const hostile: unknown[] = [
+      null,
+      42,
+      [],
+      { code: { toString: 1 } },
+      { code: "too_short", min: { toString: 1 } },
+      { code: "too_long", max: "9; drop" },
+      { code: "required", message: 7 },
+    ];
+    expect(fieldMessage(null)).toBeUndefined();
+    for (const value of hostile.slice(1)) {
+      const text = fieldMessage(value as never, { required: null as never, too_short: () => undefined as never });
+      expect(typeof text, JSON.stringify(value)).toBe("string");
+    }
+    expect(fieldMessage({ code: "too_short", message: "", min: { toString: 1 } } as never)).toBe(
+      "Use more characters.",
+    );
+    expect(errorMessage({ toString: 1 } as never)).toBe(GENERIC);
+  });
+
+  it("ignores dictionary entries that are not sentences, and a missing dictionary", () => {
+    const problem = { code: "required", message: "Enter your email address." } as const;
+    expect(fieldMessage(problem, { required: null as never })).toBe("Enter your email address.");
+    expect(fieldMessage(problem, { required: 42 as never })).toBe("Enter your email address.");
+    expect(fieldMessage(problem, { required: () => undefined as never })).toBe("Enter your email address.");
+    expect(createMessages(undefined).error("csrf")).toBe(DEFAULT_ERROR_MESSAGES.csrf);
+    expect(createMessages(null as never).field(problem)).toBe("Enter your email address.");
   });
 });

@@ -1,4 +1,4 @@
-import type { GatehouseErrorCode } from "../errors.js";
+import type { FieldErrorCode, FieldProblem, GatehouseErrorCode } from "../errors.js";
 
 /** Every code a person can be shown a message for: the server's codes and the client-only `network_error`. */
 export type ErrorMessageCode = GatehouseErrorCode | "network_error";
@@ -66,10 +66,120 @@ export const DEFAULT_ERROR_MESSAGES: Readonly<Record<ErrorMessageCode, string>> 
  * ```
  */
 export function errorMessage(code: string, overrides?: Partial<Record<ErrorMessageCode, string>>): string {
+  // The code may come from the wire or a URL: anything but a string gets the generic sentence.
+  if (typeof code !== "string") return GENERIC_MESSAGE;
   if (overrides !== undefined && Object.hasOwn(overrides, code)) {
     const override = (overrides as Record<string, string | undefined>)[code];
     if (typeof override === "string") return override;
   }
   if (Object.hasOwn(DEFAULT_ERROR_MESSAGES, code)) return DEFAULT_ERROR_MESSAGES[code as ErrorMessageCode];
   return GENERIC_MESSAGE;
+}
+
+/** A field message: a sentence, or a function of the problem for the ones with a limit (`min`, `max`). */
+export type FieldMessage = string | ((problem: FieldProblem) => string);
+
+/** A field problem as the API sends it, or as servers before 0.2.0 sent it (a plain string). */
+export type FieldProblemLike = FieldProblem | string;
+
+/**
+ * English wording for every field code: the keys a translation has to cover. The server's own `message` is
+ * English too and more specific ("Enter your password." rather than "Fill this in."); {@link fieldMessage}
+ * prefers it, and uses these only for a problem that arrives without one.
+ */
+export const DEFAULT_FIELD_MESSAGES: Readonly<Record<FieldErrorCode, FieldMessage>> = Object.freeze({
+  required: "Fill this in.",
+  invalid: "This value is not accepted.",
+  invalid_email: "Enter a valid email address, like name@example.com.",
+  invalid_format: "Check the format and try again.",
+  invalid_character: "This contains a character that is not allowed.",
+  too_short: ({ min }: FieldProblem) =>
+    min === undefined ? "Use more characters." : `Use at least ${min} characters.`,
+  too_long: ({ max }: FieldProblem) => (max === undefined ? "Use fewer characters." : `Use at most ${max} characters.`),
+  too_common: "This password is one of the most common ones. Choose one that is harder to guess.",
+  incorrect_password: "The password is incorrect.",
+  unchanged: "This is the current value already.",
+  unknown_role: "This role does not exist.",
+});
+
+/** The sentence, or `undefined` when a dictionary entry is not one (a `null` from JSON, a function returning nothing). */
+function render(message: unknown, problem: FieldProblem): string | undefined {
+  const text = typeof message === "function" ? (message as (problem: FieldProblem) => unknown)(problem) : message;
+  return typeof text === "string" ? text : undefined;
+}
+
+/** Only a finite number is a limit: the templates never see whatever else arrived in its place. */
+function limit(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * The message to show next to a field: your override for its code if there is one, else the server's
+ * English `message`, else the English default for the code. Takes the problem as the API sends it
+ * (`result.error.fields?.password`), the plain string that servers before 0.2.0 sent, or `undefined` (no
+ * problem: returns `undefined`), so one call serves every form. Codes are looked up as own keys only.
+ *
+ * @param overrides your wording, e.g. a translation: a sentence per code, or a function of the problem.
+ *
+ * @example
+ * ```tsx
+ * const fr = { too_short: ({ min }) => `Au moins ${min} caractères.`, too_common: "Mot de passe trop courant." };
+ * <p id="password-error">{fieldMessage(result.error.fields?.password, fr)}</p>
+ * ```
+ */
+export function fieldMessage(
+  problem: FieldProblemLike | null | undefined,
+  overrides?: Partial<Record<FieldErrorCode, FieldMessage>>,
+): string | undefined {
+  if (problem === undefined || problem === null) return undefined;
+  if (typeof problem === "string") return problem;
+  if (typeof problem !== "object" || typeof problem.code !== "string") return GENERIC_MESSAGE;
+  const { code, message } = problem;
+  const checked: FieldProblem = {
+    code,
+    message: typeof message === "string" ? message : "",
+    ...(limit(problem.min) !== undefined && { min: limit(problem.min) }),
+    ...(limit(problem.max) !== undefined && { max: limit(problem.max) }),
+  };
+  const override =
+    overrides !== undefined && overrides !== null && Object.hasOwn(overrides, code)
+      ? render(overrides[code], checked)
+      : undefined;
+  if (override !== undefined) return override;
+  if (checked.message !== "") return checked.message;
+  return (
+    (Object.hasOwn(DEFAULT_FIELD_MESSAGES, code) && render(DEFAULT_FIELD_MESSAGES[code], checked)) || GENERIC_MESSAGE
+  );
+}
+
+/** A dictionary for {@link createMessages}: wording for some error codes and some field codes. */
+export interface Messages {
+  errors?: Partial<Record<ErrorMessageCode, string>>;
+  fields?: Partial<Record<FieldErrorCode, FieldMessage>>;
+}
+
+/**
+ * Binds a dictionary once, for an app in another language or with its own tone: `error(code)` and
+ * `field(problem)` are {@link errorMessage} and {@link fieldMessage} with it. What the dictionary leaves out
+ * stays English.
+ *
+ * @example
+ * ```ts
+ * // lib/messages.ts
+ * export const messages = createMessages({
+ *   errors: { invalid_credentials: "E-Mail oder Passwort ist falsch." },
+ *   fields: { too_short: ({ min }) => `Mindestens ${min} Zeichen.` },
+ * });
+ * messages.error(result.error.code);
+ * messages.field(result.error.fields?.password);
+ * ```
+ */
+export function createMessages(dictionary: Messages = {}): {
+  error(code: string): string;
+  field(problem: FieldProblemLike | undefined): string | undefined;
+} {
+  return {
+    error: (code) => errorMessage(code, dictionary?.errors),
+    field: (problem) => fieldMessage(problem, dictionary?.fields),
+  };
 }

@@ -140,7 +140,11 @@ export async function startServer(strategy: SessionStrategyName, options: TestSe
     const routes: Record<string, Route> = {
       auth: gatehouseApiHandler(instance),
       me: withApiAuth(instance, (_req, res, { user }) => sendJson(res, { user })),
-      admin: withApiAuth(instance, (_req, res, { user }) => sendJson(res, { admin: user.email }), {
+      admin: withApiAuth(instance, { permission: "users:read" }, (_req, res, { user }) =>
+        sendJson(res, { admin: user.email }),
+      ),
+      // The order before 0.2.0 (options last), deprecated but still served.
+      "admin-legacy": withApiAuth(instance, (_req, res, { user }) => sendJson(res, { admin: user.email }), {
         permission: "users:read",
       }),
       profile: withApiAuth(instance, async (req, res, { user }) => {
@@ -157,7 +161,7 @@ export async function startServer(strategy: SessionStrategyName, options: TestSe
       const { pathname } = new URL(req.url ?? "/", url);
       const route = pathname.startsWith("/api/auth/")
         ? "auth"
-        : (/^\/api\/(me|admin|profile)$/.exec(pathname)?.[1] ?? "");
+        : (/^\/api\/(me|admin|admin-legacy|profile)$/.exec(pathname)?.[1] ?? "");
       const handler = routes[route];
       if (!handler) {
         res.statusCode = 404;
@@ -250,7 +254,7 @@ export async function expectError(
   response: Response,
   status: number,
   code: string,
-): Promise<{ code: string; message: string; fields: Record<string, string> }> {
+): Promise<{ code: string; message: string; fields: Record<string, { code: string; message: string }> }> {
   expect(response.status).toBe(status);
   expect(response.headers.get("content-type")).toMatch(/^application\/json/);
   const body = await response.json();

@@ -1,7 +1,7 @@
 import { isGatehouseError } from "../../errors.js";
 import { FORM_TYPE, mediaType } from "../body.js";
 import { inputs } from "../inputs.js";
-import { safeRedirectPath } from "../redirect.js";
+import { safeRedirectPath, withQuery } from "../redirect.js";
 import { errorBody, errorResponse, type HttpResponse, jsonResponse, redirectResponse } from "../response.js";
 import type { AuthPages, AuthRequest, Route, RouteContext } from "../router.js";
 
@@ -25,7 +25,7 @@ function formFailure(page: (pages: AuthPages) => string) {
     const params = new URLSearchParams({ error: errorBody(error).body.error.code });
     const next = nextOf(context);
     if (next) params.set("next", safeRedirectPath(next, context.pages.afterLogin));
-    return redirectResponse(`${page(context.pages)}?${params}`);
+    return redirectResponse(withQuery(page(context.pages), params));
   };
 }
 
@@ -39,7 +39,7 @@ export const credentialRoutes: readonly Route[] = [
       const signedIn = await gatehouse.signUp(inputs.signUp(body), meta);
       if ("verificationRequired" in signedIn) {
         if (isForm(request))
-          return redirectResponse(`${pages.login}?${new URLSearchParams({ notice: "verify_email" })}`);
+          return redirectResponse(withQuery(pages.login, new URLSearchParams({ notice: "verify_email" })));
         return jsonResponse(201, { user: signedIn.user, verificationRequired: true });
       }
       if (isForm(request))

@@ -1,0 +1,19 @@
+import { createMessages } from "gatehouse-auth/react";
+
+/**
+ * The app's own wording, in one place: every form shows errors through it (see `hooks/useForm.ts`). Codes
+ * missing here keep the library's English (`DEFAULT_ERROR_MESSAGES`, or the server's field message). A
+ * translated app builds one of these per language, with the same keys.
+ */
+export const messages = createMessages({
+  errors: {
+    // The app says "log in" everywhere; the library's default says "sign in".
+    unauthenticated: "Log in to continue.",
+    email_unverified: "Verify your email address first: we sent you a new link. Open it, then log in.",
+  },
+  // By the field's problem code (`fields.<name>.code` in an `invalid_input` error).
+  fields: {
+    too_common: "This password is too easy to guess. Try a phrase of three or four unrelated words.",
+    too_short: ({ min }) => (min === undefined ? "This is too short." : `Use at least ${min} characters.`),
+  },
+});

@@ -1,0 +1,49 @@
+import type { Page } from "playwright-core";
+import { PASSWORD } from "./http";
+
+/** The two widths the browser tests and the README's screenshots use: a laptop and a phone. */
+export const DESKTOP = { width: 1280, height: 800 };
+export const MOBILE = { width: 390, height: 844 };
+export type Viewport = typeof DESKTOP;
+
+/** Logs in through the form and waits for the dashboard. */
+export async function logIn(page: Page, appUrl: string, email: string, password = PASSWORD): Promise<void> {
+  await page.goto(`${appUrl}/login`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL((url) => url.pathname === "/dashboard");
+}
+
+/** Asks for a password-reset email through the form and waits for "Check your inbox". */
+export async function requestReset(page: Page, appUrl: string, email: string): Promise<void> {
+  await page.goto(`${appUrl}/forgot-password`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Send reset link" }).click();
+  await page.getByText("Check your inbox").waitFor();
+}
+
+/**
+ * The newest link to `path` in an email to `to`, as the dev outbox lists it. Mail is sent in the background,
+ * so the outbox is read again until it arrives (for up to 5 s).
+ */
+export async function outboxLink(appUrl: string, to: string, path: string): Promise<string> {
+  const link = new RegExp(`href="(${appUrl}${path}\\?token=[^"]+)"`);
+  for (let i = 0; i < 50; i++) {
+    const html = await (await fetch(`${appUrl}/dev/outbox`)).text();
+    // Newest first: the first message to `to` with such a link.
+    const match = html
+      .split("<li")
+      .filter((message) => message.includes(to))
+      .map((message) => message.match(link))
+      .find(Boolean);
+    if (match) return match[1]!.replaceAll("&amp;", "&");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`No email to ${to} with a link to ${path} arrived in the dev outbox.`);
+}
+
+/** How many CSS pixels the page scrolls sideways: 0 when it fits its viewport. */
+export async function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
