@@ -154,8 +154,13 @@ describe("gatehouse CLI", () => {
   it("exits 2 for a database URL of an unsupported kind, without printing it whole", async () => {
     const run = await gatehouse(["migrate", "--database-url", "mongodb://admin:hunter2@db.example/app"]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("Unsupported DATABASE_URL scheme");
+    expect(run.stderr).toContain('Unsupported DATABASE_URL scheme "mongodb:"');
     expect(run.stderr).not.toContain("hunter2");
+    // A password pasted into DATABASE_URL is not a URL: none of it is repeated.
+    const pasted = await gatehouse(["migrate", "--database-url", "hunter2"]);
+    expect(pasted.code).toBe(2);
+    expect(pasted.stderr).toContain("DATABASE_URL is not a URL");
+    expect(pasted.stderr).not.toContain("hunter2");
   });
 
   it("exits 2 when a required option is missing", async () => {

@@ -6,6 +6,12 @@ describe("redactDatabaseUrl", () => {
     expect(redactDatabaseUrl("postgres://app:p@ss@db.example:5432/app")).toBe("postgres://app:***@db.example:5432/app");
     expect(redactDatabaseUrl("mysql://root:s%40cr%3At@db.example/app")).toBe("mysql://root:***@db.example/app");
     expect(redactDatabaseUrl("postgresql://:only-a-password@db.example/app")).toBe("postgresql://:***@db.example/app");
+    // Unescaped "#", "/" and "?" in a password: none of it shows as a host, a path or a fragment.
+    expect(redactDatabaseUrl("postgres://app:p@ss#word@db.example:5432/app")).toBe(
+      "postgres://app:***@db.example:5432/app",
+    );
+    expect(redactDatabaseUrl("mysql://root:a/b?c@db.example/app")).toBe("mysql://root:***@db.example/app");
+    expect(redactDatabaseUrl("hunter2")).toBe("***");
   });
 
   it("hides password query parameters, whatever their case: password, sslpassword, mysql2's password1", () => {

@@ -58,8 +58,9 @@ const PASSWORD_PARAMETER = /pass|pwd|secret|token|key/i;
  * redactDatabaseUrl("postgres://app:p@ss@db.internal/app?sslpassword=x"); // "postgres://app:***@db.internal/app?sslpassword=***"
  * ```
  */
-export function redactDatabaseUrl(url: string): string {
-  if (databaseKind(url) === "sqlite") return url;
+export function redactDatabaseUrl(given: string): string {
+  if (databaseKind(given) === "sqlite") return given;
+  const url = maskUserinfo(given);
   if (!URL.canParse(url)) return `${/^[a-z][a-z\d+.-]*:/i.exec(url)?.[0] ?? ""}***`;
   const parsed = new URL(url);
   const secretParameters = [...parsed.searchParams.keys()].filter((name) => PASSWORD_PARAMETER.test(name));
@@ -67,6 +68,19 @@ export function redactDatabaseUrl(url: string): string {
   if (parsed.password) parsed.password = "***";
   for (const name of secretParameters) parsed.searchParams.set(name, "***");
   return parsed.href;
+}
+
+/**
+ * Masks the password up to the last `@`, before any parsing: a password with an unescaped `#`, `/` or `?`
+ * would otherwise be split by the URL parser and partly shown as a host or a fragment. An `@` later in the
+ * query masks more than needed, never less.
+ */
+function maskUserinfo(url: string): string {
+  const start = url.indexOf("://");
+  const at = url.lastIndexOf("@");
+  if (start === -1 || at < start) return url;
+  const colon = url.indexOf(":", start + 3);
+  return colon === -1 || colon > at ? url : `${url.slice(0, colon)}:***${url.slice(at)}`;
 }
 
 function resolveFileUrl(url: string, base: string): string {

@@ -7,7 +7,7 @@ import { normalizeEmail } from "../core/email.js";
 import { resolveRoles } from "../core/stores.js";
 import { isGatehouseError } from "../errors.js";
 import { createArgon2idHasher } from "../password/hasher.js";
-import { createStoreFromUrl, databaseKind, type StoresFromUrl } from "../stores/from-url.js";
+import { createStoreFromUrl, databaseKind, type StoresFromUrl, unsupportedDatabaseUrl } from "../stores/from-url.js";
 import { type CliConfig, findConfig } from "./config.js";
 import { redactDatabaseUrl, resolveDatabaseUrl } from "./database-url.js";
 import { checkEnvironment, checkSqliteFile, checkStore } from "./doctor.js";
@@ -73,9 +73,7 @@ function openStore(flag: string | undefined, context: Context): { stores: Stores
     cwd: process.cwd(),
   });
   if (!databaseKind(url)) {
-    throw new UsageError(
-      `Unsupported DATABASE_URL scheme "${url.split(":", 1)[0]}:". Use file:<path>, postgres://… or mysql://….`,
-    );
+    throw new UsageError(unsupportedDatabaseUrl(url));
   }
   const stores = createStoreFromUrl({
     databaseUrl: url,

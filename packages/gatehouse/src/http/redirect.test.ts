@@ -82,5 +82,10 @@ describe("withQuery", () => {
     expect(withQuery("/login", params)).toBe("/login?error=unavailable");
     expect(withQuery("/login?signedOut=1", params)).toBe("/login?signedOut=1&error=unavailable");
     expect(withQuery("/login", new URLSearchParams())).toBe("/login");
+    expect(withQuery("/login#top", params)).toBe("/login?error=unavailable#top");
+    expect(withQuery("/login?", params)).toBe("/login?error=unavailable");
+    expect(withQuery("https://accounts.example/login", params)).toBe(
+      "https://accounts.example/login?error=unavailable",
+    );
   });
 });

@@ -33,11 +33,12 @@ export function safeRedirectPath(target: unknown, fallback = "/"): string {
 }
 
 /**
- * `page` with `params` added to its query: a configured page may carry a query of its own
- * (`/login?signedOut=1`), which keeps its parameters.
+ * `page` with `params` added to its query: a configured page may carry a query (`/login?signedOut=1`) or a
+ * fragment of its own, which keep their place.
  */
 export function withQuery(page: string, params: URLSearchParams): string {
-  const query = params.toString();
-  if (query === "") return page;
-  return `${page}${page.includes("?") ? "&" : "?"}${query}`;
+  const url = new URL(page, BASE);
+  for (const [name, value] of params) url.searchParams.append(name, value);
+  // A page configured as a full URL stays one; a path stays a path.
+  return URL.canParse(page) ? url.href : url.pathname + url.search + url.hash;
 }

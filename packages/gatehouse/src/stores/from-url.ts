@@ -30,6 +30,16 @@ export interface StoresFromUrl extends StoreOptions {
  * databaseKind("postgres://db.internal/app"); // "postgres"
  * ```
  */
+/**
+ * Why `url` names no supported database, without repeating any of it but a scheme: a value that is not a URL
+ * at all may be a password pasted into the wrong variable.
+ */
+export function unsupportedDatabaseUrl(url: string): string {
+  const scheme = /^[a-z][a-z\d+.-]*:\/\//i.exec(url)?.[0];
+  const what = scheme ? `Unsupported DATABASE_URL scheme "${scheme.slice(0, -2)}"` : "DATABASE_URL is not a URL";
+  return `${what}. Use file:<path>, postgres://… or mysql://….`;
+}
+
 export function databaseKind(url: string): "sqlite" | "postgres" | "mysql" | null {
   if (url === ":memory:" || url.startsWith("file:") || url.startsWith("sqlite:")) return "sqlite";
   if (/^postgres(ql)?:\/\//.test(url)) return "postgres";
@@ -51,9 +61,7 @@ export function databaseKind(url: string): "sqlite" | "postgres" | "mysql" | nul
 export function createStoreFromUrl(options: StoreFromUrlOptions): StoresFromUrl {
   const kind = databaseKind(options.databaseUrl);
   if (!kind) {
-    throw new ConfigurationError(
-      `Unsupported DATABASE_URL scheme "${options.databaseUrl.split(":", 1)[0]}:". Use file:<path>, postgres://… or mysql://….`,
-    );
+    throw new ConfigurationError(unsupportedDatabaseUrl(options.databaseUrl));
   }
   const { redisUrl } = options;
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
