@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { log, randomSecret, scratchDir, summarize } from "./util.mjs";
 
 /**
- * Times `gatehouse.logIn` (input parsing, three rate-limit hits and two resets, the user lookup, the
- * argon2id verify, the session insert and sweep, the cookie) against `hasher.verify` alone on the same hash,
- * alternating one of each. The session each log-in creates is ended outside the timed span, so a user's
- * session list stays as short as a real one.
+ * Times `gatehouse.logIn` (input parsing, the user lookup, the counters reserved in one transaction, the
+ * argon2id verify, the settled counters and the session insert and sweep in one write batch, the cookie)
+ * against `hasher.verify` alone on the same hash, alternating one of each. The session each log-in creates
+ * is ended outside the timed span, so a user's session list stays as short as a real one.
  */
 /**
  * Where a log-in's time goes outside the hash: every store call it makes, counted and timed through a
