@@ -257,11 +257,14 @@ describe("the example app's layout and states in Chromium", () => {
   it("lists users as cards with every detail in view at 390 px, and as a table at 1280 px", async () => {
     const phone = await newPage(MOBILE, { storageState: adminState });
     await phone.goto(`${app.url}/admin`);
+    // Both are in the page; CSS shows one. Counting first makes "hidden" mean hidden, not missing.
+    await expect(phone.locator("table").count()).resolves.toBe(1);
     await expect(phone.getByRole("table").isVisible()).resolves.toBe(false);
     const card = phone.getByRole("listitem").filter({ hasText: admin });
     for (const label of ["Role", "ID"]) {
       const box = await card.getByText(label, { exact: true }).boundingBox();
       expect(box, label).not.toBeNull();
+      expect(box!.x, label).toBeGreaterThanOrEqual(0);
       expect(box!.x + box!.width, label).toBeLessThanOrEqual(MOBILE.width);
     }
     const role = await card.locator("dd .badge").first().boundingBox();
@@ -272,6 +275,7 @@ describe("the example app's layout and states in Chromium", () => {
     await desktop.goto(`${app.url}/admin`);
     await expect(desktop.getByRole("cell", { name: admin }).isVisible()).resolves.toBe(true);
     await expect(desktop.getByRole("columnheader", { name: "Role" }).isVisible()).resolves.toBe(true);
+    await expect(desktop.locator(".user-cards").count()).resolves.toBe(1);
     await expect(desktop.locator(".user-cards").isVisible()).resolves.toBe(false);
     await desktop.context().close();
   });

@@ -81,6 +81,9 @@ describe("taking the screenshots from the running example", () => {
         const page = await context.newPage();
         await shot.shoot(page, scene);
         await page.waitForLoadState("networkidle");
+        // The state it shows, not an error page in its place.
+        const heading = await page.getByRole("heading", { level: 1 }).first().textContent();
+        expect(heading ?? "").not.toMatch(/^$|went wrong|not found|unavailable|error/i);
         expect(await horizontalOverflow(page), "px of horizontal scroll").toBe(0);
         const path = join(outDir, shot.name);
         rmSync(path, { force: true }); // so that the checks below read this run's file

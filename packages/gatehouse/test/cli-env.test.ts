@@ -105,11 +105,17 @@ describe("gatehouse CLI: the app's .env files", () => {
 
   it("users list --json prints only JSON on stdout, with DATABASE_URL from .env.local", async () => {
     const cwd = app({ ".env.local": "DATABASE_URL=file:data/users.db\n" });
-    expect((await runCli(["migrate"], { cwd })).code).toBe(0);
+    const created = await runCli(["users", "create", "--email", "ada@example.com", "--password-stdin"], {
+      cwd,
+      stdin: "correct horse battery staple\n",
+    });
+    expect(created.code, created.stderr).toBe(0);
     const run = await runCli(["users", "list", "--json"], { cwd });
     expect(run.code, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual([]);
+    expect((JSON.parse(run.stdout) as Array<{ email: string }>).map((user) => user.email)).toEqual(["ada@example.com"]);
+    // The user went to the database .env.local names, not to the default one.
     expect(fs.existsSync(path.join(cwd, "data", "users.db"))).toBe(true);
+    expect(fs.existsSync(path.join(cwd, "data", "gatehouse.db"))).toBe(false);
   });
 
   it('reads the env files and the database of the "appDir" that gatehouse.config.json names', async () => {

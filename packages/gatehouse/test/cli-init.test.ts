@@ -40,6 +40,10 @@ describe("gatehouse init", () => {
     expect(run.stdout).toContain("npm install gatehouse-auth better-sqlite3");
     expect(run.stdout).toContain("npx gatehouse migrate");
     expect(run.stdout).not.toContain(envValue(env, "GATEHOUSE_SECRET"));
+    // A new secret each time: another app gets another one.
+    const other = app();
+    expect((await runCli(["init"], { cwd: other })).code).toBe(0);
+    expect(envValue(read(other, ".env.local"), "GATEHOUSE_SECRET")).not.toBe(envValue(env, "GATEHOUSE_SECRET"));
   });
 
   it("run a second time, changes nothing and says so", async () => {
@@ -130,16 +134,14 @@ describe("gatehouse init", () => {
 
   it("refuses a --url that would smuggle a line or an expansion into .env.local", async () => {
     const dir = app();
-    for (const url of [
-      "http://x.com\nGATEHOUSE_SECRET=pwned",
-      "http://x$HOME.com",
-      'http://x".com',
-      "http://[::1]:3000",
-    ]) {
+    for (const url of ["http://x.com\nGATEHOUSE_SECRET=pwned", "http://x$HOME.com", 'http://x".com']) {
       const run = await runCli(["init", "--url", url], { cwd: dir });
       expect(run.code, JSON.stringify(url)).toBe(2);
     }
     expect(fs.readdirSync(dir)).toEqual([]);
+    // A loopback IPv6 origin is a plain origin, as the doctor counts it.
+    expect((await runCli(["init", "--url", "http://[::1]:3000"], { cwd: dir })).code).toBe(0);
+    expect(envValue(read(dir, ".env.local"), "GATEHOUSE_URL")).toBe("http://[::1]:3000");
   });
 
   it("refuses to write through a symbolic link, dangling or not, and writes nothing", async () => {

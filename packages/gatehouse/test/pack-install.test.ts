@@ -3,8 +3,9 @@
  * installed into a fresh app per major in a temporary folder outside the workspace (so nothing resolves from
  * the repository's node_modules), and the README's guide ("Add it to your Pages Router app in five minutes")
  * followed there as a user would: its code blocks written verbatim into an app that starts with only what
- * create-next-app writes (package.json, tsconfig.json, next.config), its setup commands run, `next build`
- * (type-checked, strict), `next start`, and the flow the guide promises checked over HTTP.
+ * create-next-app writes (package.json, tsconfig.json, next.config), the setup it names done with the packed
+ * CLI (init, migrate, an admin), `next build` (type-checked, strict), `next start`, and the flow the guide
+ * promises checked over HTTP.
  *
  * The exports map, the types and the `files` list are checked as they ship; the build also bundles the proxy
  * entry — as `middleware.ts` on the Edge runtime on Next 14 and 15, as `proxy.ts` on Next 16 — so it must
@@ -671,6 +672,22 @@ for (const target of MAJORS) {
       expect(((await user.json()) as { error: { code: string } }).error.code).toBe("forbidden");
       const admin = await request("/api/admin/users", { cookie: cookies.admin });
       expect(admin.status).toBe(200);
+    });
+
+    it("guards a page with a permission: 403 and the guide's no-access state for a user, the list for the admin", async () => {
+      const user = await request("/admin", { cookie: cookies.user });
+      expect(user.status).toBe(403);
+      const forbidden = await user.text();
+      expect(forbidden).toContain("Admins only.");
+      expect(forbidden).not.toContain(ADMIN.email);
+      const admin = await request("/admin", { cookie: cookies.admin });
+      expect(admin.status).toBe(200);
+      const list = await admin.text();
+      expect(list).toContain(USER.email);
+      expect(list).toContain(ADMIN.email);
+      const signedOut = await request("/admin");
+      expect([302, 303, 307]).toContain(signedOut.status);
+      expect(locationOf(signedOut)).toBe("/login?next=%2Fadmin");
     });
 
     it("answers /api/me with the signed-in user", async () => {

@@ -79,8 +79,7 @@ function addEnvVariables(
   const existing = readIfExists(path);
   if (lines.length > 0) {
     const comment = "# Gatehouse (npx gatehouse init): keep this file out of git";
-    const separator = existing === null || existing === "" ? "" : existing.endsWith("\n") ? "\n" : "\n\n";
-    writeFileSync(path, `${existing ?? ""}${separator}${comment}\n${lines.join("\n")}\n`, { mode: 0o600 });
+    appendBlock(path, existing, `${comment}\n${lines.join("\n")}\n`, { mode: 0o600 });
     // The mode above applies only to a new file, and only as far as the umask allows.
     if (existing === null) chmodSync(path, 0o600);
   }
@@ -118,8 +117,7 @@ function addIgnorePatterns(path: string): FileReport & { alreadyIgnored: string[
   const missing = wanted.filter((entry) => !patterns.some(entry.ignored));
   if (missing.length > 0) {
     const block = missing.map((entry) => `${entry.comment}\n${entry.pattern}\n`).join("");
-    const separator = existing === null || existing === "" ? "" : existing.endsWith("\n") ? "\n" : "\n\n";
-    writeFileSync(path, `${existing ?? ""}${separator}${block}`);
+    appendBlock(path, existing, block);
   }
   return {
     created: existing === null,
@@ -161,6 +159,12 @@ function assertPlainFile(path: string): void {
       `init: ${path} is ${stats.isSymbolicLink() ? "a symbolic link" : "not a file"}; make it a plain file or remove it.`,
     );
   }
+}
+
+/** Writes `block` after a file's `existing` text, a blank line between them; `mode` applies to a new file. */
+function appendBlock(path: string, existing: string | null, block: string, options: { mode?: number } = {}): void {
+  const separator = existing === null || existing === "" ? "" : existing.endsWith("\n") ? "\n" : "\n\n";
+  writeFileSync(path, `${existing ?? ""}${separator}${block}`, options);
 }
 
 function readIfExists(path: string): string | null {

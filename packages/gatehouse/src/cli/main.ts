@@ -237,7 +237,7 @@ function appOrigin(url: string): string {
   if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:"))
     throw new UsageError(`--url "${url}" is not an http:// or https:// URL, like https://app.example.com.`);
   // The parser drops newlines and the like silently, and .env.local expands `$`: such input is refused.
-  if (/[\s$"'`\\{}]/.test(url) || !/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/.test(parsed.origin))
+  if (/[\s$"'`\\{}]/.test(url) || !/^https?:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d+)?$/.test(parsed.origin))
     throw new UsageError(
       `--url "${url}" is not a plain origin: use one like https://app.example.com or http://localhost:3000.`,
     );

@@ -15,6 +15,14 @@ export interface RuntimeGlobals {
   process?: { getBuiltinModule?: (id: string) => unknown };
 }
 
+/**
+ * `node:crypto` from `globals`' runtime, or `undefined` on the Edge runtime and wherever the module is missing.
+ *
+ * @example
+ * ```ts
+ * findNodeCrypto({ EdgeRuntime: "edge-runtime", process: edgeProcess }); // undefined, edgeProcess never asked
+ * ```
+ */
 export function findNodeCrypto(globals: RuntimeGlobals): typeof import("node:crypto") | undefined {
   if (typeof globals.EdgeRuntime === "string") return undefined;
   return globals.process?.getBuiltinModule?.("node:crypto") as typeof import("node:crypto") | undefined;

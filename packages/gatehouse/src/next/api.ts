@@ -159,6 +159,7 @@ export function withApiAuth<Req extends IncomingMessage = NextApiRequest, Res ex
   gatehouse: GatehouseSource,
   handler: AuthedApiHandler<Req, Res>,
 ): (req: Req, res: Res) => Promise<void>;
+/** {@link withApiAuth} with a permission or a role: `withApiAuth(getGatehouse, { permission }, handler)`. */
 export function withApiAuth<Req extends IncomingMessage = NextApiRequest, Res extends ServerResponse = NextApiResponse>(
   gatehouse: GatehouseSource,
   options: GuardOptions,

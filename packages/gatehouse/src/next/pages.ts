@@ -51,10 +51,15 @@ export type PageGetProps<P> = (context: GetServerSidePropsContext, auth: Auth) =
  * ```
  */
 export function withPageAuth(gatehouse: GatehouseSource): GetServerSideProps<PageAuthProps<NoProps>>;
+/** {@link withPageAuth} that loads the page's own props once the visitor is signed in. */
 export function withPageAuth<P extends object>(
   gatehouse: GatehouseSource,
   getProps: PageGetProps<P>,
 ): GetServerSideProps<PageAuthProps<P>>;
+/**
+ * {@link withPageAuth} with a permission, a role or another log-in page, and optionally the page's own props:
+ * `withPageAuth(getGatehouse, { permission: "users:read" }, getProps)`.
+ */
 export function withPageAuth<P extends object = NoProps>(
   gatehouse: GatehouseSource,
   options: PageGuardOptions,

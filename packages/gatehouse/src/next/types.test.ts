@@ -39,6 +39,9 @@ describe("the guards' types", () => {
       props: { users: [] as UserDTO[] },
     }));
     type Props = InferGetServerSidePropsType<typeof getServerSideProps>;
+    // Before `forbidden` is ruled out the page's own props are not there (the 403 and 503 props lack them).
+    expectTypeOf<Props>().not.toHaveProperty("users");
+    expectTypeOf<Props["forbidden"]>().toEqualTypeOf<boolean | undefined>();
     const render = (props: Props): UserDTO[] | null => {
       if (props.forbidden) return null;
       const { users, session } = props;

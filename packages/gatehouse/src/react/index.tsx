@@ -61,7 +61,9 @@ export interface ApiError {
  * }
  * ```
  */
-export function isUnavailable(pageProps: unknown): pageProps is { session: { user: null }; unavailable: true } {
+export function isUnavailable(
+  pageProps: unknown,
+): pageProps is { session: { user: null }; forbidden: true; unavailable: true } {
   if (typeof pageProps !== "object" || pageProps === null) return false;
   const { unavailable, forbidden, session } = pageProps as {
     unavailable?: unknown;

@@ -142,6 +142,10 @@ describe("fieldMessage on whatever arrives from the wire", () => {
     expect(fieldMessage({ code: "too_short", message: "", min: { toString: 1 } } as never)).toBe(
       "Use more characters.",
     );
+    expect(fieldMessage({ code: "too_long", message: "", max: "9; drop" } as never)).toBe("Use fewer characters.");
+    // An override keyed by a prototype name is still only an own key of the dictionary.
+    expect(fieldMessage({ code: "toString", message: "" } as never, { toString: "x" } as never)).toBe("x");
+    expect(fieldMessage({ code: "toString", message: "" } as never, {})).toBe(GENERIC);
     expect(errorMessage({ toString: 1 } as never)).toBe(GENERIC);
   });
 

@@ -176,7 +176,7 @@ export interface Messages {
  */
 export function createMessages(dictionary: Messages = {}): {
   error(code: string): string;
-  field(problem: FieldProblemLike | undefined): string | undefined;
+  field(problem: FieldProblemLike | null | undefined): string | undefined;
 } {
   return {
     error: (code) => errorMessage(code, dictionary?.errors),

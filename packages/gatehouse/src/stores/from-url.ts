@@ -23,16 +23,13 @@ export interface StoresFromUrl extends StoreOptions {
 }
 
 /**
- * The kind of database a `DATABASE_URL` names, or `null` for an unsupported scheme.
+ * Why `url` names no supported database, without repeating any of it but a scheme: a value that is not a URL
+ * at all may be a password pasted into the wrong variable.
  *
  * @example
  * ```ts
- * databaseKind("postgres://db.internal/app"); // "postgres"
+ * unsupportedDatabaseUrl("mongodb://admin:pw@db/app"); // 'Unsupported DATABASE_URL scheme "mongodb:". Use …'
  * ```
- */
-/**
- * Why `url` names no supported database, without repeating any of it but a scheme: a value that is not a URL
- * at all may be a password pasted into the wrong variable.
  */
 export function unsupportedDatabaseUrl(url: string): string {
   const scheme = /^[a-z][a-z\d+.-]*:\/\//i.exec(url)?.[0];
@@ -40,6 +37,14 @@ export function unsupportedDatabaseUrl(url: string): string {
   return `${what}. Use file:<path>, postgres://… or mysql://….`;
 }
 
+/**
+ * The kind of database a `DATABASE_URL` names, or `null` for an unsupported scheme.
+ *
+ * @example
+ * ```ts
+ * databaseKind("postgres://db.internal/app"); // "postgres"
+ * ```
+ */
 export function databaseKind(url: string): "sqlite" | "postgres" | "mysql" | null {
   if (url === ":memory:" || url.startsWith("file:") || url.startsWith("sqlite:")) return "sqlite";
   if (/^postgres(ql)?:\/\//.test(url)) return "postgres";
