@@ -70,6 +70,21 @@ describe("gatehouse init", () => {
     expect(run.stdout).toContain("kept GATEHOUSE_SECRET (already set in .env.local)");
   });
 
+  // What counts as set is what Next's own parser reads: a line scan would get these wrong.
+  it.each([
+    ["a `KEY: value` line", "GATEHOUSE_SECRET: keep-this-one-it-is-long-enough-0123456789\n", true],
+    ["an export and CRLF line endings", "export GATEHOUSE_SECRET=keep-this-one-it-is-long-enough-0123\r\n", true],
+    ["a blank quoted value", 'GATEHOUSE_SECRET="   "\n', false],
+    ["a commented-out line", "# GATEHOUSE_SECRET=old\n", false],
+    ["a line inside another value's quotes", 'OTHER="multi\nGATEHOUSE_SECRET=x\n"\n', false],
+  ])("with %s in .env.local, counts the secret as set: %s", async (_label, existing, set) => {
+    const dir = app({ ".env.local": existing });
+    const run = await runCli(["init"], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.includes("kept GATEHOUSE_SECRET")).toBe(set);
+    expect(run.stdout.includes("added GATEHOUSE_SECRET")).toBe(!set);
+  });
+
   it("adds the data folder to an existing .gitignore once, and keeps create-next-app's .env*.local", async () => {
     const nextIgnore = "# dependencies\n/node_modules\n\n# local env files\n.env*.local\n";
     const dir = app({ ".gitignore": nextIgnore });

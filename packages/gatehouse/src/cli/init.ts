@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, lstatSync, readFileSync, type Stats, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import dotenv from "dotenv";
 import { randomToken } from "../crypto/random.js";
 import { ConfigurationError } from "../errors.js";
 
@@ -88,16 +89,13 @@ function addEnvVariables(
 }
 
 /**
- * Whether a dotenv text gives `name` a value. As in dotenv, the last assignment counts; an empty one (`NAME=`,
- * `NAME=""`) does not, and the line `init` then appends, coming later, wins over it.
+ * Whether a dotenv text gives `name` a value, read by the parser `@next/env` itself bundles (dotenv 16.3.1),
+ * so that `KEY: value`, quoted and multi-line values count as Next counts them. The last assignment wins; an
+ * empty or blank one does not count, and the line `init` then appends, coming later, wins over it.
  */
 function setsVariable(text: string, name: string): boolean {
-  let value: string | undefined;
-  for (const line of text.split(/\r?\n/)) {
-    const match = /^\s*(?:export\s+)?([\w.-]+)\s*=(.*)$/.exec(line);
-    if (match?.[1] === name) value = match[2];
-  }
-  return value !== undefined && !/^\s*(?:""|''|``)?\s*(?:#.*)?$/.test(value);
+  const value = dotenv.parse(text)[name];
+  return value !== undefined && value.trim() !== "";
 }
 
 function addIgnorePatterns(path: string): FileReport & { alreadyIgnored: string[] } {
