@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appDir, type RunningApp, startApp } from "./support/app";
 import { launchChromium } from "./support/browser";
 import { PASSWORD, uniqueEmail } from "./support/http";
+import { signUp } from "./support/pages";
 
 const shots = join(appDir, "..", "..", "test-results", "screenshots");
 
@@ -26,18 +27,10 @@ describe.each(["database", "stateless"] as const)("the example app in Chromium (
     return context.newPage();
   }
 
-  async function signUpIn(page: Page, email: string): Promise<void> {
-    await page.goto(`${app.url}/signup`);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Create account" }).click();
-    await page.waitForURL((url) => url.pathname === "/dashboard");
-  }
-
   it("signs up, lands on the dashboard, logs out, and logs back in", async () => {
     const page = await newPage();
     const email = uniqueEmail("browser");
-    await signUpIn(page, email);
+    await signUp(page, app.url, email);
     await expect(page.getByRole("heading", { level: 1, name: "Dashboard" }).isVisible()).resolves.toBe(true);
     await expect(page.getByText(email).first().isVisible()).resolves.toBe(true);
     await page.screenshot({ path: join(shots, `${strategy}-dashboard.png`), fullPage: true });
@@ -57,7 +50,7 @@ describe.each(["database", "stateless"] as const)("the example app in Chromium (
   it("shows an error for a wrong password and stays on the login page", async () => {
     const page = await newPage();
     const email = uniqueEmail("wrong");
-    await signUpIn(page, email);
+    await signUp(page, app.url, email);
     await page.context().clearCookies();
     await page.goto(`${app.url}/login`);
     await page.getByLabel("Email").fill(email);
@@ -74,7 +67,7 @@ describe.each(["database", "stateless"] as const)("the example app in Chromium (
   it("sends a signed-out visitor to the login page and back to where they were going", async () => {
     const page = await newPage();
     const email = uniqueEmail("next");
-    await signUpIn(page, email);
+    await signUp(page, app.url, email);
     await page.context().clearCookies();
     await page.goto(`${app.url}/profile`);
     await page.waitForURL((url) => url.pathname === "/login");
@@ -89,7 +82,7 @@ describe.each(["database", "stateless"] as const)("the example app in Chromium (
 
   it("shows a user a 403 on the admin page, and an admin the user list", async () => {
     const page = await newPage();
-    await signUpIn(page, uniqueEmail("plain"));
+    await signUp(page, app.url, uniqueEmail("plain"));
     const response = await page.goto(`${app.url}/admin`);
     expect(response?.status()).toBe(403);
     await expect(page.getByRole("heading", { level: 1, name: "Admins only" }).isVisible()).resolves.toBe(true);
@@ -117,7 +110,7 @@ describe.each(["database", "stateless"] as const)("the example app in Chromium (
   it("changes the password and then deletes the account from the settings page", async () => {
     const page = await newPage();
     const email = uniqueEmail("settings");
-    await signUpIn(page, email);
+    await signUp(page, app.url, email);
     await page.goto(`${app.url}/settings`);
     const newPassword = "a different long passphrase";
     await page.getByLabel("Current password").fill("not the password");
@@ -146,11 +139,7 @@ describe.each(["database", "stateless"] as const)("the example app in Chromium (
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     const email = uniqueEmail("nojs");
-    await page.goto(`${app.url}/signup`);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Create account" }).click();
-    await page.waitForURL((url) => url.pathname === "/dashboard");
+    await signUp(page, app.url, email);
     await page.getByRole("button", { name: "Log out" }).click();
     await page.waitForURL((url) => url.pathname === "/login");
     await page.getByLabel("Email").fill(email);
@@ -199,11 +188,7 @@ describe("the Content-Security-Policy in Chromium", () => {
     const { page, violations } = await watchedPage();
     const email = uniqueEmail("csp");
     await page.goto(`${app.url}/`);
-    await page.goto(`${app.url}/signup`);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Create account" }).click();
-    await page.waitForURL((url) => url.pathname === "/dashboard");
+    await signUp(page, app.url, email);
     await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
     // Sign-up works without script too; a refused script shows here, before the steps that need one.
     expect(violations).toEqual([]);

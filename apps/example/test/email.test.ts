@@ -12,6 +12,7 @@ import { startSmtpServer, type TestSmtpServer } from "../../../packages/gatehous
 import { appDir, type RunningApp, startApp } from "./support/app";
 import { launchChromium } from "./support/browser";
 import { createClient, PASSWORD, uniqueEmail } from "./support/http";
+import { signUp } from "./support/pages";
 
 const shots = join(appDir, "..", "..", "test-results", "screenshots");
 const NEW_PASSWORD = "a fresh and long passphrase";
@@ -105,11 +106,7 @@ describe("email flows in the example app, over SMTP, in Chromium", () => {
   it("verification: GETs of the link (a mail scanner) change nothing; the confirm button verifies and the banner goes", async () => {
     const page = await newPage();
     const email = uniqueEmail("verify");
-    await page.goto(`${app.url}/signup`);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Create account" }).click();
-    await page.waitForURL((url) => url.pathname === "/dashboard");
+    await signUp(page, app.url, email);
     await expect(page.getByRole("heading", { name: "Verify your email address" }).isVisible()).resolves.toBe(true);
 
     const link = await linkIn(email, /verify/i);
@@ -132,11 +129,7 @@ describe("email flows in the example app, over SMTP, in Chromium", () => {
     const page = await newPage();
     const email = uniqueEmail("move");
     const next = uniqueEmail("moved");
-    await page.goto(`${app.url}/signup`);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Create account" }).click();
-    await page.waitForURL((url) => url.pathname === "/dashboard");
+    await signUp(page, app.url, email);
 
     await page.goto(`${app.url}/settings`);
     await page.getByLabel("New email").fill(next);

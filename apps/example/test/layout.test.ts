@@ -8,7 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningApp, startApp } from "./support/app";
 import { launchChromium } from "./support/browser";
 import { createClient, PASSWORD, uniqueEmail } from "./support/http";
-import { DESKTOP, horizontalOverflow, logIn, MOBILE, outboxLink, requestReset, type Viewport } from "./support/pages";
+import {
+  DESKTOP,
+  horizontalOverflow,
+  logIn,
+  MOBILE,
+  outboxLink,
+  requestReset,
+  signUp,
+  type Viewport,
+} from "./support/pages";
 
 const VIEWPORTS = [DESKTOP, MOBILE];
 /** The least room between two cards, in CSS pixels; the layout's gaps are 16 and 24. */
@@ -189,11 +198,7 @@ describe("the example app's layout and states in Chromium", () => {
     for (const javaScriptEnabled of [true, false]) {
       const page = await newPage(DESKTOP, { javaScriptEnabled });
       const email = uniqueEmail("newcomer");
-      await page.goto(`${app.url}/signup`);
-      await page.getByLabel("Email").fill(email);
-      await page.getByLabel("Password").fill(PASSWORD);
-      await page.getByRole("button", { name: "Create account" }).click();
-      await page.waitForURL((url) => url.pathname === "/dashboard");
+      await signUp(page, app.url, email);
       const greeting = await lead(page).textContent();
       expect(greeting, `JavaScript ${javaScriptEnabled}`).toContain(`Welcome to Gatehouse, ${email}`);
       expect(greeting).not.toContain("Welcome back");

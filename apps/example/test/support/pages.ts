@@ -6,6 +6,21 @@ export const DESKTOP = { width: 1280, height: 800 };
 export const MOBILE = { width: 390, height: 844 };
 export type Viewport = typeof DESKTOP;
 
+/** Signs up through the form (with a display name when given) and waits for the first dashboard. */
+export async function signUp(
+  page: Page,
+  appUrl: string,
+  email: string,
+  options: { name?: string; password?: string } = {},
+): Promise<void> {
+  await page.goto(`${appUrl}/signup`);
+  if (options.name !== undefined) await page.getByLabel("Name").fill(options.name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(options.password ?? PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL((url) => url.pathname === "/dashboard");
+}
+
 /** Logs in through the form and waits for the dashboard. */
 export async function logIn(page: Page, appUrl: string, email: string, password = PASSWORD): Promise<void> {
   await page.goto(`${appUrl}/login`);

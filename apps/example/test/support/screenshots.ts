@@ -6,7 +6,7 @@
 import type { Page } from "playwright-core";
 import type { RunningApp } from "./app";
 import { PASSWORD } from "./http";
-import { DESKTOP, logIn, MOBILE, outboxLink, requestReset, type Viewport } from "./pages";
+import { DESKTOP, logIn, MOBILE, outboxLink, requestReset, signUp, type Viewport } from "./pages";
 
 interface Person {
   email: string;
@@ -46,12 +46,7 @@ export function seed(app: RunningApp): Scene {
 
 /** Signs a new person up: their first dashboard greets them and asks them to verify the address. */
 async function newAccountDashboard(page: Page, scene: Scene, person: Person): Promise<void> {
-  await page.goto(`${scene.url}/signup`);
-  await page.getByLabel("Name").fill(person.name);
-  await page.getByLabel("Email").fill(person.email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.waitForURL((url) => url.pathname === "/dashboard");
+  await signUp(page, scene.url, person.email, { name: person.name });
   await page.getByText("Welcome to Gatehouse").waitFor();
 }
 
