@@ -7,7 +7,7 @@ import { Field } from "./Field";
 import { FormAlert } from "./FormAlert";
 import { ResendVerification } from "./ResendVerification";
 import { SuccessNotice } from "./SuccessNotice";
-import { VerifiedBadge } from "./VerifiedBadge";
+import { VerifiedBadge } from "./UserFacts";
 
 /** The current address, its verification, and the form to move the account to a new one. */
 export function EmailSettings({ email, verified }: { email: string; verified: boolean }): ReactNode {

@@ -14,6 +14,5 @@ export const messages = createMessages({
   // By the field's problem code (`fields.<name>.code` in an `invalid_input` error).
   fields: {
     too_common: "This password is too easy to guess. Try a phrase of three or four unrelated words.",
-    too_short: ({ min }) => (min === undefined ? "This is too short." : `Use at least ${min} characters.`),
   },
 });

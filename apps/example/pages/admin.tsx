@@ -3,7 +3,7 @@ import { type PageAuthProps, withPageAuth } from "gatehouse-auth/next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { PageTitle } from "../components/PageTitle";
-import { VerifiedBadge } from "../components/VerifiedBadge";
+import { Detail, DisplayName, RoleBadge, VerifiedBadge } from "../components/UserFacts";
 import { getGatehouse } from "../lib/gatehouse";
 
 type AdminProps = PageAuthProps<{ users: UserDTO[] }>;
@@ -47,9 +47,11 @@ function UserTable({ users }: { users: UserDTO[] }): ReactNode {
               <td className="cell-strong">
                 {user.email} <VerifiedBadge verified={user.emailVerified} />
               </td>
-              <td>{user.name ?? <span className="muted">Not set</span>}</td>
               <td>
-                <span className="badge">{user.role}</span>
+                <DisplayName name={user.name} />
+              </td>
+              <td>
+                <RoleBadge role={user.role} />
               </td>
               <td>
                 <code>{user.id}</code>
@@ -70,28 +72,18 @@ function UserCards({ users }: { users: UserDTO[] }): ReactNode {
         <li key={user.id} className="user-card">
           <p className="user-card__email">{user.email}</p>
           <dl className="user-card__details">
-            <div>
-              <dt>Name</dt>
-              <dd>{user.name ?? <span className="muted">Not set</span>}</dd>
-            </div>
-            <div>
-              <dt>Role</dt>
-              <dd>
-                <span className="badge">{user.role}</span>
-              </dd>
-            </div>
-            <div>
-              <dt>Status</dt>
-              <dd>
-                <VerifiedBadge verified={user.emailVerified} />
-              </dd>
-            </div>
-            <div>
-              <dt>ID</dt>
-              <dd>
-                <code>{user.id}</code>
-              </dd>
-            </div>
+            <Detail label="Name">
+              <DisplayName name={user.name} />
+            </Detail>
+            <Detail label="Role">
+              <RoleBadge role={user.role} />
+            </Detail>
+            <Detail label="Status">
+              <VerifiedBadge verified={user.emailVerified} />
+            </Detail>
+            <Detail label="ID">
+              <code>{user.id}</code>
+            </Detail>
           </dl>
         </li>
       ))}

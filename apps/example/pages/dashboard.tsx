@@ -7,7 +7,7 @@ import { DevOutboxHint } from "../components/DevOutboxHint";
 import { CheckIcon } from "../components/icons";
 import { PageTitle } from "../components/PageTitle";
 import { ResendVerification } from "../components/ResendVerification";
-import { VerifiedBadge } from "../components/VerifiedBadge";
+import { RoleBadge, VerifiedBadge } from "../components/UserFacts";
 import { devOutboxOpenTo } from "../lib/devOutbox";
 import { getGatehouse } from "../lib/gatehouse";
 import { type SessionRow, toSessionRows } from "../lib/sessions";
@@ -135,7 +135,7 @@ export default function DashboardPage(props: DashboardProps): ReactNode {
           <div className="stat">
             <dt>Role</dt>
             <dd>
-              <span className="badge">{user.role}</span>
+              <RoleBadge role={user.role} />
             </dd>
           </div>
           <div className="stat">

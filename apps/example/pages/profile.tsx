@@ -4,7 +4,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { PageTitle } from "../components/PageTitle";
 import { SessionList } from "../components/SessionList";
-import { VerifiedBadge } from "../components/VerifiedBadge";
+import { Detail, DisplayName, RoleBadge, VerifiedBadge } from "../components/UserFacts";
 import { getGatehouse } from "../lib/gatehouse";
 import { type SessionRow, toSessionRows } from "../lib/sessions";
 
@@ -29,28 +29,18 @@ export default function ProfilePage({ user, sessions }: ProfileProps): ReactNode
         <section className="card card--wide" aria-labelledby="details-heading">
           <h2 id="details-heading">Your account</h2>
           <dl className="details">
-            <div>
-              <dt>Email</dt>
-              <dd>
-                {user.email} <VerifiedBadge verified={user.emailVerified} />
-              </dd>
-            </div>
-            <div>
-              <dt>Name</dt>
-              <dd>{user.name ?? <span className="muted">Not set</span>}</dd>
-            </div>
-            <div>
-              <dt>Role</dt>
-              <dd>
-                <span className="badge">{user.role}</span>
-              </dd>
-            </div>
-            <div>
-              <dt>User ID</dt>
-              <dd>
-                <code>{user.id}</code>
-              </dd>
-            </div>
+            <Detail label="Email">
+              {user.email} <VerifiedBadge verified={user.emailVerified} />
+            </Detail>
+            <Detail label="Name">
+              <DisplayName name={user.name} />
+            </Detail>
+            <Detail label="Role">
+              <RoleBadge role={user.role} />
+            </Detail>
+            <Detail label="User ID">
+              <code>{user.id}</code>
+            </Detail>
           </dl>
           <p className="card__link">
             <Link href="/settings">Change your email or password, or delete your account</Link>

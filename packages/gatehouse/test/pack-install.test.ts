@@ -62,6 +62,15 @@ export default nextConfig;
 `;
 const INCLUDE = ["next-env.d.ts", "**/*.ts", "**/*.tsx"];
 
+/** React 19 and its types as the workspace has them, for the majors that take it. */
+const WORKSPACE_REACT = {
+  dependencies: { react: workspaceVersion("react"), "react-dom": workspaceVersion("react-dom") },
+  devDependencies: {
+    "@types/react": workspaceVersion("@types/react"),
+    "@types/react-dom": workspaceVersion("@types/react-dom"),
+  },
+};
+
 /** Exact versions: the latest 14.2.x and 15.5.x, and 16.4.5 (16.4.6's lockfile lacks the SWC binaries). */
 const MAJORS: readonly Major[] = [
   {
@@ -73,21 +82,15 @@ const MAJORS: readonly Major[] = [
   },
   {
     major: 15,
-    dependencies: { next: "15.5.29", react: workspaceVersion("react"), "react-dom": workspaceVersion("react-dom") },
-    devDependencies: {
-      "@types/react": workspaceVersion("@types/react"),
-      "@types/react-dom": workspaceVersion("@types/react-dom"),
-    },
+    dependencies: { next: "15.5.29", ...WORKSPACE_REACT.dependencies },
+    devDependencies: WORKSPACE_REACT.devDependencies,
     nextConfig: ["next.config.ts", NEXT_CONFIG_TS],
     tsconfig: { target: "ES2017", jsx: "preserve", include: INCLUDE },
   },
   {
     major: 16,
-    dependencies: { next: "16.4.5", react: workspaceVersion("react"), "react-dom": workspaceVersion("react-dom") },
-    devDependencies: {
-      "@types/react": workspaceVersion("@types/react"),
-      "@types/react-dom": workspaceVersion("@types/react-dom"),
-    },
+    dependencies: { next: "16.4.5", ...WORKSPACE_REACT.dependencies },
+    devDependencies: WORKSPACE_REACT.devDependencies,
     nextConfig: ["next.config.ts", NEXT_CONFIG_TS],
     tsconfig: {
       target: "ES2017",
