@@ -45,12 +45,18 @@ const config: NextConfig = {
       { source: "/:path*", headers: [...securityHeaders, ...productionHeaders] },
       // Auth pages and the auth API leak nothing through the Referer header, not even the path; the pages
       // that emailed links open carry a token in their URL.
-      ...["/login", "/signup", "/forgot-password", "/reset-password", "/verify-email", "/api/auth/:path*"].map(
-        (source) => ({
-          source,
-          headers: [{ key: "Referrer-Policy", value: "no-referrer" }],
-        }),
-      ),
+      ...[
+        "/login",
+        "/login/verify",
+        "/signup",
+        "/forgot-password",
+        "/reset-password",
+        "/verify-email",
+        "/api/auth/:path*",
+      ].map((source) => ({
+        source,
+        headers: [{ key: "Referrer-Policy", value: "no-referrer" }],
+      })),
     ];
   },
 };

@@ -1,4 +1,4 @@
-import type { ReactNode } from "react";
+import type { ReactNode, Ref } from "react";
 import { ErrorIcon } from "./icons";
 
 export interface FieldProps {
@@ -13,6 +13,11 @@ export interface FieldProps {
   hint?: string;
   /** The server's message for this field, if it refused the value. */
   error?: string;
+  /** `numeric` for codes: phones show the digit keypad. */
+  inputMode?: "numeric" | "text";
+  defaultValue?: string;
+  /** To move focus to the input, e.g. when a step of a form appears. */
+  inputRef?: Ref<HTMLInputElement>;
 }
 
 /** A labelled input whose hint and error are announced with it (`aria-describedby`). */
@@ -26,6 +31,9 @@ export function Field({
   maxLength,
   hint,
   error,
+  inputMode,
+  defaultValue,
+  inputRef,
 }: FieldProps): ReactNode {
   const id = `field-${name}`;
   const hintId = hint ? `${id}-hint` : undefined;
@@ -47,6 +55,9 @@ export function Field({
         required={required}
         minLength={minLength}
         maxLength={maxLength}
+        inputMode={inputMode}
+        defaultValue={defaultValue}
+        ref={inputRef}
         aria-invalid={error ? true : undefined}
         aria-describedby={describedBy}
       />

@@ -1,12 +1,12 @@
-import type { AuthResult, FieldProblemLike } from "gatehouse-auth/react";
+import type { AuthFailure, AuthResult, FieldProblemLike } from "gatehouse-auth/react";
 import { type FormEvent, useState } from "react";
 import { messages } from "../lib/messages";
 
-/** A successful answer from the API. */
+/** A successful answer from the API, for the calls that answer with a user or nothing. */
 export type FormSuccessResult = Extract<AuthResult, { ok: true }>;
 
 /** What a successful submit does. */
-export type FormSuccess =
+export type FormSuccess<Result extends { ok: true } = FormSuccessResult> =
   /**
    * A full navigation to `navigate` (already checked to be a path on this site), so the next page is rendered
    * by the server with the new session cookie; the form stays pending until then. A sign-up whose address
@@ -18,7 +18,9 @@ export type FormSuccess =
    * Stay on the page: clear the form, show `message` (which may depend on the result, e.g. the pending
    * address), then call `onSuccess`.
    */
-  | { message: string | ((result: FormSuccessResult) => string); onSuccess?: (result: FormSuccessResult) => void };
+  | { message: string | ((result: Result) => string); onSuccess?: (result: Result) => void }
+  /** Clear the form and hand the result on, e.g. to show the next step of a flow; no message is shown. */
+  | { onSuccess: (result: Result) => void };
 
 /** Options of {@link useForm}. */
 export interface FormOptions {
@@ -26,6 +28,12 @@ export interface FormOptions {
   initialError?: string | null;
   /** Inputs emptied after a failed submit, e.g. the password of a failed log-in; the others keep their values. */
   clearOnFailure?: readonly string[];
+  /**
+   * For a failure that is a step elsewhere rather than an error (a log-in that needs its second step, one
+   * that waited too long): the path to navigate to, or `null` to show the error as usual. The form stays
+   * pending until the next page arrives.
+   */
+  navigateOnFailure?: (failure: AuthFailure) => string | null;
 }
 
 /** The answer to the last submit; `attempt` changes every time so that an alert is announced again. */
@@ -70,14 +78,14 @@ function clearInputs(form: HTMLFormElement, names: readonly string[]): void {
  * shows per-field errors. The failure's alert takes focus (see `FormAlert`).
  *
  * @param send sends the form's values and resolves to the API's result.
- * @param success what a successful submit does: navigate, or show a message and clear the form.
+ * @param success what a successful submit does: navigate, or clear the form and show a message or the next step.
  */
-export function useForm(
-  send: (form: FormData) => Promise<AuthResult>,
-  success: FormSuccess,
+export function useForm<Result extends { ok: true } = FormSuccessResult>(
+  send: (form: FormData) => Promise<Result | AuthFailure>,
+  success: FormSuccess<Result>,
   options: FormOptions = {},
 ): FormState {
-  const { initialError = null, clearOnFailure = [] } = options;
+  const { initialError = null, clearOnFailure = [], navigateOnFailure } = options;
   const [pending, setPending] = useState(false);
   const [outcome, setOutcome] = useState<FormOutcome | null>(() =>
     initialError ? failure(initialError, {}, 0) : null,
@@ -90,6 +98,8 @@ export function useForm(
     setPending(true);
     const result = await send(new FormData(form));
     if (!result.ok) {
+      const elsewhere = navigateOnFailure?.(result) ?? null;
+      if (elsewhere !== null) return window.location.assign(elsewhere);
       setPending(false);
       clearInputs(form, clearOnFailure);
       const { code, fields = {} } = result.error;
@@ -98,15 +108,20 @@ export function useForm(
     }
     if ("navigate" in success) {
       // The button stays disabled until the next page arrives.
+      const verificationRequired = "verificationRequired" in result && result.verificationRequired === true;
       window.location.assign(
-        result.verificationRequired ? `/login?${new URLSearchParams({ notice: "verify_email" })}` : success.navigate,
+        verificationRequired ? `/login?${new URLSearchParams({ notice: "verify_email" })}` : success.navigate,
       );
       return;
     }
     setPending(false);
     form.reset();
-    const message = typeof success.message === "string" ? success.message : success.message(result);
-    setOutcome((previous) => ({ ok: true, code: null, message, fields: {}, attempt: (previous?.attempt ?? 0) + 1 }));
+    if ("message" in success) {
+      const message = typeof success.message === "string" ? success.message : success.message(result);
+      setOutcome((previous) => ({ ok: true, code: null, message, fields: {}, attempt: (previous?.attempt ?? 0) + 1 }));
+    } else {
+      setOutcome(null);
+    }
     success.onSuccess?.(result);
   }
 

@@ -1,3 +1,5 @@
+import type { SecondFactorMethod } from "gatehouse-auth/react";
+
 /** Where a successful log-in or sign-up goes when no (safe) `next` was asked for. */
 export const DEFAULT_NEXT = "/dashboard";
 
@@ -33,4 +35,41 @@ export function withoutWelcome(next: string): string {
   if (!url.searchParams.has("welcome")) return next;
   url.searchParams.delete("welcome");
   return url.pathname + url.search + url.hash;
+}
+
+/** Every way to finish a log-in, as the verify page offers them when it was not told which (a plain form post). */
+export const ALL_SECOND_FACTORS: readonly SecondFactorMethod[] = ["totp", "recovery_code", "passkey"];
+
+/**
+ * The log-in's second step, keeping `next`. The methods the server offered ride in the URL because the page
+ * cannot read them: the pending log-in is an HttpOnly cookie. `use: "recovery"` asks for a recovery code.
+ */
+export function secondStepPath(step: {
+  next: string;
+  methods?: readonly SecondFactorMethod[];
+  use?: "recovery";
+}): string {
+  const params = new URLSearchParams();
+  if (step.next !== DEFAULT_NEXT) params.set("next", step.next);
+  if (step.methods) params.set("methods", step.methods.join(","));
+  if (step.use) params.set("use", step.use);
+  const query = params.toString();
+  return query ? `/login/verify?${query}` : "/login/verify";
+}
+
+/** The methods in a `?methods=` query, in the server's order; all of them when it names none that exist. */
+export function methodsOf(query: unknown): SecondFactorMethod[] {
+  const named = typeof query === "string" ? query.split(",") : [];
+  const methods = ALL_SECOND_FACTORS.filter((method) => named.includes(method));
+  return methods.length > 0 ? methods : [...ALL_SECOND_FACTORS];
+}
+
+/**
+ * Back to the log-in page when the second step came too late (the pending log-in lasts five minutes): it
+ * says why, and keeps `next`.
+ */
+export function loginAgainPath(next: string): string {
+  const params = new URLSearchParams({ error: "mfa_pending_expired" });
+  if (next !== DEFAULT_NEXT) params.set("next", next);
+  return `/login?${params}`;
 }

@@ -10,6 +10,9 @@ export const messages = createMessages({
     // The app says "log in" everywhere; the library's default says "sign in".
     unauthenticated: "Log in to continue.",
     email_unverified: "Verify your email address first: we sent you a new link. Open it, then log in.",
+    mfa_required: "Confirm it is you with your second step to finish logging in.",
+    mfa_pending_expired: "Logging in took too long. Enter your email and password again.",
+    invalid_passkey: "This passkey was not accepted. Try again, or use another way to log in.",
   },
   // By the field's problem code (`fields.<name>.code` in an `invalid_input` error).
   fields: {

@@ -1,4 +1,5 @@
 import type { SessionSummary } from "gatehouse-auth";
+import { formatUtc } from "./dates";
 
 /** One session as the pages show it (dates preformatted on the server, so hydration sees the same text). */
 export interface SessionRow {
@@ -9,8 +10,6 @@ export interface SessionRow {
   lastSeen: string;
   created: string;
 }
-
-const DATE_FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 
 /** A short, human name for a browser from its user agent; the full string is not worth showing. */
 function describeDevice(userAgent: string | null): string {
@@ -45,7 +44,7 @@ export function toSessionRows(sessions: readonly SessionSummary[], currentId: st
     current: s.id === currentId,
     device: describeDevice(s.userAgent),
     ip: s.ip,
-    lastSeen: `${DATE_FORMAT.format(s.lastSeenAt)} UTC`,
-    created: `${DATE_FORMAT.format(s.createdAt)} UTC`,
+    lastSeen: formatUtc(s.lastSeenAt),
+    created: formatUtc(s.createdAt),
   }));
 }

@@ -8,6 +8,7 @@ import { CheckIcon } from "../components/icons";
 import { PageTitle } from "../components/PageTitle";
 import { ResendVerification } from "../components/ResendVerification";
 import { RoleBadge, VerifiedBadge } from "../components/UserFacts";
+import { formatUtc } from "../lib/dates";
 import { devOutboxOpenTo } from "../lib/devOutbox";
 import { getGatehouse } from "../lib/gatehouse";
 import { type SessionRow, toSessionRows } from "../lib/sessions";
@@ -26,8 +27,6 @@ type DashboardProps = {
   devOutbox: boolean;
 };
 
-const EXPIRY_FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
-
 export const getServerSideProps = withPageAuth<DashboardProps>(
   getGatehouse,
   {},
@@ -35,7 +34,7 @@ export const getServerSideProps = withPageAuth<DashboardProps>(
     props: {
       user,
       expiresAt: session.expiresAt.toISOString(),
-      expiresLabel: `${EXPIRY_FORMAT.format(session.expiresAt)} UTC`,
+      expiresLabel: formatUtc(session.expiresAt),
       sessions: toSessionRows(await getGatehouse().listSessions(user.id), session.id),
       canListUsers: getGatehouse().can(user, "users:read"),
       newAccount: query.welcome === "1",

@@ -10,7 +10,8 @@ import { FormAlert } from "../components/FormAlert";
 import { PageTitle } from "../components/PageTitle";
 import { SuccessNotice } from "../components/SuccessNotice";
 import { useForm } from "../hooks/useForm";
-import { DEFAULT_NEXT, pathWithNext } from "../lib/authPaths";
+import { usePasskeySignIn } from "../hooks/usePasskeySignIn";
+import { DEFAULT_NEXT, pathWithNext, secondStepPath } from "../lib/authPaths";
 import { devOutboxOpenTo } from "../lib/devOutbox";
 import { formValue } from "../lib/forms";
 import { getGatehouse } from "../lib/gatehouse";
@@ -58,37 +59,54 @@ export default function LoginPage({ next, error, notice }: LoginProps): ReactNod
   } = useForm(
     (form) => signIn({ email: formValue(form, "email"), password: formValue(form, "password") }),
     { navigate: next },
-    // A wrong password is not left in the field to be retyped around; the email stays.
-    { initialError: error, clearOnFailure: ["password"] },
+    {
+      initialError: error,
+      // A wrong password is not left in the field to be retyped around; the email stays.
+      clearOnFailure: ["password"],
+      // The right password of an account with two-factor authentication: on to the second step.
+      navigateOnFailure: (result) => (result.secondFactor ? secondStepPath({ next, ...result.secondFactor }) : null),
+    },
   );
+  const passkey = usePasskeySignIn(next);
+  // The latest of the two ways to fail: sending the password form forgets the passkey's problem.
+  const alert = passkey.problem ?? failure;
   return (
     <>
       <PageTitle title="Log in" />
       <div className="card">
         <h1>Log in</h1>
-        {notice === "verify_email" && !failure && (
+        {notice === "verify_email" && !alert && (
           <SuccessNotice title="Check your inbox">
             <p>We sent you a link to verify your email address. Open it, then log in here.</p>
             <DevOutboxHint />
           </SuccessNotice>
         )}
-        {notice === "signed_out" && !failure && (
+        {notice === "signed_out" && !alert && (
           <SuccessNotice title="You have been signed out">
             <p>Log in again whenever you like.</p>
           </SuccessNotice>
         )}
-        {failure && (
-          <FormAlert key={failure.attempt} title="Could not log in">
-            {failure.message}
+        {alert && (
+          <FormAlert key={`${passkey.problem ? "passkey" : "password"}-${alert.attempt}`} title="Could not log in">
+            {alert.message}
           </FormAlert>
         )}
-        <form method="post" action="/api/auth/login" className="form" onSubmit={onSubmit}>
+        <form
+          method="post"
+          action="/api/auth/login"
+          className="form"
+          onSubmit={(event) => {
+            passkey.dismiss();
+            onSubmit(event);
+          }}
+        >
           <input type="hidden" name="next" value={next} />
           <Field
             name="email"
             label="Email"
             type="email"
-            autoComplete="username"
+            // "webauthn" lets the browser offer this site's passkeys in the field's autofill.
+            autoComplete="username webauthn"
             required
             maxLength={320}
             error={failure?.fields.email}
@@ -105,10 +123,24 @@ export default function LoginPage({ next, error, notice }: LoginProps): ReactNod
           <p className="form-links">
             <Link href="/forgot-password">Forgot your password?</Link>
           </p>
-          <button type="submit" className="button button--block" disabled={pending}>
+          <button type="submit" className="button button--block" disabled={pending || passkey.pending}>
             {pending ? "Logging in…" : "Log in"}
           </button>
         </form>
+        {/* Only once the page runs: without JavaScript a passkey cannot be used, so the button would do nothing. */}
+        {passkey.supported && (
+          <div className="alternative">
+            <p className="alternative__label">or</p>
+            <button
+              type="button"
+              className="button button--secondary button--block"
+              disabled={pending || passkey.pending}
+              onClick={passkey.signIn}
+            >
+              {passkey.pending ? "Waiting for your passkey…" : "Use a passkey"}
+            </button>
+          </div>
+        )}
         <p className="card__footer">
           New here? <Link href={pathWithNext("/signup", next)}>Create an account</Link>
         </p>

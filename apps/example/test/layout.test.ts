@@ -75,6 +75,8 @@ describe("the example app's layout and states in Chromium", () => {
           "/",
           "/login",
           "/login?signedOut=1",
+          "/login/verify",
+          "/login/verify?use=recovery&error=invalid_code",
           "/signup",
           "/forgot-password",
           "/reset-password?token=not-a-real-token",

@@ -108,6 +108,7 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
           { name: "0002_rate_limits", count: "1" },
           { name: "0003_email_tokens_and_outbox", count: "1" },
           { name: "0004_revocation_epochs_and_attempts", count: "1" },
+          { name: "0005_second_factors", count: "1" },
         ]);
         const lock = await client.query<{ is_locked: number }>("SELECT is_locked FROM gatehouse_migrations_lock");
         expect(lock.rows).toEqual([{ is_locked: 0 }]);
@@ -115,12 +116,16 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
           "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
         );
         expect(tables.rows.map((r) => r.table_name)).toEqual([
+          "gatehouse_challenges",
           "gatehouse_migrations",
           "gatehouse_migrations_lock",
           "gatehouse_outbox",
+          "gatehouse_passkeys",
           "gatehouse_rate_limits",
+          "gatehouse_recovery_codes",
           "gatehouse_sessions",
           "gatehouse_tokens",
+          "gatehouse_totp",
           "gatehouse_users",
         ]);
       } finally {

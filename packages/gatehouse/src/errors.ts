@@ -25,6 +25,15 @@ export type GatehouseErrorCode =
   | "token_expired"
   | "already_verified"
   | "mail_unavailable"
+  | "mfa_required"
+  | "mfa_pending_expired"
+  | "invalid_code"
+  | "mfa_already_enabled"
+  | "mfa_not_enabled"
+  | "mfa_setup_required"
+  | "no_passkeys"
+  | "invalid_passkey"
+  | "challenge_expired"
   | "configuration"
   | "internal_error";
 
@@ -113,6 +122,15 @@ export type AnyGatehouseError =
   | RateLimitedError
   | ReauthenticationRequiredError
   | StoreUnavailableError
+  | MfaRequiredError
+  | MfaPendingExpiredError
+  | InvalidCodeError
+  | MfaAlreadyEnabledError
+  | MfaNotEnabledError
+  | MfaSetupRequiredError
+  | NoPasskeysError
+  | InvalidPasskeyError
+  | ChallengeExpiredError
   | ConfigurationError;
 
 /**
@@ -263,6 +281,80 @@ export class ReauthenticationRequiredError extends GatehouseError<"reauthenticat
 export class StoreUnavailableError extends GatehouseError<"unavailable"> {
   constructor(options?: ErrorOptions) {
     super("unavailable", "The service is temporarily unavailable. Try again shortly.", options);
+  }
+}
+
+/** A second step a log-in can be finished with. */
+export type SecondFactorMethod = "totp" | "recovery_code" | "passkey";
+
+/**
+ * The password was right, but the account has a second factor: nobody is signed in yet. `setCookie` holds the
+ * short-lived pending cookie that `verifySecondFactor` finishes the log-in with; it grants nothing else.
+ * `methods` are the steps this account can use (sent to the client, so it can offer them).
+ */
+export class MfaRequiredError extends GatehouseError<"mfa_required"> {
+  readonly methods: readonly SecondFactorMethod[];
+  readonly setCookie: string;
+  constructor(methods: readonly SecondFactorMethod[], setCookie: string) {
+    super("mfa_required", "Enter the code from your authenticator app to finish signing in.");
+    this.methods = methods;
+    this.setCookie = setCookie;
+  }
+}
+
+/** No pending log-in: the pending cookie is missing, expired or used up. Sign in again. */
+export class MfaPendingExpiredError extends GatehouseError<"mfa_pending_expired"> {
+  constructor() {
+    super("mfa_pending_expired", "This sign-in has expired. Sign in again.");
+  }
+}
+
+/** A second-factor code, recovery code or passkey that is wrong, used already, or not this account's. */
+export class InvalidCodeError extends GatehouseError<"invalid_code"> {
+  constructor() {
+    super("invalid_code", "That code is not correct. Try again with a new one.");
+  }
+}
+
+/** Setting up an authenticator app while one is on already. */
+export class MfaAlreadyEnabledError extends GatehouseError<"mfa_already_enabled"> {
+  constructor() {
+    super("mfa_already_enabled", "Two-factor authentication is already on.");
+  }
+}
+
+/** Asked to change a second factor that is not on. */
+export class MfaNotEnabledError extends GatehouseError<"mfa_not_enabled"> {
+  constructor() {
+    super("mfa_not_enabled", "Two-factor authentication is not on.");
+  }
+}
+
+/** A code to confirm an authenticator app that was never set up (or whose setup was replaced). */
+export class MfaSetupRequiredError extends GatehouseError<"mfa_setup_required"> {
+  constructor() {
+    super("mfa_setup_required", "Set up the authenticator app first.");
+  }
+}
+
+/** A passkey step for an account that has no passkey. */
+export class NoPasskeysError extends GatehouseError<"no_passkeys"> {
+  constructor() {
+    super("no_passkeys", "This account has no passkey.");
+  }
+}
+
+/** A WebAuthn answer that did not verify: wrong origin, signature, user, counter, or not a registered passkey. */
+export class InvalidPasskeyError extends GatehouseError<"invalid_passkey"> {
+  constructor(options?: ErrorOptions) {
+    super("invalid_passkey", "The passkey could not be verified. Try again.", options);
+  }
+}
+
+/** A WebAuthn answer without a live challenge of this browser: none was asked for, or it expired or was used. */
+export class ChallengeExpiredError extends GatehouseError<"challenge_expired"> {
+  constructor() {
+    super("challenge_expired", "This passkey request has expired. Try again.");
   }
 }
 

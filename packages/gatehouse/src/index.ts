@@ -21,6 +21,25 @@ export type {
   SignUpInput,
   VerifyEmailInput,
 } from "./core/input.js";
+export type {
+  FreshAuthInput,
+  MfaStatus,
+  SecondFactorInput,
+  SecondFactorLoggedIn,
+  TotpCodeInput,
+  TotpConfirmed,
+  TotpSetup,
+} from "./core/mfa.js";
+export type {
+  AuthenticationResponseJSON,
+  PasskeyDTO,
+  PasskeyLogInInput,
+  PasskeyOptions,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegisterPasskeyInput,
+  RegistrationResponseJSON,
+} from "./core/passkeys.js";
 export type { RateLimitOptions, RateLimitRule } from "./core/rate-limit.js";
 export type { SignedIn } from "./core/sessions.js";
 export * from "./errors.js";
@@ -39,4 +58,4 @@ export type { SessionSummary } from "./session/manager.js";
 export { createOptimisticCheck, type OptimisticSession } from "./session/optimistic.js";
 export type { Authentication } from "./session/sessions.js";
 export type { RequestMeta, SessionInfo, SessionMeta } from "./session/types.js";
-export type { StoreOptions } from "./stores/types.js";
+export type { RemovedFactors, StoreOptions } from "./stores/types.js";

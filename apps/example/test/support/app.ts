@@ -47,16 +47,21 @@ async function waitForHealth(url: string, child: ChildProcess, logs: () => strin
   throw new Error(`next start did not become healthy within 60 s:\n${logs()}`);
 }
 
-/** Starts the built example app. `npm test` builds it first; run `npm run build` when calling vitest directly. */
+/**
+ * Starts the built example app. `npm test` builds it first; run `npm run build` when calling vitest directly.
+ * `host` is the name it is reached (and bound) at: `localhost` for passkeys, whose relying party must be a
+ * domain (WebAuthn refuses an IP address); 127.0.0.1 by default.
+ */
 export async function startApp(
-  options: { strategy?: "database" | "stateless"; env?: NodeJS.ProcessEnv } = {},
+  options: { strategy?: "database" | "stateless"; env?: NodeJS.ProcessEnv; host?: "127.0.0.1" | "localhost" } = {},
 ): Promise<RunningApp> {
   if (!existsSync(join(appDir, ".next", "BUILD_ID"))) {
     throw new Error("The example app is not built. Run `npm run build` (npm test does it) before these tests.");
   }
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const host = options.host ?? "127.0.0.1";
+  const url = `http://${host}:${port}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: "production",
@@ -73,7 +78,7 @@ export async function startApp(
     ...options.env,
   };
   let output = "";
-  const child = spawn(process.execPath, [nextBin, "start", "-p", String(port), "-H", "127.0.0.1"], {
+  const child = spawn(process.execPath, [nextBin, "start", "-p", String(port), "-H", host], {
     cwd: appDir,
     env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -27,6 +27,7 @@ Commands:
                                             --verified marks the email address as verified)
   users set-role --email E --role R         Change a user's role
   users list [--json]                       List users
+  users mfa-reset --email E                 Remove a locked-out user's second factors and passkeys
   sessions revoke --email E                 End every session of a user (both strategies)
   doctor                                    Check this deployment's configuration and say what to fix
 
@@ -125,8 +126,8 @@ async function run(argv: string[]): Promise<void> {
 
   if (!["init", "secret", "migrate", "users", "sessions", "doctor"].includes(command))
     throw new UsageError(`Unknown command "${command}".`);
-  if (command === "users" && !["create", "set-role", "list"].includes(sub ?? "")) {
-    throw new UsageError(`Unknown users command "${sub ?? ""}". Use create, set-role or list.`);
+  if (command === "users" && !["create", "set-role", "list", "mfa-reset"].includes(sub ?? "")) {
+    throw new UsageError(`Unknown users command "${sub ?? ""}". Use create, set-role, list or mfa-reset.`);
   }
   if (command === "sessions" && sub !== "revoke")
     throw new UsageError(`Unknown sessions command "${sub ?? ""}". Use revoke.`);
@@ -193,7 +194,22 @@ async function run(argv: string[]): Promise<void> {
       const user = await store.getUserByEmail(normalizeEmail(email));
       if (!user) throw new UserNotFoundError(`No user with email ${email}.`);
       const count = await accounts.revokeAllSessions(user.id);
-      process.stdout.write(`Ended ${count} session${count === 1 ? "" : "s"} of ${user.email}\n`);
+      process.stdout.write(`Ended ${plural(count, "session")} of ${user.email}\n`);
+      return;
+    }
+    if (sub === "mfa-reset") {
+      const removed = await accounts.resetSecondFactors(email);
+      if (!removed) throw new UserNotFoundError(`No user with email ${email}.`);
+      const what = [
+        ...(removed.totp ? ["the authenticator app (TOTP)"] : []),
+        ...(removed.recoveryCodes > 0 ? [plural(removed.recoveryCodes, "recovery code")] : []),
+        ...(removed.passkeys > 0 ? [plural(removed.passkeys, "passkey")] : []),
+      ];
+      process.stdout.write(
+        what.length === 0
+          ? `${normalizeEmail(email)} had no second factor or passkey: nothing removed\n`
+          : `Removed from ${normalizeEmail(email)}: ${what.join(", ")}. They can sign in with their password alone now.\n`,
+      );
       return;
     }
     if (sub === "create") {
@@ -216,6 +232,10 @@ async function run(argv: string[]): Promise<void> {
 }
 
 /** `path` as the user should read it: relative to the working directory when inside it. */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 function shown(path: string): string {
   const fromHere = relative(process.cwd(), path);
   return fromHere.startsWith("..") ? path : fromHere;

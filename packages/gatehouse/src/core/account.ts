@@ -1,6 +1,7 @@
 import { roleHasPermission } from "../authz/roles.js";
 import { ReauthenticationRequiredError, UnauthenticatedError } from "../errors.js";
 import type { RequestMeta } from "../session/types.js";
+import type { RemovedFactors } from "../stores/types.js";
 import type { Accounts, NewAccount } from "./accounts.js";
 import type { CoreContext } from "./context.js";
 import { type Auth, toUserDTO, type UserDTO } from "./dto.js";
@@ -31,6 +32,8 @@ export interface AccountApi {
     create(input: NewAccount): Promise<UserDTO>;
     setRole(email: string, role: string): Promise<UserDTO | null>;
     list(): Promise<UserDTO[]>;
+    /** Removes every second factor and passkey of a locked-out user (`null`: no such email). */
+    resetSecondFactors(email: string): Promise<RemovedFactors | null>;
   };
 }
 
@@ -61,6 +64,7 @@ export function createAccountApi(ctx: CoreContext, check: PasswordCheck, account
       create: async (input) => toUserDTO(await accounts.create(input)),
       setRole: accounts.setRole,
       list: accounts.list,
+      resetSecondFactors: accounts.resetSecondFactors,
     },
   };
 }

@@ -2,7 +2,7 @@ import { randomToken } from "../crypto/random.js";
 import { InvalidInputError } from "../errors.js";
 import { loadCommonPasswords } from "../password/common.js";
 import type { PasswordHasher } from "../password/hasher.js";
-import type { UserRecord } from "../stores/types.js";
+import type { RemovedFactors, UserRecord } from "../stores/types.js";
 import type { CredentialConfig } from "./config.js";
 import { toUserDTO, type UserDTO } from "./dto.js";
 import { normalizeEmail } from "./email.js";
@@ -27,6 +27,11 @@ export interface Accounts {
    */
   setRole(email: string, role: string): Promise<UserDTO | null>;
   list(): Promise<UserDTO[]>;
+  /**
+   * Removes every second factor and passkey of the user with this email, for one who is locked out; `null`
+   * when no user has that email. Their password and sessions stay.
+   */
+  resetSecondFactors(email: string): Promise<RemovedFactors | null>;
   /**
    * Ends every session of the user (both strategies), in one transaction with voiding their pending
    * email-change and password-reset links; resolves to how many sessions ended.
@@ -62,6 +67,10 @@ export function createAccounts(roles: Roles, config: CredentialConfig, hasher: P
     },
     async list() {
       return (await users.listUsers()).map(toUserDTO);
+    },
+    async resetSecondFactors(email) {
+      const user = await users.getUserByEmail(normalizeEmail(email));
+      return user && roles.factors.removeFactors(user.id);
     },
     revokeAllSessions: async (userId) => (await endSessions(roles, userId))?.ended ?? 0,
   };

@@ -68,6 +68,8 @@ export interface EmailConfig {
 
 /** Resolved password and role options. */
 export interface CredentialConfig {
+  /** The app's public URL (`url`), when configured: passkeys are bound to its host and origin. */
+  url: URL | null;
   origins: ReadonlySet<string>;
   trustedProxies: number;
   rateLimits: ResolvedRateLimits;
@@ -177,6 +179,7 @@ export function resolveCredentialConfig(options: CredentialOptions): CredentialC
   }
   const freshAuthSeconds = options.freshAuthSeconds ?? 600;
   return {
+    url: options.url === undefined ? null : new URL(options.url),
     passwordPolicy,
     argon2: options.argon2 ?? OWASP_ARGON2ID,
     roles,

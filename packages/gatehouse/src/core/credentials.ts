@@ -6,7 +6,7 @@ import type { SessionWrite } from "../session/manager.js";
 import type { StartedSession } from "../session/sessions.js";
 import type { DeadSessions, SessionRecord } from "../session/store.js";
 import type { RequestMeta } from "../session/types.js";
-import type { UserRecord } from "../stores/types.js";
+import type { FactorSummary, UserRecord } from "../stores/types.js";
 import type { Accounts } from "./accounts.js";
 import type { CoreContext } from "./context.js";
 import { type Auth, toUserDTO, type UserDTO } from "./dto.js";
@@ -19,6 +19,7 @@ import {
   type SignUpInput,
 } from "./input.js";
 import { rateLimitKeys } from "./limiter.js";
+import type { SecondFactorGate } from "./mfa.js";
 import type { PasswordCheck } from "./password-check.js";
 import { type SignedIn, startSignedIn } from "./sessions.js";
 import { endSessions } from "./stores.js";
@@ -59,8 +60,9 @@ export interface CredentialsApi {
    * Checks credentials and starts a new session. The session the request's `Cookie` header carries is ended,
    * so a planted session cannot survive the log-in; a device cookie there that names this account puts the
    * attempt on that device's own budget. Throws `InvalidInputError`, `InvalidCredentialsError` or
-   * `RateLimitedError`, and `EmailUnverifiedError` (after the password was right) while
-   * `requireEmailVerification` is on.
+   * `RateLimitedError`, and after the password was right: `EmailUnverifiedError` while
+   * `requireEmailVerification` is on, and `MfaRequiredError` (nobody signed in yet; send its `setCookie`, the
+   * pending cookie, and finish with `verifySecondFactor`) when the account has a second factor.
    *
    * @example
    * ```ts
@@ -88,6 +90,7 @@ export function createCredentialsApi(
   check: PasswordCheck,
   accounts: Accounts,
   events: CredentialEvents,
+  secondFactor: SecondFactorGate,
 ): CredentialsApi {
   const { roles, config, hasher, limiter, deviceCookie, sessions } = ctx;
   const { rateLimits, passwordPolicy } = config;
@@ -126,7 +129,7 @@ export function createCredentialsApi(
       // Where one store keeps counters and sessions, a success's settled counters and its new session are one
       // transaction: the writes after the hash are most of what a log-in costs beyond it.
       const batch = roles.writeBatch ? await roles.writeBatch() : null;
-      const pending: { ready?: Promise<ReadySignIn> } = {};
+      const pending: { ready?: Promise<ReadySignIn>; factors?: Promise<FactorSummary> } = {};
       try {
         // Each attempt holds its place before the hash, so a burst of parallel guesses cannot slip past the
         // limit and, while limited, even the right password is refused.
@@ -140,8 +143,10 @@ export function createCredentialsApi(
             // session's token, the device cookie). A failure stores none of it.
             if (user) {
               pending.ready = readySignIn(user, meta);
-              // Awaited only after a success; a failure must not leave it rejected unheard.
+              pending.factors = secondFactor.summary(user.id);
+              // Awaited only after a success; a failure must not leave them rejected unheard.
               pending.ready.catch(() => undefined);
+              pending.factors.catch(() => undefined);
             }
             return (await verifying) && user !== null;
           },
@@ -152,6 +157,8 @@ export function createCredentialsApi(
           events.afterUnverifiedLogIn(user);
           throw new EmailUnverifiedError();
         }
+        // A second factor: no session yet, only the pending log-in that its step finishes.
+        await secondFactor.require(user, await (pending.factors ?? secondFactor.summary(user.id)));
         const prepared = await (pending.ready ?? readySignIn(user, meta));
         let { deviceCookie: device } = prepared;
         if (hasher.needsRehash(user.passwordHash)) {

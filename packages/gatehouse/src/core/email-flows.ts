@@ -16,6 +16,7 @@ import { loadCommonPasswords } from "../password/common.js";
 import { normalizePassword } from "../password/policy.js";
 import type { RequestMeta, SessionMeta } from "../session/types.js";
 import type { TokenPurpose, UserRecord } from "../stores/types.js";
+import { runLater } from "./background.js";
 import type { CoreContext } from "./context.js";
 import type { CredentialEvents } from "./credentials.js";
 import { type Auth, toUserDTO, type UserDTO } from "./dto.js";
@@ -59,19 +60,7 @@ function createEmailFlows(ctx: CoreContext, check: PasswordCheck) {
     }
   }
 
-  /**
-   * Runs work after the response is on its way: its duration then tells nothing (does the account exist?),
-   * and a slow mail server does not hold the request. Failures are logged, never shown to the requester.
-   */
-  function later(what: string, task: () => Promise<void>): void {
-    setImmediate(() => {
-      task().catch((error: unknown) => {
-        // Over its limit, a background email is simply not sent: that is the limit working, not a failure.
-        if (isGatehouseError(error) && error.code === "rate_limited") return;
-        console.error(`gatehouse: ${what} failed:`, error instanceof Error ? error.message : error);
-      });
-    });
-  }
+  const later = runLater;
 
   function link(base: string | null, token: string): string {
     const url = new URL(base as string);

@@ -3,6 +3,9 @@ import { createAccounts } from "./accounts.js";
 import { createContext, type GatehouseOptions } from "./context.js";
 import { type CredentialsApi, createCredentialsApi } from "./credentials.js";
 import { createEmailApi, type EmailApi } from "./email-flows.js";
+import { createSecondFactors, type SecondFactorApi } from "./mfa.js";
+import { createNotices } from "./notices.js";
+import { createPasskeys, type PasskeysApi } from "./passkeys.js";
 import { createPasswordCheck } from "./password-check.js";
 import { createSessionsApi, type SessionsApi } from "./sessions.js";
 
@@ -11,7 +14,7 @@ import { createSessionsApi, type SessionsApi } from "./sessions.js";
  * module, added here and to `createGatehouse` in one line each. The `gatehouse-auth/next` helpers are thin
  * wrappers around it.
  */
-export interface Gatehouse extends SessionsApi, CredentialsApi, AccountApi, EmailApi {
+export interface Gatehouse extends SessionsApi, CredentialsApi, AccountApi, EmailApi, SecondFactorApi, PasskeysApi {
   /** The app's origins (`url` and `trustedOrigins`): state-changing requests must come from one of them. */
   readonly origins: ReadonlySet<string>;
   /** How many reverse proxies in front of the app append to `X-Forwarded-For` (`trustedProxies`). */
@@ -39,13 +42,18 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
   const check = createPasswordCheck(ctx);
   const accounts = createAccounts(ctx.roles, ctx.config, ctx.hasher);
   const email = createEmailApi(ctx, check);
+  const notices = createNotices(ctx);
+  const passkeys = createPasskeys(ctx, check, notices);
+  const secondFactors = createSecondFactors(ctx, check, passkeys.secondStep, notices);
   return {
     origins: ctx.config.origins,
     trustedProxies: ctx.config.trustedProxies,
     ...createSessionsApi(ctx),
-    ...createCredentialsApi(ctx, check, accounts, email.events),
+    ...createCredentialsApi(ctx, check, accounts, email.events, secondFactors.gate),
     ...createAccountApi(ctx, check, accounts),
     ...email.api,
+    ...secondFactors.api,
+    ...passkeys.api,
   };
 }
 

@@ -117,6 +117,9 @@ export function checkEmail(raw: unknown): { email: string; problem: null } | { e
   return { email, problem: null };
 }
 
+/** Half of a surrogate pair: no character, and a database would store U+FFFD in its place. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 const REQUIRED_EMAIL: FieldProblem = { code: "required", message: "Enter your email address." };
 
 /** A display name: optional, trimmed, NFC, at most 100 characters, no control characters. */
@@ -127,15 +130,23 @@ function parseName(raw: unknown, fields: Record<string, FieldProblem>): string |
     return null;
   }
   const name = raw.normalize("NFC").trim() || null;
-  if (name && name.length > MAX_NAME_LENGTH) {
-    fields.name = { code: "too_long", message: `Use at most ${MAX_NAME_LENGTH} characters.`, max: MAX_NAME_LENGTH };
-  } else if (name && /[\u0000-\u001f\u007f]/.test(name)) {
-    fields.name = {
-      code: "invalid_character",
-      message: "Use letters, digits and punctuation, without control characters.",
-    };
-  }
+  const problem = name && nameProblem(name);
+  if (problem) fields.name = problem;
   return name;
+}
+
+/**
+ * What is wrong with a trimmed, non-empty name (a person's or a passkey's), or `null`: more than 100
+ * characters, a control character (PostgreSQL refuses NUL), or half of a surrogate pair (no text at all).
+ */
+export function nameProblem(name: string): FieldProblem | null {
+  if (name.length > MAX_NAME_LENGTH) {
+    return { code: "too_long", message: `Use at most ${MAX_NAME_LENGTH} characters.`, max: MAX_NAME_LENGTH };
+  }
+  if (/[\u0000-\u001f\u007f]/.test(name) || LONE_SURROGATE.test(name)) {
+    return { code: "invalid_character", message: "Use letters, digits and punctuation, without control characters." };
+  }
+  return null;
 }
 
 /** Checks a profile update: only `name` is read (when present), whatever else the body carries. */

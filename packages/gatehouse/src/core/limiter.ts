@@ -34,6 +34,11 @@ export const rateLimitKeys = {
   verificationCode: (email: string) => `verify-code:${sha256Hex(email)}`,
   verificationCodeIp: (ip: string) => `verify-code-ip:${addressGroup(ip)}`,
   emailChange: (userId: string) => `email-change:${userId}`,
+  secondFactorLogin: (pendingIdHash: string) => `mfa-login:${pendingIdHash}`,
+  secondFactorAccount: (userId: string) => `mfa-account:${userId}`,
+  secondFactorAccountDaily: (userId: string) => `mfa-account-day:${userId}`,
+  secondFactorWarning: (pendingIdHash: string) => `mfa-warning:${pendingIdHash}`,
+  passkeyOptionsIp: (ip: string) => `passkey-options-ip:${addressGroup(ip)}`,
 };
 
 /**

@@ -44,6 +44,24 @@ export interface RateLimitOptions {
   verificationCodePerIp?: RateLimitRule | false;
   /** Email-change requests by one user. Default 5 per hour. */
   emailChangePerUser?: RateLimitRule | false;
+  /**
+   * Wrong second steps (codes, recovery codes, passkeys) for one pending log-in. Default 5 per 5 minutes (the
+   * pending log-in's life); past it even the right code is refused, and the user signs in again.
+   */
+  secondFactorPerLogin?: RateLimitRule | false;
+  /**
+   * Wrong second steps for one account, whatever the pending log-in — also wrong first codes of an app being
+   * set up: a new password log-in does not start this over. Default 10 per 15 minutes; a right step clears it.
+   */
+  secondFactorPerAccount?: RateLimitRule | false;
+  /**
+   * Wrong second steps for one account in a day, so that the 15 minutes starting over does not allow about a
+   * thousand guesses a day (NIST SP 800-63B: at most 100 failures in a row). Default 50 per 24 hours; a right
+   * second step clears it.
+   */
+  secondFactorPerAccountDaily?: RateLimitRule | false;
+  /** Passkey sign-in challenges asked for from one IP (an IPv6 address counts as its /64). Default 100 per 15 minutes. */
+  passkeyOptionsPerIp?: RateLimitRule | false;
 }
 
 export type ResolvedRateLimits = { [K in keyof RateLimitOptions]-?: RateLimitRule | false };
@@ -61,4 +79,8 @@ export const DEFAULT_RATE_LIMITS: Readonly<ResolvedRateLimits> = Object.freeze({
   verificationCodePerEmail: { max: 10, windowSeconds: 60 * 60 },
   verificationCodePerIp: { max: 100, windowSeconds: 60 * 60 },
   emailChangePerUser: { max: 5, windowSeconds: 60 * 60 },
+  secondFactorPerLogin: { max: 5, windowSeconds: 5 * 60 },
+  secondFactorPerAccount: { max: 10, windowSeconds: 15 * 60 },
+  secondFactorPerAccountDaily: { max: 50, windowSeconds: 24 * 60 * 60 },
+  passkeyOptionsPerIp: { max: 100, windowSeconds: 15 * 60 },
 });

@@ -1,8 +1,9 @@
 import type { SessionSummary } from "../session/manager.js";
 import type { Authentication } from "../session/sessions.js";
-import type { SessionMeta } from "../session/types.js";
+import type { RequestMeta, SessionMeta } from "../session/types.js";
 import type { UserRecord } from "../stores/types.js";
 import type { CoreContext } from "./context.js";
+import type { LoggedIn } from "./credentials.js";
 import { toUserDTO, type UserDTO } from "./dto.js";
 import { endSessions } from "./stores.js";
 
@@ -56,6 +57,20 @@ export interface SessionsApi {
 export async function startSignedIn(ctx: CoreContext, user: UserRecord, meta: SessionMeta): Promise<SignedIn> {
   const { setCookie, expiresAt } = await ctx.sessions.start(user, meta);
   return { user: toUserDTO(user), setCookie, expiresAt };
+}
+
+/**
+ * Finishes a log-in proved by other means than a password alone (a second step, a passkey): the session the
+ * request's `Cookie` header carries is ended (session fixation), a new one starts, and the browser becomes a
+ * known device of the account.
+ */
+export async function completeLogIn(ctx: CoreContext, user: UserRecord, meta: RequestMeta): Promise<LoggedIn> {
+  if (meta.cookieHeader) await ctx.sessions.end(meta.cookieHeader);
+  const [signedIn, deviceCookie] = await Promise.all([
+    startSignedIn(ctx, user, meta),
+    ctx.deviceCookie.issue({ id: user.id, passwordHash: user.passwordHash }),
+  ]);
+  return { ...signedIn, deviceCookie };
 }
 
 export function createSessionsApi(ctx: CoreContext): SessionsApi {

@@ -1,6 +1,7 @@
 import { ConfigurationError } from "../errors.js";
 import type { SessionStore } from "../session/store.js";
 import type {
+  FactorStore,
   OutboxStore,
   RateLimitStore,
   StoreLifecycle,
@@ -19,6 +20,8 @@ export interface Roles {
   tokens: TokenStore;
   rateLimits: RateLimitStore;
   outbox: OutboxStore;
+  /** Second factors, passkeys and ceremony challenges: always with the users. */
+  factors: FactorStore;
   /** The store that owns the schema: it sweeps what has ended. */
   lifecycle: StoreLifecycle;
   /** Whether sessions live in a store of their own, which the user store's transactions do not reach. */
@@ -37,6 +40,7 @@ export function resolveRoles(options: StoreOptions): Roles {
     tokens: store,
     rateLimits: options.rateLimitStore ?? store,
     outbox: store,
+    factors: store,
     lifecycle: store,
     sessionsApart: options.sessionStore !== undefined && (options.sessionStore as object) !== store,
     writeBatch:

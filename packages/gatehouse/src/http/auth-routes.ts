@@ -4,6 +4,8 @@ import { type AuthPages, type AuthRequest, createRouter } from "./router.js";
 import { accountRoutes } from "./routes/account.js";
 import { credentialRoutes } from "./routes/credentials.js";
 import { emailRoutes } from "./routes/email.js";
+import { mfaRoutes } from "./routes/mfa.js";
+import { passkeyRoutes } from "./routes/passkeys.js";
 import { sessionRoutes } from "./routes/sessions.js";
 
 /** Options of {@link createAuthRoutes}. */
@@ -21,5 +23,12 @@ export function createAuthRoutes(
   gatehouse: Gatehouse,
   options: AuthRoutesOptions,
 ): (request: AuthRequest) => Promise<HttpResponse> {
-  return createRouter(gatehouse, options, [...credentialRoutes, ...sessionRoutes, ...accountRoutes, ...emailRoutes]);
+  return createRouter(gatehouse, options, [
+    ...credentialRoutes,
+    ...sessionRoutes,
+    ...accountRoutes,
+    ...emailRoutes,
+    ...mfaRoutes,
+    ...passkeyRoutes,
+  ]);
 }

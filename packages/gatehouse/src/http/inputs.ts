@@ -10,6 +10,8 @@ import type {
   VerifyEmailInput,
 } from "../core/input.js";
 import { asRecord, field } from "../core/input.js";
+import type { FreshAuthInput, SecondFactorInput, TotpCodeInput } from "../core/mfa.js";
+import type { PasskeyLogInInput, RegisterPasskeyInput } from "../core/passkeys.js";
 import type { ParsedBody } from "./body.js";
 
 /**
@@ -37,6 +39,17 @@ export const inputs = {
   passwordResetRequest: (body: ParsedBody) => pick<PasswordResetRequestInput>(body, ["email"]),
   passwordReset: (body: ParsedBody) => pick<PasswordResetInput>(body, ["token", "password"]),
   emailChange: (body: ParsedBody) => pick<EmailChangeInput>(body, ["email", "password"]),
+  freshAuth: (body: ParsedBody) => (body.kind === "empty" ? {} : pick<FreshAuthInput>(body, ["password"])),
+  totpCode: (body: ParsedBody) => pick<TotpCodeInput>(body, ["code"]),
+  secondFactor(body: ParsedBody): SecondFactorInput {
+    const picked = pick<Record<string, unknown>>(body, ["code", "recoveryCode", "passkey"]);
+    // A form sends its empty inputs too (the code field while a recovery code is used): they are not answers.
+    if (body.kind === "form") for (const [name, value] of Object.entries(picked)) if (value === "") delete picked[name];
+    return picked as SecondFactorInput;
+  },
+  registerPasskey: (body: ParsedBody) => pick<RegisterPasskeyInput>(body, ["response", "name"]),
+  passkeyName: (body: ParsedBody) => pick<{ name: string }>(body, ["name"]),
+  passkeyLogIn: (body: ParsedBody) => pick<PasskeyLogInInput>(body, ["response"]),
 };
 
 /**

@@ -8,9 +8,9 @@ export interface HttpResponse {
   body: string | null;
 }
 
-/** The JSON error body: `{ "error": { "code", "message", "fields"? } }`. */
+/** The JSON error body: `{ "error": { "code", "message", "fields"?, "methods"? } }` (`methods` on `mfa_required`). */
 export interface ErrorBody {
-  error: { code: GatehouseErrorCode; message: string; fields?: FieldErrors };
+  error: { code: GatehouseErrorCode; message: string; fields?: FieldErrors; methods?: readonly string[] };
 }
 
 /** Headers on every auth response: sessions must never be cached or sniffed. */
@@ -56,9 +56,10 @@ export function errorBody(error: unknown): { status: number; body: ErrorBody } {
   }
   if (isGatehouseError(error)) {
     const { fields } = error;
+    const methods = error.code === "mfa_required" ? { methods: error.methods } : {};
     return {
       status: HTTP_STATUS[error.code],
-      body: { error: { code: error.code, message: error.message, ...(fields ? { fields } : {}) } },
+      body: { error: { code: error.code, message: error.message, ...(fields ? { fields } : {}), ...methods } },
     };
   }
   console.error("gatehouse: unexpected error", error);
@@ -75,5 +76,7 @@ export function errorResponse(error: unknown): HttpResponse {
   if (isGatehouseError(error) && error.code === "rate_limited") {
     response.headers.push(["Retry-After", String(error.retryAfterSeconds)]);
   }
+  // The pending cookie is what finishes the log-in: it goes with the answer that asks for the second step.
+  if (isGatehouseError(error) && error.code === "mfa_required") response.headers.push(["Set-Cookie", error.setCookie]);
   return response;
 }

@@ -20,6 +20,8 @@ export interface AuthPages {
   signup: string;
   afterLogin: string;
   afterLogout: string;
+  /** The second step of a log-in (a code, a recovery code or a passkey). Default `/login/verify`. */
+  verifyLogin: string;
 }
 
 /** What a route's handler is given, once the guards it asked for have passed. */
@@ -44,7 +46,7 @@ export interface RouteContext {
 /** One route: a path below the mount point (a last segment `:id` matches an id), a method, guards, a handler. */
 export interface Route {
   path: string;
-  method: "GET" | "POST" | "DELETE";
+  method: "GET" | "POST" | "PATCH" | "DELETE";
   /** Accept an HTML form post besides JSON. Default `false`. */
   acceptForm?: boolean;
   /** Needs a signed-in user: 401 `unauthenticated` without one. Default `false`. */

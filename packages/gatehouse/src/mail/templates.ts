@@ -105,4 +105,10 @@ export const templates = {
       `Someone asked to move another ${c.appName} account to ${to}, but this address already has an account.`,
       "Nothing was changed. If this was you, sign in with this address instead.",
     ]),
+
+  securityNotice: (c: TemplateContext, to: string, change: string) =>
+    compose(to, `Security change on your ${c.appName} account`, [
+      `${change} on your ${c.appName} account (${to}).`,
+      "If this was you, there is nothing to do. If it was not, reset your password now and check your sign-in methods.",
+    ]),
 };

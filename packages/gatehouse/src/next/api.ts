@@ -55,6 +55,7 @@ export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHand
     signup: "/signup",
     afterLogin: "/dashboard",
     afterLogout: "/login",
+    verifyLogin: "/login/verify",
     ...options.pages,
   };
   let routes: ReturnType<typeof createAuthRoutes> | undefined;

@@ -1,3 +1,9 @@
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+} from "@simplewebauthn/server";
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
 import type { FieldErrors } from "../errors.js";
 
@@ -80,13 +86,34 @@ export function isUnavailable(
   );
 }
 
+/** A way to finish a log-in whose password was right, in the order the server offers them. */
+export type SecondFactorMethod = "totp" | "recovery_code" | "passkey";
+
+const SECOND_FACTOR_METHODS: readonly SecondFactorMethod[] = ["totp", "recovery_code", "passkey"];
+
 /**
- * The outcome of every call here. `pendingEmail` is set by {@link changeEmail}; `verificationRequired` by
- * {@link signUp} when the server requires a verified address before the first log-in.
+ * A failed call. `secondFactor` is set when the password was right but the account has two-factor
+ * authentication on (403 `mfa_required`): no session yet, finish with {@link verifySecondFactor} using one of
+ * `methods` within five minutes.
+ */
+export interface AuthFailure {
+  ok: false;
+  status: number;
+  error: ApiError;
+  secondFactor?: { methods: SecondFactorMethod[] };
+}
+
+/**
+ * The outcome of every call here that answers with a user or nothing. `pendingEmail` is set by
+ * {@link changeEmail}; `verificationRequired` by {@link signUp} when the server requires a verified address
+ * before the first log-in.
  */
 export type AuthResult =
   | { ok: true; user: SessionUser | null; pendingEmail?: string; verificationRequired?: boolean }
-  | { ok: false; status: number; error: ApiError };
+  | AuthFailure;
+
+/** The outcome of a call that answers with data: its fields beside `ok: true`, or the same failure as {@link AuthResult}. */
+export type ApiResult<Data> = ({ ok: true } & Data) | AuthFailure;
 
 interface SessionContextValue {
   state: SessionState;
@@ -166,15 +193,19 @@ export function useSession(): SessionState & { refresh(): Promise<void> } {
   return { ...context.state, refresh: context.refresh };
 }
 
-async function post(path: string, body: unknown, method = "POST"): Promise<AuthResult> {
-  const hasBody = body !== null;
+/** Sends one request to the API; resolves to its JSON body or to the failure, and never throws. */
+async function send(
+  path: string,
+  body: unknown,
+  method: string,
+): Promise<{ ok: true; data: Record<string, unknown> | null } | AuthFailure> {
   let response: Response;
   try {
     response = await fetch(path, {
       method,
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: hasBody ? JSON.stringify(body) : null,
+      body: body === null ? null : JSON.stringify(body),
     });
   } catch {
     return {
@@ -183,34 +214,54 @@ async function post(path: string, body: unknown, method = "POST"): Promise<AuthR
       error: { code: "network_error", message: DEFAULT_ERROR_MESSAGES.network_error },
     };
   }
-  const data = (await response.json().catch(() => null)) as {
-    user?: SessionUser;
-    pendingEmail?: string;
-    verificationRequired?: boolean;
-    error?: ApiError;
-  } | null;
-  if (response.ok) {
-    return {
-      ok: true,
-      user: data?.user ?? null,
-      ...(data?.pendingEmail !== undefined && { pendingEmail: data.pendingEmail }),
-      ...(data?.verificationRequired === true && { verificationRequired: true }),
-    };
-  }
+  const data = (await response.json().catch(() => null)) as Record<string, unknown> | null;
+  if (response.ok) return { ok: true, data };
+  const error = (data?.error as (ApiError & { methods?: unknown }) | undefined) ?? {
+    code: "internal_error",
+    message: "Something went wrong. Try again.",
+  };
+  if (response.status !== 403 || error.code !== "mfa_required") return { ok: false, status: response.status, error };
+  // From the wire: only the methods this version knows how to offer.
+  const offered = Array.isArray(error.methods) ? error.methods : [];
+  const methods = SECOND_FACTOR_METHODS.filter((method) => offered.includes(method));
+  return { ok: false, status: response.status, error, secondFactor: { methods } };
+}
+
+async function post(path: string, body: unknown, method = "POST"): Promise<AuthResult> {
+  const result = await send(path, body, method);
+  if (!result.ok) return result;
+  const data = result.data as { user?: SessionUser; pendingEmail?: string; verificationRequired?: boolean } | null;
   return {
-    ok: false,
-    status: response.status,
-    error: data?.error ?? { code: "internal_error", message: "Something went wrong. Try again." },
+    ok: true,
+    user: data?.user ?? null,
+    ...(data?.pendingEmail !== undefined && { pendingEmail: data.pendingEmail }),
+    ...(data?.verificationRequired === true && { verificationRequired: true }),
   };
 }
 
+/** A call whose answer is data: `pick` takes what the caller gets from the JSON body. */
+async function fetchData<Data>(
+  path: string,
+  body: unknown,
+  method: string,
+  pick: (data: Record<string, unknown>) => Data,
+): Promise<ApiResult<Data>> {
+  const result = await send(path, body, method);
+  if (!result.ok) return result;
+  return { ok: true, ...pick(result.data ?? {}) };
+}
+
 /**
- * Logs in with email and password. Resolves to `{ ok: false, error }` on failure; it does not throw.
+ * Logs in with email and password. Resolves to `{ ok: false, error }` on failure; it does not throw. When the
+ * account has two-factor authentication on, the right password gives a failure with `secondFactor` (403
+ * `mfa_required`): finish the log-in with {@link verifySecondFactor}.
  *
  * @example
  * ```ts
  * const result = await signIn({ email, password });
- * if (!result.ok) setError(errorMessage(result.error.code));
+ * if (result.ok) window.location.assign("/dashboard");
+ * else if (result.secondFactor) showCodeForm(result.secondFactor.methods); // e.g. ["totp", "recovery_code"]
+ * else setError(errorMessage(result.error.code));
  * ```
  */
 export function signIn(
@@ -370,4 +421,297 @@ export function changeEmail(
   options: { basePath?: string } = {},
 ): Promise<AuthResult> {
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/email-change`, details);
+}
+
+/** The signed-in user's second factors: `GET /api/auth/mfa`. */
+export interface MfaStatus {
+  /** Whether TOTP (an authenticator app) is on; while it is, every password log-in asks for a second step. */
+  totp: boolean;
+  /** How many passkeys the user has registered. */
+  passkeys: number;
+  /** How many unused recovery codes are left (0 while TOTP is off). */
+  recoveryCodesLeft: number;
+}
+
+/** A new, unconfirmed authenticator-app secret, from {@link setUpTotp}. */
+export interface TotpSetup {
+  /** The secret in base32, for typing into an app that cannot scan. */
+  secret: string;
+  /** The `otpauth://totp/…` URI that the QR code holds. */
+  uri: string;
+  /** The QR code as an SVG document made by the server; show it as an image, never as HTML. */
+  qrSvg: string;
+}
+
+/** One of the user's passkeys, as the API lists it. */
+export interface PasskeySummary {
+  id: string;
+  name: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601; `null` until it has been used to sign in. */
+  lastUsedAt: string | null;
+}
+
+/** The second step of a log-in: a code from the authenticator app, a recovery code, or a passkey's answer. */
+export type SecondFactorProof = { code: string } | { recoveryCode: string } | { passkey: AuthenticationResponseJSON };
+
+export type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+};
+
+const recoveryCodesOf = (data: Record<string, unknown>) => ({ recoveryCodes: data.recoveryCodes as string[] });
+
+/**
+ * Finishes a log-in that {@link signIn} answered with `secondFactor`, within five minutes of it: signs in and
+ * sets the session cookie. A wrong proof is a 401 `invalid_code`; a log-in that waited too long (or was
+ * finished already) is a 401 `mfa_pending_expired`, and has to start again with the password.
+ *
+ * @example
+ * ```ts
+ * const result = await verifySecondFactor({ code: "123456" });
+ * if (result.ok) window.location.assign("/dashboard");
+ * else if (result.error.code === "mfa_pending_expired") window.location.assign("/login");
+ * ```
+ */
+export function verifySecondFactor(proof: SecondFactorProof, options: { basePath?: string } = {}): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/mfa/verify`, proof);
+}
+
+/**
+ * The options for a passkey as the second step of a log-in (the user's own passkeys): pass them to the
+ * browser, then the answer to {@link verifySecondFactor}. A 409 `no_passkeys` when the user has none.
+ *
+ * @example
+ * ```ts
+ * import { startAuthentication } from "@simplewebauthn/browser";
+ * const result = await getSecondFactorPasskeyOptions();
+ * if (result.ok) await verifySecondFactor({ passkey: await startAuthentication({ optionsJSON: result.options }) });
+ * ```
+ */
+export function getSecondFactorPasskeyOptions(
+  options: { basePath?: string } = {},
+): Promise<ApiResult<{ options: PublicKeyCredentialRequestOptionsJSON }>> {
+  return fetchData(`${options.basePath ?? DEFAULT_BASE_PATH}/mfa/passkey/options`, {}, "POST", (data) => ({
+    options: data as unknown as PublicKeyCredentialRequestOptionsJSON,
+  }));
+}
+
+/**
+ * The signed-in user's second factors: whether TOTP is on, how many passkeys and recovery codes they have.
+ *
+ * @example
+ * ```ts
+ * const result = await getMfaStatus();
+ * if (result.ok && result.totp) setCodesLeft(result.recoveryCodesLeft);
+ * ```
+ */
+export function getMfaStatus(options: { basePath?: string } = {}): Promise<ApiResult<MfaStatus>> {
+  return fetchData(`${options.basePath ?? DEFAULT_BASE_PATH}/mfa`, null, "GET", (data) => ({
+    totp: data.totp as boolean,
+    passkeys: data.passkeys as number,
+    recoveryCodesLeft: data.recoveryCodesLeft as number,
+  }));
+}
+
+/**
+ * Starts turning on TOTP: a new secret, to scan as a QR code or type into an authenticator app. Nothing is
+ * on until {@link confirmTotp} gets a code from it; a new setup replaces one that was not confirmed.
+ *
+ * @example
+ * ```tsx
+ * const result = await setUpTotp({ password });
+ * if (result.ok) {
+ *   // An image, so nothing in the SVG can run as part of the page.
+ *   <img alt="QR code" src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(result.qrSvg)}`} />;
+ * }
+ * ```
+ */
+export function setUpTotp(
+  confirm: { password: string },
+  options: { basePath?: string } = {},
+): Promise<ApiResult<TotpSetup>> {
+  return fetchData(`${options.basePath ?? DEFAULT_BASE_PATH}/mfa/totp/setup`, confirm, "POST", (data) => ({
+    secret: data.secret as string,
+    uri: data.uri as string,
+    qrSvg: data.qrSvg as string,
+  }));
+}
+
+/**
+ * Turns TOTP on with a first code from the app set up by {@link setUpTotp}. Answers the ten recovery codes,
+ * which are shown this once; every other session of the user ends, and this one gets a new cookie.
+ *
+ * @example
+ * ```ts
+ * const result = await confirmTotp({ code });
+ * if (result.ok) showOnce(result.recoveryCodes);
+ * ```
+ */
+export function confirmTotp(
+  proof: { code: string },
+  options: { basePath?: string } = {},
+): Promise<ApiResult<{ recoveryCodes: string[] }>> {
+  return fetchData(`${options.basePath ?? DEFAULT_BASE_PATH}/mfa/totp/confirm`, proof, "POST", recoveryCodesOf);
+}
+
+/**
+ * Turns TOTP off and voids the recovery codes; log-ins then need only the password.
+ *
+ * @example
+ * ```ts
+ * const result = await disableTotp({ password });
+ * ```
+ */
+export function disableTotp(confirm: { password: string }, options: { basePath?: string } = {}): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/mfa/totp/disable`, confirm);
+}
+
+/**
+ * Replaces the recovery codes with ten new ones (the old ones stop working), while TOTP is on.
+ *
+ * @example
+ * ```ts
+ * const result = await regenerateRecoveryCodes({ password });
+ * if (result.ok) showOnce(result.recoveryCodes);
+ * ```
+ */
+export function regenerateRecoveryCodes(
+  confirm: { password: string },
+  options: { basePath?: string } = {},
+): Promise<ApiResult<{ recoveryCodes: string[] }>> {
+  return fetchData(`${options.basePath ?? DEFAULT_BASE_PATH}/mfa/recovery-codes`, confirm, "POST", recoveryCodesOf);
+}
+
+/**
+ * The options for registering a new passkey for the signed-in user: pass them to the browser, then its
+ * answer to {@link registerPasskey} within five minutes.
+ *
+ * @example
+ * ```ts
+ * import { startRegistration } from "@simplewebauthn/browser";
+ * const result = await getPasskeyRegistrationOptions({ password });
+ * if (result.ok) await registerPasskey({ response: await startRegistration({ optionsJSON: result.options }) });
+ * ```
+ */
+export function getPasskeyRegistrationOptions(
+  confirm: { password: string },
+  options: { basePath?: string } = {},
+): Promise<ApiResult<{ options: PublicKeyCredentialCreationOptionsJSON }>> {
+  return fetchData(`${options.basePath ?? DEFAULT_BASE_PATH}/passkeys/register/options`, confirm, "POST", (data) => ({
+    options: data as unknown as PublicKeyCredentialCreationOptionsJSON,
+  }));
+}
+
+/**
+ * Stores the passkey the browser created from {@link getPasskeyRegistrationOptions}' options, with an
+ * optional name (default "Passkey").
+ *
+ * @example
+ * ```ts
+ * const result = await registerPasskey({ response, name: "Work laptop" });
+ * if (result.ok) addToList(result.passkey);
+ * ```
+ */
+export function registerPasskey(
+  registration: { response: RegistrationResponseJSON; name?: string },
+  options: { basePath?: string } = {},
+): Promise<ApiResult<{ passkey: PasskeySummary }>> {
+  return fetchData(`${options.basePath ?? DEFAULT_BASE_PATH}/passkeys/register`, registration, "POST", (data) => ({
+    passkey: data.passkey as PasskeySummary,
+  }));
+}
+
+/**
+ * The signed-in user's passkeys, newest first.
+ *
+ * @example
+ * ```ts
+ * const result = await listPasskeys();
+ * if (result.ok) setPasskeys(result.passkeys);
+ * ```
+ */
+export function listPasskeys(options: { basePath?: string } = {}): Promise<ApiResult<{ passkeys: PasskeySummary[] }>> {
+  return fetchData(`${options.basePath ?? DEFAULT_BASE_PATH}/passkeys`, null, "GET", (data) => ({
+    passkeys: (data.passkeys ?? []) as PasskeySummary[],
+  }));
+}
+
+/**
+ * Renames one of the signed-in user's passkeys (1–100 characters).
+ *
+ * @example
+ * ```ts
+ * const result = await renamePasskey(passkey.id, { name: "Phone" });
+ * ```
+ */
+export function renamePasskey(
+  id: string,
+  details: { name: string },
+  options: { basePath?: string } = {},
+): Promise<ApiResult<{ passkey: PasskeySummary }>> {
+  return fetchData(
+    `${options.basePath ?? DEFAULT_BASE_PATH}/passkeys/${encodeURIComponent(id)}`,
+    details,
+    "PATCH",
+    (data) => ({ passkey: data.passkey as PasskeySummary }),
+  );
+}
+
+/**
+ * Removes one of the signed-in user's passkeys; it can no longer sign in.
+ *
+ * @example
+ * ```ts
+ * const result = await deletePasskey(passkey.id, { password });
+ * ```
+ */
+export function deletePasskey(
+  id: string,
+  confirm: { password: string },
+  options: { basePath?: string } = {},
+): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/passkeys/${encodeURIComponent(id)}`, confirm, "DELETE");
+}
+
+/**
+ * The options for signing in with a passkey, for any account: pass them to the browser (as a button's
+ * ceremony, or to the email field's autofill), then its answer to {@link signInWithPasskey}.
+ *
+ * @example
+ * ```ts
+ * import { startAuthentication } from "@simplewebauthn/browser";
+ * const result = await getPasskeyLoginOptions();
+ * if (result.ok) {
+ *   const response = await startAuthentication({ optionsJSON: result.options, useBrowserAutofill: true });
+ *   await signInWithPasskey({ response });
+ * }
+ * ```
+ */
+export function getPasskeyLoginOptions(
+  options: { basePath?: string } = {},
+): Promise<ApiResult<{ options: PublicKeyCredentialRequestOptionsJSON }>> {
+  return fetchData(`${options.basePath ?? DEFAULT_BASE_PATH}/passkeys/login/options`, {}, "POST", (data) => ({
+    options: data as unknown as PublicKeyCredentialRequestOptionsJSON,
+  }));
+}
+
+/**
+ * Signs in with the browser's answer to {@link getPasskeyLoginOptions}' options. A passkey is both factors:
+ * there is no second step. A 401 `invalid_passkey` when it is not one of ours.
+ *
+ * @example
+ * ```ts
+ * const result = await signInWithPasskey({ response });
+ * if (result.ok) window.location.assign("/dashboard");
+ * ```
+ */
+export function signInWithPasskey(
+  assertion: { response: AuthenticationResponseJSON },
+  options: { basePath?: string } = {},
+): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/passkeys/login`, assertion);
 }

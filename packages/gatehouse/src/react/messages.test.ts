@@ -38,6 +38,26 @@ describe("errorMessage", () => {
     expect(errorMessage(code)).toBe(message);
   });
 
+  it.each([
+    "mfa_required",
+    "mfa_pending_expired",
+    "invalid_code",
+    "mfa_already_enabled",
+    "mfa_not_enabled",
+    "mfa_setup_required",
+    "no_passkeys",
+    "invalid_passkey",
+    "challenge_expired",
+  ])("has a sentence of its own for the second-factor code %s", (code) => {
+    expect(Object.hasOwn(DEFAULT_ERROR_MESSAGES, code)).toBe(true);
+    expect(errorMessage(code)).not.toBe(GENERIC);
+    expect(errorMessage(code)).toMatch(/^[A-Z].*[.]$/);
+  });
+
+  it("sends a person whose log-in waited too long back to the password, not to a code they cannot use", () => {
+    expect(errorMessage("mfa_pending_expired")).toMatch(/password again/);
+  });
+
   it("is frozen", () => {
     expect(Object.isFrozen(DEFAULT_ERROR_MESSAGES)).toBe(true);
   });

@@ -46,6 +46,15 @@ export const DEFAULT_ERROR_MESSAGES: Readonly<Record<ErrorMessageCode, string>> 
   mail_unavailable: "Email cannot be sent right now. Try again later.",
   configuration: "Something went wrong on our side. Try again later.",
   internal_error: "Something went wrong on our side. Try again later.",
+  mfa_required: "Confirm it is you with your second step to finish signing in.",
+  mfa_pending_expired: "Signing in took too long. Enter your email and password again.",
+  invalid_code: "That code was not accepted. Check it and try again.",
+  mfa_already_enabled: "Two-factor authentication is already on.",
+  mfa_not_enabled: "Two-factor authentication is not on.",
+  mfa_setup_required: "Start setting up two-factor authentication again: that setup is no longer there.",
+  no_passkeys: "This account has no passkey. Use another way to confirm it is you.",
+  invalid_passkey: "This passkey was not accepted. Try again, or use another way.",
+  challenge_expired: "This took too long. Try again.",
   network_error: "Could not reach the server. Check your connection.",
 });
 

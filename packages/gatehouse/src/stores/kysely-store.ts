@@ -2,6 +2,7 @@ import { type CompiledQuery, type Kysely, type Selectable, sql, type Transaction
 import { EmailTakenError } from "../errors.js";
 import type { DeadSessions, SessionRecord } from "../session/store.js";
 import { failClosed } from "./guard.js";
+import { createKyselyFactorStore, deleteFactorRows, sweepChallenges } from "./kysely-factors.js";
 import { assertSchemaCurrent, type MigrationLock, migrateToLatest } from "./migrations.js";
 import { type Prepare, queryTemplate } from "./query-template.js";
 import type { Database } from "./schema.js";
@@ -368,6 +369,12 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
   const store: Store = {
     migrate: () => failClosed(migrate, undefined),
 
+    ...createKyselyFactorStore(db, {
+      guard,
+      isUniqueViolation: (error) => backend.isUniqueViolation(error),
+      retryingDeadlocks,
+    }),
+
     createUser: (user: NewUser) =>
       guard(async () => {
         const now = options.now();
@@ -474,6 +481,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         db.transaction().execute(async (trx) => {
           await trx.deleteFrom(SESSIONS).where("user_id", "=", id).execute();
           await trx.deleteFrom(TOKENS).where("user_id", "=", id).execute();
+          await deleteFactorRows(trx, id);
           const result = await trx.deleteFrom(USERS).where("id", "=", id).executeTakeFirst();
           return Number(result.numDeletedRows) > 0;
         }),
@@ -704,6 +712,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
           .where("expires_at", "<=", now - EXPIRED_TOKEN_GRACE_MS)
           .execute();
         await db.deleteFrom(SESSIONS).where("expires_at", "<=", now).execute();
+        await sweepChallenges(db, now);
       }),
 
     peekRateLimit: (key, now) =>

@@ -104,6 +104,61 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0005_second_factors": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("gatehouse_totp")
+        .addColumn("user_id", "varchar(64)", (c) => c.primaryKey().references("gatehouse_users.id").onDelete("cascade"))
+        .addColumn("secret", "varchar(255)", (c) => c.notNull())
+        .addColumn("confirmed_at", "bigint")
+        .addColumn("last_used_step", "bigint")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("gatehouse_recovery_codes")
+        .addColumn("code_hash", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("user_id", "varchar(64)", (c) => c.notNull().references("gatehouse_users.id").onDelete("cascade"))
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("gatehouse_recovery_codes_user_id")
+        .on("gatehouse_recovery_codes")
+        .column("user_id")
+        .execute();
+      await db.schema
+        .createTable("gatehouse_passkeys")
+        .addColumn("id", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("user_id", "varchar(64)", (c) => c.notNull().references("gatehouse_users.id").onDelete("cascade"))
+        // Credential ids may be up to 1023 bytes: too long for a unique index on MySQL, so their hash is the key.
+        .addColumn("credential_id", "varchar(1400)", (c) => c.notNull())
+        .addColumn("credential_key", "varchar(64)", (c) => c.notNull().unique())
+        .addColumn("public_key", "text", (c) => c.notNull())
+        .addColumn("counter", "bigint", (c) => c.notNull())
+        .addColumn("transports", "varchar(200)", (c) => c.notNull())
+        .addColumn("device_type", "varchar(32)", (c) => c.notNull())
+        .addColumn("backed_up", "integer", (c) => c.notNull())
+        .addColumn("name", "varchar(100)", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("last_used_at", "bigint")
+        .execute();
+      await db.schema.createIndex("gatehouse_passkeys_user_id").on("gatehouse_passkeys").column("user_id").execute();
+      await db.schema
+        .createTable("gatehouse_challenges")
+        .addColumn("id_hash", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("purpose", "varchar(32)", (c) => c.notNull())
+        .addColumn("user_id", "varchar(64)", (c) => c.references("gatehouse_users.id").onDelete("cascade"))
+        .addColumn("challenge", "varchar(128)", (c) => c.notNull())
+        .addColumn("revocation_epoch", "integer", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("gatehouse_challenges_expires_at")
+        .on("gatehouse_challenges")
+        .column("expires_at")
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -49,4 +49,39 @@ export interface Database {
     pending: Generated<number>;
     reset_at: number;
   };
+  gatehouse_totp: {
+    user_id: string;
+    secret: string;
+    confirmed_at: number | null;
+    last_used_step: number | null;
+    created_at: number;
+  };
+  gatehouse_recovery_codes: {
+    code_hash: string;
+    user_id: string;
+    created_at: number;
+  };
+  gatehouse_passkeys: {
+    id: string;
+    user_id: string;
+    credential_id: string;
+    credential_key: string;
+    public_key: string;
+    counter: number;
+    transports: string;
+    device_type: string;
+    backed_up: number;
+    name: string;
+    created_at: number;
+    last_used_at: number | null;
+  };
+  gatehouse_challenges: {
+    id_hash: string;
+    purpose: string;
+    user_id: string | null;
+    challenge: string;
+    revocation_epoch: number;
+    created_at: number;
+    expires_at: number;
+  };
 }

@@ -81,7 +81,7 @@ export interface UserStore extends UserLookup<UserRecord> {
   updateUser(id: string, update: UserUpdate, options?: { ifPasswordHash?: string }): Promise<UserRecord | null>;
   /** Increments the user's session version and returns the new one (`null`: no such user). */
   bumpSessionVersion(userId: string): Promise<number | null>;
-  /** Deletes the user with their tokens (and their sessions, where this store keeps them). */
+  /** Deletes the user with their tokens, second factors, passkeys and challenges (and their sessions, where this store keeps them). */
   deleteUser(id: string): Promise<boolean>;
   /**
    * Ends the user's sessions, all of them or all but `keep`, as one transaction: the user moves to a new
@@ -155,13 +155,141 @@ export interface OutboxStore {
   listOutboxMessages(limit: number): Promise<OutboxMessage[]>;
 }
 
+/** A user's authenticator-app secret: set up, then confirmed with a first code. */
+export interface TotpRecord {
+  userId: string;
+  /** The base32 secret, sealed with a key derived from the app's secret: a copy of the database cannot read it. */
+  sealedSecret: string;
+  /** When a first code confirmed it (TOTP is on from then); `null` while only set up. */
+  confirmedAt: Date | null;
+  /** The last 30-second step whose code was accepted: that code and every earlier one are refused. */
+  lastUsedStep: number | null;
+  createdAt: Date;
+}
+
+/** A registered WebAuthn credential (passkey). */
+export interface PasskeyRecord {
+  /** Our id for it, safe to show and to put in URLs. */
+  id: string;
+  userId: string;
+  /** The credential id the authenticator chose, base64url. */
+  credentialId: string;
+  /** The credential's COSE public key, base64url. */
+  publicKey: string;
+  /** The signature counter last seen (0 for an authenticator that keeps none). */
+  counter: number;
+  transports: string[];
+  /** `singleDevice` or `multiDevice` (synced). */
+  deviceType: string;
+  backedUp: boolean;
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+/** What a short-lived challenge is for. */
+export type ChallengePurpose = "mfa_pending" | "mfa_passkey" | "passkey_register" | "passkey_login";
+
+/**
+ * Short-lived, single-use state of a ceremony: a log-in waiting for its second step, or a WebAuthn challenge.
+ * Only the SHA-256 of the handle the browser holds (in a cookie) is kept.
+ */
+export interface ChallengeRecord {
+  /** SHA-256 of the handle, lowercase hex: the lookup key. */
+  idHash: string;
+  purpose: ChallengePurpose;
+  /** The user it is bound to; `null` for a passkey sign-in, whose user is not known until the answer. */
+  userId: string | null;
+  /** The WebAuthn challenge (base64url); `""` for a pending log-in. */
+  challenge: string;
+  /** The user's revocation epoch when it was made: ending their sessions voids it. */
+  revocationEpoch: number;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** What {@link FactorStore.removeFactors} removed. */
+export interface RemovedFactors {
+  totp: boolean;
+  recoveryCodes: number;
+  passkeys: number;
+}
+
+/** A user's second factors at a glance: read on every password log-in, in one round trip. */
+export interface FactorSummary {
+  /** TOTP is confirmed (on). */
+  totp: boolean;
+  passkeys: number;
+  recoveryCodes: number;
+}
+
+/**
+ * Second factors, passkeys and ceremony challenges. Every call that decides something (a code's step, a
+ * recovery code, a challenge) is one atomic statement or transaction: of concurrent callers, one wins.
+ */
+export interface FactorStore {
+  getFactorSummary(userId: string): Promise<FactorSummary>;
+  getTotp(userId: string): Promise<TotpRecord | null>;
+  /**
+   * Stores a new, unconfirmed TOTP secret, replacing an unconfirmed one. `false` (nothing changed) when the
+   * user's TOTP is already confirmed, or there is no such user.
+   */
+  saveTotpSetup(userId: string, sealedSecret: string, createdAt: Date): Promise<boolean>;
+  /**
+   * Turns TOTP on, in one transaction: confirms the setup whose secret is `sealedSecret` (not one that replaced
+   * it meanwhile), records `step` as used, and replaces the recovery codes with `codeHashes`. `false` when that
+   * setup is no longer there unconfirmed.
+   */
+  confirmTotp(
+    userId: string,
+    sealedSecret: string,
+    step: number,
+    codeHashes: readonly string[],
+    now: Date,
+  ): Promise<boolean>;
+  /** Records `step` as used if it is later than the last one used, atomically; `false` (a replay) otherwise. */
+  spendTotpStep(userId: string, step: number): Promise<boolean>;
+  /** Removes TOTP (confirmed or not) and the recovery codes, in one transaction; `false` when TOTP was not on. */
+  disableTotp(userId: string): Promise<boolean>;
+  /** Replaces the user's recovery codes, in one transaction, while TOTP is on; `false` when it is not. */
+  replaceRecoveryCodes(userId: string, codeHashes: readonly string[], now: Date): Promise<boolean>;
+  /** Deletes the user's recovery code with one of these hashes; `true` for the one caller that deleted it. */
+  consumeRecoveryCode(userId: string, codeHashes: readonly string[]): Promise<boolean>;
+  /** Stores a passkey; `false` (nothing stored) when its credential is registered already, to anyone. */
+  createPasskey(passkey: PasskeyRecord): Promise<boolean>;
+  getPasskeyByCredentialId(credentialId: string): Promise<PasskeyRecord | null>;
+  /** The user's passkeys, newest first. */
+  listPasskeys(userId: string): Promise<PasskeyRecord[]>;
+  /**
+   * Records a use: the new counter and time, only if the stored counter is still `previousCounter` (two
+   * sign-ins racing with one counter value: one wins). `false` otherwise.
+   */
+  recordPasskeyUse(
+    id: string,
+    previousCounter: number,
+    update: { counter: number; lastUsedAt: Date },
+  ): Promise<boolean>;
+  /** Renames the user's passkey; `null` when the user has no passkey with that id. */
+  renamePasskey(userId: string, id: string, name: string): Promise<PasskeyRecord | null>;
+  /** Deletes the user's passkey; `false` when the user has no passkey with that id. */
+  deletePasskey(userId: string, id: string): Promise<boolean>;
+  /** Stores a challenge, replacing one with the same `idHash`. */
+  createChallenge(challenge: ChallengeRecord): Promise<void>;
+  /** The challenge with this hash and purpose, without using it up; expired ones too (callers check). */
+  getChallenge(idHash: string, purpose: ChallengePurpose): Promise<ChallengeRecord | null>;
+  /** Deletes and returns the challenge with this hash and purpose; of concurrent calls, only one receives it. */
+  consumeChallenge(idHash: string, purpose: ChallengePurpose): Promise<ChallengeRecord | null>;
+  /** Removes every second factor and passkey of the user, in one transaction (an administrator's reset). */
+  removeFactors(userId: string): Promise<RemovedFactors>;
+}
+
 /** What a store that owns a schema or connections offers besides its role. */
 export interface StoreLifecycle {
   /** Applies pending migrations; safe to call more than once. */
   migrate(): Promise<void>;
   /**
-   * Deletes what has ended by `now`: rate-limit windows, sessions, and tokens that expired a week before it
-   * (until then a late click is told the link expired).
+   * Deletes what has ended by `now`: rate-limit windows, sessions, challenges, and tokens that expired a week
+   * before it (until then a late click is told the link expired).
    */
   sweepExpired(now: number): Promise<void>;
   /** Releases connections. */
@@ -179,6 +307,7 @@ export interface Store
     TokenStore,
     RateLimitStore,
     OutboxStore,
+    FactorStore,
     StoreLifecycle {
   /** The session and its user in one read (see {@link SessionStore.getSessionAndUser}): a SQL store has both. */
   getSessionAndUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | null>;

@@ -1,8 +1,9 @@
 /**
- * The stores of a deployment that splits roles (users in SQL; sessions and counters in Redis) seen as one
- * {@link Store}, so the one conformance suite runs against it too. Each method goes to the store of its role,
- * and the calls that span roles go through the core's own helpers, as `createGatehouse` runs them. Listing the
- * methods is safe here: `satisfies Store` makes a method added later a compile error until it is routed.
+ * The stores of a deployment that splits roles (users and second factors in SQL; sessions and counters in
+ * Redis) seen as one {@link Store}, so the one conformance suite runs against it too. Each method goes to the
+ * store of its role, and the calls that span roles go through the core's own helpers, as `createGatehouse`
+ * runs them. Listing the methods is safe here: `satisfies Store` makes a method added later a compile error
+ * until it is routed.
  */
 import { deleteUser, endSessions, resolveRoles } from "../../src/core/stores.js";
 import type { RedisStore } from "../../src/stores/redis.js";
@@ -68,5 +69,25 @@ export function composeStores(sql: Store, redis: RedisStore): Store {
     resetRateLimitFamily: (prefix) => redis.resetRateLimitFamily(prefix),
     reserveAttempts: (requests, now) => redis.reserveAttempts(requests, now),
     settleAttempts: (attempts, failed, options) => redis.settleAttempts(attempts, failed, options),
+    // Second factors, passkeys and challenges stay in the SQL store: Redis takes only sessions and counters.
+    getFactorSummary: (userId) => sql.getFactorSummary(userId),
+    getTotp: (userId) => sql.getTotp(userId),
+    saveTotpSetup: (userId, sealedSecret, createdAt) => sql.saveTotpSetup(userId, sealedSecret, createdAt),
+    confirmTotp: (userId, sealedSecret, step, codeHashes, now) =>
+      sql.confirmTotp(userId, sealedSecret, step, codeHashes, now),
+    spendTotpStep: (userId, step) => sql.spendTotpStep(userId, step),
+    disableTotp: (userId) => sql.disableTotp(userId),
+    replaceRecoveryCodes: (userId, codeHashes, now) => sql.replaceRecoveryCodes(userId, codeHashes, now),
+    consumeRecoveryCode: (userId, codeHashes) => sql.consumeRecoveryCode(userId, codeHashes),
+    createPasskey: (passkey) => sql.createPasskey(passkey),
+    getPasskeyByCredentialId: (credentialId) => sql.getPasskeyByCredentialId(credentialId),
+    listPasskeys: (userId) => sql.listPasskeys(userId),
+    recordPasskeyUse: (id, previousCounter, update) => sql.recordPasskeyUse(id, previousCounter, update),
+    renamePasskey: (userId, id, name) => sql.renamePasskey(userId, id, name),
+    deletePasskey: (userId, id) => sql.deletePasskey(userId, id),
+    createChallenge: (challenge) => sql.createChallenge(challenge),
+    getChallenge: (idHash, purpose) => sql.getChallenge(idHash, purpose),
+    consumeChallenge: (idHash, purpose) => sql.consumeChallenge(idHash, purpose),
+    removeFactors: (userId) => sql.removeFactors(userId),
   } satisfies Store;
 }

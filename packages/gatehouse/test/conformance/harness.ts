@@ -35,6 +35,8 @@ export interface SqlBackend {
   rawConnection(url: string): Kysely<RawTables>;
   /** For a networked backend: a store whose server is at 127.0.0.1:`port`, for the outage checks. */
   storeAt?(port: number, options: { timeoutMs: number }): Store;
+  /** Whether stores of one process may run transactions at once (see {@link Harness.concurrentTransactions}). */
+  concurrentTransactions: boolean;
 }
 
 export const sqliteBackend: SqlBackend = {
@@ -43,6 +45,7 @@ export const sqliteBackend: SqlBackend = {
   // The url is `file:` and the path (createSqliteDatabase); better-sqlite3 takes the bare path.
   rawConnection: (url) =>
     new Kysely<RawTables>({ dialect: new SqliteDialect({ database: new BetterSqlite3(url.slice("file:".length)) }) }),
+  concurrentTransactions: false,
 };
 
 export const postgresBackend: SqlBackend = {
@@ -59,6 +62,7 @@ export const postgresBackend: SqlBackend = {
   },
   storeAt: (port, { timeoutMs }) =>
     createPostgresStore({ url: `postgres://postgres@127.0.0.1:${port}/gatehouse`, timeoutMs }),
+  concurrentTransactions: true,
 };
 
 export const mysqlBackend: SqlBackend = {
@@ -67,6 +71,7 @@ export const mysqlBackend: SqlBackend = {
   rawConnection: (url) =>
     new Kysely<RawTables>({ dialect: new MysqlDialect({ pool: createPool({ uri: url, connectionLimit: 2 }) }) }),
   storeAt: (port, { timeoutMs }) => createMysqlStore({ url: `mysql://root@127.0.0.1:${port}/gatehouse`, timeoutMs }),
+  concurrentTransactions: true,
 };
 
 /** The harness of a SQL store on a database of its own, with the migration checks on further fresh databases. */
@@ -84,6 +89,7 @@ export function sqlHarness(backend: SqlBackend): () => Promise<Harness> {
       store,
       raw: sqlRawReader(raw),
       newStore: () => backend.createStore(database.url),
+      concurrentTransactions: backend.concurrentTransactions,
       ...(networked && { networked }),
       async freshDatabase(): Promise<FreshDatabase> {
         const fresh = await backend.createDatabase();
@@ -130,6 +136,8 @@ export function redisSessionsHarness(users: SqlBackend): () => Promise<Harness> 
       sessionKeys,
       rateLimitKeys,
       newStore: open,
+      // The transactions that races check are the SQL store's.
+      concurrentTransactions: users.concurrentTransactions,
       networked: {
         storeAt: (port, { timeoutMs }) =>
           composeStores(

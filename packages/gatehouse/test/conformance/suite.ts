@@ -16,8 +16,10 @@ import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type {
   AttemptWindow,
+  ChallengeRecord,
   NewUser,
   OutboxMessage,
+  PasskeyRecord,
   SessionRecord,
   Store,
   TokenRecord,
@@ -80,6 +82,50 @@ export interface RawSession {
   ip: string | null;
 }
 
+/** A TOTP secret as the backend holds it. Times are ms since the epoch. */
+export interface RawTotp {
+  user_id: string;
+  secret: string;
+  confirmed_at: number | null;
+  last_used_step: number | null;
+  created_at: number;
+}
+
+/** A recovery code (its hash) as the backend holds it. */
+export interface RawRecoveryCode {
+  code_hash: string;
+  user_id: string;
+  created_at: number;
+}
+
+/** A passkey as the backend holds it: transports as a comma list, backed_up as 0 or 1. */
+export interface RawPasskey {
+  id: string;
+  user_id: string;
+  credential_id: string;
+  /** The unique key of the credential id (a hash: ids can be longer than an index allows). */
+  credential_key: string;
+  public_key: string;
+  counter: number;
+  transports: string;
+  device_type: string;
+  backed_up: number;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** A ceremony challenge as the backend holds it. */
+export interface RawChallenge {
+  id_hash: string;
+  purpose: string;
+  user_id: string | null;
+  challenge: string;
+  revocation_epoch: number;
+  created_at: number;
+  expires_at: number;
+}
+
 /** Reads users and sessions straight from the backend, without going through the store under test. */
 export interface RawReader {
   user(id: string): Promise<RawUser | null>;
@@ -99,6 +145,16 @@ export interface RawReader {
   userTokens(userId: string): Promise<RawToken[]>;
   /** The outbox message with this id, or `null`. */
   outboxMessage(id: string): Promise<RawOutboxMessage | null>;
+  /** Every TOTP row of the user (the schema allows one; a list shows a second). */
+  totpRows(userId: string): Promise<RawTotp[]>;
+  /** Every recovery code stored for the user, sorted by hash. */
+  recoveryCodes(userId: string): Promise<RawRecoveryCode[]>;
+  /** Every passkey stored for the user, sorted by id. */
+  passkeys(userId: string): Promise<RawPasskey[]>;
+  /** The challenge stored under this hash, or `null`. */
+  challenge(idHash: string): Promise<RawChallenge | null>;
+  /** Every challenge bound to the user, sorted by hash. */
+  userChallenges(userId: string): Promise<RawChallenge[]>;
 }
 
 /** A rate-limit counter as the backend holds it. */
@@ -155,6 +211,12 @@ export interface Harness {
   teardown(): Promise<void>;
   /** Another store on the same database (and key prefix), as a second app instance would open it. */
   newStore?: () => Store;
+  /**
+   * Declared when stores from `newStore` may run transactions at the same time as this one in one process (a
+   * database server). Not for SQLite: a store waiting on the file's lock blocks the event loop that the
+   * store holding it needs to commit, so such races run on one store there.
+   */
+  concurrentTransactions?: boolean;
   sessionKeys?: SessionKeyReader;
   rateLimitKeys?: RateLimitKeyReader;
   networked?: NetworkedBackend;
@@ -206,6 +268,52 @@ export interface RawTables {
     text_body: string;
     html_body: string;
     created_at: number | string;
+  };
+  gatehouse_totp: {
+    user_id: string;
+    secret: string;
+    confirmed_at: number | string | null;
+    last_used_step: number | string | null;
+    created_at: number | string;
+  };
+  gatehouse_recovery_codes: { code_hash: string; user_id: string; created_at: number | string };
+  gatehouse_passkeys: {
+    id: string;
+    user_id: string;
+    credential_id: string;
+    credential_key: string;
+    public_key: string;
+    counter: number | string;
+    transports: string;
+    device_type: string;
+    backed_up: number | string;
+    name: string;
+    created_at: number | string;
+    last_used_at: number | string | null;
+  };
+  gatehouse_challenges: {
+    id_hash: string;
+    purpose: string;
+    user_id: string | null;
+    challenge: string;
+    revocation_epoch: number | string;
+    created_at: number | string;
+    expires_at: number | string;
+  };
+}
+
+const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));
+
+function byKey<T>(key: (row: T) => string): (a: T, b: T) => number {
+  return (a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+}
+
+function rawChallengeFromRow(row: RawTables["gatehouse_challenges"]): RawChallenge {
+  return {
+    ...row,
+    revocation_epoch: Number(row.revocation_epoch),
+    created_at: Number(row.created_at),
+    expires_at: Number(row.expires_at),
   };
 }
 
@@ -283,6 +391,43 @@ export function sqlRawReader(db: Kysely<RawTables>): RawReader {
       const row = await db.selectFrom("gatehouse_outbox").selectAll().where("id", "=", id).executeTakeFirst();
       return row ? { ...row, created_at: Number(row.created_at) } : null;
     },
+    async totpRows(userId) {
+      const rows = await db.selectFrom("gatehouse_totp").selectAll().where("user_id", "=", userId).execute();
+      return rows.map((row) => ({
+        ...row,
+        confirmed_at: nullableNumber(row.confirmed_at),
+        last_used_step: nullableNumber(row.last_used_step),
+        created_at: Number(row.created_at),
+      }));
+    },
+    async recoveryCodes(userId) {
+      const rows = await db.selectFrom("gatehouse_recovery_codes").selectAll().where("user_id", "=", userId).execute();
+      return rows.map((row) => ({ ...row, created_at: Number(row.created_at) })).sort(byKey((row) => row.code_hash));
+    },
+    async passkeys(userId) {
+      const rows = await db.selectFrom("gatehouse_passkeys").selectAll().where("user_id", "=", userId).execute();
+      return rows
+        .map((row) => ({
+          ...row,
+          counter: Number(row.counter),
+          backed_up: Number(row.backed_up),
+          created_at: Number(row.created_at),
+          last_used_at: nullableNumber(row.last_used_at),
+        }))
+        .sort(byKey((row) => row.id));
+    },
+    async challenge(idHash) {
+      const row = await db
+        .selectFrom("gatehouse_challenges")
+        .selectAll()
+        .where("id_hash", "=", idHash)
+        .executeTakeFirst();
+      return row ? rawChallengeFromRow(row) : null;
+    },
+    async userChallenges(userId) {
+      const rows = await db.selectFrom("gatehouse_challenges").selectAll().where("user_id", "=", userId).execute();
+      return rows.map(rawChallengeFromRow).sort(byKey((row) => row.id_hash));
+    },
   };
 }
 
@@ -331,6 +476,12 @@ export function redisSessionReader(
     token: (tokenHash) => users.token(tokenHash),
     userTokens: (userId) => users.userTokens(userId),
     outboxMessage: (id) => users.outboxMessage(id),
+    // So do second factors, passkeys and challenges.
+    totpRows: (userId) => users.totpRows(userId),
+    recoveryCodes: (userId) => users.recoveryCodes(userId),
+    passkeys: (userId) => users.passkeys(userId),
+    challenge: (idHash) => users.challenge(idHash),
+    userChallenges: (userId) => users.userChallenges(userId),
     async session(id) {
       const hash = await redis.hgetall(sessionKey(id));
       if (Object.keys(hash).length === 0) return null;
@@ -483,6 +634,94 @@ function rawOutboxMessageOf(message: OutboxMessage): RawOutboxMessage {
   };
 }
 
+/** A TOTP secret as the core seals it: random, base64url parts (case matters), well under 255 characters. */
+function sealedSecret(): string {
+  return `v1.${randomBytes(12).toString("base64url")}.${randomBytes(36).toString("base64url")}`;
+}
+
+/** Recovery-code hashes as the core makes them: HMAC-SHA256, lowercase hex. */
+function codeHashes(count = 10): string[] {
+  return Array.from({ length: count }, () => randomBytes(32).toString("hex"));
+}
+
+/** The 30-second TOTP step of now: the size of the numbers the core records. */
+function currentStep(): number {
+  return Math.floor(Date.now() / 30_000);
+}
+
+function newPasskey(user: { id: string }, overrides: Partial<PasskeyRecord> = {}): PasskeyRecord {
+  return {
+    id: uniqueId("pk"),
+    userId: user.id,
+    credentialId: randomBytes(32).toString("base64url"),
+    publicKey: randomBytes(77).toString("base64url"),
+    counter: 0,
+    transports: ["internal", "hybrid"],
+    deviceType: "multiDevice",
+    backedUp: true,
+    name: "MacBook Touch ID",
+    createdAt: new Date(Date.now() - 60_000 + 123),
+    lastUsedAt: null,
+    ...overrides,
+  };
+}
+
+/**
+ * The row a passkey should be stored as, written out independently of the store's own mapping. The
+ * credential key is the store's to derive: any 64 hex digits (its uniqueness is checked on its own).
+ */
+function rawPasskeyOf(passkey: PasskeyRecord): RawPasskey {
+  return {
+    id: passkey.id,
+    user_id: passkey.userId,
+    credential_id: passkey.credentialId,
+    credential_key: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown as string,
+    public_key: passkey.publicKey,
+    counter: passkey.counter,
+    transports: passkey.transports.join(","),
+    device_type: passkey.deviceType,
+    backed_up: passkey.backedUp ? 1 : 0,
+    name: passkey.name,
+    created_at: passkey.createdAt.getTime(),
+    last_used_at: passkey.lastUsedAt?.getTime() ?? null,
+  };
+}
+
+/** A passkey sign-in's challenge (no user yet), made a minute ago and live for five; override the rest. */
+function newChallenge(overrides: Partial<ChallengeRecord> = {}): ChallengeRecord {
+  const now = Date.now();
+  return {
+    idHash: randomBytes(32).toString("hex"),
+    purpose: "passkey_login",
+    userId: null,
+    challenge: randomBytes(32).toString("base64url"),
+    revocationEpoch: 0,
+    createdAt: new Date(now - 60_000 + 321),
+    expiresAt: new Date(now + 5 * 60_000 + 654),
+    ...overrides,
+  };
+}
+
+/** The row a challenge should be stored as, written out independently of the store's own mapping. */
+function rawChallengeOf(challenge: ChallengeRecord): RawChallenge {
+  return {
+    id_hash: challenge.idHash,
+    purpose: challenge.purpose,
+    user_id: challenge.userId,
+    challenge: challenge.challenge,
+    revocation_epoch: challenge.revocationEpoch,
+    created_at: challenge.createdAt.getTime(),
+    expires_at: challenge.expiresAt.getTime(),
+  };
+}
+
+/** The rows recovery codes should be stored as. */
+function rawCodesOf(userId: string, hashes: readonly string[], createdAt: Date): RawRecoveryCode[] {
+  return hashes
+    .map((code_hash) => ({ code_hash, user_id: userId, created_at: createdAt.getTime() }))
+    .sort(byKey((row) => row.code_hash));
+}
+
 function byTokenHash(a: { token_hash: string }, b: { token_hash: string }): number {
   return a.token_hash < b.token_hash ? -1 : a.token_hash > b.token_hash ? 1 : 0;
 }
@@ -535,6 +774,8 @@ function probes(groups: readonly CallGroup[]): [string, Probe][] {
   const session = newSession(user);
   const token = newToken(user);
   const touch = { lastSeenAt: new Date(), expiresAt: new Date(Date.now() + DAY) };
+  const passkey = newPasskey(user);
+  const challenge = newChallenge({ userId: user.id, purpose: "mfa_pending", challenge: "" });
   const all: Record<CallGroup, [string, Probe][]> = {
     users: [
       ["migrate", (store) => store.migrate()],
@@ -551,6 +792,25 @@ function probes(groups: readonly CallGroup[]): [string, Probe][] {
       ["addOutboxMessage", (store) => store.addOutboxMessage(newOutboxMessage())],
       ["listOutboxMessages", (store) => store.listOutboxMessages(10)],
       ["sweepExpired", (store) => store.sweepExpired(Date.now())],
+      // Second factors, passkeys and challenges live with the users (in the SQL store).
+      ["getFactorSummary", (store) => store.getFactorSummary(user.id)],
+      ["getTotp", (store) => store.getTotp(user.id)],
+      ["saveTotpSetup", (store) => store.saveTotpSetup(user.id, sealedSecret(), new Date())],
+      ["confirmTotp", (store) => store.confirmTotp(user.id, sealedSecret(), currentStep(), codeHashes(), new Date())],
+      ["spendTotpStep", (store) => store.spendTotpStep(user.id, currentStep())],
+      ["disableTotp", (store) => store.disableTotp(user.id)],
+      ["replaceRecoveryCodes", (store) => store.replaceRecoveryCodes(user.id, codeHashes(), new Date())],
+      ["consumeRecoveryCode", (store) => store.consumeRecoveryCode(user.id, codeHashes(1))],
+      ["createPasskey", (store) => store.createPasskey(passkey)],
+      ["getPasskeyByCredentialId", (store) => store.getPasskeyByCredentialId(passkey.credentialId)],
+      ["listPasskeys", (store) => store.listPasskeys(user.id)],
+      ["recordPasskeyUse", (store) => store.recordPasskeyUse(passkey.id, 0, { counter: 1, lastUsedAt: new Date() })],
+      ["renamePasskey", (store) => store.renamePasskey(user.id, passkey.id, "Renamed")],
+      ["deletePasskey", (store) => store.deletePasskey(user.id, passkey.id)],
+      ["createChallenge", (store) => store.createChallenge(challenge)],
+      ["getChallenge", (store) => store.getChallenge(challenge.idHash, challenge.purpose)],
+      ["consumeChallenge", (store) => store.consumeChallenge(challenge.idHash, challenge.purpose)],
+      ["removeFactors", (store) => store.removeFactors(user.id)],
     ],
     sessions: [
       ["createSession", (store) => store.createSession(session)],
@@ -1859,6 +2119,828 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
       });
     });
 
+    describe("second factors, passkeys and challenges", () => {
+      /** Every factor row of the user, read raw: what a refused call must leave exactly as it was. */
+      async function factorRows(userId: string) {
+        const [totp, codes, passkeys, challenges] = await Promise.all([
+          h.raw.totpRows(userId),
+          h.raw.recoveryCodes(userId),
+          h.raw.passkeys(userId),
+          h.raw.userChallenges(userId),
+        ]);
+        return { totp, codes, passkeys, challenges };
+      }
+
+      /** A user with TOTP on (confirmed at `step`, with `codes`), arranged through the store. */
+      async function userWithTotp(options: { step?: number; codes?: string[] } = {}) {
+        const user = await h.store.createUser(newUser());
+        const secret = sealedSecret();
+        const step = options.step ?? currentStep();
+        const codes = options.codes ?? codeHashes();
+        const confirmedAt = new Date(Date.now() - 1_000 + 7);
+        expect(await h.store.saveTotpSetup(user.id, secret, new Date(Date.now() - 60_000 + 3))).toBe(true);
+        expect(await h.store.confirmTotp(user.id, secret, step, codes, confirmedAt)).toBe(true);
+        return { user, secret, step, codes, confirmedAt };
+      }
+
+      /** A user with a passkey and a pending log-in, so that checks see those rows stay or go. */
+      async function withPasskeyAndChallenge(user: { id: string }) {
+        const passkey = newPasskey(user);
+        expect(await h.store.createPasskey(passkey)).toBe(true);
+        const challenge = newChallenge({ userId: user.id, purpose: "mfa_pending", challenge: "" });
+        await h.store.createChallenge(challenge);
+        return { passkey, challenge };
+      }
+
+      describe("TOTP", () => {
+        it("getFactorSummary counts the user's confirmed TOTP, passkeys and recovery codes, and no one else's", async () => {
+          const fresh = await h.store.createUser(newUser());
+          expect(await h.store.getFactorSummary(fresh.id)).toEqual({ totp: false, passkeys: 0, recoveryCodes: 0 });
+          expect(await h.store.getFactorSummary(uniqueId("u"))).toEqual({ totp: false, passkeys: 0, recoveryCodes: 0 });
+
+          // Set up but not confirmed: not on.
+          await h.store.saveTotpSetup(fresh.id, sealedSecret(), new Date());
+          expect(await h.store.getFactorSummary(fresh.id)).toEqual({ totp: false, passkeys: 0, recoveryCodes: 0 });
+
+          const { user, codes } = await userWithTotp({ codes: codeHashes(10) });
+          const passkeys = [newPasskey(user), newPasskey(user)];
+          for (const passkey of passkeys) await h.store.createPasskey(passkey);
+          const other = await userWithTotp({ codes: codeHashes(3) });
+          await h.store.createPasskey(newPasskey(other.user));
+          expect(await h.store.getFactorSummary(user.id)).toEqual({ totp: true, passkeys: 2, recoveryCodes: 10 });
+          expect(await h.store.getFactorSummary(other.user.id)).toEqual({ totp: true, passkeys: 1, recoveryCodes: 3 });
+
+          await h.store.consumeRecoveryCode(user.id, [codes[0] as string]);
+          await h.store.deletePasskey(user.id, (passkeys[0] as PasskeyRecord).id);
+          const rows = await factorRows(user.id);
+          expect({ codes: rows.codes.length, passkeys: rows.passkeys.length }).toEqual({ codes: 9, passkeys: 1 });
+          expect(await h.store.getFactorSummary(user.id)).toEqual({ totp: true, passkeys: 1, recoveryCodes: 9 });
+        });
+
+        it("saveTotpSetup stores an unconfirmed secret with its time, and getTotp returns it; null for others", async () => {
+          const user = await h.store.createUser(newUser());
+          const secret = sealedSecret();
+          expect(await h.store.saveTotpSetup(user.id, secret, new Date(1_700_000_000_123))).toBe(true);
+          expect(await h.raw.totpRows(user.id)).toEqual([
+            { user_id: user.id, secret, confirmed_at: null, last_used_step: null, created_at: 1_700_000_000_123 },
+          ]);
+          expect(await h.store.getTotp(user.id)).toEqual({
+            userId: user.id,
+            sealedSecret: secret,
+            confirmedAt: null,
+            lastUsedStep: null,
+            createdAt: new Date(1_700_000_000_123),
+          });
+          expect(await h.store.getTotp((await h.store.createUser(newUser())).id)).toBeNull();
+          expect(await h.store.getTotp(uniqueId("u"))).toBeNull();
+        });
+
+        it("saveTotpSetup replaces an unconfirmed setup: one row, with the new secret and time", async () => {
+          const user = await h.store.createUser(newUser());
+          expect(await h.store.saveTotpSetup(user.id, sealedSecret(), new Date(1_700_000_000_123))).toBe(true);
+          const secret = sealedSecret();
+          expect(await h.store.saveTotpSetup(user.id, secret, new Date(1_700_000_100_456))).toBe(true);
+          expect(await h.raw.totpRows(user.id)).toEqual([
+            { user_id: user.id, secret, confirmed_at: null, last_used_step: null, created_at: 1_700_000_100_456 },
+          ]);
+        });
+
+        it("saveTotpSetup refuses (false) while TOTP is confirmed, and changes nothing", async () => {
+          const { user, secret } = await userWithTotp();
+          await withPasskeyAndChallenge(user);
+          const before = await factorRows(user.id);
+          expect(await h.store.saveTotpSetup(user.id, sealedSecret(), new Date())).toBe(false);
+          expect(await factorRows(user.id)).toEqual(before);
+          expect((await h.store.getTotp(user.id))?.sealedSecret).toBe(secret);
+        });
+
+        it("saveTotpSetup refuses an unknown user and stores nothing", async () => {
+          const id = uniqueId("u");
+          expect(await h.store.saveTotpSetup(id, sealedSecret(), new Date())).toBe(false);
+          expect(await h.raw.totpRows(id)).toEqual([]);
+          expect(await h.raw.user(id)).toBeNull();
+        });
+
+        it("confirmTotp refuses every near miss of the sealed secret: another, longer, shorter, padded, other case", async () => {
+          const step = currentStep();
+          const accepted: Record<string, boolean> = {};
+          const variants: [string, (secret: string) => string][] = [
+            ["another secret", () => sealedSecret()],
+            ["one character more", (secret) => `${secret}x`],
+            ["one character less", (secret) => secret.slice(0, -1)],
+            ["a trailing space", (secret) => `${secret} `],
+            ["upper case", (secret) => secret.toUpperCase()],
+            ["lower case", (secret) => secret.toLowerCase()],
+          ];
+          // Each on a user of its own, so that one wrongly accepted does not hide the next.
+          for (const [label, vary] of variants) {
+            const user = await h.store.createUser(newUser());
+            // Letters of both cases, so that the case variants differ from it.
+            const secret = `${sealedSecret()}aZ`;
+            await h.store.saveTotpSetup(user.id, secret, new Date());
+            const before = await factorRows(user.id);
+            const result = await h.store.confirmTotp(user.id, vary(secret), step, codeHashes(), new Date());
+            accepted[label] = result || JSON.stringify(await factorRows(user.id)) !== JSON.stringify(before);
+          }
+          expect(accepted).toEqual(Object.fromEntries(variants.map(([label]) => [label, false])));
+        });
+
+        it("confirmTotp turns on the setup with that sealed secret, records the step and stores the codes", async () => {
+          const user = await h.store.createUser(newUser());
+          const secret = sealedSecret();
+          await h.store.saveTotpSetup(user.id, secret, new Date(1_700_000_000_123));
+          const step = currentStep();
+          const codes = codeHashes(10);
+          const now = new Date(1_700_000_060_456);
+          expect(await h.store.confirmTotp(user.id, secret, step, codes, now)).toBe(true);
+          expect(await h.raw.totpRows(user.id)).toEqual([
+            {
+              user_id: user.id,
+              secret,
+              confirmed_at: 1_700_000_060_456,
+              last_used_step: step,
+              created_at: 1_700_000_000_123,
+            },
+          ]);
+          expect(await h.raw.recoveryCodes(user.id)).toEqual(rawCodesOf(user.id, codes, now));
+          expect(await h.store.getTotp(user.id)).toEqual({
+            userId: user.id,
+            sealedSecret: secret,
+            confirmedAt: now,
+            lastUsedStep: step,
+            createdAt: new Date(1_700_000_000_123),
+          });
+
+          // Confirmed already: a second confirmation is refused and changes nothing (the codes stay).
+          const confirmed = await factorRows(user.id);
+          expect(await h.store.confirmTotp(user.id, secret, step + 1, codeHashes(10), new Date())).toBe(false);
+          expect(await factorRows(user.id)).toEqual(confirmed);
+        });
+
+        it("confirmTotp refuses a setup that was replaced meanwhile, and confirms the one that replaced it", async () => {
+          const user = await h.store.createUser(newUser());
+          const first = sealedSecret();
+          const second = sealedSecret();
+          await h.store.saveTotpSetup(user.id, first, new Date());
+          await h.store.saveTotpSetup(user.id, second, new Date());
+          const before = await factorRows(user.id);
+          expect(await h.store.confirmTotp(user.id, first, currentStep(), codeHashes(), new Date())).toBe(false);
+          expect(await factorRows(user.id)).toEqual(before);
+          expect(await h.store.confirmTotp(user.id, second, currentStep(), codeHashes(), new Date())).toBe(true);
+          expect((await h.raw.totpRows(user.id))[0]?.confirmed_at).not.toBeNull();
+        });
+
+        it("confirmTotp refuses a user with no setup, and stores no codes", async () => {
+          const user = await h.store.createUser(newUser());
+          expect(await h.store.confirmTotp(user.id, sealedSecret(), currentStep(), codeHashes(), new Date())).toBe(
+            false,
+          );
+          expect(await factorRows(user.id)).toEqual({ totp: [], codes: [], passkeys: [], challenges: [] });
+          const unknown = uniqueId("u");
+          expect(await h.store.confirmTotp(unknown, sealedSecret(), currentStep(), codeHashes(), new Date())).toBe(
+            false,
+          );
+          expect(await factorRows(unknown)).toEqual({ totp: [], codes: [], passkeys: [], challenges: [] });
+        });
+
+        it("confirmTotp is all or nothing: when the codes cannot all be stored, TOTP stays unconfirmed", async () => {
+          const user = await h.store.createUser(newUser());
+          const secret = sealedSecret();
+          await h.store.saveTotpSetup(user.id, secret, new Date());
+          const before = await factorRows(user.id);
+          // The same hash twice is one key stored twice: the code insert fails after the TOTP row was confirmed
+          // in the same transaction, which must then be undone.
+          const [repeated, ...rest] = codeHashes(5) as [string, ...string[]];
+          const outcome = await h.store
+            .confirmTotp(user.id, secret, currentStep(), [repeated, ...rest, repeated], new Date())
+            .catch(() => "rejected" as const);
+          if (outcome === true) {
+            // A store that folds the repeat into one code must then have turned TOTP on with all of them.
+            expect((await h.raw.totpRows(user.id))[0]?.confirmed_at).not.toBeNull();
+            expect((await h.raw.recoveryCodes(user.id)).map((row) => row.code_hash)).toEqual(
+              [repeated, ...rest].sort(),
+            );
+          } else {
+            expect(await factorRows(user.id)).toEqual(before);
+            expect(await h.store.getFactorSummary(user.id)).toEqual({ totp: false, passkeys: 0, recoveryCodes: 0 });
+          }
+        });
+
+        it("spendTotpStep records only a step later than the last one used; the same or an earlier one is a replay", async () => {
+          const { user, step } = await userWithTotp();
+          const before = await factorRows(user.id);
+          expect(await h.store.spendTotpStep(user.id, step)).toBe(false);
+          expect(await h.store.spendTotpStep(user.id, step - 1)).toBe(false);
+          expect(await factorRows(user.id)).toEqual(before);
+
+          expect(await h.store.spendTotpStep(user.id, step + 1)).toBe(true);
+          expect((await h.raw.totpRows(user.id))[0]?.last_used_step).toBe(step + 1);
+          expect(await h.store.spendTotpStep(user.id, step + 1)).toBe(false);
+          // A jump forward (a clock ahead within the window) moves the mark past the steps it skipped.
+          expect(await h.store.spendTotpStep(user.id, step + 3)).toBe(true);
+          expect(await h.store.spendTotpStep(user.id, step + 2)).toBe(false);
+          expect(await h.raw.totpRows(user.id)).toEqual([{ ...before.totp[0], last_used_step: step + 3 }]);
+          expect((await h.store.getTotp(user.id))?.lastUsedStep).toBe(step + 3);
+        });
+
+        it("spendTotpStep refuses a user without TOTP, and stores nothing", async () => {
+          const user = await h.store.createUser(newUser());
+          expect(await h.store.spendTotpStep(user.id, currentStep())).toBe(false);
+          expect(await h.raw.totpRows(user.id)).toEqual([]);
+          const unknown = uniqueId("u");
+          expect(await h.store.spendTotpStep(unknown, currentStep())).toBe(false);
+          expect(await h.raw.totpRows(unknown)).toEqual([]);
+        });
+
+        it("disableTotp removes TOTP and every recovery code, and leaves passkeys, challenges and other users", async () => {
+          const { user } = await userWithTotp();
+          const { passkey, challenge } = await withPasskeyAndChallenge(user);
+          const other = await userWithTotp();
+          await withPasskeyAndChallenge(other.user);
+          const othersBefore = await factorRows(other.user.id);
+
+          expect(await h.store.disableTotp(user.id)).toBe(true);
+          expect(await factorRows(user.id)).toEqual({
+            totp: [],
+            codes: [],
+            passkeys: [rawPasskeyOf(passkey)],
+            challenges: [rawChallengeOf(challenge)],
+          });
+          expect(await factorRows(other.user.id)).toEqual(othersBefore);
+          expect(await h.store.getTotp(user.id)).toBeNull();
+        });
+
+        it("disableTotp answers false when TOTP is off, and changes nothing", async () => {
+          const user = await h.store.createUser(newUser());
+          await withPasskeyAndChallenge(user);
+          const before = await factorRows(user.id);
+          expect(await h.store.disableTotp(user.id)).toBe(false);
+          expect(await factorRows(user.id)).toEqual(before);
+          expect(await h.store.disableTotp(uniqueId("u"))).toBe(false);
+        });
+
+        it("disableTotp removes a setup never confirmed too, answering false (TOTP was not on)", async () => {
+          // The contract: "Removes TOTP (confirmed or not) … false when TOTP was not on".
+          const user = await h.store.createUser(newUser());
+          await h.store.saveTotpSetup(user.id, sealedSecret(), new Date());
+          const { passkey } = await withPasskeyAndChallenge(user);
+          expect(await h.store.disableTotp(user.id)).toBe(false);
+          expect(await h.raw.totpRows(user.id)).toEqual([]);
+          expect(await h.raw.passkeys(user.id)).toEqual([rawPasskeyOf(passkey)]);
+        });
+
+        it("replaceRecoveryCodes while TOTP is on: the old codes go, the new ones are stored with their time", async () => {
+          const { user } = await userWithTotp();
+          const other = await userWithTotp();
+          const othersBefore = await factorRows(other.user.id);
+          const totpBefore = await h.raw.totpRows(user.id);
+          const codes = codeHashes(10);
+          const now = new Date(1_700_000_500_789);
+          expect(await h.store.replaceRecoveryCodes(user.id, codes, now)).toBe(true);
+          expect(await h.raw.recoveryCodes(user.id)).toEqual(rawCodesOf(user.id, codes, now));
+          expect(await h.raw.totpRows(user.id)).toEqual(totpBefore);
+          expect(await factorRows(other.user.id)).toEqual(othersBefore);
+        });
+
+        it("replaceRecoveryCodes refuses (false) when TOTP is off or only set up, and stores no codes", async () => {
+          const user = await h.store.createUser(newUser());
+          expect(await h.store.replaceRecoveryCodes(user.id, codeHashes(), new Date())).toBe(false);
+          expect(await factorRows(user.id)).toEqual({ totp: [], codes: [], passkeys: [], challenges: [] });
+          await h.store.saveTotpSetup(user.id, sealedSecret(), new Date());
+          const before = await factorRows(user.id);
+          expect(await h.store.replaceRecoveryCodes(user.id, codeHashes(), new Date())).toBe(false);
+          expect(await factorRows(user.id)).toEqual(before);
+          const unknown = uniqueId("u");
+          expect(await h.store.replaceRecoveryCodes(unknown, codeHashes(), new Date())).toBe(false);
+          expect(await h.raw.recoveryCodes(unknown)).toEqual([]);
+        });
+
+        it("consumeRecoveryCode deletes the user's code with one of the hashes given, once", async () => {
+          const { user, codes, confirmedAt } = await userWithTotp({ codes: codeHashes(10) });
+          const used = codes[3] as string;
+          // Several hashes of one code (old and new keys): an unknown one among them does not matter.
+          expect(await h.store.consumeRecoveryCode(user.id, [randomBytes(32).toString("hex"), used])).toBe(true);
+          const left = codes.filter((code) => code !== used);
+          expect(await h.raw.recoveryCodes(user.id)).toEqual(rawCodesOf(user.id, left, confirmedAt));
+
+          const before = await factorRows(user.id);
+          expect(await h.store.consumeRecoveryCode(user.id, [used])).toBe(false);
+          expect(await h.store.consumeRecoveryCode(user.id, [randomBytes(32).toString("hex")])).toBe(false);
+          expect(await h.store.consumeRecoveryCode(user.id, [])).toBe(false);
+          expect(await factorRows(user.id)).toEqual(before);
+        });
+
+        it("consumeRecoveryCode is scoped to the user: another user's code is refused and kept", async () => {
+          const owner = await userWithTotp();
+          const other = await userWithTotp();
+          const [ownerBefore, otherBefore] = [await factorRows(owner.user.id), await factorRows(other.user.id)];
+          expect(await h.store.consumeRecoveryCode(other.user.id, [owner.codes[0] as string])).toBe(false);
+          expect(await h.store.consumeRecoveryCode(uniqueId("u"), [owner.codes[0] as string])).toBe(false);
+          expect(await factorRows(owner.user.id)).toEqual(ownerBefore);
+          expect(await factorRows(other.user.id)).toEqual(otherBefore);
+        });
+      });
+
+      describe("passkeys", () => {
+        it("createPasskey stores every field, and getPasskeyByCredentialId returns it as given", async () => {
+          const user = await h.store.createUser(newUser());
+          const passkey = newPasskey(user, {
+            counter: 4_294_967_295, // the largest signature counter (32 bits)
+            createdAt: new Date(1_700_000_000_123),
+          });
+          const used = newPasskey(user, {
+            transports: [],
+            deviceType: "singleDevice",
+            backedUp: false,
+            name: "YubiKey 5C — Büro 🔑",
+            createdAt: new Date(1_700_000_001_456),
+            lastUsedAt: new Date(1_700_000_002_789),
+          });
+          expect(await h.store.createPasskey(passkey)).toBe(true);
+          expect(await h.store.createPasskey(used)).toBe(true);
+          expect(await h.raw.passkeys(user.id)).toEqual([rawPasskeyOf(passkey), rawPasskeyOf(used)].sort(byId));
+          expect(await h.store.getPasskeyByCredentialId(passkey.credentialId)).toEqual(passkey);
+          expect(await h.store.getPasskeyByCredentialId(used.credentialId)).toEqual(used);
+          const keys = (await h.raw.passkeys(user.id)).map((row) => row.credential_key);
+          expect(new Set(keys).size).toBe(2);
+        });
+
+        it("getPasskeyByCredentialId returns null for an unknown credential", async () => {
+          expect(await h.store.getPasskeyByCredentialId(randomBytes(32).toString("base64url"))).toBeNull();
+        });
+
+        it("createPasskey refuses a credential registered already, to anyone: false, and nothing stored or changed", async () => {
+          const owner = await h.store.createUser(newUser());
+          const other = await h.store.createUser(newUser());
+          const registered = newPasskey(owner);
+          await h.store.createPasskey(registered);
+          const [ownerBefore, otherBefore] = [await factorRows(owner.id), await factorRows(other.id)];
+          for (const again of [
+            newPasskey(other, { credentialId: registered.credentialId, name: "Stolen" }),
+            newPasskey(owner, { credentialId: registered.credentialId, counter: 9 }),
+          ]) {
+            expect(await h.store.createPasskey(again)).toBe(false);
+            expect(await factorRows(owner.id)).toEqual(ownerBefore);
+            expect(await factorRows(other.id)).toEqual(otherBefore);
+          }
+          expect(await h.store.getPasskeyByCredentialId(registered.credentialId)).toEqual(registered);
+        });
+
+        it("a credential id of 1023 bytes (1364 base64url characters, the most WebAuthn allows) is stored and found whole", async () => {
+          const user = await h.store.createUser(newUser());
+          const passkey = newPasskey(user, { credentialId: randomBytes(1023).toString("base64url") });
+          expect(passkey.credentialId).toHaveLength(1364);
+          expect(await h.store.createPasskey(passkey)).toBe(true);
+          expect(await h.raw.passkeys(user.id)).toEqual([rawPasskeyOf(passkey)]);
+          expect(await h.store.getPasskeyByCredentialId(passkey.credentialId)).toEqual(passkey);
+          // Long ids that share all but their last character are different credentials.
+          const sibling = newPasskey(user, {
+            credentialId: passkey.credentialId.slice(0, -1) + (passkey.credentialId.endsWith("A") ? "B" : "A"),
+          });
+          expect(await h.store.createPasskey(sibling)).toBe(true);
+          expect(await h.store.getPasskeyByCredentialId(sibling.credentialId)).toEqual(sibling);
+          expect(await h.store.getPasskeyByCredentialId(passkey.credentialId)).toEqual(passkey);
+        });
+
+        it("credential ids that differ only in letter case are different credentials (base64url is case-sensitive)", async () => {
+          const user = await h.store.createUser(newUser());
+          const lower = newPasskey(user, { credentialId: `${randomBytes(16).toString("hex")}-abc_xyz` });
+          const upper = newPasskey(user, { credentialId: lower.credentialId.toUpperCase() });
+          expect(await h.store.createPasskey(lower)).toBe(true);
+          expect(await h.store.getPasskeyByCredentialId(upper.credentialId)).toBeNull();
+          expect(await h.store.createPasskey(upper)).toBe(true);
+          expect(await h.store.getPasskeyByCredentialId(lower.credentialId)).toEqual(lower);
+          expect(await h.store.getPasskeyByCredentialId(upper.credentialId)).toEqual(upper);
+          expect(await h.raw.passkeys(user.id)).toEqual([rawPasskeyOf(lower), rawPasskeyOf(upper)].sort(byId));
+        });
+
+        it("listPasskeys returns the user's passkeys newest first, and no one else's", async () => {
+          const user = await h.store.createUser(newUser());
+          const other = await h.store.createUser(newUser());
+          const passkeys = Array.from({ length: 4 }, (_, i) =>
+            newPasskey(user, { name: `Key ${i}`, createdAt: new Date(1_700_000_000_000 + i * 1_000) }),
+          );
+          // Stored out of order: the order comes from createdAt, not from insertion or ids.
+          for (const i of [2, 0, 3, 1]) await h.store.createPasskey(passkeys[i] as PasskeyRecord);
+          await h.store.createPasskey(newPasskey(other, { createdAt: new Date(1_700_000_002_500) }));
+          expect(await h.store.listPasskeys(user.id)).toEqual([...passkeys].reverse());
+          expect(await h.store.listPasskeys((await h.store.createUser(newUser())).id)).toEqual([]);
+          expect(await h.store.listPasskeys(uniqueId("u"))).toEqual([]);
+        });
+
+        it("recordPasskeyUse writes the counter and time only over the previous counter given", async () => {
+          const user = await h.store.createUser(newUser());
+          const passkey = newPasskey(user, { counter: 5 });
+          const other = newPasskey(user, { counter: 5 });
+          await h.store.createPasskey(passkey);
+          await h.store.createPasskey(other);
+          const before = await factorRows(user.id);
+          // A counter that does not match (a cloned authenticator, or a sign-in that lost a race): refused.
+          for (const previous of [4, 6, 0]) {
+            expect(await h.store.recordPasskeyUse(passkey.id, previous, { counter: 7, lastUsedAt: new Date() })).toBe(
+              false,
+            );
+          }
+          expect(await h.store.recordPasskeyUse(uniqueId("pk"), 5, { counter: 7, lastUsedAt: new Date() })).toBe(false);
+          expect(await factorRows(user.id)).toEqual(before);
+
+          const lastUsedAt = new Date(1_700_000_111_222);
+          expect(await h.store.recordPasskeyUse(passkey.id, 5, { counter: 4_294_967_295, lastUsedAt })).toBe(true);
+          const updated = { ...passkey, counter: 4_294_967_295, lastUsedAt };
+          expect(await h.raw.passkeys(user.id)).toEqual([rawPasskeyOf(updated), rawPasskeyOf(other)].sort(byId));
+          expect(await h.store.getPasskeyByCredentialId(passkey.credentialId)).toEqual(updated);
+          // The same previous counter a second time is stale now.
+          expect(await h.store.recordPasskeyUse(passkey.id, 5, { counter: 6, lastUsedAt: new Date() })).toBe(false);
+          expect((await h.raw.passkeys(user.id)).find((row) => row.id === passkey.id)?.counter).toBe(4_294_967_295);
+        });
+
+        it("recordPasskeyUse on an authenticator that keeps no counter (0 stays 0) records each use", async () => {
+          const user = await h.store.createUser(newUser());
+          const passkey = newPasskey(user, { counter: 0 });
+          await h.store.createPasskey(passkey);
+          for (const at of [1_700_000_000_111, 1_700_000_000_222]) {
+            expect(await h.store.recordPasskeyUse(passkey.id, 0, { counter: 0, lastUsedAt: new Date(at) })).toBe(true);
+            expect(await h.raw.passkeys(user.id)).toEqual([rawPasskeyOf({ ...passkey, lastUsedAt: new Date(at) })]);
+          }
+        });
+
+        it("renamePasskey renames the user's passkey and returns it; another user's id or an unknown one: null, unchanged", async () => {
+          const user = await h.store.createUser(newUser());
+          const other = await h.store.createUser(newUser());
+          const passkey = newPasskey(user);
+          const theirs = newPasskey(other);
+          await h.store.createPasskey(passkey);
+          await h.store.createPasskey(theirs);
+          const [mine, othersBefore] = [await factorRows(user.id), await factorRows(other.id)];
+          expect(await h.store.renamePasskey(user.id, theirs.id, "Hijacked")).toBeNull();
+          expect(await h.store.renamePasskey(other.id, passkey.id, "Hijacked")).toBeNull();
+          expect(await h.store.renamePasskey(user.id, uniqueId("pk"), "Nothing")).toBeNull();
+          expect(await factorRows(user.id)).toEqual(mine);
+          expect(await factorRows(other.id)).toEqual(othersBefore);
+
+          const renamed = { ...passkey, name: "Pixel 9 — Ünïcödé 🔐" };
+          expect(await h.store.renamePasskey(user.id, passkey.id, renamed.name)).toEqual(renamed);
+          expect(await h.raw.passkeys(user.id)).toEqual([rawPasskeyOf(renamed)]);
+          // The name it has already: still the user's passkey, so it is returned, not null.
+          expect(await h.store.renamePasskey(user.id, passkey.id, renamed.name)).toEqual(renamed);
+          expect(await factorRows(other.id)).toEqual(othersBefore);
+        });
+
+        it("deletePasskey deletes the user's passkey only; another user's id or an unknown one: false, unchanged", async () => {
+          const user = await h.store.createUser(newUser());
+          const other = await h.store.createUser(newUser());
+          const [doomed, kept] = [newPasskey(user), newPasskey(user)];
+          const theirs = newPasskey(other);
+          for (const passkey of [doomed, kept, theirs]) await h.store.createPasskey(passkey);
+          const [mine, othersBefore] = [await factorRows(user.id), await factorRows(other.id)];
+          expect(await h.store.deletePasskey(user.id, theirs.id)).toBe(false);
+          expect(await h.store.deletePasskey(other.id, doomed.id)).toBe(false);
+          expect(await h.store.deletePasskey(user.id, uniqueId("pk"))).toBe(false);
+          expect(await factorRows(user.id)).toEqual(mine);
+          expect(await factorRows(other.id)).toEqual(othersBefore);
+
+          expect(await h.store.deletePasskey(user.id, doomed.id)).toBe(true);
+          expect(await h.raw.passkeys(user.id)).toEqual([rawPasskeyOf(kept)]);
+          expect(await h.store.getPasskeyByCredentialId(doomed.credentialId)).toBeNull();
+          expect(await h.store.deletePasskey(user.id, doomed.id)).toBe(false);
+          expect(await factorRows(other.id)).toEqual(othersBefore);
+          // Its credential is free again: the same authenticator can be registered anew.
+          expect(await h.store.createPasskey(newPasskey(user, { credentialId: doomed.credentialId }))).toBe(true);
+        });
+      });
+
+      describe("challenges", () => {
+        it("createChallenge stores every field: a pending log-in's with its user, a passkey sign-in's with none", async () => {
+          const user = await h.store.createUser(newUser());
+          const pending = newChallenge({
+            purpose: "mfa_pending",
+            userId: user.id,
+            challenge: "",
+            revocationEpoch: 3,
+            createdAt: new Date(1_700_000_000_123),
+            expiresAt: new Date(1_700_000_300_456),
+          });
+          const login = newChallenge({ challenge: randomBytes(64).toString("base64url") });
+          await h.store.createChallenge(pending);
+          await h.store.createChallenge(login);
+          expect(await h.raw.challenge(pending.idHash)).toEqual({
+            id_hash: pending.idHash,
+            purpose: "mfa_pending",
+            user_id: user.id,
+            challenge: "",
+            revocation_epoch: 3,
+            created_at: 1_700_000_000_123,
+            expires_at: 1_700_000_300_456,
+          });
+          expect(await h.raw.challenge(login.idHash)).toEqual(rawChallengeOf(login));
+          expect(await h.raw.userChallenges(user.id)).toEqual([rawChallengeOf(pending)]);
+        });
+
+        it("createChallenge replaces the challenge with the same idHash, whatever it was for", async () => {
+          const user = await h.store.createUser(newUser());
+          const first = newChallenge({ purpose: "passkey_register", userId: user.id });
+          await h.store.createChallenge(first);
+          const second = newChallenge({ idHash: first.idHash, purpose: "mfa_passkey", userId: user.id });
+          await h.store.createChallenge(second);
+          expect(await h.raw.challenge(first.idHash)).toEqual(rawChallengeOf(second));
+          expect(await h.raw.userChallenges(user.id)).toEqual([rawChallengeOf(second)]);
+          expect(await h.store.getChallenge(first.idHash, "passkey_register")).toBeNull();
+          expect(await h.store.getChallenge(first.idHash, "mfa_passkey")).toEqual(second);
+        });
+
+        it("getChallenge returns the challenge of that purpose without using it up; another purpose or hash: null", async () => {
+          const user = await h.store.createUser(newUser());
+          const challenge = newChallenge({ purpose: "passkey_register", userId: user.id });
+          await h.store.createChallenge(challenge);
+          expect(await h.store.getChallenge(challenge.idHash, "passkey_register")).toEqual(challenge);
+          expect(await h.store.getChallenge(challenge.idHash, "passkey_register")).toEqual(challenge);
+          for (const purpose of ["mfa_pending", "mfa_passkey", "passkey_login"] as const)
+            expect(await h.store.getChallenge(challenge.idHash, purpose)).toBeNull();
+          expect(await h.store.getChallenge(randomBytes(32).toString("hex"), "passkey_register")).toBeNull();
+          expect(await h.raw.challenge(challenge.idHash)).toEqual(rawChallengeOf(challenge));
+        });
+
+        it("consumeChallenge returns and deletes the challenge once; a purpose that does not match leaves it", async () => {
+          const user = await h.store.createUser(newUser());
+          const challenge = newChallenge({ purpose: "mfa_pending", userId: user.id, challenge: "" });
+          const kept = newChallenge({ purpose: "mfa_pending", userId: user.id, challenge: "" });
+          await h.store.createChallenge(challenge);
+          await h.store.createChallenge(kept);
+          const before = await factorRows(user.id);
+          for (const purpose of ["mfa_passkey", "passkey_register", "passkey_login"] as const)
+            expect(await h.store.consumeChallenge(challenge.idHash, purpose)).toBeNull();
+          expect(await h.store.consumeChallenge(randomBytes(32).toString("hex"), "mfa_pending")).toBeNull();
+          expect(await factorRows(user.id)).toEqual(before);
+
+          expect(await h.store.consumeChallenge(challenge.idHash, "mfa_pending")).toEqual(challenge);
+          expect(await h.raw.challenge(challenge.idHash)).toBeNull();
+          expect(await h.raw.userChallenges(user.id)).toEqual([rawChallengeOf(kept)]);
+          expect(await h.store.consumeChallenge(challenge.idHash, "mfa_pending")).toBeNull();
+          expect(await h.store.getChallenge(challenge.idHash, "mfa_pending")).toBeNull();
+        });
+
+        it("getChallenge and consumeChallenge return an expired challenge too (the caller checks expiresAt)", async () => {
+          const challenge = newChallenge({
+            createdAt: new Date(Date.now() - 2 * HOUR),
+            expiresAt: new Date(Date.now() - HOUR),
+          });
+          await h.store.createChallenge(challenge);
+          expect(await h.store.getChallenge(challenge.idHash, "passkey_login")).toEqual(challenge);
+          expect(await h.store.consumeChallenge(challenge.idHash, "passkey_login")).toEqual(challenge);
+          expect(await h.raw.challenge(challenge.idHash)).toBeNull();
+          expect(await h.store.consumeChallenge(challenge.idHash, "passkey_login")).toBeNull();
+        });
+      });
+
+      describe("removing them", () => {
+        it("removeFactors removes the user's TOTP, recovery codes and passkeys, counting them, and no one else's", async () => {
+          const { user } = await userWithTotp({ codes: codeHashes(10) });
+          await h.store.createPasskey(newPasskey(user));
+          await h.store.createPasskey(newPasskey(user));
+          const other = await userWithTotp({ codes: codeHashes(4) });
+          await withPasskeyAndChallenge(other.user);
+          const othersBefore = await factorRows(other.user.id);
+          const userBefore = await h.raw.user(user.id);
+
+          expect(await h.store.removeFactors(user.id)).toEqual({ totp: true, recoveryCodes: 10, passkeys: 2 });
+          const left = await factorRows(user.id);
+          expect({ totp: left.totp, codes: left.codes, passkeys: left.passkeys }).toEqual({
+            totp: [],
+            codes: [],
+            passkeys: [],
+          });
+          expect(await h.store.getFactorSummary(user.id)).toEqual({ totp: false, passkeys: 0, recoveryCodes: 0 });
+          expect(await h.raw.user(user.id)).toEqual(userBefore);
+          expect(await factorRows(other.user.id)).toEqual(othersBefore);
+          // Nothing left to remove.
+          expect(await h.store.removeFactors(user.id)).toEqual({ totp: false, recoveryCodes: 0, passkeys: 0 });
+          expect(await h.store.removeFactors(uniqueId("u"))).toEqual({ totp: false, recoveryCodes: 0, passkeys: 0 });
+        });
+
+        it("removeFactors removes a setup never confirmed too", async () => {
+          const user = await h.store.createUser(newUser());
+          await h.store.saveTotpSetup(user.id, sealedSecret(), new Date());
+          expect(await h.store.removeFactors(user.id)).toMatchObject({ recoveryCodes: 0, passkeys: 0 });
+          expect(await h.raw.totpRows(user.id)).toEqual([]);
+        });
+
+        it("deleteUser removes the user's TOTP, recovery codes, passkeys and challenges, and no one else's", async () => {
+          const { user } = await userWithTotp();
+          const { passkey } = await withPasskeyAndChallenge(user);
+          await h.store.createChallenge(newChallenge({ purpose: "passkey_register", userId: user.id }));
+          const other = await userWithTotp();
+          await withPasskeyAndChallenge(other.user);
+          const othersBefore = await factorRows(other.user.id);
+          const unbound = newChallenge();
+          await h.store.createChallenge(unbound);
+          expect((await factorRows(user.id)).challenges).toHaveLength(2);
+
+          expect(await h.store.deleteUser(user.id)).toBe(true);
+          expect(await factorRows(user.id)).toEqual({ totp: [], codes: [], passkeys: [], challenges: [] });
+          expect(await h.store.getPasskeyByCredentialId(passkey.credentialId)).toBeNull();
+          expect(await factorRows(other.user.id)).toEqual(othersBefore);
+          expect(await h.raw.challenge(unbound.idHash)).toEqual(rawChallengeOf(unbound));
+        });
+
+        it("sweepExpired deletes the challenges that ended by now, and nothing live", async () => {
+          const now = Date.now();
+          const { user } = await userWithTotp();
+          await h.store.createPasskey(newPasskey(user));
+          const ended = [
+            newChallenge({ purpose: "mfa_pending", userId: user.id, challenge: "", expiresAt: new Date(now - 1) }),
+            newChallenge({ expiresAt: new Date(now - HOUR) }),
+          ];
+          const live = [
+            newChallenge({ purpose: "mfa_pending", userId: user.id, challenge: "", expiresAt: new Date(now + 1) }),
+            newChallenge({ purpose: "passkey_register", userId: user.id, expiresAt: new Date(now + 5 * 60_000) }),
+            newChallenge({ expiresAt: new Date(now + 60_000) }),
+          ];
+          for (const challenge of [...ended, ...live]) await h.store.createChallenge(challenge);
+          const before = await factorRows(user.id);
+
+          await h.store.sweepExpired(now);
+          for (const challenge of ended) expect(await h.raw.challenge(challenge.idHash)).toBeNull();
+          for (const challenge of live)
+            expect(await h.raw.challenge(challenge.idHash)).toEqual(rawChallengeOf(challenge));
+          expect(await factorRows(user.id)).toEqual({
+            ...before,
+            challenges: before.challenges.filter((row) => row.expires_at > now),
+          });
+        });
+      });
+
+      describe("races: of concurrent callers, one wins", () => {
+        /**
+         * Calls run at once from three stores (two app instances more), where the harness can open them; calls
+         * that run transactions, only where it declares `concurrentTransactions`.
+         */
+        async function onThreeStores(
+          kind: "statements" | "transactions",
+          race: (stores: Store[]) => Promise<void>,
+        ): Promise<void> {
+          const several = h.newStore && (kind === "statements" || h.concurrentTransactions);
+          const extra = several && h.newStore ? [h.newStore(), h.newStore()] : [];
+          try {
+            // Warmed up, so the race is between queries rather than connection set-ups.
+            await Promise.all(extra.map((store) => untilAnswering(store, 10_000)));
+            await race([h.store, ...extra]);
+          } finally {
+            await Promise.all(extra.map((store) => store.close()));
+          }
+        }
+
+        /** Runs `call` 20 times at once, spread over `stores`; every call must resolve. */
+        async function twentyAtOnce<T>(stores: Store[], call: (store: Store, i: number) => Promise<T>): Promise<T[]> {
+          const results = await Promise.allSettled(
+            Array.from({ length: 20 }, (_, i) => call(stores[i % stores.length] as Store, i)),
+          );
+          expect(results.filter((result) => result.status === "rejected")).toEqual([]);
+          return results.map((result) => (result as PromiseFulfilledResult<T>).value);
+        }
+
+        const winners = (results: readonly boolean[]) => results.flatMap((won, i) => (won ? [i] : []));
+
+        it("20 concurrent spendTotpStep calls with one step: exactly one records it", async () => {
+          await onThreeStores("statements", async (stores) => {
+            const { user, step } = await userWithTotp();
+            for (let round = 1; round <= 5; round++) {
+              const results = await twentyAtOnce(stores, (store) => store.spendTotpStep(user.id, step + round));
+              expect(winners(results)).toHaveLength(1);
+              expect((await h.raw.totpRows(user.id))[0]?.last_used_step).toBe(step + round);
+            }
+          });
+        });
+
+        it("20 concurrent uses of one recovery code: exactly one succeeds", async () => {
+          await onThreeStores("statements", async (stores) => {
+            const { user, codes, confirmedAt } = await userWithTotp({ codes: codeHashes(10) });
+            for (let round = 0; round < 5; round++) {
+              const code = codes[round] as string;
+              const results = await twentyAtOnce(stores, (store) => store.consumeRecoveryCode(user.id, [code]));
+              expect(winners(results)).toHaveLength(1);
+              expect(await h.raw.recoveryCodes(user.id)).toEqual(
+                rawCodesOf(user.id, codes.slice(round + 1), confirmedAt),
+              );
+            }
+          });
+        });
+
+        it("20 concurrent consumers of one challenge: exactly one receives it", async () => {
+          await onThreeStores("statements", async (stores) => {
+            const user = await h.store.createUser(newUser());
+            for (let round = 0; round < 5; round++) {
+              const challenge = newChallenge({ purpose: "mfa_pending", userId: user.id, challenge: "" });
+              await h.store.createChallenge(challenge);
+              const results = await twentyAtOnce(stores, (store) =>
+                store.consumeChallenge(challenge.idHash, "mfa_pending"),
+              );
+              expect(results.filter((result) => result !== null)).toEqual([challenge]);
+              expect(await h.raw.challenge(challenge.idHash)).toBeNull();
+            }
+          });
+        });
+
+        it("20 concurrent recordPasskeyUse calls with one previous counter: exactly one wins, and its update is stored", async () => {
+          await onThreeStores("statements", async (stores) => {
+            const user = await h.store.createUser(newUser());
+            const passkey = newPasskey(user, { counter: 41 });
+            await h.store.createPasskey(passkey);
+            let previous = passkey.counter;
+            for (let round = 0; round < 5; round++) {
+              // Each caller brings its own counter and time, so the stored row shows whose update won.
+              const updates = Array.from({ length: 20 }, (_, i) => ({
+                counter: previous + 1 + i,
+                lastUsedAt: new Date(1_700_000_000_000 + round * 1_000 + i),
+              }));
+              const results = await twentyAtOnce(stores, (store, i) =>
+                store.recordPasskeyUse(passkey.id, previous, updates[i] as (typeof updates)[number]),
+              );
+              const won = winners(results);
+              expect(won).toHaveLength(1);
+              const update = updates[won[0] as number] as (typeof updates)[number];
+              expect(await h.raw.passkeys(user.id)).toEqual([rawPasskeyOf({ ...passkey, ...update })]);
+              previous = update.counter;
+            }
+          });
+        });
+
+        it("20 concurrent saveTotpSetup calls all succeed, leaving exactly one unconfirmed row: one of theirs", async () => {
+          await onThreeStores("transactions", async (stores) => {
+            for (let round = 0; round < 3; round++) {
+              const user = await h.store.createUser(newUser());
+              // A setup already there on some rounds: each call then replaces one.
+              if (round > 0) await h.store.saveTotpSetup(user.id, sealedSecret(), new Date());
+              const secrets = Array.from({ length: 20 }, () => sealedSecret());
+              const results = await twentyAtOnce(stores, (store, i) =>
+                store.saveTotpSetup(user.id, secrets[i] as string, new Date(1_700_000_000_000 + i)),
+              );
+              expect(results).toEqual(Array(20).fill(true));
+              const rows = await h.raw.totpRows(user.id);
+              expect(rows).toHaveLength(1);
+              const i = secrets.indexOf(rows[0]?.secret as string);
+              expect(i).toBeGreaterThanOrEqual(0);
+              expect(rows[0]).toEqual({
+                user_id: user.id,
+                secret: secrets[i],
+                confirmed_at: null,
+                last_used_step: null,
+                created_at: 1_700_000_000_000 + i,
+              });
+            }
+          });
+        });
+
+        it("20 concurrent confirmTotp calls for one setup: exactly one turns it on, and only its codes are stored", async () => {
+          await onThreeStores("transactions", async (stores) => {
+            const user = await h.store.createUser(newUser());
+            const secret = sealedSecret();
+            await h.store.saveTotpSetup(user.id, secret, new Date());
+            const step = currentStep();
+            const sets = Array.from({ length: 20 }, () => codeHashes(10));
+            const now = new Date(1_700_000_000_999);
+            const results = await twentyAtOnce(stores, (store, i) =>
+              store.confirmTotp(user.id, secret, step, sets[i] as string[], now),
+            );
+            const won = winners(results);
+            expect(won).toHaveLength(1);
+            expect(await h.raw.recoveryCodes(user.id)).toEqual(rawCodesOf(user.id, sets[won[0] as number] ?? [], now));
+            expect((await h.raw.totpRows(user.id))[0]).toMatchObject({
+              confirmed_at: now.getTime(),
+              last_used_step: step,
+            });
+          });
+        });
+
+        it("20 concurrent replaceRecoveryCodes calls leave exactly one caller's set of codes, whole", async () => {
+          await onThreeStores("transactions", async (stores) => {
+            const { user } = await userWithTotp();
+            const sets = Array.from({ length: 20 }, () => codeHashes(10));
+            const results = await twentyAtOnce(stores, (store, i) =>
+              store.replaceRecoveryCodes(user.id, sets[i] as string[], new Date(1_700_000_000_000 + i)),
+            );
+            expect(results).toEqual(Array(20).fill(true));
+            const stored = await h.raw.recoveryCodes(user.id);
+            const i = sets.findIndex((set) => set.includes(stored[0]?.code_hash as string));
+            expect(i).toBeGreaterThanOrEqual(0);
+            expect(stored).toEqual(rawCodesOf(user.id, sets[i] ?? [], new Date(1_700_000_000_000 + i)));
+          });
+        });
+
+        it("disableTotp racing replaceRecoveryCodes never leaves recovery codes without TOTP", async () => {
+          await onThreeStores("transactions", async (stores) => {
+            for (let round = 0; round < 3; round++) {
+              const { user } = await userWithTotp();
+              const results = await twentyAtOnce(stores, (store, i) =>
+                i === 10 ? store.disableTotp(user.id) : store.replaceRecoveryCodes(user.id, codeHashes(10), new Date()),
+              );
+              expect(results[10]).toBe(true);
+              expect(await factorRows(user.id)).toEqual({ totp: [], codes: [], passkeys: [], challenges: [] });
+            }
+          });
+        });
+      });
+    });
+
     describe("when the server is unreachable", () => {
       const TIMEOUT_MS = 1_000;
       /** A call must settle well before this, in ms (the store's timeout plus scheduling slack). */
@@ -1893,6 +2975,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         "0002_rate_limits",
         "0003_email_tokens_and_outbox",
         "0004_revocation_epochs_and_attempts",
+        "0005_second_factors",
       ];
 
       /** Runs `check` on a fresh database, closing every store it made and dropping the database afterwards. */

@@ -65,7 +65,11 @@ export interface TestServer extends LocalServer {
  * a suite signs up far more than 20 accounts. The per-account limit stays at its default. Tests about the
  * limits themselves pass their own `rateLimits`.
  */
-export const SUITE_RATE_LIMITS: RateLimitOptions = Object.freeze({ signupPerIp: false, loginPerIp: false });
+export const SUITE_RATE_LIMITS: RateLimitOptions = Object.freeze({
+  signupPerIp: false,
+  loginPerIp: false,
+  passkeyOptionsPerIp: false,
+});
 
 /** How a test server's gatehouse is set up beyond the defaults. */
 export interface TestServerOptions {
@@ -74,6 +78,8 @@ export interface TestServerOptions {
   trustedOrigins?: readonly string[];
   trustedProxies?: number;
   freshAuthSeconds?: number;
+  /** Default `false` (plain names, no Secure): with `true`, the cookies are `__Host-` ones. */
+  secureCookies?: boolean;
   /**
    * A store to use instead of the temp SQLite file (PostgreSQL, say). The caller owns it: close() leaves it
    * open, so one store can serve several servers; `dbFile` is then `""`.
@@ -127,7 +133,7 @@ export async function startServer(strategy: SessionStrategyName, options: TestSe
       url,
       secret: TEST_SECRET,
       strategy,
-      secureCookies: false,
+      secureCookies: options.secureCookies ?? false,
       argon2: CHEAP_ARGON2,
       now: () => clock,
       rateLimits: options.rateLimits ?? SUITE_RATE_LIMITS,
@@ -226,6 +232,8 @@ export interface ApiRequestInit {
   /** Default GET, or POST when there is a `json` body. */
   method?: string;
   json?: unknown;
+  /** A body sent exactly as given (set its Content-Type in `headers`), instead of `json`. */
+  body?: string;
   /** The session cookie's value. */
   cookie?: string;
   /** Default the server's own, so the CSRF check lets the request through. */
@@ -238,12 +246,54 @@ export function apiRequest(server: { url: string }, route: string, init: ApiRequ
   const headers: Record<string, string> = { Origin: init.origin ?? new URL(server.url).origin, ...init.headers };
   if (init.json !== undefined) headers["Content-Type"] = "application/json";
   if (init.cookie !== undefined) headers.Cookie = sessionCookieHeader(init.cookie);
+  const body = init.body ?? (init.json === undefined ? undefined : JSON.stringify(init.json));
   return fetch(`${server.url}${route}`, {
-    method: init.method ?? (init.json === undefined ? "GET" : "POST"),
+    method: init.method ?? (body === undefined ? "GET" : "POST"),
     headers,
-    body: init.json === undefined ? undefined : JSON.stringify(init.json),
+    body,
     redirect: "manual",
   });
+}
+
+/** A browser that keeps every cookie responses set (not only the session cookie) and sends them back. */
+export interface Browser {
+  /** {@link apiRequest} with the cookies held; a `Cookie` in `init.headers` replaces them for this request. */
+  request(route: string, init?: Omit<ApiRequestInit, "cookie">): Promise<Response>;
+  /** The value of the cookie `name` held, if any. */
+  cookie(name: string): string | undefined;
+  /** Plants a cookie, as another site or a copied cookie would. */
+  setCookie(name: string, value: string): void;
+  deleteCookie(name: string): void;
+}
+
+/** A fresh {@link Browser} with no cookies; a Set-Cookie with an empty value or `Max-Age=0` deletes one. */
+export function createBrowser(server: { url: string }): Browser {
+  const jar = new Map<string, string>();
+  return {
+    async request(route, init = {}) {
+      const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+      const response = await apiRequest(server, route, {
+        ...init,
+        headers: { ...(cookie && { Cookie: cookie }), ...init.headers },
+      });
+      for (const header of response.headers.getSetCookie()) {
+        const [pair = "", ...attributes] = header.split(";").map((part) => part.trim());
+        const at = pair.indexOf("=");
+        const name = pair.slice(0, at);
+        const value = pair.slice(at + 1);
+        if (value === "" || attributes.some((attribute) => /^max-age=0$/i.test(attribute))) jar.delete(name);
+        else jar.set(name, value);
+      }
+      return response;
+    },
+    cookie: (name) => jar.get(name),
+    setCookie: (name, value) => {
+      jar.set(name, value);
+    },
+    deleteCookie: (name) => {
+      jar.delete(name);
+    },
+  };
 }
 
 /**

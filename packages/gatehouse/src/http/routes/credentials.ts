@@ -5,10 +5,10 @@ import { safeRedirectPath, withQuery } from "../redirect.js";
 import { errorBody, errorResponse, type HttpResponse, jsonResponse, redirectResponse } from "../response.js";
 import type { AuthPages, AuthRequest, Route, RouteContext } from "../router.js";
 
-const isForm = (request: AuthRequest) => mediaType(request.header("content-type")) === FORM_TYPE;
+export const isForm = (request: AuthRequest) => mediaType(request.header("content-type")) === FORM_TYPE;
 
 /** The `next` field of a form post: where to go after it. */
-function nextOf(context: Partial<RouteContext>): string | undefined {
+export function nextOf(context: Partial<RouteContext>): string | undefined {
   return context.body?.kind === "form" ? context.body.data.next : undefined;
 }
 
@@ -16,7 +16,7 @@ function nextOf(context: Partial<RouteContext>): string | undefined {
  * A failed HTML form post goes back to its page with `?error=<code>`, so it works without JavaScript. A
  * cross-site post is the exception: it gets the plain 403, as no page of ours sent it.
  */
-function formFailure(page: (pages: AuthPages) => string) {
+export function formFailure(page: (pages: AuthPages) => string) {
   return (
     error: unknown,
     context: Partial<RouteContext> & { request: AuthRequest; pages: AuthPages },
@@ -58,7 +58,16 @@ export const credentialRoutes: readonly Route[] = [
       if (isForm(request)) return redirectResponse(safeRedirectPath(nextOf({ body }), pages.afterLogin), cookies);
       return jsonResponse(200, { user: loggedIn.user }, cookies);
     },
-    onError: formFailure((pages) => pages.login),
+    onError(error, context) {
+      // The password was right and a second step is due: a form goes on to the page that asks for it, with the
+      // pending cookie (a JSON client gets the 403 and the cookie from the error).
+      if (isGatehouseError(error) && error.code === "mfa_required" && isForm(context.request)) {
+        const next = nextOf(context);
+        const params = new URLSearchParams(next ? { next: safeRedirectPath(next, context.pages.afterLogin) } : {});
+        return redirectResponse(withQuery(context.pages.verifyLogin, params), [error.setCookie]);
+      }
+      return formFailure((pages) => pages.login)(error, context);
+    },
   },
   {
     path: "logout",
