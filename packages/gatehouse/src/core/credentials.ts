@@ -143,10 +143,13 @@ export function createCredentialsApi(
             // session's token, the device cookie). A failure stores none of it.
             if (user) {
               pending.ready = readySignIn(user, meta);
-              pending.factors = secondFactor.summary(user.id);
-              // Awaited only after a success; a failure must not leave them rejected unheard.
+              // Only an account with TOTP on reads its factors: a log-in without makes no query for them.
+              if (user.totpEnabled) {
+                pending.factors = secondFactor.summary(user.id);
+                pending.factors.catch(() => undefined);
+              }
+              // Awaited only after a success; a failure must not leave it rejected unheard.
               pending.ready.catch(() => undefined);
-              pending.factors.catch(() => undefined);
             }
             return (await verifying) && user !== null;
           },
@@ -158,7 +161,9 @@ export function createCredentialsApi(
           throw new EmailUnverifiedError();
         }
         // A second factor: no session yet, only the pending log-in that its step finishes.
-        await secondFactor.require(user, await (pending.factors ?? secondFactor.summary(user.id)));
+        if (user.totpEnabled) {
+          await secondFactor.require(user, await (pending.factors ?? secondFactor.summary(user.id)));
+        }
         const prepared = await (pending.ready ?? readySignIn(user, meta));
         let { deviceCookie: device } = prepared;
         if (hasher.needsRehash(user.passwordHash)) {

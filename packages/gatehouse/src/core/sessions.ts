@@ -35,7 +35,8 @@ export interface SessionsApi {
   ): Promise<Authentication<UserDTO>>;
   /**
    * Starts a session for a user who has been authenticated by other means (an OAuth callback, a magic link):
-   * the caller vouches for who they are. `null` when there is no such user.
+   * the caller vouches for who they are — second factors included: no second step is asked for. `null` when
+   * there is no such user.
    */
   startSession(userId: string, meta?: SessionMeta): Promise<SignedIn | null>;
   /** Ends the session the `Cookie` header carries and resolves to the `Set-Cookie` that deletes the cookie. */

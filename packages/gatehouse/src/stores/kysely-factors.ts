@@ -30,6 +30,11 @@ export async function deleteFactorRows(trx: Transaction<Database>, userId: strin
   await trx.deleteFrom(TOTP).where("user_id", "=", userId).execute();
 }
 
+/** The user's `totp_enabled`, written in the transaction that turns TOTP on or off. */
+async function setTotpFlag(trx: Transaction<Database>, userId: string, enabled: 0 | 1): Promise<void> {
+  await trx.updateTable(USERS).set({ totp_enabled: enabled }).where("id", "=", userId).execute();
+}
+
 /** Deletes the challenges that have expired by `now`: part of the store's sweep. */
 export async function sweepChallenges(db: Kysely<Database>, now: number): Promise<void> {
   await db.deleteFrom(CHALLENGES).where("expires_at", "<=", now).execute();
@@ -173,6 +178,7 @@ export function createKyselyFactorStore(db: Kysely<Database>, parts: FactorStore
               .where("confirmed_at", "is", null)
               .executeTakeFirst();
             if (Number(confirmed.numUpdatedRows) === 0) return false;
+            await setTotpFlag(trx, userId, 1);
             await insertCodes(trx, userId, codeHashes, now);
             return true;
           }),
@@ -203,6 +209,7 @@ export function createKyselyFactorStore(db: Kysely<Database>, parts: FactorStore
               .executeTakeFirst();
             await trx.deleteFrom(TOTP).where("user_id", "=", userId).execute();
             await trx.deleteFrom(CODES).where("user_id", "=", userId).execute();
+            if (Number(on.numDeletedRows) > 0) await setTotpFlag(trx, userId, 0);
             return Number(on.numDeletedRows) > 0;
           }),
         ),
@@ -354,6 +361,7 @@ export function createKyselyFactorStore(db: Kysely<Database>, parts: FactorStore
             const codes = await trx.deleteFrom(CODES).where("user_id", "=", userId).executeTakeFirst();
             const passkeys = await trx.deleteFrom(PASSKEYS).where("user_id", "=", userId).executeTakeFirst();
             await trx.deleteFrom(CHALLENGES).where("user_id", "=", userId).execute();
+            if (Number(totp.numDeletedRows) > 0) await setTotpFlag(trx, userId, 0);
             return {
               totp: Number(totp.numDeletedRows) > 0,
               recoveryCodes: Number(codes.numDeletedRows),

@@ -118,6 +118,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
           `${USERS}.session_version`,
           `${USERS}.revocation_epoch`,
           `${USERS}.email_verified_at`,
+          `${USERS}.totp_enabled`,
           `${USERS}.created_at`,
           `${USERS}.updated_at`,
         ])
@@ -138,6 +139,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     "session_version",
     "revocation_epoch",
     "email_verified_at",
+    "totp_enabled",
     "created_at",
     "updated_at",
   ] as const;
@@ -394,7 +396,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
           if (backend.isUniqueViolation(error)) throw new EmailTakenError();
           throw error;
         }
-        return toUserRecord({ ...row, session_version: 0, revocation_epoch: 0 });
+        return toUserRecord({ ...row, session_version: 0, revocation_epoch: 0, totp_enabled: 0 });
       }),
 
     getUserById: (id) =>
@@ -771,6 +773,7 @@ function toUserRecord(row: UserRow): UserRecord {
     role: row.role,
     passwordHash: row.password_hash,
     emailVerifiedAt: row.email_verified_at === null ? null : new Date(Number(row.email_verified_at)),
+    totpEnabled: Number(row.totp_enabled) === 1,
     sessionVersion: Number(row.session_version),
     revocationEpoch: Number(row.revocation_epoch),
     createdAt: new Date(Number(row.created_at)),

@@ -106,6 +106,11 @@ const migrations: Record<string, Migration> = {
   },
   "0005_second_factors": {
     async up(db: Kysely<unknown>) {
+      // Read with the user on every log-in, so a log-in without a second factor makes no query for it.
+      await db.schema
+        .alterTable("gatehouse_users")
+        .addColumn("totp_enabled", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema
         .createTable("gatehouse_totp")
         .addColumn("user_id", "varchar(64)", (c) => c.primaryKey().references("gatehouse_users.id").onDelete("cascade"))

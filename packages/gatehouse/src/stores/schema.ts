@@ -11,6 +11,8 @@ export interface Database {
     session_version: Generated<number>;
     revocation_epoch: Generated<number>;
     email_verified_at: number | null;
+    /** 1 while an authenticator app (TOTP) is on: a log-in then needs its second step. */
+    totp_enabled: Generated<number>;
     created_at: number;
     updated_at: number;
   };

@@ -11,6 +11,8 @@ export interface UserRecord extends SessionUser {
   passwordHash: string;
   /** When the user proved they receive mail at `email`; `null` while unverified. */
   emailVerifiedAt: Date | null;
+  /** Whether an authenticator app (TOTP) is on: a log-in then needs its second step. */
+  totpEnabled: boolean;
   createdAt: Date;
   updatedAt: Date;
 }

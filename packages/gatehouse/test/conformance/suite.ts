@@ -43,6 +43,8 @@ export interface RawUser {
   revocation_epoch: number;
   /** When the address was verified, in ms since the epoch; `null` while unverified. */
   email_verified_at: number | null;
+  /** 1 while TOTP is on. */
+  totp_enabled: number;
   created_at: number;
   updated_at: number;
 }
@@ -235,6 +237,7 @@ export interface RawTables {
     session_version: number | string;
     revocation_epoch: number | string;
     email_verified_at: number | string | null;
+    totp_enabled: number | string;
     created_at: number | string;
     updated_at: number | string;
   };
@@ -337,6 +340,7 @@ export function sqlRawReader(db: Kysely<RawTables>): RawReader {
         session_version: Number(row.session_version),
         revocation_epoch: Number(row.revocation_epoch),
         email_verified_at: row.email_verified_at === null ? null : Number(row.email_verified_at),
+        totp_enabled: Number(row.totp_enabled),
         created_at: Number(row.created_at),
         updated_at: Number(row.updated_at),
       };
@@ -766,6 +770,7 @@ function probes(groups: readonly CallGroup[]): [string, Probe][] {
   const user: UserRecord = {
     ...newUser(),
     emailVerifiedAt: null,
+    totpEnabled: false,
     sessionVersion: 0,
     revocationEpoch: 0,
     createdAt: new Date(),
@@ -954,6 +959,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           session_version: 0,
           revocation_epoch: 0,
           email_verified_at: null,
+          totp_enabled: 0,
           created_at: expect.any(Number),
           updated_at: expect.any(Number),
         });
@@ -966,6 +972,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           role: input.role,
           passwordHash: input.passwordHash,
           emailVerifiedAt: null,
+          totpEnabled: false,
           sessionVersion: 0,
           revocationEpoch: 0,
           createdAt: new Date(row?.created_at ?? NaN),
@@ -2263,6 +2270,9 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
             },
           ]);
           expect(await h.raw.recoveryCodes(user.id)).toEqual(rawCodesOf(user.id, codes, now));
+          // The user's own flag turns on in the same transaction: a log-in reads it with the user.
+          expect((await h.raw.user(user.id))?.totp_enabled).toBe(1);
+          expect((await h.store.getUserByEmail(user.email))?.totpEnabled).toBe(true);
           expect(await h.store.getTotp(user.id)).toEqual({
             userId: user.id,
             sealedSecret: secret,
@@ -2323,6 +2333,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           } else {
             expect(await factorRows(user.id)).toEqual(before);
             expect(await h.store.getFactorSummary(user.id)).toEqual({ totp: false, passkeys: 0, recoveryCodes: 0 });
+            expect((await h.raw.user(user.id))?.totp_enabled).toBe(0);
           }
         });
 
@@ -2359,7 +2370,10 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           await withPasskeyAndChallenge(other.user);
           const othersBefore = await factorRows(other.user.id);
 
+          expect((await h.raw.user(user.id))?.totp_enabled).toBe(1);
           expect(await h.store.disableTotp(user.id)).toBe(true);
+          expect((await h.raw.user(user.id))?.totp_enabled).toBe(0);
+          expect((await h.store.getUserById(user.id))?.totpEnabled).toBe(false);
           expect(await factorRows(user.id)).toEqual({
             totp: [],
             codes: [],
@@ -2710,7 +2724,8 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
             passkeys: [],
           });
           expect(await h.store.getFactorSummary(user.id)).toEqual({ totp: false, passkeys: 0, recoveryCodes: 0 });
-          expect(await h.raw.user(user.id)).toEqual(userBefore);
+          expect(userBefore?.totp_enabled).toBe(1);
+          expect(await h.raw.user(user.id)).toEqual({ ...userBefore, totp_enabled: 0 });
           expect(await factorRows(other.user.id)).toEqual(othersBefore);
           // Nothing left to remove.
           expect(await h.store.removeFactors(user.id)).toEqual({ totp: false, recoveryCodes: 0, passkeys: 0 });
