@@ -9,6 +9,8 @@ export default defineConfig({
           include: ["packages/gatehouse/src/**/*.test.{ts,tsx}"],
           pool: "forks",
           sequence: { groupOrder: 0 },
+          // The property tests run a fixed number of cases: on a slow machine that takes longer, not wrongly.
+          testTimeout: 30_000,
         },
       },
       {

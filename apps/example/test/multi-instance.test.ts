@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import http from "node:http";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -60,6 +61,40 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
       const response = await fetch(`${url}${path}`, { headers: cookie ? { cookie } : {} });
       await response.arrayBuffer();
       return response.status;
+    }
+
+    /**
+     * One log-in on a connection of its own (`agent: false`): with 200 at once, a pooled keep-alive socket can
+     * be closed by the server just as it is reused, which would fail the request before it reached the app.
+     */
+    function logInOnce(url: string, email: string): Promise<{ status: number; body: string; cookie?: string }> {
+      const body = JSON.stringify({ email, password: PASSWORD });
+      return new Promise((resolve, reject) => {
+        const request = http.request(
+          `${url}/api/auth/login`,
+          {
+            method: "POST",
+            agent: false,
+            timeout: 45_000,
+            headers: { "content-type": "application/json", origin: url, "content-length": Buffer.byteLength(body) },
+          },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on("data", (chunk: Buffer) => chunks.push(chunk));
+            response.on("end", () => {
+              const setCookie = (response.headers["set-cookie"] ?? []).find((c) => /gatehouse\.session=/.test(c));
+              resolve({
+                status: response.statusCode ?? 0,
+                body: Buffer.concat(chunks).toString("utf8"),
+                ...(setCookie && { cookie: setCookie.split(";", 1)[0] }),
+              });
+            });
+          },
+        );
+        request.on("timeout", () => request.destroy(new Error("log-in timed out after 45 s")));
+        request.on("error", reject);
+        request.end(body);
+      });
     }
 
     async function logIn(url: string, email: string) {
@@ -241,21 +276,22 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
       expect(created.status, created.stderr).toBe(0);
 
       const started = Date.now();
+      let refusedForLoad = 0;
       const results = await Promise.all(
         Array.from({ length: 200 }, async (_, i) => {
           const url = i % 2 === 0 ? a.url : b.url;
-          const response = await fetch(`${url}/api/auth/login`, {
-            method: "POST",
-            headers: { "content-type": "application/json", origin: url },
-            body: JSON.stringify({ email, password: PASSWORD }),
-            signal: AbortSignal.timeout(45_000),
-          });
-          const body = await response.text();
-          const setCookie = response.headers.getSetCookie().find((c) => /gatehouse\.session=/.test(c));
-          return { status: response.status, body, cookie: setCookie?.split(";", 1)[0] };
+          // On a slow machine, 200 argon2 hashes at once can hold a store call past its time limit: that
+          // request fails closed (503), as designed, and the client tries again, as a real one would. What
+          // must hold is that every log-in gets its session and none is lost.
+          for (let attempt = 1; ; attempt++) {
+            const response = await logInOnce(url, email);
+            if (response.status !== 503 || attempt === 5) return response;
+            refusedForLoad++;
+          }
         }),
       );
       const elapsed = Date.now() - started;
+      console.log(`200 parallel log-ins: ${elapsed} ms, ${refusedForLoad} answered 503 under load and were retried`);
       const failures = results.filter((r) => r.status !== 200);
       expect(
         failures.map((f) => `${f.status} ${f.body}`),
