@@ -22,7 +22,6 @@ export type {
   VerifyEmailInput,
 } from "./core/input.js";
 export type {
-  FreshAuthInput,
   MfaStatus,
   SecondFactorInput,
   SecondFactorLoggedIn,
@@ -40,6 +39,7 @@ export type {
   RegisterPasskeyInput,
   RegistrationResponseJSON,
 } from "./core/passkeys.js";
+export type { FreshAuthInput } from "./core/password-check.js";
 export type { RateLimitOptions, RateLimitRule } from "./core/rate-limit.js";
 export type { SignedIn } from "./core/sessions.js";
 export * from "./errors.js";

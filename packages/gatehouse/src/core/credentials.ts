@@ -21,14 +21,10 @@ import {
 import { rateLimitKeys } from "./limiter.js";
 import type { SecondFactorGate } from "./mfa.js";
 import type { PasswordCheck } from "./password-check.js";
-import { type SignedIn, startSignedIn } from "./sessions.js";
+import { type LoggedIn, type SignedIn, startSignedIn } from "./sessions.js";
 import { endSessions } from "./stores.js";
 
-/** A log-in: a new session, and the device cookie that makes this browser a known device of the account. */
-export interface LoggedIn extends SignedIn {
-  /** A `Set-Cookie` value for the device cookie; send it with `setCookie`. */
-  deviceCookie: string;
-}
+export type { LoggedIn } from "./sessions.js";
 
 /** A sign-up while `requireEmailVerification` is on: the account exists, but no session starts until it is verified. */
 export interface VerificationPending {

@@ -10,7 +10,6 @@ import {
   MfaPendingExpiredError,
   MfaRequiredError,
   MfaSetupRequiredError,
-  ReauthenticationRequiredError,
   type SecondFactorMethod,
   UnauthenticatedError,
 } from "../errors.js";
@@ -18,14 +17,13 @@ import type { RequestMeta } from "../session/types.js";
 import type { ChallengeRecord, FactorSummary, UserRecord } from "../stores/types.js";
 import { CEREMONY_SECONDS, type CeremonyCookie, createCeremonyCookie, handleHash, isLive } from "./ceremony.js";
 import type { CoreContext } from "./context.js";
-import type { LoggedIn } from "./credentials.js";
 import type { Auth } from "./dto.js";
 import { asRecord, field } from "./input.js";
 import { type Budget, rateLimitKeys } from "./limiter.js";
 import type { Notices } from "./notices.js";
-import type { PasskeySecondStep } from "./passkeys.js";
-import type { PasswordCheck } from "./password-check.js";
-import { completeLogIn, type SignedIn, startSignedIn } from "./sessions.js";
+import type { PasskeySecondStep, PublicKeyCredentialRequestOptionsJSON } from "./passkeys.js";
+import { confirmFreshAuth, type FreshAuthInput, type PasswordCheck } from "./password-check.js";
+import { completeLogIn, type LoggedIn, type SignedIn, startSignedIn } from "./sessions.js";
 import { endSessions } from "./stores.js";
 
 /** RFC 6238 as every authenticator app reads it: SHA-1, 6 digits, 30-second steps. */
@@ -44,11 +42,6 @@ const RECOVERY_CODE = /^[0-9a-hjkmnp-tv-z]{10}$/;
 const SIX_DIGITS = /^\d{6}$/;
 /** The purpose TOTP secrets are sealed for: no other key of the app opens them. */
 const TOTP_SEAL_PURPOSE = "totp";
-
-/** What a factor change takes: the password (fresh authentication, ASVS 7.5.1). */
-export interface FreshAuthInput {
-  password?: string;
-}
 
 /** What {@link SecondFactorApi.confirmTotp} takes: a code from the app just set up. */
 export interface TotpCodeInput {
@@ -115,7 +108,7 @@ export interface SecondFactorApi {
    * WebAuthn options for a passkey as the second step of the pending log-in. Throws `MfaPendingExpiredError`
    * or `NoPasskeysError`.
    */
-  secondFactorPasskeyOptions(meta?: RequestMeta): Promise<unknown>;
+  secondFactorPasskeyOptions(meta?: RequestMeta): Promise<PublicKeyCredentialRequestOptionsJSON>;
 }
 
 /** What a password log-in asks of this module. */
@@ -182,21 +175,6 @@ function parseSecondFactor(
   const code = typeof value === "string" && value.length <= 64 ? normalizeRecoveryCode(value) : null;
   if (!code) throw invalidField("recoveryCode", "Enter one of your recovery codes, like abcde-12345.");
   return { kind, code };
-}
-
-/**
- * Fresh authentication for a factor change: the password, every time, for an account that has one (all of
- * them, for now). Checked within the log-in limits, so it is no side door for guessing.
- */
-export async function confirmFreshAuth(
-  check: PasswordCheck,
-  user: UserRecord,
-  input: unknown,
-  meta: RequestMeta,
-): Promise<void> {
-  const password = field(asRecord(input ?? {}), "password");
-  if (password === undefined) throw new ReauthenticationRequiredError();
-  await check.confirm(user, password, "password", meta);
 }
 
 export function createSecondFactors(

@@ -25,14 +25,12 @@ import type { RequestMeta } from "../session/types.js";
 import type { ChallengeRecord, PasskeyRecord, UserRecord } from "../stores/types.js";
 import { CEREMONY_SECONDS, createCeremonyCookie, handleHash, isLive } from "./ceremony.js";
 import type { CoreContext } from "./context.js";
-import type { LoggedIn } from "./credentials.js";
 import type { Auth } from "./dto.js";
 import { asRecord, field, nameProblem } from "./input.js";
 import { rateLimitKeys } from "./limiter.js";
-import { confirmFreshAuth, type FreshAuthInput } from "./mfa.js";
 import type { Notices } from "./notices.js";
-import type { PasswordCheck } from "./password-check.js";
-import { completeLogIn } from "./sessions.js";
+import { confirmFreshAuth, type FreshAuthInput, type PasswordCheck } from "./password-check.js";
+import { completeLogIn, type LoggedIn } from "./sessions.js";
 
 export type {
   AuthenticationResponseJSON,

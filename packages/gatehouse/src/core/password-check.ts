@@ -1,11 +1,22 @@
-import { type FieldProblem, InvalidInputError, UnauthenticatedError } from "../errors.js";
+import {
+  type FieldProblem,
+  InvalidInputError,
+  ReauthenticationRequiredError,
+  UnauthenticatedError,
+} from "../errors.js";
 import { normalizePassword } from "../password/policy.js";
 import type { SessionRecord } from "../session/store.js";
 import type { RequestMeta } from "../session/types.js";
 import type { UserRecord } from "../stores/types.js";
 import type { CoreContext } from "./context.js";
 import type { Auth } from "./dto.js";
+import { asRecord, field } from "./input.js";
 import { type Budget, loginKeys, rateLimitKeys, type SettleTarget } from "./limiter.js";
+
+/** What a factor change takes: the password (fresh authentication, ASVS 7.5.1). */
+export interface FreshAuthInput {
+  password?: string;
+}
 
 const INCORRECT_PASSWORD: FieldProblem = { code: "incorrect_password", message: "The password is incorrect." };
 
@@ -99,4 +110,19 @@ export function createPasswordCheck(ctx: CoreContext): PasswordCheck {
       return found;
     },
   };
+}
+
+/**
+ * Fresh authentication for a factor change: the password, every time, for an account that has one (all of
+ * them, for now). Checked within the log-in limits, so it is no side door for guessing.
+ */
+export async function confirmFreshAuth(
+  check: PasswordCheck,
+  user: UserRecord,
+  input: unknown,
+  meta: RequestMeta,
+): Promise<void> {
+  const password = field(asRecord(input ?? {}), "password");
+  if (password === undefined) throw new ReauthenticationRequiredError();
+  await check.confirm(user, password, "password", meta);
 }

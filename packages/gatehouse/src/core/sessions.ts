@@ -3,7 +3,6 @@ import type { Authentication } from "../session/sessions.js";
 import type { RequestMeta, SessionMeta } from "../session/types.js";
 import type { UserRecord } from "../stores/types.js";
 import type { CoreContext } from "./context.js";
-import type { LoggedIn } from "./credentials.js";
 import { toUserDTO, type UserDTO } from "./dto.js";
 import { endSessions } from "./stores.js";
 
@@ -52,6 +51,12 @@ export interface SessionsApi {
   revokeOtherSessions(userId: string, currentSessionId: string): Promise<number>;
   /** Ends every session of the user (both strategies) and voids pending email-change and reset links. */
   revokeAllSessions(userId: string): Promise<number>;
+}
+
+/** A log-in: a new session, and the device cookie that makes this browser a known device of the account. */
+export interface LoggedIn extends SignedIn {
+  /** A `Set-Cookie` value for the device cookie; send it with `setCookie`. */
+  deviceCookie: string;
 }
 
 /** Starts a session of a user record: shared by sign-up, log-in and password change. */

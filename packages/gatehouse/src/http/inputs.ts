@@ -10,8 +10,9 @@ import type {
   VerifyEmailInput,
 } from "../core/input.js";
 import { asRecord, field } from "../core/input.js";
-import type { FreshAuthInput, SecondFactorInput, TotpCodeInput } from "../core/mfa.js";
+import type { SecondFactorInput, TotpCodeInput } from "../core/mfa.js";
 import type { PasskeyLogInInput, RegisterPasskeyInput } from "../core/passkeys.js";
+import type { FreshAuthInput } from "../core/password-check.js";
 import type { ParsedBody } from "./body.js";
 
 /**
