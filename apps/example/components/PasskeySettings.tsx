@@ -9,6 +9,8 @@ import {
   renamePasskey,
 } from "gatehouse-auth/react";
 import { type ReactNode, useEffect, useRef, useState } from "react";
+import { useCardState } from "../hooks/useCardState";
+import { useFocusOnMount } from "../hooks/useFocusOnMount";
 import { useForm } from "../hooks/useForm";
 import type { PasskeyProblem } from "../hooks/usePasskeySignIn";
 import { formatUtc } from "../lib/dates";
@@ -16,7 +18,9 @@ import { formValue } from "../lib/forms";
 import { messages } from "../lib/messages";
 import { passkeyProblem } from "../lib/passkeys";
 import { Field } from "./Field";
+import { FormActions } from "./FormActions";
 import { FormAlert } from "./FormAlert";
+import { ItemListAction, ItemListRow } from "./ItemListRow";
 import { PasswordConfirm } from "./PasswordConfirm";
 
 /** What is open in the card: nothing, the form to add a passkey, or one passkey's rename or removal. */
@@ -35,10 +39,7 @@ function AddPasskey({
 }): ReactNode {
   const [creating, setCreating] = useState(false);
   const [problem, setProblem] = useState<PasskeyProblem | null>(null);
-  const password = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    password.current?.focus();
-  }, []);
+  const password = useFocusOnMount<HTMLInputElement>();
 
   async function create(options: PublicKeyCredentialCreationOptionsJSON, name: string): Promise<void> {
     setCreating(true);
@@ -103,14 +104,12 @@ function AddPasskey({
           hint="To tell your passkeys apart, e.g. “Work laptop”."
           error={failure?.fields.name}
         />
-        <div className="actions actions--form">
-          <button type="submit" className="button" disabled={confirm.pending || creating}>
-            {confirm.pending || creating ? "Creating passkey…" : "Create passkey"}
-          </button>
-          <button type="button" className="button button--secondary" onClick={onCancel}>
-            Cancel
-          </button>
-        </div>
+        <FormActions
+          pending={confirm.pending || creating}
+          submitLabel="Create passkey"
+          pendingLabel="Creating passkey…"
+          onCancel={onCancel}
+        />
       </form>
     </div>
   );
@@ -153,14 +152,7 @@ function RenamePasskey({
           error={failure?.fields.name}
           inputRef={input}
         />
-        <div className="actions actions--form">
-          <button type="submit" className="button" disabled={rename.pending}>
-            {rename.pending ? "Saving…" : "Save name"}
-          </button>
-          <button type="button" className="button button--secondary" onClick={onCancel}>
-            Cancel
-          </button>
-        </div>
+        <FormActions pending={rename.pending} submitLabel="Save name" pendingLabel="Saving…" onCancel={onCancel} />
       </form>
     </div>
   );
@@ -174,23 +166,9 @@ function RenamePasskey({
 export function PasskeySettings({ passkeys: initial }: { passkeys: PasskeySummary[] }): ReactNode {
   const [passkeys, setPasskeys] = useState(initial);
   const [supported, setSupported] = useState(false);
-  const [open, setOpen] = useState<Open>(null);
-  const [notice, setNotice] = useState("");
-  const heading = useRef<HTMLHeadingElement>(null);
+  const { open, notice, heading, openFor, close } = useCardState<Open>();
 
   useEffect(() => setSupported(browserSupportsWebAuthn()), []);
-
-  /** Closes what was open; its controls are gone, so focus goes to the card's heading. */
-  function close(message: string): void {
-    setOpen(null);
-    setNotice(message);
-    heading.current?.focus();
-  }
-
-  function openFor(next: Open): void {
-    setNotice("");
-    setOpen(next);
-  }
 
   return (
     <section className="card card--wide" aria-labelledby="passkeys-heading">
@@ -206,40 +184,38 @@ export function PasskeySettings({ passkeys: initial }: { passkeys: PasskeySummar
       </p>
       {passkeys.length === 0 && <p className="muted">You have no passkeys yet.</p>}
       {passkeys.length > 0 && (
-        <ul className="passkey-list">
+        <ul className="item-list">
           {passkeys.map((passkey) => {
             const editing = open !== null && open.action !== "add" && open.id === passkey.id ? open.action : null;
             return (
-              <li key={passkey.id} className="passkey-list__item">
-                <div className="passkey-list__summary">
-                  <div className="passkey-list__text">
-                    <strong className="passkey-list__name">{passkey.name}</strong>
-                    <span className="muted passkey-list__meta">
-                      Added {formatUtc(passkey.createdAt)} ·{" "}
-                      {passkey.lastUsedAt ? `last used ${formatUtc(passkey.lastUsedAt)}` : "never used"}
-                    </span>
-                  </div>
-                  {editing === null && (
-                    <div className="passkey-list__actions">
-                      <button
-                        type="button"
-                        className="button button--small button--secondary"
-                        aria-label={`Rename ${passkey.name}`}
+              <ItemListRow
+                key={passkey.id}
+                name={passkey.name}
+                meta={
+                  <>
+                    Added {formatUtc(passkey.createdAt)} ·{" "}
+                    {passkey.lastUsedAt ? `last used ${formatUtc(passkey.lastUsedAt)}` : "never used"}
+                  </>
+                }
+                actions={
+                  editing === null && (
+                    <>
+                      <ItemListAction
+                        label="Rename"
+                        item={passkey.name}
+                        tone="secondary"
                         onClick={() => openFor({ action: "rename", id: passkey.id })}
-                      >
-                        Rename
-                      </button>
-                      <button
-                        type="button"
-                        className="button button--small button--secondary"
-                        aria-label={`Remove ${passkey.name}`}
+                      />
+                      <ItemListAction
+                        label="Remove"
+                        item={passkey.name}
+                        tone="secondary"
                         onClick={() => openFor({ action: "remove", id: passkey.id })}
-                      >
-                        Remove
-                      </button>
-                    </div>
-                  )}
-                </div>
+                      />
+                    </>
+                  )
+                }
+              >
                 {editing === "rename" && (
                   <RenamePasskey
                     passkey={passkey}
@@ -267,7 +243,7 @@ export function PasskeySettings({ passkeys: initial }: { passkeys: PasskeySummar
                     <p>Remove “{passkey.name}”? You will no longer be able to log in with it.</p>
                   </PasswordConfirm>
                 )}
-              </li>
+              </ItemListRow>
             );
           })}
         </ul>

@@ -1,9 +1,19 @@
 import type { AuthFailure } from "gatehouse-auth/react";
-import { type ReactNode, useEffect, useRef } from "react";
+import type { ReactNode } from "react";
+import { useFocusOnMount } from "../hooks/useFocusOnMount";
 import { useForm } from "../hooks/useForm";
 import { formValue } from "../lib/forms";
 import { Field } from "./Field";
+import { FormActions } from "./FormActions";
 import { FormAlert } from "./FormAlert";
+
+/**
+ * What a confirmed change does next: hand the result on (the card updates in place), or go to the address
+ * it names (connecting an account goes on to the provider), the button staying pending until then.
+ */
+export type ConfirmThen<Result> =
+  | { onSuccess: (result: Result) => void; navigate?: never }
+  | { navigate: (result: Result) => string; onSuccess?: never };
 
 /**
  * "Confirm with your password" for one change to how the account signs in, opened by a button: the
@@ -17,9 +27,10 @@ export function PasswordConfirm<Result extends { ok: true }>({
   tone,
   send,
   onSuccess,
+  navigate,
   onCancel,
   children,
-}: {
+}: ConfirmThen<Result> & {
   /** The password input's name, unique on the page. */
   name: string;
   submitLabel: string;
@@ -28,16 +39,15 @@ export function PasswordConfirm<Result extends { ok: true }>({
   failureTitle: string;
   tone?: "danger";
   send: (password: string) => Promise<Result | AuthFailure>;
-  onSuccess: (result: Result) => void;
   onCancel: () => void;
   /** What the change does, above the field. */
   children?: ReactNode;
 }): ReactNode {
-  const confirm = useForm((form) => send(formValue(form, name)), { onSuccess });
-  const input = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    input.current?.focus();
-  }, []);
+  const confirm = useForm(
+    (form) => send(formValue(form, name)),
+    navigate ? { navigate } : { onSuccess: onSuccess ?? (() => undefined) },
+  );
+  const input = useFocusOnMount<HTMLInputElement>();
   const failure = confirm.outcome && !confirm.outcome.ok ? confirm.outcome : null;
   return (
     <div className="confirm">
@@ -58,18 +68,13 @@ export function PasswordConfirm<Result extends { ok: true }>({
           error={failure?.fields.password}
           inputRef={input}
         />
-        <div className="actions actions--form">
-          <button
-            type="submit"
-            className={tone === "danger" ? "button button--danger" : "button"}
-            disabled={confirm.pending}
-          >
-            {confirm.pending ? pendingLabel : submitLabel}
-          </button>
-          <button type="button" className="button button--secondary" onClick={onCancel}>
-            Cancel
-          </button>
-        </div>
+        <FormActions
+          pending={confirm.pending}
+          submitLabel={submitLabel}
+          pendingLabel={pendingLabel}
+          tone={tone}
+          onCancel={onCancel}
+        />
       </form>
     </div>
   );

@@ -10,6 +10,7 @@ import { type ReactNode, useEffect, useRef, useState } from "react";
 import { useForm } from "../hooks/useForm";
 import { formValue } from "../lib/forms";
 import { Field } from "./Field";
+import { FormActions } from "./FormActions";
 import { FormAlert } from "./FormAlert";
 import { PasswordConfirm } from "./PasswordConfirm";
 import { RecoveryCodes } from "./RecoveryCodes";
@@ -86,14 +87,12 @@ function TotpSetupStep({
               maxLength={12}
               error={failure?.fields.code}
             />
-            <div className="actions actions--form">
-              <button type="submit" className="button" disabled={confirm.pending}>
-                {confirm.pending ? "Turning on…" : "Turn on"}
-              </button>
-              <button type="button" className="button button--secondary" onClick={onCancel}>
-                Cancel
-              </button>
-            </div>
+            <FormActions
+              pending={confirm.pending}
+              submitLabel="Turn on"
+              pendingLabel="Turning on…"
+              onCancel={onCancel}
+            />
           </form>
         </li>
       </ol>

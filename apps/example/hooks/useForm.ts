@@ -11,9 +11,10 @@ export type FormSuccess<Result extends { ok: true } = FormSuccessResult> =
    * A full navigation to `navigate` (already checked to be a path on this site), so the next page is rendered
    * by the server with the new session cookie; the form stays pending until then. A sign-up whose address
    * must be verified first has no session yet, and goes to the log-in page's "check your inbox" instead.
-   * The outcome is then only ever a failure.
+   * The outcome is then only ever a failure. A function takes the address from the server's answer (the
+   * provider's page that connecting an account goes on to).
    */
-  | { navigate: string }
+  | { navigate: string | ((result: Result) => string) }
   /**
    * Stay on the page: clear the form, show `message` (which may depend on the result, e.g. the pending
    * address), then call `onSuccess`.
@@ -109,8 +110,9 @@ export function useForm<Result extends { ok: true } = FormSuccessResult>(
     if ("navigate" in success) {
       // The button stays disabled until the next page arrives.
       const verificationRequired = "verificationRequired" in result && result.verificationRequired === true;
+      const target = typeof success.navigate === "string" ? success.navigate : success.navigate(result);
       window.location.assign(
-        verificationRequired ? `/login?${new URLSearchParams({ notice: "verify_email" })}` : success.navigate,
+        verificationRequired ? `/login?${new URLSearchParams({ notice: "verify_email" })}` : target,
       );
       return;
     }

@@ -21,6 +21,20 @@ import path from "node:path";
  * - `GATEHOUSE_REQUIRE_EMAIL_VERIFICATION=1`: unverified users cannot log in. `GATEHOUSE_EMAIL_VERIFICATION`:
  *   `link` (default) or `code`. `GATEHOUSE_EMAIL_VERIFICATION_LIFETIME` (86400) and
  *   `GATEHOUSE_PASSWORD_RESET_LIFETIME` (3600), in seconds.
+ * - Sign-in providers ("Continue with …" on the log-in and sign-up pages), each enabled when its variables are
+ *   set (read by `providersFromEnv()` from `gatehouse-auth`). Register the app at the provider with the
+ *   callback URL `$GATEHOUSE_URL/api/auth/oauth/<id>/callback`:
+ *   - any OpenID Connect provider (id `oidc`): `GATEHOUSE_OIDC_ISSUER` (its issuer URL, e.g.
+ *     `https://sso.example.com/realms/main`), `GATEHOUSE_OIDC_CLIENT_ID`, `GATEHOUSE_OIDC_CLIENT_SECRET`, and
+ *     `GATEHOUSE_OIDC_NAME`, the button's label (default "Single sign-on");
+ *   - Google (`google`): `GOOGLE_CLIENT_ID`, `GOOGLE_CLIENT_SECRET`;
+ *   - Microsoft Entra ID (`microsoft`): `MICROSOFT_CLIENT_ID`, `MICROSOFT_CLIENT_SECRET`, `MICROSOFT_TENANT_ID`;
+ *   - GitLab (`gitlab`): `GITLAB_CLIENT_ID`, `GITLAB_CLIENT_SECRET`, and `GITLAB_URL` for a self-managed one
+ *     (default `https://gitlab.com`);
+ *   - GitHub (`github`): `GITHUB_CLIENT_ID`, `GITHUB_CLIENT_SECRET`, and `GITHUB_ENTERPRISE_URL` for GitHub
+ *     Enterprise Server;
+ *   - Discord (`discord`): `DISCORD_CLIENT_ID`, `DISCORD_CLIENT_SECRET`.
+ *   An `http:` issuer or endpoint is accepted only on this machine (127.0.0.1, localhost), for development.
  */
 export interface AppEnv {
   url: string;

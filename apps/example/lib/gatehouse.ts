@@ -1,4 +1,4 @@
-import { createGatehouse, type Gatehouse, type SessionStrategyName } from "gatehouse-auth";
+import { createGatehouse, type Gatehouse, providersFromEnv, type SessionStrategyName } from "gatehouse-auth";
 import { createOutboxMailer, createSmtpMailer, type Mailer } from "gatehouse-auth/mail";
 import { createStoreFromUrl, type StoresFromUrl } from "gatehouse-auth/stores";
 import { readEnv } from "./env";
@@ -59,6 +59,8 @@ export function getGatehouse(): Gatehouse {
       ...(env.emailVerificationLifetime && { lifetimeSeconds: env.emailVerificationLifetime }),
     },
     ...(env.passwordResetLifetime && { passwordResetLifetimeSeconds: env.passwordResetLifetime }),
+    // "Continue with …" for each provider whose variables are set (see lib/env.ts).
+    providers: providersFromEnv(),
     appName: "Gatehouse example",
   });
   globalThis.gatehouseInstance = gatehouse;

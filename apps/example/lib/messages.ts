@@ -13,6 +13,10 @@ export const messages = createMessages({
     mfa_required: "Confirm it is you with your second step to finish logging in.",
     mfa_pending_expired: "Logging in took too long. Enter your email and password again.",
     invalid_passkey: "This passkey was not accepted. Try again, or use another way to log in.",
+    oauth_failed: "Logging in with that provider did not work. Try again, or use another way to log in.",
+    account_exists:
+      "An account with this email already exists. Log in with your password, then connect this provider in Settings.",
+    last_sign_in_method: "This is your only way to log in. Set a password before you disconnect it.",
   },
   // By the field's problem code (`fields.<name>.code` in an `invalid_input` error).
   fields: {

@@ -1,6 +1,6 @@
 import { safeRedirectPath } from "gatehouse-auth";
 import { type ClientSession, verifySession } from "gatehouse-auth/next";
-import { signIn } from "gatehouse-auth/react";
+import { type OAuthProviderSummary, signIn } from "gatehouse-auth/react";
 import type { GetServerSideProps } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
@@ -8,6 +8,7 @@ import { DevOutboxHint } from "../components/DevOutboxHint";
 import { Field } from "../components/Field";
 import { FormAlert } from "../components/FormAlert";
 import { PageTitle } from "../components/PageTitle";
+import { ProviderButtons } from "../components/ProviderButtons";
 import { SuccessNotice } from "../components/SuccessNotice";
 import { useForm } from "../hooks/useForm";
 import { usePasskeySignIn } from "../hooks/usePasskeySignIn";
@@ -27,6 +28,8 @@ interface LoginProps {
   error: string | null;
   /** `verify_email` after a sign-up that must verify its address first; `signed_out` after log-out. */
   notice: LoginNotice;
+  /** The enabled sign-in providers, each a "Continue with …" link. */
+  providers: OAuthProviderSummary[];
   devOutbox: boolean;
 }
 
@@ -46,12 +49,13 @@ export const getServerSideProps: GetServerSideProps<LoginProps> = async ({ req, 
       next,
       error: typeof query.error === "string" ? query.error : null,
       notice: noticeOf(query),
+      providers: getGatehouse().oauthProviders(),
       devOutbox: devOutboxOpenTo(req),
     },
   };
 };
 
-export default function LoginPage({ next, error, notice }: LoginProps): ReactNode {
+export default function LoginPage({ next, error, notice, providers }: LoginProps): ReactNode {
   const {
     pending,
     outcome: failure,
@@ -127,18 +131,21 @@ export default function LoginPage({ next, error, notice }: LoginProps): ReactNod
             {pending ? "Logging in…" : "Log in"}
           </button>
         </form>
-        {/* Only once the page runs: without JavaScript a passkey cannot be used, so the button would do nothing. */}
-        {passkey.supported && (
+        {(providers.length > 0 || passkey.supported) && (
           <div className="alternative">
             <p className="alternative__label">or</p>
-            <button
-              type="button"
-              className="button button--secondary button--block"
-              disabled={pending || passkey.pending}
-              onClick={passkey.signIn}
-            >
-              {passkey.pending ? "Waiting for your passkey…" : "Use a passkey"}
-            </button>
+            {providers.length > 0 && <ProviderButtons providers={providers} next={next} />}
+            {/* Only once the page runs: without JavaScript a passkey cannot be used, so the button would do nothing. */}
+            {passkey.supported && (
+              <button
+                type="button"
+                className="button button--secondary button--block"
+                disabled={pending || passkey.pending}
+                onClick={passkey.signIn}
+              >
+                {passkey.pending ? "Waiting for your passkey…" : "Use a passkey"}
+              </button>
+            )}
           </div>
         )}
         <p className="card__footer">

@@ -1,6 +1,6 @@
 import { safeRedirectPath } from "gatehouse-auth";
 import { type ClientSession, verifySession } from "gatehouse-auth/next";
-import { signUp } from "gatehouse-auth/react";
+import { type OAuthProviderSummary, signUp } from "gatehouse-auth/react";
 import type { GetServerSideProps } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
@@ -8,6 +8,7 @@ import { Field } from "../components/Field";
 import { FormAlert } from "../components/FormAlert";
 import { NewPasswordField } from "../components/NewPasswordField";
 import { PageTitle } from "../components/PageTitle";
+import { ProviderButtons } from "../components/ProviderButtons";
 import { useForm } from "../hooks/useForm";
 import { DEFAULT_NEXT, pathWithNext, welcomePath, withoutWelcome } from "../lib/authPaths";
 import { formValue } from "../lib/forms";
@@ -19,16 +20,25 @@ interface SignupProps {
   next: string;
   /** The error code of a failed plain form post. */
   error: string | null;
+  /** The enabled sign-in providers, each a "Continue with …" link. */
+  providers: OAuthProviderSummary[];
 }
 
 export const getServerSideProps: GetServerSideProps<SignupProps> = async ({ req, res, query }) => {
   const next = withoutWelcome(safeRedirectPath(query.next, DEFAULT_NEXT));
   const auth = await verifySession(getGatehouse, req, res);
   if (auth) return { redirect: { destination: next, permanent: false } };
-  return { props: { session: { user: null }, next, error: typeof query.error === "string" ? query.error : null } };
+  return {
+    props: {
+      session: { user: null },
+      next,
+      error: typeof query.error === "string" ? query.error : null,
+      providers: getGatehouse().oauthProviders(),
+    },
+  };
 };
 
-export default function SignupPage({ next, error }: SignupProps): ReactNode {
+export default function SignupPage({ next, error, providers }: SignupProps): ReactNode {
   // The dashboard greets a new account; the plain form post carries the flag in its `next` field.
   const destination = welcomePath(next);
   const {
@@ -91,6 +101,13 @@ export default function SignupPage({ next, error }: SignupProps): ReactNode {
             {pending ? "Creating account…" : "Create account"}
           </button>
         </form>
+        {providers.length > 0 && (
+          <div className="alternative">
+            <p className="alternative__label">or</p>
+            {/* The same links as on the log-in page: a provider's account makes a new one here or logs in. */}
+            <ProviderButtons providers={providers} next={next} />
+          </div>
+        )}
         <p className="card__footer">
           Already have an account? <Link href={loginPath}>Log in</Link>
         </p>

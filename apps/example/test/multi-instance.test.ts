@@ -144,6 +144,7 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
           { name: "0003_email_tokens_and_outbox", count: "1" },
           { name: "0004_revocation_epochs_and_attempts", count: "1" },
           { name: "0005_second_factors", count: "1" },
+          { name: "0006_identities", count: "1" },
         ]);
         const lock = await client.query<{ is_locked: number }>("SELECT is_locked FROM gatehouse_migrations_lock");
         expect(lock.rows).toEqual([{ is_locked: 0 }]);
@@ -152,6 +153,7 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
         );
         expect(tables.rows.map((r) => r.table_name)).toEqual([
           "gatehouse_challenges",
+          "gatehouse_identities",
           "gatehouse_migrations",
           "gatehouse_migrations_lock",
           "gatehouse_outbox",

@@ -34,6 +34,12 @@ export type GatehouseErrorCode =
   | "no_passkeys"
   | "invalid_passkey"
   | "challenge_expired"
+  | "oauth_failed"
+  | "oauth_denied"
+  | "account_exists"
+  | "identity_in_use"
+  | "provider_already_linked"
+  | "last_sign_in_method"
   | "configuration"
   | "internal_error";
 
@@ -131,6 +137,12 @@ export type AnyGatehouseError =
   | NoPasskeysError
   | InvalidPasskeyError
   | ChallengeExpiredError
+  | OAuthFailedError
+  | OAuthDeniedError
+  | AccountExistsError
+  | IdentityInUseError
+  | ProviderAlreadyLinkedError
+  | LastSignInMethodError
   | ConfigurationError;
 
 /**
@@ -355,6 +367,57 @@ export class InvalidPasskeyError extends GatehouseError<"invalid_passkey"> {
 export class ChallengeExpiredError extends GatehouseError<"challenge_expired"> {
   constructor() {
     super("challenge_expired", "This passkey request has expired. Try again.");
+  }
+}
+
+/**
+ * A sign-in with an OAuth or OpenID provider did not complete: the provider could not be reached, or its answer
+ * did not verify (state, nonce, audience, expiry, signature, a used code). The reason is logged, not sent.
+ */
+export class OAuthFailedError extends GatehouseError<"oauth_failed"> {
+  constructor(options?: ErrorOptions) {
+    super("oauth_failed", "Signing in with that provider did not work. Try again.", options);
+  }
+}
+
+/** The person declined at the provider (`error=access_denied`). */
+export class OAuthDeniedError extends GatehouseError<"oauth_denied"> {
+  constructor() {
+    super("oauth_denied", "Sign-in was cancelled at the provider.");
+  }
+}
+
+/**
+ * The provider's email belongs to an account that has not linked this identity. It is never linked silently:
+ * the owner signs in the usual way and connects the provider from their settings.
+ */
+export class AccountExistsError extends GatehouseError<"account_exists"> {
+  constructor() {
+    super(
+      "account_exists",
+      "An account with this email already exists. Sign in, then connect the provider in settings.",
+    );
+  }
+}
+
+/** The provider identity is linked to another account already. */
+export class IdentityInUseError extends GatehouseError<"identity_in_use"> {
+  constructor() {
+    super("identity_in_use", "That account at the provider is connected to another user.");
+  }
+}
+
+/** The user has an identity of this provider already: unlink it before linking another. */
+export class ProviderAlreadyLinkedError extends GatehouseError<"provider_already_linked"> {
+  constructor() {
+    super("provider_already_linked", "An account at this provider is connected already.");
+  }
+}
+
+/** Unlinking would leave the user no way to sign in: no password, no passkey, no other identity. */
+export class LastSignInMethodError extends GatehouseError<"last_sign_in_method"> {
+  constructor() {
+    super("last_sign_in_method", "This is your only way to sign in. Set a password or add a passkey first.");
   }
 }
 

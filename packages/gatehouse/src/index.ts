@@ -30,6 +30,35 @@ export type {
   TotpSetup,
 } from "./core/mfa.js";
 export type {
+  IdentityDTO,
+  OAuthApi,
+  OAuthFailureCode,
+  OAuthOutcome,
+  OAuthStart,
+  ProviderSummary,
+  ProviderTokens,
+} from "./core/oauth.js";
+export {
+  discord,
+  github,
+  gitlab,
+  google,
+  microsoft,
+  type OAuth2Options,
+  type OAuth2ProviderConfig,
+  type OAuthOptions,
+  type OAuthProfile,
+  type OAuthProvider,
+  type OidcOptions,
+  type OidcProviderConfig,
+  oauth2,
+  oidc,
+  type ProfileRequest,
+  type ProviderOptions,
+  providersFromEnv,
+  standardClaims,
+} from "./core/oauth-providers.js";
+export type {
   AuthenticationResponseJSON,
   PasskeyDTO,
   PasskeyLogInInput,
@@ -58,4 +87,4 @@ export type { SessionSummary } from "./session/manager.js";
 export { createOptimisticCheck, type OptimisticSession } from "./session/optimistic.js";
 export type { Authentication } from "./session/sessions.js";
 export type { RequestMeta, SessionInfo, SessionMeta } from "./session/types.js";
-export type { RemovedFactors, StoreOptions } from "./stores/types.js";
+export type { IdentityRecord, RemovedFactors, StoreOptions } from "./stores/types.js";

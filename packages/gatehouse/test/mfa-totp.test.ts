@@ -405,8 +405,9 @@ describe.each(["database", "stateless"] as const)("TOTP set-up and management ov
   });
 
   describe("other account changes", () => {
-    it("a password reset through the emailed link keeps TOTP and the codes; the new password still asks for the second step", async () => {
+    it("a password reset of a verified address keeps TOTP and the codes; the new password still asks for the second step", async () => {
       const user = await mfa.totpUser(uniqueEmail(), app.startedAt);
+      await app.store.updateUser(user.id, { emailVerifiedAt: new Date(app.startedAt) });
       const pendingBefore = await mfa.pendingLogIn(user.email);
       expect((await mfa.request("/api/auth/password-reset/request", { json: { email: user.email } })).status).toBe(202);
       // Mail 1 was the notice that TOTP was turned on.
@@ -435,6 +436,21 @@ describe.each(["database", "stateless"] as const)("TOTP set-up and management ov
         passkeys: 0,
         recoveryCodesLeft: 10,
       });
+    });
+
+    it("a password reset of an address never verified takes the account back: TOTP and the codes are gone (someone else may have set them up)", async () => {
+      const user = await mfa.totpUser(uniqueEmail(), app.startedAt);
+      expect((await mfa.request("/api/auth/password-reset/request", { json: { email: user.email } })).status).toBe(202);
+      const token = tokenFromLink(await nthMailTo(smtp, user.email, 2), app.origin, "/reset-password");
+      const reset = await mfa.request("/api/auth/password-reset/confirm", { json: { token, password: NEW_PASSWORD } });
+      expect(reset.status).toBe(200);
+      const after = rawFactorTables(app.dbFile, user.id);
+      expect(after.totp).toEqual([]);
+      expect(after.recoveryCodes).toEqual([]);
+      // The owner of the mailbox signs in with the new password alone.
+      const loggedIn = await mfa.logIn(user.email, NEW_PASSWORD);
+      expect(loggedIn.status).toBe(200);
+      expect(sessionCookieOf(loggedIn)).toBeTruthy();
     });
 
     it("deleting the account removes its TOTP, recovery-code and pending log-in rows", async () => {

@@ -53,7 +53,13 @@ async function waitForHealth(url: string, child: ChildProcess, logs: () => strin
  * domain (WebAuthn refuses an IP address); 127.0.0.1 by default.
  */
 export async function startApp(
-  options: { strategy?: "database" | "stateless"; env?: NodeJS.ProcessEnv; host?: "127.0.0.1" | "localhost" } = {},
+  options: {
+    strategy?: "database" | "stateless";
+    // Not `NodeJS.ProcessEnv`: a test that also loads Next's types (through the library's sources) would have
+    // to name NODE_ENV, which is set here anyway.
+    env?: Record<string, string | undefined>;
+    host?: "127.0.0.1" | "localhost";
+  } = {},
 ): Promise<RunningApp> {
   if (!existsSync(join(appDir, ".next", "BUILD_ID"))) {
     throw new Error("The example app is not built. Run `npm run build` (npm test does it) before these tests.");

@@ -48,13 +48,18 @@ export function isLive(record: ChallengeRecord, now: number): boolean {
  * `gatehouse.session` → `gatehouse.<suffix>`, with `__Host-` (and `Secure`) where the session cookie has it:
  * these cookies follow the session cookie's rules.
  */
+export function ceremonyCookieName(config: SessionCookieConfig, suffix: "mfa" | "challenge" | "oauth"): string {
+  const base = `${config.cookieName.replace(/\.session$/, "")}.${suffix}`;
+  return config.secureCookies ? `__Host-${base}` : base;
+}
+
+/** A {@link CeremonyCookie} named after the session cookie (see {@link ceremonyCookieName}). */
 export function createCeremonyCookie(
   config: SessionCookieConfig,
   store: Pick<FactorStore, "createChallenge">,
   suffix: "mfa" | "challenge",
 ): CeremonyCookie {
-  const base = `${config.cookieName.replace(/\.session$/, "")}.${suffix}`;
-  const name = config.secureCookies ? `__Host-${base}` : base;
+  const name = ceremonyCookieName(config, suffix);
   const options = { httpOnly: true, sameSite: "lax", path: "/", secure: config.secureCookies } as const;
   return {
     name,

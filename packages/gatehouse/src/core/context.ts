@@ -8,10 +8,11 @@ import type { StoreOptions, UserRecord } from "../stores/types.js";
 import { type CredentialConfig, type CredentialOptions, resolveCredentialConfig } from "./config.js";
 import { toUserDTO, type UserDTO } from "./dto.js";
 import { createRateLimiter, type RateLimiter } from "./limiter.js";
+import type { OAuthOptions } from "./oauth-providers.js";
 import { type Roles, resolveRoles } from "./stores.js";
 
 /** Options for `createGatehouse`. */
-export interface GatehouseOptions extends StoreOptions, SessionCookieOptions, CredentialOptions {}
+export interface GatehouseOptions extends StoreOptions, SessionCookieOptions, CredentialOptions, OAuthOptions {}
 
 /** What the core's modules share: resolved configuration and the parts built from it, once. Internal. */
 export interface CoreContext {

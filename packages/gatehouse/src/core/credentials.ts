@@ -147,7 +147,8 @@ export function createCredentialsApi(
               // Awaited only after a success; a failure must not leave it rejected unheard.
               pending.ready.catch(() => undefined);
             }
-            return (await verifying) && user !== null;
+            // An account without a password (made by an OAuth sign-in) is checked against the dummy, and fails.
+            return (await verifying) && user?.passwordHash != null;
           },
           batch ?? undefined,
         );
@@ -162,7 +163,7 @@ export function createCredentialsApi(
         }
         const prepared = await (pending.ready ?? readySignIn(user, meta));
         let { deviceCookie: device } = prepared;
-        if (hasher.needsRehash(user.passwordHash)) {
+        if (user.passwordHash !== null && hasher.needsRehash(user.passwordHash)) {
           // Only over the hash just verified: a password change that came between is never undone.
           const rehashed = await roles.users.updateUser(
             user.id,

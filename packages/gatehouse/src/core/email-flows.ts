@@ -255,9 +255,13 @@ function createEmailFlows(ctx: CoreContext, check: PasswordCheck) {
       const { user } = await consume(sha256Hex(rawToken), ["reset_password"]);
       const passwordHash = await hasher.hash(normalizePassword(rawPassword as string));
       // One transaction: the new password (receiving the link proves the address, too) and the end of every
-      // session and pending link.
+      // session and pending link — and, as the mailbox's owner takes the account, of the ways in someone else may
+      // have added: identities whose provider email was unverified and, when the address had never been verified
+      // (someone may have registered it first: account pre-hijacking), every second factor, passkey and identity
+      // but those verified for this address.
       await endSessions(roles, user.id, {
         update: { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? new Date(now()) },
+        reclaim: { email: user.email, unproven: user.emailVerifiedAt === null },
       });
       // The owner proved the mailbox and chose a new password: the account's failures, the daily ones too,
       // must not keep them out. A store too slow to clear them must not turn the reset into an error.

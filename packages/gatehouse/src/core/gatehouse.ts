@@ -5,6 +5,7 @@ import { type CredentialsApi, createCredentialsApi } from "./credentials.js";
 import { createEmailApi, type EmailApi } from "./email-flows.js";
 import { createSecondFactors, type SecondFactorApi } from "./mfa.js";
 import { createNotices } from "./notices.js";
+import { createOAuth, type OAuthApi } from "./oauth.js";
 import { createPasskeys, type PasskeysApi } from "./passkeys.js";
 import { createPasswordCheck } from "./password-check.js";
 import { createSessionsApi, type SessionsApi } from "./sessions.js";
@@ -14,7 +15,14 @@ import { createSessionsApi, type SessionsApi } from "./sessions.js";
  * module, added here and to `createGatehouse` in one line each. The `gatehouse-auth/next` helpers are thin
  * wrappers around it.
  */
-export interface Gatehouse extends SessionsApi, CredentialsApi, AccountApi, EmailApi, SecondFactorApi, PasskeysApi {
+export interface Gatehouse
+  extends SessionsApi,
+    CredentialsApi,
+    AccountApi,
+    EmailApi,
+    SecondFactorApi,
+    PasskeysApi,
+    OAuthApi {
   /** The app's origins (`url` and `trustedOrigins`): state-changing requests must come from one of them. */
   readonly origins: ReadonlySet<string>;
   /** How many reverse proxies in front of the app append to `X-Forwarded-For` (`trustedProxies`). */
@@ -54,6 +62,7 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     ...email.api,
     ...secondFactors.api,
     ...passkeys.api,
+    ...createOAuth(ctx, options, check, secondFactors.gate, email.events, notices),
   };
 }
 

@@ -39,6 +39,7 @@ export const rateLimitKeys = {
   secondFactorAccountDaily: (userId: string) => `mfa-account-day:${userId}`,
   secondFactorWarning: (pendingIdHash: string) => `mfa-warning:${pendingIdHash}`,
   passkeyOptionsIp: (ip: string) => `passkey-options-ip:${addressGroup(ip)}`,
+  oauthIp: (ip: string) => `oauth-ip:${addressGroup(ip)}`,
 };
 
 /**

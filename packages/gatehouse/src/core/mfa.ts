@@ -22,7 +22,7 @@ import { asRecord, field } from "./input.js";
 import { type Budget, rateLimitKeys } from "./limiter.js";
 import type { Notices } from "./notices.js";
 import type { PasskeySecondStep, PublicKeyCredentialRequestOptionsJSON } from "./passkeys.js";
-import { confirmFreshAuth, type FreshAuthInput, type PasswordCheck } from "./password-check.js";
+import type { FreshAuthInput, PasswordCheck } from "./password-check.js";
 import { completeLogIn, type LoggedIn, type SignedIn, startSignedIn } from "./sessions.js";
 import { endSessions } from "./stores.js";
 
@@ -291,8 +291,7 @@ export function createSecondFactors(
     },
 
     async setUpTotp(auth, input, meta = {}) {
-      const user = await signedInUser(auth);
-      await confirmFreshAuth(check, user, input, meta);
+      const { user } = await check.fresh(auth, input, meta);
       const secret = new Secret({ size: TOTP_SECRET_BYTES });
       const sealed = await sealer.seal({ u: user.id, s: secret.base32 });
       if (!(await factors.saveTotpSetup(user.id, sealed, new Date(now())))) {
@@ -337,15 +336,13 @@ export function createSecondFactors(
     },
 
     async disableTotp(auth, input, meta = {}) {
-      const user = await signedInUser(auth);
-      await confirmFreshAuth(check, user, input, meta);
+      const { user } = await check.fresh(auth, input, meta);
       if (!(await factors.disableTotp(user.id))) throw new MfaNotEnabledError();
       notices.send(user, "Two-factor authentication was turned off");
     },
 
     async regenerateRecoveryCodes(auth, input, meta = {}) {
-      const user = await signedInUser(auth);
-      await confirmFreshAuth(check, user, input, meta);
+      const { user } = await check.fresh(auth, input, meta);
       const { codes, hashes } = await newRecoveryCodes(user.id);
       if (!(await factors.replaceRecoveryCodes(user.id, hashes, new Date(now())))) throw new MfaNotEnabledError();
       notices.send(user, "New recovery codes were made (the old ones no longer work)");

@@ -18,6 +18,7 @@ import {
   InvalidInputError,
   InvalidPasskeyError,
   isGatehouseError,
+  LastSignInMethodError,
   NoPasskeysError,
   NotFoundError,
 } from "../errors.js";
@@ -29,7 +30,7 @@ import type { Auth } from "./dto.js";
 import { asRecord, field, nameProblem } from "./input.js";
 import { rateLimitKeys } from "./limiter.js";
 import type { Notices } from "./notices.js";
-import { confirmFreshAuth, type FreshAuthInput, type PasswordCheck } from "./password-check.js";
+import type { FreshAuthInput, PasswordCheck } from "./password-check.js";
 import { completeLogIn, type LoggedIn } from "./sessions.js";
 
 export type {
@@ -241,8 +242,7 @@ export function createPasskeys(
 
   const api: PasskeysApi = {
     async passkeyRegistrationOptions(auth, input, meta = {}) {
-      const { user } = await check.current(auth);
-      await confirmFreshAuth(check, user, input, meta);
+      const { user } = await check.fresh(auth, input, meta);
       const { id, name } = relyingParty();
       const existing = await factors.listPasskeys(user.id);
       const options = await generateRegistrationOptions({
@@ -311,7 +311,7 @@ export function createPasskeys(
         lastUsedAt: null,
       };
       // A credential registered already (to anyone) is not registered twice.
-      if (!(await factors.createPasskey(passkey))) throw new InvalidPasskeyError();
+      if (!(await factors.createPasskey(passkey, { ifEpoch: user.revocationEpoch }))) throw new InvalidPasskeyError();
       notices.send(user, `A passkey ("${name}") was added`);
       return { passkey: toDTO(passkey), clearChallenge: challengeCookie.clear() };
     },
@@ -326,11 +326,11 @@ export function createPasskeys(
     },
 
     async deletePasskey(auth, passkeyId, input, meta = {}) {
-      const { user } = await check.current(auth);
-      await confirmFreshAuth(check, user, input, meta);
+      const { user } = await check.fresh(auth, input, meta);
       // One keyed delete: someone else's passkey answers exactly like one that does not exist.
-      if (!(await factors.deletePasskey(user.id, passkeyId)))
-        throw new NotFoundError("You have no passkey with this id.");
+      const result = await factors.deletePasskey(user.id, passkeyId);
+      if (result === "not_found") throw new NotFoundError("You have no passkey with this id.");
+      if (result === "last_method") throw new LastSignInMethodError();
       notices.send(user, "A passkey was removed");
     },
 

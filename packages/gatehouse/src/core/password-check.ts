@@ -48,6 +48,13 @@ export interface PasswordCheck {
    * again, so a revocation in between stops the change.
    */
   current(auth: Auth): Promise<{ session: SessionRecord; user: UserRecord }>;
+  /**
+   * Fresh authentication for a sensitive change (ASVS 7.5.1), on the session as {@link PasswordCheck.current}
+   * reads it: the password, every time, for an account that has one (`ReauthenticationRequiredError` without
+   * it, `InvalidInputError` when wrong, within the log-in limits); for an account without a password (made by an
+   * OAuth sign-in), a sign-in within `freshAuthSeconds`.
+   */
+  fresh(auth: Auth, input: unknown, meta: RequestMeta): Promise<{ session: SessionRecord; user: UserRecord }>;
 }
 
 export function createPasswordCheck(ctx: CoreContext): PasswordCheck {
@@ -88,41 +95,44 @@ export function createPasswordCheck(ctx: CoreContext): PasswordCheck {
     return valid;
   }
 
+  async function confirm(user: UserRecord, password: unknown, field: string, meta: RequestMeta): Promise<void> {
+    const valid = await throttled(
+      user.email,
+      user,
+      meta,
+      async () =>
+        typeof password === "string" &&
+        password !== "" &&
+        user.passwordHash !== null &&
+        hasher.verify(user.passwordHash, normalizePassword(password)),
+    );
+    if (!valid) throw new InvalidInputError({ [field]: INCORRECT_PASSWORD });
+  }
+
+  async function current(auth: Auth): Promise<{ session: SessionRecord; user: UserRecord }> {
+    const found = await ctx.sessions.manager.current(auth.user.id, auth.session.id);
+    if (!found) throw new UnauthenticatedError();
+    return found;
+  }
+
   return {
     throttled,
+    confirm,
+    current,
 
-    async confirm(user, password, field, meta) {
-      const valid = await throttled(
-        user.email,
-        user,
-        meta,
-        async () =>
-          typeof password === "string" &&
-          password !== "" &&
-          hasher.verify(user.passwordHash, normalizePassword(password)),
-      );
-      if (!valid) throw new InvalidInputError({ [field]: INCORRECT_PASSWORD });
-    },
-
-    async current(auth) {
-      const found = await ctx.sessions.manager.current(auth.user.id, auth.session.id);
-      if (!found) throw new UnauthenticatedError();
+    async fresh(auth, input, meta) {
+      const found = await current(auth);
+      if (found.user.passwordHash === null) {
+        // The session's own creation time, as the store has it: not one the caller could have made up.
+        if (ctx.now() - found.session.createdAt.getTime() > config.freshAuthSeconds * 1000) {
+          throw new ReauthenticationRequiredError();
+        }
+        return found;
+      }
+      const password = field(asRecord(input ?? {}), "password");
+      if (password === undefined) throw new ReauthenticationRequiredError();
+      await confirm(found.user, password, "password", meta);
       return found;
     },
   };
-}
-
-/**
- * Fresh authentication for a factor change: the password, every time, for an account that has one (all of
- * them, for now). Checked within the log-in limits, so it is no side door for guessing.
- */
-export async function confirmFreshAuth(
-  check: PasswordCheck,
-  user: UserRecord,
-  input: unknown,
-  meta: RequestMeta,
-): Promise<void> {
-  const password = field(asRecord(input ?? {}), "password");
-  if (password === undefined) throw new ReauthenticationRequiredError();
-  await check.confirm(user, password, "password", meta);
 }

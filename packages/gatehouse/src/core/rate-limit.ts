@@ -62,6 +62,11 @@ export interface RateLimitOptions {
   secondFactorPerAccountDaily?: RateLimitRule | false;
   /** Passkey sign-in challenges asked for from one IP (an IPv6 address counts as its /64). Default 100 per 15 minutes. */
   passkeyOptionsPerIp?: RateLimitRule | false;
+  /**
+   * OAuth and OpenID sign-ins and links started from one IP (an IPv6 address counts as its /64): each stores a
+   * short-lived flow. Default 100 per 15 minutes.
+   */
+  oauthPerIp?: RateLimitRule | false;
 }
 
 export type ResolvedRateLimits = { [K in keyof RateLimitOptions]-?: RateLimitRule | false };
@@ -83,4 +88,5 @@ export const DEFAULT_RATE_LIMITS: Readonly<ResolvedRateLimits> = Object.freeze({
   secondFactorPerAccount: { max: 10, windowSeconds: 15 * 60 },
   secondFactorPerAccountDaily: { max: 50, windowSeconds: 24 * 60 * 60 },
   passkeyOptionsPerIp: { max: 100, windowSeconds: 15 * 60 },
+  oauthPerIp: { max: 100, windowSeconds: 15 * 60 },
 });

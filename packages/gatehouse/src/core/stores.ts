@@ -2,8 +2,10 @@ import { ConfigurationError } from "../errors.js";
 import type { SessionStore } from "../session/store.js";
 import type {
   FactorStore,
+  IdentityStore,
   OutboxStore,
   RateLimitStore,
+  Reclaim,
   StoreLifecycle,
   StoreOptions,
   TokenStore,
@@ -22,6 +24,8 @@ export interface Roles {
   outbox: OutboxStore;
   /** Second factors, passkeys and ceremony challenges: always with the users. */
   factors: FactorStore;
+  /** Accounts at OAuth and OpenID providers: always with the users. */
+  identities: IdentityStore;
   /** The store that owns the schema: it sweeps what has ended. */
   lifecycle: StoreLifecycle;
   /** Whether sessions live in a store of their own, which the user store's transactions do not reach. */
@@ -41,6 +45,7 @@ export function resolveRoles(options: StoreOptions): Roles {
     rateLimits: options.rateLimitStore ?? store,
     outbox: store,
     factors: store,
+    identities: store,
     lifecycle: store,
     sessionsApart: options.sessionStore !== undefined && (options.sessionStore as object) !== store,
     writeBatch:
@@ -58,13 +63,14 @@ export function resolveRoles(options: StoreOptions): Roles {
 export async function endSessions(
   roles: Roles,
   userId: string,
-  options: { keep?: string; update?: UserUpdate; ifEpoch?: number } = {},
+  options: { keep?: string; update?: UserUpdate; ifEpoch?: number; reclaim?: Reclaim } = {},
 ): Promise<{ ended: number; epoch: number } | null> {
   if (!roles.sessionsApart) return roles.users.endSessions(userId, options);
-  const { keep, update, ifEpoch } = options;
+  const { keep, update, ifEpoch, reclaim } = options;
   const moved = await roles.users.endSessions(userId, {
     ...(update && { update }),
     ...(ifEpoch !== undefined && { ifEpoch }),
+    ...(reclaim && { reclaim }),
   });
   // Refused for its epoch: nothing changes. Without the user (deleted meanwhile) their sessions go all the same.
   if (!moved && ifEpoch !== undefined) return null;

@@ -5,6 +5,7 @@ import { accountRoutes } from "./routes/account.js";
 import { credentialRoutes } from "./routes/credentials.js";
 import { emailRoutes } from "./routes/email.js";
 import { mfaRoutes } from "./routes/mfa.js";
+import { oauthRoutes } from "./routes/oauth.js";
 import { passkeyRoutes } from "./routes/passkeys.js";
 import { sessionRoutes } from "./routes/sessions.js";
 
@@ -30,5 +31,6 @@ export function createAuthRoutes(
     ...emailRoutes,
     ...mfaRoutes,
     ...passkeyRoutes,
+    ...oauthRoutes,
   ]);
 }

@@ -31,9 +31,10 @@ export function jsonResponse(status: number, body: unknown, setCookies: readonly
   };
 }
 
-export function redirectResponse(location: string, setCookies: readonly string[] = []): HttpResponse {
+/** A redirect: 303 (See Other) after a form post, 302 where a GET is sent on (an OAuth start or callback). */
+export function redirectResponse(location: string, setCookies: readonly string[] = [], status = 303): HttpResponse {
   return {
-    status: 303,
+    status,
     headers: [
       ["Location", location],
       ...AUTH_RESPONSE_HEADERS,

@@ -11,6 +11,8 @@ import { errorResponse, type HttpResponse, jsonResponse } from "./response.js";
 export interface AuthRequest extends GuardedRequest {
   /** Path segments below the mount point, e.g. `["login"]` for `/api/auth/login`. */
   route: readonly string[];
+  /** The request URL's query. */
+  query: URLSearchParams;
   ip: string | null;
 }
 
@@ -22,6 +24,8 @@ export interface AuthPages {
   afterLogout: string;
   /** The second step of a log-in (a code, a recovery code or a passkey). Default `/login/verify`. */
   verifyLogin: string;
+  /** Where linking a provider from settings comes back to, with `?linked=<id>` or `?error=<code>`. Default `/settings`. */
+  settings: string;
 }
 
 /** What a route's handler is given, once the guards it asked for have passed. */
@@ -43,7 +47,7 @@ export interface RouteContext {
   renewed: string[];
 }
 
-/** One route: a path below the mount point (a last segment `:id` matches an id), a method, guards, a handler. */
+/** One route: a path below the mount point (a segment `:id` matches an id), a method, guards, a handler. */
 export interface Route {
   path: string;
   method: "GET" | "POST" | "PATCH" | "DELETE";
@@ -74,17 +78,20 @@ export function createRouter(
   const plain = new Map<string, Route[]>();
   const templated = new Map<string, Route[]>();
   for (const route of routes) {
-    const table = route.path.endsWith("/:id") ? templated : plain;
+    const table = route.path.split("/").includes(":id") ? templated : plain;
     table.set(route.path, [...(table.get(route.path) ?? []), route]);
   }
 
   function match(segments: readonly string[]): { routes: Route[]; param: string } | null {
     const exact = plain.get(segments.join("/"));
     if (exact) return { routes: exact, param: "" };
-    const last = segments[segments.length - 1];
-    if (last === undefined || !ID.test(last)) return null;
-    const withParam = templated.get([...segments.slice(0, -1), ":id"].join("/"));
-    return withParam ? { routes: withParam, param: last } : null;
+    // One segment of a template is an id: `passkeys/:id`, `oauth/:id/callback`.
+    for (const [index, segment] of segments.entries()) {
+      if (!ID.test(segment)) continue;
+      const withParam = templated.get(segments.map((part, i) => (i === index ? ":id" : part)).join("/"));
+      if (withParam) return { routes: withParam, param: segment };
+    }
+    return null;
   }
 
   async function run(route: Route, request: AuthRequest, param: string): Promise<HttpResponse> {

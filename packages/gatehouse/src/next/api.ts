@@ -56,6 +56,7 @@ export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHand
     afterLogin: "/dashboard",
     afterLogout: "/login",
     verifyLogin: "/login/verify",
+    settings: "/settings",
     ...options.pages,
   };
   let routes: ReturnType<typeof createAuthRoutes> | undefined;
@@ -64,11 +65,12 @@ export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHand
     try {
       const instance = resolveGatehouse(gatehouse);
       routes ??= createAuthRoutes(instance, { origins: allowedOrigins(instance, extraOrigins), pages });
-      const path = new URL(req.url ?? "/", "http://gatehouse.invalid").pathname;
+      const { pathname: path, searchParams: query } = new URL(req.url ?? "/", "http://gatehouse.invalid");
       const route = path.startsWith(`${basePath}/`) ? path.slice(basePath.length + 1).split("/") : [];
       response = await routes({
         method: req.method ?? "GET",
         route,
+        query,
         header: (name) => headerOf(req, name),
         readBody: (limit) => readBody(req, limit),
         ip: clientIp(req, instance.trustedProxies),

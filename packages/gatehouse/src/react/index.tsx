@@ -715,3 +715,121 @@ export function signInWithPasskey(
 ): Promise<AuthResult> {
   return post(`${options.basePath ?? DEFAULT_BASE_PATH}/passkeys/login`, assertion);
 }
+
+/** A sign-in provider the server has enabled, from {@link getOAuthProviders}: its id and its button label. */
+export interface OAuthProviderSummary {
+  /** The provider's id in the auth API's paths, e.g. `oidc`, `google`, `github`. */
+  id: string;
+  /** What to call it, e.g. "Single sign-on" or "GitHub". */
+  name: string;
+}
+
+/** An account at a provider connected to the signed-in user, from {@link listIdentities}. */
+export interface IdentitySummary {
+  /** The provider's id, as in {@link OAuthProviderSummary}. */
+  provider: string;
+  /** The email address the provider gave, if it gave one. */
+  email: string | null;
+  /** When it was connected, ISO 8601. */
+  createdAt: string;
+}
+
+/**
+ * The sign-in providers the server has enabled, in the order it was configured with. A page that renders on
+ * the server can ask the Gatehouse instance instead (`gatehouse.oauthProviders()`), so its buttons are in
+ * the first paint.
+ *
+ * @example
+ * ```ts
+ * const result = await getOAuthProviders();
+ * if (result.ok) setProviders(result.providers); // [{ id: "github", name: "GitHub" }]
+ * ```
+ */
+export function getOAuthProviders(
+  options: { basePath?: string } = {},
+): Promise<ApiResult<{ providers: OAuthProviderSummary[] }>> {
+  return fetchData(`${options.basePath ?? DEFAULT_BASE_PATH}/providers`, null, "GET", (data) => ({
+    providers: (data.providers ?? []) as OAuthProviderSummary[],
+  }));
+}
+
+/**
+ * Where a "Continue with …" link points: the auth API sends the browser on to the provider, and its callback
+ * back to `next` (a path on this site, checked by the server; default `/dashboard`) signed in, or to
+ * `/login?error=<code>`. A plain link, so it works without JavaScript; it sends no request itself.
+ *
+ * @example
+ * ```tsx
+ * <a className="button" href={oauthSignInUrl("github", { next: "/settings" })}>Continue with GitHub</a>
+ * ```
+ */
+export function oauthSignInUrl(provider: string, options: { next?: string; basePath?: string } = {}): string {
+  const path = `${options.basePath ?? DEFAULT_BASE_PATH}/oauth/${encodeURIComponent(provider)}`;
+  return options.next === undefined ? path : `${path}?${new URLSearchParams({ next: options.next })}`;
+}
+
+/**
+ * The accounts at providers connected to the signed-in user, oldest first, and whether the user has a
+ * password (an account made by signing in with a provider has none until it sets one through a password
+ * reset). Changes to connected accounts ask for the password when there is one.
+ *
+ * @example
+ * ```ts
+ * const result = await listIdentities();
+ * if (result.ok) setConnected(result.identities.map((identity) => identity.provider));
+ * ```
+ */
+export function listIdentities(
+  options: { basePath?: string } = {},
+): Promise<ApiResult<{ identities: IdentitySummary[]; hasPassword: boolean }>> {
+  return fetchData(`${options.basePath ?? DEFAULT_BASE_PATH}/identities`, null, "GET", (data) => ({
+    identities: (data.identities ?? []) as IdentitySummary[],
+    hasPassword: data.hasPassword === true,
+  }));
+}
+
+/**
+ * Starts connecting an account at `provider` to the signed-in user: answers the provider's URL, to navigate
+ * to; its callback comes back to `/settings?linked=<provider>`, or `/settings?error=<code>` (e.g.
+ * `identity_in_use` when that account belongs to someone else). A user with a password confirms with it
+ * (403 `reauthentication_required` without it); one without needs to have signed in within ten minutes.
+ * A 409 `provider_already_linked` when the user has an account of this provider connected already.
+ *
+ * @example
+ * ```ts
+ * const result = await linkProvider("github", { password });
+ * if (result.ok) window.location.assign(result.url);
+ * else setError(errorMessage(result.error.code));
+ * ```
+ */
+export function linkProvider(
+  provider: string,
+  confirm: { password?: string } = {},
+  options: { basePath?: string } = {},
+): Promise<ApiResult<{ url: string }>> {
+  return fetchData(
+    `${options.basePath ?? DEFAULT_BASE_PATH}/oauth/${encodeURIComponent(provider)}/link`,
+    confirm,
+    "POST",
+    (data) => ({ url: data.url as string }),
+  );
+}
+
+/**
+ * Disconnects the signed-in user's account at `provider`: it can no longer sign in. Confirmed like
+ * {@link linkProvider}. Refused with a 409 `last_sign_in_method` when it is the user's only way to sign in
+ * (no password, no passkey, no other provider); a 404 `not_found` when it is not connected.
+ *
+ * @example
+ * ```ts
+ * const result = await unlinkIdentity("github", { password });
+ * if (!result.ok && result.error.code === "last_sign_in_method") suggestSettingAPassword();
+ * ```
+ */
+export function unlinkIdentity(
+  provider: string,
+  confirm: { password?: string } = {},
+  options: { basePath?: string } = {},
+): Promise<AuthResult> {
+  return post(`${options.basePath ?? DEFAULT_BASE_PATH}/identities/${encodeURIComponent(provider)}`, confirm, "DELETE");
+}

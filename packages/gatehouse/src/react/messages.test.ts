@@ -54,6 +54,26 @@ describe("errorMessage", () => {
     expect(errorMessage(code)).toMatch(/^[A-Z].*[.]$/);
   });
 
+  it.each([
+    "oauth_failed",
+    "oauth_denied",
+    "account_exists",
+    "identity_in_use",
+    "provider_already_linked",
+    "last_sign_in_method",
+  ])("has a sentence of its own for the sign-in-with-a-provider code %s", (code) => {
+    expect(Object.hasOwn(DEFAULT_ERROR_MESSAGES, code)).toBe(true);
+    expect(errorMessage(code)).not.toBe(GENERIC);
+    expect(errorMessage(code)).toMatch(/^[A-Z].*[.]$/);
+  });
+
+  it("tells a person whose email has an account to sign in as before and connect the provider in settings", () => {
+    // Never "create an account": the account exists, and is not linked to the provider without its owner.
+    expect(errorMessage("account_exists")).toMatch(/already exists/);
+    expect(errorMessage("account_exists")).toMatch(/password, then connect .* in settings/);
+    expect(errorMessage("last_sign_in_method")).toMatch(/password or add a passkey/);
+  });
+
   it("sends a person whose log-in waited too long back to the password, not to a code they cannot use", () => {
     expect(errorMessage("mfa_pending_expired")).toMatch(/password again/);
   });

@@ -55,6 +55,13 @@ export const DEFAULT_ERROR_MESSAGES: Readonly<Record<ErrorMessageCode, string>> 
   no_passkeys: "This account has no passkey. Use another way to confirm it is you.",
   invalid_passkey: "This passkey was not accepted. Try again, or use another way.",
   challenge_expired: "This took too long. Try again.",
+  oauth_failed: "Signing in with that provider did not work. Try again, or use another way.",
+  oauth_denied: "Access was not granted at the provider, so nothing changed. Try again if you meant to.",
+  account_exists:
+    "An account with this email already exists. Sign in with your password, then connect this provider in settings.",
+  identity_in_use: "That account at the provider is already connected to another account here.",
+  provider_already_linked: "You already have an account of this provider connected. Disconnect it first.",
+  last_sign_in_method: "This is your only way to sign in. Set a password or add a passkey before you disconnect it.",
   network_error: "Could not reach the server. Check your connection.",
 });
 

@@ -1,7 +1,5 @@
-import { once } from "node:events";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { apiStandIn } from "../../test/support/api-stand-in.js";
 import {
   type AuthenticationResponseJSON,
   confirmTotp,
@@ -22,45 +20,7 @@ import {
   verifySecondFactor,
 } from "./index.js";
 
-/** What the server saw of one request. */
-interface Seen {
-  method: string;
-  path: string;
-  contentType: string | undefined;
-  body: unknown;
-}
-
-/**
- * A real HTTP server standing in for the auth API: it records each request and answers the reply set for the
- * test, so the helpers run their real `fetch` against the contract's answers.
- */
-let server: Server;
-let basePath: string;
-let seen: Seen[] = [];
-let reply: { status: number; body: unknown } = { status: 200, body: { ok: true } };
-
-beforeAll(async () => {
-  server = createServer(async (request, response) => {
-    let text = "";
-    for await (const chunk of request) text += chunk;
-    seen.push({
-      method: request.method ?? "",
-      path: request.url ?? "",
-      contentType: request.headers["content-type"],
-      body: text === "" ? undefined : JSON.parse(text),
-    });
-    response.writeHead(reply.status, { "content-type": "application/json" });
-    response.end(JSON.stringify(reply.body));
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  basePath = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/auth`;
-});
-afterAll(() => new Promise<void>((done) => server.close(() => done())));
-beforeEach(() => {
-  seen = [];
-  reply = { status: 200, body: { ok: true } };
-});
+const api = apiStandIn();
 
 const USER = { id: "u1", email: "ada@example.com", name: null, role: "user", emailVerified: true };
 const PASSKEY = { id: "pk1", name: "Laptop", createdAt: "2026-01-02T03:04:05.000Z", lastUsedAt: null };
@@ -81,17 +41,16 @@ const ATTESTATION = {
 describe("signIn when the account has a second factor", () => {
   it("answers a failure with secondFactor and its methods for 403 mfa_required, keeping status and error", async () => {
     const error = { code: "mfa_required", message: "A second step is required.", methods: ["totp", "passkey"] };
-    reply = { status: 403, body: { error } };
-    const result = await signIn({ email: USER.email, password: "pw" }, { basePath });
+    api.reply(403, { error });
+    const result = await signIn({ email: USER.email, password: "pw" }, { basePath: api.basePath });
     expect(result).toEqual({ ok: false, status: 403, error, secondFactor: { methods: ["totp", "passkey"] } });
   });
 
   it("offers only the methods it knows, in the contract's order", async () => {
-    reply = {
-      status: 403,
-      body: { error: { code: "mfa_required", message: "", methods: ["passkey", "sms", "recovery_code", "totp"] } },
-    };
-    const result = await signIn({ email: USER.email, password: "pw" }, { basePath });
+    api.reply(403, {
+      error: { code: "mfa_required", message: "", methods: ["passkey", "sms", "recovery_code", "totp"] },
+    });
+    const result = await signIn({ email: USER.email, password: "pw" }, { basePath: api.basePath });
     expect(!result.ok && result.secondFactor?.methods).toEqual(["totp", "recovery_code", "passkey"]);
   });
 
@@ -101,8 +60,8 @@ describe("signIn when the account has a second factor", () => {
       [403, "reauthentication_required"],
       [429, "rate_limited"],
     ] as const) {
-      reply = { status, body: { error: { code, message: "" } } };
-      const result = await signIn({ email: USER.email, password: "pw" }, { basePath });
+      api.reply(status, { error: { code, message: "" } });
+      const result = await signIn({ email: USER.email, password: "pw" }, { basePath: api.basePath });
       expect(result.ok, code).toBe(false);
       expect(!result.ok && result.error.code, code).toBe(code);
       expect(!result.ok && "secondFactor" in result, code).toBe(false);
@@ -114,88 +73,100 @@ describe("the second-factor and passkey calls", () => {
   const cases: Array<[string, () => Promise<unknown>, string, string, unknown]> = [
     [
       "verifySecondFactor (code)",
-      () => verifySecondFactor({ code: "123 456" }, { basePath }),
+      () => verifySecondFactor({ code: "123 456" }, { basePath: api.basePath }),
       "POST",
       "/mfa/verify",
       { code: "123 456" },
     ],
     [
       "verifySecondFactor (recovery code)",
-      () => verifySecondFactor({ recoveryCode: "abcde-fghij" }, { basePath }),
+      () => verifySecondFactor({ recoveryCode: "abcde-fghij" }, { basePath: api.basePath }),
       "POST",
       "/mfa/verify",
       { recoveryCode: "abcde-fghij" },
     ],
     [
       "verifySecondFactor (passkey)",
-      () => verifySecondFactor({ passkey: ASSERTION }, { basePath }),
+      () => verifySecondFactor({ passkey: ASSERTION }, { basePath: api.basePath }),
       "POST",
       "/mfa/verify",
       { passkey: ASSERTION },
     ],
     [
       "getSecondFactorPasskeyOptions",
-      () => getSecondFactorPasskeyOptions({ basePath }),
+      () => getSecondFactorPasskeyOptions({ basePath: api.basePath }),
       "POST",
       "/mfa/passkey/options",
       {},
     ],
-    ["getMfaStatus", () => getMfaStatus({ basePath }), "GET", "/mfa", undefined],
-    ["setUpTotp", () => setUpTotp({ password: "pw" }, { basePath }), "POST", "/mfa/totp/setup", { password: "pw" }],
+    ["getMfaStatus", () => getMfaStatus({ basePath: api.basePath }), "GET", "/mfa", undefined],
+    [
+      "setUpTotp",
+      () => setUpTotp({ password: "pw" }, { basePath: api.basePath }),
+      "POST",
+      "/mfa/totp/setup",
+      { password: "pw" },
+    ],
     [
       "confirmTotp",
-      () => confirmTotp({ code: "123456" }, { basePath }),
+      () => confirmTotp({ code: "123456" }, { basePath: api.basePath }),
       "POST",
       "/mfa/totp/confirm",
       { code: "123456" },
     ],
     [
       "disableTotp",
-      () => disableTotp({ password: "pw" }, { basePath }),
+      () => disableTotp({ password: "pw" }, { basePath: api.basePath }),
       "POST",
       "/mfa/totp/disable",
       { password: "pw" },
     ],
     [
       "regenerateRecoveryCodes",
-      () => regenerateRecoveryCodes({ password: "pw" }, { basePath }),
+      () => regenerateRecoveryCodes({ password: "pw" }, { basePath: api.basePath }),
       "POST",
       "/mfa/recovery-codes",
       { password: "pw" },
     ],
     [
       "getPasskeyRegistrationOptions",
-      () => getPasskeyRegistrationOptions({ password: "pw" }, { basePath }),
+      () => getPasskeyRegistrationOptions({ password: "pw" }, { basePath: api.basePath }),
       "POST",
       "/passkeys/register/options",
       { password: "pw" },
     ],
     [
       "registerPasskey",
-      () => registerPasskey({ response: ATTESTATION, name: "Laptop" }, { basePath }),
+      () => registerPasskey({ response: ATTESTATION, name: "Laptop" }, { basePath: api.basePath }),
       "POST",
       "/passkeys/register",
       { response: ATTESTATION, name: "Laptop" },
     ],
-    ["listPasskeys", () => listPasskeys({ basePath }), "GET", "/passkeys", undefined],
+    ["listPasskeys", () => listPasskeys({ basePath: api.basePath }), "GET", "/passkeys", undefined],
     [
       "renamePasskey",
-      () => renamePasskey("a/b?c", { name: "Phone" }, { basePath }),
+      () => renamePasskey("a/b?c", { name: "Phone" }, { basePath: api.basePath }),
       "PATCH",
       "/passkeys/a%2Fb%3Fc",
       { name: "Phone" },
     ],
     [
       "deletePasskey",
-      () => deletePasskey("pk1", { password: "pw" }, { basePath }),
+      () => deletePasskey("pk1", { password: "pw" }, { basePath: api.basePath }),
       "DELETE",
       "/passkeys/pk1",
       { password: "pw" },
     ],
-    ["getPasskeyLoginOptions", () => getPasskeyLoginOptions({ basePath }), "POST", "/passkeys/login/options", {}],
+    [
+      "getPasskeyLoginOptions",
+      () => getPasskeyLoginOptions({ basePath: api.basePath }),
+      "POST",
+      "/passkeys/login/options",
+      {},
+    ],
     [
       "signInWithPasskey",
-      () => signInWithPasskey({ response: ASSERTION }, { basePath }),
+      () => signInWithPasskey({ response: ASSERTION }, { basePath: api.basePath }),
       "POST",
       "/passkeys/login",
       { response: ASSERTION },
@@ -204,7 +175,7 @@ describe("the second-factor and passkey calls", () => {
 
   it.each(cases)("%s sends the contract's request", async (_name, call, method, path, body) => {
     await call();
-    expect(seen).toEqual([
+    expect(api.seen).toEqual([
       {
         method,
         path: `/api/auth${path}`,
@@ -215,7 +186,7 @@ describe("the second-factor and passkey calls", () => {
   });
 
   it.each(cases)("%s resolves to the API's error, not a throw, on failure", async (_name, call) => {
-    reply = { status: 401, body: { error: { code: "unauthenticated", message: "Sign in to continue." } } };
+    api.reply(401, { error: { code: "unauthenticated", message: "Sign in to continue." } });
     await expect(call()).resolves.toEqual({
       ok: false,
       status: 401,
@@ -226,14 +197,20 @@ describe("the second-factor and passkey calls", () => {
 
 describe("the answers of the second-factor and passkey calls", () => {
   it("signs in with a second step or a passkey: the user", async () => {
-    reply = { status: 200, body: { user: USER } };
-    await expect(verifySecondFactor({ code: "123456" }, { basePath })).resolves.toEqual({ ok: true, user: USER });
-    await expect(signInWithPasskey({ response: ASSERTION }, { basePath })).resolves.toEqual({ ok: true, user: USER });
+    api.reply(200, { user: USER });
+    await expect(verifySecondFactor({ code: "123456" }, { basePath: api.basePath })).resolves.toEqual({
+      ok: true,
+      user: USER,
+    });
+    await expect(signInWithPasskey({ response: ASSERTION }, { basePath: api.basePath })).resolves.toEqual({
+      ok: true,
+      user: USER,
+    });
   });
 
   it("gives the status, the TOTP setup and the recovery codes as fields beside ok", async () => {
-    reply = { status: 200, body: { totp: true, passkeys: 2, recoveryCodesLeft: 7 } };
-    await expect(getMfaStatus({ basePath })).resolves.toEqual({
+    api.reply(200, { totp: true, passkeys: 2, recoveryCodesLeft: 7 });
+    await expect(getMfaStatus({ basePath: api.basePath })).resolves.toEqual({
       ok: true,
       totp: true,
       passkeys: 2,
@@ -241,13 +218,16 @@ describe("the answers of the second-factor and passkey calls", () => {
     });
 
     const setup = { secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", uri: "otpauth://totp/x", qrSvg: "<svg></svg>" };
-    reply = { status: 200, body: setup };
-    await expect(setUpTotp({ password: "pw" }, { basePath })).resolves.toEqual({ ok: true, ...setup });
+    api.reply(200, setup);
+    await expect(setUpTotp({ password: "pw" }, { basePath: api.basePath })).resolves.toEqual({ ok: true, ...setup });
 
     const recoveryCodes = ["aaaaa-bbbbb", "ccccc-ddddd"];
-    reply = { status: 200, body: { recoveryCodes } };
-    await expect(confirmTotp({ code: "123456" }, { basePath })).resolves.toEqual({ ok: true, recoveryCodes });
-    await expect(regenerateRecoveryCodes({ password: "pw" }, { basePath })).resolves.toEqual({
+    api.reply(200, { recoveryCodes });
+    await expect(confirmTotp({ code: "123456" }, { basePath: api.basePath })).resolves.toEqual({
+      ok: true,
+      recoveryCodes,
+    });
+    await expect(regenerateRecoveryCodes({ password: "pw" }, { basePath: api.basePath })).resolves.toEqual({
       ok: true,
       recoveryCodes,
     });
@@ -259,27 +239,30 @@ describe("the answers of the second-factor and passkey calls", () => {
       challenge: "abc",
       user: { id: "u", name: "n", displayName: "" },
     };
-    reply = { status: 200, body: creation };
-    await expect(getPasskeyRegistrationOptions({ password: "pw" }, { basePath })).resolves.toEqual({
+    api.reply(200, creation);
+    await expect(getPasskeyRegistrationOptions({ password: "pw" }, { basePath: api.basePath })).resolves.toEqual({
       ok: true,
       options: creation,
     });
     const request = { challenge: "xyz", userVerification: "required", rpId: "localhost" };
-    reply = { status: 200, body: request };
-    await expect(getPasskeyLoginOptions({ basePath })).resolves.toEqual({ ok: true, options: request });
-    await expect(getSecondFactorPasskeyOptions({ basePath })).resolves.toEqual({ ok: true, options: request });
+    api.reply(200, request);
+    await expect(getPasskeyLoginOptions({ basePath: api.basePath })).resolves.toEqual({ ok: true, options: request });
+    await expect(getSecondFactorPasskeyOptions({ basePath: api.basePath })).resolves.toEqual({
+      ok: true,
+      options: request,
+    });
   });
 
   it("gives the passkeys, and the one registered or renamed", async () => {
-    reply = { status: 200, body: { passkeys: [PASSKEY] } };
-    await expect(listPasskeys({ basePath })).resolves.toEqual({ ok: true, passkeys: [PASSKEY] });
-    reply = { status: 201, body: { passkey: PASSKEY } };
-    await expect(registerPasskey({ response: ATTESTATION }, { basePath })).resolves.toEqual({
+    api.reply(200, { passkeys: [PASSKEY] });
+    await expect(listPasskeys({ basePath: api.basePath })).resolves.toEqual({ ok: true, passkeys: [PASSKEY] });
+    api.reply(201, { passkey: PASSKEY });
+    await expect(registerPasskey({ response: ATTESTATION }, { basePath: api.basePath })).resolves.toEqual({
       ok: true,
       passkey: PASSKEY,
     });
-    reply = { status: 200, body: { passkey: { ...PASSKEY, name: "Phone" } } };
-    await expect(renamePasskey("pk1", { name: "Phone" }, { basePath })).resolves.toEqual({
+    api.reply(200, { passkey: { ...PASSKEY, name: "Phone" } });
+    await expect(renamePasskey("pk1", { name: "Phone" }, { basePath: api.basePath })).resolves.toEqual({
       ok: true,
       passkey: { ...PASSKEY, name: "Phone" },
     });

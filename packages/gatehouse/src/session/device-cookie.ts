@@ -21,15 +21,16 @@ interface DevicePayload {
 /** The account a device cookie is for: a user, under the password they had when it was issued. */
 export interface DeviceAccount {
   id: string;
-  passwordHash: string;
+  /** `null` for an account without a password: its device cookies are void once it sets one. */
+  passwordHash: string | null;
 }
 
 /**
  * A short fingerprint of the stored password hash. A cookie issued under one password is void under the
  * next: whoever collected device cookies while they knew it gains nothing once it has changed.
  */
-function passwordFingerprint(passwordHash: string): string {
-  return sha256Hex(`device:${passwordHash}`).slice(0, 32);
+function passwordFingerprint(passwordHash: string | null): string {
+  return sha256Hex(`device:${passwordHash ?? ""}`).slice(0, 32);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Transaction } from "kysely";
 import { sha256Hex } from "../crypto/digest.js";
+import { lockUser, NO_PASSWORD } from "./kysely-identities.js";
 import type { Database } from "./schema.js";
 import type { ChallengeRecord, FactorStore, PasskeyRecord, TotpRecord } from "./types.js";
 
@@ -12,6 +13,7 @@ const TOTP = "gatehouse_totp";
 const CODES = "gatehouse_recovery_codes";
 const PASSKEYS = "gatehouse_passkeys";
 const CHALLENGES = "gatehouse_challenges";
+const IDENTITIES = "gatehouse_identities";
 
 /** What the factor queries need of the SQL store around them. */
 export interface FactorStoreParts {
@@ -239,11 +241,28 @@ export function createKyselyFactorStore(db: Kysely<Database>, parts: FactorStore
         return Number(result.numDeletedRows) > 0;
       }),
 
-    createPasskey: (passkey) =>
+    createPasskey: (passkey, createOptions = {}) =>
       guard(async () => {
+        const { ifEpoch } = createOptions;
         try {
-          await db.insertInto(PASSKEYS).values(toPasskeyRow(passkey)).execute();
-          return true;
+          if (ifEpoch === undefined) {
+            await db.insertInto(PASSKEYS).values(toPasskeyRow(passkey)).execute();
+            return true;
+          }
+          return await retryingDeadlocks(() =>
+            db.transaction().execute(async (trx) => {
+              // Locked like an end of sessions: a registration that began before one cannot land after it.
+              if (!(await lockUser(trx, passkey.userId))) return false;
+              const { revocation_epoch } = await trx
+                .selectFrom(USERS)
+                .select("revocation_epoch")
+                .where("id", "=", passkey.userId)
+                .executeTakeFirstOrThrow();
+              if (Number(revocation_epoch) !== ifEpoch) return false;
+              await trx.insertInto(PASSKEYS).values(toPasskeyRow(passkey)).execute();
+              return true;
+            }),
+          );
         } catch (error) {
           if (parts.isUniqueViolation(error)) return false;
           throw error;
@@ -298,14 +317,32 @@ export function createKyselyFactorStore(db: Kysely<Database>, parts: FactorStore
       }),
 
     deletePasskey: (userId, id) =>
-      guard(async () => {
-        const result = await db
-          .deleteFrom(PASSKEYS)
-          .where("id", "=", id)
-          .where("user_id", "=", userId)
-          .executeTakeFirst();
-        return Number(result.numDeletedRows) > 0;
-      }),
+      guard(() =>
+        retryingDeadlocks(() =>
+          db.transaction().execute(async (trx) => {
+            // The user's row is locked first, as by an unlink: the two cannot both remove a last way in.
+            if (!(await lockUser(trx, userId))) return "not_found" as const;
+            const passkeys = await trx.selectFrom(PASSKEYS).select("id").where("user_id", "=", userId).execute();
+            if (!passkeys.some((row) => row.id === id)) return "not_found" as const;
+            if (passkeys.length === 1) {
+              const user = await trx
+                .selectFrom(USERS)
+                .select("password_hash")
+                .where("id", "=", userId)
+                .executeTakeFirstOrThrow();
+              const identity = await trx
+                .selectFrom(IDENTITIES)
+                .select("provider")
+                .where("user_id", "=", userId)
+                .limit(1)
+                .executeTakeFirst();
+              if (user.password_hash === NO_PASSWORD && !identity) return "last_method" as const;
+            }
+            await trx.deleteFrom(PASSKEYS).where("id", "=", id).where("user_id", "=", userId).execute();
+            return "deleted" as const;
+          }),
+        ),
+      ),
 
     createChallenge: (challenge) =>
       guard(() =>

@@ -3,6 +3,12 @@ import { EmailTakenError } from "../errors.js";
 import type { DeadSessions, SessionRecord } from "../session/store.js";
 import { failClosed } from "./guard.js";
 import { createKyselyFactorStore, deleteFactorRows, sweepChallenges } from "./kysely-factors.js";
+import {
+  createKyselyIdentityStore,
+  deleteIdentityRows,
+  deleteUnprovenIdentities,
+  NO_PASSWORD,
+} from "./kysely-identities.js";
 import { assertSchemaCurrent, type MigrationLock, migrateToLatest } from "./migrations.js";
 import { type Prepare, queryTemplate } from "./query-template.js";
 import type { Database } from "./schema.js";
@@ -368,8 +374,32 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     }
   }
 
+  /** Inserts a user with `executor`: the store's connection, or a transaction that writes more with it. */
+  async function insertUser(executor: Kysely<Database>, user: NewUser): Promise<UserRecord> {
+    const now = options.now();
+    const row = {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      password_hash: user.passwordHash ?? NO_PASSWORD,
+      email_verified_at: user.emailVerifiedAt?.getTime() ?? null,
+      created_at: now,
+      updated_at: now,
+    };
+    await executor.insertInto(USERS).values(row).execute();
+    return toUserRecord({ ...row, session_version: 0, revocation_epoch: 0, totp_enabled: 0 });
+  }
+
   const store: Store = {
     migrate: () => failClosed(migrate, undefined),
+
+    ...createKyselyIdentityStore(db, {
+      guard,
+      isUniqueViolation: (error) => backend.isUniqueViolation(error),
+      retryingDeadlocks,
+      insertUser,
+    }),
 
     ...createKyselyFactorStore(db, {
       guard,
@@ -379,24 +409,12 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     createUser: (user: NewUser) =>
       guard(async () => {
-        const now = options.now();
-        const row = {
-          id: user.id,
-          email: user.email,
-          name: user.name,
-          role: user.role,
-          password_hash: user.passwordHash,
-          email_verified_at: null,
-          created_at: now,
-          updated_at: now,
-        };
         try {
-          await db.insertInto(USERS).values(row).execute();
+          return await insertUser(db, user);
         } catch (error) {
           if (backend.isUniqueViolation(error)) throw new EmailTakenError();
           throw error;
         }
-        return toUserRecord({ ...row, session_version: 0, revocation_epoch: 0, totp_enabled: 0 });
       }),
 
     getUserById: (id) =>
@@ -472,6 +490,14 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
                 .where("user_id", "=", userId)
                 .where("purpose", "in", ["change_email", "reset_password"])
                 .execute();
+              const { reclaim } = endOptions;
+              if (reclaim) {
+                await deleteUnprovenIdentities(trx, userId, reclaim.unproven ? reclaim.email : undefined);
+                if (reclaim.unproven) {
+                  await deleteFactorRows(trx, userId);
+                  await trx.updateTable(USERS).set({ totp_enabled: 0 }).where("id", "=", userId).execute();
+                }
+              }
               return { ended: Number(ended.numDeletedRows), epoch };
             }),
           ),
@@ -484,6 +510,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
           await trx.deleteFrom(SESSIONS).where("user_id", "=", id).execute();
           await trx.deleteFrom(TOKENS).where("user_id", "=", id).execute();
           await deleteFactorRows(trx, id);
+          await deleteIdentityRows(trx, id);
           const result = await trx.deleteFrom(USERS).where("id", "=", id).executeTakeFirst();
           return Number(result.numDeletedRows) > 0;
         }),
@@ -771,7 +798,7 @@ function toUserRecord(row: UserRow): UserRecord {
     email: row.email,
     name: row.name,
     role: row.role,
-    passwordHash: row.password_hash,
+    passwordHash: row.password_hash === NO_PASSWORD ? null : row.password_hash,
     emailVerifiedAt: row.email_verified_at === null ? null : new Date(Number(row.email_verified_at)),
     totpEnabled: Number(row.totp_enabled) === 1,
     sessionVersion: Number(row.session_version),

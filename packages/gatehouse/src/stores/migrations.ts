@@ -164,6 +164,27 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0006_identities": {
+    async up(db: Kysely<unknown>) {
+      // Users created by an OAuth sign-in have no password: their password_hash is "" (the column stays NOT NULL,
+      // which SQLite cannot drop without rebuilding the table).
+      await db.schema
+        .createTable("gatehouse_identities")
+        // SHA-256 of (provider, subject): subjects are case-sensitive, and MySQL's collations compare without
+        // case (and MariaDB's ignore trailing spaces), so the hash is the key, as for passkeys.
+        .addColumn("identity_key", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("provider", "varchar(64)", (c) => c.notNull())
+        .addColumn("subject", "varchar(255)", (c) => c.notNull())
+        .addColumn("user_id", "varchar(64)", (c) => c.notNull().references("gatehouse_users.id").onDelete("cascade"))
+        .addColumn("email", "varchar(254)")
+        .addColumn("email_verified", "integer", (c) => c.notNull())
+        .addColumn("tokens", "text")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        // One identity per provider and user: unlinking names the provider.
+        .addUniqueConstraint("gatehouse_identities_user_provider", ["user_id", "provider"])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -86,4 +86,14 @@ export interface Database {
     created_at: number;
     expires_at: number;
   };
+  gatehouse_identities: {
+    identity_key: string;
+    provider: string;
+    subject: string;
+    user_id: string;
+    email: string | null;
+    email_verified: number;
+    tokens: string | null;
+    created_at: number;
+  };
 }

@@ -8,7 +8,8 @@ export interface UserRecord extends SessionUser {
   email: string;
   name: string | null;
   role: string;
-  passwordHash: string;
+  /** The argon2id hash of the password; `null` for an account without one (created by an OAuth sign-in). */
+  passwordHash: string | null;
   /** When the user proved they receive mail at `email`; `null` while unverified. */
   emailVerifiedAt: Date | null;
   /** Whether an authenticator app (TOTP) is on: a log-in then needs its second step. */
@@ -22,7 +23,24 @@ export interface NewUser {
   email: string;
   name: string | null;
   role: string;
-  passwordHash: string;
+  passwordHash: string | null;
+  /** Default `null`: not verified. */
+  emailVerifiedAt?: Date | null;
+}
+
+/**
+ * What a password reset takes back, in the transaction that ends the sessions: whoever receives the mail owns
+ * the address, and an account's ways in that its owner may not have added go.
+ */
+export interface Reclaim {
+  /** The account's address, which the reset proved. */
+  email: string;
+  /**
+   * The address had never been verified: someone else may have registered it first (account pre-hijacking). Then
+   * every second factor, passkey and identity goes, but identities whose provider verified `email` itself;
+   * otherwise only identities whose provider email was unverified.
+   */
+  unproven: boolean;
 }
 
 export interface UserUpdate {
@@ -83,7 +101,7 @@ export interface UserStore extends UserLookup<UserRecord> {
   updateUser(id: string, update: UserUpdate, options?: { ifPasswordHash?: string }): Promise<UserRecord | null>;
   /** Increments the user's session version and returns the new one (`null`: no such user). */
   bumpSessionVersion(userId: string): Promise<number | null>;
-  /** Deletes the user with their tokens, second factors, passkeys and challenges (and their sessions, where this store keeps them). */
+  /** Deletes the user with their tokens, second factors, passkeys, challenges and identities (and their sessions, where this store keeps them). */
   deleteUser(id: string): Promise<boolean>;
   /**
    * Ends the user's sessions, all of them or all but `keep`, as one transaction: the user moves to a new
@@ -91,11 +109,12 @@ export interface UserStore extends UserLookup<UserRecord> {
    * `update` is applied, the sessions this store keeps are deleted (`keep` moves to the new epoch, if it was
    * of the one before), and pending email-change and password-reset tokens are voided. Either all of it
    * happens or none. `null`: no such user, or with `ifEpoch`, the user is no longer in that epoch (nothing
-   * changed).
+   * changed). With `reclaim` (a password reset), the same transaction removes what someone other than the
+   * owner of the address could have added (see {@link Reclaim}).
    */
   endSessions(
     userId: string,
-    options?: { keep?: string; update?: UserUpdate; ifEpoch?: number },
+    options?: { keep?: string; update?: UserUpdate; ifEpoch?: number; reclaim?: Reclaim },
   ): Promise<{ ended: number; epoch: number } | null>;
 }
 
@@ -190,7 +209,7 @@ export interface PasskeyRecord {
 }
 
 /** What a short-lived challenge is for. */
-export type ChallengePurpose = "mfa_pending" | "mfa_passkey" | "passkey_register" | "passkey_login";
+export type ChallengePurpose = "mfa_pending" | "mfa_passkey" | "passkey_register" | "passkey_login" | "oauth_flow";
 
 /**
  * Short-lived, single-use state of a ceremony: a log-in waiting for its second step, or a WebAuthn challenge.
@@ -257,8 +276,11 @@ export interface FactorStore {
   replaceRecoveryCodes(userId: string, codeHashes: readonly string[], now: Date): Promise<boolean>;
   /** Deletes the user's recovery code with one of these hashes; `true` for the one caller that deleted it. */
   consumeRecoveryCode(userId: string, codeHashes: readonly string[]): Promise<boolean>;
-  /** Stores a passkey; `false` (nothing stored) when its credential is registered already, to anyone. */
-  createPasskey(passkey: PasskeyRecord): Promise<boolean>;
+  /**
+   * Stores a passkey; `false` (nothing stored) when its credential is registered already, to anyone — or, with
+   * `ifEpoch`, when the user is no longer in that revocation epoch (their sessions were ended meanwhile).
+   */
+  createPasskey(passkey: PasskeyRecord, options?: { ifEpoch?: number }): Promise<boolean>;
   getPasskeyByCredentialId(credentialId: string): Promise<PasskeyRecord | null>;
   /** The user's passkeys, newest first. */
   listPasskeys(userId: string): Promise<PasskeyRecord[]>;
@@ -273,8 +295,11 @@ export interface FactorStore {
   ): Promise<boolean>;
   /** Renames the user's passkey; `null` when the user has no passkey with that id. */
   renamePasskey(userId: string, id: string, name: string): Promise<PasskeyRecord | null>;
-  /** Deletes the user's passkey; `false` when the user has no passkey with that id. */
-  deletePasskey(userId: string, id: string): Promise<boolean>;
+  /**
+   * Deletes the user's passkey, in one transaction, unless it is their last way to sign in: no password, no
+   * other passkey and no linked identity (`last_method`). `not_found` when the user has no passkey with that id.
+   */
+  deletePasskey(userId: string, id: string): Promise<"deleted" | "not_found" | "last_method">;
   /** Stores a challenge, replacing one with the same `idHash`. */
   createChallenge(challenge: ChallengeRecord): Promise<void>;
   /** The challenge with this hash and purpose, without using it up; expired ones too (callers check). */
@@ -283,6 +308,56 @@ export interface FactorStore {
   consumeChallenge(idHash: string, purpose: ChallengePurpose): Promise<ChallengeRecord | null>;
   /** Removes every second factor and passkey of the user, in one transaction (an administrator's reset). */
   removeFactors(userId: string): Promise<RemovedFactors>;
+}
+
+/** An account at an OAuth or OpenID provider, linked to a user: (provider, subject) names it. */
+export interface IdentityRecord {
+  /** The provider's id in the app's configuration, e.g. `github`. */
+  provider: string;
+  /** The provider's stable id for the account (`sub`, or GitHub's numeric user id). */
+  subject: string;
+  userId: string;
+  /** The email the provider gave, when it gave one. */
+  email: string | null;
+  /** Whether the provider said it verified that email. */
+  emailVerified: boolean;
+  /** The provider's tokens, sealed, when the provider is configured with `storeTokens`; else `null`. */
+  sealedTokens: string | null;
+  createdAt: Date;
+}
+
+/** Why {@link IdentityStore.linkIdentity} did or did not link. */
+export type LinkResult = "linked" | "taken" | "provider_linked" | "no_user" | "stale";
+
+/** Why {@link IdentityStore.unlinkIdentity} did or did not unlink. */
+export type UnlinkResult = "unlinked" | "not_found" | "last_method";
+
+/**
+ * Accounts at OAuth and OpenID providers. Every call that decides something is one transaction: of concurrent
+ * callers, one wins, and a user is never left without a way to sign in by two unlinks at once.
+ */
+export interface IdentityStore {
+  getIdentity(provider: string, subject: string): Promise<IdentityRecord | null>;
+  /** The user's identities, oldest first. */
+  listIdentities(userId: string): Promise<IdentityRecord[]>;
+  /**
+   * Creates a user and their first identity, in one transaction. Rejects with `EmailTakenError` (nothing
+   * written) when the email is registered; `null` (nothing written) when the identity exists already.
+   */
+  createUserWithIdentity(user: NewUser, identity: Omit<IdentityRecord, "userId">): Promise<UserRecord | null>;
+  /**
+   * Links an identity to `identity.userId`: `taken` when (provider, subject) is linked already (to anyone),
+   * `provider_linked` when the user has another identity of this provider, `no_user` when the user is gone,
+   * `stale` when the user is no longer in revocation epoch `ifEpoch` (their sessions were ended since the link
+   * was started).
+   */
+  linkIdentity(identity: IdentityRecord, options?: { ifEpoch?: number }): Promise<LinkResult>;
+  setIdentityTokens(provider: string, subject: string, sealedTokens: string | null): Promise<void>;
+  /**
+   * Removes the user's identity of `provider`, in one transaction, unless it is their last way to sign in: no
+   * password, no passkey and no other identity (`last_method`).
+   */
+  unlinkIdentity(userId: string, provider: string): Promise<UnlinkResult>;
 }
 
 /** What a store that owns a schema or connections offers besides its role. */
@@ -310,6 +385,7 @@ export interface Store
     RateLimitStore,
     OutboxStore,
     FactorStore,
+    IdentityStore,
     StoreLifecycle {
   /** The session and its user in one read (see {@link SessionStore.getSessionAndUser}): a SQL store has both. */
   getSessionAndUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | null>;

@@ -79,7 +79,7 @@ export function composeStores(sql: Store, redis: RedisStore): Store {
     disableTotp: (userId) => sql.disableTotp(userId),
     replaceRecoveryCodes: (userId, codeHashes, now) => sql.replaceRecoveryCodes(userId, codeHashes, now),
     consumeRecoveryCode: (userId, codeHashes) => sql.consumeRecoveryCode(userId, codeHashes),
-    createPasskey: (passkey) => sql.createPasskey(passkey),
+    createPasskey: (passkey, options) => sql.createPasskey(passkey, options),
     getPasskeyByCredentialId: (credentialId) => sql.getPasskeyByCredentialId(credentialId),
     listPasskeys: (userId) => sql.listPasskeys(userId),
     recordPasskeyUse: (id, previousCounter, update) => sql.recordPasskeyUse(id, previousCounter, update),
@@ -89,5 +89,12 @@ export function composeStores(sql: Store, redis: RedisStore): Store {
     getChallenge: (idHash, purpose) => sql.getChallenge(idHash, purpose),
     consumeChallenge: (idHash, purpose) => sql.consumeChallenge(idHash, purpose),
     removeFactors: (userId) => sql.removeFactors(userId),
+    // So do identities: they belong with the users.
+    getIdentity: (provider, subject) => sql.getIdentity(provider, subject),
+    listIdentities: (userId) => sql.listIdentities(userId),
+    createUserWithIdentity: (user, identity) => sql.createUserWithIdentity(user, identity),
+    linkIdentity: (identity, options) => sql.linkIdentity(identity, options),
+    setIdentityTokens: (provider, subject, sealedTokens) => sql.setIdentityTokens(provider, subject, sealedTokens),
+    unlinkIdentity: (userId, provider) => sql.unlinkIdentity(userId, provider),
   } satisfies Store;
 }

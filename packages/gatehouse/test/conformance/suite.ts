@@ -8,7 +8,7 @@
  * harness declares what the backend can do (optional members such as `sessionKeys` or `networked`); checks
  * that need a capability the harness lacks are reported as skipped, with the reason.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Redis } from "ioredis";
@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type {
   AttemptWindow,
   ChallengeRecord,
+  IdentityRecord,
   NewUser,
   OutboxMessage,
   PasskeyRecord,
@@ -38,6 +39,7 @@ export interface RawUser {
   email: string;
   name: string | null;
   role: string;
+  /** The argon2id hash; `""` for an account without a password (one created by an OAuth sign-in). */
   password_hash: string;
   session_version: number;
   revocation_epoch: number;
@@ -128,6 +130,20 @@ export interface RawChallenge {
   expires_at: number;
 }
 
+/** An account at an OAuth or OpenID provider, linked to a user, as the backend holds it: email_verified as 0 or 1. */
+export interface RawIdentity {
+  /** SHA-256 of `identity:<provider>:<subject>`, hex: the key, which no collation can blur. */
+  identity_key: string;
+  provider: string;
+  subject: string;
+  user_id: string;
+  email: string | null;
+  email_verified: number;
+  /** The provider's tokens, sealed; `null` when none are kept. */
+  tokens: string | null;
+  created_at: number;
+}
+
 /** Reads users and sessions straight from the backend, without going through the store under test. */
 export interface RawReader {
   user(id: string): Promise<RawUser | null>;
@@ -157,6 +173,10 @@ export interface RawReader {
   challenge(idHash: string): Promise<RawChallenge | null>;
   /** Every challenge bound to the user, sorted by hash. */
   userChallenges(userId: string): Promise<RawChallenge[]>;
+  /** The identity stored under (provider, subject), compared exactly (case and spaces), or `null`. */
+  identity(provider: string, subject: string): Promise<RawIdentity | null>;
+  /** Every identity linked to the user, sorted by provider, then subject. */
+  identities(userId: string): Promise<RawIdentity[]>;
 }
 
 /** A rate-limit counter as the backend holds it. */
@@ -303,6 +323,16 @@ export interface RawTables {
     created_at: number | string;
     expires_at: number | string;
   };
+  gatehouse_identities: {
+    identity_key: string;
+    provider: string;
+    subject: string;
+    user_id: string;
+    email: string | null;
+    email_verified: number | string | boolean;
+    tokens: string | null;
+    created_at: number | string;
+  };
 }
 
 const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value));
@@ -318,6 +348,10 @@ function rawChallengeFromRow(row: RawTables["gatehouse_challenges"]): RawChallen
     created_at: Number(row.created_at),
     expires_at: Number(row.expires_at),
   };
+}
+
+function rawIdentityFromRow(row: RawTables["gatehouse_identities"]): RawIdentity {
+  return { ...row, email_verified: Number(row.email_verified), created_at: Number(row.created_at) };
 }
 
 function rawTokenFromRow(row: RawTables["gatehouse_tokens"]): RawToken {
@@ -432,6 +466,21 @@ export function sqlRawReader(db: Kysely<RawTables>): RawReader {
       const rows = await db.selectFrom("gatehouse_challenges").selectAll().where("user_id", "=", userId).execute();
       return rows.map(rawChallengeFromRow).sort(byKey((row) => row.id_hash));
     },
+    async identity(provider, subject) {
+      // Compared again here: a case-insensitive or space-padding collation would let the WHERE match a near miss.
+      const rows = await db
+        .selectFrom("gatehouse_identities")
+        .selectAll()
+        .where("provider", "=", provider)
+        .where("subject", "=", subject)
+        .execute();
+      const row = rows.find((candidate) => candidate.provider === provider && candidate.subject === subject);
+      return row ? rawIdentityFromRow(row) : null;
+    },
+    async identities(userId) {
+      const rows = await db.selectFrom("gatehouse_identities").selectAll().where("user_id", "=", userId).execute();
+      return rows.map(rawIdentityFromRow).sort(byKey((row) => `${row.provider}\u0000${row.subject}`));
+    },
   };
 }
 
@@ -486,6 +535,9 @@ export function redisSessionReader(
     passkeys: (userId) => users.passkeys(userId),
     challenge: (idHash) => users.challenge(idHash),
     userChallenges: (userId) => users.userChallenges(userId),
+    // And identities.
+    identity: (provider, subject) => users.identity(provider, subject),
+    identities: (userId) => users.identities(userId),
     async session(id) {
       const hash = await redis.hgetall(sessionKey(id));
       if (Object.keys(hash).length === 0) return null;
@@ -726,6 +778,44 @@ function rawCodesOf(userId: string, hashes: readonly string[], createdAt: Date):
     .sort(byKey((row) => row.code_hash));
 }
 
+/** A first identity, as a sign-in brings it: of `oidc`, a fresh subject, a verified email, no tokens kept. */
+function newIdentity(overrides: Partial<Omit<IdentityRecord, "userId">> = {}): Omit<IdentityRecord, "userId"> {
+  return {
+    provider: "oidc",
+    // Letters of both cases, as many providers' subjects have (OpenID Connect: "a case-sensitive string").
+    subject: `Sub-${randomBytes(9).toString("base64url")}aZ`,
+    email: `${uniqueId("idp")}@example.com`,
+    emailVerified: true,
+    sealedTokens: null,
+    createdAt: new Date(Date.now() - 60_000 + 123),
+    ...overrides,
+  };
+}
+
+/** A user as a first OAuth sign-in creates them: no password, the verification the provider vouched for. */
+function newSignUp(overrides: Partial<NewUser> = {}): NewUser {
+  return newUser({ passwordHash: null, emailVerifiedAt: null, ...overrides });
+}
+
+/** The row an identity should be stored as, written out independently of the store's own mapping. */
+function rawIdentityOf(identity: IdentityRecord): RawIdentity {
+  return {
+    identity_key: createHash("sha256").update(`identity:${identity.provider}:${identity.subject}`).digest("hex"),
+    provider: identity.provider,
+    subject: identity.subject,
+    user_id: identity.userId,
+    email: identity.email,
+    email_verified: identity.emailVerified ? 1 : 0,
+    tokens: identity.sealedTokens,
+    created_at: identity.createdAt.getTime(),
+  };
+}
+
+/** Provider tokens as the core seals them (AES-GCM, base64url), about `length` characters long. */
+function sealedTokens(length = 600): string {
+  return `v1.${randomBytes(12).toString("base64url")}.${randomBytes(Math.ceil((length * 3) / 4)).toString("base64url")}`;
+}
+
 function byTokenHash(a: { token_hash: string }, b: { token_hash: string }): number {
   return a.token_hash < b.token_hash ? -1 : a.token_hash > b.token_hash ? 1 : 0;
 }
@@ -816,6 +906,13 @@ function probes(groups: readonly CallGroup[]): [string, Probe][] {
       ["getChallenge", (store) => store.getChallenge(challenge.idHash, challenge.purpose)],
       ["consumeChallenge", (store) => store.consumeChallenge(challenge.idHash, challenge.purpose)],
       ["removeFactors", (store) => store.removeFactors(user.id)],
+      // So do identities.
+      ["getIdentity", (store) => store.getIdentity("oidc", user.id)],
+      ["listIdentities", (store) => store.listIdentities(user.id)],
+      ["createUserWithIdentity", (store) => store.createUserWithIdentity(newSignUp(), newIdentity())],
+      ["linkIdentity", (store) => store.linkIdentity({ ...newIdentity(), userId: user.id })],
+      ["setIdentityTokens", (store) => store.setIdentityTokens("oidc", user.id, sealedTokens())],
+      ["unlinkIdentity", (store) => store.unlinkIdentity(user.id, "oidc")],
     ],
     sessions: [
       ["createSession", (store) => store.createSession(session)],
@@ -918,6 +1015,25 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
     async function expectNoSessionsStored(userId: string): Promise<void> {
       expect(await h.raw.sessionIds(userId)).toEqual([]);
       if (h.sessionKeys) expect(await h.sessionKeys.indexedIds(userId)).toEqual([]);
+    }
+
+    /**
+     * Calls run at once from three stores (two app instances more), where the harness can open them; calls
+     * that run transactions, only where it declares `concurrentTransactions`.
+     */
+    async function onThreeStores(
+      kind: "statements" | "transactions",
+      race: (stores: Store[]) => Promise<void>,
+    ): Promise<void> {
+      const several = h.newStore && (kind === "statements" || h.concurrentTransactions);
+      const extra = several && h.newStore ? [h.newStore(), h.newStore()] : [];
+      try {
+        // Warmed up, so the race is between queries rather than connection set-ups.
+        await Promise.all(extra.map((store) => untilAnswering(store, 10_000)));
+        await race([h.store, ...extra]);
+      } finally {
+        await Promise.all(extra.map((store) => store.close()));
+      }
     }
 
     it("migrate() can be called more than once", async () => {
@@ -1056,7 +1172,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         const updated = await h.store.updateUser(
           created.id,
           { passwordHash: "$argon2id$rehashed" },
-          { ifPasswordHash: created.passwordHash },
+          { ifPasswordHash: created.passwordHash as string },
         );
         expect(updated?.passwordHash).toBe("$argon2id$rehashed");
         expect((await h.raw.user(created.id))?.password_hash).toBe("$argon2id$rehashed");
@@ -2607,16 +2723,16 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           const theirs = newPasskey(other);
           for (const passkey of [doomed, kept, theirs]) await h.store.createPasskey(passkey);
           const [mine, othersBefore] = [await factorRows(user.id), await factorRows(other.id)];
-          expect(await h.store.deletePasskey(user.id, theirs.id)).toBe(false);
-          expect(await h.store.deletePasskey(other.id, doomed.id)).toBe(false);
-          expect(await h.store.deletePasskey(user.id, uniqueId("pk"))).toBe(false);
+          expect(await h.store.deletePasskey(user.id, theirs.id)).toBe("not_found");
+          expect(await h.store.deletePasskey(other.id, doomed.id)).toBe("not_found");
+          expect(await h.store.deletePasskey(user.id, uniqueId("pk"))).toBe("not_found");
           expect(await factorRows(user.id)).toEqual(mine);
           expect(await factorRows(other.id)).toEqual(othersBefore);
 
-          expect(await h.store.deletePasskey(user.id, doomed.id)).toBe(true);
+          expect(await h.store.deletePasskey(user.id, doomed.id)).toBe("deleted");
           expect(await h.raw.passkeys(user.id)).toEqual([rawPasskeyOf(kept)]);
           expect(await h.store.getPasskeyByCredentialId(doomed.credentialId)).toBeNull();
-          expect(await h.store.deletePasskey(user.id, doomed.id)).toBe(false);
+          expect(await h.store.deletePasskey(user.id, doomed.id)).toBe("not_found");
           expect(await factorRows(other.id)).toEqual(othersBefore);
           // Its credential is free again: the same authenticator can be registered anew.
           expect(await h.store.createPasskey(newPasskey(user, { credentialId: doomed.credentialId }))).toBe(true);
@@ -2785,25 +2901,6 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
       });
 
       describe("races: of concurrent callers, one wins", () => {
-        /**
-         * Calls run at once from three stores (two app instances more), where the harness can open them; calls
-         * that run transactions, only where it declares `concurrentTransactions`.
-         */
-        async function onThreeStores(
-          kind: "statements" | "transactions",
-          race: (stores: Store[]) => Promise<void>,
-        ): Promise<void> {
-          const several = h.newStore && (kind === "statements" || h.concurrentTransactions);
-          const extra = several && h.newStore ? [h.newStore(), h.newStore()] : [];
-          try {
-            // Warmed up, so the race is between queries rather than connection set-ups.
-            await Promise.all(extra.map((store) => untilAnswering(store, 10_000)));
-            await race([h.store, ...extra]);
-          } finally {
-            await Promise.all(extra.map((store) => store.close()));
-          }
-        }
-
         /** Runs `call` 20 times at once, spread over `stores`; every call must resolve. */
         async function twentyAtOnce<T>(stores: Store[], call: (store: Store, i: number) => Promise<T>): Promise<T[]> {
           const results = await Promise.allSettled(
@@ -2956,6 +3053,741 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
       });
     });
 
+    describe("identities (accounts at OAuth and OpenID providers)", () => {
+      type NewIdentity = Omit<IdentityRecord, "userId">;
+
+      /** A user without a password, created with their first identity (override its fields). */
+      async function passwordlessUser(overrides: Partial<NewIdentity> = {}) {
+        const input = newSignUp();
+        const first = newIdentity(overrides);
+        const user = await h.store.createUserWithIdentity(input, first);
+        expect(user?.id).toBe(input.id);
+        return { user: user as UserRecord, identity: { ...first, userId: input.id } as IdentityRecord };
+      }
+
+      /** Links a new identity (override its fields) to the user, checking that it linked. */
+      async function linked(user: { id: string }, overrides: Partial<NewIdentity> = {}): Promise<IdentityRecord> {
+        const identity = { ...newIdentity(overrides), userId: user.id };
+        expect(await h.store.linkIdentity(identity)).toBe("linked");
+        return identity;
+      }
+
+      /** The user's row and identity rows, read raw: what a refused call must leave exactly as it was. */
+      async function identityRows(userId: string) {
+        const [user, identities] = await Promise.all([h.raw.user(userId), h.raw.identities(userId)]);
+        return { user, identities };
+      }
+
+      describe("signing up with one (createUserWithIdentity)", () => {
+        it("stores the user without a password, with the verification given, and the identity, every field", async () => {
+          const input = newSignUp({ name: "Grace Hopper", emailVerifiedAt: new Date(1_700_000_000_321) });
+          const identity = newIdentity({
+            provider: "google",
+            email: input.email,
+            sealedTokens: sealedTokens(),
+            createdAt: new Date(1_700_000_000_123),
+          });
+          const before = Date.now();
+          const created = await h.store.createUserWithIdentity(input, identity);
+          const row = await h.raw.user(input.id);
+          expect(row).toEqual({
+            id: input.id,
+            email: input.email,
+            name: "Grace Hopper",
+            role: "user",
+            // No password: the column stays NOT NULL (migration 0006), and "" stands for none.
+            password_hash: "",
+            session_version: 0,
+            revocation_epoch: 0,
+            email_verified_at: 1_700_000_000_321,
+            totp_enabled: 0,
+            created_at: expect.any(Number),
+            updated_at: expect.any(Number),
+          });
+          expect(row?.created_at).toBeGreaterThanOrEqual(before);
+          expect(row?.created_at).toBeLessThanOrEqual(Date.now());
+          expect(created).toEqual({
+            id: input.id,
+            email: input.email,
+            name: "Grace Hopper",
+            role: "user",
+            passwordHash: null,
+            emailVerifiedAt: new Date(1_700_000_000_321),
+            totpEnabled: false,
+            sessionVersion: 0,
+            revocationEpoch: 0,
+            createdAt: new Date(row?.created_at ?? NaN),
+            updatedAt: new Date(row?.updated_at ?? NaN),
+          });
+          expect(await h.store.getUserById(input.id)).toEqual(created);
+          expect(await h.store.getUserByEmail(input.email)).toEqual(created);
+          const session = newSession(created as UserRecord);
+          await h.store.createSession(session);
+          expect(await h.store.getSessionAndUser(session.id)).toEqual({ session, user: created });
+
+          const stored: IdentityRecord = { ...identity, userId: input.id };
+          expect(await h.raw.identities(input.id)).toEqual([rawIdentityOf(stored)]);
+          expect(await h.store.getIdentity("google", identity.subject)).toEqual(stored);
+          expect(await h.store.listIdentities(input.id)).toEqual([stored]);
+        });
+
+        it("stores an unverified address as null, and an identity's unverified email as 0", async () => {
+          const input = newSignUp();
+          const identity = newIdentity({ email: input.email, emailVerified: false });
+          const created = await h.store.createUserWithIdentity(input, identity);
+          expect(created).toMatchObject({ id: input.id, passwordHash: null, emailVerifiedAt: null });
+          expect(await h.raw.user(input.id)).toMatchObject({ password_hash: "", email_verified_at: null });
+          const stored = { ...identity, userId: input.id };
+          expect(await h.raw.identity(identity.provider, identity.subject)).toEqual(rawIdentityOf(stored));
+          expect(await h.store.getIdentity(identity.provider, identity.subject)).toEqual(stored);
+        });
+
+        it("with a registered email rejects with email_taken, and writes neither the user nor the identity", async () => {
+          const owners = [await h.store.createUser(newUser()), (await passwordlessUser()).user];
+          for (const owner of owners) {
+            const ownerBefore = await identityRows(owner.id);
+            const input = newSignUp({ email: owner.email });
+            const identity = newIdentity({ email: owner.email });
+            await expect(h.store.createUserWithIdentity(input, identity)).rejects.toMatchObject({
+              code: "email_taken",
+            });
+            expect(await h.raw.user(input.id)).toBeNull();
+            expect(await h.raw.identity(identity.provider, identity.subject)).toBeNull();
+            expect(await h.store.getIdentity(identity.provider, identity.subject)).toBeNull();
+            expect(await h.raw.countUsersWithEmail(owner.email)).toBe(1);
+            expect(await identityRows(owner.id)).toEqual(ownerBefore);
+            // Nothing half-written holds the identity: a sign-up with another address takes it.
+            const retry = newSignUp();
+            expect((await h.store.createUserWithIdentity(retry, identity))?.id).toBe(retry.id);
+            expect((await h.store.getIdentity(identity.provider, identity.subject))?.userId).toBe(retry.id);
+          }
+        });
+
+        it("for an identity that exists already resolves to null, and writes no user", async () => {
+          const { identity: signedUp } = await passwordlessUser();
+          const linkedOne = await linked(await h.store.createUser(newUser()), { provider: "github" });
+          for (const existing of [signedUp, linkedOne]) {
+            const before = await identityRows(existing.userId);
+            const input = newSignUp();
+            const again = newIdentity({
+              provider: existing.provider,
+              subject: existing.subject,
+              email: input.email,
+              emailVerified: !existing.emailVerified,
+              sealedTokens: sealedTokens(),
+            });
+            expect(await h.store.createUserWithIdentity(input, again)).toBeNull();
+            expect(await h.raw.user(input.id)).toBeNull();
+            expect(await h.raw.countUsersWithEmail(input.email)).toBe(0);
+            expect(await h.raw.identity(existing.provider, existing.subject)).toEqual(rawIdentityOf(existing));
+            expect(await identityRows(existing.userId)).toEqual(before);
+            // Its address is free: nothing of the refused user is left.
+            expect(await h.store.createUser(newUser({ email: input.email }))).toMatchObject({ email: input.email });
+          }
+        });
+
+        it("with both the email and the identity taken, writes nothing (null or email_taken)", async () => {
+          const { user, identity } = await passwordlessUser();
+          const before = await identityRows(user.id);
+          const input = newSignUp({ email: user.email });
+          const outcome = await h.store.createUserWithIdentity(input, identity).then(
+            (value) => value,
+            (error: { code?: unknown }) => error.code,
+          );
+          expect([null, "email_taken"]).toContain(outcome);
+          expect(await h.raw.user(input.id)).toBeNull();
+          expect(await identityRows(user.id)).toEqual(before);
+        });
+      });
+
+      describe("finding one (getIdentity)", () => {
+        it("returns null for an unknown subject or provider", async () => {
+          const { identity } = await passwordlessUser({ provider: "google" });
+          expect(await h.store.getIdentity("google", `${identity.subject}-unknown`)).toBeNull();
+          expect(await h.store.getIdentity("github", identity.subject)).toBeNull();
+          expect(await h.store.getIdentity(uniqueId("provider"), uniqueId("subject"))).toBeNull();
+        });
+
+        it("(provider, subject) names an identity exactly: the same subject at another provider, or a near miss of it, is another", async () => {
+          const { user, identity } = await passwordlessUser({ provider: "google" });
+          const subject = identity.subject;
+          const elsewhere = await passwordlessUser({ provider: "github", subject });
+          expect((await h.store.getIdentity("google", subject))?.userId).toBe(user.id);
+          expect((await h.store.getIdentity("github", subject))?.userId).toBe(elsewhere.user.id);
+
+          // OpenID Connect: "sub … a case-sensitive string". A near miss must find nobody, and sign up anew.
+          const variants: [string, string][] = [
+            ["upper case", subject.toUpperCase()],
+            ["lower case", subject.toLowerCase()],
+            ["a trailing space", `${subject} `],
+            ["one character less", subject.slice(0, -1)],
+            ["one character more", `${subject}x`],
+          ];
+          const found: Record<string, string | null> = {};
+          const signedUp: Record<string, string> = {};
+          for (const [label, variant] of variants) {
+            found[label] = (await h.store.getIdentity("google", variant))?.userId ?? null;
+            const input = newSignUp();
+            const outcome = await h.store
+              .createUserWithIdentity(input, newIdentity({ provider: "google", subject: variant }))
+              .then(
+                (created) => (created?.id === input.id ? "created" : String(created)),
+                (error: Error) => `threw ${error.message}`,
+              );
+            signedUp[label] = outcome;
+          }
+          expect(found).toEqual(Object.fromEntries(variants.map(([label]) => [label, null])));
+          expect(signedUp).toEqual(Object.fromEntries(variants.map(([label]) => [label, "created"])));
+          expect(await h.raw.identity("google", subject)).toEqual(rawIdentityOf(identity));
+          expect(await h.store.getIdentity("google", subject)).toEqual(identity);
+        });
+
+        it("a subject of 255 characters (the most OpenID Connect allows) and an email of 254 are stored whole", async () => {
+          const user = await h.store.createUser(newUser());
+          // Printable ASCII of every kind: OpenID Connect allows any, up to 255.
+          const subject = `${randomBytes(4).toString("hex")}|AZaz09-_.~!#$%&'*+/=?^\`{}:@ `
+            .repeat(8)
+            .slice(0, 254)
+            .concat("Z");
+          expect(subject).toHaveLength(255);
+          const email = `${"a".repeat(64)}@${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(57)}.com`;
+          expect(email).toHaveLength(254);
+          const identity = await linked(user, { provider: "oidc", subject, email });
+          expect(await h.raw.identity("oidc", subject)).toEqual(rawIdentityOf(identity));
+          expect(await h.store.getIdentity("oidc", subject)).toEqual(identity);
+        });
+      });
+
+      describe("linking one (linkIdentity)", () => {
+        it("links an identity to a user with a password: stored as given, found and listed", async () => {
+          const user = await h.store.createUser(newUser());
+          const identity: IdentityRecord = {
+            ...newIdentity({
+              provider: "github",
+              email: null,
+              emailVerified: false,
+              // A provider's JWT access, refresh and ID tokens, sealed: several kilobytes.
+              sealedTokens: sealedTokens(8_000),
+              createdAt: new Date(1_700_000_000_789),
+            }),
+            userId: user.id,
+          };
+          expect(await h.store.linkIdentity(identity)).toBe("linked");
+          expect(await h.raw.identities(user.id)).toEqual([rawIdentityOf(identity)]);
+          expect(await h.store.getIdentity("github", identity.subject)).toEqual(identity);
+          expect(await h.store.listIdentities(user.id)).toEqual([identity]);
+          // The user keeps their password and everything else.
+          expect(await h.store.getUserById(user.id)).toMatchObject({
+            passwordHash: user.passwordHash,
+            email: user.email,
+            emailVerifiedAt: null,
+            sessionVersion: 0,
+            revocationEpoch: 0,
+          });
+        });
+
+        it("answers taken for an identity linked already, to another user or to the same one, and changes nothing", async () => {
+          const owner = await h.store.createUser(newUser());
+          const other = await h.store.createUser(newUser());
+          const identity = await linked(owner, { provider: "gitlab" });
+          const { identity: signedUp } = await passwordlessUser({ provider: "gitlab" });
+          const before = await Promise.all([owner.id, other.id, signedUp.userId].map(identityRows));
+          const again = { emailVerified: false, sealedTokens: sealedTokens(), createdAt: new Date() };
+          // Someone else's.
+          expect(await h.store.linkIdentity({ ...identity, ...again, userId: other.id })).toBe("taken");
+          expect(await h.store.linkIdentity({ ...signedUp, ...again, userId: other.id })).toBe("taken");
+          // The user's own (the caller tells the two apart): nothing to link, and nothing overwritten.
+          expect(await h.store.linkIdentity({ ...identity, ...again })).toBe("taken");
+          // Taken even by a user who has another identity of the provider (the owner's is the answer).
+          expect(await h.store.linkIdentity({ ...signedUp, ...again, userId: owner.id })).toBe("taken");
+          expect(await Promise.all([owner.id, other.id, signedUp.userId].map(identityRows))).toEqual(before);
+          expect(await h.store.getIdentity("gitlab", identity.subject)).toEqual(identity);
+        });
+
+        it("answers provider_linked when the user has another identity of that provider, and changes nothing", async () => {
+          const { user, identity } = await passwordlessUser({ provider: "google" });
+          const before = await identityRows(user.id);
+          const second = { ...newIdentity({ provider: "google" }), userId: user.id };
+          expect(await h.store.linkIdentity(second)).toBe("provider_linked");
+          expect(await identityRows(user.id)).toEqual(before);
+          expect(await h.store.getIdentity("google", second.subject)).toBeNull();
+          // Its subject is still free, for someone else.
+          const other = await h.store.createUser(newUser());
+          expect(await h.store.linkIdentity({ ...second, userId: other.id })).toBe("linked");
+          // Another provider links beside the first.
+          const github = await linked(user, { provider: "github" });
+          expect(await h.raw.identities(user.id)).toEqual([rawIdentityOf(github), rawIdentityOf(identity)]);
+        });
+
+        it("answers no_user for a user that does not exist, or no longer does, and stores nothing", async () => {
+          const unknown = { ...newIdentity(), userId: uniqueId("u") };
+          expect(await h.store.linkIdentity(unknown)).toBe("no_user");
+          expect(await h.raw.identity(unknown.provider, unknown.subject)).toBeNull();
+          expect(await h.store.getIdentity(unknown.provider, unknown.subject)).toBeNull();
+          const gone = await h.store.createUser(newUser());
+          expect(await h.store.deleteUser(gone.id)).toBe(true);
+          const late = { ...newIdentity(), userId: gone.id };
+          expect(await h.store.linkIdentity(late)).toBe("no_user");
+          expect(await h.raw.identity(late.provider, late.subject)).toBeNull();
+          expect(await h.raw.identities(gone.id)).toEqual([]);
+        });
+      });
+
+      it("listIdentities returns the user's identities oldest first, each as stored, and no one else's; [] for none", async () => {
+        const user = await h.store.createUser(newUser());
+        const other = await h.store.createUser(newUser());
+        const identities = ["oidc", "github", "google", "discord"].map((provider, i) => ({
+          ...newIdentity({ provider, createdAt: new Date(1_700_000_000_000 + i * 1_000 + 7) }),
+          userId: user.id,
+        }));
+        // Linked out of order, with providers out of alphabetical order: the order comes from createdAt.
+        for (const i of [2, 0, 3, 1])
+          expect(await h.store.linkIdentity(identities[i] as IdentityRecord)).toBe("linked");
+        await linked(other, { provider: "github", createdAt: new Date(1_700_000_000_500) });
+        const listed = await h.store.listIdentities(user.id);
+        expect(listed).toEqual(identities);
+        // Dates, to the millisecond.
+        expect(listed.map((identity) => identity.createdAt.getTime())).toEqual([
+          1_700_000_000_007, 1_700_000_001_007, 1_700_000_002_007, 1_700_000_003_007,
+        ]);
+        expect(await h.store.listIdentities((await h.store.createUser(newUser())).id)).toEqual([]);
+        expect(await h.store.listIdentities(uniqueId("u"))).toEqual([]);
+      });
+
+      it("setIdentityTokens replaces the sealed tokens of that identity only (8 kB, whole), and null clears them", async () => {
+        const user = await h.store.createUser(newUser());
+        const identity = await linked(user, { provider: "microsoft" });
+        const beside = await linked(user, { provider: "google", sealedTokens: sealedTokens() });
+        const theirs = await linked(await h.store.createUser(newUser()), {
+          provider: "microsoft",
+          sealedTokens: sealedTokens(),
+        });
+        const theirsBefore = await h.raw.identity(theirs.provider, theirs.subject);
+
+        const tokens = sealedTokens(8_000);
+        await h.store.setIdentityTokens("microsoft", identity.subject, tokens);
+        const updated = { ...identity, sealedTokens: tokens };
+        expect(await h.raw.identities(user.id)).toEqual([rawIdentityOf(beside), rawIdentityOf(updated)]);
+        expect(await h.store.getIdentity("microsoft", identity.subject)).toEqual(updated);
+        expect(await h.raw.identity(theirs.provider, theirs.subject)).toEqual(theirsBefore);
+
+        // Replaced again, then cleared (a provider no longer configured to keep them).
+        const newer = sealedTokens(1_000);
+        await h.store.setIdentityTokens("microsoft", identity.subject, newer);
+        expect((await h.store.getIdentity("microsoft", identity.subject))?.sealedTokens).toBe(newer);
+        await h.store.setIdentityTokens("microsoft", identity.subject, null);
+        expect(await h.store.getIdentity("microsoft", identity.subject)).toEqual(identity);
+        expect(await h.raw.identity("microsoft", identity.subject)).toEqual(rawIdentityOf(identity));
+
+        // An identity that does not exist: nothing to write, and nothing written.
+        const nobody = uniqueId("nobody");
+        await h.store.setIdentityTokens("microsoft", nobody, sealedTokens());
+        await h.store.setIdentityTokens("github", identity.subject, sealedTokens());
+        expect(await h.raw.identity("microsoft", nobody)).toBeNull();
+        expect(await h.raw.identity("github", identity.subject)).toBeNull();
+        expect(await h.raw.identities(user.id)).toEqual([rawIdentityOf(beside), rawIdentityOf(identity)]);
+        expect(await h.raw.identity(theirs.provider, theirs.subject)).toEqual(theirsBefore);
+      });
+
+      describe("unlinking one (unlinkIdentity)", () => {
+        it("removes the identity of a user with a password: unlinked, then not_found; the identity is free again", async () => {
+          const user = await h.store.createUser(newUser());
+          const identity = await linked(user, { provider: "google" });
+          expect(await h.store.unlinkIdentity(user.id, "google")).toBe("unlinked");
+          expect(await h.raw.identities(user.id)).toEqual([]);
+          expect(await h.store.getIdentity("google", identity.subject)).toBeNull();
+          expect((await h.store.getUserById(user.id))?.passwordHash).toBe(user.passwordHash);
+          expect(await h.store.unlinkIdentity(user.id, "google")).toBe("not_found");
+          const other = await h.store.createUser(newUser());
+          expect(await h.store.linkIdentity({ ...identity, userId: other.id })).toBe("linked");
+        });
+
+        it("answers not_found for a provider the user has not linked, for another user's identity and for an unknown user", async () => {
+          const { user } = await passwordlessUser({ provider: "google" });
+          await linked(user, { provider: "discord" });
+          const withPassword = await h.store.createUser(newUser());
+          await linked(withPassword, { provider: "github" });
+          const before = await Promise.all([user.id, withPassword.id].map(identityRows));
+          expect(await h.store.unlinkIdentity(user.id, "github")).toBe("not_found");
+          expect(await h.store.unlinkIdentity(withPassword.id, "google")).toBe("not_found");
+          expect(await h.store.unlinkIdentity(withPassword.id, "discord")).toBe("not_found");
+          expect(await h.store.unlinkIdentity(uniqueId("u"), "google")).toBe("not_found");
+          expect(await Promise.all([user.id, withPassword.id].map(identityRows))).toEqual(before);
+        });
+
+        it("refuses the last way to sign in (no password, no passkey, no other identity) with last_method; TOTP is no way in", async () => {
+          const { user, identity } = await passwordlessUser({ provider: "google" });
+          expect(await h.store.unlinkIdentity(user.id, "google")).toBe("last_method");
+          expect(await h.raw.identities(user.id)).toEqual([rawIdentityOf(identity)]);
+          // A second factor is not a way in on its own.
+          const secret = sealedSecret();
+          expect(await h.store.saveTotpSetup(user.id, secret, new Date())).toBe(true);
+          expect(await h.store.confirmTotp(user.id, secret, currentStep(), codeHashes(), new Date())).toBe(true);
+          expect(await h.store.unlinkIdentity(user.id, "google")).toBe("last_method");
+          expect(await h.store.getIdentity("google", identity.subject)).toEqual(identity);
+        });
+
+        it("removes the only identity of a user without a password who has a passkey, and leaves the passkey", async () => {
+          const { user, identity } = await passwordlessUser({ provider: "google" });
+          const passkey = newPasskey(user);
+          expect(await h.store.createPasskey(passkey)).toBe(true);
+          expect(await h.store.unlinkIdentity(user.id, "google")).toBe("unlinked");
+          expect(await h.raw.identities(user.id)).toEqual([]);
+          expect(await h.store.getIdentity("google", identity.subject)).toBeNull();
+          expect(await h.raw.passkeys(user.id)).toEqual([rawPasskeyOf(passkey)]);
+        });
+
+        it("a passkey removed again makes the identity the last way in once more", async () => {
+          const { user, identity } = await passwordlessUser({ provider: "google" });
+          const passkey = newPasskey(user);
+          await h.store.createPasskey(passkey);
+          expect(await h.store.deletePasskey(user.id, passkey.id)).toBe("deleted");
+          expect(await h.store.unlinkIdentity(user.id, "google")).toBe("last_method");
+          expect(await h.raw.identities(user.id)).toEqual([rawIdentityOf(identity)]);
+        });
+
+        it("removes an identity of a user without a password who has another; the one left is then the last", async () => {
+          const { user, identity } = await passwordlessUser({ provider: "google" });
+          const second = await linked(user, { provider: "github" });
+          expect(await h.store.unlinkIdentity(user.id, "google")).toBe("unlinked");
+          expect(await h.raw.identities(user.id)).toEqual([rawIdentityOf(second)]);
+          expect(await h.store.getIdentity("google", identity.subject)).toBeNull();
+          expect(await h.store.unlinkIdentity(user.id, "github")).toBe("last_method");
+          expect(await h.raw.identities(user.id)).toEqual([rawIdentityOf(second)]);
+        });
+
+        it("removes the only identity once the user has set a password (a reset)", async () => {
+          const { user } = await passwordlessUser({ provider: "google" });
+          const hash = "$argon2id$v=19$m=19456,t=2,p=1$c2V0IGJ5IGEgcmVzZXQ";
+          expect(await h.store.endSessions(user.id, { update: { passwordHash: hash } })).toMatchObject({ epoch: 1 });
+          expect((await h.store.getUserById(user.id))?.passwordHash).toBe(hash);
+          expect(await h.store.unlinkIdentity(user.id, "google")).toBe("unlinked");
+          expect(await h.raw.identities(user.id)).toEqual([]);
+        });
+      });
+
+      it("endSessions with reclaim (a password reset) of a proven address removes the identities whose email was not verified, and no one else's", async () => {
+        const { user, identity } = await passwordlessUser({ provider: "google" });
+        const unverified = [
+          await linked(user, { provider: "github", emailVerified: false }),
+          await linked(user, { provider: "discord", emailVerified: false, email: null }),
+        ];
+        const passkey = newPasskey(user);
+        await h.store.createPasskey(passkey);
+        const other = await h.store.createUser(newUser());
+        const theirs = await linked(other, { provider: "github", emailVerified: false });
+        expect(await h.store.endSessions(user.id, { reclaim: { email: user.email, unproven: false } })).not.toBeNull();
+        expect(await h.raw.identities(user.id)).toEqual([rawIdentityOf(identity)]);
+        for (const gone of unverified) expect(await h.store.getIdentity(gone.provider, gone.subject)).toBeNull();
+        expect(await h.raw.identities(other.id)).toEqual([rawIdentityOf(theirs)]);
+        expect(await h.raw.passkeys(user.id)).toEqual([rawPasskeyOf(passkey)]);
+      });
+
+      it("endSessions with reclaim of an unproven address keeps only identities verified for that address, and removes every second factor and passkey", async () => {
+        const input = newSignUp();
+        const mine = newIdentity({ provider: "google", email: input.email, emailVerified: true });
+        const user = (await h.store.createUserWithIdentity(input, mine)) as UserRecord;
+        await linked(user, { provider: "github", emailVerified: true });
+        await linked(user, { provider: "discord", emailVerified: false, email: input.email });
+        await h.store.createPasskey(newPasskey(user));
+        await h.store.saveTotpSetup(user.id, sealedSecret(), new Date());
+        const other = await h.store.createUser(newUser());
+        const theirPasskey = newPasskey(other);
+        await h.store.createPasskey(theirPasskey);
+        expect(await h.store.endSessions(user.id, { reclaim: { email: user.email, unproven: true } })).not.toBeNull();
+        expect(await h.raw.identities(user.id)).toEqual([rawIdentityOf({ ...mine, userId: user.id })]);
+        expect(await h.raw.passkeys(user.id)).toEqual([]);
+        expect(await h.store.getTotp(user.id)).toBeNull();
+        expect(await h.store.getFactorSummary(user.id)).toEqual({ totp: false, passkeys: 0, recoveryCodes: 0 });
+        expect(await h.raw.passkeys(other.id)).toEqual([rawPasskeyOf(theirPasskey)]);
+      });
+
+      it("linkIdentity with ifEpoch links only in that revocation epoch: stale once the user's sessions were ended", async () => {
+        const user = await h.store.createUser(newUser());
+        const identity = { ...newIdentity(), userId: user.id };
+        const ended = await h.store.endSessions(user.id);
+        expect(await h.store.linkIdentity(identity, { ifEpoch: (ended?.epoch ?? 0) - 1 })).toBe("stale");
+        expect(await h.raw.identities(user.id)).toEqual([]);
+        expect(await h.store.linkIdentity(identity, { ifEpoch: ended?.epoch ?? 0 })).toBe("linked");
+      });
+
+      it("deletePasskey refuses the last way in of a user without a password: last_method, unless an identity is left", async () => {
+        const alone = await h.store.createUser(newSignUp());
+        const only = newPasskey(alone);
+        await h.store.createPasskey(only);
+        expect(await h.store.deletePasskey(alone.id, only.id)).toBe("last_method");
+        expect(await h.raw.passkeys(alone.id)).toEqual([rawPasskeyOf(only)]);
+        const second = newPasskey(alone);
+        await h.store.createPasskey(second);
+        expect(await h.store.deletePasskey(alone.id, only.id)).toBe("deleted");
+        expect(await h.store.deletePasskey(alone.id, second.id)).toBe("last_method");
+
+        const { user } = await passwordlessUser({ provider: "google" });
+        const passkey = newPasskey(user);
+        await h.store.createPasskey(passkey);
+        expect(await h.store.deletePasskey(user.id, passkey.id)).toBe("deleted");
+      });
+
+      it("createPasskey with ifEpoch stores only in that revocation epoch", async () => {
+        const user = await h.store.createUser(newUser());
+        const ended = await h.store.endSessions(user.id);
+        const epoch = ended?.epoch ?? 0;
+        expect(await h.store.createPasskey(newPasskey(user), { ifEpoch: epoch - 1 })).toBe(false);
+        expect(await h.raw.passkeys(user.id)).toEqual([]);
+        const passkey = newPasskey(user);
+        expect(await h.store.createPasskey(passkey, { ifEpoch: epoch })).toBe(true);
+        expect(await h.raw.passkeys(user.id)).toEqual([rawPasskeyOf(passkey)]);
+      });
+
+      it("RACE: a passwordless user's unlink of their one identity and delete of their one passkey at once: one of them is refused", async () => {
+        for (let round = 0; round < 4; round++) {
+          const { user } = await passwordlessUser({ provider: "google" });
+          const passkey = newPasskey(user);
+          await h.store.createPasskey(passkey);
+          await onThreeStores("transactions", async (stores) => {
+            const [a = h.store, b = h.store] = stores.length > 1 ? [stores[1], stores[2]] : [h.store, h.store];
+            const [unlinked, deleted] = await Promise.all([
+              a.unlinkIdentity(user.id, "google"),
+              b.deletePasskey(user.id, passkey.id),
+            ]);
+            expect([unlinked, deleted].sort()).toEqual(
+              unlinked === "unlinked" ? ["last_method", "unlinked"] : ["deleted", "last_method"],
+            );
+          });
+          const left = (await h.raw.identities(user.id)).length + (await h.raw.passkeys(user.id)).length;
+          expect(left).toBe(1);
+        }
+      });
+
+      it("deleteUser removes the user's identities, and no one else's; a new user can then take them", async () => {
+        const { user, identity } = await passwordlessUser({ provider: "google" });
+        const second = await linked(user, { provider: "github" });
+        const other = await h.store.createUser(newUser());
+        const kept = await linked(other, { provider: "google" });
+        expect(await h.store.deleteUser(user.id)).toBe(true);
+        expect(await h.raw.user(user.id)).toBeNull();
+        expect(await h.raw.identities(user.id)).toEqual([]);
+        expect(await h.store.getIdentity("google", identity.subject)).toBeNull();
+        expect(await h.store.getIdentity("github", second.subject)).toBeNull();
+        expect(await h.raw.identities(other.id)).toEqual([rawIdentityOf(kept)]);
+        // The provider's account can sign up anew (with the same address), or be linked by someone else.
+        const input = newSignUp({ email: user.email });
+        expect((await h.store.createUserWithIdentity(input, identity))?.id).toBe(input.id);
+        expect((await h.store.getIdentity("google", identity.subject))?.userId).toBe(input.id);
+        expect(await h.store.linkIdentity({ ...second, userId: other.id })).toBe("linked");
+      });
+
+      it("sweepExpired leaves identities, however old", async () => {
+        const { user, identity } = await passwordlessUser({ createdAt: new Date(1_000_000_000_123) });
+        await h.store.sweepExpired(Date.now());
+        expect(await h.raw.identities(user.id)).toEqual([rawIdentityOf(identity)]);
+      });
+
+      describe("races: of concurrent callers, one wins", () => {
+        /** How a call settled: its value, or the code of its error (its message, without one). */
+        const settledAs = <T>(result: PromiseSettledResult<T>): T | string =>
+          result.status === "fulfilled"
+            ? result.value
+            : (((result.reason as { code?: unknown }).code as string | undefined) ??
+              `threw ${String((result.reason as Error).message)}`);
+
+        /** Runs `call` `count` times at once, spread over `stores`; how each settled. */
+        async function atOnce<T>(
+          stores: Store[],
+          count: number,
+          call: (store: Store, i: number) => Promise<T>,
+        ): Promise<(T | string)[]> {
+          const results = await Promise.allSettled(
+            Array.from({ length: count }, (_, i) => call(stores[i % stores.length] as Store, i)),
+          );
+          return results.map(settledAs);
+        }
+
+        it("two unlinks at once of a passwordless user's two identities: one unlinked, one last_method, one identity left", async () => {
+          await onThreeStores("transactions", async (stores) => {
+            for (let round = 0; round < 6; round++) {
+              const { user, identity } = await passwordlessUser({ provider: "google" });
+              const second = await linked(user, { provider: "github" });
+              const results = await atOnce(stores, 2, (_, i) =>
+                (stores[(round + i) % stores.length] as Store).unlinkIdentity(user.id, i === 0 ? "google" : "github"),
+              );
+              expect([...results].sort()).toEqual(["last_method", "unlinked"]);
+              // The one refused is the one left.
+              const left = results[0] === "last_method" ? identity : second;
+              expect(await h.raw.identities(user.id)).toEqual([rawIdentityOf(left)]);
+            }
+          });
+        });
+
+        it("four unlinks at once of a passwordless user's four identities: three unlinked, one last_method", async () => {
+          await onThreeStores("transactions", async (stores) => {
+            const providers = ["google", "github", "gitlab", "discord"];
+            for (let round = 0; round < 3; round++) {
+              const { user, identity } = await passwordlessUser({ provider: "google" });
+              const identities = [identity];
+              for (const provider of providers.slice(1)) identities.push(await linked(user, { provider }));
+              const results = await atOnce(stores, 4, (store, i) =>
+                store.unlinkIdentity(user.id, providers[i] as string),
+              );
+              expect([...results].sort()).toEqual(["last_method", "unlinked", "unlinked", "unlinked"]);
+              const left = identities[results.indexOf("last_method")] as IdentityRecord;
+              expect(await h.raw.identities(user.id)).toEqual([rawIdentityOf(left)]);
+            }
+          });
+        });
+
+        it("unlinking a passwordless user's only identity while a passkey is added: unlinked only with the passkey stored", async () => {
+          await onThreeStores("transactions", async (stores) => {
+            for (let round = 0; round < 6; round++) {
+              const { user, identity } = await passwordlessUser({ provider: "google" });
+              const passkey = newPasskey(user);
+              const [unlinked, created] = await atOnce<unknown>(stores, 2, (store, i) =>
+                i === 0 ? store.unlinkIdentity(user.id, "google") : store.createPasskey(passkey),
+              );
+              expect(created).toBe(true);
+              expect(["unlinked", "last_method"]).toContain(unlinked);
+              expect(await h.raw.passkeys(user.id)).toEqual([rawPasskeyOf(passkey)]);
+              expect(await h.raw.identities(user.id)).toEqual(unlinked === "unlinked" ? [] : [rawIdentityOf(identity)]);
+            }
+          });
+        });
+
+        it("10 first sign-ins at once of one identity with one email: one user and one identity; the rest null or email_taken", async () => {
+          await onThreeStores("transactions", async (stores) => {
+            for (let round = 0; round < 3; round++) {
+              const email = `${uniqueId("race")}@example.com`;
+              const identity = newIdentity({ email });
+              const inputs = Array.from({ length: 10 }, () => newSignUp({ email }));
+              const results = await atOnce(stores, 10, (store, i) =>
+                store.createUserWithIdentity(inputs[i] as NewUser, identity),
+              );
+              const won = results.flatMap((result, i) => (typeof result === "object" && result !== null ? [i] : []));
+              expect(won).toHaveLength(1);
+              const winner = inputs[won[0] as number] as NewUser;
+              expect(results[won[0] as number]).toMatchObject({ id: winner.id, email, passwordHash: null });
+              for (const [i, result] of results.entries())
+                if (i !== won[0]) expect([null, "email_taken"]).toContain(result);
+              expect(await h.raw.countUsersWithEmail(email)).toBe(1);
+              expect(await h.raw.identities(winner.id)).toEqual([rawIdentityOf({ ...identity, userId: winner.id })]);
+              for (const input of inputs) if (input !== winner) expect(await h.raw.user(input.id)).toBeNull();
+            }
+          });
+        });
+
+        it("10 first sign-ins at once of one identity with different emails: one user; the rest null, and no user of theirs written", async () => {
+          await onThreeStores("transactions", async (stores) => {
+            for (let round = 0; round < 3; round++) {
+              const identity = newIdentity();
+              const inputs = Array.from({ length: 10 }, () => newSignUp());
+              const results = await atOnce(stores, 10, (store, i) =>
+                store.createUserWithIdentity(inputs[i] as NewUser, identity),
+              );
+              const won = results.flatMap((result, i) => (typeof result === "object" && result !== null ? [i] : []));
+              expect(won).toHaveLength(1);
+              const winner = inputs[won[0] as number] as NewUser;
+              expect(results.filter((result) => result !== results[won[0] as number])).toEqual(Array(9).fill(null));
+              expect(await h.raw.identity(identity.provider, identity.subject)).toEqual(
+                rawIdentityOf({ ...identity, userId: winner.id }),
+              );
+              for (const input of inputs) {
+                if (input === winner) continue;
+                expect(await h.raw.user(input.id)).toBeNull();
+                expect(await h.raw.countUsersWithEmail(input.email)).toBe(0);
+              }
+            }
+          });
+        });
+
+        it("10 first sign-ins at once with one email and different identities: one user; the rest email_taken, and no identity of theirs left", async () => {
+          await onThreeStores("transactions", async (stores) => {
+            for (let round = 0; round < 3; round++) {
+              const email = `${uniqueId("race")}@example.com`;
+              const identities = Array.from({ length: 10 }, () => newIdentity({ email }));
+              const inputs = Array.from({ length: 10 }, () => newSignUp({ email }));
+              const results = await atOnce(stores, 10, (store, i) =>
+                store.createUserWithIdentity(inputs[i] as NewUser, identities[i] as NewIdentity),
+              );
+              const won = results.flatMap((result, i) => (typeof result === "object" && result !== null ? [i] : []));
+              expect(won).toHaveLength(1);
+              const w = won[0] as number;
+              expect(results.filter((_, i) => i !== w)).toEqual(Array(9).fill("email_taken"));
+              expect(await h.raw.countUsersWithEmail(email)).toBe(1);
+              const winner = inputs[w] as NewUser;
+              expect(await h.raw.identities(winner.id)).toEqual([
+                rawIdentityOf({ ...(identities[w] as NewIdentity), userId: winner.id }),
+              ]);
+              for (const [i, identity] of identities.entries())
+                if (i !== w) expect(await h.raw.identity(identity.provider, identity.subject)).toBeNull();
+            }
+          });
+        });
+
+        it("10 users linking one identity at once: exactly one linked, the rest taken", async () => {
+          await onThreeStores("transactions", async (stores) => {
+            for (let round = 0; round < 3; round++) {
+              const users = await Promise.all(Array.from({ length: 10 }, () => h.store.createUser(newUser())));
+              const identity = newIdentity({ provider: "github" });
+              const results = await atOnce(stores, 10, (store, i) =>
+                store.linkIdentity({ ...identity, userId: (users[i] as UserRecord).id }),
+              );
+              expect([...results].sort()).toEqual(["linked", ...Array(9).fill("taken")]);
+              const owner = users[results.indexOf("linked")] as UserRecord;
+              expect(await h.raw.identity("github", identity.subject)).toEqual(
+                rawIdentityOf({ ...identity, userId: owner.id }),
+              );
+              for (const user of users) if (user !== owner) expect(await h.raw.identities(user.id)).toEqual([]);
+            }
+          });
+        });
+
+        it("one user linking 10 subjects of one provider at once: exactly one linked, the rest provider_linked", async () => {
+          await onThreeStores("transactions", async (stores) => {
+            for (let round = 0; round < 3; round++) {
+              const user = await h.store.createUser(newUser());
+              const identities = Array.from({ length: 10 }, () => ({
+                ...newIdentity({ provider: "github" }),
+                userId: user.id,
+              }));
+              const results = await atOnce(stores, 10, (store, i) =>
+                store.linkIdentity(identities[i] as IdentityRecord),
+              );
+              expect([...results].sort()).toEqual(["linked", ...Array(9).fill("provider_linked")]);
+              const won = identities[results.indexOf("linked")] as IdentityRecord;
+              expect(await h.raw.identities(user.id)).toEqual([rawIdentityOf(won)]);
+              for (const identity of identities)
+                if (identity !== won) expect(await h.raw.identity("github", identity.subject)).toBeNull();
+            }
+          });
+        });
+
+        it("a first sign-in and a link of the same identity at once: it has exactly one owner", async () => {
+          await onThreeStores("transactions", async (stores) => {
+            for (let round = 0; round < 6; round++) {
+              const existing = await h.store.createUser(newUser());
+              const identity = newIdentity();
+              const input = newSignUp();
+              const [created, link] = await atOnce<unknown>(stores, 2, (store, i) =>
+                i === 0
+                  ? store.createUserWithIdentity(input, identity)
+                  : store.linkIdentity({ ...identity, userId: existing.id }),
+              );
+              const owner = link === "linked" ? existing.id : input.id;
+              if (link === "linked") {
+                expect(created).toBeNull();
+                expect(await h.raw.user(input.id)).toBeNull();
+              } else {
+                expect(link).toBe("taken");
+                expect(created).toMatchObject({ id: input.id });
+              }
+              expect(await h.raw.identity(identity.provider, identity.subject)).toEqual(
+                rawIdentityOf({ ...identity, userId: owner }),
+              );
+            }
+          });
+        });
+      });
+    });
+
     describe("when the server is unreachable", () => {
       const TIMEOUT_MS = 1_000;
       /** A call must settle well before this, in ms (the store's timeout plus scheduling slack). */
@@ -2991,6 +3823,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         "0003_email_tokens_and_outbox",
         "0004_revocation_epochs_and_attempts",
         "0005_second_factors",
+        "0006_identities",
       ];
 
       /** Runs `check` on a fresh database, closing every store it made and dropping the database afterwards. */

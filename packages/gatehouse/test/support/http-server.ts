@@ -6,6 +6,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect } from "vitest";
 import { createGatehouse, type Gatehouse, type GatehouseOptions } from "../../src/core/gatehouse.js";
+import type { OAuthProvider } from "../../src/core/oauth-providers.js";
 import type { RateLimitOptions } from "../../src/core/rate-limit.js";
 import { profileInput } from "../../src/http/inputs.js";
 import { gatehouseApiHandler, readJsonBody, withApiAuth } from "../../src/next/api.js";
@@ -69,6 +70,7 @@ export const SUITE_RATE_LIMITS: RateLimitOptions = Object.freeze({
   signupPerIp: false,
   loginPerIp: false,
   passkeyOptionsPerIp: false,
+  oauthPerIp: false,
 });
 
 /** How a test server's gatehouse is set up beyond the defaults. */
@@ -91,6 +93,8 @@ export interface TestServerOptions {
   sessionStore?: GatehouseOptions["sessionStore"];
   /** A store of rate-limit counters to use instead (the caller owns it). */
   rateLimitStore?: GatehouseOptions["rateLimitStore"];
+  /** OAuth / OpenID Connect providers (`oidc({ … })`, …), passed to `createGatehouse` as they are. */
+  providers?: readonly OAuthProvider[];
   /** Email options (`mailer`, `requireEmailVerification`, …), passed to `createGatehouse` as they are. */
   email?: Pick<
     GatehouseOptions,
@@ -140,6 +144,7 @@ export async function startServer(strategy: SessionStrategyName, options: TestSe
       ...(options.trustedOrigins && { trustedOrigins: options.trustedOrigins }),
       ...(options.trustedProxies !== undefined && { trustedProxies: options.trustedProxies }),
       ...(options.freshAuthSeconds !== undefined && { freshAuthSeconds: options.freshAuthSeconds }),
+      ...(options.providers && { providers: options.providers }),
       ...options.email,
     });
     gatehouse = instance;
