@@ -31,8 +31,17 @@ describe("findConfig", () => {
     });
   });
 
-  it("throws for a file that is not JSON, has neither key, or has a key that is not a string", () => {
-    for (const text of ["{", "{}", '{ "appDir": 1 }', '{ "databaseUrl": "" }']) {
+  it("reads protectedRoutes, alone or beside the other keys, without trailing slashes", () => {
+    tree({ "gatehouse.config.json": '{ "protectedRoutes": ["/dashboard/", "/admin"] }' });
+    expect(findConfig(root)).toEqual({
+      path: path.join(root, "gatehouse.config.json"),
+      protectedRoutes: ["/dashboard", "/admin"],
+    });
+  });
+
+  it("throws for a file that is not JSON, has no key, or has a key of the wrong type", () => {
+    const texts = ["{", "{}", '{ "appDir": 1 }', '{ "databaseUrl": "" }', '{ "protectedRoutes": "/admin" }'];
+    for (const text of [...texts, '{ "protectedRoutes": ["admin"] }', '{ "protectedRoutes": [1] }']) {
       tree({ "gatehouse.config.json": text });
       expect(() => findConfig(root), text).toThrow(/gatehouse\.config\.json/);
     }

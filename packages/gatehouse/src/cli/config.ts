@@ -15,11 +15,17 @@ export interface CliConfig {
    * `file:data/gatehouse.db` resolves, as `next` itself runs there. A monorepo's root names its app with it.
    */
   appDir?: string;
+  /**
+   * `protectedRoutes`: the path prefixes `gatehouse check-routes` requires a secure check under, e.g.
+   * `["/dashboard", "/admin"]` (default: the prefixes the app's `proxy.ts` protects).
+   */
+  protectedRoutes?: string[];
 }
 
 /**
  * Reads the nearest `gatehouse.config.json` in `from` or a folder above it, or returns `null` when there is none.
- * A file that is not JSON, or has neither `databaseUrl` nor `appDir` as a string, throws: it is there to be used.
+ * A file that is not JSON, has none of `databaseUrl`, `appDir` and `protectedRoutes`, or has one of the wrong
+ * type, throws: it is there to be used.
  */
 export function findConfig(from: string): CliConfig | null {
   const path = findUp(CONFIG_FILE, from);
@@ -30,7 +36,7 @@ export function findConfig(from: string): CliConfig | null {
   } catch {
     throw new ConfigurationError(`${path} is not valid JSON.`);
   }
-  const { databaseUrl, appDir } = (parsed ?? {}) as { databaseUrl?: unknown; appDir?: unknown };
+  const { databaseUrl, appDir, protectedRoutes } = (parsed ?? {}) as Record<string, unknown>;
   const config: CliConfig = { path };
   if (databaseUrl !== undefined) {
     if (typeof databaseUrl !== "string" || databaseUrl === "")
@@ -42,9 +48,22 @@ export function findConfig(from: string): CliConfig | null {
       throw new ConfigurationError(`${path}: "appDir" must be a non-empty string, like "apps/web".`);
     config.appDir = resolve(dirname(path), appDir);
   }
-  if (!config.databaseUrl && !config.appDir)
-    throw new ConfigurationError(`${path} has neither a "databaseUrl" nor an "appDir" string.`);
+  if (protectedRoutes !== undefined) {
+    const paths: unknown[] = Array.isArray(protectedRoutes) ? protectedRoutes : [];
+    if (!Array.isArray(protectedRoutes) || !paths.every((item) => typeof item === "string" && item.startsWith("/")))
+      throw new ConfigurationError(`${path}: "protectedRoutes" must be a list of path prefixes, like ["/dashboard"].`);
+    config.protectedRoutes = (paths as string[]).map(normalizePrefix);
+  }
+  if (!config.databaseUrl && !config.appDir && !config.protectedRoutes)
+    throw new ConfigurationError(`${path} has none of "databaseUrl", "appDir" and "protectedRoutes".`);
   return config;
+}
+
+/** A path prefix as written, without its trailing `/` (`/admin/` → `/admin`); one not starting with `/` throws. */
+export function normalizePrefix(prefix: string): string {
+  if (!prefix.startsWith("/"))
+    throw new ConfigurationError(`"${prefix}" is not a path prefix: write it as /dashboard.`);
+  return prefix.replace(/\/+$/, "") || "/";
 }
 
 /**

@@ -8,7 +8,7 @@ import { resolveRoles } from "../core/stores.js";
 import { isGatehouseError } from "../errors.js";
 import { createArgon2idHasher } from "../password/hasher.js";
 import { createStoreFromUrl, databaseKind, type StoresFromUrl, unsupportedDatabaseUrl } from "../stores/from-url.js";
-import { type CliConfig, findConfig } from "./config.js";
+import { type CliConfig, findConfig, normalizePrefix } from "./config.js";
 import { redactDatabaseUrl, resolveDatabaseUrl } from "./database-url.js";
 import { checkEnvironment, checkSqliteFile, checkStore } from "./doctor.js";
 import { type LoadedEnv, loadEnvFiles } from "./env-files.js";
@@ -30,6 +30,12 @@ Commands:
   users mfa-reset --email E                 Remove a locked-out user's second factors and passkeys
   sessions revoke --email E                 End every session of a user (both strategies)
   doctor                                    Check this deployment's configuration and say what to fix
+  check-routes [dir] [--protected P,…] [--json]
+                                            List every route of a Next.js app (default: the app, below), both
+                                            routers, and the secure check that guards it; exit 1 when a route
+                                            under a protected prefix has none (proxy.ts or a layout alone is
+                                            not one). Prefixes: --protected /dashboard,/admin, else
+                                            "protectedRoutes" in gatehouse.config.json, else the proxy's
 
 Options:
   --database-url URL   file:<path>, postgres://… or mysql://…. Default: DATABASE_URL, then
@@ -37,10 +43,11 @@ Options:
   --cwd DIR            Run as if started in DIR
   -h, --help           Show this help
 
-Environment: like \`next dev\` (\`next start\` when NODE_ENV=production), every other command first reads the app's
-.env.development.local, .env.local, .env.development and .env (.env.production… in production); variables
-already set in the environment win. The app is the current folder, or the "appDir" of the nearest
-gatehouse.config.json ({ "appDir": "apps/web", "databaseUrl": "file:…" }). stderr names the files read.
+Environment: like \`next dev\` (\`next start\` when NODE_ENV=production), every command but init and check-routes
+first reads the app's .env.development.local, .env.local, .env.development and .env (.env.production… in
+production); variables already set in the environment win. The app is the current folder, or the "appDir" of the
+nearest gatehouse.config.json ({ "appDir": "apps/web", "databaseUrl": "file:…", "protectedRoutes": ["/admin"] }).
+stderr names the files read.
 `;
 
 /** Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong. */
@@ -115,6 +122,7 @@ async function run(argv: string[]): Promise<void> {
       help: { type: "boolean", short: "h" },
       cwd: { type: "string" },
       url: { type: "string" },
+      protected: { type: "string" },
     },
   });
   const [command, sub] = positionals;
@@ -124,16 +132,19 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
 
-  if (!["init", "secret", "migrate", "users", "sessions", "doctor"].includes(command))
+  if (!["init", "secret", "migrate", "users", "sessions", "doctor", "check-routes"].includes(command))
     throw new UsageError(`Unknown command "${command}".`);
   if (command === "users" && !["create", "set-role", "list", "mfa-reset"].includes(sub ?? "")) {
     throw new UsageError(`Unknown users command "${sub ?? ""}". Use create, set-role, list or mfa-reset.`);
   }
   if (command === "sessions" && sub !== "revoke")
     throw new UsageError(`Unknown sessions command "${sub ?? ""}". Use revoke.`);
-  if (command === "init" && positionals.length > 2)
-    throw new UsageError(`init takes one folder, not ${positionals.length - 1}.`);
+  if ((command === "init" || command === "check-routes") && positionals.length > 2)
+    throw new UsageError(`${command} takes one folder, not ${positionals.length - 1}.`);
   if (values.url !== undefined && command !== "init") throw new UsageError("--url is an option of init only.");
+  if (values.protected !== undefined && command !== "check-routes")
+    throw new UsageError("--protected is an option of check-routes only.");
+  const protectedPrefixes = values.protected === undefined ? undefined : prefixList(values.protected);
   const appUrl = appOrigin(values.url ?? DEFAULT_APP_URL);
 
   if (values.cwd !== undefined) process.chdir(existingDirectory(values.cwd, "--cwd"));
@@ -144,6 +155,19 @@ async function run(argv: string[]): Promise<void> {
     const dir = existingDirectory(sub ?? appDir, "init");
     const report = initApp(dir, { url: appUrl });
     process.stdout.write(formatInitReport(report, dir));
+    return;
+  }
+
+  if (command === "check-routes") {
+    const dir = existingDirectory(sub ?? appDir, "check-routes");
+    // The config nearest the app, or the one here that names it as its appDir.
+    const config = findConfig(dir) ?? (configFile?.appDir === dir ? configFile : null);
+    // The parser loads for this command only.
+    const { auditExitCode, checkRoutes, formatRouteAudit } = await import("./check-routes.js");
+    const audit = checkRoutes(dir, { protected: protectedPrefixes, config });
+    for (const problem of audit.problems) process.stderr.write(`gatehouse: ${problem}\n`);
+    process.stdout.write(values.json ? `${JSON.stringify(audit.report, null, 2)}\n` : formatRouteAudit(audit));
+    process.exitCode = auditExitCode(audit.report);
     return;
   }
 
@@ -231,11 +255,24 @@ async function run(argv: string[]): Promise<void> {
   }
 }
 
-/** `path` as the user should read it: relative to the working directory when inside it. */
+/** `--protected /dashboard,/admin` as prefixes; an empty list or one not starting with `/` is a usage error. */
+function prefixList(value: string): string[] {
+  const prefixes = value
+    .split(",")
+    .map((prefix) => prefix.trim())
+    .filter((prefix) => prefix !== "");
+  if (prefixes.length === 0)
+    throw new UsageError("--protected needs path prefixes, like --protected /dashboard,/admin.");
+  const wrong = prefixes.find((prefix) => !prefix.startsWith("/"));
+  if (wrong !== undefined) throw new UsageError(`--protected "${wrong}" is not a path prefix: write it as /${wrong}.`);
+  return prefixes.map(normalizePrefix);
+}
+
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
+/** `path` as the user should read it: relative to the working directory when inside it. */
 function shown(path: string): string {
   const fromHere = relative(process.cwd(), path);
   return fromHere.startsWith("..") ? path : fromHere;
