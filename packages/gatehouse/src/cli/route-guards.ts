@@ -116,10 +116,10 @@ function readsName(expression: t.Node, name: string): boolean {
  * source order, or `null`.
  */
 export class GuardFinder {
-  readonly #tree: SourceTree;
+  private readonly tree: SourceTree;
 
   constructor(tree: SourceTree) {
-    this.#tree = tree;
+    this.tree = tree;
   }
 
   /**
@@ -132,12 +132,12 @@ export class GuardFinder {
     seen.add(value);
     if (isFunctionNode(value)) return this.ofFunction(module, value, depth);
     if (value.type === "Identifier") {
-      const found = this.#tree.resolveName(module, value.name);
+      const found = this.tree.resolveName(module, value.name);
       return found ? this.ofValue(found.module, found.node, depth, seen) : null;
     }
     if (value.type === "AwaitExpression") return this.ofValue(module, value.argument, depth, seen);
     if (value.type !== "CallExpression" && value.type !== "OptionalCallExpression") return null;
-    const direct = this.#ofCall(module, value, depth);
+    const direct = this.ofCall(module, value, depth);
     if (direct) return direct;
     // A wrapper around a guarded handler (`withLogging(withApiAuth(…))`), or a guard called twice
     // (`withPageAuth(getGatehouse)(context)`).
@@ -161,7 +161,7 @@ export class GuardFinder {
       (node) => {
         if (found) return "skip";
         if (node.type === "CallExpression" || node.type === "OptionalCallExpression") {
-          found = this.#ofCall(module, node, depth);
+          found = this.ofCall(module, node, depth);
           if (found) return "skip";
         }
         if (node.type === "VariableDeclarator" && node.init) {
@@ -204,26 +204,26 @@ export class GuardFinder {
   }
 
   /** A call that is a guard itself, or (from the route's own code) a call of a helper whose body holds one. */
-  #ofCall(module: SourceModule, call: t.CallExpression | t.OptionalCallExpression, depth: Depth): Guard | null {
+  private ofCall(module: SourceModule, call: t.CallExpression | t.OptionalCallExpression, depth: Depth): Guard | null {
     const name = calleeName(call.callee);
     if (name === null) return null;
     if (AUTH_API_CALLS.includes(name)) return { name, authApi: true };
     if (REQUIRE_CALLS.includes(name) || WRAPPER_CALLS.includes(name)) return { name, authApi: false };
     if (depth > 0) return null;
-    const helper = this.#helper(module, call.callee);
+    const helper = this.helper(module, call.callee);
     const inner = helper ? this.ofFunction(helper.module, helper.fn, 1) : null;
     return inner ? { name: `${name} → ${inner.name}`, authApi: inner.authApi } : null;
   }
 
   /** The app's own function a callee names: `helper`, or `dal.helper` of `import * as dal`. */
-  #helper(module: SourceModule, callee: t.Node): { module: SourceModule; fn: t.Function } | null {
+  private helper(module: SourceModule, callee: t.Node): { module: SourceModule; fn: t.Function } | null {
     const node = unwrap(callee);
     let found = null;
-    if (node.type === "Identifier") found = this.#tree.resolveName(module, node.name);
+    if (node.type === "Identifier") found = this.tree.resolveName(module, node.name);
     else if (node.type === "MemberExpression" && !node.computed && node.property.type === "Identifier") {
       const object = unwrap(node.object);
-      const namespace = object.type === "Identifier" ? this.#tree.namespaceModule(module, object.name) : null;
-      found = namespace ? this.#tree.resolveExport(namespace, node.property.name) : null;
+      const namespace = object.type === "Identifier" ? this.tree.namespaceModule(module, object.name) : null;
+      found = namespace ? this.tree.resolveExport(namespace, node.property.name) : null;
     }
     if (!found) return null;
     const fn = functionOf(found.node);

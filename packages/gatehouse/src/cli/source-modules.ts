@@ -234,9 +234,9 @@ export class SourceTree {
   readonly root: string;
   /** Files that could not be read or parsed, with the reason. */
   readonly problems: Array<{ path: string; message: string }> = [];
-  readonly #modules = new Map<string, SourceModule | null>();
-  readonly #aliases: PathAlias[] = [];
-  readonly #baseUrl: string | null = null;
+  private readonly modules = new Map<string, SourceModule | null>();
+  private readonly aliases: PathAlias[] = [];
+  private readonly baseUrl: string | null = null;
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -245,13 +245,13 @@ export class SourceTree {
     const compilerOptions = isRecord(options) ? options.compilerOptions : UNKNOWN;
     if (!isRecord(compilerOptions)) return;
     const baseUrl = compilerOptions.baseUrl;
-    if (typeof baseUrl === "string") this.#baseUrl = resolve(this.root, baseUrl);
+    if (typeof baseUrl === "string") this.baseUrl = resolve(this.root, baseUrl);
     const paths = compilerOptions.paths;
     if (!isRecord(paths)) return;
     for (const [key, targets] of Object.entries(paths)) {
       if (!Array.isArray(targets)) continue;
       const star = key.indexOf("*");
-      this.#aliases.push({
+      this.aliases.push({
         prefix: star === -1 ? key : key.slice(0, star),
         suffix: star === -1 ? "" : key.slice(star + 1),
         wildcard: star !== -1,
@@ -262,8 +262,8 @@ export class SourceTree {
 
   /** The module at `path` (absolute), parsed; `null` when it cannot be read or parsed. */
   load(path: string): SourceModule | null {
-    if (this.#modules.has(path)) return this.#modules.get(path) ?? null;
-    this.#modules.set(path, null);
+    if (this.modules.has(path)) return this.modules.get(path) ?? null;
+    this.modules.set(path, null);
     let program: t.Program;
     try {
       const file = parse(readFileSync(path, "utf8"), {
@@ -276,27 +276,27 @@ export class SourceTree {
       this.problems.push({ path, message: error instanceof Error ? error.message : String(error) });
       return null;
     }
-    const module = this.#describe(path, program);
-    this.#modules.set(path, module);
+    const module = this.describe(path, program);
+    this.modules.set(path, module);
     return module;
   }
 
   /** The app's own file that `specifier` names from `from`, or `null` for a package or a missing file. */
   resolveImport(from: string, specifier: string): string | null {
     if (specifier.startsWith(".") || specifier.startsWith("/"))
-      return this.#resolveFile(resolve(dirname(from), specifier));
-    for (const alias of this.#aliases) {
+      return this.resolveFile(resolve(dirname(from), specifier));
+    for (const alias of this.aliases) {
       const matches = alias.wildcard
         ? specifier.startsWith(alias.prefix) && specifier.endsWith(alias.suffix)
         : specifier === alias.prefix;
       if (!matches) continue;
       const rest = alias.wildcard ? specifier.slice(alias.prefix.length, specifier.length - alias.suffix.length) : "";
       for (const target of alias.targets) {
-        const found = this.#resolveFile(resolve(this.#baseUrl ?? this.root, target.replace("*", rest)));
+        const found = this.resolveFile(resolve(this.baseUrl ?? this.root, target.replace("*", rest)));
         if (found) return found;
       }
     }
-    return this.#baseUrl ? this.#resolveFile(resolve(this.#baseUrl, specifier)) : null;
+    return this.baseUrl ? this.resolveFile(resolve(this.baseUrl, specifier)) : null;
   }
 
   /** The value `name` has in `module`, through imports of the app's own modules; `null` when not found. */
@@ -341,7 +341,7 @@ export class SourceTree {
     });
   }
 
-  #resolveFile(base: string): string | null {
+  private resolveFile(base: string): string | null {
     const candidates = [base, ...SOURCE_EXTENSIONS.map((extension) => base + extension)];
     // `./dal.js` in TypeScript's NodeNext style names ./dal.ts.
     if (/\.[cm]?js$/.test(base))
@@ -350,7 +350,7 @@ export class SourceTree {
     return candidates.find((candidate) => statSync(candidate, { throwIfNoEntry: false })?.isFile()) ?? null;
   }
 
-  #describe(path: string, program: t.Program): SourceModule {
+  private describe(path: string, program: t.Program): SourceModule {
     const module: SourceModule = {
       path,
       program,
