@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -7,6 +8,11 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["packages/gatehouse/src/**/*.test.{ts,tsx}"],
+          // The App Router helpers import "server-only", which throws outside React's server condition.
+          // (Its exports map hides `empty.js`, the file the react-server condition resolves to, so the path is spelt out.)
+          alias: [
+            { find: /^server-only$/, replacement: resolve(import.meta.dirname, "node_modules/server-only/empty.js") },
+          ],
           pool: "forks",
           sequence: { groupOrder: 0 },
           // The property tests run a fixed number of cases: on a slow machine that takes longer, not wrongly.

@@ -28,6 +28,16 @@ export interface ApiHandlerOptions {
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
+/** Where the auth routes send HTML form posts and OAuth callbacks, unless `pages` says otherwise. */
+export const DEFAULT_PAGES: Readonly<AuthPages> = Object.freeze({
+  login: "/login",
+  signup: "/signup",
+  afterLogin: "/dashboard",
+  afterLogout: "/login",
+  verifyLogin: "/login/verify",
+  settings: "/settings",
+});
+
 /**
  * The catch-all API route for `pages/api/auth/[...gatehouse].ts`: `POST signup`, `POST login`,
  * `POST logout`, `GET session`. Turn Next's body parser off for this route; Gatehouse reads and limits
@@ -50,15 +60,7 @@ export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHand
     (url) =>
       `gatehouseApiHandler: "${url}" is not a URL. Pass the app's public origin, e.g. url: process.env.GATEHOUSE_URL.`,
   );
-  const pages: AuthPages = {
-    login: "/login",
-    signup: "/signup",
-    afterLogin: "/dashboard",
-    afterLogout: "/login",
-    verifyLogin: "/login/verify",
-    settings: "/settings",
-    ...options.pages,
-  };
+  const pages: AuthPages = { ...DEFAULT_PAGES, ...options.pages };
   let routes: ReturnType<typeof createAuthRoutes> | undefined;
   return async (req, res) => {
     let response: HttpResponse;
@@ -85,7 +87,7 @@ export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHand
 const NO_ORIGINS: ReadonlySet<string> = new Set();
 
 /** The instance's origins plus the handler's own; an app with none configured cannot accept a write. */
-function allowedOrigins(gatehouse: Gatehouse, extra: ReadonlySet<string>): ReadonlySet<string> {
+export function allowedOrigins(gatehouse: Gatehouse, extra: ReadonlySet<string> = NO_ORIGINS): ReadonlySet<string> {
   // Without extras the instance's own set serves as is: guarded writes call this on every request.
   const origins = extra.size === 0 ? gatehouse.origins : new Set([...gatehouse.origins, ...extra]);
   if (origins.size === 0) {

@@ -1,0 +1,119 @@
+import { unstable_rethrow } from "next/navigation";
+import type { Auth } from "../core/dto.js";
+import { UnauthenticatedError } from "../errors.js";
+import { createAuthRoutes } from "../http/auth-routes.js";
+import { assertSameOrigin } from "../http/guards.js";
+import { errorResponse } from "../http/response.js";
+import type { AuthPages } from "../http/router.js";
+import { allowedOrigins, assertAllowed, checkGuardOptions, type GuardOptions } from "./api.js";
+import { type GatehouseSource, resolveGatehouse } from "./source.js";
+import { headerReader, readWebBody, toWebResponse, webClientIp } from "./web-http.js";
+
+/** The second argument Next.js passes a Route Handler: the dynamic segments, as a promise. */
+export type RouteHandlerContext = { params: Promise<Record<string, string | string[] | undefined>> };
+
+/** A Route Handler's code once the request is signed in and allowed: the request, the {@link Auth}, Next's context. */
+export type AuthedRouteHandler<C> = (request: Request, auth: Auth, context: C) => Response | Promise<Response>;
+
+/** The catch-all auth API for `app/api/auth/[...gatehouse]/route.ts`: one function per method. */
+export interface AuthRouteHandlers {
+  GET(request: Request): Promise<Response>;
+  POST(request: Request): Promise<Response>;
+  PATCH(request: Request): Promise<Response>;
+  DELETE(request: Request): Promise<Response>;
+}
+
+/** The Route Handler helpers of one instance. */
+export interface RouteHelpers {
+  withRouteAuth<C = RouteHandlerContext>(
+    handler: AuthedRouteHandler<C>,
+    options?: GuardOptions,
+  ): (request: Request, context: C) => Promise<Response>;
+  handlers: AuthRouteHandlers;
+}
+
+const GUARD_OPTIONS = ["permission", "role"] as const;
+
+/** `withRouteAuth` and the auth API's handlers, for `basePath` and `pages`. */
+export function createRouteHelpers(
+  gatehouse: GatehouseSource,
+  options: { basePath: string; pages: AuthPages },
+): RouteHelpers {
+  const basePath = options.basePath.replace(/\/+$/, "");
+  let routes: ReturnType<typeof createAuthRoutes> | undefined;
+
+  async function handle(request: Request): Promise<Response> {
+    try {
+      const instance = resolveGatehouse(gatehouse);
+      routes ??= createAuthRoutes(instance, { origins: allowedOrigins(instance), pages: options.pages });
+      const { pathname: path, searchParams: query } = new URL(request.url);
+      const route = path.startsWith(`${basePath}/`) ? path.slice(basePath.length + 1).split("/") : [];
+      return toWebResponse(
+        await routes({
+          method: request.method,
+          route,
+          query,
+          header: headerReader(request.headers),
+          readBody: (limit) => readWebBody(request, limit),
+          ip: webClientIp(request.headers, instance.trustedProxies),
+        }),
+      );
+    } catch (error) {
+      return toWebResponse(errorResponse(error));
+    }
+  }
+
+  function withRouteAuth<C = RouteHandlerContext>(
+    handler: AuthedRouteHandler<C>,
+    given?: GuardOptions,
+  ): (request: Request, context: C) => Promise<Response> {
+    if (typeof handler !== "function") {
+      throw new TypeError("withRouteAuth(handler, options): the handler must be a function.");
+    }
+    const guard = checkGuardOptions<GuardOptions>("withRouteAuth", given, GUARD_OPTIONS);
+    return async (request, context) => {
+      let setCookie: string | undefined;
+      let response: Response;
+      try {
+        const instance = resolveGatehouse(gatehouse);
+        // Cookie-authenticated writes get the same CSRF check as the auth routes.
+        assertSameOrigin({ method: request.method, header: headerReader(request.headers) }, allowedOrigins(instance));
+        const found = await instance.authenticate(request.headers.get("cookie"), { canSetCookie: true });
+        setCookie = found.setCookie ?? undefined;
+        if (!found.user) throw new UnauthenticatedError();
+        const auth: Auth = { user: found.user, session: found.session };
+        assertAllowed(instance, auth, guard);
+        response = privateAnswer(await handler(request, auth, context));
+      } catch (error) {
+        // Next's own control flow (`redirect()`, `notFound()`) thrown by the handler goes on to Next.
+        unstable_rethrow(error);
+        response = toWebResponse(errorResponse(error));
+      }
+      // A renewed session (or the clearing of a dead one) goes with whatever the answer is.
+      if (setCookie) response.headers.append("Set-Cookie", setCookie);
+      return response;
+    };
+  }
+
+  return { withRouteAuth, handlers: { GET: handle, POST: handle, PATCH: handle, DELETE: handle } };
+}
+
+/**
+ * The handler's answer with `Cache-Control: private, no-store`: a signed-in user's data must not be cached by
+ * a shared cache. `Response.redirect()` and fetched responses have immutable headers; those are copied.
+ */
+function privateAnswer(response: Response): Response {
+  const answer = isMutable(response) ? response : new Response(response.body, response);
+  answer.headers.set("Cache-Control", "private, no-store");
+  return answer;
+}
+
+function isMutable(response: Response): boolean {
+  try {
+    response.headers.set("Cache-Control", "private, no-store");
+    return true;
+  } catch {
+    // TypeError: immutable headers.
+    return false;
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * `gatehouse-auth/next/app` in a real App Router app: the fixture (test/fixtures/app-router-app) is built
+ * with `next build` and served by `next start` on its own port, SQLite file and secret, then driven over HTTP.
+ * It uses the library's build (dist): `npm test` builds it first; run `npm run build` when calling vitest directly.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PASSWORD } from "./support/credentials.js";
+
+const packageDir = resolve(import.meta.dirname, "..");
+const fixtureDir = join(packageDir, "test", "fixtures", "app-router-app");
+const nextBin = join(packageDir, "..", "..", "node_modules", "next", "dist", "bin", "next");
+
+let url = "";
+let dataDir = "";
+let dbFile = "";
+let server: ChildProcess | undefined;
+let output = "";
+
+function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, [nextBin, ...args], {
+    cwd: fixtureDir,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (chunk) => (output += chunk));
+  child.stderr?.on("data", (chunk) => (output += chunk));
+  return child;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(packageDir, "dist", "next", "app.js"))) {
+    throw new Error("gatehouse-auth is not built. Run `npm run build` (npm test does it) before this test.");
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
+  const build = run(["build"], { ...env, NODE_ENV: "production" });
+  const code = await new Promise<number | null>((done) => build.once("exit", done));
+  if (code !== 0) throw new Error(`next build of the fixture failed (${code}):\n${output}`);
+
+  dataDir = mkdtempSync(join(tmpdir(), "gatehouse-app-router-"));
+  dbFile = join(dataDir, "app.db");
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  server = run(["start", "-p", String(port), "-H", "127.0.0.1"], {
+    ...env,
+    NODE_ENV: "production",
+    GATEHOUSE_URL: url,
+    DATABASE_URL: `file:${dbFile}`,
+    GATEHOUSE_SECRET: randomBytes(32).toString("base64url"),
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (server.exitCode !== null) throw new Error(`next start exited with ${server.exitCode}:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`next start did not answer within 60 s:\n${output}`);
+    const ready = await fetch(url).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}, 600_000);
+
+afterAll(async () => {
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server?.once("exit", r));
+    server.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (server.exitCode === null) server.kill("SIGKILL");
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+interface Init {
+  method?: string;
+  cookie?: string;
+  json?: unknown;
+  origin?: string | null;
+}
+
+/** A request to the app, never following redirects; writes come from the app's origin unless told. */
+function request(path: string, init: Init = {}): Promise<Response> {
+  const method = init.method ?? (init.json === undefined ? "GET" : "POST");
+  const headers = new Headers();
+  if (init.cookie) headers.set("cookie", init.cookie);
+  if (method !== "GET" && init.origin !== null) headers.set("origin", init.origin ?? url);
+  if (init.json !== undefined) headers.set("content-type", "application/json");
+  return fetch(`${url}${path}`, {
+    method,
+    headers,
+    redirect: "manual",
+    ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
+  });
+}
+
+function cookieOf(response: Response): string {
+  const setCookie = response.headers.getSetCookie().find((value) => value.startsWith("__Host-gatehouse.session="));
+  if (!setCookie) throw new Error(`no session cookie in ${response.status} ${response.url}`);
+  return setCookie.split(";")[0]!;
+}
+
+let emails = 0;
+async function signUp(): Promise<{ email: string; cookie: string }> {
+  const email = `app-router-${++emails}-${Date.now()}@example.com`;
+  const response = await request("/api/auth/signup", { json: { email, password: PASSWORD } });
+  expect(response.status, output).toBe(201);
+  return { email, cookie: cookieOf(response) };
+}
+
+/** Raw writes to the app's database, through a connection of the test's own. */
+function writeDb(sql: string, ...params: unknown[]): void {
+  const db = new Database(dbFile);
+  try {
+    db.prepare(sql).run(...params);
+  } finally {
+    db.close();
+  }
+}
+
+describe("the auth API as a catch-all Route Handler", () => {
+  it("signs up with 201, {user} and a hardened session cookie", async () => {
+    const email = `signup-${Date.now()}@example.com`;
+    const response = await request("/api/auth/signup", { json: { email, password: PASSWORD, name: "Ada" } });
+    expect(response.status).toBe(201);
+    const body = await response.json();
+    expect(Object.keys(body)).toEqual(["user"]);
+    expect(body.user).toMatchObject({ email, name: "Ada", role: "user", emailVerified: false });
+    const setCookies = response.headers.getSetCookie();
+    expect(setCookies).toHaveLength(1);
+    // `next start` runs in production: the cookie is Secure and __Host- prefixed.
+    expect(setCookies[0]).toMatch(/^__Host-gatehouse\.session=[^;]+;.*HttpOnly; Secure/i);
+    expect(setCookies[0]).toMatch(/SameSite=Lax/i);
+    expect(response.headers.get("cache-control")).toContain("no-store");
+  });
+
+  it("logs in with 200, reads the session, logs out with 200 {ok:true} and Max-Age=0", async () => {
+    const { email } = await signUp();
+    const loggedIn = await request("/api/auth/login", { json: { email, password: PASSWORD } });
+    expect(loggedIn.status).toBe(200);
+    expect((await loggedIn.json()).user.email).toBe(email);
+    const cookie = cookieOf(loggedIn);
+
+    const session = await request("/api/auth/session", { cookie });
+    expect(session.status).toBe(200);
+    const body = await session.json();
+    expect(Object.keys(body).sort()).toEqual(["session", "user"]);
+    expect(body.user.email).toBe(email);
+
+    const loggedOut = await request("/api/auth/logout", { method: "POST", cookie, json: {} });
+    expect(loggedOut.status).toBe(200);
+    expect(await loggedOut.json()).toEqual({ ok: true });
+    expect(loggedOut.headers.getSetCookie()[0]).toMatch(/^__Host-gatehouse\.session=;.*Max-Age=0/);
+    expect(await (await request("/api/auth/session", { cookie })).json()).toEqual({ user: null });
+  });
+
+  it("answers 401 invalid_credentials to a wrong password, 404 to an unknown route, 405 to a wrong method", async () => {
+    const { email } = await signUp();
+    const wrong = await request("/api/auth/login", { json: { email, password: "not the password" } });
+    expect(wrong.status).toBe(401);
+    expect((await wrong.json()).error.code).toBe("invalid_credentials");
+    expect((await request("/api/auth/nope")).status).toBe(404);
+    const method = await request("/api/auth/login");
+    expect(method.status).toBe(405);
+    expect(method.headers.get("allow")).toBe("POST");
+  });
+
+  it("logs in with an HTML form post: 303 to next and a session cookie", async () => {
+    const { email } = await signUp();
+    const response = await fetch(`${url}/api/auth/login`, {
+      method: "POST",
+      headers: { origin: url, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ email, password: PASSWORD, next: "/dashboard" }),
+      redirect: "manual",
+    });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/dashboard");
+    const dashboard = await request("/dashboard", { cookie: cookieOf(response) });
+    expect(await dashboard.text()).toContain(email);
+  });
+
+  it("answers 403 csrf to a cross-origin log-in", async () => {
+    const { email } = await signUp();
+    const response = await request("/api/auth/login", {
+      json: { email, password: PASSWORD },
+      origin: "https://evil.example",
+    });
+    expect(response.status).toBe(403);
+    expect((await response.json()).error.code).toBe("csrf");
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+});
+
+describe("a Server Component page with requireUser()", () => {
+  it("redirects a signed-out visitor to /login?next=%2Fdashboard and renders no user data", async () => {
+    const response = await request("/dashboard");
+    expect([303, 307]).toContain(response.status);
+    expect(response.headers.get("location")).toMatch(/\/login\?next=%2Fdashboard$/);
+    const text = await response.text();
+    expect(text).not.toContain("@example.com");
+    expect(text).not.toContain('id="email"');
+  });
+
+  it("renders the signed-in user's email", async () => {
+    const { email, cookie } = await signUp();
+    const response = await request("/dashboard", { cookie });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain(email);
+  });
+
+  it("treats a forged cookie as signed out", async () => {
+    const { cookie } = await signUp();
+    const [name, value] = cookie.split("=") as [string, string];
+    for (const forged of [`${name}=${value.slice(0, -2)}xx`, `${name}=forged`]) {
+      const response = await request("/dashboard", { cookie: forged });
+      expect([303, 307]).toContain(response.status);
+      expect(await response.text()).not.toContain("@example.com");
+    }
+  });
+
+  it("treats an expired session as signed out", async () => {
+    const { email, cookie } = await signUp();
+    expect((await request("/dashboard", { cookie })).status).toBe(200);
+    writeDb(
+      "UPDATE gatehouse_sessions SET expires_at = 1, created_at = 1, last_seen_at = 1 WHERE user_id = (SELECT id FROM gatehouse_users WHERE email = ?)",
+      email,
+    );
+    const response = await request("/dashboard", { cookie });
+    expect([303, 307]).toContain(response.status);
+    expect(await response.text()).not.toContain(email);
+  });
+});
+
+describe("a Server Component page with requirePermission()", () => {
+  it("sends a plain user to the forbidden path, without the admin data", async () => {
+    const other = await signUp();
+    const { cookie } = await signUp();
+    const response = await request("/admin", { cookie });
+    expect([303, 307]).toContain(response.status);
+    expect(response.headers.get("location")).toMatch(/\/403$/);
+    expect(await response.text()).not.toContain(other.email);
+  });
+
+  it("redirects a signed-out visitor to /login?next=%2Fadmin", async () => {
+    const response = await request("/admin");
+    expect(response.headers.get("location")).toMatch(/\/login\?next=%2Fadmin$/);
+  });
+
+  it("renders for a user whose role grants the permission", async () => {
+    const { email } = await signUp();
+    writeDb("UPDATE gatehouse_users SET role = 'admin' WHERE email = ?", email);
+    const loggedIn = await request("/api/auth/login", { json: { email, password: PASSWORD } });
+    const response = await request("/admin", { cookie: cookieOf(loggedIn) });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain(email);
+  });
+});
+
+describe("Route Handlers with withRouteAuth", () => {
+  it("/api/me answers 401 unauthenticated JSON signed out, 200 with the user signed in", async () => {
+    const signedOut = await request("/api/me");
+    expect(signedOut.status).toBe(401);
+    expect(await signedOut.json()).toEqual({ error: { code: "unauthenticated", message: expect.any(String) } });
+
+    const { email, cookie } = await signUp();
+    const signedIn = await request("/api/me", { cookie });
+    expect(signedIn.status).toBe(200);
+    expect((await signedIn.json()).user.email).toBe(email);
+    expect(signedIn.headers.get("cache-control")).toBe("private, no-store");
+  });
+
+  it("answers 403 csrf to a cross-origin or Origin-less POST, and 200 to a same-origin one", async () => {
+    const { cookie } = await signUp();
+    for (const origin of ["https://evil.example", null]) {
+      const response = await request("/api/me", { cookie, json: { name: "x" }, origin });
+      expect(response.status).toBe(403);
+      expect((await response.json()).error.code).toBe("csrf");
+    }
+    const same = await request("/api/me", { cookie, json: { name: "x" } });
+    expect(same.status).toBe(200);
+    expect((await same.json()).name).toBe("x");
+  });
+
+  it("/api/admin answers 403 forbidden to a plain user and 401 signed out", async () => {
+    const { cookie } = await signUp();
+    const forbidden = await request("/api/admin", { cookie });
+    expect(forbidden.status).toBe(403);
+    expect((await forbidden.json()).error.code).toBe("forbidden");
+    expect((await request("/api/admin")).status).toBe(401);
+  });
+});
