@@ -1,10 +1,10 @@
 import { unstable_rethrow } from "next/navigation";
 import type { Auth } from "../core/dto.js";
+import type { Gatehouse } from "../core/gatehouse.js";
 import { UnauthenticatedError } from "../errors.js";
-import { createAuthRoutes } from "../http/auth-routes.js";
 import { assertSameOrigin } from "../http/guards.js";
-import { errorResponse } from "../http/response.js";
-import type { AuthPages } from "../http/router.js";
+import { errorResponse, type HttpResponse } from "../http/response.js";
+import type { AuthRequest } from "../http/router.js";
 import { allowedOrigins, assertAllowed, checkGuardOptions, type GuardOptions } from "./api.js";
 import { type GatehouseSource, resolveGatehouse } from "./source.js";
 import { headerReader, readWebBody, toWebResponse, webClientIp } from "./web-http.js";
@@ -37,19 +37,17 @@ const GUARD_OPTIONS = ["permission", "role"] as const;
 /** `withRouteAuth` and the auth API's handlers, for `basePath` and `pages`. */
 export function createRouteHelpers(
   gatehouse: GatehouseSource,
-  options: { basePath: string; pages: AuthPages },
+  options: { basePath: string; routes: (gatehouse: Gatehouse) => (request: AuthRequest) => Promise<HttpResponse> },
 ): RouteHelpers {
   const basePath = options.basePath.replace(/\/+$/, "");
-  let routes: ReturnType<typeof createAuthRoutes> | undefined;
 
   async function handle(request: Request): Promise<Response> {
     try {
       const instance = resolveGatehouse(gatehouse);
-      routes ??= createAuthRoutes(instance, { origins: allowedOrigins(instance), pages: options.pages });
       const { pathname: path, searchParams: query } = new URL(request.url);
       const route = path.startsWith(`${basePath}/`) ? path.slice(basePath.length + 1).split("/") : [];
       return toWebResponse(
-        await routes({
+        await options.routes(instance)({
           method: request.method,
           route,
           query,

@@ -1,5 +1,5 @@
 import { cookies } from "next/headers";
-import { forbidden, redirect } from "next/navigation";
+import { forbidden, redirect, unauthorized } from "next/navigation";
 import { cache } from "react";
 import type { Auth } from "../core/dto.js";
 import { safeRedirectPath, withQuery } from "../http/redirect.js";
@@ -7,8 +7,8 @@ import { type GatehouseSource, resolveGatehouse } from "./source.js";
 
 /** Where the session helpers send visitors they turn away. */
 export interface SessionHelperOptions {
-  /** The log-in page; `?next=<path>` is added when a path is given. */
-  loginPath: string;
+  /** The log-in page; `?next=<path>` is added when a path is given. `null` calls Next's `unauthorized()` instead. */
+  loginPath: string | null;
   /** The page for a signed-in user who is not allowed; `null` calls Next's `forbidden()` instead. */
   forbiddenPath: string | null;
 }
@@ -35,6 +35,7 @@ export function createSessionHelpers(gatehouse: GatehouseSource, options: Sessio
   });
 
   function toLogin(next: string | undefined): never {
+    if (options.loginPath === null) unauthorized();
     if (next === undefined) redirect(options.loginPath);
     redirect(withQuery(options.loginPath, new URLSearchParams({ next: safeRedirectPath(next, "/") })));
   }

@@ -126,6 +126,14 @@ describe("requireUser, requireRole, requirePermission", () => {
     expect(await interrupt(() => strict.requirePermission("users:read"))).toBe("NEXT_HTTP_ERROR_FALLBACK;403");
   });
 
+  it("call unauthorized() for a signed-out visitor when loginPath is null", async () => {
+    vi.stubEnv("__NEXT_EXPERIMENTAL_AUTH_INTERRUPTS", "true");
+    const strict = createAppAuth(() => gatehouse, { loginPath: null });
+    expect(await interrupt(() => strict.requireUser("/dashboard"))).toBe("NEXT_HTTP_ERROR_FALLBACK;401");
+    requestCookies.header = userCookie;
+    expect((await strict.requireUser()).user.role).toBe("user");
+  });
+
   it("let an admin through requirePermission and requireRole", async () => {
     const email = uniqueEmail();
     await signUpCookie(email);

@@ -1,6 +1,7 @@
 /**
  * Next.js App Router integration: the secure check and the guards for Server Components, Route Handlers
- * and the auth API's catch-all Route Handler, built once per app by {@link createAppAuth}.
+ * and Server Actions, the auth API's catch-all Route Handler and its form actions, built once per app by
+ * {@link createAppAuth}.
  *
  * Server-only: importing it from a Client Component fails the build. `proxy.ts` keeps using
  * `gatehouse-auth/next/proxy`, the optimistic check, which needs no store.
@@ -8,8 +9,12 @@
  * @packageDocumentation
  */
 import "server-only";
-import type { AuthPages } from "../http/router.js";
-import { DEFAULT_PAGES, type GuardOptions } from "./api.js";
+import type { Gatehouse } from "../core/gatehouse.js";
+import { createAuthRoutes } from "../http/auth-routes.js";
+import type { HttpResponse } from "../http/response.js";
+import type { AuthPages, AuthRequest } from "../http/router.js";
+import { allowedOrigins, DEFAULT_PAGES, type GuardOptions } from "./api.js";
+import { type ActionFailure, type AuthActions, createActionHelpers } from "./app-actions.js";
 import {
   type AuthedRouteHandler,
   type AuthRouteHandlers,
@@ -22,14 +27,19 @@ import type { GatehouseSource } from "./source.js";
 
 export type { AuthPages } from "../http/router.js";
 export type { GuardOptions } from "./api.js";
+export type { ActionError, ActionFailure, ActionState, AuthActions, FormAction } from "./app-actions.js";
 export type { AuthedRouteHandler, AuthRouteHandlers, RouteHandlerContext } from "./app-routes.js";
 export type { Auth } from "./session.js";
 export type { GatehouseSource } from "./source.js";
 
 /** Options of {@link createAppAuth}. */
 export interface AppAuthOptions {
-  /** Where signed-out visitors are sent; `?next=<path>` is added when the guard is given the path. Default `/login`. */
-  loginPath?: string;
+  /**
+   * Where signed-out visitors are sent; `?next=<path>` is added when the guard is given the path. Default
+   * `/login`. `null` calls Next's `unauthorized()` instead, which renders `app/unauthorized.tsx` with status
+   * 401 and needs `experimental: { authInterrupts: true }` in `next.config`.
+   */
+  loginPath?: string | null;
   /**
    * Where a signed-in user who lacks the role or permission is sent. Default `/403`. `null` calls Next's
    * `forbidden()` instead, which renders `app/forbidden.tsx` with status 403 and needs
@@ -38,7 +48,10 @@ export interface AppAuthOptions {
   forbiddenPath?: string | null;
   /** Where the auth API's catch-all Route Handler is mounted. Default `/api/auth`. */
   basePath?: string;
-  /** Pages that HTML form posts to the auth API are redirected to (as for `gatehouseApiHandler`). */
+  /**
+   * Pages that HTML form posts to the auth API and the form {@link AppAuth.actions} redirect to (as for
+   * `gatehouseApiHandler`).
+   */
   pages?: Partial<AuthPages>;
 }
 
@@ -127,6 +140,46 @@ export interface AppAuth {
    * ```
    */
   handlers: AuthRouteHandlers;
+  /**
+   * Sign-up, log-in, log-out, password reset and email verification as Server Actions for forms, with
+   * `useActionState`, that work without JavaScript too. Each runs the auth API's route, with the same checks,
+   * limits and error codes, and sets its cookies through `cookies()`. Each refuses a call whose `Origin` is
+   * missing, `null` or not the app's (`csrf`), whatever `serverActions.allowedOrigins` says, and changes
+   * nothing then. Call them from the app's own `"use server"` module.
+   *
+   * @example
+   * ```ts
+   * // app/actions.ts
+   * "use server";
+   * import type { ActionState } from "gatehouse-auth/next/app";
+   * import { actions } from "@/lib/auth";
+   *
+   * export async function logIn(state: ActionState, form: FormData) {
+   *   return actions.logIn(state, form);
+   * }
+   * ```
+   */
+  actions: AuthActions;
+  /**
+   * Guards any Server Action: the same strict `Origin` check as {@link AppAuth.actions}, then a signed-in
+   * user (and the permission or role), else the action does not run and the call returns a failed
+   * `ActionState` (`csrf`, `unauthenticated`, `forbidden`, `unavailable`). The action gets the
+   * {@link Auth} first, then the call's own arguments.
+   *
+   * @example
+   * ```ts
+   * // app/profile/actions.ts
+   * "use server";
+   * export const rename = guardAction(async ({ user }, _state: ActionState, form: FormData) => {
+   *   await getGatehouse().updateProfile(user.id, profileInput({ name: form.get("name") }));
+   *   return { ok: true } as const;
+   * });
+   * ```
+   */
+  guardAction<Args extends unknown[], R>(
+    action: (auth: Auth, ...args: Args) => Promise<R>,
+    options?: GuardOptions,
+  ): (...args: Args) => Promise<R | ActionFailure>;
 }
 
 /**
@@ -145,9 +198,13 @@ export interface AppAuth {
 export function createAppAuth(gatehouse: GatehouseSource, options: AppAuthOptions = {}): AppAuth {
   const pages: AuthPages = { ...DEFAULT_PAGES, ...options.pages };
   const session = createSessionHelpers(gatehouse, {
-    loginPath: options.loginPath ?? "/login",
+    loginPath: options.loginPath === undefined ? "/login" : options.loginPath,
     forbiddenPath: options.forbiddenPath === undefined ? "/403" : options.forbiddenPath,
   });
-  const routes = createRouteHelpers(gatehouse, { basePath: options.basePath ?? "/api/auth", pages });
-  return { ...session, ...routes };
+  // One router for the catch-all Route Handler and the form actions, made on first use.
+  let router: ((request: AuthRequest) => Promise<HttpResponse>) | undefined;
+  const routes = (instance: Gatehouse) =>
+    (router ??= createAuthRoutes(instance, { origins: allowedOrigins(instance), pages }));
+  const handlers = createRouteHelpers(gatehouse, { basePath: options.basePath ?? "/api/auth", routes });
+  return { ...session, ...handlers, ...createActionHelpers(gatehouse, { pages, routes }) };
 }
