@@ -1,11 +1,13 @@
 /**
  * `gatehouse-auth/next/app` in a real App Router app: the fixture (test/fixtures/app-router-app) is built
  * with `next build` and served by `next start` on its own port, SQLite file and secret, then driven over HTTP.
+ * Its `middleware.ts` runs `gatehouseProxy` on the Edge runtime in front of every page but /admin, so the
+ * pages' own checks are driven with cookies that pass the optimistic check (a revoked or forged session).
  * It uses the library's build (dist): `npm test` builds it first; run `npm run build` when calling vitest directly.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -22,6 +24,7 @@ let dataDir = "";
 let dbFile = "";
 let server: ChildProcess | undefined;
 let output = "";
+let buildOutput = "";
 
 function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, [nextBin, ...args], {
@@ -53,6 +56,7 @@ beforeAll(async () => {
   const build = run(["build"], { ...env, NODE_ENV: "production" });
   const code = await new Promise<number | null>((done) => build.once("exit", done));
   if (code !== 0) throw new Error(`next build of the fixture failed (${code}):\n${output}`);
+  buildOutput = output;
 
   dataDir = mkdtempSync(join(tmpdir(), "gatehouse-app-router-"));
   dbFile = join(dataDir, "app.db");
@@ -108,6 +112,21 @@ function request(path: string, init: Init = {}): Promise<Response> {
     redirect: "manual",
     ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
   });
+}
+
+/**
+ * Which code answered: gatehouseProxy's redirect in the middleware carries `Cache-Control: no-store` alone and
+ * no page, where a page's `redirect()` comes with Next's `private, no-cache, no-store, …` and an HTML body.
+ */
+function answeredBy(response: Response): "middleware" | "page" {
+  return response.headers.get("cache-control") === "no-store" && !response.headers.get("content-type")
+    ? "middleware"
+    : "page";
+}
+
+/** The absolute URL a redirect points to (Next shortens same-origin ones to a path). */
+function locationOf(response: Response): string {
+  return new URL(response.headers.get("location") ?? "", url).href;
 }
 
 function cookieOf(response: Response): string {
@@ -207,10 +226,79 @@ describe("the auth API as a catch-all Route Handler", () => {
   });
 });
 
-describe("a Server Component page with requireUser()", () => {
-  it("redirects a signed-out visitor to /login?next=%2Fdashboard and renders no user data", async () => {
-    const response = await request("/dashboard");
+describe("middleware.ts: gatehouseProxy on the Edge runtime", () => {
+  it("is built for the Edge runtime, with no Node-only module reached", () => {
+    const manifest = JSON.parse(readFileSync(join(fixtureDir, ".next", "server", "middleware-manifest.json"), "utf8"));
+    const middleware = manifest.middleware["/"];
+    expect(middleware?.name).toBe("middleware");
+    expect(middleware.files.length).toBeGreaterThan(0);
+    for (const file of middleware.files) expect(file).toMatch(/^server\/edge\//);
+    expect(middleware.matchers.map((matcher: { originalSource: string }) => matcher.originalSource)).toEqual([
+      "/((?!api/|admin|_next/static|_next/image|favicon.ico).*)",
+    ]);
+    // A Node.js middleware (proxy.ts, or `runtime: "nodejs"`) would be listed here instead.
+    const functions = JSON.parse(
+      readFileSync(join(fixtureDir, ".next", "server", "functions-config-manifest.json"), "utf8"),
+    );
+    expect(functions.functions["/_middleware"]).toBeUndefined();
+    expect(buildOutput).not.toMatch(/Edge Runtime/i);
+  });
+
+  it("redirects a signed-out GET of a protected path to /login with next, and renders no page", async () => {
+    for (const [path, next] of [
+      ["/dashboard", "/dashboard"],
+      ["/dashboard/reports?tab=2", "/dashboard/reports?tab=2"],
+    ] as const) {
+      const response = await request(path);
+      expect(response.status).toBe(307);
+      expect(answeredBy(response)).toBe("middleware");
+      expect(locationOf(response)).toBe(`${url}/login?${new URLSearchParams({ next })}`);
+      expect(response.headers.getSetCookie()).toEqual([]);
+      expect(await response.text()).not.toContain("<html");
+    }
+  });
+
+  it("lets a signed-in visitor through to the page", async () => {
+    const { email, cookie } = await signUp();
+    const response = await request("/dashboard", { cookie });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain(email);
+  });
+
+  it("treats a malformed cookie as signed out, and clears it", async () => {
+    const response = await request("/dashboard", { cookie: "__Host-gatehouse.session=forged" });
+    expect(response.status).toBe(307);
+    expect(answeredBy(response)).toBe("middleware");
+    expect(locationOf(response)).toBe(`${url}/login?next=%2Fdashboard`);
+    expect(response.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-gatehouse\.session=;.*Max-Age=0/)]);
+  });
+
+  it("sends a signed-in visitor away from /login to /dashboard, or to a safe next", async () => {
+    const { cookie } = await signUp();
+    for (const [path, target] of [
+      ["/login", "/dashboard"],
+      ["/login?next=%2Fadmin", "/admin"],
+      ["/login?next=https%3A%2F%2Fevil.example%2F", "/dashboard"],
+    ] as const) {
+      const response = await request(path, { cookie });
+      expect(response.status, path).toBe(307);
+      expect(answeredBy(response)).toBe("middleware");
+      expect(locationOf(response), path).toBe(`${url}${target}`);
+    }
+    const signedOut = await request("/login");
+    expect(signedOut.status).toBe(200);
+    expect(await signedOut.text()).toContain("Log in");
+  });
+});
+
+describe("a Server Component page with requireUser(), behind the middleware", () => {
+  it("redirects a visitor whose session was revoked to /login?next=%2Fdashboard and renders no user data", async () => {
+    const { cookie } = await signUp();
+    expect((await request("/api/auth/logout", { method: "POST", cookie, json: {} })).status).toBe(200);
+    // The cookie still has the shape of a session token: the middleware lets it through, the store refuses it.
+    const response = await request("/dashboard", { cookie });
     expect([303, 307]).toContain(response.status);
+    expect(answeredBy(response)).toBe("page");
     expect(response.headers.get("location")).toMatch(/\/login\?next=%2Fdashboard$/);
     const text = await response.text();
     expect(text).not.toContain("@example.com");
@@ -224,12 +312,14 @@ describe("a Server Component page with requireUser()", () => {
     expect(await response.text()).toContain(email);
   });
 
-  it("treats a forged cookie as signed out", async () => {
+  it("treats a forged cookie of the right shape as signed out", async () => {
     const { cookie } = await signUp();
     const [name, value] = cookie.split("=") as [string, string];
-    for (const forged of [`${name}=${value.slice(0, -2)}xx`, `${name}=forged`]) {
+    const madeUp = `${randomBytes(12).toString("base64url")}.${randomBytes(24).toString("base64url")}`;
+    for (const forged of [`${name}=${value.slice(0, -2)}xx`, `${name}=${madeUp}`]) {
       const response = await request("/dashboard", { cookie: forged });
       expect([303, 307]).toContain(response.status);
+      expect(answeredBy(response)).toBe("page");
       expect(await response.text()).not.toContain("@example.com");
     }
   });
@@ -243,10 +333,12 @@ describe("a Server Component page with requireUser()", () => {
     );
     const response = await request("/dashboard", { cookie });
     expect([303, 307]).toContain(response.status);
+    expect(answeredBy(response)).toBe("page");
     expect(await response.text()).not.toContain(email);
   });
 });
 
+// /admin is outside the middleware's matcher: requirePermission() meets signed-out visitors alone.
 describe("a Server Component page with requirePermission()", () => {
   it("sends a plain user to the forbidden path, without the admin data", async () => {
     const other = await signUp();
@@ -259,6 +351,7 @@ describe("a Server Component page with requirePermission()", () => {
 
   it("redirects a signed-out visitor to /login?next=%2Fadmin", async () => {
     const response = await request("/admin");
+    expect(answeredBy(response)).toBe("page");
     expect(response.headers.get("location")).toMatch(/\/login\?next=%2Fadmin$/);
   });
 

@@ -115,6 +115,10 @@ describe("checkRoutes on the App Router fixture", () => {
       "/api/auth/[...gatehouse] auth api GET: guarded by gatehouseApiHandler",
       "/api/auth/[...gatehouse] auth api POST: guarded by gatehouseApiHandler",
       "/api/health route handler GET: public",
+      "/api/private/auth/[...gatehouse] auth api GET: guarded by handlers",
+      "/api/private/auth/[...gatehouse] auth api POST: guarded by handlers",
+      "/api/private/auth/[...gatehouse] auth api DELETE: guarded by handlers",
+      "/api/private/auth/[...gatehouse] auth api PATCH: guarded by handlers",
       "/api/private/items route handler GET: guarded by withRouteAuth",
       "/api/private/items route handler POST: unguarded",
       "/api/private/report route handler GET: unguarded",
@@ -255,6 +259,45 @@ describe("what counts as a secure check", () => {
     ).toBe("mustSignIn → getSession + branch");
     const twoLevels = `${helper}async function viaHelper() { return mustSignIn(); }\nexport default async function P() { await viaHelper(); return null; }`;
     expect(pageGuard(twoLevels)).toBeNull();
+  });
+
+  it("the auth API as createAppAuth's handlers: destructured, or a member of it, of an import or a namespace", () => {
+    /** Each method of `app/api/auth/[...gatehouse]/route.ts`, written as `route`, as `METHOD kind: guard`. */
+    const methods = (route: string, lib: string): string[] => {
+      const dir = app({ "app/api/auth/[...gatehouse]/route.ts": route, "lib/auth.ts": lib });
+      const { report } = checkRoutes(dir, { protected: ["/api/auth"], config: null });
+      return report.routes.map((entry) => `${entry.method} ${entry.kind}: ${entry.guard}`);
+    };
+    const createAuth = `import { createAppAuth } from "gatehouse-auth/next/app";\nimport { getGatehouse } from "./gatehouse";\n`;
+    const destructured = `${createAuth}export const { requireUser, handlers } = createAppAuth(getGatehouse);\n`;
+    const whole = `${createAuth}export const auth = createAppAuth(getGatehouse);\n`;
+    const imported = `import { handlers } from "../../../../lib/auth";\n`;
+    expect(methods(`${imported}export const { GET, POST, PATCH, DELETE } = handlers;`, destructured)).toEqual([
+      "GET auth api: handlers",
+      "POST auth api: handlers",
+      "DELETE auth api: handlers",
+      "PATCH auth api: handlers",
+    ]);
+    expect(
+      methods(`${imported}export const GET = handlers.GET;\nexport const POST = handlers["POST"];`, destructured),
+    ).toEqual(["GET auth api: handlers", "POST auth api: handlers"]);
+    const member = `import { auth } from "../../../../lib/auth";\nexport const { GET } = auth.handlers;\nexport const POST = auth.handlers.POST;`;
+    expect(methods(member, whole)).toEqual(["GET auth api: handlers", "POST auth api: handlers"]);
+    const namespace = `import * as lib from "../../../../lib/auth";\nexport const { GET } = lib.auth.handlers;`;
+    expect(methods(namespace, whole)).toEqual(["GET auth api: handlers"]);
+  });
+
+  it("not another object's methods, nor what createAppAuth returns besides handlers", () => {
+    const dir = app({
+      "app/api/things/route.ts": `import { createAppAuth } from "gatehouse-auth/next/app";\nimport { routes } from "../../../lib/routes";\nexport const { GET } = routes;\nexport const POST = routes.POST;\nexport const { DELETE } = createAppAuth(() => null);`,
+      "lib/routes.ts": "export const routes = { GET() {}, POST() {} };",
+    });
+    const { report } = checkRoutes(dir, { protected: ["/api/things"], config: null });
+    expect(report.routes.map((route) => `${route.method} ${route.kind}: ${route.status}`)).toEqual([
+      "GET route handler: unguarded",
+      "POST route handler: unguarded",
+      "DELETE route handler: unguarded",
+    ]);
   });
 
   it("a layout's check alone is layout-only, whatever the page's folder is called", () => {

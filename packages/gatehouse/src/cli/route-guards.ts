@@ -3,7 +3,8 @@
  * (`requireUser()`, `requireRole()`, `requirePermission()`), a guard wrapping it (`withPageAuth`, `withApiAuth`,
  * `withRouteAuth`, `guardAction` / `withActionAuth`), or `getSession()` / `verifySession()` whose awaited result
  * the code then branches on. One level of the app's own helpers is followed: a function of the same file or of
- * one of the app's modules counts when its body holds such a check. Calls are recognised by name.
+ * one of the app's modules counts when its body holds such a check. Calls are recognised by name, and so is
+ * the auth API's `handlers` object of `createAppAuth` (`export const { GET, POST } = handlers`).
  */
 import type * as t from "@babel/types";
 import {
@@ -28,18 +29,40 @@ export const WRAPPER_CALLS: readonly string[] = [
 ];
 /** The auth API itself: its routes check what each needs. */
 export const AUTH_API_CALLS: readonly string[] = ["gatehouseApiHandler"];
+/**
+ * The auth API as App Router handlers: the object `createAppAuth` returns them in, whose methods a catch-all
+ * Route Handler exports (`export const { GET, POST } = handlers`, `export const GET = auth.handlers.GET`).
+ */
+export const AUTH_API_OBJECTS: readonly string[] = ["handlers"];
 /** The secure session check, which returns `null` when signed out: a guard only when its result is branched on. */
 export const SESSION_CALLS: readonly string[] = ["getSession", "verifySession"];
 
 /** The check found: the guard's name as printed (`requireUser`, `getSession + branch`, `helper → requireRole`). */
 export interface Guard {
   name: string;
-  /** The route is the auth API itself (`gatehouseApiHandler`). */
+  /** The route is the auth API itself (`gatehouseApiHandler`, or a method of `handlers`). */
   authApi: boolean;
 }
 
 /** Helpers are followed from the route's own code (depth 0) into their bodies (depth 1), and no further. */
 type Depth = 0 | 1;
+
+/** The auth API object `node` names (`handlers`, `auth.handlers`), or `null`. */
+function authApiObject(node: t.Node): string | null {
+  // calleeName reads a name or a member's property name, whether or not it is called.
+  const name = calleeName(node);
+  return name && AUTH_API_OBJECTS.includes(name) ? name : null;
+}
+
+/**
+ * The auth API object an exported value takes a handler from: `handlers` itself, which a destructuring
+ * export binds each name to (`export const { GET } = handlers`), or one of its members (`handlers.GET`).
+ */
+function authApiHandler(node: t.Node): string | null {
+  const value = unwrap(node);
+  const member = value.type === "MemberExpression" || value.type === "OptionalMemberExpression";
+  return authApiObject(value) ?? (member ? authApiObject(value.object) : null);
+}
 
 /** The name of the session call whose awaited result `node` is (`await getSession()`), or `null`. */
 function awaitedSessionCall(node: t.Node): string | null {
@@ -124,13 +147,16 @@ export class GuardFinder {
 
   /**
    * The guard of an exported value: a function (its body is read), a call of a guard wrapper or of a helper
-   * that holds one, or a name bound to one of these.
+   * that holds one, a handler of the auth API's `handlers`, or a name bound to one of these.
    */
   ofValue(module: SourceModule, node: t.Node, depth: Depth = 0, seen: Set<t.Node> = new Set()): Guard | null {
     const value = unwrap(node);
     if (seen.has(value)) return null;
     seen.add(value);
     if (isFunctionNode(value)) return this.ofFunction(module, value, depth);
+    // Before names are followed: `handlers` comes from a call (`createAppAuth(…)`) that says nothing by itself.
+    const handlers = authApiHandler(value);
+    if (handlers) return { name: handlers, authApi: true };
     if (value.type === "Identifier") {
       const found = this.tree.resolveName(module, value.name);
       return found ? this.ofValue(found.module, found.node, depth, seen) : null;
