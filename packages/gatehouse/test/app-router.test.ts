@@ -398,3 +398,145 @@ describe("Route Handlers with withRouteAuth", () => {
     expect((await request("/api/admin")).status).toBe(401);
   });
 });
+
+/** What Next renders into a Server Action form for a browser without JavaScript: its hidden fields. */
+async function actionForm(path: string, cookie?: string): Promise<FormData> {
+  const html = await (await request(path, cookie ? { cookie } : {})).text();
+  const form = /<form[^>]*>(.*?)<\/form>/s.exec(html)?.[1];
+  if (!form) throw new Error(`no form on ${path}:\n${html.slice(0, 2000)}`);
+  const fromHtml = (text: string) =>
+    text
+      .replace(/&quot;/g, '"')
+      .replace(/&#x27;/g, "'")
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&amp;/g, "&");
+  const data = new FormData();
+  for (const [, name, value] of form.matchAll(/<input type="hidden" name="([^"]+)"(?: value="([^"]*)")?\/>/g)) {
+    data.append(fromHtml(name!), fromHtml(value ?? ""));
+  }
+  if (![...data.keys()].some((name) => name.startsWith("$ACTION"))) throw new Error(`no Server Action on ${path}`);
+  return data;
+}
+
+/** Submits a Server Action form as a browser without JavaScript does: multipart, from `origin` (or none). */
+function submit(
+  path: string,
+  data: FormData,
+  init: { origin?: string | null; cookie?: string } = {},
+): Promise<Response> {
+  const headers = new Headers();
+  if (init.origin !== null) headers.set("origin", init.origin ?? url);
+  if (init.cookie) headers.set("cookie", init.cookie);
+  return fetch(`${url}${path}`, { method: "POST", headers, body: data, redirect: "manual" });
+}
+
+function sessionSetCookies(response: Response): string[] {
+  return response.headers.getSetCookie().filter((value) => value.startsWith("__Host-gatehouse.session="));
+}
+
+describe("Server Actions: forms that work without JavaScript", () => {
+  it("logs in: 303 to next with the session and device cookies, and the dashboard renders", async () => {
+    const { email } = await signUp();
+    const data = await actionForm("/login?next=%2Fdashboard%3Ftab%3D1");
+    data.set("email", email);
+    data.set("password", PASSWORD);
+    const response = await submit("/login", data);
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/dashboard?tab=1");
+    const cookies = response.headers.getSetCookie();
+    expect(cookies.some((value) => value.startsWith("__Host-gatehouse.device="))).toBe(true);
+    const [session] = sessionSetCookies(response);
+    expect(session).toMatch(/; HttpOnly/i);
+    expect(session).toMatch(/; Secure/i);
+    expect(session).toMatch(/; SameSite=lax/i);
+    expect(session).toMatch(/; Path=\//);
+    const dashboard = await request("/dashboard", { cookie: session!.split(";")[0]! });
+    expect(dashboard.status).toBe(200);
+    expect(await dashboard.text()).toContain(email);
+  });
+
+  it("answers a wrong password on the page itself: the message, the email kept, no session", async () => {
+    const { email } = await signUp();
+    const data = await actionForm("/login");
+    data.set("email", email);
+    data.set("password", "not the password at all");
+    const response = await submit("/login", data);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toMatch(/role="alert">[^<]*(email or password|Email or password)/);
+    expect(html).toContain(`value="${email}"`);
+    expect(html).not.toContain("not the password at all");
+    expect(sessionSetCookies(response)).toEqual([]);
+  });
+
+  it.each([
+    ["another origin that Next's serverActions.allowedOrigins lets through", "https://evil.example"],
+    ["no Origin, which Next lets through", null],
+  ])("refuses a log-in from %s: no session, nothing changed", async (_case, origin) => {
+    const { email } = await signUp();
+    const data = await actionForm("/login");
+    data.set("email", email);
+    data.set("password", PASSWORD);
+    const response = await submit("/login", data, { origin });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("This request did not come from this site.");
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("logs out from the dashboard's form: 303 to /login, the cookie cleared and the session ended", async () => {
+    const { cookie } = await signUp();
+    const response = await submit("/dashboard", await actionForm("/dashboard", cookie), { cookie });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/login");
+    expect(sessionSetCookies(response)[0]).toMatch(/Max-Age=0/i);
+    expect((await request("/api/me", { cookie })).status).toBe(401);
+  });
+
+  it("keeps the session of a log-out from another origin", async () => {
+    const { cookie } = await signUp();
+    const response = await submit("/dashboard", await actionForm("/dashboard", cookie), {
+      cookie,
+      origin: "https://evil.example",
+    });
+    expect(sessionSetCookies(response)).toEqual([]);
+    expect((await request("/api/me", { cookie })).status).toBe(200);
+  });
+
+  it("runs a guardAction only for a signed-in user from this origin", async () => {
+    const { cookie } = await signUp();
+    const rename = async (name: string, init: { origin?: string | null; cookie?: string }) => {
+      const data = await actionForm("/profile", cookie);
+      data.set("name", name);
+      return (await submit("/profile", data, init)).text();
+    };
+    expect(await rename("Mallory", { cookie, origin: "https://evil.example" })).toContain('role="alert">csrf<');
+    expect(await rename("Mallory", { cookie, origin: null })).toContain('role="alert">csrf<');
+    // Signed out, the page itself then sends the visitor to log in; the action did nothing either way.
+    expect(await rename("Mallory", {})).not.toContain("Saved.");
+    expect((await (await request("/api/me", { cookie })).json()).user.name).toBeNull();
+    expect(await rename("Ada", { cookie })).toContain('role="status">Saved.<');
+    expect((await (await request("/api/me", { cookie })).json()).user.name).toBe("Ada");
+  });
+});
+
+describe("renewing a sliding session", () => {
+  it("is left to a Route Handler: a Server Component page neither sends a cookie nor uses the renewal up", async () => {
+    const { email, cookie } = await signUp();
+    // Past half of its seven days: the next check that can send a cookie renews it.
+    const dueAt = Date.now() + 2 * 24 * 3600 * 1000;
+    writeDb(
+      "UPDATE gatehouse_sessions SET expires_at = ? WHERE user_id = (SELECT id FROM gatehouse_users WHERE email = ?)",
+      dueAt,
+      email,
+    );
+    const page = await request("/dashboard", { cookie });
+    expect(page.status).toBe(200);
+    expect(sessionSetCookies(page)).toEqual([]);
+    const api = await request("/api/me", { cookie });
+    expect(api.status).toBe(200);
+    const [renewed] = sessionSetCookies(api);
+    expect(renewed).toBeDefined();
+    expect(Number(/Max-Age=(\d+)/i.exec(renewed!)?.[1])).toBeGreaterThan(6 * 24 * 3600);
+  });
+});

@@ -195,6 +195,21 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
     });
   });
 
+  describe("sliding expiry for a check that cannot set a cookie (a Server Component)", () => {
+    it("leaves the session as it is, so that the next check that can set one renews it", async () => {
+      const { value, id } = await signIn();
+      clock = T0 + 31 * MINUTE;
+      const silent = await validateSession(gatehouse, value, { rotate: false });
+      expect(silent?.renewed).toBeNull();
+      expect(silent?.session.expiresAt).toEqual(new Date(T0 + HOUR));
+      expect(rawSession(id)?.expires_at).toBe(T0 + HOUR);
+      clock = T0 + 32 * MINUTE;
+      const renewing = await validateSession(gatehouse, value, { rotate: true });
+      expect(renewing?.renewed?.expiresAt).toEqual(new Date(T0 + 92 * MINUTE));
+      expect(rawSession(id)?.expires_at).toBe(T0 + 92 * MINUTE);
+    });
+  });
+
   describe("rotation after a privilege change", () => {
     beforeEach(() => {
       gatehouse = createTestGatehouse({ absoluteMaxAgeSeconds: 5400 });
@@ -293,7 +308,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
 
       // The first session has expired by now; the laptop is used again and becomes the most recent.
       clock = T0 + 62 * MINUTE;
-      expect(await validateSession(gatehouse, laptop.value)).not.toBeNull();
+      expect(await validateSession(gatehouse, laptop.value, { rotate: true })).not.toBeNull();
 
       expect(await gatehouse.listSessions(laptop.userId)).toEqual([
         {

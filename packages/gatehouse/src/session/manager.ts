@@ -169,13 +169,12 @@ export function createSessionManager<User extends SessionUser>(
           renewed: { value: next.value, expiresAt: next.expiresAt },
         };
       }
-      const extended = slideExpiry(
-        session.createdAt.getTime(),
-        session.expiresAt.getTime(),
-        now,
-        maxAgeMs,
-        absoluteMaxAgeMs,
-      );
+      // Only a caller that can send the renewed cookie slides the session forward: a record extended behind a
+      // cookie that keeps its old Max-Age (a Server Component's check) would use up the renewal, and the
+      // browser would still drop the cookie at its first expiry.
+      const extended = options.rotate
+        ? slideExpiry(session.createdAt.getTime(), session.expiresAt.getTime(), now, maxAgeMs, absoluteMaxAgeMs)
+        : null;
       const expiresAt = extended === null ? session.expiresAt : new Date(extended);
       if (extended !== null || now - session.lastSeenAt.getTime() >= LAST_SEEN_INTERVAL_MS) {
         await sessions.touchSession(session.id, { lastSeenAt: new Date(now), expiresAt });
