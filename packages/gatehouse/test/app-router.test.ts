@@ -412,10 +412,12 @@ async function actionForm(path: string, cookie?: string): Promise<FormData> {
       .replace(/&gt;/g, ">")
       .replace(/&amp;/g, "&");
   const data = new FormData();
+  let action = false;
   for (const [, name, value] of form.matchAll(/<input type="hidden" name="([^"]+)"(?: value="([^"]*)")?\/>/g)) {
     data.append(fromHtml(name!), fromHtml(value ?? ""));
+    action ||= name!.startsWith("$ACTION");
   }
-  if (![...data.keys()].some((name) => name.startsWith("$ACTION"))) throw new Error(`no Server Action on ${path}`);
+  if (!action) throw new Error(`no Server Action on ${path}`);
   return data;
 }
 

@@ -18,7 +18,7 @@ import {
   parseLogInInput,
   type SignUpInput,
 } from "./input.js";
-import { rateLimitKeys } from "./limiter.js";
+import { perAddress, rateLimitKeys } from "./limiter.js";
 import type { SecondFactorGate } from "./mfa.js";
 import type { PasswordCheck } from "./password-check.js";
 import { type LoggedIn, type SignedIn, startSignedIn } from "./sessions.js";
@@ -108,7 +108,7 @@ export function createCredentialsApi(
 
   return {
     async signUp(input, meta = {}) {
-      await limiter.hit(rateLimits.signupPerIp, rateLimitKeys.signupIp(meta.ip ?? "unknown"));
+      await limiter.hit(perAddress(rateLimits.signupPerIp, meta.ip), rateLimitKeys.signupIp(meta.ip ?? ""));
       // Only these three fields are taken: a "role" in the input is never read.
       const { email, password, name } = input ?? ({} as SignUpInput);
       const user = await accounts.create({ email, password, name: name ?? null });

@@ -30,7 +30,7 @@ import {
   type PasswordResetRequestInput,
   type VerifyEmailInput,
 } from "./input.js";
-import { rateLimitKeys } from "./limiter.js";
+import { perAddress, rateLimitKeys } from "./limiter.js";
 import type { PasswordCheck } from "./password-check.js";
 import { endSessions } from "./stores.js";
 
@@ -193,7 +193,10 @@ function createEmailFlows(ctx: CoreContext, check: PasswordCheck) {
         // Links only: no code was ever sent, and a guess counts nowhere.
         if (config.verificationMethod !== "code") throw new InvalidTokenError();
         // The client's address first, so random addresses from one client cannot each get a counter of their own.
-        await limiter.hit(rateLimits.verificationCodePerIp, rateLimitKeys.verificationCodeIp(meta.ip ?? "unknown"));
+        await limiter.hit(
+          perAddress(rateLimits.verificationCodePerIp, meta.ip),
+          rateLimitKeys.verificationCodeIp(meta.ip ?? ""),
+        );
         const limitKey = rateLimitKeys.verificationCode(email);
         await limiter.hit(rateLimits.verificationCodePerEmail, limitKey);
         const user = await users.getUserByEmail(email);
@@ -227,7 +230,7 @@ function createEmailFlows(ctx: CoreContext, check: PasswordCheck) {
     async requestPasswordReset(input: unknown, meta: SessionMeta): Promise<void> {
       const email = parseEmail(field(asRecord(input), "email"));
       mailer();
-      await limiter.hit(rateLimits.passwordResetPerIp, rateLimitKeys.resetIp(meta.ip ?? "unknown"));
+      await limiter.hit(perAddress(rateLimits.passwordResetPerIp, meta.ip), rateLimitKeys.resetIp(meta.ip ?? ""));
       await limiter.hit(rateLimits.passwordResetPerEmail, rateLimitKeys.resetEmail(email));
       later("sending a password-reset email", async () => {
         const user = await users.getUserByEmail(email);

@@ -57,6 +57,15 @@ export function loginKeys(email: string, ip: string): { ip: string; pair: string
   };
 }
 
+/**
+ * A per-address rule, or `false` (no limit) where the client's address is unknown — an App Router request
+ * without `trustedProxies`, which has no socket to read it from. One shared counter for every unknown
+ * address would let a single client use up everybody's budget: the per-account limits still apply.
+ */
+export function perAddress(rule: RateLimitRule | false, ip: string | null | undefined): RateLimitRule | false {
+  return ip ? rule : false;
+}
+
 /** One budget an attempt is counted against: a rule and the counter it applies to. */
 export interface Budget {
   rule: RateLimitRule | false;

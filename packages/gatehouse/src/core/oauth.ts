@@ -21,7 +21,7 @@ import type { CoreContext } from "./context.js";
 import type { Auth } from "./dto.js";
 import { isValidEmail, normalizeEmail } from "./email.js";
 import { nameProblem } from "./input.js";
-import { rateLimitKeys } from "./limiter.js";
+import { perAddress, rateLimitKeys } from "./limiter.js";
 import type { SecondFactorGate } from "./mfa.js";
 import type { Notices } from "./notices.js";
 import { isLoopbackHost, type OAuthOptions, type OAuthProfile, type OAuthProvider } from "./oauth-providers.js";
@@ -276,7 +276,7 @@ export function createOAuth(
   }
 
   async function start(provider: OAuthProvider, next: string, link: UserRecord | null, meta: RequestMeta) {
-    await limiter.hit(config.rateLimits.oauthPerIp, rateLimitKeys.oauthIp(meta.ip ?? "unknown"));
+    await limiter.hit(perAddress(config.rateLimits.oauthPerIp, meta.ip), rateLimitKeys.oauthIp(meta.ip ?? ""));
     const configuration = await configurationOf(provider);
     const verifier = client.randomPKCECodeVerifier();
     const flow: FlowPayload = {
@@ -435,7 +435,7 @@ export function createOAuth(
     if (await users.getUserByEmail(email)) {
       throw new FlowFailure("account_exists", "the email belongs to an account that has not linked this identity");
     }
-    await limiter.hit(config.rateLimits.signupPerIp, rateLimitKeys.signupIp(meta.ip ?? "unknown"));
+    await limiter.hit(perAddress(config.rateLimits.signupPerIp, meta.ip), rateLimitKeys.signupIp(meta.ip ?? ""));
     const name = profile.name && !nameProblem(profile.name.trim()) ? profile.name.trim() : null;
     const identity: Omit<IdentityRecord, "userId"> = {
       provider: provider.id,

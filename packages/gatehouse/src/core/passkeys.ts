@@ -28,7 +28,7 @@ import { CEREMONY_SECONDS, createCeremonyCookie, handleHash, isLive } from "./ce
 import type { CoreContext } from "./context.js";
 import type { Auth } from "./dto.js";
 import { asRecord, field, nameProblem } from "./input.js";
-import { rateLimitKeys } from "./limiter.js";
+import { perAddress, rateLimitKeys } from "./limiter.js";
 import type { Notices } from "./notices.js";
 import type { FreshAuthInput, PasswordCheck } from "./password-check.js";
 import { completeLogIn, type LoggedIn } from "./sessions.js";
@@ -336,7 +336,10 @@ export function createPasskeys(
 
     async passkeyLogInOptions(meta = {}) {
       // Anyone may ask, and each answer is a row: the address's budget bounds them.
-      await limiter.hit(config.rateLimits.passkeyOptionsPerIp, rateLimitKeys.passkeyOptionsIp(meta.ip ?? "unknown"));
+      await limiter.hit(
+        perAddress(config.rateLimits.passkeyOptionsPerIp, meta.ip),
+        rateLimitKeys.passkeyOptionsIp(meta.ip ?? ""),
+      );
       const options = await requestOptions([]);
       const { setCookie } = await challengeCookie.issue({
         purpose: "passkey_login",

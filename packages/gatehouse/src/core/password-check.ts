@@ -11,7 +11,7 @@ import type { UserRecord } from "../stores/types.js";
 import type { CoreContext } from "./context.js";
 import type { Auth } from "./dto.js";
 import { asRecord, field } from "./input.js";
-import { type Budget, loginKeys, rateLimitKeys, type SettleTarget } from "./limiter.js";
+import { type Budget, loginKeys, perAddress, rateLimitKeys, type SettleTarget } from "./limiter.js";
 
 /** What a factor change takes: the password (fresh authentication, ASVS 7.5.1). */
 export interface FreshAuthInput {
@@ -68,14 +68,14 @@ export function createPasswordCheck(ctx: CoreContext): PasswordCheck {
     check: () => Promise<boolean>,
     into?: SettleTarget,
   ): Promise<boolean> {
-    const ip = meta.ip ?? "unknown";
+    const ip = meta.ip ?? "";
     // With the device limit turned off, a device cookie earns nothing: the check gets the ordinary limits.
     const device =
       rateLimits.loginPerDevice &&
       account &&
       (await deviceCookie.deviceFor(deviceCookie.read(meta.cookieHeader), account));
     const keys = loginKeys(email, ip);
-    const pair: Budget = { rule: rateLimits.loginPerAccountAndIp, key: keys.pair };
+    const pair: Budget = { rule: perAddress(rateLimits.loginPerAccountAndIp, meta.ip), key: keys.pair };
     const quarterHour: Budget = { rule: rateLimits.loginPerAccount, key: keys.account };
     const day: Budget = { rule: rateLimits.loginPerAccountDaily, key: keys.day };
     // What a success resets: the budgets of whoever succeeded, never the day's.
@@ -83,7 +83,9 @@ export function createPasswordCheck(ctx: CoreContext): PasswordCheck {
       ? [{ rule: rateLimits.loginPerDevice, key: rateLimitKeys.loginDevice(device) }]
       : [pair, quarterHour];
     // The day before the 15 minutes: when both are full, Retry-After names the longer wait.
-    const budgets: Budget[] = device ? own : [{ rule: rateLimits.loginPerIp, key: keys.ip }, pair, day, quarterHour];
+    const budgets: Budget[] = device
+      ? own
+      : [{ rule: perAddress(rateLimits.loginPerIp, meta.ip), key: keys.ip }, pair, day, quarterHour];
     const reservation = await limiter.reserve(budgets);
     let valid = false;
     try {

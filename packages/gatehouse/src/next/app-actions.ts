@@ -1,6 +1,6 @@
 import { parseSetCookie } from "cookie";
 import { cookies, headers } from "next/headers";
-import { redirect } from "next/navigation";
+import { redirect, unstable_rethrow } from "next/navigation";
 import type { Auth } from "../core/dto.js";
 import type { Gatehouse } from "../core/gatehouse.js";
 import {
@@ -104,12 +104,14 @@ function textOf(form: FormData | undefined, name: string): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-function shownAgain(form: FormData | undefined): Record<string, string> {
+function shownAgain(form: FormData | undefined, fallbackNext: string): Record<string, string> {
   const values: Record<string, string> = {};
   for (const name of SHOWN_AGAIN) {
     const value = textOf(form, name);
     if (value !== undefined) values[name] = value.slice(0, 2048);
   }
+  // A page may put `next` back in a link: only a path on this site goes back, as only one is followed.
+  if (values.next !== undefined) values.next = safeRedirectPath(values.next, fallbackNext);
   return values;
 }
 
@@ -194,10 +196,12 @@ export function createActionHelpers(
       if (response.status < 300) outcome = onSuccess(body);
       else {
         const error = (body as unknown as ErrorBody).error;
-        outcome = onError?.(error) ?? { ok: false, error, values: shownAgain(form) };
+        outcome = onError?.(error) ?? { ok: false, error, values: shownAgain(form, pages.afterLogin) };
       }
     } catch (error) {
-      outcome = failure(error, shownAgain(form));
+      // Next's own control flow (a prerender's dynamic bail-out of `headers()`) goes on to Next.
+      unstable_rethrow(error);
+      outcome = failure(error, shownAgain(form, pages.afterLogin));
     }
     if (typeof outcome === "string") redirect(outcome);
     return outcome;
@@ -259,6 +263,7 @@ export function createActionHelpers(
         auth = { user: found.user, session: found.session };
         assertAllowed(instance, auth, guard);
       } catch (error) {
+        unstable_rethrow(error);
         return failure(error);
       }
       return action(auth, ...args);
