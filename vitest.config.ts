@@ -31,7 +31,7 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
-          include: ["apps/example/test/**/*.test.ts"],
+          include: ["apps/example/test/**/*.test.ts", "apps/example-app-router/test/**/*.test.ts"],
           pool: "forks",
           // Each file starts its own `next start`; two at once is what two cores can carry.
           maxWorkers: 2,

@@ -1,4 +1,4 @@
-import { gatehouseProxy } from "gatehouse-auth/next";
+import { gatehouseProxy } from "gatehouse-auth/next/proxy";
 import { readEnv } from "./lib/env";
 
 const env = readEnv();

@@ -1,3 +1,5 @@
+"use client";
+
 import { changeEmail } from "gatehouse-auth/react";
 import type { ReactNode } from "react";
 import { useForm } from "../hooks/useForm";

@@ -1,23 +1,8 @@
 import type { ReactNode } from "react";
+import { PageFrame } from "./PageFrame";
 import { SiteHeader } from "./SiteHeader";
 
-/** The frame of every page: a skip link, the header and the page's content in `<main id="main">`. */
+/** The frame of every page of the Pages Router app. */
 export function Layout({ children }: { children: ReactNode }): ReactNode {
-  return (
-    <>
-      <a className="skip-link" href="#main">
-        Skip to content
-      </a>
-      <SiteHeader />
-      {/* tabIndex lets the skip link move keyboard focus, not only the scroll position. */}
-      <main id="main" tabIndex={-1}>
-        {children}
-      </main>
-      <footer className="site-footer">
-        <div className="site-footer__inner">
-          <p>Gatehouse example app: authentication for Next.js that you own and run.</p>
-        </div>
-      </footer>
-    </>
-  );
+  return <PageFrame header={<SiteHeader />}>{children}</PageFrame>;
 }

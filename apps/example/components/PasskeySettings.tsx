@@ -1,3 +1,5 @@
+"use client";
+
 import { browserSupportsWebAuthn, startRegistration } from "@simplewebauthn/browser";
 import {
   deletePasskey,

@@ -1,3 +1,5 @@
+"use client";
+
 import { requestEmailVerification } from "gatehouse-auth/react";
 import type { ReactNode } from "react";
 import { useForm } from "../hooks/useForm";

@@ -1,3 +1,5 @@
+"use client";
+
 import { revokeOtherSessions, revokeSession } from "gatehouse-auth/react";
 import { type ReactNode, useState } from "react";
 import { SIGNED_OUT_PATH } from "../lib/authPaths";

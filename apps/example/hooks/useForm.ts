@@ -58,7 +58,15 @@ export interface FormState {
 /** The summary when the per-field messages already say what is wrong: it only needs to point at them. */
 const CHECK_FIELDS = "Check the highlighted fields.";
 
-function failure(code: string, problems: Readonly<Record<string, FieldProblemLike>>, attempt: number): FormOutcome {
+/**
+ * The outcome of a refused submit, in the app's words (see `lib/messages.ts`): each field's message, and a
+ * summary that points at them or says what went wrong. Also for forms run by a Server Action.
+ */
+export function failure(
+  code: string,
+  problems: Readonly<Record<string, FieldProblemLike>>,
+  attempt: number,
+): FormOutcome {
   const fields = Object.fromEntries(
     Object.entries(problems).map(([name, problem]) => [name, messages.field(problem) ?? ""]),
   );

@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningApp, startApp } from "./support/app";
+import { EXAMPLE_APPS, type RunningApp, startApp } from "./support/app";
 import { createClient, PASSWORD, sessionCookieName, uniqueEmail } from "./support/http";
 
-describe.each(["database", "stateless"] as const)("example app JSON API (%s sessions)", (strategy) => {
+const cases = EXAMPLE_APPS.flatMap((example) =>
+  (["database", "stateless"] as const).map((strategy) => ({ example, strategy })),
+);
+
+describe.each(cases)("the $example example app's JSON API ($strategy sessions)", ({ example, strategy }) => {
   let app: RunningApp;
 
   beforeAll(async () => {
-    app = await startApp({ strategy });
+    app = await startApp({ strategy, app: example });
   });
   afterAll(async () => {
     await app?.stop();

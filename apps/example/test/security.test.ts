@@ -1,13 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningApp, startApp } from "./support/app";
+import { EXAMPLE_APPS, type ExampleApp, type RunningApp, startApp } from "./support/app";
 import { createClient, PASSWORD, uniqueEmail } from "./support/http";
 
-describe("security hardening of the example app", () => {
+/**
+ * The script sources a page may run. The Pages Router's are all files (`'self'`); the App Router inlines its
+ * RSC payload, so its proxy gives each response a fresh nonce (and `'strict-dynamic'` lets those scripts load
+ * the chunks). No app allows `'unsafe-inline'` or `'unsafe-eval'`.
+ */
+function scriptSources(example: ExampleApp, path: string): unknown[] {
+  if (example === "pages" || path.startsWith("/api/")) return ["'self'"];
+  return ["'self'", expect.stringMatching(/^'nonce-[A-Za-z0-9+/_-]{22,}={0,2}'$/), "'strict-dynamic'"];
+}
+
+describe.each(EXAMPLE_APPS)("security hardening of the %s example app", (example) => {
   let app: RunningApp;
 
   beforeAll(async () => {
     // The default per-account limit (10 failures per 15 minutes) stays in force here.
-    app = await startApp({ strategy: "database" });
+    app = await startApp({ strategy: "database", app: example });
   });
   afterAll(async () => {
     await app?.stop();
@@ -29,8 +39,14 @@ describe("security hardening of the example app", () => {
       expect(response.headers.get("strict-transport-security"), path).toBe("max-age=31536000; includeSubDomains");
     }
     expect((await fetch(`${app.url}/`)).headers.get("referrer-policy")).toBe("strict-origin-when-cross-origin");
-    for (const path of ["/login", "/signup", "/api/auth/session"]) {
-      expect((await fetch(`${app.url}${path}`)).headers.get("referrer-policy"), path).toBe("no-referrer");
+    // The auth pages never leak their URL (a reset link's token) to another site. The App Router's are
+    // `same-origin`, not `no-referrer`: under `no-referrer` a browser posts a form with `Origin: null`, which a
+    // Server Action must refuse (and Next does), so no form would work without JavaScript.
+    const authPagePolicy = example === "pages" ? "no-referrer" : "same-origin";
+    for (const path of ["/login", "/signup", "/reset-password", "/api/auth/session"]) {
+      expect((await fetch(`${app.url}${path}`)).headers.get("referrer-policy"), path).toBe(
+        path.startsWith("/api/") ? "no-referrer" : authPagePolicy,
+      );
     }
   });
 
@@ -46,7 +62,7 @@ describe("security hardening of the example app", () => {
       );
       expect(directives, path).toEqual({
         "default-src": ["'self'"],
-        "script-src": ["'self'"],
+        "script-src": scriptSources(example, path),
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "object-src": ["'none'"],
@@ -54,6 +70,17 @@ describe("security hardening of the example app", () => {
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
       });
+    }
+    if (example === "app-router") {
+      // A nonce is only worth something if nobody can know it in advance: a new one for every response.
+      const nonces = await Promise.all(
+        [1, 2].map(
+          async () =>
+            /'nonce-([^']+)'/.exec((await fetch(`${app.url}/login`)).headers.get("content-security-policy") ?? "")?.[1],
+        ),
+      );
+      expect(nonces[0]).toBeDefined();
+      expect(nonces[0]).not.toBe(nonces[1]);
     }
   });
 
@@ -127,9 +154,9 @@ describe("security hardening of the example app", () => {
   });
 });
 
-describe("a misconfigured deployment", () => {
+describe.each(EXAMPLE_APPS)("a misconfigured deployment of the %s example app", (example) => {
   it("answers clients with the generic 500 and writes the details to the server log only", async () => {
-    const app = await startApp({ env: { GATEHOUSE_SESSION_STRATEGY: "jwt" } });
+    const app = await startApp({ env: { GATEHOUSE_SESSION_STRATEGY: "jwt" }, app: example });
     try {
       for (const path of ["/api/auth/login", "/api/auth/signup"]) {
         const response = await createClient(app.url).request(path, {

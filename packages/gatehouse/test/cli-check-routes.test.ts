@@ -69,6 +69,40 @@ describe("gatehouse check-routes on apps/example", () => {
     expect(routes.find((route) => route.route === "/api/auth/[...gatehouse]")?.kind).toBe("auth api");
   });
 
+  it("guards every page, Route Handler and Server Action of apps/example-app-router, and exits 0", async () => {
+    const run = await checkRoutes(["apps/example-app-router", "--protected", PROTECTED, "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const { routes, unguarded } = report(run);
+    expect(unguarded).toBe(0);
+    const status = (route: string, kind: string) => [
+      ...new Set(routes.filter((r) => r.route === route && r.kind === kind).map((r) => `${r.status} ${r.guard ?? ""}`)),
+    ];
+    // The same pages as the Pages Router app, each with the check the Pages Router app has.
+    for (const page of ["/dashboard", "/profile", "/settings"])
+      expect(status(page, "app page"), page).toEqual(["guarded requireUser"]);
+    expect(status("/admin", "app page")).toEqual(["guarded requirePermission"]);
+    for (const page of ["/login", "/login/verify", "/signup"]) {
+      expect(status(page, "app page"), page).toEqual(["guarded getSession + branch"]);
+    }
+    for (const page of ["/", "/forgot-password", "/reset-password", "/verify-email", "/dev/outbox"]) {
+      expect(status(page, "app page"), page).toEqual(["public "]);
+    }
+    expect(status("/api/auth/[...gatehouse]", "auth api")).toEqual(["guarded handlers"]);
+    expect(status("/api/me", "route handler")).toEqual(["guarded withRouteAuth"]);
+    expect(status("/api/admin/users", "route handler")).toEqual(["guarded withRouteAuth"]);
+    // The profile's own action needs a session; the auth actions (log-in, sign-up, …) are for anyone.
+    const serverActions = routes.filter((r) => r.kind === "server action");
+    expect(serverActions.map((r) => `${r.route} ${r.status} ${r.guard ?? ""}`).sort()).toEqual([
+      "/ public ",
+      "/forgot-password public ",
+      "/login public ",
+      "/profile guarded guardAction",
+      "/reset-password public ",
+      "/signup public ",
+      "/verify-email public ",
+    ]);
+  });
+
   it("runs on the app that gatehouse.config.json names, with the prefixes of its proxy.ts, and reads no env file", async () => {
     const run = await checkRoutes([]);
     expect(run.code, run.stderr).toBe(0);

@@ -7,6 +7,18 @@ import { join, resolve } from "node:path";
 
 export const appDir = resolve(import.meta.dirname, "..", "..");
 const repoRoot = resolve(appDir, "..", "..");
+
+/**
+ * The two example apps, which answer the same HTTP contract: `pages` (apps/example, the Pages Router) and
+ * `app-router` (apps/example-app-router). The contract tests run against each.
+ */
+export const EXAMPLE_APPS = ["pages", "app-router"] as const;
+export type ExampleApp = (typeof EXAMPLE_APPS)[number];
+
+/** Where an example app lives. */
+export function exampleAppDir(app: ExampleApp): string {
+  return app === "pages" ? appDir : resolve(repoRoot, "apps", "example-app-router");
+}
 const nextBin = join(repoRoot, "node_modules", "next", "dist", "bin", "next");
 const cliBin = join(repoRoot, "packages", "gatehouse", "bin", "gatehouse.js");
 
@@ -48,7 +60,8 @@ async function waitForHealth(url: string, child: ChildProcess, logs: () => strin
 }
 
 /**
- * Starts the built example app. `npm test` builds it first; run `npm run build` when calling vitest directly.
+ * Starts a built example app (`app`, default the Pages Router's). `npm test` builds both first; run
+ * `npm run build` when calling vitest directly.
  * `host` is the name it is reached (and bound) at: `localhost` for passkeys, whose relying party must be a
  * domain (WebAuthn refuses an IP address); 127.0.0.1 by default.
  */
@@ -59,10 +72,12 @@ export async function startApp(
     // to name NODE_ENV, which is set here anyway.
     env?: Record<string, string | undefined>;
     host?: "127.0.0.1" | "localhost";
+    app?: ExampleApp;
   } = {},
 ): Promise<RunningApp> {
-  if (!existsSync(join(appDir, ".next", "BUILD_ID"))) {
-    throw new Error("The example app is not built. Run `npm run build` (npm test does it) before these tests.");
+  const cwd = exampleAppDir(options.app ?? "pages");
+  if (!existsSync(join(cwd, ".next", "BUILD_ID"))) {
+    throw new Error(`${cwd} is not built. Run \`npm run build\` (npm test does it) before these tests.`);
   }
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
   const port = await freePort();
@@ -85,7 +100,7 @@ export async function startApp(
   };
   let output = "";
   const child = spawn(process.execPath, [nextBin, "start", "-p", String(port), "-H", host], {
-    cwd: appDir,
+    cwd,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -58,9 +58,10 @@ export function loginKeys(email: string, ip: string): { ip: string; pair: string
 }
 
 /**
- * A per-address rule, or `false` (no limit) where the client's address is unknown — an App Router request
- * without `trustedProxies`, which has no socket to read it from. One shared counter for every unknown
- * address would let a single client use up everybody's budget: the per-account limits still apply.
+ * A per-address rule that spans accounts (all log-ins, sign-ups or resets from one address), or `false` (no
+ * limit) where the client's address is unknown — an App Router request without `trustedProxies`, which has
+ * no socket to read it from. One shared counter for every unknown address would let a single client use up
+ * everybody's budget; the per-account limits still apply.
  */
 export function perAddress(rule: RateLimitRule | false, ip: string | null | undefined): RateLimitRule | false {
   return ip ? rule : false;

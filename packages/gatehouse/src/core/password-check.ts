@@ -75,7 +75,9 @@ export function createPasswordCheck(ctx: CoreContext): PasswordCheck {
       account &&
       (await deviceCookie.deviceFor(deviceCookie.read(meta.cookieHeader), account));
     const keys = loginKeys(email, ip);
-    const pair: Budget = { rule: perAddress(rateLimits.loginPerAccountAndIp, meta.ip), key: keys.pair };
+    // An unknown address still counts for the account-and-address pair: as one address, it limits guessing
+    // one account's password, and can only ever lock that one account (like its own 15-minute budget).
+    const pair: Budget = { rule: rateLimits.loginPerAccountAndIp, key: keys.pair };
     const quarterHour: Budget = { rule: rateLimits.loginPerAccount, key: keys.account };
     const day: Budget = { rule: rateLimits.loginPerAccountDaily, key: keys.day };
     // What a success resets: the budgets of whoever succeeded, never the day's.

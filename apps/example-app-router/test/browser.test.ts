@@ -1,0 +1,370 @@
+/**
+ * The App Router example in Chromium and over HTTP, in both session strategies: the forms that its Server
+ * Actions run, with JavaScript and without; Server Components that never render a signed-out visitor's
+ * way in; Server Actions that refuse a call from another origin; and a Content-Security-Policy with a nonce
+ * that refuses nothing the app runs. One app and one browser per strategy.
+ */
+import { createGatehouse } from "gatehouse-auth";
+import { createSqliteStore } from "gatehouse-auth/stores/sqlite";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningApp, startApp } from "../../example/test/support/app";
+import { launchChromium } from "../../example/test/support/browser";
+import { createClient, PASSWORD, uniqueEmail } from "../../example/test/support/http";
+import { logIn, outboxLink, requestReset, signUp } from "../../example/test/support/pages";
+
+const NEW_PASSWORD = "a fresh and long passphrase";
+/** What a page loads as files (Playwright's resource types), rather than asks the API. */
+const FILES = new Set(["script", "stylesheet", "image", "font", "manifest", "other"]);
+/** Longer than a session lasts by default (`maxAgeSeconds`, 7 days). */
+const PAST_EXPIRY_MS = 8 * 24 * 60 * 60 * 1000;
+
+describe.each(["database", "stateless"] as const)("the App Router example (%s sessions)", (strategy) => {
+  let app: RunningApp;
+  let browser: Browser;
+  /** CSP violations seen by any JavaScript-enabled page, and files a page asked for in vain: the last test expects none. */
+  const violations: string[] = [];
+  const failedLoads: string[] = [];
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([
+      startApp({ app: "app-router", strategy, env: { GATEHOUSE_DEV_OUTBOX: "1" } }),
+      launchChromium(),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  /** A page that records every CSP violation: the DOM events and the console errors Chromium logs for them. */
+  async function newPage(options: { javaScriptEnabled?: boolean } = {}): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+    // Exposed through the DevTools protocol, so the policy under test does not apply to the watcher itself.
+    await context.exposeFunction("reportCspViolation", (text: string) => violations.push(text));
+    await context.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (event) => {
+        const report = (window as unknown as { reportCspViolation(text: string): void }).reportCspViolation;
+        report(`${event.effectiveDirective} refused ${event.blockedURI || "inline code"} on ${location.pathname}`);
+      });
+    });
+    const page = await context.newPage();
+    page.on("console", (message) => {
+      if (/Content[- ]Security[- ]Policy/i.test(message.text())) violations.push(message.text());
+    });
+    // A page's status and the API's answers are each test's business; a missing script, style or icon is a bug.
+    page.on("response", (response) => {
+      if (response.status() >= 400 && FILES.has(response.request().resourceType())) {
+        failedLoads.push(`${response.status()} ${response.url()}`);
+      }
+    });
+    return page;
+  }
+
+  const alertIn = (page: Page) => page.getByRole("main").getByRole("alert");
+  const path = (page: Page) => new URL(page.url()).pathname;
+
+  async function logOut(page: Page): Promise<void> {
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL((url) => url.pathname === "/login" && url.searchParams.get("signedOut") === "1");
+    await page.getByText("You have been signed out").waitFor();
+  }
+
+  /** Whether the API knows `email` with `password`: a log-in that does not keep its session. */
+  async function canLogIn(email: string, password = PASSWORD): Promise<boolean> {
+    return (await createClient(app.url).request("/api/auth/login", { json: { email, password } })).status === 200;
+  }
+
+  describe.each([
+    ["with JavaScript", true],
+    ["without JavaScript", false],
+  ] as const)("the forms %s", (_name, javaScriptEnabled) => {
+    let context: BrowserContext;
+    let page: Page;
+
+    beforeAll(async () => {
+      page = await newPage({ javaScriptEnabled });
+      context = page.context();
+    });
+    afterAll(async () => {
+      await context?.close();
+    });
+
+    it("signs up, logs out, refuses a wrong password keeping the email, and logs back in", async () => {
+      const email = uniqueEmail(`forms-${javaScriptEnabled ? "js" : "nojs"}`);
+      await signUp(page, app.url, email, { name: "Ada" });
+      await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+      await expect(page.getByText("Welcome to Gatehouse, Ada. Your account is ready.").isVisible()).resolves.toBe(true);
+
+      await logOut(page);
+      await page.goto(`${app.url}/dashboard`);
+      expect(path(page)).toBe("/login");
+
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password").fill("not the password");
+      await page.getByRole("button", { name: "Log in" }).click();
+      await alertIn(page).waitFor();
+      expect(await alertIn(page).textContent()).toContain("The email or password is incorrect.");
+      expect(path(page)).toBe("/login");
+      // Sent back filled in, without JavaScript too; the password is never sent back.
+      await expect(page.getByLabel("Email").inputValue()).resolves.toBe(email);
+      await expect(page.getByLabel("Password").inputValue()).resolves.toBe("");
+
+      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await page.waitForURL((url) => url.pathname === "/dashboard");
+      await expect(page.getByText(`Welcome back, Ada.`).isVisible()).resolves.toBe(true);
+      await logOut(page);
+    });
+
+    it("refuses a sign-up with the field's message, keeping the name and email", async () => {
+      const email = uniqueEmail("short");
+      await page.goto(`${app.url}/signup`);
+      await page.getByLabel("Name").fill("Grace");
+      await page.getByLabel("Email").fill(email);
+      // Long enough for the browser's own check, too common for the server's.
+      await page.getByLabel("Password").fill("password123");
+      await page.getByRole("button", { name: "Create account" }).click();
+      await alertIn(page).waitFor();
+      expect(await alertIn(page).textContent()).toContain("Check the highlighted fields.");
+      await expect(page.getByText("This password is too easy to guess.").isVisible()).resolves.toBe(true);
+      await expect(page.getByLabel("Name").inputValue()).resolves.toBe("Grace");
+      await expect(page.getByLabel("Email").inputValue()).resolves.toBe(email);
+      expect(await canLogIn(email, "password123")).toBe(false);
+    });
+
+    it("asks for a reset link and says to check the inbox, whether or not the address has an account", async () => {
+      for (const email of [uniqueEmail("nobody"), await signedUpByApi()]) {
+        await requestReset(page, app.url, email);
+        await expect(page.getByRole("heading", { level: 1, name: "Forgot your password?" }).isVisible()).resolves.toBe(
+          true,
+        );
+      }
+    });
+
+    it("sets a new password from the emailed link, which then works once", async () => {
+      const email = await signedUpByApi();
+      await requestReset(page, app.url, email);
+      const link = await outboxLink(app.url, email, "/reset-password");
+      const response = await page.goto(link);
+      expect(response?.headers()["referrer-policy"]).toBe("same-origin");
+      await page.getByLabel("New password").fill(NEW_PASSWORD);
+      await page.getByRole("button", { name: "Set new password" }).click();
+      await page.getByRole("heading", { level: 1, name: "Your password has been changed" }).waitFor();
+      await expect(page.title()).resolves.toBe("Your password has been changed · Gatehouse");
+      expect(await canLogIn(email, NEW_PASSWORD)).toBe(true);
+      expect(await canLogIn(email)).toBe(false);
+
+      await page.goto(link);
+      await page.getByLabel("New password").fill(`${NEW_PASSWORD} again`);
+      await page.getByRole("button", { name: "Set new password" }).click();
+      await page.getByText("This link cannot be used").waitFor();
+    });
+
+    it("verifies the address from the emailed link, by the button and not by opening it", async () => {
+      const email = await signedUpByApi();
+      const link = await outboxLink(app.url, email, "/verify-email");
+      await page.goto(link);
+      expect(await emailVerified(email)).toBe(false);
+      await page.getByRole("button", { name: "Verify my email" }).click();
+      await page.getByText("Your email address is verified").waitFor();
+      expect(await emailVerified(email)).toBe(true);
+    });
+
+    it("changes the name on the profile through a guarded Server Action", async () => {
+      const email = await signedUpByApi();
+      await logIn(page, app.url, email);
+      await page.goto(`${app.url}/profile`);
+      await page.getByLabel("Name").fill("Lovelace");
+      await page.getByRole("button", { name: "Save name" }).click();
+      await page.getByText("Your name has been saved.").waitFor();
+      await expect(page.locator(".details").getByText("Lovelace").isVisible()).resolves.toBe(true);
+      await logOut(page);
+    });
+  });
+
+  async function emailVerified(email: string): Promise<boolean> {
+    const response = await createClient(app.url).request("/api/auth/login", { json: { email, password: PASSWORD } });
+    return ((await response.json()) as { user: { emailVerified: boolean } }).user.emailVerified;
+  }
+
+  async function signedUpByApi(): Promise<string> {
+    const email = uniqueEmail("api");
+    expect(
+      (await createClient(app.url).request("/api/auth/signup", { json: { email, password: PASSWORD } })).status,
+    ).toBe(201);
+    return email;
+  }
+
+  describe("a Server Component page with requireUser()", () => {
+    async function dashboardWith(cookie: string | null): Promise<{ status: number; location: URL; body: string }> {
+      const response = await fetch(`${app.url}/dashboard`, {
+        headers: cookie === null ? {} : { cookie },
+        redirect: "manual",
+      });
+      return {
+        status: response.status,
+        location: new URL(response.headers.get("location") ?? "/", app.url),
+        body: await response.text(),
+      };
+    }
+
+    function expectSignedOut(answer: { status: number; location: URL; body: string }, email: string): void {
+      expect([303, 307]).toContain(answer.status);
+      expect(answer.location.pathname).toBe("/login");
+      expect(answer.location.searchParams.get("next")).toBe("/dashboard");
+      expect(answer.body).not.toContain(email);
+      expect(answer.body).not.toContain("@example.com");
+    }
+
+    it("sends a visitor without a cookie to /login?next=/dashboard and renders nothing of anyone", async () => {
+      await signedUpByApi();
+      expectSignedOut(await dashboardWith(null), "@example.com");
+    });
+
+    it("treats a forged cookie as signed out", async () => {
+      const client = createClient(app.url);
+      const email = uniqueEmail("forged");
+      await client.request("/api/auth/signup", { json: { email, password: PASSWORD } });
+      const [name, value] = (client.cookie as string).split("=") as [string, string];
+      // A database token of the right shape gets past the proxy's check, which reads no store: the page's
+      // own check must refuse it. A sealed cookie is refused by whichever looks first.
+      const forged =
+        strategy === "database"
+          ? value.replace(/[A-Za-z0-9_-]/g, (c) => (c === "A" ? "B" : "A"))
+          : value.slice(0, -4) + (value.endsWith("AAAA") ? "BBBB" : "AAAA");
+      expectSignedOut(await dashboardWith(`${name}=${forged}`), email);
+      // The real one still works.
+      const real = await dashboardWith(client.cookie as string);
+      expect(real.status).toBe(200);
+      expect(real.body).toContain(email);
+    });
+
+    it("treats an expired session as signed out", async () => {
+      const email = await signedUpByApi();
+      // The same database and secret, with a clock 8 days back: the session it makes has expired by now.
+      const store = createSqliteStore({ url: app.env.DATABASE_URL as string });
+      const past = createGatehouse({
+        store,
+        secret: app.env.GATEHOUSE_SECRET as string,
+        strategy,
+        url: app.url,
+        secureCookies: true,
+        now: () => Date.now() - PAST_EXPIRY_MS,
+      });
+      try {
+        const { setCookie } = await past.logIn({ email, password: PASSWORD });
+        expectSignedOut(await dashboardWith(setCookie.split(";", 1)[0] as string), email);
+      } finally {
+        await store.close?.();
+      }
+    });
+  });
+
+  describe("a Server Action called from another origin", () => {
+    /** The hidden fields React renders into a form for its Server Action, as the page's HTML has them. */
+    async function actionFields(pagePath: string): Promise<Array<[string, string]>> {
+      const html = await (await fetch(`${app.url}${pagePath}`)).text();
+      const form = html.slice(html.indexOf("<form"), html.indexOf("</form>"));
+      const fields = [...form.matchAll(/<input type="hidden" name="(\$ACTION[^"]*)"(?: value="([^"]*)")?/g)].map(
+        ([, name, value]): [string, string] => [name as string, (value ?? "").replaceAll("&quot;", '"')],
+      );
+      expect(fields.map(([name]) => name)).toContain("$ACTION_KEY");
+      return fields;
+    }
+
+    const ORIGINS: Array<[string, Record<string, string>]> = [
+      ["another site", { origin: "https://evil.example" }],
+      ["a sandboxed frame (Origin: null)", { origin: "null" }],
+      ["no Origin at all", {}],
+    ];
+
+    async function post(pagePath: string, fields: Array<[string, string]>, headers: Record<string, string>) {
+      const body = new FormData();
+      for (const [name, value] of fields) body.append(name, value);
+      const response = await fetch(`${app.url}${pagePath}`, { method: "POST", body, headers, redirect: "manual" });
+      await response.arrayBuffer();
+      return response;
+    }
+
+    it.each(ORIGINS)("logs nobody in from %s", async (_name, headers) => {
+      const email = await signedUpByApi();
+      const fields = await actionFields("/login");
+      const response = await post(
+        "/login",
+        [...fields, ["email", email], ["password", PASSWORD], ["next", "/dashboard"]],
+        headers,
+      );
+      expect([200, 403, 500]).toContain(response.status);
+      expect(response.headers.get("location")).toBeNull();
+      expect(response.headers.getSetCookie().filter((c) => c.includes("gatehouse.session="))).toEqual([]);
+    });
+
+    it.each(ORIGINS)("creates no account from %s", async (_name, headers) => {
+      const email = uniqueEmail("csrf");
+      const fields = await actionFields("/signup");
+      const response = await post(
+        "/signup",
+        [...fields, ["email", email], ["password", PASSWORD], ["next", "/dashboard"]],
+        headers,
+      );
+      expect(response.headers.get("location")).toBeNull();
+      expect(response.headers.getSetCookie().filter((c) => c.includes("gatehouse.session="))).toEqual([]);
+      expect(await canLogIn(email)).toBe(false);
+    });
+
+    it("does what it is for from the app's own origin", async () => {
+      const email = uniqueEmail("same-origin");
+      const response = await post(
+        "/signup",
+        [...(await actionFields("/signup")), ["email", email], ["password", PASSWORD], ["next", "/dashboard"]],
+        { origin: app.url },
+      );
+      expect(response.status).toBe(303);
+      expect(response.headers.getSetCookie().some((c) => c.includes("gatehouse.session="))).toBe(true);
+      expect(await canLogIn(email)).toBe(true);
+    });
+  });
+
+  it("sent a Content-Security-Policy with a fresh nonce that refused nothing the pages ran or loaded", async () => {
+    const nonces = new Set<string>();
+    for (let i = 0; i < 2; i++) {
+      const policy = (await fetch(`${app.url}/login`)).headers.get("content-security-policy") ?? "";
+      nonces.add(/'nonce-([^']+)'/.exec(policy)?.[1] ?? "");
+    }
+    expect(nonces.size).toBe(2);
+    expect(nonces.has("")).toBe(false);
+
+    // Client-side navigations and a page loaded afresh, besides the forms above.
+    const page = await newPage();
+    await signUp(page, app.url, uniqueEmail("csp"));
+    const nav = page.getByRole("navigation", { name: "Main" });
+    await nav.getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("heading", { level: 1, name: "Settings" }).waitFor();
+    // Answered in place by the page's script: React is running.
+    await page.getByLabel("New email").fill(uniqueEmail("csp-new"));
+    await page.getByLabel("Confirm with your password").fill("not the password");
+    await page.getByRole("button", { name: "Send confirmation link" }).click();
+    await page.getByText("Your email was not changed").waitFor();
+    await nav.getByRole("link", { name: "Profile" }).click();
+    await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
+    for (const pagePath of ["/forgot-password", "/no-such-page"]) {
+      await page.goto(`${app.url}${pagePath}`);
+      await page.waitForLoadState("networkidle");
+    }
+    expect(violations).toEqual([]);
+    expect(failedLoads).toEqual([]);
+
+    // The watcher does see a refusal: an inline event handler, which no nonce can allow ('strict-dynamic'
+    // lets the app's own scripts add scripts, so an injected <script> element would prove nothing).
+    await page.evaluate(() => {
+      const button = document.createElement("button");
+      button.setAttribute("onclick", "window.injected = true");
+      document.body.append(button);
+      button.click();
+    });
+    await expect.poll(() => violations.length).toBeGreaterThan(0);
+    expect(await page.evaluate(() => (window as unknown as { injected?: boolean }).injected)).toBeUndefined();
+    await page.context().close();
+  });
+});
