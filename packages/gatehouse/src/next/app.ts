@@ -3,7 +3,8 @@
  * and Server Actions, the auth API's catch-all Route Handler and its form actions, built once per app by
  * {@link createAppAuth}.
  *
- * Server-only: importing it from a Client Component fails the build. `proxy.ts` keeps using
+ * Needs Next.js 15.1 or newer (`forbidden()`, `unauthorized()`, `unstable_rethrow`); the rest of the package
+ * works from Next 14. Server-only: importing it from a Client Component fails the build. `proxy.ts` keeps using
  * `gatehouse-auth/next/proxy`, the optimistic check, which needs no store.
  *
  * @packageDocumentation
