@@ -1,6 +1,7 @@
 import "@shared/styles/globals.css";
 import { PageFrame } from "@shared/components/PageFrame";
 import { devOutboxOpenToHeaders } from "@shared/lib/devOutbox";
+import { SITE_ICON } from "@shared/lib/siteIcon";
 import { isGatehouseError } from "gatehouse-auth";
 import { type ClientSession, toClientSession } from "gatehouse-auth/next";
 import type { Viewport } from "next";
@@ -9,12 +10,6 @@ import type { ReactNode } from "react";
 import { Providers } from "@/components/Providers";
 import { SiteHeader } from "@/components/SiteHeader";
 import { getSession } from "@/lib/auth";
-
-const FAVICON =
-  "data:image/svg+xml," +
-  encodeURIComponent(
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#2b48c8"/><path d="M9 27V14l7-6 7 6v13h-5v-7h-4v7z" fill="#fff"/></svg>',
-  );
 
 // No title here: each page names itself (see lib/metadata.ts).
 export const viewport: Viewport = { colorScheme: "light dark" };
@@ -41,9 +36,9 @@ export default async function RootLayout({ children }: { children: ReactNode }):
   return (
     <html lang="en">
       <head>
-        {/* Inline, so browsers do not request a /favicon.ico that does not exist; in the head itself, not in
-            `metadata`, which Next may stream after the browser has gone looking for one. */}
-        <link rel="icon" href={FAVICON} />
+        {/* In the head itself, not in `metadata`, which Next may stream after the browser has gone looking for
+            a /favicon.ico. */}
+        <link rel="icon" href={SITE_ICON} />
       </head>
       <body>
         <Providers session={session} devOutbox={devOutboxOpenToHeaders(requestHeaders)}>

@@ -9,9 +9,9 @@ import { createSqliteStore } from "gatehouse-auth/stores/sqlite";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningApp, startApp } from "../../example/test/support/app";
-import { launchChromium } from "../../example/test/support/browser";
+import { launchChromium, newCspWatchedPage } from "../../example/test/support/browser";
 import { createClient, PASSWORD, uniqueEmail } from "../../example/test/support/http";
-import { logIn, outboxLink, requestReset, signUp } from "../../example/test/support/pages";
+import { logIn, outboxLink, requestReset, signUp, visitSettingsAndProfile } from "../../example/test/support/pages";
 
 const NEW_PASSWORD = "a fresh and long passphrase";
 /** What a page loads as files (Playwright's resource types), rather than asks the API. */
@@ -37,21 +37,10 @@ describe.each(["database", "stateless"] as const)("the App Router example (%s se
     await app?.stop();
   });
 
-  /** A page that records every CSP violation: the DOM events and the console errors Chromium logs for them. */
+  /** A page that records every CSP violation in `violations`, and every file it fails to load in `failedLoads`. */
   async function newPage(options: { javaScriptEnabled?: boolean } = {}): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
-    // Exposed through the DevTools protocol, so the policy under test does not apply to the watcher itself.
-    await context.exposeFunction("reportCspViolation", (text: string) => violations.push(text));
-    await context.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (event) => {
-        const report = (window as unknown as { reportCspViolation(text: string): void }).reportCspViolation;
-        report(`${event.effectiveDirective} refused ${event.blockedURI || "inline code"} on ${location.pathname}`);
-      });
-    });
-    const page = await context.newPage();
-    page.on("console", (message) => {
-      if (/Content[- ]Security[- ]Policy/i.test(message.text())) violations.push(message.text());
-    });
+    const page = await newCspWatchedPage(context, violations);
     // A page's status and the API's answers are each test's business; a missing script, style or icon is a bug.
     page.on("response", (response) => {
       if (response.status() >= 400 && FILES.has(response.request().resourceType())) {
@@ -338,16 +327,7 @@ describe.each(["database", "stateless"] as const)("the App Router example (%s se
     // Client-side navigations and a page loaded afresh, besides the forms above.
     const page = await newPage();
     await signUp(page, app.url, uniqueEmail("csp"));
-    const nav = page.getByRole("navigation", { name: "Main" });
-    await nav.getByRole("link", { name: "Settings" }).click();
-    await page.getByRole("heading", { level: 1, name: "Settings" }).waitFor();
-    // Answered in place by the page's script: React is running.
-    await page.getByLabel("New email").fill(uniqueEmail("csp-new"));
-    await page.getByLabel("Confirm with your password").fill("not the password");
-    await page.getByRole("button", { name: "Send confirmation link" }).click();
-    await page.getByText("Your email was not changed").waitFor();
-    await nav.getByRole("link", { name: "Profile" }).click();
-    await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
+    await visitSettingsAndProfile(page);
     for (const pagePath of ["/forgot-password", "/no-such-page"]) {
       await page.goto(`${app.url}${pagePath}`);
       await page.waitForLoadState("networkidle");

@@ -1,9 +1,9 @@
 import type { UserDTO } from "gatehouse-auth";
 import { type PageAuthProps, withPageAuth } from "gatehouse-auth/next";
-import Link from "next/link";
 import type { ReactNode } from "react";
+import { AdminView } from "../components/AdminView";
+import { ErrorCard, FORBIDDEN } from "../components/ErrorCard";
 import { PageTitle } from "../components/PageTitle";
-import { Detail, DisplayName, RoleBadge, VerifiedBadge } from "../components/UserFacts";
 import { getGatehouse } from "../lib/gatehouse";
 
 type AdminProps = PageAuthProps<{ users: UserDTO[] }>;
@@ -12,105 +12,19 @@ export const getServerSideProps = withPageAuth(getGatehouse, { permission: "user
   props: { users: await getGatehouse().users.list() },
 }));
 
-function Forbidden(): ReactNode {
-  return (
-    <>
-      <PageTitle title="Admins only" />
-      <div className="card card--notice">
-        <p className="eyebrow">Error 403</p>
-        <h1>Admins only</h1>
-        <p>Your account does not have permission to see the list of users.</p>
-        <p>
-          <Link href="/dashboard">Back to your dashboard</Link>
-        </p>
-      </div>
-    </>
-  );
-}
-
-/** Wide screens: one row per user, every column in view. */
-function UserTable({ users }: { users: UserDTO[] }): ReactNode {
-  return (
-    <div className="table-wrap user-table">
-      <table aria-labelledby="users-heading">
-        <thead>
-          <tr>
-            <th scope="col">Email</th>
-            <th scope="col">Name</th>
-            <th scope="col">Role</th>
-            <th scope="col">ID</th>
-          </tr>
-        </thead>
-        <tbody>
-          {users.map((user) => (
-            <tr key={user.id}>
-              <td className="cell-strong">
-                {user.email} <VerifiedBadge verified={user.emailVerified} />
-              </td>
-              <td>
-                <DisplayName name={user.name} />
-              </td>
-              <td>
-                <RoleBadge role={user.role} />
-              </td>
-              <td>
-                <code>{user.id}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
-/** Narrow screens: a card per user, so no column hides behind a sideways scroll. */
-function UserCards({ users }: { users: UserDTO[] }): ReactNode {
-  return (
-    <ul className="user-cards" aria-labelledby="users-heading">
-      {users.map((user) => (
-        <li key={user.id} className="user-card">
-          <p className="user-card__email">{user.email}</p>
-          <dl className="user-card__details">
-            <Detail label="Name">
-              <DisplayName name={user.name} />
-            </Detail>
-            <Detail label="Role">
-              <RoleBadge role={user.role} />
-            </Detail>
-            <Detail label="Status">
-              <VerifiedBadge verified={user.emailVerified} />
-            </Detail>
-            <Detail label="ID">
-              <code>{user.id}</code>
-            </Detail>
-          </dl>
-        </li>
-      ))}
-    </ul>
-  );
-}
-
 export default function AdminPage(props: AdminProps): ReactNode {
-  if (props.forbidden) return <Forbidden />;
-  const { users } = props;
+  if (props.forbidden) {
+    return (
+      <>
+        <PageTitle title={FORBIDDEN.title} />
+        <ErrorCard notice={FORBIDDEN} />
+      </>
+    );
+  }
   return (
     <>
       <PageTitle title="Users" />
-      <div className="page-header">
-        <h1>Users</h1>
-        <p className="lead">
-          Every account registered in this app. Change a role with <code>gatehouse users set-role</code>.
-        </p>
-      </div>
-      <section aria-labelledby="users-heading">
-        <h2 id="users-heading" className="section-title">
-          {users.length === 1 ? "1 registered user" : `${users.length} registered users`}
-        </h2>
-        {/* Both are rendered; CSS shows one (the other is display: none, so hidden from screen readers too). */}
-        <UserTable users={users} />
-        <UserCards users={users} />
-      </section>
+      <AdminView users={props.users} />
     </>
   );
 }

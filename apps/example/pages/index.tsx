@@ -1,9 +1,8 @@
 import { type ClientSession, toClientSession, verifySession } from "gatehouse-auth/next";
 import { useSession } from "gatehouse-auth/react";
 import type { GetServerSideProps } from "next";
-import Link from "next/link";
 import type { ReactNode } from "react";
-import { CheckIcon } from "../components/icons";
+import { HomeView } from "../components/HomeView";
 import { PageTitle } from "../components/PageTitle";
 import { getGatehouse } from "../lib/gatehouse";
 
@@ -11,74 +10,12 @@ export const getServerSideProps: GetServerSideProps<{ session: ClientSession }> 
   props: { session: toClientSession(await verifySession(getGatehouse, req, res)) },
 });
 
-const FEATURES: ReadonlyArray<{ title: string; text: string }> = [
-  {
-    title: "Email and password",
-    text: "Sign-up and log-in with Argon2id password hashing, and forms that work with or without JavaScript.",
-  },
-  {
-    title: "Database or stateless sessions",
-    text: "Keep sessions in your database to revoke them at once, or in a sealed cookie that needs no lookup.",
-  },
-  {
-    title: "Roles and permissions",
-    text: "Give each user a role and guard pages and API routes by the permissions that role grants.",
-  },
-  {
-    title: "Checks in the proxy",
-    text: "A fast cookie-only check in proxy.ts sends visitors to the right page; pages and APIs still verify every request.",
-  },
-];
-
-function CallToAction(): ReactNode {
-  const session = useSession();
-  if (session.status === "authenticated") {
-    return (
-      <div className="actions">
-        <Link href="/dashboard" className="button">
-          Go to your dashboard
-        </Link>
-      </div>
-    );
-  }
-  return (
-    <div className="actions">
-      <Link href="/signup" className="button">
-        Create an account
-      </Link>
-      <Link href="/login" className="button button--secondary">
-        Log in
-      </Link>
-    </div>
-  );
-}
-
 export default function HomePage(): ReactNode {
+  const signedIn = useSession().status === "authenticated";
   return (
     <>
       <PageTitle title="Authentication for Next.js" />
-      <section className="hero" aria-labelledby="hero-title">
-        <h1 id="hero-title">Authentication for Next.js that you own</h1>
-        <p className="lead">
-          Gatehouse runs inside your app and stores its data in your database. No hosted service, no vendor lock-in:
-          your users, your sessions, your rules.
-        </p>
-        <CallToAction />
-      </section>
-      <section aria-labelledby="features-title">
-        <h2 id="features-title">What you get</h2>
-        <ul className="feature-grid">
-          {FEATURES.map((feature) => (
-            <li key={feature.title} className="feature">
-              <h3>
-                <CheckIcon />
-                {feature.title}
-              </h3>
-              <p>{feature.text}</p>
-            </li>
-          ))}
-        </ul>
-      </section>
+      <HomeView signedIn={signedIn} />
     </>
   );
 }

@@ -3,9 +3,9 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appDir, type RunningApp, startApp } from "./support/app";
-import { launchChromium } from "./support/browser";
+import { launchChromium, newCspWatchedPage } from "./support/browser";
 import { PASSWORD, uniqueEmail } from "./support/http";
-import { signUp } from "./support/pages";
+import { signUp, visitSettingsAndProfile } from "./support/pages";
 
 const shots = join(appDir, "..", "..", "test-results", "screenshots");
 
@@ -165,23 +165,10 @@ describe("the Content-Security-Policy in Chromium", () => {
     await app?.stop();
   });
 
-  /** A page that records every CSP violation: the DOM events and the console errors Chromium logs for them. */
+  /** A page that records every CSP violation. */
   async function watchedPage(): Promise<{ page: Page; violations: string[] }> {
     const violations: string[] = [];
-    const context = await browser.newContext();
-    // Exposed through the DevTools protocol, so the policy under test does not apply to the watcher itself.
-    await context.exposeFunction("reportCspViolation", (text: string) => violations.push(text));
-    await context.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (event) => {
-        const report = (window as unknown as { reportCspViolation(text: string): void }).reportCspViolation;
-        report(`${event.effectiveDirective} refused ${event.blockedURI || "inline code"} on ${location.pathname}`);
-      });
-    });
-    const page = await context.newPage();
-    page.on("console", (message) => {
-      if (/Content[- ]Security[- ]Policy/i.test(message.text())) violations.push(message.text());
-    });
-    return { page, violations };
+    return { page: await newCspWatchedPage(await browser.newContext(), violations), violations };
   }
 
   it("refuses nothing the app itself loads or runs, on every page, while the pages work", async () => {
@@ -193,17 +180,7 @@ describe("the Content-Security-Policy in Chromium", () => {
     // Sign-up works without script too; a refused script shows here, before the steps that need one.
     expect(violations).toEqual([]);
 
-    // Client-side navigations: the page's chunk and its data are fetched by script.
-    const nav = page.getByRole("navigation", { name: "Main" });
-    await nav.getByRole("link", { name: "Settings" }).click();
-    await page.getByRole("heading", { level: 1, name: "Settings" }).waitFor();
-    // Answered in place by the page's script (a plain form post would leave the page): React is running.
-    await page.getByLabel("New email").fill(uniqueEmail("csp-new"));
-    await page.getByLabel("Confirm with your password").fill("not the password");
-    await page.getByRole("button", { name: "Send confirmation link" }).click();
-    await page.getByText("Your email was not changed").waitFor();
-    await nav.getByRole("link", { name: "Profile" }).click();
-    await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
+    await visitSettingsAndProfile(page);
     await page.getByRole("button", { name: "Log out" }).click();
     await page.waitForURL((url) => url.pathname === "/login");
 

@@ -1,3 +1,4 @@
+import type { LoginNotice } from "@shared/components/LoginCard";
 import { DEFAULT_NEXT } from "@shared/lib/authPaths";
 import { getGatehouse } from "@shared/lib/gatehouse";
 import { safeRedirectPath } from "gatehouse-auth";
@@ -6,7 +7,7 @@ import type { ReactNode } from "react";
 import { getSession } from "@/lib/auth";
 import { titled } from "@/lib/metadata";
 import { queryText, type SearchParams } from "@/lib/searchParams";
-import { LoginForm, type LoginNotice } from "./LoginForm";
+import { LoginForm } from "./LoginForm";
 
 export const metadata = titled("Log in");
 

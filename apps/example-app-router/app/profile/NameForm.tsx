@@ -1,7 +1,7 @@
 "use client";
 
-import { Field } from "@shared/components/Field";
 import { FormAlert } from "@shared/components/FormAlert";
+import { NameField } from "@shared/components/NameField";
 import { type ReactNode, useActionState } from "react";
 import { rename } from "@/app/actions";
 import { submitted, useActionOutcome } from "@/hooks/useActionOutcome";
@@ -22,16 +22,7 @@ export function NameForm({ name }: { name: string | null }): ReactNode {
         {outcome?.ok ? outcome.message : ""}
       </p>
       <form action={action} className="form">
-        <Field
-          name="name"
-          label={
-            <>
-              Name <span className="field__optional">(optional)</span>
-            </>
-          }
-          type="text"
-          autoComplete="name"
-          maxLength={100}
+        <NameField
           // The refused name, to correct; else the saved one (the page shows the new one once it is saved).
           defaultValue={submitted(state, "name") ?? name ?? ""}
           error={outcome?.fields.name}

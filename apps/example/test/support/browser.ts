@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -21,4 +21,24 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+}
+
+/**
+ * A new page of `context` that records every Content-Security-Policy violation it meets in `violations`: the
+ * DOM events and the console errors Chromium logs for them. Call it once per context (it names a binding).
+ */
+export async function newCspWatchedPage(context: BrowserContext, violations: string[]): Promise<Page> {
+  // Exposed through the DevTools protocol, so the policy under test does not apply to the watcher itself.
+  await context.exposeFunction("reportCspViolation", (text: string) => violations.push(text));
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      const report = (window as unknown as { reportCspViolation(text: string): void }).reportCspViolation;
+      report(`${event.effectiveDirective} refused ${event.blockedURI || "inline code"} on ${location.pathname}`);
+    });
+  });
+  const page = await context.newPage();
+  page.on("console", (message) => {
+    if (/Content[- ]Security[- ]Policy/i.test(message.text())) violations.push(message.text());
+  });
+  return page;
 }

@@ -1,5 +1,5 @@
 import type { Page } from "playwright-core";
-import { PASSWORD } from "./http";
+import { PASSWORD, uniqueEmail } from "./http";
 
 /** The two widths the browser tests and the README's screenshots use: a laptop and a phone. */
 export const DESKTOP = { width: 1280, height: 800 };
@@ -36,6 +36,23 @@ export async function requestReset(page: Page, appUrl: string, email: string): P
   await page.getByLabel("Email").fill(email);
   await page.getByRole("button", { name: "Send reset link" }).click();
   await page.getByText("Check your inbox").waitFor();
+}
+
+/**
+ * Signed in: to Settings and then Profile by the header's links (client-side navigations, whose chunks and
+ * data script fetches), with an email change on Settings that is refused in place, which only a running
+ * script can answer there (a plain form post would leave the page).
+ */
+export async function visitSettingsAndProfile(page: Page): Promise<void> {
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("heading", { level: 1, name: "Settings" }).waitFor();
+  await page.getByLabel("New email").fill(uniqueEmail("csp-new"));
+  await page.getByLabel("Confirm with your password").fill("not the password");
+  await page.getByRole("button", { name: "Send confirmation link" }).click();
+  await page.getByText("Your email was not changed").waitFor();
+  await nav.getByRole("link", { name: "Profile" }).click();
+  await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
 }
 
 /**

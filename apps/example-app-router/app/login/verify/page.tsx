@@ -1,12 +1,11 @@
-import { DEFAULT_NEXT, methodsOf, pathWithNext } from "@shared/lib/authPaths";
+import { SecondStepCard } from "@shared/components/SecondStepCard";
+import { DEFAULT_NEXT, methodsOf } from "@shared/lib/authPaths";
 import { safeRedirectPath } from "gatehouse-auth";
-import Link from "next/link";
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
 import { getSession } from "@/lib/auth";
 import { titled } from "@/lib/metadata";
 import { queryText, type SearchParams } from "@/lib/searchParams";
-import { SecondStep } from "./SecondStep";
 
 export const metadata = titled("Confirm it's you");
 
@@ -20,16 +19,5 @@ export default async function VerifyPage({ searchParams }: { searchParams: Searc
   const next = safeRedirectPath(query.next, DEFAULT_NEXT);
   if (await getSession()) redirect(next);
   const use = query.use === "recovery" ? "recovery" : "totp";
-  return (
-    <div className="card">
-      <h1>Confirm it's you</h1>
-      <SecondStep key={use} next={next} error={queryText(query.error)} methods={methodsOf(query.methods)} use={use} />
-      <div className="card__footer">
-        <p>Lost your authenticator app and your recovery codes? An administrator can reset them for you.</p>
-        <p>
-          <Link href={pathWithNext("/login", next)}>Back to log in</Link>
-        </p>
-      </div>
-    </div>
-  );
+  return <SecondStepCard next={next} error={queryText(query.error)} methods={methodsOf(query.methods)} use={use} />;
 }

@@ -1,13 +1,5 @@
 "use client";
 
-import { Field } from "@shared/components/Field";
-import { FormAlert } from "@shared/components/FormAlert";
-import { useForm } from "@shared/hooks/useForm";
-import type { PasskeyProblem } from "@shared/hooks/usePasskeySignIn";
-import { loginAgainPath, secondStepPath } from "@shared/lib/authPaths";
-import { formValue } from "@shared/lib/forms";
-import { messages } from "@shared/lib/messages";
-import { passkeyProblem } from "@shared/lib/passkeys";
 import { browserSupportsWebAuthn, startAuthentication } from "@simplewebauthn/browser";
 import {
   type AuthFailure,
@@ -18,6 +10,28 @@ import {
 } from "gatehouse-auth/react";
 import Link from "next/link";
 import { type ReactNode, useEffect, useRef, useState } from "react";
+import { useForm } from "../hooks/useForm";
+import type { PasskeyProblem } from "../hooks/usePasskeySignIn";
+import { loginAgainPath, pathWithNext, secondStepPath } from "../lib/authPaths";
+import { formValue } from "../lib/forms";
+import { messages } from "../lib/messages";
+import { passkeyProblem } from "../lib/passkeys";
+import { Field } from "./Field";
+import { FormAlert } from "./FormAlert";
+
+/** Which code the form asks for: one from the authenticator app, or a recovery code. */
+export type SecondStepCode = "totp" | "recovery";
+
+export interface SecondStepCardProps {
+  /** Where to go once signed in; a path on this site. */
+  next: string;
+  /** The error code of a failed plain form post. */
+  error: string | null;
+  /** The ways the server offered for this log-in (all of them after a plain form post, which does not say). */
+  methods: SecondFactorMethod[];
+  /** Which code the form asks for; see {@link SecondStepCode}. */
+  use: SecondStepCode;
+}
 
 /** A log-in that waited too long starts again with the password; any other failure is shown here. */
 function restartPath(result: AuthFailure, next: string): string | null {
@@ -67,26 +81,8 @@ function usePasskeyStep(next: string): {
   return { supported, pending, problem, start: () => void start(), dismiss: () => setProblem(null) };
 }
 
-/**
- * The code form and the other ways to finish, as on the Pages Router app's `/login/verify`: there is no
- * Server Action for the second step, so the form posts to the auth API (which redirects) and, with
- * JavaScript, sends JSON instead. Keyed by the kind of code, so switching starts afresh.
- */
-export function SecondStep({
-  next,
-  error,
-  methods,
-  use,
-}: {
-  /** Where to go once signed in; a path on this site. */
-  next: string;
-  /** The error code of a failed plain form post. */
-  error: string | null;
-  /** The ways the server offered for this log-in (all of them after a plain form post, which does not say). */
-  methods: SecondFactorMethod[];
-  /** Which code the form asks for: one from the authenticator app, or a recovery code. */
-  use: "totp" | "recovery";
-}): ReactNode {
+/** The code form and the other ways to finish; keyed by the kind of code, so switching starts afresh. */
+function SecondStep({ next, error, methods, use }: SecondStepCardProps): ReactNode {
   const recovery = use === "recovery";
   const field = recovery ? "recoveryCode" : "code";
   const { pending, outcome, onSubmit } = useForm(
@@ -186,5 +182,25 @@ export function SecondStep({
         </div>
       )}
     </>
+  );
+}
+
+/**
+ * The second step of a log-in, the same in both example apps: there is no Server Action for it, so the code
+ * form posts to the auth API (which redirects back here on failure and to `next` on success) and, with
+ * JavaScript, sends JSON instead; a passkey is offered once the page runs.
+ */
+export function SecondStepCard(props: SecondStepCardProps): ReactNode {
+  return (
+    <div className="card">
+      <h1>Confirm it's you</h1>
+      <SecondStep key={props.use} {...props} />
+      <div className="card__footer">
+        <p>Lost your authenticator app and your recovery codes? An administrator can reset them for you.</p>
+        <p>
+          <Link href={pathWithNext("/login", props.next)}>Back to log in</Link>
+        </p>
+      </div>
+    </div>
   );
 }
