@@ -24,6 +24,9 @@ export default defineConfig({
           name: "integration",
           include: ["packages/gatehouse/test/**/*.test.ts"],
           pool: "forks",
+          // One pool with the e2e and bench files (a group shares its workers): on two cores, two files at a
+          // time, whichever project they belong to, so no core waits for the slowest file of a group.
+          maxWorkers: 2,
           sequence: { groupOrder: 1 },
           testTimeout: 30_000,
         },
@@ -35,7 +38,7 @@ export default defineConfig({
           pool: "forks",
           // Each file starts its own `next start`; two at once is what two cores can carry.
           maxWorkers: 2,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
@@ -46,7 +49,8 @@ export default defineConfig({
           name: "bench",
           include: ["bench/test/**/*.test.ts"],
           pool: "forks",
-          sequence: { groupOrder: 3 },
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
