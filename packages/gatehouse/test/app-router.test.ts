@@ -542,3 +542,28 @@ describe("renewing a sliding session", () => {
     expect(Number(/Max-Age=(\d+)/i.exec(renewed!)?.[1])).toBeGreaterThan(6 * 24 * 3600);
   });
 });
+
+describe("readJsonBody in a Route Handler", () => {
+  it("answers bad bodies with 4xx JSON, never a 500, and reads a good one", async () => {
+    const { cookie } = await signUp();
+    const post = (body: string, type: string) =>
+      fetch(`${url}/api/me`, {
+        method: "POST",
+        headers: { cookie, origin: url, "content-type": type },
+        body,
+        redirect: "manual",
+      });
+    for (const [body, type, status, code] of [
+      ["{", "application/json", 400, "invalid_json"],
+      ['{"name": "x"}', "text/plain", 415, "unsupported_media_type"],
+      [JSON.stringify({ name: "x".repeat(20_000) }), "application/json", 413, "payload_too_large"],
+    ] as const) {
+      const response = await post(body, type);
+      expect(response.status, code).toBe(status);
+      expect((await response.json()).error.code).toBe(code);
+    }
+    const good = await post('{"name": "Ada"}', "application/json");
+    expect(good.status).toBe(200);
+    expect((await good.json()).name).toBe("Ada");
+  });
+});

@@ -30,6 +30,7 @@ export type { AuthPages } from "../http/router.js";
 export type { GuardOptions } from "./api.js";
 export type { ActionError, ActionFailure, ActionState, AuthActions, FormAction } from "./app-actions.js";
 export type { AuthedRouteHandler, AuthRouteHandlers, RouteHandlerContext } from "./app-routes.js";
+export { readJsonBody } from "./app-routes.js";
 export type { Auth } from "./session.js";
 export type { GatehouseSource } from "./source.js";
 

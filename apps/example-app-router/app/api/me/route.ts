@@ -1,7 +1,8 @@
 import { getGatehouse } from "@shared/lib/gatehouse";
 import { profileInput } from "gatehouse-auth";
+import { readJsonBody } from "gatehouse-auth/next/app";
 import { withRouteAuth } from "@/lib/auth";
-import { methodNotAllowed, readJson } from "@/lib/http";
+import { methodNotAllowed } from "@/lib/http";
 
 /** `GET /api/me`: 401 `unauthenticated`, or 200 `{ user }`. */
 export const GET = withRouteAuth(async (_request, { user }) => Response.json({ user }));
@@ -11,7 +12,7 @@ export const GET = withRouteAuth(async (_request, { user }) => Response.json({ u
  * body is ignored, so nobody can promote themselves.
  */
 export const PATCH = withRouteAuth(async (request, { user }) =>
-  Response.json({ user: await getGatehouse().updateProfile(user.id, profileInput(await readJson(request))) }),
+  Response.json({ user: await getGatehouse().updateProfile(user.id, profileInput(await readJsonBody(request))) }),
 );
 
 // Any other method: checked like the two above (CSRF, then the session), then 405 with `Allow`.
