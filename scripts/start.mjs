@@ -105,6 +105,7 @@ if (devOutbox) console.log(`No SMTP_URL: emails are kept in the dev outbox, ${en
 // The App Router app cannot see the socket's address, so its dev outbox (whose emails carry reset links)
 // believes X-Forwarded-For, which another machine could forge: with the outbox on, it listens on loopback only.
 const host = devOutbox && chosen === "app-router" ? ["-H", "127.0.0.1"] : [];
+if (host.length > 0) env.GATEHOUSE_LOOPBACK_ONLY = "1";
 const next = spawn(
   process.execPath,
   [join(root, "node_modules", "next", "dist", "bin", "next"), dev ? "dev" : "start", "-p", env.PORT, ...host],

@@ -4,6 +4,13 @@
  * way in; Server Actions that refuse a call from another origin; and a Content-Security-Policy with a nonce
  * that refuses nothing the app runs. One app and one browser per strategy.
  */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { createServer } from "node:net";
+import { networkInterfaces, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { createGatehouse } from "gatehouse-auth";
 import { createSqliteStore } from "gatehouse-auth/stores/sqlite";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -12,6 +19,7 @@ import { type RunningApp, startApp } from "../../example/test/support/app";
 import { launchChromium, newCspWatchedPage } from "../../example/test/support/browser";
 import { createClient, PASSWORD, uniqueEmail } from "../../example/test/support/http";
 import { logIn, outboxLink, requestReset, signUp, visitSettingsAndProfile } from "../../example/test/support/pages";
+import { totpCodes, wrongCode } from "../../example/test/support/second-factors";
 
 const NEW_PASSWORD = "a fresh and long passphrase";
 /** What a page loads as files (Playwright's resource types), rather than asks the API. */
@@ -315,6 +323,64 @@ describe.each(["database", "stateless"] as const)("the App Router example (%s se
     });
   });
 
+  it("logs in a user with TOTP without JavaScript: password, a wrong code refused, the right code", async () => {
+    // Enrolled through the HTTP API, with a code from oathtool: the set-up uses the current step, so the
+    // log-in takes the next one.
+    const client = createClient(app.url);
+    const email = uniqueEmail("nojs-totp");
+    expect((await client.request("/api/auth/signup", { json: { email, password: PASSWORD } })).status).toBe(201);
+    const setup = await client.request("/api/auth/mfa/totp/setup", { json: { password: PASSWORD } });
+    expect(setup.status).toBe(200);
+    const { secret } = (await setup.json()) as { secret: string };
+    const confirmed = await client.request("/api/auth/mfa/totp/confirm", { json: { code: totpCodes(secret).current } });
+    expect(confirmed.status).toBe(200);
+
+    const page = await newPage({ javaScriptEnabled: false });
+    await page.goto(`${app.url}/login`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in", exact: true }).click();
+    await page.waitForURL((url) => url.pathname === "/login/verify");
+    await expect(page.getByRole("button", { name: "Use a passkey" }).count()).resolves.toBe(0);
+
+    await page.getByLabel("Authentication code").fill(wrongCode(secret));
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.waitForURL(
+      (url) => url.pathname === "/login/verify" && url.searchParams.get("error") === "invalid_code",
+    );
+    await expect(alertIn(page).textContent()).resolves.toContain("That code was not accepted.");
+
+    await page.getByLabel("Authentication code").fill(totpCodes(secret).next);
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.waitForURL((url) => url.pathname === "/dashboard");
+    await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+    await expect(page.getByText(email).first().isVisible()).resolves.toBe(true);
+    await page.context().close();
+  });
+
+  it("sends its Content-Security-Policy, with the nonce of its scripts, on every HTML page, 404s included", async () => {
+    // A regression test: proxy.ts's matcher once skipped `favicon.ico` and anything starting `_next/static` or
+    // `_next/image`, so the not-found page at those paths (/favicon.ico, /favicon.icox, /_next/staticx) went
+    // out with no Content-Security-Policy at all, its inline scripts unrestricted. apps/example sends one.
+    for (const pagePath of [
+      "/favicon.ico",
+      "/favicon.icox",
+      "/favicon.ico/x",
+      "/_next/staticx",
+      "/_next/imagex",
+      "/nope",
+    ]) {
+      const response = await fetch(`${app.url}${pagePath}`);
+      const body = await response.text();
+      expect(response.headers.get("content-type"), pagePath).toContain("text/html");
+      const nonce = /'nonce-([^']+)'/.exec(response.headers.get("content-security-policy") ?? "")?.[1];
+      expect(nonce, `${pagePath} has a CSP with a nonce`).toBeTruthy();
+      const scripts = [...body.matchAll(/<script\b[^>]*>/g)].map(([tag]) => tag);
+      expect(scripts.length).toBeGreaterThan(0);
+      for (const tag of scripts) expect(tag, pagePath).toContain(`nonce="${nonce}"`);
+    }
+  });
+
   it("sent a Content-Security-Policy with a fresh nonce that refused nothing the pages ran or loaded", async () => {
     const nonces = new Set<string>();
     for (let i = 0; i < 2; i++) {
@@ -348,3 +414,97 @@ describe.each(["database", "stateless"] as const)("the App Router example (%s se
     await page.context().close();
   });
 });
+
+/** This machine's first non-loopback IPv4 address, if it has one. */
+function externalAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((entry) => entry && entry.family === "IPv4" && !entry.internal)?.address;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** A GET with exactly these headers (fetch will not send a Host of the caller's choosing). */
+function rawGet(address: string, port: number, path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolveStatus, reject) => {
+    const req = httpRequest({ host: address, port, path, headers }, (res) => {
+      res.resume();
+      res.on("end", () => resolveStatus(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+// In the App Router the outbox check has no socket address, and Next keeps a client's own X-Forwarded-For:
+// a server listening beyond loopback must not show the outbox (and its reset links) to anyone on the network
+// who sends `Host: <GATEHOUSE_URL's host>` and `X-Forwarded-For: 127.0.0.1`.
+describe.skipIf(externalAddress() === undefined)(
+  "the App Router example's dev outbox, listening on every interface",
+  () => {
+    let child: ReturnType<typeof spawn>;
+    let port: number;
+    let output = "";
+    let dir = "";
+    const address = externalAddress() as string;
+
+    beforeAll(async () => {
+      port = await freePort();
+      dir = mkdtempSync(join(tmpdir(), "gatehouse-outbox-"));
+      const env = {
+        ...process.env,
+        NODE_ENV: "production",
+        PORT: String(port),
+        GATEHOUSE_URL: `http://127.0.0.1:${port}`,
+        DATABASE_URL: `file:${join(dir, "app.db")}`,
+        GATEHOUSE_SECRET: randomBytes(32).toString("base64url"),
+        GATEHOUSE_DEV_OUTBOX: "1",
+        NEXT_TELEMETRY_DISABLED: "1",
+      };
+      const cwd = resolve(import.meta.dirname, "..");
+      const nextBin = join(cwd, "..", "..", "node_modules", "next", "dist", "bin", "next");
+      child = spawn(process.execPath, [nextBin, "start", "-p", String(port), "-H", "0.0.0.0"], { cwd, env });
+      child.stdout?.on("data", (chunk) => (output += chunk));
+      child.stderr?.on("data", (chunk) => (output += chunk));
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        try {
+          if ((await fetch(`http://127.0.0.1:${port}/api/health`)).ok) return;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`next start did not become healthy:\n${output}`);
+    });
+    afterAll(async () => {
+      if (child && child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    // No request can prove it comes from this machine here, so the outbox is closed to all, this machine
+    // included; on loopback alone (GATEHOUSE_LOOPBACK_ONLY=1, as npm start and the tests above run it) it opens.
+    it("is closed to everyone, whatever X-Forwarded-For they send", async () => {
+      const host = `127.0.0.1:${port}`;
+      expect(await rawGet("127.0.0.1", port, "/dev/outbox", { host })).toBe(404);
+      expect(await rawGet(address, port, "/dev/outbox", { host })).toBe(404);
+      for (const forwardedFor of ["127.0.0.1", "::1", "::ffff:127.0.0.1"]) {
+        expect(
+          await rawGet(address, port, "/dev/outbox", { host, "x-forwarded-for": forwardedFor }),
+          forwardedFor,
+        ).toBe(404);
+      }
+    });
+  },
+);

@@ -59,10 +59,13 @@ export function devOutboxOpenTo(req: IncomingMessage): boolean {
 
 /**
  * {@link devOutboxOpenTo} for the App Router, from `await headers()`. Next does not hand Server Components
- * the socket, so the client's address is the X-Forwarded-For that Next fills in: a browser cannot forge it
- * (the Host check still stops DNS rebinding), but a program on another machine that reaches the port can.
- * So it is served on a loopback interface only (`npm start` passes `-H 127.0.0.1` while the outbox is on).
+ * the socket, and keeps a client's own X-Forwarded-For: a program on another machine that reaches the port
+ * could claim to be 127.0.0.1. So the outbox opens only on a server that listens on loopback alone
+ * (`GATEHOUSE_LOOPBACK_ONLY=1`, which `npm start` sets as it passes `-H 127.0.0.1`), where nobody else can
+ * reach it; the header and Host checks still stop a relaying proxy and DNS rebinding there.
  */
 export function devOutboxOpenToHeaders(headers: Headers): boolean {
-  return outboxOpenTo({ address: undefined, header: (name) => headers.get(name) ?? undefined });
+  return (
+    readEnv().loopbackOnly && outboxOpenTo({ address: undefined, header: (name) => headers.get(name) ?? undefined })
+  );
 }

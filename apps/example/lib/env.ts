@@ -17,7 +17,9 @@ import path from "node:path";
  *   `Gatehouse <no-reply@localhost>`). Without `SMTP_URL`, mail goes to the dev outbox (`/dev/outbox`), but only
  *   in development (`NODE_ENV` other than `production`, or `GATEHOUSE_DEV_OUTBOX=1`, which `npm start` sets),
  *   only while `GATEHOUSE_URL` is a loopback address, and only to requests from this machine whose `Host` is
- *   `GATEHOUSE_URL`'s.
+ *   `GATEHOUSE_URL`'s. The App Router app, which cannot see a request's socket, also needs
+ *   `GATEHOUSE_LOOPBACK_ONLY=1`: the promise that the server listens on loopback only, which `npm start` keeps
+ *   (`-H 127.0.0.1`) and sets.
  * - `GATEHOUSE_REQUIRE_EMAIL_VERIFICATION=1`: unverified users cannot log in. `GATEHOUSE_EMAIL_VERIFICATION`:
  *   `link` (default) or `code`. `GATEHOUSE_EMAIL_VERIFICATION_LIFETIME` (86400) and
  *   `GATEHOUSE_PASSWORD_RESET_LIFETIME` (3600), in seconds.
@@ -56,6 +58,8 @@ export interface AppEnv {
   mailFrom: string;
   /** Whether mail goes to the dev outbox (and `/dev/outbox` exists). */
   devOutbox: boolean;
+  /** `GATEHOUSE_LOOPBACK_ONLY=1`: the server listens on a loopback address only, so nobody else can reach it. */
+  loopbackOnly: boolean;
   requireEmailVerification: boolean;
   emailVerificationMethod: string;
   emailVerificationLifetime: number | undefined;
@@ -101,6 +105,7 @@ export function readEnv(): AppEnv {
     smtpUrl,
     mailFrom: process.env.MAIL_FROM || "Gatehouse <no-reply@localhost>",
     devOutbox: !smtpUrl && development && isLoopback(url),
+    loopbackOnly: process.env.GATEHOUSE_LOOPBACK_ONLY === "1",
     requireEmailVerification: process.env.GATEHOUSE_REQUIRE_EMAIL_VERIFICATION === "1",
     emailVerificationMethod: process.env.GATEHOUSE_EMAIL_VERIFICATION || "link",
     emailVerificationLifetime: optionalNumber("GATEHOUSE_EMAIL_VERIFICATION_LIFETIME"),

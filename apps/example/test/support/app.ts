@@ -96,6 +96,8 @@ export async function startApp(
     // which set their own, meet them.
     GATEHOUSE_SIGNUP_LIMIT_PER_IP: "100000",
     GATEHOUSE_LOGIN_LIMIT_PER_IP: "100000",
+    // True: the server is bound to `host`, a loopback address (the App Router app's dev outbox needs it).
+    GATEHOUSE_LOOPBACK_ONLY: "1",
     ...options.env,
   };
   let output = "";

@@ -138,6 +138,13 @@ describe("logIn", () => {
     expect(request.set).toEqual([]);
   });
 
+  it("answers a call with something else than a form as invalid input", async () => {
+    for (const given of ["notaform", { get: 1 }, null, [1, 2]]) {
+      expect(await actions.logIn(null, given as never)).toMatchObject({ ok: false, error: { code: "invalid_input" } });
+    }
+    expect(request.set).toEqual([]);
+  });
+
   it.each([
     ["another origin", "https://evil.example"],
     ["Origin null", "null"],

@@ -99,7 +99,8 @@ function failure(error: unknown, values: Readonly<Record<string, string>> = {}):
 }
 
 function textOf(form: FormData | undefined, name: string): string | undefined {
-  const value = form?.get(name);
+  // A Server Action can be called with any serialisable arguments, not only the form's FormData.
+  const value = form instanceof FormData ? form.get(name) : undefined;
   // A file where text belongs is left out: the route then says which field is missing.
   return typeof value === "string" ? value : undefined;
 }
