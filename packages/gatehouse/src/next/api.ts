@@ -127,7 +127,8 @@ export function checkGuardOptions<T extends object>(guard: string, options: unkn
   return options as T;
 }
 
-const GUARD_OPTIONS = ["permission", "role"] as const;
+/** The options of every guard of a route or an action (`withApiAuth`, `withRouteAuth`, `guardAction`). */
+export const GUARD_OPTIONS = ["permission", "role"] as const;
 
 /**
  * Throws `ForbiddenError` unless `auth` satisfies `options`: the check of {@link withApiAuth}'s options, for

@@ -13,7 +13,8 @@ import {
 import { safeRedirectPath, withQuery } from "../http/redirect.js";
 import { type ErrorBody, errorBody, type HttpResponse } from "../http/response.js";
 import type { AuthPages, AuthRequest } from "../http/router.js";
-import { allowedOrigins, assertAllowed, checkGuardOptions, type GuardOptions } from "./api.js";
+import { allowedOrigins, assertAllowed, checkGuardOptions, GUARD_OPTIONS, type GuardOptions } from "./api.js";
+import { checkCookie } from "./session.js";
 import { type GatehouseSource, resolveGatehouse } from "./source.js";
 import { webClientIp } from "./web-http.js";
 
@@ -81,8 +82,6 @@ type ActionRoute = keyof typeof FIELDS;
 
 /** The submitted values an error state may carry back to the form: none of them is a secret. */
 const SHOWN_AGAIN = ["email", "name", "next"] as const;
-
-const GUARD_OPTIONS = ["permission", "role"] as const;
 
 /**
  * Server Actions must be refused from any other origin, whatever Next's own check allows: `Origin` is
@@ -252,16 +251,16 @@ export function createActionHelpers(
     }
     const guard = checkGuardOptions<GuardOptions>("guardAction", given, GUARD_OPTIONS);
     return async (...args) => {
-      let auth: Auth;
+      let auth: Auth | null;
       try {
         const instance = resolveGatehouse(gatehouse);
         const requestHeaders = await headers();
         assertActionOrigin(requestHeaders, allowedOrigins(instance));
-        const found = await instance.authenticate(requestHeaders.get("cookie"), { canSetCookie: true });
+        const checked = await checkCookie(instance, requestHeaders.get("cookie"), true);
         // An action may set cookies: a renewed session (or the clearing of a dead one) is kept.
-        if (found.setCookie) setCookie(await cookies(), found.setCookie);
-        if (!found.user) return failure(new UnauthenticatedError());
-        auth = { user: found.user, session: found.session };
+        if (checked.setCookie) setCookie(await cookies(), checked.setCookie);
+        auth = checked.auth;
+        if (!auth) return failure(new UnauthenticatedError());
         assertAllowed(instance, auth, guard);
       } catch (error) {
         unstable_rethrow(error);

@@ -5,7 +5,8 @@ import { UnauthenticatedError } from "../errors.js";
 import { assertSameOrigin, MAX_BODY_BYTES, readRequestBody } from "../http/guards.js";
 import { errorResponse, type HttpResponse } from "../http/response.js";
 import type { AuthRequest } from "../http/router.js";
-import { allowedOrigins, assertAllowed, checkGuardOptions, type GuardOptions } from "./api.js";
+import { allowedOrigins, assertAllowed, checkGuardOptions, GUARD_OPTIONS, type GuardOptions } from "./api.js";
+import { checkCookie } from "./session.js";
 import { type GatehouseSource, resolveGatehouse } from "./source.js";
 import { headerReader, readWebBody, toWebResponse, webClientIp } from "./web-http.js";
 
@@ -31,8 +32,6 @@ export interface RouteHelpers {
   ): (request: Request, context: C) => Promise<Response>;
   handlers: AuthRouteHandlers;
 }
-
-const GUARD_OPTIONS = ["permission", "role"] as const;
 
 /** `withRouteAuth` and the auth API's handlers, for `basePath` and `pages`. */
 export function createRouteHelpers(
@@ -76,10 +75,10 @@ export function createRouteHelpers(
         const instance = resolveGatehouse(gatehouse);
         // Cookie-authenticated writes get the same CSRF check as the auth routes.
         assertSameOrigin({ method: request.method, header: headerReader(request.headers) }, allowedOrigins(instance));
-        const found = await instance.authenticate(request.headers.get("cookie"), { canSetCookie: true });
-        setCookie = found.setCookie ?? undefined;
-        if (!found.user) throw new UnauthenticatedError();
-        const auth: Auth = { user: found.user, session: found.session };
+        const checked = await checkCookie(instance, request.headers.get("cookie"), true);
+        setCookie = checked.setCookie ?? undefined;
+        const { auth } = checked;
+        if (!auth) throw new UnauthenticatedError();
         assertAllowed(instance, auth, guard);
         response = privateAnswer(await handler(request, auth, context));
       } catch (error) {

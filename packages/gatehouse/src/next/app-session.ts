@@ -3,6 +3,7 @@ import { forbidden, redirect, unauthorized } from "next/navigation";
 import { cache } from "react";
 import type { Auth } from "../core/dto.js";
 import { safeRedirectPath, withQuery } from "../http/redirect.js";
+import { checkCookie } from "./session.js";
 import { type GatehouseSource, resolveGatehouse } from "./source.js";
 
 /** Where the session helpers send visitors they turn away. */
@@ -29,9 +30,9 @@ export interface SessionHelpers {
  */
 export function createSessionHelpers(gatehouse: GatehouseSource, options: SessionHelperOptions): SessionHelpers {
   const getSession = cache(async (): Promise<Auth | null> => {
+    // `cookies()` first: during `next build` it makes the page dynamic before any instance is made.
     const cookieHeader = (await cookies()).toString();
-    const found = await resolveGatehouse(gatehouse).authenticate(cookieHeader || null, { canSetCookie: false });
-    return found.user && { user: found.user, session: found.session };
+    return (await checkCookie(resolveGatehouse(gatehouse), cookieHeader, false)).auth;
   });
 
   function toLogin(next: string | undefined): never {

@@ -46,9 +46,23 @@ async function check(
   res: ServerResponse | undefined,
 ): Promise<Auth | null> {
   const canSetCookie = res !== undefined && !res.headersSent;
-  const found = await gatehouse.authenticate(headerOf(req, "cookie"), { canSetCookie });
-  if (found.setCookie && res && !res.headersSent) appendSetCookie(res, [found.setCookie]);
-  return found.user && { user: found.user, session: found.session };
+  const { auth, setCookie } = await checkCookie(gatehouse, headerOf(req, "cookie"), canSetCookie);
+  if (setCookie && res && !res.headersSent) appendSetCookie(res, [setCookie]);
+  return auth;
+}
+
+/**
+ * The secure check of one `Cookie` header, as every adapter makes it: the {@link Auth} or `null`, and the
+ * `Set-Cookie` to send with the answer (a renewed session, or the clearing of a dead one) — only ever when
+ * `canSetCookie`, since only then may the session be renewed or rotated.
+ */
+export async function checkCookie(
+  gatehouse: Gatehouse,
+  cookieHeader: string | null | undefined,
+  canSetCookie: boolean,
+): Promise<{ auth: Auth | null; setCookie: string | null }> {
+  const found = await gatehouse.authenticate(cookieHeader || null, { canSetCookie });
+  return { auth: found.user && { user: found.user, session: found.session }, setCookie: found.setCookie };
 }
 
 /**
