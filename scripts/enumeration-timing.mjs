@@ -1,7 +1,8 @@
 // Measures whether timing reveals which accounts exist, through the real core on a real SQLite file:
 // - log-in: 50 (or ENUMERATION_TRIES) tries with an unknown email and with a wrong password, alternated, at
 //   the default argon2id cost;
-// - password-reset requests: as many for an unknown and for a registered address (mail to the outbox).
+// - password-reset requests: as many for an unknown and for a registered address (the request is written to
+//   the durable outbox before the answer; the sender looks the address up after it).
 // Prints the medians and their difference. A measurement, not a test: run it with
 // `npm run timing:enumeration` after `npm run build`.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -49,7 +50,7 @@ async function timeResetRequest(email) {
   const start = performance.now();
   await gatehouse.requestPasswordReset({ email }, { ip: "127.0.0.1" });
   const elapsed = performance.now() - start;
-  // Let the work that follows the answer (lookup, token, mail) finish before the next measurement.
+  // Let the sender's work that follows the answer (lookup, token, mail) finish before the next measurement.
   await new Promise((resolve) => setTimeout(resolve, 5));
   return elapsed;
 }
@@ -83,6 +84,7 @@ try {
   }
   report("password-reset request timing", ["unknown email:", resetUnknown], ["registered:", resetExisting], 10);
 } finally {
+  await gatehouse.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 }

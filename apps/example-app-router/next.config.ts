@@ -7,7 +7,7 @@ const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   serverExternalPackages: ["better-sqlite3", "@node-rs/argon2", "pg", "mysql2", "ioredis", "nodemailer"],
-  // `forbidden()`, which `requirePermission` calls (see lib/auth.ts).
+  // `forbidden()`, which `requireRole` calls (see lib/auth.ts).
   experimental: { authInterrupts: true },
   async headers() {
     return [

@@ -5,8 +5,8 @@ import { titled } from "@/lib/metadata";
 export const metadata = titled(FORBIDDEN.title);
 
 /**
- * What `requirePermission` shows, with status 403, to a signed-in user who lacks the permission (only the
- * admin page asks for one).
+ * What `requireRole` shows, with status 403, to a signed-in user who lacks the role (only the admin
+ * console's pages ask for one).
  */
 export default function Forbidden(): ReactNode {
   return <ErrorCard notice={FORBIDDEN} />;

@@ -67,9 +67,9 @@ function nextSteps({ user, sessions, canListUsers }: DashboardViewProps): Step[]
       ? [
           {
             title: "Manage users",
-            text: "You are an admin: see every account and its role.",
+            text: "You are an admin: find accounts, change roles, ban or unban, and read the audit log.",
             href: "/admin",
-            action: "Open the user list",
+            action: "Open the admin console",
             done: false,
           },
         ]

@@ -27,11 +27,11 @@ export const SERVER_ERROR: ErrorNotice = {
   back: { href: "/", label: "Go to the home page" },
 };
 
-/** A signed-in user without the permission a page asks for: only the admin page asks for one, `users:read`. */
+/** A signed-in user without the role a page asks for: only the admin console's pages ask for one, `admin`. */
 export const FORBIDDEN: ErrorNotice = {
   status: 403,
   title: "Admins only",
-  text: "Your account does not have permission to see the list of users.",
+  text: "The admin console is for administrators, and your account is not one.",
   back: { href: "/dashboard", label: "Back to your dashboard" },
 };
 

@@ -6,6 +6,7 @@ import { AccountSettings } from "./AccountSettings";
 import { ConnectedAccounts } from "./ConnectedAccounts";
 import { EmailSettings } from "./EmailSettings";
 import { PasskeySettings } from "./PasskeySettings";
+import { SecurityActivity } from "./SecurityActivity";
 import { TwoFactorSettings } from "./TwoFactorSettings";
 
 /**
@@ -29,9 +30,9 @@ export type SettingsViewProps = {
 
 /**
  * The settings page of both example apps: email, two-factor authentication, passkeys, connected accounts,
- * password and account deletion. Each change to how the account signs in asks for the current password (or,
- * without one, a recent log-in); the cards call the auth API with JavaScript. Taking the callback's one-visit
- * query out of the address bar is each router's business.
+ * password, account deletion, and the account's recent security activity. Each change to how the account
+ * signs in asks for the current password (or, without one, a recent log-in); the cards call the auth API with
+ * JavaScript. Taking the callback's one-visit query out of the address bar is each router's business.
  */
 export function SettingsView({
   user,
@@ -74,6 +75,9 @@ export function SettingsView({
           )}
           <AccountSettings />
         </div>
+      </div>
+      <div className="page-section">
+        <SecurityActivity />
       </div>
     </>
   );

@@ -12,7 +12,7 @@ export interface SessionRow {
 }
 
 /** A short, human name for a browser from its user agent; the full string is not worth showing. */
-function describeDevice(userAgent: string | null): string {
+export function describeDevice(userAgent: string | null): string {
   if (!userAgent) return "Unknown device";
   const browser = /Edg\//.test(userAgent)
     ? "Edge"

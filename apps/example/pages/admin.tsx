@@ -1,17 +1,18 @@
-import type { UserDTO } from "gatehouse-auth";
 import { type PageAuthProps, withPageAuth } from "gatehouse-auth/next";
 import type { ReactNode } from "react";
 import { AdminView } from "../components/AdminView";
 import { ErrorCard, FORBIDDEN } from "../components/ErrorCard";
 import { PageTitle } from "../components/PageTitle";
+import { ADMIN_ROLE, queryValue } from "../lib/adminPages";
 import { getGatehouse } from "../lib/gatehouse";
 
-type AdminProps = PageAuthProps<{ users: UserDTO[] }>;
+type AdminProps = PageAuthProps<{ query: string; deleted: string | null }>;
 
-export const getServerSideProps = withPageAuth(getGatehouse, { permission: "users:read" }, async () => ({
-  props: { users: await getGatehouse().users.list() },
+export const getServerSideProps = withPageAuth(getGatehouse, { role: ADMIN_ROLE }, async ({ query }) => ({
+  props: { query: queryValue(query.query), deleted: queryValue(query.deleted) || null },
 }));
 
+/** The admin console: search the users. A signed-in user who is not an admin gets the 403 card. */
 export default function AdminPage(props: AdminProps): ReactNode {
   if (props.forbidden) {
     return (
@@ -23,8 +24,8 @@ export default function AdminPage(props: AdminProps): ReactNode {
   }
   return (
     <>
-      <PageTitle title="Users" />
-      <AdminView users={props.users} />
+      <PageTitle title={props.query ? `Users matching “${props.query}”` : "Users"} />
+      <AdminView query={props.query} deleted={props.deleted} />
     </>
   );
 }

@@ -147,10 +147,23 @@ describe.each(cases)("the $example example app's JSON API ($strategy sessions)",
     );
     const list = await admin.request("/api/admin/users");
     expect(list.status).toBe(200);
-    const { users } = await list.json();
+    const { users, nextCursor } = await list.json();
     expect(users.some((u: { email: string }) => u.email === adminEmail)).toBe(true);
+    expect(nextCursor).toBeNull();
+    // The admin API's user: the account's standing, and nothing of its password or factors' secrets.
     for (const user of users)
-      expect(Object.keys(user).sort()).toEqual(["email", "emailVerified", "id", "name", "role"]);
+      expect(Object.keys(user).sort()).toEqual([
+        "banReason",
+        "banned",
+        "bannedAt",
+        "createdAt",
+        "email",
+        "emailVerified",
+        "id",
+        "name",
+        "role",
+        "totpEnabled",
+      ]);
   });
 
   it("a demoted admin loses admin access on the next request", async () => {

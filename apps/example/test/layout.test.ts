@@ -264,11 +264,13 @@ describe("the example app's layout and states in Chromium", () => {
   it("lists users as cards with every detail in view at 390 px, and as a table at 1280 px", async () => {
     const phone = await newPage(MOBILE, { storageState: adminState });
     await phone.goto(`${app.url}/admin`);
+    const card = phone.getByRole("main").getByRole("listitem").filter({ hasText: admin });
+    // The list comes from the admin API once the page is there.
+    await card.waitFor();
     // Both are in the page; CSS shows one. Counting first makes "hidden" mean hidden, not missing.
     await expect(phone.locator("table").count()).resolves.toBe(1);
     await expect(phone.getByRole("table").isVisible()).resolves.toBe(false);
-    const card = phone.getByRole("listitem").filter({ hasText: admin });
-    for (const label of ["Role", "ID"]) {
+    for (const label of ["Role", "Status", "Joined"]) {
       const box = await card.getByText(label, { exact: true }).boundingBox();
       expect(box, label).not.toBeNull();
       expect(box!.x, label).toBeGreaterThanOrEqual(0);
@@ -280,7 +282,7 @@ describe("the example app's layout and states in Chromium", () => {
 
     const desktop = await newPage(DESKTOP, { storageState: adminState });
     await desktop.goto(`${app.url}/admin`);
-    await expect(desktop.getByRole("cell", { name: admin }).isVisible()).resolves.toBe(true);
+    await desktop.getByRole("cell", { name: admin }).waitFor();
     await expect(desktop.getByRole("columnheader", { name: "Role" }).isVisible()).resolves.toBe(true);
     await expect(desktop.locator(".user-cards").count()).resolves.toBe(1);
     await expect(desktop.locator(".user-cards").isVisible()).resolves.toBe(false);

@@ -145,6 +145,7 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
           { name: "0004_revocation_epochs_and_attempts", count: "1" },
           { name: "0005_second_factors", count: "1" },
           { name: "0006_identities", count: "1" },
+          { name: "0007_audit_admin_mail", count: "1" },
         ]);
         const lock = await client.query<{ is_locked: number }>("SELECT is_locked FROM gatehouse_migrations_lock");
         expect(lock.rows).toEqual([{ is_locked: 0 }]);
@@ -152,11 +153,12 @@ describe.skipIf(!hasPostgres || !hasRedis).each(["database", "stateless"] as con
           "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
         );
         expect(tables.rows.map((r) => r.table_name)).toEqual([
+          "gatehouse_audit",
           "gatehouse_challenges",
           "gatehouse_identities",
+          "gatehouse_mail",
           "gatehouse_migrations",
           "gatehouse_migrations_lock",
-          "gatehouse_outbox",
           "gatehouse_passkeys",
           "gatehouse_rate_limits",
           "gatehouse_recovery_codes",

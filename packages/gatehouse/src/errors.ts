@@ -40,6 +40,10 @@ export type GatehouseErrorCode =
   | "identity_in_use"
   | "provider_already_linked"
   | "last_sign_in_method"
+  | "banned"
+  | "last_admin"
+  | "cannot_ban_self"
+  | "impersonation_forbidden"
   | "configuration"
   | "internal_error";
 
@@ -143,6 +147,10 @@ export type AnyGatehouseError =
   | IdentityInUseError
   | ProviderAlreadyLinkedError
   | LastSignInMethodError
+  | BannedError
+  | LastAdminError
+  | CannotBanSelfError
+  | ImpersonationForbiddenError
   | ConfigurationError;
 
 /**
@@ -418,6 +426,37 @@ export class ProviderAlreadyLinkedError extends GatehouseError<"provider_already
 export class LastSignInMethodError extends GatehouseError<"last_sign_in_method"> {
   constructor() {
     super("last_sign_in_method", "This is your only way to sign in. Set a password or add a passkey first.");
+  }
+}
+
+/** The account was banned by an administrator: it cannot sign in, by any method. */
+export class BannedError extends GatehouseError<"banned"> {
+  constructor() {
+    super("banned", "This account has been suspended. Contact support if you think this is a mistake.");
+  }
+}
+
+/** The change would leave no administrator: the last admin cannot be demoted, banned or deleted. */
+export class LastAdminError extends GatehouseError<"last_admin"> {
+  constructor() {
+    super("last_admin", "This is the last administrator: make someone else an admin first.");
+  }
+}
+
+/** An administrator tried to ban their own account. */
+export class CannotBanSelfError extends GatehouseError<"cannot_ban_self"> {
+  constructor() {
+    super("cannot_ban_self", "You cannot ban your own account.");
+  }
+}
+
+/**
+ * Refused while an administrator views the app as this user (impersonation): the password, the email and the
+ * second factors stay the user's own to change — and so does impersonating someone else.
+ */
+export class ImpersonationForbiddenError extends GatehouseError<"impersonation_forbidden"> {
+  constructor() {
+    super("impersonation_forbidden", "This is not allowed while viewing the app as another user.");
   }
 }
 

@@ -6,6 +6,20 @@
 
 export { DEFAULT_ROLES, type RolePermissions } from "./authz/roles.js";
 export type { NewAccount } from "./core/accounts.js";
+export {
+  ADMIN_ROLE,
+  type AdminApi,
+  type AdminAuditInput,
+  type AdminEvent,
+  type AdminMailList,
+  type AdminPage,
+  type AdminSearchInput,
+  type AdminUser,
+  type AdminUserDetail,
+  type AdminUserUpdate,
+  type Impersonation,
+  type ImpersonationEnd,
+} from "./core/admin.js";
 export type { CredentialOptions } from "./core/config.js";
 export type { LoggedIn, VerificationPending } from "./core/credentials.js";
 export type { Auth, UserDTO } from "./core/dto.js";
@@ -83,7 +97,7 @@ export {
   type SessionCookieOptions,
   type SessionStrategyName,
 } from "./session/config.js";
-export type { SessionSummary } from "./session/manager.js";
+export { IMPERSONATION_MAX_AGE_MS, type SessionSummary } from "./session/manager.js";
 export { createOptimisticCheck, type OptimisticSession } from "./session/optimistic.js";
 export type { Authentication } from "./session/sessions.js";
 export type { RequestMeta, SessionInfo, SessionMeta } from "./session/types.js";

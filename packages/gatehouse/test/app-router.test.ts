@@ -179,7 +179,7 @@ describe("the auth API as a catch-all Route Handler", () => {
     const session = await request("/api/auth/session", { cookie });
     expect(session.status).toBe(200);
     const body = await session.json();
-    expect(Object.keys(body).sort()).toEqual(["session", "user"]);
+    expect(Object.keys(body).sort()).toEqual(["impersonatedBy", "session", "user"]);
     expect(body.user.email).toBe(email);
 
     const loggedOut = await request("/api/auth/logout", { method: "POST", cookie, json: {} });
@@ -292,17 +292,38 @@ describe("middleware.ts: gatehouseProxy on the Edge runtime", () => {
 });
 
 describe("a Server Component page with requireUser(), behind the middleware", () => {
-  it("redirects a visitor whose session was revoked to /login?next=%2Fdashboard and renders no user data", async () => {
+  it("sends a visitor whose session was revoked to /login?next=%2Fdashboard, clearing the dead cookie on the way, and renders no user data", async () => {
     const { cookie } = await signUp();
     expect((await request("/api/auth/logout", { method: "POST", cookie, json: {} })).status).toBe(200);
     // The cookie still has the shape of a session token: the middleware lets it through, the store refuses it.
     const response = await request("/dashboard", { cookie });
     expect([303, 307]).toContain(response.status);
     expect(answeredBy(response)).toBe("page");
-    expect(response.headers.get("location")).toMatch(/\/login\?next=%2Fdashboard$/);
+    const location = new URL(response.headers.get("location") ?? "", url);
+    expect(location.pathname).toBe("/api/auth/session/clear");
+    expect(location.searchParams.get("next")).toBe("/login?next=%2Fdashboard");
     const text = await response.text();
     expect(text).not.toContain("@example.com");
     expect(text).not.toContain('id="email"');
+    // The auth API clears the cookie the page could not, so the middleware stops treating the visitor as
+    // signed in and the log-in page renders instead of sending them back (a redirect loop).
+    const cleared = await request(location.pathname + location.search, { cookie });
+    expect(cleared.status).toBe(302);
+    expect(cleared.headers.get("location")).toBe("/login?next=%2Fdashboard");
+    expect(cleared.headers.get("set-cookie")).toMatch(/Max-Age=0/);
+    const login = await request("/login?next=%2Fdashboard");
+    expect(login.status).toBe(200);
+  });
+
+  it("never clears a live session through session/clear, so a link to it signs nobody out", async () => {
+    const { cookie } = await signUp();
+    const response = await request("/api/auth/session/clear?next=%2Fdashboard", { cookie });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toBe("/dashboard");
+    expect(response.headers.get("set-cookie") ?? "").not.toMatch(/Max-Age=0/);
+    expect((await request("/dashboard", { cookie })).status).toBe(200);
+    const offSite = await request("/api/auth/session/clear?next=https%3A%2F%2Fevil.example%2F", { cookie });
+    expect(offSite.headers.get("location")).toBe("/login");
   });
 
   it("renders the signed-in user's email", async () => {

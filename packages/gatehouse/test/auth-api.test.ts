@@ -188,12 +188,13 @@ describe.each(["database", "stateless"] as const)("auth API over HTTP (%s sessio
       expect(response.headers.get("cache-control")).toContain("no-store");
     });
 
-    it("answers {user, session:{expiresAt}} for a live session", async () => {
+    it("answers {user, session:{expiresAt}, impersonatedBy: null} for a live session", async () => {
       const { email, cookie } = await signUp();
       const response = await request("/api/auth/session", { cookie });
       expect(response.status).toBe(200);
       const body = await response.json();
-      expect(Object.keys(body).sort()).toEqual(["session", "user"]);
+      expect(Object.keys(body).sort()).toEqual(["impersonatedBy", "session", "user"]);
+      expect(body.impersonatedBy).toBeNull();
       expect(Object.keys(body.user).sort()).toEqual(["email", "emailVerified", "id", "name", "role"]);
       expect(body.user).toMatchObject({ email, emailVerified: false });
       expect(Object.keys(body.session)).toEqual(["expiresAt"]);

@@ -50,7 +50,10 @@ describe("gatehouse check-routes on apps/example", () => {
       "/404": "public ",
       "/500": "public ",
       "/admin": "guarded withPageAuth",
-      "/api/admin/users": "guarded withApiAuth",
+      "/admin/audit": "guarded withPageAuth",
+      "/admin/mail": "guarded withPageAuth",
+      "/admin/users/[id]": "guarded withPageAuth",
+      "/api/admin/[...gatehouse]": "guarded gatehouseAdminHandler",
       "/api/auth/[...gatehouse]": "guarded gatehouseApiHandler",
       "/api/health": "public ",
       "/api/me": "guarded withApiAuth",
@@ -80,7 +83,8 @@ describe("gatehouse check-routes on apps/example", () => {
     // The same pages as the Pages Router app, each with the check the Pages Router app has.
     for (const page of ["/dashboard", "/profile", "/settings"])
       expect(status(page, "app page"), page).toEqual(["guarded requireUser"]);
-    expect(status("/admin", "app page")).toEqual(["guarded requirePermission"]);
+    for (const page of ["/admin", "/admin/audit", "/admin/mail", "/admin/users/[id]"])
+      expect(status(page, "app page"), page).toEqual(["guarded requireRole"]);
     for (const page of ["/login", "/login/verify", "/signup"]) {
       expect(status(page, "app page"), page).toEqual(["guarded getSession + branch"]);
     }
@@ -89,7 +93,7 @@ describe("gatehouse check-routes on apps/example", () => {
     }
     expect(status("/api/auth/[...gatehouse]", "auth api")).toEqual(["guarded handlers"]);
     expect(status("/api/me", "route handler")).toEqual(["guarded withRouteAuth"]);
-    expect(status("/api/admin/users", "route handler")).toEqual(["guarded withRouteAuth"]);
+    expect(status("/api/admin/[...gatehouse]", "auth api")).toEqual(["guarded adminHandlers"]);
     // The profile's own action needs a session; the auth actions (log-in, sign-up, …) are for anyone.
     const serverActions = routes.filter((r) => r.kind === "server action");
     expect(serverActions.map((r) => `${r.route} ${r.status} ${r.guard ?? ""}`).sort()).toEqual([
@@ -109,7 +113,7 @@ describe("gatehouse check-routes on apps/example", () => {
     expect(run.stdout).toMatch(/^ROUTE +KIND +METHOD +STATUS +FILE\n/);
     expect(run.stdout).toMatch(/\/dashboard +page +- +guarded: withPageAuth +pages\/dashboard\.tsx:\d+\n/);
     expect(run.stdout.trimEnd().split("\n").at(-1)).toBe(
-      "18 routes, 10 guarded, 8 public; protected: /dashboard, /profile, /settings, /admin (from proxy.ts); every protected route has a secure check.",
+      "21 routes, 13 guarded, 8 public; protected: /dashboard, /profile, /settings, /admin (from proxy.ts); every protected route has a secure check.",
     );
     expect(run.stderr).toBe("");
   });

@@ -30,7 +30,7 @@ const TABLES: Record<string, string> = {
   gatehouse_users: "id",
   gatehouse_sessions: "id",
   gatehouse_tokens: "token_hash",
-  gatehouse_outbox: "id",
+  gatehouse_mail: "id",
   gatehouse_rate_limits: "key",
   gatehouse_totp: "user_id",
   gatehouse_recovery_codes: "code_hash",

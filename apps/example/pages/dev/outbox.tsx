@@ -4,7 +4,7 @@ import { type OutboxEntry, OutboxView, toOutboxEntry } from "../../components/Ou
 import { PageTitle } from "../../components/PageTitle";
 import { devOutboxOpenTo } from "../../lib/devOutbox";
 import { readEnv } from "../../lib/env";
-import { getStores } from "../../lib/gatehouse";
+import { getGatehouse } from "../../lib/gatehouse";
 
 interface OutboxProps {
   messages: OutboxEntry[];
@@ -19,7 +19,7 @@ interface OutboxProps {
 export const getServerSideProps: GetServerSideProps<OutboxProps> = async ({ req, res }) => {
   if (!devOutboxOpenTo(req)) return { notFound: true };
   res.setHeader("Cache-Control", "no-store");
-  const messages = await getStores().store.listOutboxMessages(50);
+  const messages = await getGatehouse().outboxMessages(50);
   return { props: { origin: new URL(readEnv().url).origin, messages: messages.map(toOutboxEntry) } };
 };
 

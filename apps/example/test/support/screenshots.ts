@@ -58,6 +58,8 @@ async function memberAt(page: Page, scene: Scene, path: string): Promise<void> {
 async function adminUsers(page: Page, scene: Scene): Promise<void> {
   await logIn(page, scene.url, scene.users.admin.email);
   await page.goto(`${scene.url}/admin`);
+  // The list comes from the admin API once the page is there.
+  await page.getByRole("link", { name: scene.users.other.email }).waitFor();
 }
 
 async function failedLogIn(page: Page, scene: Scene): Promise<void> {

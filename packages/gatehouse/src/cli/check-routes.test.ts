@@ -287,6 +287,20 @@ describe("what counts as a secure check", () => {
     expect(methods(namespace, whole)).toEqual(["GET auth api: handlers"]);
   });
 
+  it("the admin API: gatehouseAdminHandler's route, and createAppAuth's adminHandlers", () => {
+    const dir = app({
+      "pages/api/admin/[...gatehouse].ts": `import { gatehouseAdminHandler } from "gatehouse-auth/next";\nimport { gatehouse } from "../../../lib/gatehouse";\nexport default gatehouseAdminHandler(gatehouse);`,
+      "app/api/admin/[...gatehouse]/route.ts": `import { adminHandlers } from "../../../../lib/auth";\nexport const { GET, PATCH } = adminHandlers;`,
+      "lib/auth.ts": `import { createAppAuth } from "gatehouse-auth/next/app";\nexport const { adminHandlers } = createAppAuth(() => null);\n`,
+    });
+    const { report } = checkRoutes(dir, { protected: ["/api/admin"], config: null });
+    expect(report.routes.map((route) => `${route.method ?? ""} ${route.kind}: ${route.guard}`.trim())).toEqual([
+      "auth api: gatehouseAdminHandler",
+      "GET auth api: adminHandlers",
+      "PATCH auth api: adminHandlers",
+    ]);
+  });
+
   it("not another object's methods, nor what createAppAuth returns besides handlers", () => {
     const dir = app({
       "app/api/things/route.ts": `import { createAppAuth } from "gatehouse-auth/next/app";\nimport { routes } from "../../../lib/routes";\nexport const { GET } = routes;\nexport const POST = routes.POST;\nexport const { DELETE } = createAppAuth(() => null);`,

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { createSqliteDatabase, type TempSqliteDatabase } from "../../test/support/temp-sqlite.js";
 import { createSqliteStore } from "../stores/sqlite.js";
-import { checkEnvironment, checkStore } from "./doctor.js";
+import { checkEnvironment, checkOutbox, checkStore } from "./doctor.js";
 
 const GOOD_ENV = {
   NODE_ENV: "production",
@@ -124,5 +124,31 @@ describe("gatehouse doctor: the store", () => {
     const good = run(GOOD_ENV);
     expect(good.stdout).not.toContain("FIX");
     expect(good.status).toBe(0);
+  });
+});
+
+describe("gatehouse doctor: the outbox", () => {
+  it("passes with no failed mail, and flags mail that failed for good with the last answer and how to retry", async () => {
+    const store = createSqliteStore({ url: ":memory:" });
+    onTestFinished(() => store.close());
+    const mail = { to: "ada@example.com", subject: "Reset your password", sealedBody: "g1.x", createdAt: new Date(0) };
+    await store.enqueueMail([
+      { ...mail, id: "m1" },
+      { ...mail, id: "m2" },
+    ]);
+    expect(await checkOutbox(store)).toEqual({
+      ok: true,
+      check: "no failed email (2 waiting to be sent, 0 sent this week)",
+    });
+
+    for (const id of ["m1", "m2"]) {
+      const [claimed] = await store.claimMail(new Date(1000), 1, 60_000);
+      expect(claimed?.id).toBe(id);
+      await store.settleMail(id, 1, { status: "failed", error: `550 mailbox ${id} unavailable` });
+    }
+    const finding = await checkOutbox(store);
+    expect(finding.ok).toBe(false);
+    expect(finding.check).toMatch(/^2 emails failed for good \(the last: 550 mailbox m\d unavailable\)$/);
+    expect(finding.fix).toMatch(/retry/);
   });
 });

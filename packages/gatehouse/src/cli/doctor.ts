@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { isGatehouseError } from "../errors.js";
 import { MIN_SECRET_LENGTH } from "../session/config.js";
 import { databaseKind, type StoresFromUrl } from "../stores/from-url.js";
+import type { MailStore } from "../stores/types.js";
 
 /** One finding: what was checked, whether it is fine, and what to do when it is not. */
 export interface Finding {
@@ -177,6 +178,40 @@ export async function checkStore(stores: StoresFromUrl, label: string): Promise<
       ok: false,
       check: `store unreachable (${label})${cause}`,
       fix: "check DATABASE_URL / REDIS_URL and that the server is running",
+    };
+  }
+}
+
+/**
+ * Checks the durable outbox for mail that failed for good: messages the sender tried `mailDelivery.maxAttempts`
+ * times. Ask it once {@link checkStore} passed.
+ *
+ * @example
+ * ```ts
+ * await checkOutbox(stores.store);
+ * // { ok: false, check: "2 emails failed for good (the last: connect ECONNREFUSED …)", fix: "…" }
+ * ```
+ */
+export async function checkOutbox(store: MailStore): Promise<Finding> {
+  try {
+    const counts = await store.countMail();
+    if (counts.failed === 0) {
+      return {
+        ok: true,
+        check: `no failed email (${counts.pending} waiting to be sent, ${counts.sent} sent this week)`,
+      };
+    }
+    const [last] = await store.listMail({ status: "failed", limit: 1 });
+    return {
+      ok: false,
+      check: `${counts.failed === 1 ? "1 email" : `${counts.failed} emails`} failed for good (the last: ${last?.lastError ?? "no answer recorded"})`,
+      fix: "fix the mail server or SMTP_URL, then retry them as an admin (GET /api/admin/mail?status=failed, POST /api/admin/mail/:id/retry)",
+    };
+  } catch (error) {
+    return {
+      ok: false,
+      check: `the outbox cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      fix: "run npx gatehouse migrate (or upgrade Gatehouse)",
     };
   }
 }

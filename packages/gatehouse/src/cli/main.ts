@@ -2,15 +2,18 @@ import { statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createAccounts } from "../core/accounts.js";
+import { type AuditActor, createAudit } from "../core/audit.js";
 import { resolveCredentialConfig } from "../core/config.js";
 import { normalizeEmail } from "../core/email.js";
 import { resolveRoles } from "../core/stores.js";
 import { isGatehouseError } from "../errors.js";
 import { createArgon2idHasher } from "../password/hasher.js";
 import { createStoreFromUrl, databaseKind, type StoresFromUrl, unsupportedDatabaseUrl } from "../stores/from-url.js";
+import type { Store } from "../stores/types.js";
+import { type EventFilter, exportEvents, printable, printableJson, tailEvents } from "./audit.js";
 import { type CliConfig, findConfig, normalizePrefix } from "./config.js";
 import { redactDatabaseUrl, resolveDatabaseUrl } from "./database-url.js";
-import { checkEnvironment, checkSqliteFile, checkStore } from "./doctor.js";
+import { checkEnvironment, checkOutbox, checkSqliteFile, checkStore } from "./doctor.js";
 import { type LoadedEnv, loadEnvFiles } from "./env-files.js";
 import { DEFAULT_APP_URL, formatInitReport, initApp, newSecret } from "./init.js";
 
@@ -29,6 +32,10 @@ Commands:
   users list [--json]                       List users
   users mfa-reset --email E                 Remove a locked-out user's second factors and passkeys
   sessions revoke --email E                 End every session of a user (both strategies)
+  audit export [--since DATE] [--user U]    Write the audit log as JSON lines, oldest first (--since: an ISO
+                                            date or time; --user: a user's id or email)
+  audit tail [--user U]                     Print the newest events, then each new one as it arrives, as JSON
+                                            lines, until Ctrl-C
   doctor                                    Check this deployment's configuration and say what to fix
   check-routes [dir] [--protected P,…] [--json]
                                             List every route of a Next.js app (default: the app, below), both
@@ -123,6 +130,8 @@ async function run(argv: string[]): Promise<void> {
       cwd: { type: "string" },
       url: { type: "string" },
       protected: { type: "string" },
+      since: { type: "string" },
+      user: { type: "string" },
     },
   });
   const [command, sub] = positionals;
@@ -132,8 +141,14 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
 
-  if (!["init", "secret", "migrate", "users", "sessions", "doctor", "check-routes"].includes(command))
+  if (!["init", "secret", "migrate", "users", "sessions", "audit", "doctor", "check-routes"].includes(command))
     throw new UsageError(`Unknown command "${command}".`);
+  if (command === "audit" && sub !== "export" && sub !== "tail")
+    throw new UsageError(`Unknown audit command "${sub ?? ""}". Use export or tail.`);
+  if (values.since !== undefined && !(command === "audit" && sub === "export"))
+    throw new UsageError("--since is an option of audit export only.");
+  if (values.user !== undefined && command !== "audit") throw new UsageError("--user is an option of audit only.");
+  const since = values.since === undefined ? undefined : sinceDate(values.since);
   if (command === "users" && !["create", "set-role", "list", "mfa-reset"].includes(sub ?? "")) {
     throw new UsageError(`Unknown users command "${sub ?? ""}". Use create, set-role, list or mfa-reset.`);
   }
@@ -189,7 +204,8 @@ async function run(argv: string[]): Promise<void> {
       const origins = Object.fromEntries(Object.entries(env.origins).map(([name, file]) => [name, named(file)]));
       const sources = { origins, envLocal: named(".env.local") };
       const storeFinding = (await checkSqliteFile(url)) ?? (await checkStore(stores, url));
-      const findings = [...checkEnvironment(process.env, sources), storeFinding];
+      const outbox = storeFinding.ok ? [await checkOutbox(store)] : [];
+      const findings = [...checkEnvironment(process.env, sources), storeFinding, ...outbox];
       for (const finding of findings) {
         process.stdout.write(
           `${finding.ok ? "ok  " : "FIX "} ${finding.check}${finding.fix ? `\n     → ${finding.fix}` : ""}\n`,
@@ -203,26 +219,57 @@ async function run(argv: string[]): Promise<void> {
       process.stdout.write(`Database is up to date: ${url}\n`);
       return;
     }
+    if (command === "audit") {
+      const filter: EventFilter = {
+        ...(since && { since }),
+        ...(values.user !== undefined && { userId: await userIdOf(store, values.user) }),
+      };
+      if (sub === "export") {
+        await exportEvents(store, filter, process.stdout);
+        return;
+      }
+      // Ctrl-C ends the tail; the store is closed below, and the command exits 0.
+      const stop = new AbortController();
+      const end = () => stop.abort();
+      process.once("SIGINT", end);
+      process.once("SIGTERM", end);
+      try {
+        await tailEvents(store, filter, process.stdout, {
+          initial: TAIL_INITIAL,
+          intervalMs: TAIL_INTERVAL_MS,
+          signal: stop.signal,
+        });
+      } finally {
+        process.off("SIGINT", end);
+        process.off("SIGTERM", end);
+      }
+      return;
+    }
     const config = resolveCredentialConfig({});
-    const accounts = createAccounts(resolveRoles(stores), config, createArgon2idHasher(config.argon2));
+    // What the CLI changes is recorded in the audit log, acted by the CLI.
+    const audit = createAudit(store, {}, Date.now);
+    const accounts = createAccounts(resolveRoles(stores), config, createArgon2idHasher(config.argon2), audit);
+    const by = { actor: CLI_ACTOR };
     if (sub === "list") {
       const users = await accounts.list();
-      if (values.json) process.stdout.write(`${JSON.stringify(users, null, 2)}\n`);
+      // A name is the user's own text: printed escaped, so it can neither drive the terminal nor add a column.
+      if (values.json) process.stdout.write(`${printableJson(JSON.stringify(users, null, 2))}\n`);
       else if (users.length === 0) process.stdout.write("No users yet.\n");
       else
-        for (const u of users) process.stdout.write(`${u.id}\t${u.role}\t${u.email}${u.name ? `\t${u.name}` : ""}\n`);
+        for (const u of users)
+          process.stdout.write(`${u.id}\t${u.role}\t${u.email}${u.name ? `\t${printable(u.name)}` : ""}\n`);
       return;
     }
     const email = required(values.email, "--email");
     if (command === "sessions") {
       const user = await store.getUserByEmail(normalizeEmail(email));
       if (!user) throw new UserNotFoundError(`No user with email ${email}.`);
-      const count = await accounts.revokeAllSessions(user.id);
+      const count = await accounts.revokeAllSessions(user.id, by);
       process.stdout.write(`Ended ${plural(count, "session")} of ${user.email}\n`);
       return;
     }
     if (sub === "mfa-reset") {
-      const removed = await accounts.resetSecondFactors(email);
+      const removed = await accounts.resetSecondFactors(email, by);
       if (!removed) throw new UserNotFoundError(`No user with email ${email}.`);
       const what = [
         ...(removed.totp ? ["the authenticator app (TOTP)"] : []),
@@ -240,19 +287,47 @@ async function run(argv: string[]): Promise<void> {
       const password = values["password-stdin"]
         ? await readStdin()
         : required(values.password, "--password (or --password-stdin)");
-      const user = await accounts.create({ email, password, name: values.name ?? null, role: values.role });
+      const user = await accounts.create({ email, password, name: values.name ?? null, role: values.role }, by);
       if (values.verified) await store.updateUser(user.id, { emailVerifiedAt: new Date() });
       process.stdout.write(
         `Created ${user.role} ${user.email} (${user.id})${values.verified ? ", email verified" : ""}\n`,
       );
       return;
     }
-    const user = await accounts.setRole(email, required(values.role, "--role"));
+    const user = await accounts.setRole(email, required(values.role, "--role"), by);
     if (!user) throw new UserNotFoundError(`No user with email ${email}.`);
     process.stdout.write(`${user.email} is now ${user.role}\n`);
   } finally {
     await stores.close();
   }
+}
+
+/** `audit tail` starts with this many of the newest events, and asks for new ones this often. */
+const TAIL_INITIAL = 10;
+const TAIL_INTERVAL_MS = 1000;
+
+const CLI_ACTOR: AuditActor = { type: "cli", id: null };
+
+/** `--since` as a time: an ISO date (`2026-01-31`, midnight UTC) or date and time; anything else is a usage error. */
+function sinceDate(value: string): Date {
+  const iso = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+  const time = iso.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(time))
+    throw new UsageError(`--since "${value}" is not an ISO date or time, like 2026-01-31 or 2026-01-31T12:00:00Z.`);
+  return new Date(time);
+}
+
+/** `--user` as a user id: an email is looked up (exit 1 when no user has it); an id is taken as it is. */
+async function userIdOf(store: Store, value: string): Promise<string> {
+  if (value.includes("@")) {
+    const user = await store.getUserByEmail(normalizeEmail(value));
+    if (!user) throw new UserNotFoundError(`No user with email ${value}.`);
+    return user.id;
+  }
+  // Events outlive their users: the id of a deleted one still names their events.
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(value))
+    throw new UsageError(`--user "${value}" is neither an email nor a user id.`);
+  return value;
 }
 
 /** `--protected /dashboard,/admin` as prefixes; an empty list or one not starting with `/` is a usage error. */

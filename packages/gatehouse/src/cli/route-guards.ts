@@ -27,13 +27,14 @@ export const WRAPPER_CALLS: readonly string[] = [
   "guardAction",
   "withActionAuth",
 ];
-/** The auth API itself: its routes check what each needs. */
-export const AUTH_API_CALLS: readonly string[] = ["gatehouseApiHandler"];
+/** The auth API (and the admin API) itself: its routes check what each needs. */
+export const AUTH_API_CALLS: readonly string[] = ["gatehouseApiHandler", "gatehouseAdminHandler"];
 /**
- * The auth API as App Router handlers: the object `createAppAuth` returns them in, whose methods a catch-all
- * Route Handler exports (`export const { GET, POST } = handlers`, `export const GET = auth.handlers.GET`).
+ * The auth API (and the admin API) as App Router handlers: the objects `createAppAuth` returns them in, whose
+ * methods a catch-all Route Handler exports (`export const { GET, POST } = handlers`,
+ * `export const GET = auth.handlers.GET`, `export const { GET } = adminHandlers`).
  */
-export const AUTH_API_OBJECTS: readonly string[] = ["handlers"];
+export const AUTH_API_OBJECTS: readonly string[] = ["handlers", "adminHandlers"];
 /** The secure session check, which returns `null` when signed out: a guard only when its result is branched on. */
 export const SESSION_CALLS: readonly string[] = ["getSession", "verifySession"];
 

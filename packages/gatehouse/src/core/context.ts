@@ -5,14 +5,22 @@ import { resolveSessionConfig, type SessionCookieConfig, type SessionCookieOptio
 import { createDeviceCookie, DEVICE_SEAL_PURPOSE, type DeviceCookie } from "../session/device-cookie.js";
 import { createSessions, type Sessions } from "../session/sessions.js";
 import type { StoreOptions, UserRecord } from "../stores/types.js";
+import { type Audit, type AuditOptions, createAudit } from "./audit.js";
 import { type CredentialConfig, type CredentialOptions, resolveCredentialConfig } from "./config.js";
 import { toUserDTO, type UserDTO } from "./dto.js";
 import { createRateLimiter, type RateLimiter } from "./limiter.js";
+import { createMailQueue, type MailQueue, type MailQueueOptions } from "./mail-queue.js";
 import type { OAuthOptions } from "./oauth-providers.js";
 import { type Roles, resolveRoles } from "./stores.js";
 
 /** Options for `createGatehouse`. */
-export interface GatehouseOptions extends StoreOptions, SessionCookieOptions, CredentialOptions, OAuthOptions {}
+export interface GatehouseOptions
+  extends StoreOptions,
+    SessionCookieOptions,
+    CredentialOptions,
+    OAuthOptions,
+    AuditOptions,
+    MailQueueOptions {}
 
 /** What the core's modules share: resolved configuration and the parts built from it, once. Internal. */
 export interface CoreContext {
@@ -24,6 +32,10 @@ export interface CoreContext {
   hasher: PasswordHasher;
   limiter: RateLimiter;
   mailer: Mailer | null;
+  /** The audit log: events to write with each change, and the sink they go to once committed. */
+  audit: Audit;
+  /** The durable outbox every email goes through, and its sender. */
+  mail: MailQueue;
   now: () => number;
 }
 
@@ -33,6 +45,7 @@ export function createContext(options: GatehouseOptions): CoreContext {
   const sessionConfig = resolveSessionConfig(options);
   const config = resolveCredentialConfig(options);
   const now = sessionConfig.now;
+  const audit = createAudit(options.store, options, now);
   return {
     roles,
     sessionConfig,
@@ -40,8 +53,20 @@ export function createContext(options: GatehouseOptions): CoreContext {
     sessions: createSessions(sessionConfig, { sessions: roles.sessions, users: roles.users }, toUserDTO),
     deviceCookie: createDeviceCookie(sessionConfig, createSealer(sessionConfig.secrets, DEVICE_SEAL_PURPOSE)),
     hasher: createArgon2idHasher(config.argon2),
-    limiter: createRateLimiter(roles.rateLimits, now, (time) => roles.lifecycle.sweepExpired(time)),
+    // The background sweep also drops the audit events past their retention.
+    limiter: createRateLimiter(roles.rateLimits, now, (time) =>
+      roles.lifecycle.sweepExpired(time, { eventsBefore: time - audit.retentionDays * 86_400_000 }),
+    ),
     mailer: config.email.mailer,
+    audit,
+    mail: createMailQueue({
+      store: roles.mail,
+      mainStore: options.store,
+      secrets: sessionConfig.secrets,
+      mailer: config.email.mailer,
+      now,
+      options,
+    }),
     now,
   };
 }

@@ -1,13 +1,19 @@
 import { randomToken } from "../crypto/random.js";
-import { EmailUnverifiedError, InvalidCredentialsError, InvalidInputError, UnauthenticatedError } from "../errors.js";
+import {
+  EmailUnverifiedError,
+  InvalidCredentialsError,
+  InvalidInputError,
+  RateLimitedError,
+  UnauthenticatedError,
+} from "../errors.js";
 import { loadCommonPasswords } from "../password/common.js";
 import { normalizePassword } from "../password/policy.js";
 import type { SessionWrite } from "../session/manager.js";
 import type { StartedSession } from "../session/sessions.js";
-import type { DeadSessions, SessionRecord } from "../session/store.js";
 import type { RequestMeta } from "../session/types.js";
 import type { FactorSummary, UserRecord } from "../stores/types.js";
 import type { Accounts } from "./accounts.js";
+import type { LoginFailureReason } from "./audit.js";
 import type { CoreContext } from "./context.js";
 import { type Auth, toUserDTO, type UserDTO } from "./dto.js";
 import { isValidEmail } from "./email.js";
@@ -21,7 +27,15 @@ import {
 import { perAddress, rateLimitKeys } from "./limiter.js";
 import type { SecondFactorGate } from "./mfa.js";
 import type { PasswordCheck } from "./password-check.js";
-import { type LoggedIn, type SignedIn, startSignedIn } from "./sessions.js";
+import {
+  actorOf,
+  type LoggedIn,
+  recordLogInFailure,
+  refuseBanned,
+  type SignedIn,
+  startSignedIn,
+  startWithEvents,
+} from "./sessions.js";
 import { endSessions } from "./stores.js";
 
 export type { LoggedIn } from "./sessions.js";
@@ -41,7 +55,8 @@ export interface CredentialEvents {
 /** Passwords: sign-up, log-in and password change. */
 export interface CredentialsApi {
   /**
-   * Creates an account and signs it in, and sends the verification email when a mailer is configured. With
+   * Creates an account and signs it in, and sends the verification email when a mailer is configured; the
+   * account's `user.signup` is recorded with it. With
    * `requireEmailVerification`, nobody is signed in: the result is {@link VerificationPending}. Throws
    * `InvalidInputError`, `EmailTakenError` or `RateLimitedError`.
    *
@@ -56,9 +71,11 @@ export interface CredentialsApi {
    * Checks credentials and starts a new session. The session the request's `Cookie` header carries is ended,
    * so a planted session cannot survive the log-in; a device cookie there that names this account puts the
    * attempt on that device's own budget. Throws `InvalidInputError`, `InvalidCredentialsError` or
-   * `RateLimitedError`, and after the password was right: `EmailUnverifiedError` while
-   * `requireEmailVerification` is on, and `MfaRequiredError` (nobody signed in yet; send its `setCookie`, the
-   * pending cookie, and finish with `verifySecondFactor`) when the account has a second factor.
+   * `RateLimitedError`, and after the password was right: `BannedError` for a banned account,
+   * `EmailUnverifiedError` while `requireEmailVerification` is on, and `MfaRequiredError` (nobody signed in
+   * yet; send its `setCookie`, the pending cookie, and finish with `verifySecondFactor`) when the account has a
+   * second factor. Each outcome is recorded in the audit log: `login.success` in the new session's transaction,
+   * `login.failure` with its reason (`rate_limited` once per 15 minutes for the account and the address).
    *
    * @example
    * ```ts
@@ -70,7 +87,9 @@ export interface CredentialsApi {
   /**
    * Changes the signed-in user's password. Every session of the user ends, and a new one replaces the current
    * session; the browser gets a device cookie for the new password. Throws `InvalidInputError` (a wrong current
-   * password changes nothing), `RateLimitedError`, or `UnauthenticatedError` once the session has ended.
+   * password changes nothing), `RateLimitedError`, `UnauthenticatedError` once the session has ended, or
+   * `ImpersonationForbiddenError` for an administrator's impersonation. The `password.change` event is written
+   * in the transaction that changes it.
    */
   changePassword(auth: Auth, input: ChangePasswordInput, meta?: RequestMeta): Promise<LoggedIn>;
 }
@@ -111,7 +130,7 @@ export function createCredentialsApi(
       await limiter.hit(perAddress(rateLimits.signupPerIp, meta.ip), rateLimitKeys.signupIp(meta.ip ?? ""));
       // Only these three fields are taken: a "role" in the input is never read.
       const { email, password, name } = input ?? ({} as SignUpInput);
-      const user = await accounts.create({ email, password, name: name ?? null });
+      const user = await accounts.create({ email, password, name: name ?? null }, { meta });
       events.afterSignUp(user);
       if (config.email.requireVerification) return { user: toUserDTO(user), verificationRequired: true };
       return startSignedIn(ctx, user, meta);
@@ -122,42 +141,57 @@ export function createCredentialsApi(
       const fallbackHash = getDummyHash();
       // Read before the limits: a device cookie is checked against the account and its current password.
       const user = isValidEmail(email) ? await roles.users.getUserByEmail(email) : null;
-      // Where one store keeps counters and sessions, a success's settled counters and its new session are one
-      // transaction: the writes after the hash are most of what a log-in costs beyond it.
+      // Where one store keeps counters and sessions, a success's settled counters, its new session and its
+      // event are one transaction: the writes after the hash are most of what a log-in costs beyond it.
       const batch = roles.writeBatch ? await roles.writeBatch() : null;
       const pending: { ready?: Promise<ReadySignIn>; factors?: Promise<FactorSummary> } = {};
+      // Only an address is recorded for an unknown account: what else someone types there may be a password.
+      const tried = isValidEmail(email) ? email : null;
       try {
+        const failed = (reason: LoginFailureReason) =>
+          recordLogInFailure(ctx, reason, { user, email: tried }, meta, { method: "password" });
         // Each attempt holds its place before the hash, so a burst of parallel guesses cannot slip past the
         // limit and, while limited, even the right password is refused.
-        const valid = await check.throttled(
-          email,
-          user,
-          meta,
-          async () => {
-            const verifying = hasher.verify(user?.passwordHash ?? (await fallbackHash), password);
-            // The hash runs off the main thread: meanwhile, what a success answers with is made ready (the
-            // session's token, the device cookie). A failure stores none of it.
-            if (user) {
-              pending.ready = readySignIn(user, meta);
-              // Only an account with TOTP on reads its factors: a log-in without makes no query for them.
-              if (user.totpEnabled) {
-                pending.factors = secondFactor.summary(user.id);
-                pending.factors.catch(() => undefined);
+        const valid = await check
+          .throttled(
+            email,
+            user,
+            meta,
+            async () => {
+              const verifying = hasher.verify(user?.passwordHash ?? (await fallbackHash), password);
+              // The hash runs off the main thread: meanwhile, what a success answers with is made ready (the
+              // session's token, the device cookie). A failure stores none of it.
+              if (user) {
+                pending.ready = readySignIn(user, meta);
+                // Only an account with TOTP on reads its factors: a log-in without makes no query for them.
+                if (user.totpEnabled) {
+                  pending.factors = secondFactor.summary(user.id);
+                  pending.factors.catch(() => undefined);
+                }
+                // Awaited only after a success; a failure must not leave it rejected unheard.
+                pending.ready.catch(() => undefined);
               }
-              // Awaited only after a success; a failure must not leave it rejected unheard.
-              pending.ready.catch(() => undefined);
-            }
-            // An account without a password (made by an OAuth sign-in) is checked against the dummy, and fails.
-            return (await verifying) && user?.passwordHash != null;
-          },
-          batch ?? undefined,
-        );
-        if (!valid || !user) throw new InvalidCredentialsError();
+              // An account without a password (made by an OAuth sign-in) is checked against the dummy, and fails.
+              return (await verifying) && user?.passwordHash != null;
+            },
+            batch ?? undefined,
+          )
+          .catch(async (error: unknown) => {
+            if (error instanceof RateLimitedError) await failed("rate_limited");
+            throw error;
+          });
+        // A known and an unknown address cost the same here too: one event each.
+        if (!valid || !user) {
+          await failed(user ? "wrong_password" : "unknown_account");
+          throw new InvalidCredentialsError();
+        }
+        await refuseBanned(ctx, user, meta, { method: "password" });
         if (config.email.requireVerification && !user.emailVerifiedAt) {
           events.afterUnverifiedLogIn(user);
+          await failed("unverified");
           throw new EmailUnverifiedError();
         }
-        // A second factor: no session yet, only the pending log-in that its step finishes.
+        // A second factor: no session yet, only the pending log-in that its step finishes (and records).
         if (user.totpEnabled) {
           await secondFactor.require(user, await (pending.factors ?? secondFactor.summary(user.id)));
         }
@@ -175,13 +209,8 @@ export function createCredentialsApi(
         }
         // A session planted before log-in must not survive it (session fixation).
         if (meta.cookieHeader) await sessions.end(meta.cookieHeader);
-        const write =
-          batch &&
-          ((session: SessionRecord, options: { sweep?: DeadSessions }) => {
-            batch.createSession(session, options);
-            return batch.commit();
-          });
-        const { setCookie, expiresAt } = await prepared.session.start(write ?? undefined);
+        const success = ctx.audit.event("login.success", { user, meta, detail: { method: "password" } });
+        const { setCookie, expiresAt } = await startWithEvents(ctx, prepared.session, [success], batch);
         return { user: toUserDTO(user), setCookie, expiresAt, deviceCookie: device };
       } finally {
         // Whatever happened after the check (an unverified address, a store failure), what it settled is written.
@@ -191,7 +220,7 @@ export function createCredentialsApi(
 
     async changePassword(auth, input, meta = {}) {
       const { currentPassword, newPassword } = input ?? ({} as ChangePasswordInput);
-      const { user } = await check.current(auth);
+      const { session, user } = await check.current(auth, { owner: true });
       await check.confirm(user, currentPassword, "currentPassword", meta);
       await loadCommonPasswords();
       const problem = newPasswordProblem(newPassword, passwordPolicy);
@@ -199,8 +228,18 @@ export function createCredentialsApi(
       const passwordHash = await hasher.hash(normalizePassword(newPassword));
       // The new password and the end of every session are one transaction: never one without the other. It
       // applies only in the epoch this session was read in: a revocation that came between ended it too.
-      const ended = await endSessions(roles, user.id, { update: { passwordHash }, ifEpoch: user.revocationEpoch });
+      const changed = ctx.audit.event("password.change", {
+        user,
+        actor: actorOf(user.id, session.impersonatedBy),
+        meta,
+      });
+      const ended = await endSessions(roles, user.id, {
+        update: { passwordHash },
+        ifEpoch: user.revocationEpoch,
+        effects: { events: [changed] },
+      });
       if (!ended) throw new UnauthenticatedError();
+      ctx.audit.emit([changed]);
       const fresh = await roles.users.getUserById(user.id);
       if (!fresh) throw new UnauthenticatedError();
       // In the epoch this change moved to, not a later one: a revocation after it must end this session too.

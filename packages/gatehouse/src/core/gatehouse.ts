@@ -1,5 +1,6 @@
 import { type AccountApi, createAccountApi } from "./account.js";
 import { createAccounts } from "./accounts.js";
+import { type AdminApi, createAdminApi } from "./admin.js";
 import { createContext, type GatehouseOptions } from "./context.js";
 import { type CredentialsApi, createCredentialsApi } from "./credentials.js";
 import { createEmailApi, type EmailApi } from "./email-flows.js";
@@ -27,6 +28,16 @@ export interface Gatehouse
   readonly origins: ReadonlySet<string>;
   /** How many reverse proxies in front of the app append to `X-Forwarded-For` (`trustedProxies`). */
   readonly trustedProxies: number;
+  /**
+   * The admin console: users, bans, roles, impersonation, the audit log and the outbox, for users of role
+   * `admin`. Every call checks the role itself, and every write needs the administrator's password.
+   *
+   * @example
+   * ```ts
+   * const { items } = await gatehouse.admin.searchUsers(auth, { query: "ada" });
+   * ```
+   */
+  readonly admin: AdminApi;
 }
 
 /**
@@ -48,7 +59,7 @@ export interface Gatehouse
 export function createGatehouse(options: GatehouseOptions): Gatehouse {
   const ctx = createContext(options);
   const check = createPasswordCheck(ctx);
-  const accounts = createAccounts(ctx.roles, ctx.config, ctx.hasher);
+  const accounts = createAccounts(ctx.roles, ctx.config, ctx.hasher, ctx.audit);
   const email = createEmailApi(ctx, check);
   const notices = createNotices(ctx);
   const passkeys = createPasskeys(ctx, check, notices);
@@ -63,6 +74,11 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     ...secondFactors.api,
     ...passkeys.api,
     ...createOAuth(ctx, options, check, secondFactors.gate, email.events, notices),
+    admin: createAdminApi(ctx, check, {
+      store: options.store,
+      mail: ctx.mail.api,
+      sendResetMail: email.sendPasswordReset,
+    }),
   };
 }
 

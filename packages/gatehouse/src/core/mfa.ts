@@ -3,6 +3,7 @@ import { Secret, TOTP } from "otpauth";
 import QRCode from "qrcode";
 import { createSealer } from "../crypto/seal.js";
 import {
+  BannedError,
   InvalidCodeError,
   InvalidInputError,
   MfaAlreadyEnabledError,
@@ -10,11 +11,12 @@ import {
   MfaPendingExpiredError,
   MfaRequiredError,
   MfaSetupRequiredError,
+  RateLimitedError,
   type SecondFactorMethod,
   UnauthenticatedError,
 } from "../errors.js";
 import type { RequestMeta } from "../session/types.js";
-import type { ChallengeRecord, FactorSummary, UserRecord } from "../stores/types.js";
+import type { AuditEvent, ChallengeRecord, FactorSummary, UserRecord } from "../stores/types.js";
 import { CEREMONY_SECONDS, type CeremonyCookie, createCeremonyCookie, handleHash, isLive } from "./ceremony.js";
 import type { CoreContext } from "./context.js";
 import type { Auth } from "./dto.js";
@@ -23,7 +25,16 @@ import { type Budget, rateLimitKeys } from "./limiter.js";
 import type { Notices } from "./notices.js";
 import type { PasskeySecondStep, PublicKeyCredentialRequestOptionsJSON } from "./passkeys.js";
 import type { FreshAuthInput, PasswordCheck } from "./password-check.js";
-import { completeLogIn, type LoggedIn, type SignedIn, startSignedIn } from "./sessions.js";
+import {
+  actorOf,
+  completeLogIn,
+  type LoggedIn,
+  type LogInDetail,
+  recordLogInFailure,
+  refuseBanned,
+  type SignedIn,
+  startSignedIn,
+} from "./sessions.js";
 import { endSessions } from "./stores.js";
 
 /** RFC 6238 as every authenticator app reads it: SHA-1, 6 digits, 30-second steps. */
@@ -91,7 +102,9 @@ export interface SecondFactorApi {
   /**
    * Turns TOTP on with a first code from the app: every other session of the user ends, the current one is
    * replaced (send `setCookie`), and ten recovery codes are made (shown once). Throws `InvalidCodeError`,
-   * `MfaSetupRequiredError` or `MfaAlreadyEnabledError`.
+   * `MfaSetupRequiredError` or `MfaAlreadyEnabledError`. Recorded as `mfa.enable`, like the other changes here
+   * (`mfa.disable`, `recovery_codes.regenerate`), in the change's own transaction. None of them is open to an
+   * administrator's impersonation (`ImpersonationForbiddenError`).
    */
   confirmTotp(auth: Auth, input: TotpCodeInput, meta?: RequestMeta): Promise<TotpConfirmed>;
   /** Turns TOTP off and deletes the recovery codes. Needs `{ password }`. `MfaNotEnabledError` when it is off. */
@@ -101,7 +114,9 @@ export interface SecondFactorApi {
   /**
    * Finishes a log-in that answered `mfa_required`, with the pending cookie of the request's `Cookie` header
    * and one second step. Throws `MfaPendingExpiredError` (sign in again), `InvalidCodeError`,
-   * `RateLimitedError` (5 wrong steps per pending log-in, 10 per account per 15 minutes) or `InvalidInputError`.
+   * `RateLimitedError` (5 wrong steps per pending log-in, 10 per account per 15 minutes), `InvalidInputError`,
+   * or `BannedError` when the user was banned since the password step. Recorded as `login.success` (with the
+   * new session) or `login.failure`; a recovery code used is `recovery_code.use`, with its deletion.
    */
   verifySecondFactor(input: SecondFactorInput, meta?: RequestMeta): Promise<SecondFactorLoggedIn>;
   /**
@@ -121,6 +136,9 @@ export interface SecondFactorGate {
    */
   require(user: UserRecord, summary: FactorSummary): Promise<void>;
 }
+
+/** What the audit log calls each kind of second step. */
+const STEP_METHOD = { code: "totp", recoveryCode: "recovery_code", passkey: "passkey" } as const;
 
 /** The methods a user with `summary` can finish a log-in with, in a fixed order. */
 function methodsOf(summary: FactorSummary): SecondFactorMethod[] {
@@ -236,11 +254,15 @@ export function createSecondFactors(
     return step !== null && factors.spendTotpStep(user.id, step);
   }
 
-  async function acceptRecoveryCode(user: UserRecord, code: string): Promise<boolean> {
-    return factors.consumeRecoveryCode(
+  /** A recovery code of the user's, used up with its `recovery_code.use` event. */
+  async function acceptRecoveryCode(user: UserRecord, code: string, used: AuditEvent): Promise<boolean> {
+    const accepted = await factors.consumeRecoveryCode(
       user.id,
       recoveryKeys.map((key) => recoveryHash(key, user.id, code)),
+      { effects: { events: [used] } },
     );
+    if (accepted) ctx.audit.emit([used]);
+    return accepted;
   }
 
   /** The pending log-in the request's cookie names, with its user, unless it has ended. */
@@ -280,8 +302,14 @@ export function createSecondFactors(
     return valid;
   }
 
-  async function signedInUser(auth: Auth): Promise<UserRecord> {
-    return (await check.current(auth)).user;
+  /** A factor change's event, acted by the session (the user: an impersonation may not change factors). */
+  function changeEvent(
+    type: "mfa.enable" | "mfa.disable" | "recovery_codes.regenerate",
+    found: { user: UserRecord; session: { impersonatedBy?: string | null } },
+    meta: RequestMeta,
+  ): AuditEvent {
+    const { user, session } = found;
+    return ctx.audit.event(type, { user, actor: actorOf(user.id, session.impersonatedBy), meta });
   }
 
   const api: SecondFactorApi = {
@@ -305,7 +333,8 @@ export function createSecondFactors(
     },
 
     async confirmTotp(auth, input, meta = {}) {
-      const user = await signedInUser(auth);
+      const found = await check.current(auth, { owner: true });
+      const { user } = found;
       const raw = field(asRecord(input), "code");
       const code = typeof raw === "string" ? raw.replace(/\s/g, "") : "";
       if (!SIX_DIGITS.test(code)) throw invalidField("code", "Enter the 6-digit code from your authenticator app.");
@@ -319,11 +348,16 @@ export function createSecondFactors(
       const step = matchingStep(secret, user.email, code);
       if (!(await throttled(user, null, async () => step !== null)) || step === null) throw new InvalidCodeError();
       const { codes, hashes } = await newRecoveryCodes(user.id);
-      if (!(await factors.confirmTotp(user.id, totp.sealedSecret, step, hashes, new Date(now())))) {
+      const enabled = changeEvent("mfa.enable", found, meta);
+      const confirmed = await factors.confirmTotp(user.id, totp.sealedSecret, step, hashes, new Date(now()), {
+        effects: { events: [enabled] },
+      });
+      if (!confirmed) {
         // Replaced by a newer setup, or confirmed by a concurrent request, since it was read.
         const current = await factors.getTotp(user.id);
         throw current?.confirmedAt ? new MfaAlreadyEnabledError() : new MfaSetupRequiredError();
       }
+      ctx.audit.emit([enabled]);
       // Whoever else is signed in did not need the second factor: they are signed out. This session is
       // replaced, in the epoch this change moved to.
       const ended = await endSessions(roles, user.id, { ifEpoch: user.revocationEpoch });
@@ -336,15 +370,24 @@ export function createSecondFactors(
     },
 
     async disableTotp(auth, input, meta = {}) {
-      const { user } = await check.fresh(auth, input, meta);
-      if (!(await factors.disableTotp(user.id))) throw new MfaNotEnabledError();
+      const found = await check.fresh(auth, input, meta);
+      const { user } = found;
+      const disabled = changeEvent("mfa.disable", found, meta);
+      if (!(await factors.disableTotp(user.id, { effects: { events: [disabled] } }))) throw new MfaNotEnabledError();
+      ctx.audit.emit([disabled]);
       notices.send(user, "Two-factor authentication was turned off");
     },
 
     async regenerateRecoveryCodes(auth, input, meta = {}) {
-      const { user } = await check.fresh(auth, input, meta);
+      const found = await check.fresh(auth, input, meta);
+      const { user } = found;
       const { codes, hashes } = await newRecoveryCodes(user.id);
-      if (!(await factors.replaceRecoveryCodes(user.id, hashes, new Date(now())))) throw new MfaNotEnabledError();
+      const regenerated = changeEvent("recovery_codes.regenerate", found, meta);
+      const replaced = await factors.replaceRecoveryCodes(user.id, hashes, new Date(now()), {
+        effects: { events: [regenerated] },
+      });
+      if (!replaced) throw new MfaNotEnabledError();
+      ctx.audit.emit([regenerated]);
       notices.send(user, "New recovery codes were made (the old ones no longer work)");
       return codes;
     },
@@ -352,12 +395,22 @@ export function createSecondFactors(
     async verifySecondFactor(input, meta = {}) {
       const step = parseSecondFactor(input);
       const { handle, record, user } = await pendingOf(meta);
+      const detail: LogInDetail = { method: STEP_METHOD[step.kind], secondFactor: true };
+      // The password proved the account at the first step: a ban since then is told now, before any code.
+      await refuseBanned(ctx, user, meta, detail);
       const valid = await throttled(user, record.idHash, () => {
         if (step.kind === "code") return acceptCode(user, step.code);
-        if (step.kind === "recoveryCode") return acceptRecoveryCode(user, step.code);
+        if (step.kind === "recoveryCode") {
+          const used = ctx.audit.event("recovery_code.use", { user, meta });
+          return acceptRecoveryCode(user, step.code, used);
+        }
         return passkeys.verify(user, handle, step.response);
+      }).catch(async (error: unknown) => {
+        if (error instanceof RateLimitedError) await recordLogInFailure(ctx, "rate_limited", { user }, meta, detail);
+        throw error;
       });
       if (!valid) {
+        await recordLogInFailure(ctx, "mfa_failure", { user }, meta, detail);
         // The password was right and the second step was not: its owner should know, once per pending log-in.
         notices.sendOnce(
           user,
@@ -370,12 +423,13 @@ export function createSecondFactors(
       // The pending log-in is used up here: of two right answers at once, one signs in.
       if (!(await factors.consumeChallenge(record.idHash, "mfa_pending"))) throw new MfaPendingExpiredError();
       if (step.kind === "recoveryCode") notices.send(user, "A recovery code was used to sign in");
-      const loggedIn = await completeLogIn(ctx, user, meta);
+      const loggedIn = await completeLogIn(ctx, user, meta, detail);
       return { ...loggedIn, clearPending: pendingCookie.clear() };
     },
 
     async secondFactorPasskeyOptions(meta = {}) {
       const { handle, user } = await pendingOf(meta);
+      if (user.bannedAt) throw new BannedError();
       return passkeys.options(user, handle);
     },
   };

@@ -26,7 +26,7 @@ import type { SecondFactorGate } from "./mfa.js";
 import type { Notices } from "./notices.js";
 import { isLoopbackHost, type OAuthOptions, type OAuthProfile, type OAuthProvider } from "./oauth-providers.js";
 import type { FreshAuthInput, PasswordCheck } from "./password-check.js";
-import { completeLogIn, type LoggedIn } from "./sessions.js";
+import { actorOf, completeLogIn, type LoggedIn, recordLogInFailure, refuseBanned } from "./sessions.js";
 
 /** How long a started sign-in may take at the provider: 10 minutes. */
 const FLOW_SECONDS = 10 * 60;
@@ -72,6 +72,7 @@ export type OAuthFailureCode =
   | "account_exists"
   | "email_unverified"
   | "rate_limited"
+  | "banned"
   | "identity_in_use"
   | "provider_already_linked";
 
@@ -101,8 +102,10 @@ export interface OAuthApi {
   startOAuthLink(auth: Auth, providerId: string, input: FreshAuthInput, meta?: RequestMeta): Promise<OAuthStart>;
   /**
    * Finishes a flow with the callback's query. Never throws for what the provider or the browser sent: the
-   * outcome says how it ended (the reason of a failure is logged, never a token or code). Throws
-   * `NotFoundError` for an unknown provider and `StoreUnavailableError` when the store is down.
+   * outcome says how it ended (the reason of a failure is logged, never a token or code; a banned user's is
+   * `banned`, told only once the provider proved the account). Throws `NotFoundError` for an unknown provider
+   * and `StoreUnavailableError` when the store is down. A sign-in of a flow this app started is recorded in the
+   * audit log (`user.signup`, `login.success` with the new session, `login.failure`), a link as `oauth.link`.
    */
   finishOAuth(providerId: string, query: URLSearchParams, meta?: RequestMeta): Promise<OAuthOutcome>;
   /** The user's linked identities, oldest first. */
@@ -110,8 +113,9 @@ export interface OAuthApi {
   /** Whether the user has a password (an account made by an OAuth sign-in has none until a reset sets one). */
   hasPassword(userId: string): Promise<boolean>;
   /**
-   * Unlinks the user's identity at `providerId`, with fresh authentication. Throws `NotFoundError` when none is
-   * linked and `LastSignInMethodError` when it is their only way to sign in.
+   * Unlinks the user's identity at `providerId`, with fresh authentication, and its `oauth.unlink` event. Throws
+   * `NotFoundError` when none is linked and `LastSignInMethodError` when it is their only way to sign in; like
+   * starting a link, `ImpersonationForbiddenError` for an administrator's impersonation.
    */
   unlinkIdentity(auth: Auth, providerId: string, input: FreshAuthInput, meta?: RequestMeta): Promise<void>;
   /** The stored tokens of the user's identity at a provider configured with `storeTokens`; else `null`. */
@@ -397,9 +401,17 @@ export function createOAuth(
   }
 
   /** Signs `user` in: a session, or the pending log-in of their second step. */
-  async function signIn(user: UserRecord, next: string, meta: RequestMeta): Promise<OAuthOutcome> {
+  async function signIn(
+    provider: OAuthProvider,
+    user: UserRecord,
+    next: string,
+    meta: RequestMeta,
+  ): Promise<OAuthOutcome> {
+    const detail = { method: "oauth", provider: provider.id } as const;
+    await refuseBanned(ctx, user, meta, detail);
     if (config.email.requireVerification && !user.emailVerifiedAt) {
       events.afterUnverifiedLogIn(user);
+      await recordLogInFailure(ctx, "unverified", { user }, meta, detail);
       throw new EmailUnverifiedError();
     }
     if (user.totpEnabled) {
@@ -411,7 +423,7 @@ export function createOAuth(
         throw error;
       }
     }
-    const loggedIn = await completeLogIn(ctx, user, meta);
+    const loggedIn = await completeLogIn(ctx, user, meta, detail);
     return { kind: "signed_in", loggedIn, next, clearFlow };
   }
 
@@ -427,7 +439,7 @@ export function createOAuth(
       const user = await users.getUserById(known.userId);
       if (!user) throw new FlowFailure("oauth_failed", "the identity's user is gone");
       if (sealedTokens) await identities.setIdentityTokens(provider.id, profile.subject, sealedTokens);
-      return signIn(user, next, meta);
+      return signIn(provider, user, next, meta);
     }
     const email = emailOf(profile);
     if (!email) throw new FlowFailure("oauth_failed", "the provider gave no usable (verified, for GitHub) email");
@@ -445,11 +457,17 @@ export function createOAuth(
       sealedTokens,
       createdAt: new Date(now()),
     };
+    const id = randomToken(12);
+    const signedUp = ctx.audit.event("user.signup", {
+      user: { id, email },
+      meta,
+      detail: { method: "oauth", provider: provider.id },
+    });
     let created: UserRecord | null;
     try {
       created = await identities.createUserWithIdentity(
         {
-          id: randomToken(12),
+          id,
           email,
           name,
           role: config.defaultRole,
@@ -457,6 +475,7 @@ export function createOAuth(
           emailVerifiedAt: identity.emailVerified ? new Date(now()) : null,
         },
         identity,
+        { effects: { events: [signedUp] } },
       );
     } catch (error) {
       if (!(error instanceof EmailTakenError)) throw error;
@@ -468,10 +487,11 @@ export function createOAuth(
       const winner = await identities.getIdentity(provider.id, profile.subject);
       const user = winner && (await users.getUserById(winner.userId));
       if (!user) throw new FlowFailure("account_exists", "the email was registered meanwhile");
-      return signIn(user, next, meta);
+      return signIn(provider, user, next, meta);
     }
+    ctx.audit.emit([signedUp]);
     if (!created.emailVerifiedAt) events.afterSignUp(created);
-    return signIn(created, next, meta);
+    return signIn(provider, created, next, meta);
   }
 
   async function link(
@@ -483,7 +503,11 @@ export function createOAuth(
   ): Promise<OAuthOutcome> {
     // The browser must still be signed in as the user who started the link.
     const found = await ctx.sessions.authenticate(meta.cookieHeader, { canSetCookie: false });
-    if (found.user?.id !== userId) throw new FlowFailure("oauth_failed", "the session that started the link has ended");
+    if (!found.user || found.user.id !== userId) {
+      throw new FlowFailure("oauth_failed", "the session that started the link has ended");
+    }
+    // Only the user's own session starts a link (an impersonation may not): the user is the actor.
+    const linked = ctx.audit.event("oauth.link", { user: found.user, meta, detail: { provider: provider.id } });
     // Only in the epoch the link was started in: a password reset or "sign out everywhere" since voids it, in
     // the same transaction that checks it.
     const result = await identities.linkIdentity(
@@ -496,7 +520,7 @@ export function createOAuth(
         sealedTokens,
         createdAt: new Date(now()),
       },
-      { ifEpoch: epoch },
+      { ifEpoch: epoch, effects: { events: [linked] } },
     );
     if (result === "taken") {
       const owner = await identities.getIdentity(provider.id, profile.subject);
@@ -510,6 +534,7 @@ export function createOAuth(
         `the user ${result === "stale" ? "signed out everywhere since" : "is gone"}`,
       );
     } else {
+      ctx.audit.emit([linked]);
       const user = await users.getUserById(userId);
       if (user) notices.send(user, `${provider.name} was connected to your account`);
     }
@@ -538,8 +563,12 @@ export function createOAuth(
     async finishOAuth(providerId, query, meta = {}) {
       const provider = providerOf(providerId);
       let linking = false;
+      // A failed sign-in is recorded only for a flow this app started (its record was used up here): a callback
+      // anyone can send with nothing of ours costs no write, and its start is limited per address.
+      let started = false;
       try {
         const { flow, epoch } = await takeFlow(meta);
+        started = true;
         linking = flow.l !== null;
         // Mix-up defence: a flow started with one provider is finished only by that provider's callback.
         if (flow.p !== provider.id) throw new FlowFailure("oauth_failed", `the flow was started for ${flow.p}`);
@@ -549,10 +578,20 @@ export function createOAuth(
         return await signInOrUp(provider, profile, sealedTokens, flow.next, meta);
       } catch (error) {
         let code: OAuthFailureCode;
+        const signingIn = started && !linking;
         if (error instanceof FlowFailure) {
           code = error.failure;
           logFailure(provider.id, code, error.message);
-        } else if (isGatehouseError(error) && (error.code === "email_unverified" || error.code === "rate_limited")) {
+          if (signingIn) {
+            const detail = { method: "oauth", provider: provider.id, failure: code } as const;
+            await recordLogInFailure(ctx, "oauth_failure", {}, meta, detail);
+          }
+        } else if (isGatehouseError(error) && error.code === "rate_limited") {
+          code = error.code;
+          if (signingIn)
+            await recordLogInFailure(ctx, "rate_limited", {}, meta, { method: "oauth", provider: provider.id });
+        } else if (isGatehouseError(error) && (error.code === "email_unverified" || error.code === "banned")) {
+          // Recorded where the account was known.
           code = error.code;
         } else {
           // A store that fails fails the request (503); anything else unexpected is a failed sign-in, logged.
@@ -572,10 +611,17 @@ export function createOAuth(
     hasPassword: async (userId) => ((await users.getUserById(userId))?.passwordHash ?? null) !== null,
 
     async unlinkIdentity(auth, providerId, input, meta = {}) {
-      const { user } = await check.fresh(auth, input, meta);
-      const result = await identities.unlinkIdentity(user.id, providerId);
+      const { session, user } = await check.fresh(auth, input, meta);
+      const unlinked = ctx.audit.event("oauth.unlink", {
+        user,
+        actor: actorOf(user.id, session.impersonatedBy),
+        meta,
+        detail: { provider: providerId },
+      });
+      const result = await identities.unlinkIdentity(user.id, providerId, { effects: { events: [unlinked] } });
       if (result === "not_found") throw new NotFoundError("No account at that provider is connected.");
       if (result === "last_method") throw new LastSignInMethodError();
+      ctx.audit.emit([unlinked]);
       notices.send(user, `${providers.get(providerId)?.name ?? providerId} was disconnected from your account`);
     },
 

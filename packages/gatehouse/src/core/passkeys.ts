@@ -31,7 +31,7 @@ import { asRecord, field, nameProblem } from "./input.js";
 import { perAddress, rateLimitKeys } from "./limiter.js";
 import type { Notices } from "./notices.js";
 import type { FreshAuthInput, PasswordCheck } from "./password-check.js";
-import { completeLogIn, type LoggedIn } from "./sessions.js";
+import { actorOf, completeLogIn, type LoggedIn, recordLogInFailure, refuseBanned } from "./sessions.js";
 
 export type {
   AuthenticationResponseJSON,
@@ -83,9 +83,10 @@ export interface PasskeysApi {
     meta?: RequestMeta,
   ): Promise<PasskeyOptions<PublicKeyCredentialCreationOptionsJSON>>;
   /**
-   * Verifies the browser's answer against this browser's challenge (used up) and stores the passkey.
-   * `clearChallenge` deletes the challenge cookie. Throws `ChallengeExpiredError`, `InvalidPasskeyError` or
-   * `InvalidInputError`.
+   * Verifies the browser's answer against this browser's challenge (used up) and stores the passkey, with its
+   * `passkey.add` event. `clearChallenge` deletes the challenge cookie. Throws `ChallengeExpiredError`,
+   * `InvalidPasskeyError` or `InvalidInputError`; like every passkey change, `ImpersonationForbiddenError` for
+   * an administrator's impersonation.
    */
   registerPasskey(
     auth: Auth,
@@ -96,13 +97,18 @@ export interface PasskeysApi {
   listPasskeys(userId: string): Promise<PasskeyDTO[]>;
   /** Renames one of the user's passkeys; `NotFoundError` for any other id. */
   renamePasskey(userId: string, passkeyId: string, input: { name: string }): Promise<PasskeyDTO>;
-  /** Removes one of the user's passkeys; needs `{ password }`. `NotFoundError` for any other id. */
+  /**
+   * Removes one of the user's passkeys, with its `passkey.remove` event; needs `{ password }`. `NotFoundError`
+   * for any other id.
+   */
   deletePasskey(auth: Auth, passkeyId: string, input: FreshAuthInput, meta?: RequestMeta): Promise<void>;
   /** Options for `navigator.credentials.get()` for a sign-in without an email (discoverable credentials). */
   passkeyLogInOptions(meta?: RequestMeta): Promise<PasskeyOptions<PublicKeyCredentialRequestOptionsJSON>>;
   /**
    * Signs in with a passkey: with user verification it is both factors, so no second step follows. Throws
-   * `ChallengeExpiredError`, `InvalidPasskeyError`, `InvalidInputError`, or `EmailUnverifiedError`.
+   * `ChallengeExpiredError`, `InvalidPasskeyError`, `InvalidInputError`, `EmailUnverifiedError`, or
+   * `BannedError` (once the passkey proved the account). An answer to a live challenge is recorded:
+   * `login.success` with the new session, or `login.failure`.
    */
   logInWithPasskey(input: PasskeyLogInInput, meta?: RequestMeta): Promise<LoggedIn & { clearChallenge: string }>;
 }
@@ -182,6 +188,7 @@ export function createPasskeys(
     response: AuthenticationResponseJSON,
     expectedChallenge: string,
     owner: UserRecord | null,
+    tried: { userId?: string } = {},
   ): Promise<UserRecord> {
     const { id, origin } = relyingParty();
     const credentialId: unknown = response.id;
@@ -190,6 +197,8 @@ export function createPasskeys(
     }
     const passkey = await factors.getPasskeyByCredentialId(credentialId);
     if (!passkey || (owner && passkey.userId !== owner.id)) throw new InvalidPasskeyError();
+    // Whose passkey the answer names, for the audit log of a sign-in that fails from here on.
+    tried.userId = passkey.userId;
     // A discoverable credential names its user too; it must be the passkey's.
     const userHandle: unknown = response.response?.userHandle;
     if (userHandle !== undefined && userHandle !== encodeBase64url(encoder.encode(passkey.userId))) {
@@ -267,7 +276,7 @@ export function createPasskeys(
     },
 
     async registerPasskey(auth, input, meta = {}) {
-      const { user } = await check.current(auth);
+      const { session, user } = await check.current(auth, { owner: true });
       // Bad input is refused before the challenge is used up.
       const response = parseResponse<RegistrationResponseJSON>(input);
       const name = parseName(field(asRecord(input), "name"), false);
@@ -310,8 +319,19 @@ export function createPasskeys(
         createdAt: new Date(now()),
         lastUsedAt: null,
       };
+      const added = ctx.audit.event("passkey.add", {
+        user,
+        actor: actorOf(user.id, session.impersonatedBy),
+        meta,
+        detail: { id: passkey.id, name },
+      });
       // A credential registered already (to anyone) is not registered twice.
-      if (!(await factors.createPasskey(passkey, { ifEpoch: user.revocationEpoch }))) throw new InvalidPasskeyError();
+      const created = await factors.createPasskey(passkey, {
+        ifEpoch: user.revocationEpoch,
+        effects: { events: [added] },
+      });
+      if (!created) throw new InvalidPasskeyError();
+      ctx.audit.emit([added]);
       notices.send(user, `A passkey ("${name}") was added`);
       return { passkey: toDTO(passkey), clearChallenge: challengeCookie.clear() };
     },
@@ -326,11 +346,18 @@ export function createPasskeys(
     },
 
     async deletePasskey(auth, passkeyId, input, meta = {}) {
-      const { user } = await check.fresh(auth, input, meta);
+      const { session, user } = await check.fresh(auth, input, meta);
+      const removed = ctx.audit.event("passkey.remove", {
+        user,
+        actor: actorOf(user.id, session.impersonatedBy),
+        meta,
+        detail: { id: passkeyId },
+      });
       // One keyed delete: someone else's passkey answers exactly like one that does not exist.
-      const result = await factors.deletePasskey(user.id, passkeyId);
+      const result = await factors.deletePasskey(user.id, passkeyId, { effects: { events: [removed] } });
       if (result === "not_found") throw new NotFoundError("You have no passkey with this id.");
       if (result === "last_method") throw new LastSignInMethodError();
+      ctx.audit.emit([removed]);
       notices.send(user, "A passkey was removed");
     },
 
@@ -353,9 +380,21 @@ export function createPasskeys(
     async logInWithPasskey(input, meta = {}) {
       const response = parseResponse<AuthenticationResponseJSON>(input);
       const challenge = await takeChallenge(meta, "passkey_login");
-      const user = await verifyAssertion(response, challenge.challenge, null);
-      if (config.email.requireVerification && !user.emailVerifiedAt) throw new EmailUnverifiedError();
-      const loggedIn = await completeLogIn(ctx, user, meta);
+      // Only an answer to a live challenge is recorded: the challenge's own budget (per address) bounds them.
+      const tried: { userId?: string } = {};
+      const user = await verifyAssertion(response, challenge.challenge, null, tried).catch(async (error: unknown) => {
+        if (isGatehouseError(error) && error.code === "invalid_passkey") {
+          const owner = tried.userId === undefined ? null : await users.getUserById(tried.userId);
+          await recordLogInFailure(ctx, "passkey_failure", { user: owner }, meta, { method: "passkey" });
+        }
+        throw error;
+      });
+      await refuseBanned(ctx, user, meta, { method: "passkey" });
+      if (config.email.requireVerification && !user.emailVerifiedAt) {
+        await recordLogInFailure(ctx, "unverified", { user }, meta, { method: "passkey" });
+        throw new EmailUnverifiedError();
+      }
+      const loggedIn = await completeLogIn(ctx, user, meta, { method: "passkey" });
       return { ...loggedIn, clearChallenge: challengeCookie.clear() };
     },
   };

@@ -1,5 +1,6 @@
 import {
   type FieldProblem,
+  ImpersonationForbiddenError,
   InvalidInputError,
   ReauthenticationRequiredError,
   UnauthenticatedError,
@@ -45,14 +46,17 @@ export interface PasswordCheck {
   /**
    * The session `auth` names as the store has it now, with its user (password hash and revocation epoch
    * included); `UnauthenticatedError` once it has ended. A change made for a session checked earlier reads it
-   * again, so a revocation in between stops the change.
+   * again, so a revocation in between stops the change. With `owner`, the change is the account owner's alone
+   * (the password, the email): `ImpersonationForbiddenError` for a session an administrator is impersonating.
    */
-  current(auth: Auth): Promise<{ session: SessionRecord; user: UserRecord }>;
+  current(auth: Auth, options?: { owner: boolean }): Promise<{ session: SessionRecord; user: UserRecord }>;
   /**
    * Fresh authentication for a sensitive change (ASVS 7.5.1), on the session as {@link PasswordCheck.current}
    * reads it: the password, every time, for an account that has one (`ReauthenticationRequiredError` without
    * it, `InvalidInputError` when wrong, within the log-in limits); for an account without a password (made by an
-   * OAuth sign-in), a sign-in within `freshAuthSeconds`.
+   * OAuth sign-in), a sign-in within `freshAuthSeconds`. Never for an impersonated session
+   * (`ImpersonationForbiddenError`): it is young, so it would pass the second rule, and the password it would be
+   * asked for is not the administrator's to know.
    */
   fresh(auth: Auth, input: unknown, meta: RequestMeta): Promise<{ session: SessionRecord; user: UserRecord }>;
 }
@@ -113,9 +117,13 @@ export function createPasswordCheck(ctx: CoreContext): PasswordCheck {
     if (!valid) throw new InvalidInputError({ [field]: INCORRECT_PASSWORD });
   }
 
-  async function current(auth: Auth): Promise<{ session: SessionRecord; user: UserRecord }> {
+  async function current(
+    auth: Auth,
+    options?: { owner: boolean },
+  ): Promise<{ session: SessionRecord; user: UserRecord }> {
     const found = await ctx.sessions.manager.current(auth.user.id, auth.session.id);
     if (!found) throw new UnauthenticatedError();
+    if (options?.owner && found.session.impersonatedBy) throw new ImpersonationForbiddenError();
     return found;
   }
 
@@ -125,7 +133,7 @@ export function createPasswordCheck(ctx: CoreContext): PasswordCheck {
     current,
 
     async fresh(auth, input, meta) {
-      const found = await current(auth);
+      const found = await current(auth, { owner: true });
       if (found.user.passwordHash === null) {
         // The session's own creation time, as the store has it: not one the caller could have made up.
         if (ctx.now() - found.session.createdAt.getTime() > config.freshAuthSeconds * 1000) {

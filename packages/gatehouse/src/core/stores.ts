@@ -1,9 +1,12 @@
 import { ConfigurationError } from "../errors.js";
 import type { SessionStore } from "../session/store.js";
 import type {
+  AuditStore,
+  Effects,
   FactorStore,
   IdentityStore,
-  OutboxStore,
+  KeepAdmin,
+  MailStore,
   RateLimitStore,
   Reclaim,
   StoreLifecycle,
@@ -21,7 +24,10 @@ export interface Roles {
   sessions: SessionStore<UserRecord>;
   tokens: TokenStore;
   rateLimits: RateLimitStore;
-  outbox: OutboxStore;
+  /** The audit log: always with the users, so an event commits with the change it describes. */
+  audit: AuditStore;
+  /** The durable outbox: always with the users and tokens, so a token's mail commits with the token. */
+  mail: MailStore;
   /** Second factors, passkeys and ceremony challenges: always with the users. */
   factors: FactorStore;
   /** Accounts at OAuth and OpenID providers: always with the users. */
@@ -43,7 +49,8 @@ export function resolveRoles(options: StoreOptions): Roles {
     sessions: options.sessionStore ?? store,
     tokens: store,
     rateLimits: options.rateLimitStore ?? store,
-    outbox: store,
+    audit: store,
+    mail: store,
     factors: store,
     identities: store,
     lifecycle: store,
@@ -63,15 +70,20 @@ export function resolveRoles(options: StoreOptions): Roles {
 export async function endSessions(
   roles: Roles,
   userId: string,
-  options: { keep?: string; update?: UserUpdate; ifEpoch?: number; reclaim?: Reclaim } = {},
+  options: {
+    keep?: string;
+    update?: UserUpdate;
+    ifEpoch?: number;
+    reclaim?: Reclaim;
+    keepAdmin?: KeepAdmin;
+    effects?: Effects;
+  } = {},
 ): Promise<{ ended: number; epoch: number } | null> {
   if (!roles.sessionsApart) return roles.users.endSessions(userId, options);
-  const { keep, update, ifEpoch, reclaim } = options;
-  const moved = await roles.users.endSessions(userId, {
-    ...(update && { update }),
-    ...(ifEpoch !== undefined && { ifEpoch }),
-    ...(reclaim && { reclaim }),
-  });
+  const { keep, ...rest } = options;
+  // The epoch, the update and the effects commit together in the user store; the sessions apart follow.
+  const moved = await roles.users.endSessions(userId, rest);
+  const { ifEpoch } = options;
   // Refused for its epoch: nothing changes. Without the user (deleted meanwhile) their sessions go all the same.
   if (!moved && ifEpoch !== undefined) return null;
   const ended = await roles.sessions.deleteUserSessions(
@@ -82,8 +94,12 @@ export async function endSessions(
 }
 
 /** Deletes the user, their tokens and every session, wherever sessions live. */
-export async function deleteUser(roles: Roles, userId: string): Promise<boolean> {
-  const deleted = await roles.users.deleteUser(userId);
+export async function deleteUser(
+  roles: Roles,
+  userId: string,
+  options: { keepAdmin?: KeepAdmin; effects?: Effects } = {},
+): Promise<boolean> {
+  const deleted = await roles.users.deleteUser(userId, options);
   if (roles.sessionsApart) await roles.sessions.deleteUserSessions(userId);
   return deleted;
 }

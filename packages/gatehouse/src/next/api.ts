@@ -3,10 +3,10 @@ import type { NextApiRequest, NextApiResponse } from "next";
 import { originsOf } from "../core/config.js";
 import type { Gatehouse } from "../core/gatehouse.js";
 import { ConfigurationError, ForbiddenError, UnauthenticatedError } from "../errors.js";
-import { createAuthRoutes } from "../http/auth-routes.js";
+import { createAdminRoutes, createAuthRoutes } from "../http/auth-routes.js";
 import { assertSameOrigin, MAX_BODY_BYTES, readRequestBody } from "../http/guards.js";
 import { errorResponse, type HttpResponse } from "../http/response.js";
-import type { AuthPages } from "../http/router.js";
+import type { AuthPages, AuthRequest } from "../http/router.js";
 import { clientIp, headerOf, readBody, sendHttpResponse } from "./node-http.js";
 import { type Auth, verifySession } from "./session.js";
 import { type GatehouseSource, resolveGatehouse } from "./source.js";
@@ -54,19 +54,70 @@ export const DEFAULT_PAGES: Readonly<AuthPages> = Object.freeze({
  * ```
  */
 export function gatehouseApiHandler(gatehouse: GatehouseSource, options: ApiHandlerOptions = {}): NodeHandler {
-  const basePath = (options.basePath ?? "/api/auth").replace(/\/+$/, "");
+  return nodeRoutesHandler(
+    gatehouse,
+    { ...options, name: "gatehouseApiHandler", basePath: options.basePath ?? "/api/auth" },
+    createAuthRoutes,
+  );
+}
+
+/** Options for {@link gatehouseAdminHandler}. */
+export interface AdminHandlerOptions {
+  /** The app's public origin; default the `url` given to `createGatehouse` (as for {@link ApiHandlerOptions}). */
+  url?: string;
+  /** More origins allowed to call the admin API. */
+  trustedOrigins?: readonly string[];
+  /** Where the admin routes are mounted. Default `/api/admin`. */
+  basePath?: string;
+}
+
+/**
+ * The catch-all API route of the admin console, for `pages/api/admin/[...gatehouse].ts`: users, bans, roles,
+ * impersonation, the audit log and the outbox (see the README's HTTP contract). Every route answers 401 to a
+ * visitor, 403 `forbidden` to a user whose role is not `admin` and 403 `impersonation_forbidden` to an
+ * impersonated session; every write needs the administrator's password in the body. Turn Next's body parser
+ * off for this route, as for the auth routes.
+ *
+ * @example
+ * ```ts
+ * // pages/api/admin/[...gatehouse].ts
+ * import { gatehouseAdminHandler } from "gatehouse-auth/next";
+ * import { gatehouse } from "@/lib/gatehouse";
+ *
+ * export const config = { api: { bodyParser: false } };
+ * export default gatehouseAdminHandler(gatehouse);
+ * ```
+ */
+export function gatehouseAdminHandler(gatehouse: GatehouseSource, options: AdminHandlerOptions = {}): NodeHandler {
+  return nodeRoutesHandler(
+    gatehouse,
+    { ...options, name: "gatehouseAdminHandler", basePath: options.basePath ?? "/api/admin" },
+    createAdminRoutes,
+  );
+}
+
+/** A router of the core's HTTP API (`createAuthRoutes`, `createAdminRoutes`) for a Pages Router API route. */
+function nodeRoutesHandler(
+  gatehouse: GatehouseSource,
+  options: ApiHandlerOptions & { name: string; basePath: string },
+  create: (
+    gatehouse: Gatehouse,
+    options: { origins: ReadonlySet<string>; pages: AuthPages },
+  ) => (request: AuthRequest) => Promise<HttpResponse>,
+): NodeHandler {
+  const basePath = options.basePath.replace(/\/+$/, "");
   const extraOrigins = originsOf(
     [options.url, ...(options.trustedOrigins ?? [])],
     (url) =>
-      `gatehouseApiHandler: "${url}" is not a URL. Pass the app's public origin, e.g. url: process.env.GATEHOUSE_URL.`,
+      `${options.name}: "${url}" is not a URL. Pass the app's public origin, e.g. url: process.env.GATEHOUSE_URL.`,
   );
   const pages: AuthPages = { ...DEFAULT_PAGES, ...options.pages };
-  let routes: ReturnType<typeof createAuthRoutes> | undefined;
+  let routes: ((request: AuthRequest) => Promise<HttpResponse>) | undefined;
   return async (req, res) => {
     let response: HttpResponse;
     try {
       const instance = resolveGatehouse(gatehouse);
-      routes ??= createAuthRoutes(instance, { origins: allowedOrigins(instance, extraOrigins), pages });
+      routes ??= create(instance, { origins: allowedOrigins(instance, extraOrigins), pages });
       const { pathname: path, searchParams: query } = new URL(req.url ?? "/", "http://gatehouse.invalid");
       const route = path.startsWith(`${basePath}/`) ? path.slice(basePath.length + 1).split("/") : [];
       response = await routes({

@@ -33,11 +33,14 @@ export interface RouteHelpers {
   handlers: AuthRouteHandlers;
 }
 
-/** `withRouteAuth` and the auth API's handlers, for `basePath` and `pages`. */
-export function createRouteHelpers(
-  gatehouse: GatehouseSource,
-  options: { basePath: string; routes: (gatehouse: Gatehouse) => (request: AuthRequest) => Promise<HttpResponse> },
-): RouteHelpers {
+/** Where a router of the core's HTTP API is mounted, and the router (made on first use). */
+interface MountedRoutes {
+  basePath: string;
+  routes: (gatehouse: Gatehouse) => (request: AuthRequest) => Promise<HttpResponse>;
+}
+
+/** A router of the core's HTTP API (the auth API, the admin API) as the methods of a catch-all Route Handler. */
+export function createRouteHandlers(gatehouse: GatehouseSource, options: MountedRoutes): AuthRouteHandlers {
   const basePath = options.basePath.replace(/\/+$/, "");
 
   async function handle(request: Request): Promise<Response> {
@@ -60,6 +63,11 @@ export function createRouteHelpers(
     }
   }
 
+  return { GET: handle, POST: handle, PATCH: handle, DELETE: handle };
+}
+
+/** `withRouteAuth` and the auth API's handlers, for `basePath` and `pages`. */
+export function createRouteHelpers(gatehouse: GatehouseSource, options: MountedRoutes): RouteHelpers {
   function withRouteAuth<C = RouteHandlerContext>(
     handler: AuthedRouteHandler<C>,
     given?: GuardOptions,
@@ -92,7 +100,7 @@ export function createRouteHelpers(
     };
   }
 
-  return { withRouteAuth, handlers: { GET: handle, POST: handle, PATCH: handle, DELETE: handle } };
+  return { withRouteAuth, handlers: createRouteHandlers(gatehouse, options) };
 }
 
 /**

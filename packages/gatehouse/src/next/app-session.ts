@@ -12,6 +12,8 @@ export interface SessionHelperOptions {
   loginPath: string | null;
   /** The page for a signed-in user who is not allowed; `null` calls Next's `forbidden()` instead. */
   forbiddenPath: string | null;
+  /** Where the auth API is mounted: a visitor with a dead session cookie goes to the log-in page through it. */
+  basePath: string;
 }
 
 /** The secure check and the guards of Server Components, Server Actions and Route Handlers. */
@@ -35,10 +37,19 @@ export function createSessionHelpers(gatehouse: GatehouseSource, options: Sessio
     return (await checkCookie(resolveGatehouse(gatehouse), cookieHeader, false)).auth;
   });
 
-  function toLogin(next: string | undefined): never {
+  async function toLogin(next: string | undefined): Promise<never> {
     if (options.loginPath === null) unauthorized();
-    if (next === undefined) redirect(options.loginPath);
-    redirect(withQuery(options.loginPath, new URLSearchParams({ next: safeRedirectPath(next, "/") })));
+    const login =
+      next === undefined
+        ? options.loginPath
+        : withQuery(options.loginPath, new URLSearchParams({ next: safeRedirectPath(next, "/") }));
+    // A cookie whose session ended on the server (revoked, banned, idle) still looks signed in to the proxy,
+    // which would send the visitor straight back from the log-in page. A Server Component cannot clear it, so
+    // the auth API's `session/clear` does on the way (the check below costs a lookup only for such a cookie).
+    const cookieHeader = (await cookies()).toString();
+    const { setCookie } = await checkCookie(resolveGatehouse(gatehouse), cookieHeader, true);
+    if (setCookie) redirect(withQuery(`${options.basePath}/session/clear`, new URLSearchParams({ next: login })));
+    redirect(login);
   }
 
   function refuse(): never {
@@ -48,7 +59,7 @@ export function createSessionHelpers(gatehouse: GatehouseSource, options: Sessio
 
   async function requireUser(next?: string): Promise<Auth> {
     const auth = await getSession();
-    if (!auth) toLogin(next);
+    if (!auth) return toLogin(next);
     return auth;
   }
 

@@ -291,3 +291,45 @@ describe("handlers", () => {
     expect((await response.json()).error.code).toBe("csrf");
   });
 });
+
+describe("adminHandlers", () => {
+  const { GET, PATCH, DELETE } = auth.adminHandlers;
+  const admin = (path: string, init: RequestInit = {}) =>
+    new Request(`${ORIGIN}/api/admin/${path}`, {
+      ...init,
+      headers: { origin: ORIGIN, "content-type": "application/json", ...init.headers },
+    });
+
+  it("serves the admin API below /api/admin: 401 signed out, 403 to a user, the answer to an admin", async () => {
+    expect((await GET(admin("users"))).status).toBe(401);
+    const refused = await GET(admin("users", { headers: { cookie: userCookie } }));
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).error.code).toBe("forbidden");
+
+    const email = uniqueEmail();
+    await gatehouse.users.create({ email, password: PASSWORD, role: "admin" });
+    const loggedIn = await gatehouse.logIn({ email, password: PASSWORD });
+    const cookie = loggedIn.setCookie.split(";")[0]!;
+    const listed = await GET(admin(`users?query=${encodeURIComponent(email)}`, { headers: { cookie } }));
+    expect(listed.status).toBe(200);
+    expect(listed.headers.get("cache-control")).toContain("no-store");
+    expect((await listed.json()).users.map((user: { email: string }) => user.email)).toEqual([email]);
+
+    const target = (await gatehouse.users.list()).find((user) => user.role === "user")!;
+    const banned = await PATCH(
+      admin(`users/${target.id}`, { method: "PATCH", headers: { cookie }, body: JSON.stringify({ banned: true }) }),
+    );
+    expect(banned.status).toBe(403);
+    expect((await banned.json()).error.code).toBe("reauthentication_required");
+    const crossSite = await DELETE(
+      admin(`users/${target.id}/sessions`, {
+        method: "DELETE",
+        headers: { cookie, origin: "https://evil.example" },
+        body: JSON.stringify({ password: PASSWORD }),
+      }),
+    );
+    expect(crossSite.status).toBe(403);
+    expect((await crossSite.json()).error.code).toBe("csrf");
+    expect((await GET(admin("nothing", { headers: { cookie } }))).status).toBe(404);
+  });
+});

@@ -11,7 +11,7 @@
  */
 import "server-only";
 import type { Gatehouse } from "../core/gatehouse.js";
-import { createAuthRoutes } from "../http/auth-routes.js";
+import { createAdminRoutes, createAuthRoutes } from "../http/auth-routes.js";
 import type { HttpResponse } from "../http/response.js";
 import type { AuthPages, AuthRequest } from "../http/router.js";
 import { allowedOrigins, DEFAULT_PAGES, type GuardOptions } from "./api.js";
@@ -19,6 +19,7 @@ import { type ActionFailure, type AuthActions, createActionHelpers } from "./app
 import {
   type AuthedRouteHandler,
   type AuthRouteHandlers,
+  createRouteHandlers,
   createRouteHelpers,
   type RouteHandlerContext,
 } from "./app-routes.js";
@@ -50,6 +51,8 @@ export interface AppAuthOptions {
   forbiddenPath?: string | null;
   /** Where the auth API's catch-all Route Handler is mounted. Default `/api/auth`. */
   basePath?: string;
+  /** Where the admin API's catch-all Route Handler ({@link AppAuth.adminHandlers}) is mounted. Default `/api/admin`. */
+  adminBasePath?: string;
   /**
    * Pages that HTML form posts to the auth API and the form {@link AppAuth.actions} redirect to (as for
    * `gatehouseApiHandler`).
@@ -143,6 +146,20 @@ export interface AppAuth {
    */
   handlers: AuthRouteHandlers;
   /**
+   * The admin console's API (users, bans, roles, impersonation, the audit log, the outbox) with the same HTTP
+   * contract as `gatehouseAdminHandler`, for the catch-all Route Handler below `adminBasePath`. Every route
+   * answers 401 to a visitor, 403 `forbidden` to a user whose role is not `admin`, 403
+   * `impersonation_forbidden` to an impersonated session; every write needs the administrator's password.
+   *
+   * @example
+   * ```ts
+   * // app/api/admin/[...gatehouse]/route.ts
+   * import { adminHandlers } from "@/lib/auth";
+   * export const { GET, POST, PATCH, DELETE } = adminHandlers;
+   * ```
+   */
+  adminHandlers: AuthRouteHandlers;
+  /**
    * Sign-up, log-in, log-out, password reset and email verification as Server Actions for forms, with
    * `useActionState`, that work without JavaScript too. Each runs the auth API's route, with the same checks,
    * limits and error codes, and sets its cookies through `cookies()`. Each refuses a call whose `Origin` is
@@ -202,11 +219,17 @@ export function createAppAuth(gatehouse: GatehouseSource, options: AppAuthOption
   const session = createSessionHelpers(gatehouse, {
     loginPath: options.loginPath === undefined ? "/login" : options.loginPath,
     forbiddenPath: options.forbiddenPath === undefined ? "/403" : options.forbiddenPath,
+    basePath: options.basePath ?? "/api/auth",
   });
   // One router for the catch-all Route Handler and the form actions, made on first use.
   let router: ((request: AuthRequest) => Promise<HttpResponse>) | undefined;
   const routes = (instance: Gatehouse) =>
     (router ??= createAuthRoutes(instance, { origins: allowedOrigins(instance), pages }));
   const handlers = createRouteHelpers(gatehouse, { basePath: options.basePath ?? "/api/auth", routes });
-  return { ...session, ...handlers, ...createActionHelpers(gatehouse, { pages, routes }) };
+  let adminRouter: ((request: AuthRequest) => Promise<HttpResponse>) | undefined;
+  const adminHandlers = createRouteHandlers(gatehouse, {
+    basePath: options.adminBasePath ?? "/api/admin",
+    routes: (instance) => (adminRouter ??= createAdminRoutes(instance, { origins: allowedOrigins(instance), pages })),
+  });
+  return { ...session, ...handlers, adminHandlers, ...createActionHelpers(gatehouse, { pages, routes }) };
 }

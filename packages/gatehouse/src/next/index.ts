@@ -2,6 +2,7 @@
  * Next.js (Pages Router) integration: one named function per context.
  *
  * - {@link gatehouseApiHandler}: the catch-all `pages/api/auth/[...gatehouse].ts` route.
+ * - {@link gatehouseAdminHandler}: the admin console's catch-all `pages/api/admin/[...gatehouse].ts` route.
  * - {@link withApiAuth}: guard for API routes (401 / 403 / 503).
  * - {@link withPageAuth}: guard for `getServerSideProps`.
  * - {@link verifySession}: the memoized secure check, for a data access layer.
@@ -10,10 +11,12 @@
  * @packageDocumentation
  */
 export {
+  type AdminHandlerOptions,
   type ApiHandlerOptions,
   type AuthedApiHandler,
   assertAllowed,
   type GuardOptions,
+  gatehouseAdminHandler,
   gatehouseApiHandler,
   readJsonBody,
   withApiAuth,

@@ -67,6 +67,15 @@ describe("errorMessage", () => {
     expect(errorMessage(code)).toMatch(/^[A-Z].*[.]$/);
   });
 
+  it.each(["banned", "last_admin", "cannot_ban_self", "impersonation_forbidden"])(
+    "has a sentence of its own for the admin-console code %s",
+    (code) => {
+      expect(Object.hasOwn(DEFAULT_ERROR_MESSAGES, code)).toBe(true);
+      expect(errorMessage(code)).not.toBe(GENERIC);
+      expect(errorMessage(code)).toMatch(/^[A-Z].*[.]$/);
+    },
+  );
+
   it("tells a person whose email has an account to sign in as before and connect the provider in settings", () => {
     // Never "create an account": the account exists, and is not linked to the provider without its owner.
     expect(errorMessage("account_exists")).toMatch(/already exists/);

@@ -62,6 +62,10 @@ export const DEFAULT_ERROR_MESSAGES: Readonly<Record<ErrorMessageCode, string>> 
   identity_in_use: "That account at the provider is already connected to another account here.",
   provider_already_linked: "You already have an account of this provider connected. Disconnect it first.",
   last_sign_in_method: "This is your only way to sign in. Set a password or add a passkey before you disconnect it.",
+  banned: "This account has been suspended. Contact support if you think this is a mistake.",
+  last_admin: "This is the last administrator. Make someone else an admin first.",
+  cannot_ban_self: "You cannot ban your own account.",
+  impersonation_forbidden: "This is not allowed while you are viewing the app as another user.",
   network_error: "Could not reach the server. Check your connection.",
 });
 

@@ -160,6 +160,7 @@ describe("database session tokens", () => {
         last_seen_at: T0,
         user_agent: "Firefox/140",
         ip: "203.0.113.7",
+        impersonated_by: null,
       },
     ]);
   });
@@ -197,6 +198,7 @@ describe("validating a database session", () => {
       strategy: "database",
       createdAt: new Date(T0),
       expiresAt: new Date(T0 + MAX_AGE_S * 1000),
+      impersonatedBy: null,
     });
     expect(valid?.renewed).toBeNull();
   });

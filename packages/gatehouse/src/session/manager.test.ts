@@ -1,7 +1,8 @@
 import type Database from "better-sqlite3";
 import { beforeEach, describe, expect, it } from "vitest";
-import { TEST_SECRET } from "../../test/support/credentials.js";
+import { PASSWORD, TEST_SECRET } from "../../test/support/credentials.js";
 import {
+  cookieValue,
   createClockedGatehouse,
   DAY,
   freshStorePerTest,
@@ -17,6 +18,7 @@ import { querySqliteFile } from "../../test/support/temp-sqlite.js";
 import type { Gatehouse } from "../core/gatehouse.js";
 import { createSealer } from "../crypto/seal.js";
 import type { SessionCookieOptions } from "./config.js";
+import { createOptimisticCheck } from "./optimistic.js";
 import { SESSION_SEAL_PURPOSE } from "./stateless.js";
 import type { SessionMeta } from "./types.js";
 
@@ -318,6 +320,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
           expiresAt: new Date(T0 + 122 * MINUTE),
           userAgent: "Firefox/140",
           ip: "203.0.113.1",
+          impersonatedBy: null,
         },
         {
           id: phone.id,
@@ -326,6 +329,7 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
           expiresAt: new Date(T0 + 100 * MINUTE),
           userAgent: "Safari/18",
           ip: "203.0.113.2",
+          impersonatedBy: null,
         },
       ]);
     });
@@ -389,6 +393,84 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       expect(await sqlite.store.deleteUser(ada.userId)).toBe(true);
       expect(await validateSession(gatehouse, ada.value, { rotate: true })).toBeNull();
       expect(await validateSession(gatehouse, ada.value, { rotate: false })).toBeNull();
+    });
+
+    it("a banned user's sessions validate to null and are deleted, even one the ban did not end", async () => {
+      const ada = await signIn();
+      // The ban column alone, as if a session had been started after the ban ended the others.
+      await sqlite.store.updateUser(ada.userId, { bannedAt: new Date(clock), banReason: null });
+      expect(await validateSession(gatehouse, ada.value, { rotate: false })).toBeNull();
+      expect(rawSession(ada.id)).toBeUndefined();
+    });
+  });
+
+  describe("impersonated sessions", () => {
+    /** An admin's session, and an impersonation of Bob started from it at the current clock. */
+    async function impersonateBob(): Promise<{ value: string; id: string; adminId: string; bobId: string }> {
+      await gatehouse.users.create({ email: "root@example.com", password: PASSWORD, role: "admin" });
+      const admin = await signIn("root@example.com");
+      const bob = await signIn("bob@example.com");
+      const cookieHeader = sessionCookieHeader(admin.value);
+      const found = await gatehouse.authenticate(cookieHeader, { canSetCookie: false });
+      if (!found.user) throw new Error("the admin is not signed in");
+      const started = await gatehouse.admin.impersonate(
+        { user: found.user, session: found.session },
+        bob.userId,
+        { password: PASSWORD },
+        { cookieHeader },
+      );
+      const value = cookieValue(started.setCookies[0] as string);
+      return { value, id: await sessionIdOf(value), adminId: admin.userId, bobId: bob.userId };
+    }
+
+    it("are marked with the administrator in the session and its record", async () => {
+      const { value, id, adminId } = await impersonateBob();
+      expect((await validateSession(gatehouse, value))?.session.impersonatedBy).toBe(adminId);
+      expect(rawSession(id)).toMatchObject({ impersonated_by: adminId, expires_at: T0 + 30 * MINUTE });
+    });
+
+    it("end 30 minutes after they start, used every minute: never slid past it", async () => {
+      let { value } = await impersonateBob();
+      for (clock = T0; clock < T0 + 30 * MINUTE; clock += MINUTE) {
+        const valid = await validateSession(gatehouse, value, { rotate: true });
+        expect(valid, `at +${(clock - T0) / MINUTE} min`).not.toBeNull();
+        expect(valid!.session.expiresAt.getTime()).toBeLessThanOrEqual(T0 + 30 * MINUTE);
+        if (valid!.renewed) value = valid!.renewed.value;
+      }
+      expect(await validateSession(gatehouse, value, { rotate: true })).toBeNull();
+    });
+
+    it("keep the mark and the 30-minute cap through a rotation", async () => {
+      const impersonation = await impersonateBob();
+      clock = T0 + 20 * MINUTE;
+      await sqlite.store.bumpSessionVersion(impersonation.bobId);
+      const rotated = await validateSession(gatehouse, impersonation.value, { rotate: true });
+      expect(rotated?.renewed).not.toBeNull();
+      expect(rotated?.session).toMatchObject({
+        impersonatedBy: impersonation.adminId,
+        createdAt: new Date(T0),
+        expiresAt: new Date(T0 + 30 * MINUTE),
+      });
+      expect(rawSession(rotated!.session.id)).toMatchObject({ impersonated_by: impersonation.adminId });
+      clock = T0 + 30 * MINUTE;
+      expect(await validateSession(gatehouse, rotated!.renewed!.value)).toBeNull();
+    });
+
+    it("carry their 30-minute end in a stateless cookie, so the cookie-only check refuses them too", async () => {
+      const { value, id } = await impersonateBob();
+      const peek = createOptimisticCheck({ secret: TEST_SECRET, strategy, now: () => clock });
+      clock = T0 + 29 * MINUTE;
+      expect(await peek(value)).toMatchObject({ sessionId: id });
+      clock = T0 + 30 * MINUTE;
+      // A database token carries no time: there only the secure check can tell, and it does (above).
+      expect(await peek(value)).toEqual(strategy === "stateless" ? null : expect.objectContaining({ sessionId: id }));
+    });
+
+    it("are listed with the administrator who started them", async () => {
+      const { id, adminId, bobId } = await impersonateBob();
+      const listed = await gatehouse.listSessions(bobId);
+      expect(listed.find((session) => session.id === id)?.impersonatedBy).toBe(adminId);
+      expect(listed.filter((session) => session.id !== id).map((session) => session.impersonatedBy)).toEqual([null]);
     });
   });
 });

@@ -1,12 +1,24 @@
 import { randomToken } from "../crypto/random.js";
 import type { SessionCookieConfig } from "./config.js";
-import type { DeadSessions, SessionRecord, SessionStore, SessionUser, UserLookup } from "./store.js";
+import {
+  type DeadSessions,
+  IMPERSONATOR_ROLE,
+  type SessionRecord,
+  type SessionStore,
+  type SessionUser,
+  type UserLookup,
+} from "./store.js";
 import { type SessionCodec, type SessionMeta, slideExpiry, type ValidSession } from "./types.js";
 
 /** 12 random bytes: the session's lookup key, stored in clear. */
 const SESSION_ID_BYTES = 12;
 /** Last-seen times are written at most this often per session. */
 const LAST_SEEN_INTERVAL_MS = 60_000;
+/**
+ * How long an impersonated session lasts at most, from its creation: never slid past it, and a rotation keeps
+ * it. Support needs a look, not a second account; a forgotten tab must not stay signed in as the user.
+ */
+export const IMPERSONATION_MAX_AGE_MS = 30 * 60_000;
 
 /** One of a user's sessions, as the sessions list shows it. */
 export interface SessionSummary {
@@ -16,6 +28,14 @@ export interface SessionSummary {
   expiresAt: Date;
   userAgent: string | null;
   ip: string | null;
+  /** The administrator viewing the app as the user in this session (impersonation); `null` for the user's own. */
+  impersonatedBy: string | null;
+}
+
+/** What a new session is, beyond its user: an administrator's impersonation of that user. */
+export interface NewSessionOptions {
+  /** The administrator's id: the session is marked, and ends {@link IMPERSONATION_MAX_AGE_MS} after it starts. */
+  impersonatedBy?: string;
 }
 
 /** How a new session record is written: by default the session store's `createSession`. */
@@ -37,11 +57,12 @@ export interface SessionManager<User extends SessionUser> {
    * password check, so that a revocation during the check refuses it); its write also sweeps the user's dead
    * sessions. Nothing is stored until then, so it can be made while a password is still being checked.
    */
-  prepare(user: User, meta: SessionMeta): Promise<PreparedSession>;
+  prepare(user: User, meta: SessionMeta, options?: NewSessionOptions): Promise<PreparedSession>;
   /**
-   * The authoritative check. A session from before the user's sessions were ended is refused. With
-   * `rotate`, a session issued before the user's privileges changed is replaced by a new one (new id, new
-   * cookie value, the same deadlines and revocation epoch) — pass it only when the new cookie can be sent.
+   * The authoritative check. A session from before the user's sessions were ended, of a banned user, or an
+   * impersonation whose administrator has been banned, demoted or deleted, is refused. With `rotate`, a session
+   * issued before the user's privileges changed is replaced by a new one (new id, new cookie value, the same
+   * deadlines and revocation epoch) — pass it only when the new cookie can be sent.
    */
   validate(value: string, options: { rotate: boolean }): Promise<ValidSession<User> | null>;
   /**
@@ -65,20 +86,41 @@ export function createSessionManager<User extends SessionUser>(
   const absoluteMaxAgeMs = config.absoluteMaxAgeSeconds * 1000;
   const idleTimeoutMs = config.idleTimeoutSeconds * 1000;
 
+  const impersonationCapMs = Math.min(absoluteMaxAgeMs, IMPERSONATION_MAX_AGE_MS);
+
+  /** The absolute cap of a session's life: shorter for an impersonation. */
+  function capOf(impersonatedBy: string | null | undefined): number {
+    return impersonatedBy ? impersonationCapMs : absoluteMaxAgeMs;
+  }
+
   function isLive(session: SessionRecord, now: number): boolean {
     return (
       session.expiresAt.getTime() > now &&
-      session.createdAt.getTime() + absoluteMaxAgeMs > now &&
+      session.createdAt.getTime() + capOf(session.impersonatedBy) > now &&
       session.lastSeenAt.getTime() + idleTimeoutMs > now
     );
   }
 
   /**
-   * A record from before the user's sessions were last ended. Older, not merely different: a log-in that
-   * read the user before a revocation must not sweep away the sessions issued after it.
+   * A record from before the user's sessions were last ended, or of a user banned since. Older, not merely
+   * different: a log-in that read the user before a revocation must not sweep away the sessions issued after
+   * it. A ban ends the sessions in its own transaction; refusing a banned user's here too means that a
+   * session started after it by any way in (`startSession`, a provider's callback) is no way around it.
    */
   function isRevoked(session: SessionRecord, user: User): boolean {
-    return session.revocationEpoch < user.revocationEpoch;
+    return session.revocationEpoch < user.revocationEpoch || user.bannedAt != null;
+  }
+
+  /**
+   * Whether an impersonation has lost its administrator: their account deleted, banned, or no longer of the
+   * {@link IMPERSONATOR_ROLE}. Their ban ends their own sessions in its transaction, but an impersonated session is
+   * the user's; it ends here, at its next check, rather than let a banned or demoted administrator go on acting
+   * as the user until its 30 minutes are up. One more read, for impersonated sessions only.
+   */
+  async function impersonatorGone(session: SessionRecord): Promise<boolean> {
+    if (!session.impersonatedBy) return false;
+    const admin = await users.getUserById(session.impersonatedBy);
+    return !admin || admin.bannedAt != null || admin.role !== IMPERSONATOR_ROLE;
   }
 
   /** The session and its user: one read where the store keeps both, else the session and then the user. */
@@ -95,16 +137,22 @@ export function createSessionManager<User extends SessionUser>(
   }
 
   /**
-   * Stores a new session of `user` in `epoch`: the user's as given on a log-in, or the replaced record's own on
-   * a rotation. A log-in also sweeps the user's dead sessions.
-   */
-  /**
    * Builds a new session of `user` in `epoch` — the user's own on a log-in, the replaced record's on a rotation
-   * — with its cookie value, and the sweep of the user's dead sessions on a log-in. Nothing is written yet.
+   * — with its cookie value, and the sweep of the user's dead sessions on a log-in. Nothing is written yet. An
+   * impersonation (`impersonatedBy`) keeps its mark and its cap through a rotation, since `createdAt` is the
+   * replaced record's.
    */
-  async function build(user: User, epoch: number, meta: SessionMeta, createdAt: Date, now: number, sweep: boolean) {
+  async function build(
+    user: User,
+    epoch: number,
+    meta: SessionMeta,
+    createdAt: Date,
+    now: number,
+    sweep: boolean,
+    impersonatedBy: string | null,
+  ) {
     const id = randomToken(SESSION_ID_BYTES);
-    const expiresAt = new Date(Math.min(now + maxAgeMs, createdAt.getTime() + absoluteMaxAgeMs));
+    const expiresAt = new Date(Math.min(now + maxAgeMs, createdAt.getTime() + capOf(impersonatedBy)));
     const base = {
       id,
       userId: user.id,
@@ -115,6 +163,7 @@ export function createSessionManager<User extends SessionUser>(
       lastSeenAt: new Date(now),
       userAgent: meta.userAgent?.slice(0, 512) ?? null,
       ip: meta.ip?.slice(0, 64) ?? null,
+      impersonatedBy,
     };
     const { value, secretHash } = await codec.issue(base);
     const options = sweep ? { sweep: { now, idleTimeoutMs, absoluteMaxAgeMs, epoch: user.revocationEpoch } } : {};
@@ -123,16 +172,18 @@ export function createSessionManager<User extends SessionUser>(
 
   const storeWrite: SessionWrite = (session, options) => sessions.createSession(session, options);
 
-  async function insert(user: User, epoch: number, meta: SessionMeta, createdAt: Date, now: number) {
-    const built = await build(user, epoch, meta, createdAt, now, false);
+  async function insert(user: User, replaced: SessionRecord, now: number) {
+    const { revocationEpoch, createdAt, impersonatedBy } = replaced;
+    const built = await build(user, revocationEpoch, replaced, createdAt, now, false, impersonatedBy ?? null);
     await storeWrite(built.record, built.options);
     return built;
   }
 
   return {
-    async prepare(user, meta) {
+    async prepare(user, meta, options = {}) {
       const now = config.now();
-      const built = await build(user, user.revocationEpoch, meta, new Date(now), now, true);
+      const impersonatedBy = options.impersonatedBy ?? null;
+      const built = await build(user, user.revocationEpoch, meta, new Date(now), now, true, impersonatedBy);
       return {
         id: built.id,
         value: built.value,
@@ -148,24 +199,25 @@ export function createSessionManager<User extends SessionUser>(
       if (!found || !parsed.matches(found.session)) return null;
       const { session, user } = found;
       const now = config.now();
-      if (!isLive(session, now) || isRevoked(session, user)) {
+      if (!isLive(session, now) || isRevoked(session, user) || (await impersonatorGone(session))) {
         await sessions.deleteSession(session.id);
         return null;
       }
       // A stateless cookie from before a renewal names a record that is still live: refuse only the cookie.
       if (parsed.expired) return null;
       const strategy = config.strategy;
+      const impersonatedBy = session.impersonatedBy ?? null;
       if (session.userVersion !== user.sessionVersion && options.rotate) {
         // Privileges changed since this session was issued: replace it, keeping its absolute deadline. Only
         // the request that deletes the old record issues the new one; concurrent ones proceed unrenewed.
         if (!(await sessions.deleteSession(session.id))) {
-          const info = { id: session.id, strategy, createdAt: session.createdAt, expiresAt: session.expiresAt };
-          return { user, session: info, renewed: null };
+          const { createdAt, expiresAt } = session;
+          return { user, session: { id: session.id, strategy, createdAt, expiresAt, impersonatedBy }, renewed: null };
         }
-        const next = await insert(user, session.revocationEpoch, session, session.createdAt, now);
+        const next = await insert(user, session, now);
         return {
           user,
-          session: { id: next.id, strategy, createdAt: session.createdAt, expiresAt: next.expiresAt },
+          session: { id: next.id, strategy, createdAt: session.createdAt, expiresAt: next.expiresAt, impersonatedBy },
           renewed: { value: next.value, expiresAt: next.expiresAt },
         };
       }
@@ -173,7 +225,7 @@ export function createSessionManager<User extends SessionUser>(
       // cookie that keeps its old Max-Age (a Server Component's check) would use up the renewal, and the
       // browser would still drop the cookie at its first expiry.
       const extended = options.rotate
-        ? slideExpiry(session.createdAt.getTime(), session.expiresAt.getTime(), now, maxAgeMs, absoluteMaxAgeMs)
+        ? slideExpiry(session.createdAt.getTime(), session.expiresAt.getTime(), now, maxAgeMs, capOf(impersonatedBy))
         : null;
       const expiresAt = extended === null ? session.expiresAt : new Date(extended);
       if (extended !== null || now - session.lastSeenAt.getTime() >= LAST_SEEN_INTERVAL_MS) {
@@ -181,7 +233,7 @@ export function createSessionManager<User extends SessionUser>(
       }
       return {
         user,
-        session: { id: session.id, strategy, createdAt: session.createdAt, expiresAt },
+        session: { id: session.id, strategy, createdAt: session.createdAt, expiresAt, impersonatedBy },
         renewed: extended === null ? null : { value: await codec.reissue({ ...session, expiresAt }, value), expiresAt },
       };
     },
@@ -189,7 +241,8 @@ export function createSessionManager<User extends SessionUser>(
     async current(userId, sessionId) {
       const found = await lookup(sessionId);
       if (!found || found.session.userId !== userId) return null;
-      return isLive(found.session, config.now()) && !isRevoked(found.session, found.user) ? found : null;
+      const live = isLive(found.session, config.now()) && !isRevoked(found.session, found.user);
+      return live && !(await impersonatorGone(found.session)) ? found : null;
     },
 
     async revoke(value) {
@@ -203,17 +256,21 @@ export function createSessionManager<User extends SessionUser>(
       const now = config.now();
       const user = await users.getUserById(userId);
       if (!user) return [];
-      const records = await sessions.listUserSessions(userId);
+      const records = (await sessions.listUserSessions(userId)).filter(
+        (session) => isLive(session, now) && !isRevoked(session, user),
+      );
+      const gone = await Promise.all(records.map(impersonatorGone));
       return records
-        .filter((session) => isLive(session, now) && !isRevoked(session, user))
+        .filter((_, index) => !gone[index])
         .sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime())
-        .map(({ id, createdAt, lastSeenAt, expiresAt, userAgent, ip }) => ({
+        .map(({ id, createdAt, lastSeenAt, expiresAt, userAgent, ip, impersonatedBy }) => ({
           id,
           createdAt,
           lastSeenAt,
           expiresAt,
           userAgent,
           ip,
+          impersonatedBy: impersonatedBy ?? null,
         }));
     },
   };

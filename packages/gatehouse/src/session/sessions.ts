@@ -2,7 +2,7 @@ import { createSealer } from "../crypto/seal.js";
 import type { SessionCookieConfig } from "./config.js";
 import { createSessionCookie, type SessionCookie } from "./cookie.js";
 import { createDatabaseCodec } from "./database.js";
-import { createSessionManager, type SessionManager, type SessionWrite } from "./manager.js";
+import { createSessionManager, type NewSessionOptions, type SessionManager, type SessionWrite } from "./manager.js";
 import { createStatelessCodec, SESSION_SEAL_PURPOSE } from "./stateless.js";
 import type { SessionStore, SessionUser, UserLookup } from "./store.js";
 import type { SessionInfo, SessionMeta } from "./types.js";
@@ -26,6 +26,11 @@ export interface StartedSession {
 /** The session layer: its cookie, codec and lifecycle behind a few calls. The only place cookies are serialised. */
 export interface Sessions<User extends SessionUser, Public> {
   readonly cookie: SessionCookie;
+  /**
+   * Where an administrator's own session cookie waits while they view the app as someone else: the session
+   * cookie's flags (HttpOnly, SameSite=Lax, Path=/, Secure and `__Host-` in production), a name of its own.
+   */
+  readonly impersonatorCookie: SessionCookie;
   readonly manager: SessionManager<User>;
   /**
    * The one call every adapter makes. With `canSetCookie`, a session whose user's privileges changed is
@@ -36,13 +41,20 @@ export interface Sessions<User extends SessionUser, Public> {
     options: { canSetCookie: boolean },
   ): Promise<Authentication<Public>>;
   /** Starts a session of `user`: {@link Sessions.prepare}, then its start. */
-  start(user: User, meta: SessionMeta): Promise<StartedSession>;
+  start(user: User, meta: SessionMeta, options?: NewSessionOptions): Promise<StartedSession>;
   /**
    * Makes a session of `user` ready without storing it (see {@link SessionManager.prepare}); `start` stores it
    * — by `write`, e.g. into a write batch — and resolves to its cookie.
    */
-  prepare(user: User, meta: SessionMeta): Promise<{ start(write?: SessionWrite): Promise<StartedSession> }>;
-  /** Ends the session the `Cookie` header carries, if any; resolves to the `Set-Cookie` that deletes the cookie. */
+  prepare(
+    user: User,
+    meta: SessionMeta,
+    options?: NewSessionOptions,
+  ): Promise<{ start(write?: SessionWrite): Promise<StartedSession> }>;
+  /**
+   * Ends the session the `Cookie` header carries, if any, and the administrator's session it keeps aside while
+   * impersonating; resolves to the `Set-Cookie` that deletes the session cookie.
+   */
   end(cookieHeader: string | null | undefined): Promise<string>;
 }
 
@@ -56,6 +68,7 @@ export function createSessions<User extends SessionUser, Public>(
   present: (user: User) => Public,
 ): Sessions<User, Public> {
   const cookie = createSessionCookie(config);
+  const impersonatorCookie = createSessionCookie({ ...config, cookieName: `${config.cookieName}-impersonator` });
   const codec =
     config.strategy === "stateless"
       ? createStatelessCodec(createSealer(config.secrets, SESSION_SEAL_PURPOSE), config)
@@ -63,8 +76,8 @@ export function createSessions<User extends SessionUser, Public>(
   const manager = createSessionManager(stores, codec, config);
   const nobody = (setCookie: string | null): Authentication<Public> => ({ user: null, session: null, setCookie });
 
-  async function prepare(user: User, meta: SessionMeta) {
-    const prepared = await manager.prepare(user, meta);
+  async function prepare(user: User, meta: SessionMeta, options?: NewSessionOptions) {
+    const prepared = await manager.prepare(user, meta, options);
     return {
       async start(write?: SessionWrite): Promise<StartedSession> {
         await prepared.write(write);
@@ -76,6 +89,7 @@ export function createSessions<User extends SessionUser, Public>(
 
   return {
     cookie,
+    impersonatorCookie,
     manager,
 
     async authenticate(cookieHeader, { canSetCookie }) {
@@ -88,13 +102,17 @@ export function createSessions<User extends SessionUser, Public>(
       return { user: present(valid.user), session: valid.session, setCookie };
     },
 
-    start: async (user, meta) => (await prepare(user, meta)).start(),
+    start: async (user, meta, options) => (await prepare(user, meta, options)).start(),
 
     prepare,
 
     async end(cookieHeader) {
       const value = cookie.read(cookieHeader);
       if (value) await manager.revoke(value);
+      // An administrator who signs out while viewing the app as someone signs out altogether: the session kept
+      // aside ends too, rather than stay live in a cookie nobody comes back for.
+      const kept = impersonatorCookie.read(cookieHeader);
+      if (kept) await manager.revoke(kept);
       return cookie.clear();
     },
   };

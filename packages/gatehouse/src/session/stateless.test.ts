@@ -114,6 +114,7 @@ describe("stateless session cookies", () => {
         last_seen_at: T0,
         user_agent: "Safari/18",
         ip: "2001:db8::1",
+        impersonated_by: null,
       },
     ]);
   });

@@ -13,7 +13,19 @@ export interface SessionRecord {
   lastSeenAt: Date;
   userAgent: string | null;
   ip: string | null;
+  /**
+   * The administrator viewing the app as this session's user (impersonation, for support); absent or `null`
+   * for the user's own session. Such a session lasts at most 30 minutes and cannot change the password, the
+   * email or a second factor.
+   */
+  impersonatedBy?: string | null;
 }
+
+/**
+ * The role of the administrators who may view the app as a user (impersonation): an impersonation ends once its
+ * administrator no longer has it. The admin console's role, `ADMIN_ROLE`, is this one.
+ */
+export const IMPERSONATOR_ROLE = "admin";
 
 /** What the session layer needs to know of a user. */
 export interface SessionUser {
@@ -28,6 +40,10 @@ export interface SessionUser {
    * revoke-all, "sign out other sessions"); a session record of an older epoch is refused, never rotated.
    */
   revocationEpoch: number;
+  /** When the user was banned; a banned user's sessions are refused. Absent or `null`: not banned. */
+  bannedAt?: Date | null;
+  /** The user's role: the impersonations an administrator started last only while it is {@link IMPERSONATOR_ROLE}. */
+  role?: string;
 }
 
 /** Which of a user's sessions are dead: expired, idle too long, past the absolute cap, or revoked. */

@@ -8,6 +8,12 @@ export interface SessionInfo {
   strategy: SessionStrategyName;
   createdAt: Date;
   expiresAt: Date;
+  /**
+   * The id of the administrator viewing the app as this session's user (impersonation, for support); `null`
+   * for the user's own session. Such a session ends 30 minutes after it was created, and cannot change the
+   * password, the email or a second factor.
+   */
+  impersonatedBy: string | null;
 }
 
 /** A session that passed the secure check, with the user as the store keeps it. Internal to the library. */

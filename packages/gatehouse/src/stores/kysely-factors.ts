@@ -1,8 +1,9 @@
-import type { Kysely, Selectable, Transaction } from "kysely";
+import type { CompiledQuery, Kysely, Selectable, Transaction } from "kysely";
 import { sha256Hex } from "../crypto/digest.js";
+import { type EffectWriter, hasEffects } from "./kysely-effects.js";
 import { lockUser, NO_PASSWORD } from "./kysely-identities.js";
 import type { Database } from "./schema.js";
-import type { ChallengeRecord, FactorStore, PasskeyRecord, TotpRecord } from "./types.js";
+import type { ChallengeRecord, Effects, FactorStore, PasskeyRecord, TotpRecord } from "./types.js";
 
 type TotpRow = Selectable<Database["gatehouse_totp"]>;
 type PasskeyRow = Selectable<Database["gatehouse_passkeys"]>;
@@ -22,6 +23,10 @@ export interface FactorStoreParts {
   isUniqueViolation(error: unknown): boolean;
   /** Runs a transaction again when it was chosen as a deadlock's victim. */
   retryingDeadlocks<T>(transaction: () => Promise<T>): Promise<T>;
+  /** Writes a change's events and mail in its transaction. */
+  effects: EffectWriter;
+  /** Runs `change` and, only if it changed a row, writes `effects` with it, as one transaction. */
+  changeWithEffects(change: CompiledQuery, effects: Effects | undefined): Promise<boolean>;
 }
 
 /** Deletes the user's factors, passkeys and challenges in `trx`: part of deleting the user. */
@@ -44,7 +49,7 @@ export async function sweepChallenges(db: Kysely<Database>, now: number): Promis
 
 /** The {@link FactorStore} of the SQL stores: the same Kysely queries on SQLite, PostgreSQL and MySQL/MariaDB. */
 export function createKyselyFactorStore(db: Kysely<Database>, parts: FactorStoreParts): FactorStore {
-  const { guard, retryingDeadlocks } = parts;
+  const { guard, retryingDeadlocks, effects } = parts;
 
   /** A transaction run again (a few times) when a concurrent one inserted the same key first. */
   async function retryingUnique<T>(transaction: () => Promise<T>): Promise<T> {
@@ -160,7 +165,7 @@ export function createKyselyFactorStore(db: Kysely<Database>, parts: FactorStore
         ),
       ),
 
-    confirmTotp: (userId, sealedSecret, step, codeHashes, now) =>
+    confirmTotp: (userId, sealedSecret, step, codeHashes, now, confirmOptions = {}) =>
       guard(() =>
         retryingDeadlocks(() =>
           db.transaction().execute(async (trx) => {
@@ -182,6 +187,7 @@ export function createKyselyFactorStore(db: Kysely<Database>, parts: FactorStore
             if (Number(confirmed.numUpdatedRows) === 0) return false;
             await setTotpFlag(trx, userId, 1);
             await insertCodes(trx, userId, codeHashes, now);
+            await effects.write(trx, confirmOptions.effects);
             return true;
           }),
         ),
@@ -200,7 +206,7 @@ export function createKyselyFactorStore(db: Kysely<Database>, parts: FactorStore
         return Number(result.numUpdatedRows) > 0;
       }),
 
-    disableTotp: (userId) =>
+    disableTotp: (userId, disableOptions = {}) =>
       guard(() =>
         retryingDeadlocks(() =>
           db.transaction().execute(async (trx) => {
@@ -211,55 +217,57 @@ export function createKyselyFactorStore(db: Kysely<Database>, parts: FactorStore
               .executeTakeFirst();
             await trx.deleteFrom(TOTP).where("user_id", "=", userId).execute();
             await trx.deleteFrom(CODES).where("user_id", "=", userId).execute();
-            if (Number(on.numDeletedRows) > 0) await setTotpFlag(trx, userId, 0);
-            return Number(on.numDeletedRows) > 0;
+            if (Number(on.numDeletedRows) === 0) return false;
+            await setTotpFlag(trx, userId, 0);
+            await effects.write(trx, disableOptions.effects);
+            return true;
           }),
         ),
       ),
 
-    replaceRecoveryCodes: (userId, codeHashes, now) =>
+    replaceRecoveryCodes: (userId, codeHashes, now, replaceOptions = {}) =>
       guard(() =>
         retryingDeadlocks(() =>
           db.transaction().execute(async (trx) => {
             // Locked first, so a concurrent disable cannot leave codes behind without TOTP.
             if (!(await lockConfirmedTotp(trx, userId))) return false;
             await insertCodes(trx, userId, codeHashes, now);
+            await effects.write(trx, replaceOptions.effects);
             return true;
           }),
         ),
       ),
 
-    consumeRecoveryCode: (userId, codeHashes) =>
+    consumeRecoveryCode: (userId, codeHashes, consumeOptions = {}) =>
       guard(async () => {
         if (codeHashes.length === 0) return false;
-        // The delete decides: of two concurrent uses of one code, only one deletes it.
-        const result = await db
-          .deleteFrom(CODES)
-          .where("user_id", "=", userId)
-          .where("code_hash", "in", codeHashes)
-          .executeTakeFirst();
-        return Number(result.numDeletedRows) > 0;
+        // The delete decides: of two concurrent uses of one code, only one deletes it (and writes the effects).
+        const consume = db.deleteFrom(CODES).where("user_id", "=", userId).where("code_hash", "in", codeHashes);
+        return parts.changeWithEffects(consume.compile(), consumeOptions.effects);
       }),
 
     createPasskey: (passkey, createOptions = {}) =>
       guard(async () => {
         const { ifEpoch } = createOptions;
         try {
-          if (ifEpoch === undefined) {
+          if (ifEpoch === undefined && !hasEffects(createOptions.effects)) {
             await db.insertInto(PASSKEYS).values(toPasskeyRow(passkey)).execute();
             return true;
           }
           return await retryingDeadlocks(() =>
             db.transaction().execute(async (trx) => {
-              // Locked like an end of sessions: a registration that began before one cannot land after it.
-              if (!(await lockUser(trx, passkey.userId))) return false;
-              const { revocation_epoch } = await trx
-                .selectFrom(USERS)
-                .select("revocation_epoch")
-                .where("id", "=", passkey.userId)
-                .executeTakeFirstOrThrow();
-              if (Number(revocation_epoch) !== ifEpoch) return false;
+              if (ifEpoch !== undefined) {
+                // Locked like an end of sessions: a registration that began before one cannot land after it.
+                if (!(await lockUser(trx, passkey.userId))) return false;
+                const { revocation_epoch } = await trx
+                  .selectFrom(USERS)
+                  .select("revocation_epoch")
+                  .where("id", "=", passkey.userId)
+                  .executeTakeFirstOrThrow();
+                if (Number(revocation_epoch) !== ifEpoch) return false;
+              }
               await trx.insertInto(PASSKEYS).values(toPasskeyRow(passkey)).execute();
+              await effects.write(trx, createOptions.effects);
               return true;
             }),
           );
@@ -316,7 +324,7 @@ export function createKyselyFactorStore(db: Kysely<Database>, parts: FactorStore
         return row ? toPasskeyRecord(row) : null;
       }),
 
-    deletePasskey: (userId, id) =>
+    deletePasskey: (userId, id, deleteOptions = {}) =>
       guard(() =>
         retryingDeadlocks(() =>
           db.transaction().execute(async (trx) => {
@@ -339,6 +347,7 @@ export function createKyselyFactorStore(db: Kysely<Database>, parts: FactorStore
               if (user.password_hash === NO_PASSWORD && !identity) return "last_method" as const;
             }
             await trx.deleteFrom(PASSKEYS).where("id", "=", id).where("user_id", "=", userId).execute();
+            await effects.write(trx, deleteOptions.effects);
             return "deleted" as const;
           }),
         ),
@@ -385,7 +394,7 @@ export function createKyselyFactorStore(db: Kysely<Database>, parts: FactorStore
         return Number(deleted.numDeletedRows) === 1 ? toChallengeRecord(row) : null;
       }),
 
-    removeFactors: (userId) =>
+    removeFactors: (userId, removeOptions = {}) =>
       guard(() =>
         retryingDeadlocks(() =>
           db.transaction().execute(async (trx) => {
@@ -399,11 +408,16 @@ export function createKyselyFactorStore(db: Kysely<Database>, parts: FactorStore
             const passkeys = await trx.deleteFrom(PASSKEYS).where("user_id", "=", userId).executeTakeFirst();
             await trx.deleteFrom(CHALLENGES).where("user_id", "=", userId).execute();
             if (Number(totp.numDeletedRows) > 0) await setTotpFlag(trx, userId, 0);
-            return {
+            const removed = {
               totp: Number(totp.numDeletedRows) > 0,
               recoveryCodes: Number(codes.numDeletedRows),
               passkeys: Number(passkeys.numDeletedRows),
             };
+            // Nothing to remove, nothing changed: the effects are not written.
+            if (removed.totp || removed.recoveryCodes > 0 || removed.passkeys > 0) {
+              await effects.write(trx, removeOptions.effects);
+            }
+            return removed;
           }),
         ),
       ),

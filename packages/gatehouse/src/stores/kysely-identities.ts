@@ -1,6 +1,7 @@
 import type { Kysely, Selectable, Transaction } from "kysely";
 import { sha256Hex } from "../crypto/digest.js";
 import { EmailTakenError } from "../errors.js";
+import type { EffectWriter } from "./kysely-effects.js";
 import type { Database } from "./schema.js";
 import type { IdentityRecord, IdentityStore, NewUser, UserRecord } from "./types.js";
 
@@ -22,6 +23,8 @@ export interface IdentityStoreParts {
   retryingDeadlocks<T>(transaction: () => Promise<T>): Promise<T>;
   /** Inserts a user in `trx` (a unique violation rejects as the driver's error) and returns its record. */
   insertUser(executor: Kysely<Database>, user: NewUser): Promise<UserRecord>;
+  /** Writes a change's events and mail in its transaction. */
+  effects: EffectWriter;
 }
 
 /** Deletes the user's identities in `trx`: part of deleting the user. */
@@ -95,7 +98,7 @@ export async function lockUser(trx: Transaction<Database>, userId: string): Prom
 
 /** The {@link IdentityStore} of the SQL stores: the same Kysely queries on SQLite, PostgreSQL and MySQL/MariaDB. */
 export function createKyselyIdentityStore(db: Kysely<Database>, parts: IdentityStoreParts): IdentityStore {
-  const { guard, retryingDeadlocks, isUniqueViolation } = parts;
+  const { guard, retryingDeadlocks, isUniqueViolation, effects } = parts;
 
   const findIdentity = (provider: string, subject: string) =>
     db.selectFrom(IDENTITIES).selectAll().where("identity_key", "=", identityKey(provider, subject)).executeTakeFirst();
@@ -119,7 +122,7 @@ export function createKyselyIdentityStore(db: Kysely<Database>, parts: IdentityS
         return rows.map(toIdentityRecord);
       }),
 
-    createUserWithIdentity: (user, identity) =>
+    createUserWithIdentity: (user, identity, createOptions = {}) =>
       guard(async () => {
         if (await findIdentity(identity.provider, identity.subject)) return null;
         try {
@@ -136,6 +139,7 @@ export function createKyselyIdentityStore(db: Kysely<Database>, parts: IdentityS
                 .insertInto(IDENTITIES)
                 .values(toIdentityRow({ ...identity, userId: created.id }))
                 .execute();
+              await effects.write(trx, createOptions.effects);
               return created;
             }),
           );
@@ -174,6 +178,7 @@ export function createKyselyIdentityStore(db: Kysely<Database>, parts: IdentityS
               if (existing.some((row) => row.identity_key === key)) return "taken" as const;
               if (existing.length > 0) return "provider_linked" as const;
               await trx.insertInto(IDENTITIES).values(toIdentityRow(identity)).execute();
+              await effects.write(trx, linkOptions.effects);
               return "linked" as const;
             }),
           );
@@ -195,7 +200,7 @@ export function createKyselyIdentityStore(db: Kysely<Database>, parts: IdentityS
           .execute();
       }),
 
-    unlinkIdentity: (userId, provider) =>
+    unlinkIdentity: (userId, provider, unlinkOptions = {}) =>
       guard(() =>
         retryingDeadlocks(() =>
           db.transaction().execute(async (trx) => {
@@ -221,6 +226,7 @@ export function createKyselyIdentityStore(db: Kysely<Database>, parts: IdentityS
               if (user.password_hash === NO_PASSWORD && !passkey) return "last_method" as const;
             }
             await trx.deleteFrom(IDENTITIES).where("user_id", "=", userId).where("provider", "=", provider).execute();
+            await effects.write(trx, unlinkOptions.effects);
             return "unlinked" as const;
           }),
         ),

@@ -1,7 +1,9 @@
 import { type CompiledQuery, type Kysely, type Selectable, sql, type Transaction } from "kysely";
-import { EmailTakenError } from "../errors.js";
+import { EmailTakenError, InvalidInputError, LastAdminError } from "../errors.js";
 import type { DeadSessions, SessionRecord } from "../session/store.js";
 import { failClosed } from "./guard.js";
+import { createKyselyAuditStore, deleteEventsBefore } from "./kysely-audit.js";
+import { createEffectWriter, hasEffects } from "./kysely-effects.js";
 import { createKyselyFactorStore, deleteFactorRows, sweepChallenges } from "./kysely-factors.js";
 import {
   createKyselyIdentityStore,
@@ -9,14 +11,16 @@ import {
   deleteUnprovenIdentities,
   NO_PASSWORD,
 } from "./kysely-identities.js";
+import { createKyselyMailStore, sweepSentMail } from "./kysely-mail.js";
 import { assertSchemaCurrent, type MigrationLock, migrateToLatest } from "./migrations.js";
 import { type Prepare, queryTemplate } from "./query-template.js";
 import type { Database } from "./schema.js";
 import type {
   AttemptRequest,
   AttemptWindow,
+  Effects,
+  KeepAdmin,
   NewUser,
-  OutboxMessage,
   RateLimitWindow,
   ReservedAttempt,
   Store,
@@ -29,7 +33,6 @@ import type {
 type UserRow = Selectable<Database["gatehouse_users"]>;
 type SessionRow = Selectable<Database["gatehouse_sessions"]>;
 type TokenRow = Selectable<Database["gatehouse_tokens"]>;
-type OutboxRow = Selectable<Database["gatehouse_outbox"]>;
 type RateLimitRow = Pick<Selectable<Database["gatehouse_rate_limits"]>, "count" | "pending" | "reset_at">;
 
 /** What differs between SQL backends, beyond what Kysely's dialect already covers. */
@@ -50,6 +53,17 @@ export interface SqlBackend {
    * very loop the transaction needs). Without it they run in a Kysely transaction.
    */
   batch?(queries: readonly CompiledQuery[]): Promise<unknown[][]>;
+  /**
+   * As {@link SqlBackend.batch}, but the statements after `first` run only if `first` changed a row (a change
+   * and its effects: nothing changed, nothing written); resolves to whether it did.
+   */
+  batchIfChanged?(first: CompiledQuery, rest: readonly CompiledQuery[]): Promise<boolean>;
+  /**
+   * How a transaction locks the rows it decides on: `for-update` (`SELECT … FOR UPDATE`: PostgreSQL, MySQL), or
+   * `write-lock` (SQLite, which has no row locks: a first write takes the database's write lock, and writers
+   * run one at a time).
+   */
+  rowLocks: "for-update" | "write-lock";
   /** A lock around each migration pass, for a dialect whose Kysely lock is a no-op. */
   migrationLock?: MigrationLock;
 }
@@ -74,7 +88,6 @@ const USERS = "gatehouse_users";
 const SESSIONS = "gatehouse_sessions";
 const LIMITS = "gatehouse_rate_limits";
 const TOKENS = "gatehouse_tokens";
-const OUTBOX = "gatehouse_outbox";
 
 /**
  * The store shared by every SQL backend: the same Kysely queries on SQLite, PostgreSQL and MySQL/MariaDB.
@@ -82,6 +95,7 @@ const OUTBOX = "gatehouse_outbox";
  */
 export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, options: SqlStoreOptions): Store {
   const anyDb = db as unknown as Kysely<unknown>;
+  const effects = createEffectWriter(db, (error) => backend.isUniqueViolation(error));
   const migrate = () => migrateToLatest(anyDb, backend.migrationLock);
   let ready: Promise<void> | undefined;
 
@@ -116,6 +130,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
           `${SESSIONS}.last_seen_at as s_last_seen_at`,
           `${SESSIONS}.user_agent as s_user_agent`,
           `${SESSIONS}.ip as s_ip`,
+          `${SESSIONS}.impersonated_by as s_impersonated_by`,
           `${USERS}.id`,
           `${USERS}.email`,
           `${USERS}.name`,
@@ -125,6 +140,8 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
           `${USERS}.revocation_epoch`,
           `${USERS}.email_verified_at`,
           `${USERS}.totp_enabled`,
+          `${USERS}.banned_at`,
+          `${USERS}.ban_reason`,
           `${USERS}.created_at`,
           `${USERS}.updated_at`,
         ])
@@ -146,6 +163,8 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     "revocation_epoch",
     "email_verified_at",
     "totp_enabled",
+    "banned_at",
+    "ban_reason",
     "created_at",
     "updated_at",
   ] as const;
@@ -176,6 +195,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       "last_seen_at",
       "user_agent",
       "ip",
+      "impersonated_by",
     ],
     (v) => db.insertInto(SESSIONS).values(v),
   );
@@ -289,7 +309,52 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     if (update.passwordHash !== undefined) values.password_hash = update.passwordHash;
     if (update.email !== undefined) values.email = update.email;
     if (update.emailVerifiedAt !== undefined) values.email_verified_at = update.emailVerifiedAt?.getTime() ?? null;
+    if (update.bannedAt !== undefined) values.banned_at = update.bannedAt?.getTime() ?? null;
+    if (update.banReason !== undefined) values.ban_reason = update.banReason;
     return values;
+  }
+
+  /**
+   * Refuses, with `LastAdminError`, a write that takes `userId` out of the unbanned users of `keep.role` when
+   * they are the last one. Locks those users first, for the rest of `trx`: of two admins demoting or banning each
+   * other at once, the second waits for the first and then counts without it. Run before any other write of
+   * `trx`, so that every such transaction takes its locks in one order.
+   */
+  async function keepingAdmin(trx: Transaction<Database>, userId: string, keep: KeepAdmin): Promise<void> {
+    // Whether a row is the user is decided by the database, with the collation its update of the user uses.
+    let holders = trx
+      .selectFrom(USERS)
+      .select(["role", sql<number>`case when ${sql.ref("id")} = ${userId} then 1 else 0 end`.as("is_user")])
+      .where("role", "=", keep.role)
+      .where("banned_at", "is", null)
+      .orderBy("id");
+    if (backend.rowLocks === "for-update") {
+      holders = holders.forUpdate();
+    } else {
+      // An update that changes nothing takes SQLite's write lock before the read, as lockUser does.
+      await trx
+        .updateTable(USERS)
+        .set((eb) => ({ updated_at: eb.ref("updated_at") }))
+        .where("role", "=", keep.role)
+        .execute();
+    }
+    // The role compared here too: a case-insensitive collation (MySQL's) would count an "ADMIN" as an "admin".
+    const rows = (await holders.execute()).filter((row) => row.role === keep.role);
+    if (rows.length > 0 && rows.every((row) => Number(row.is_user) === 1)) throw new LastAdminError();
+  }
+
+  /** Runs `change` and, only if it changed a row, writes `effects` with it, as one transaction. */
+  async function changeWithEffects(change: CompiledQuery, changeEffects: Effects | undefined): Promise<boolean> {
+    const writes = effects.queries(changeEffects);
+    if (writes.length === 0) return Number((await db.executeQuery(change)).numAffectedRows ?? 0) > 0;
+    if (backend.batchIfChanged) return backend.batchIfChanged(change, writes);
+    return retryingDeadlocks(() =>
+      db.transaction().execute(async (trx) => {
+        if (Number((await trx.executeQuery(change)).numAffectedRows ?? 0) === 0) return false;
+        for (const write of writes) await trx.executeQuery(write);
+        return true;
+      }),
+    );
   }
 
   /** The sweep of a log-in's new session: the user's other sessions that are dead. */
@@ -388,7 +453,14 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       updated_at: now,
     };
     await executor.insertInto(USERS).values(row).execute();
-    return toUserRecord({ ...row, session_version: 0, revocation_epoch: 0, totp_enabled: 0 });
+    return toUserRecord({
+      ...row,
+      session_version: 0,
+      revocation_epoch: 0,
+      totp_enabled: 0,
+      banned_at: null,
+      ban_reason: null,
+    });
   }
 
   const store: Store = {
@@ -399,18 +471,32 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       isUniqueViolation: (error) => backend.isUniqueViolation(error),
       retryingDeadlocks,
       insertUser,
+      effects,
     }),
 
     ...createKyselyFactorStore(db, {
       guard,
       isUniqueViolation: (error) => backend.isUniqueViolation(error),
       retryingDeadlocks,
+      effects,
+      changeWithEffects,
     }),
 
-    createUser: (user: NewUser) =>
+    ...createKyselyAuditStore(db, { guard, effects, batch }),
+
+    ...createKyselyMailStore(db, { guard, effects, batch, now: options.now }),
+
+    createUser: (user: NewUser, createOptions = {}) =>
       guard(async () => {
         try {
-          return await insertUser(db, user);
+          if (!hasEffects(createOptions.effects)) return await insertUser(db, user);
+          return await retryingDeadlocks(() =>
+            db.transaction().execute(async (trx) => {
+              const created = await insertUser(trx, user);
+              await effects.write(trx, createOptions.effects);
+              return created;
+            }),
+          );
         } catch (error) {
           if (backend.isUniqueViolation(error)) throw new EmailTakenError();
           throw error;
@@ -435,36 +521,83 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         return rows.map(toUserRecord);
       }),
 
-    updateUser: (id, update: UserUpdate, updateOptions = {}) =>
+    searchUsers: ({ query, cursor, limit }) =>
       guard(async () => {
-        const values = userValues(update);
-        let query = db.updateTable(USERS).set(values).where("id", "=", id);
-        if (updateOptions.ifPasswordHash !== undefined)
-          query = query.where("password_hash", "=", updateOptions.ifPasswordHash);
-        const result = await writingEmail(update, () => query.executeTakeFirst());
-        if (Number(result.numUpdatedRows) === 0) return null;
-        const row = await db.selectFrom(USERS).selectAll().where("id", "=", id).executeTakeFirst();
-        return row ? toUserRecord(row) : null;
+        let select = db.selectFrom(USERS).select(userColumns);
+        if (query !== "") {
+          // `!` escapes LIKE's wildcards: unlike a backslash, it means the same in every dialect's string syntax.
+          const pattern = `%${query.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+          const contains = (column: "email" | "name") =>
+            sql<boolean>`lower(${sql.ref(column)}) like lower(${pattern}) escape '!'`;
+          select = select.where((eb) => eb.or([contains("email"), contains("name")]));
+        }
+        // Keyset pages on the email (unique): a page starts after the last address of the one before.
+        if (cursor !== null) select = select.where("email", ">", decodeUserCursor(cursor));
+        const rows = await select
+          .orderBy("email")
+          .limit(limit + 1)
+          .execute();
+        const page = rows.slice(0, limit);
+        const last = page.at(-1);
+        return {
+          users: page.map(toUserRecord),
+          nextCursor: rows.length > limit && last ? Buffer.from(last.email, "utf8").toString("base64url") : null,
+        };
       }),
 
-    bumpSessionVersion: (userId) =>
-      guard(async () => {
-        const result = await db
-          .updateTable(USERS)
-          .set((eb) => ({ session_version: eb("session_version", "+", 1), updated_at: options.now() }))
-          .where("id", "=", userId)
-          .executeTakeFirst();
-        if (Number(result.numUpdatedRows) === 0) return null;
-        const row = await db.selectFrom(USERS).select("session_version").where("id", "=", userId).executeTakeFirst();
-        return row ? Number(row.session_version) : null;
-      }),
+    updateUser: (id, update: UserUpdate, updateOptions = {}) =>
+      guard(() =>
+        writingEmail(update, () =>
+          retryingDeadlocks(() =>
+            db.transaction().execute(async (trx) => {
+              const { keepAdmin, ifPasswordHash } = updateOptions;
+              if (keepAdmin && leavesRole(update, keepAdmin)) await keepingAdmin(trx, id, keepAdmin);
+              let query = trx.updateTable(USERS).set(userValues(update)).where("id", "=", id);
+              if (ifPasswordHash !== undefined) query = query.where("password_hash", "=", ifPasswordHash);
+              const result = await query.executeTakeFirst();
+              if (Number(result.numUpdatedRows) === 0) return null;
+              const row = await trx
+                .selectFrom(USERS)
+                .select(userColumns)
+                .where("id", "=", id)
+                .executeTakeFirstOrThrow();
+              await effects.write(trx, updateOptions.effects);
+              return toUserRecord(row);
+            }),
+          ),
+        ),
+      ),
+
+    bumpSessionVersion: (userId, bumpOptions = {}) =>
+      guard(() =>
+        retryingDeadlocks(() =>
+          db.transaction().execute(async (trx) => {
+            const result = await trx
+              .updateTable(USERS)
+              .set((eb) => ({ session_version: eb("session_version", "+", 1), updated_at: options.now() }))
+              .where("id", "=", userId)
+              .executeTakeFirst();
+            if (Number(result.numUpdatedRows) === 0) return null;
+            const row = await trx
+              .selectFrom(USERS)
+              .select("session_version")
+              .where("id", "=", userId)
+              .executeTakeFirstOrThrow();
+            await effects.write(trx, bumpOptions.effects);
+            return Number(row.session_version);
+          }),
+        ),
+      ),
 
     endSessions: (userId, endOptions = {}) =>
       guard(() =>
         writingEmail(endOptions.update ?? {}, () =>
           retryingDeadlocks(() =>
             db.transaction().execute(async (trx) => {
-              const { keep, ifEpoch } = endOptions;
+              const { keep, ifEpoch, keepAdmin } = endOptions;
+              if (keepAdmin && leavesRole(endOptions.update ?? {}, keepAdmin)) {
+                await keepingAdmin(trx, userId, keepAdmin);
+              }
               let move = trx
                 .updateTable(USERS)
                 .set((eb) => ({
@@ -498,22 +631,29 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
                   await trx.updateTable(USERS).set({ totp_enabled: 0 }).where("id", "=", userId).execute();
                 }
               }
+              await effects.write(trx, endOptions.effects);
               return { ended: Number(ended.numDeletedRows), epoch };
             }),
           ),
         ),
       ),
 
-    deleteUser: (id) =>
+    deleteUser: (id, deleteOptions = {}) =>
       guard(() =>
-        db.transaction().execute(async (trx) => {
-          await trx.deleteFrom(SESSIONS).where("user_id", "=", id).execute();
-          await trx.deleteFrom(TOKENS).where("user_id", "=", id).execute();
-          await deleteFactorRows(trx, id);
-          await deleteIdentityRows(trx, id);
-          const result = await trx.deleteFrom(USERS).where("id", "=", id).executeTakeFirst();
-          return Number(result.numDeletedRows) > 0;
-        }),
+        retryingDeadlocks(() =>
+          db.transaction().execute(async (trx) => {
+            if (deleteOptions.keepAdmin) await keepingAdmin(trx, id, deleteOptions.keepAdmin);
+            await trx.deleteFrom(SESSIONS).where("user_id", "=", id).execute();
+            await trx.deleteFrom(TOKENS).where("user_id", "=", id).execute();
+            await deleteFactorRows(trx, id);
+            await deleteIdentityRows(trx, id);
+            const result = await trx.deleteFrom(USERS).where("id", "=", id).executeTakeFirst();
+            if (Number(result.numDeletedRows) === 0) return false;
+            // The user's events stay (the log outlives the account); the deletion's own are written with it.
+            await effects.write(trx, deleteOptions.effects);
+            return true;
+          }),
+        ),
       ),
 
     createToken: (token: TokenRecord, tokenOptions) =>
@@ -538,6 +678,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
               expires_at: token.expiresAt.getTime(),
             })
             .execute();
+          await effects.write(trx, tokenOptions.effects);
         }),
       ),
 
@@ -564,33 +705,6 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         return Number(result.numDeletedRows);
       }),
 
-    addOutboxMessage: (message: OutboxMessage) =>
-      guard(async () => {
-        await db
-          .insertInto(OUTBOX)
-          .values({
-            id: message.id,
-            recipient: message.to,
-            subject: message.subject,
-            text_body: message.text,
-            html_body: message.html,
-            created_at: message.createdAt.getTime(),
-          })
-          .execute();
-      }),
-
-    listOutboxMessages: (limit) =>
-      guard(async () => {
-        const rows = await db
-          .selectFrom(OUTBOX)
-          .selectAll()
-          .orderBy("created_at", "desc")
-          .orderBy("id", "desc")
-          .limit(limit)
-          .execute();
-        return rows.map(toOutboxMessage);
-      }),
-
     createSession: (session: SessionRecord, createOptions = {}) =>
       guard(async () => {
         const statements = sessionStatements(session, createOptions.sweep);
@@ -607,6 +721,9 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         },
         createSession(session, createOptions = {}) {
           others.push(...sessionStatements(session, createOptions.sweep));
+        },
+        record(batchEffects) {
+          others.push(...effects.queries(batchEffects));
         },
         commit() {
           const [counters, rest] = [settles, others];
@@ -649,6 +766,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
             last_seen_at: row.s_last_seen_at,
             user_agent: row.s_user_agent,
             ip: row.s_ip,
+            impersonated_by: row.s_impersonated_by,
           }),
           user: toUserRecord(row),
         };
@@ -669,11 +787,8 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         });
       }),
 
-    deleteSession: (sessionId) =>
-      guard(async () => {
-        const result = await deleteSessionById({ id: sessionId });
-        return Number(result.numAffectedRows ?? 0) > 0;
-      }),
+    deleteSession: (sessionId, deleteOptions = {}) =>
+      guard(() => changeWithEffects(deleteSessionById.bind({ id: sessionId }), deleteOptions.effects)),
 
     deleteUserSessions: (userId, deleteOptions = {}) =>
       guard(() =>
@@ -733,7 +848,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
         else await batch(statements.map(({ query }) => query));
       }),
 
-    sweepExpired: (now) =>
+    sweepExpired: (now, sweepOptions = {}) =>
       guard(async () => {
         await db.deleteFrom(LIMITS).where("reset_at", "<=", now).execute();
         await db
@@ -742,6 +857,8 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
           .execute();
         await db.deleteFrom(SESSIONS).where("expires_at", "<=", now).execute();
         await sweepChallenges(db, now);
+        await sweepSentMail(db, now);
+        if (sweepOptions.eventsBefore !== undefined) await deleteEventsBefore(db, sweepOptions.eventsBefore);
       }),
 
     peekRateLimit: (key, now) =>
@@ -778,6 +895,22 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
   return store;
 }
 
+/** Whether `update` takes a user out of the unbanned users of `keep.role`: a demotion or a ban. */
+function leavesRole(update: UserUpdate, keep: KeepAdmin): boolean {
+  return (update.role !== undefined && update.role !== keep.role) || (update.bannedAt ?? null) !== null;
+}
+
+/**
+ * The email a search cursor names. A cursor this store did not make (not base64url, not text, a control
+ * character such as the NUL byte PostgreSQL refuses in text) is bad input, not a store failure.
+ */
+function decodeUserCursor(cursor: string): string {
+  const email = Buffer.from(cursor, "base64url").toString("utf8");
+  if (email === "" || Buffer.from(email, "utf8").toString("base64url") !== cursor || /[\p{Cc}\uFFFD]/u.test(email))
+    throw new InvalidInputError({ cursor: { code: "invalid", message: "This cursor is not one a page gave." } });
+  return email;
+}
+
 /** The one order in which a transaction locks counters. */
 function compareKeys(a: string | undefined, b: string | undefined): number {
   return a === b ? 0 : (a ?? "") < (b ?? "") ? -1 : 1;
@@ -801,6 +934,8 @@ function toUserRecord(row: UserRow): UserRecord {
     passwordHash: row.password_hash === NO_PASSWORD ? null : row.password_hash,
     emailVerifiedAt: row.email_verified_at === null ? null : new Date(Number(row.email_verified_at)),
     totpEnabled: Number(row.totp_enabled) === 1,
+    bannedAt: row.banned_at === null ? null : new Date(Number(row.banned_at)),
+    banReason: row.ban_reason,
     sessionVersion: Number(row.session_version),
     revocationEpoch: Number(row.revocation_epoch),
     createdAt: new Date(Number(row.created_at)),
@@ -820,6 +955,7 @@ function toSessionRow(session: SessionRecord): SessionRow {
     last_seen_at: session.lastSeenAt.getTime(),
     user_agent: session.userAgent,
     ip: session.ip,
+    impersonated_by: session.impersonatedBy ?? null,
   };
 }
 
@@ -836,6 +972,7 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     lastSeenAt: new Date(Number(row.last_seen_at)),
     userAgent: row.user_agent,
     ip: row.ip,
+    impersonatedBy: row.impersonated_by,
   };
 }
 
@@ -848,16 +985,5 @@ function toTokenRecord(row: TokenRow): TokenRecord {
     revocationEpoch: Number(row.revocation_epoch),
     createdAt: new Date(Number(row.created_at)),
     expiresAt: new Date(Number(row.expires_at)),
-  };
-}
-
-function toOutboxMessage(row: OutboxRow): OutboxMessage {
-  return {
-    id: row.id,
-    to: row.recipient,
-    subject: row.subject,
-    text: row.text_body,
-    html: row.html_body,
-    createdAt: new Date(Number(row.created_at)),
   };
 }

@@ -185,6 +185,56 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0007_audit_admin_mail": {
+    async up(db: Kysely<unknown>) {
+      // One column per statement: SQLite's ALTER TABLE adds one at a time.
+      await db.schema.alterTable("gatehouse_users").addColumn("banned_at", "bigint").execute();
+      await db.schema.alterTable("gatehouse_users").addColumn("ban_reason", "varchar(500)").execute();
+      // The administrator viewing the app as the session's user; null for the user's own session.
+      await db.schema.alterTable("gatehouse_sessions").addColumn("impersonated_by", "varchar(64)").execute();
+      await db.schema
+        .createTable("gatehouse_audit")
+        .addColumn("id", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("at", "bigint", (c) => c.notNull())
+        .addColumn("type", "varchar(64)", (c) => c.notNull())
+        .addColumn("outcome", "varchar(16)", (c) => c.notNull())
+        // No foreign key: the log outlives the accounts it speaks of.
+        .addColumn("user_id", "varchar(64)")
+        .addColumn("user_email", "varchar(254)")
+        .addColumn("actor_type", "varchar(16)", (c) => c.notNull())
+        .addColumn("actor_id", "varchar(64)")
+        .addColumn("ip", "varchar(64)")
+        .addColumn("user_agent", "varchar(512)")
+        .addColumn("detail", "text", (c) => c.notNull())
+        .execute();
+      // Pages of the whole log, of one user's events and of one type's, each in (at, id) order.
+      await db.schema.createIndex("gatehouse_audit_at").on("gatehouse_audit").columns(["at", "id"]).execute();
+      await db.schema.createIndex("gatehouse_audit_user_at").on("gatehouse_audit").columns(["user_id", "at"]).execute();
+      await db.schema.createIndex("gatehouse_audit_type_at").on("gatehouse_audit").columns(["type", "at"]).execute();
+      // The durable outbox: mail is written with the change it belongs to and delivered by a sender, with retries.
+      await db.schema
+        .createTable("gatehouse_mail")
+        .addColumn("id", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("recipient", "varchar(254)", (c) => c.notNull())
+        .addColumn("subject", "varchar(300)", (c) => c.notNull())
+        .addColumn("sealed_body", "text", (c) => c.notNull())
+        .addColumn("status", "varchar(16)", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull())
+        .addColumn("next_attempt_at", "bigint", (c) => c.notNull())
+        .addColumn("lease_until", "bigint")
+        .addColumn("last_error", "varchar(500)")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("sent_at", "bigint")
+        .execute();
+      await db.schema
+        .createIndex("gatehouse_mail_due")
+        .on("gatehouse_mail")
+        .columns(["status", "next_attempt_at"])
+        .execute();
+      // The development outbox is now the mail the development mailer "sent" (kept with its body).
+      await db.schema.dropTable("gatehouse_outbox").execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -45,6 +45,7 @@ export function createMysqlStore(options: MysqlStoreOptions): Store {
       isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === "ER_DUP_ENTRY",
       isDeadlock: (error) => (error as { code?: unknown } | null)?.code === "ER_LOCK_DEADLOCK",
       upsert: "on-duplicate-key",
+      rowLocks: "for-update",
     },
     { autoMigrate: options.autoMigrate ?? true, timeoutMs, now: options.now ?? Date.now },
   );

@@ -50,6 +50,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === "23505",
       isDeadlock: (error) => (error as { code?: unknown } | null)?.code === "40P01",
       upsert: "on-conflict",
+      rowLocks: "for-update",
       prepare(query) {
         // A named statement is parsed and planned once per connection, not on every request.
         const name = `gatehouse_${createHash("sha256").update(query.sql).digest("hex").slice(0, 24)}`;

@@ -321,6 +321,7 @@ function toHash(session: SessionRecord): Record<string, string> {
     last_seen_at: String(session.lastSeenAt.getTime()),
     user_agent: session.userAgent ?? "",
     ip: session.ip ?? "",
+    impersonated_by: session.impersonatedBy ?? "",
   };
 }
 
@@ -338,5 +339,7 @@ function toSessionRecord(id: string, hash: Record<string, string>): SessionRecor
     lastSeenAt: new Date(Number(hash.last_seen_at)),
     userAgent: hash.user_agent || null,
     ip: hash.ip || null,
+    // Records written before impersonation existed have no field: the user's own sessions.
+    impersonatedBy: hash.impersonated_by || null,
   };
 }

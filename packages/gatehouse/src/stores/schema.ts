@@ -13,6 +13,9 @@ export interface Database {
     email_verified_at: number | null;
     /** 1 while an authenticator app (TOTP) is on: a log-in then needs its second step. */
     totp_enabled: Generated<number>;
+    /** When an administrator banned the user; `null` when not banned. */
+    banned_at: number | null;
+    ban_reason: string | null;
     created_at: number;
     updated_at: number;
   };
@@ -27,6 +30,8 @@ export interface Database {
     last_seen_at: number;
     user_agent: string | null;
     ip: string | null;
+    /** The administrator viewing the app as the user (impersonation); `null` for the user's own session. */
+    impersonated_by: string | null;
   };
   gatehouse_tokens: {
     token_hash: string;
@@ -36,14 +41,6 @@ export interface Database {
     revocation_epoch: Generated<number>;
     created_at: number;
     expires_at: number;
-  };
-  gatehouse_outbox: {
-    id: string;
-    recipient: string;
-    subject: string;
-    text_body: string;
-    html_body: string;
-    created_at: number;
   };
   gatehouse_rate_limits: {
     key: string;
@@ -85,6 +82,36 @@ export interface Database {
     revocation_epoch: number;
     created_at: number;
     expires_at: number;
+  };
+  gatehouse_audit: {
+    id: string;
+    at: number;
+    type: string;
+    outcome: string;
+    user_id: string | null;
+    user_email: string | null;
+    actor_type: string;
+    actor_id: string | null;
+    ip: string | null;
+    user_agent: string | null;
+    /** A JSON object. */
+    detail: string;
+  };
+  gatehouse_mail: {
+    id: string;
+    recipient: string;
+    subject: string;
+    /** `""` once sent, unless the development mailer kept it. */
+    sealed_body: string;
+    /** `pending`, `sent` or `failed`. */
+    status: string;
+    attempts: number;
+    next_attempt_at: number;
+    /** While a sender holds the message (claimed, not settled): until when. */
+    lease_until: number | null;
+    last_error: string | null;
+    created_at: number;
+    sent_at: number | null;
   };
   gatehouse_identities: {
     identity_key: string;

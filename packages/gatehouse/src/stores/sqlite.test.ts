@@ -62,6 +62,7 @@ describe("createSqliteStore", () => {
     lastSeenAt: new Date(T0),
     userAgent: null,
     ip: null,
+    impersonatedBy: null,
     ...overrides,
   });
   function rawSession(id: string): Record<string, unknown> | undefined {

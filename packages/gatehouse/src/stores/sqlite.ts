@@ -80,6 +80,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           }),
         )();
       },
+      batchIfChanged: async (first, rest) =>
+        database.transaction(() => {
+          if (cached.prepare(first.sql).run(first.parameters).changes === 0) return false;
+          for (const query of rest) cached.prepare(query.sql).run(query.parameters);
+          return true;
+        })(),
+      rowLocks: "write-lock",
       prepare(query) {
         const statement = database.prepare(query.sql);
         return async (parameters) => statement.get(...parameters);

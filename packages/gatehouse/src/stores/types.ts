@@ -14,6 +14,10 @@ export interface UserRecord extends SessionUser {
   emailVerifiedAt: Date | null;
   /** Whether an authenticator app (TOTP) is on: a log-in then needs its second step. */
   totpEnabled: boolean;
+  /** When an administrator banned the user; `null` when not banned. A banned user cannot sign in. */
+  bannedAt: Date | null;
+  /** The administrator's reason for the ban, shown to admins only; `null` when none was given. */
+  banReason: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -50,6 +54,25 @@ export interface UserUpdate {
   /** A new address; the update rejects with `EmailTakenError` when another user has it. */
   email?: string;
   emailVerifiedAt?: Date | null;
+  /** A ban (a time) or its end (`null`); see {@link UserRecord.bannedAt}. */
+  bannedAt?: Date | null;
+  banReason?: string | null;
+}
+
+/**
+ * What a change writes with it, in its own transaction where the backend has transactions: the audit events
+ * that describe it and the mail it sends (a token's mail beside the token). Written only when the change
+ * happens: a call that resolves to "nothing changed" (`null`, `false`, a refusal) writes none of it.
+ */
+export interface Effects {
+  events?: readonly AuditEvent[];
+  mail?: readonly QueuedMail[];
+}
+
+/** Guards a write that could leave no administrator: see {@link UserStore.updateUser}. */
+export interface KeepAdmin {
+  /** The administrators' role, e.g. `admin`. */
+  role: string;
 }
 
 /** What a one-time email token is for. */
@@ -75,7 +98,7 @@ export interface TokenRecord {
   expiresAt: Date;
 }
 
-/** A message kept in the development outbox instead of being sent. */
+/** A message of the development outbox (see `createOutboxMailer`): kept, readable, never sent. */
 export interface OutboxMessage {
   id: string;
   to: string;
@@ -91,18 +114,39 @@ export interface OutboxMessage {
  */
 export interface UserStore extends UserLookup<UserRecord> {
   /** Inserts a user; rejects with `EmailTakenError` when the email is already registered. */
-  createUser(user: NewUser): Promise<UserRecord>;
+  createUser(user: NewUser, options?: { effects?: Effects }): Promise<UserRecord>;
   getUserByEmail(email: string): Promise<UserRecord | null>;
   listUsers(): Promise<UserRecord[]>;
   /**
-   * Returns the updated user, or `null` when there is no such user — or, with `ifPasswordHash`, when the
-   * stored hash is no longer that one (a rehash must not undo a password change that came between).
+   * Users whose email or name contains `query` (case-insensitive; `%` and `_` are literal), ordered by email,
+   * `limit` at a time: `cursor` is the `nextCursor` of the page before (`null`: the first page); one the store
+   * did not make rejects with `InvalidInputError` (`cursor`). An empty query lists everyone.
    */
-  updateUser(id: string, update: UserUpdate, options?: { ifPasswordHash?: string }): Promise<UserRecord | null>;
+  searchUsers(query: { query: string; cursor: string | null; limit: number }): Promise<{
+    users: UserRecord[];
+    nextCursor: string | null;
+  }>;
+  /**
+   * Returns the updated user, or `null` when there is no such user — or, with `ifPasswordHash`, when the
+   * stored hash is no longer that one (a rehash must not undo a password change that came between). With
+   * `keepAdmin`, rejects with `LastAdminError` (nothing written) when the update would leave no unbanned user
+   * of that role: checked and written in one transaction that locks the role's users, so two admins demoting
+   * each other at once cannot both succeed.
+   */
+  updateUser(
+    id: string,
+    update: UserUpdate,
+    options?: { ifPasswordHash?: string; keepAdmin?: KeepAdmin; effects?: Effects },
+  ): Promise<UserRecord | null>;
   /** Increments the user's session version and returns the new one (`null`: no such user). */
-  bumpSessionVersion(userId: string): Promise<number | null>;
-  /** Deletes the user with their tokens, second factors, passkeys, challenges and identities (and their sessions, where this store keeps them). */
-  deleteUser(id: string): Promise<boolean>;
+  bumpSessionVersion(userId: string, options?: { effects?: Effects }): Promise<number | null>;
+  /**
+   * Deletes the user with their tokens, second factors, passkeys, challenges and identities (and their
+   * sessions, where this store keeps them). With `keepAdmin`, rejects with `LastAdminError` (nothing deleted)
+   * when the user is the last unbanned one of that role (see {@link UserStore.updateUser}). Their audit events
+   * stay: the log outlives the account.
+   */
+  deleteUser(id: string, options?: { keepAdmin?: KeepAdmin; effects?: Effects }): Promise<boolean>;
   /**
    * Ends the user's sessions, all of them or all but `keep`, as one transaction: the user moves to a new
    * revocation epoch (so a session record of an older one is refused, even one written concurrently),
@@ -114,7 +158,15 @@ export interface UserStore extends UserLookup<UserRecord> {
    */
   endSessions(
     userId: string,
-    options?: { keep?: string; update?: UserUpdate; ifEpoch?: number; reclaim?: Reclaim },
+    options?: {
+      keep?: string;
+      update?: UserUpdate;
+      ifEpoch?: number;
+      reclaim?: Reclaim;
+      /** As for {@link UserStore.updateUser}: a ban of the last admin is refused. */
+      keepAdmin?: KeepAdmin;
+      effects?: Effects;
+    },
   ): Promise<{ ended: number; epoch: number } | null>;
 }
 
@@ -124,7 +176,7 @@ export interface TokenStore {
    * Stores a one-time token. With `replace`, the user's other tokens of the same purpose are deleted in the
    * same step, so only the newest link works.
    */
-  createToken(token: TokenRecord, options: { replace: boolean }): Promise<void>;
+  createToken(token: TokenRecord, options: { replace: boolean; effects?: Effects }): Promise<void>;
   /**
    * Deletes and returns the token with this hash if its purpose is one of `purposes`; expired ones too (the
    * caller checks `expiresAt`). Of concurrent calls for one token, only one receives it.
@@ -168,12 +220,112 @@ export interface RateLimitStore {
   ): Promise<void>;
 }
 
-/** The development outbox: messages kept instead of sent (see `createOutboxMailer`). */
-export interface OutboxStore {
-  /** Keeps a message in the development outbox. */
-  addOutboxMessage(message: OutboxMessage): Promise<void>;
-  /** The newest `limit` outbox messages, newest first. */
-  listOutboxMessages(limit: number): Promise<OutboxMessage[]>;
+/** Who did something the audit log records. */
+export type AuditActorType = "user" | "admin" | "cli" | "system";
+
+/**
+ * One security event of the audit log. Never holds a password, token, code, secret or cookie: `detail` is a
+ * small JSON object of names and ids (a reason, a role, a provider, a session id).
+ */
+export interface AuditEvent {
+  /** Random and unique; with `at`, the order of the log. */
+  id: string;
+  at: Date;
+  /** E.g. `login.success`, `user.ban`: see `AUDIT_EVENT_TYPES`. */
+  type: string;
+  outcome: "success" | "failure";
+  /** The user the event is about; `null` when there is none (a failed log-in for an unknown address). */
+  userId: string | null;
+  /** Their email at the time (for an unknown account, the address that was tried). */
+  userEmail: string | null;
+  actorType: AuditActorType;
+  /** The acting user's id (the user themselves, or the admin); `null` for the CLI and the system. */
+  actorId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  detail: Record<string, unknown>;
+}
+
+/** Which events a page of the log holds, and where it starts. */
+export interface AuditQuery {
+  userId?: string;
+  type?: string;
+  /** Only events at or after this time. */
+  since?: Date;
+  /** `newest` first (the default: a page for a person) or `oldest` first (an export, a tail). */
+  order?: "newest" | "oldest";
+  /** The `{ at, id }` of the last event of the page before: this page starts after it, in `order`. */
+  after?: { at: Date; id: string } | null;
+  limit: number;
+}
+
+/** The audit log: events written with the changes they describe (see {@link Effects}) or on their own. */
+export interface AuditStore {
+  /** Writes events of something that changed nothing else (a failed log-in), or whose change lives elsewhere. */
+  recordEvents(events: readonly AuditEvent[]): Promise<void>;
+  listEvents(query: AuditQuery): Promise<AuditEvent[]>;
+  /** Deletes the events before `before` (retention); resolves to how many. */
+  deleteEventsBefore(before: Date): Promise<number>;
+}
+
+/** An email waiting in the durable outbox. */
+export interface QueuedMail {
+  id: string;
+  to: string;
+  subject: string;
+  /** The text and HTML bodies, sealed with a key derived from the app's secret: they may carry a link's token. */
+  sealedBody: string;
+  createdAt: Date;
+}
+
+/** Where a message of the durable outbox stands. */
+export type MailStatus = "pending" | "sent" | "failed";
+
+/** A message of the durable outbox, as the sender and admins see it. */
+export interface MailRecord extends QueuedMail {
+  status: MailStatus;
+  /** Delivery attempts so far; a claim counts one. */
+  attempts: number;
+  /** When a pending message may be tried (again). */
+  nextAttemptAt: Date;
+  /** Why the last attempt failed (the mail server's answer, never the body). */
+  lastError: string | null;
+  sentAt: Date | null;
+}
+
+/** How a claimed delivery attempt ended. */
+export type MailOutcome =
+  /** Delivered. The sealed body is erased (`""`) unless `keepBody` (the development outbox shows it). */
+  | { status: "sent"; keepBody: boolean }
+  /** Failed for now: tried again from `nextAttemptAt`. */
+  | { status: "pending"; error: string; nextAttemptAt: Date }
+  /** Failed for good: kept, marked, shown to admins and `gatehouse doctor`. */
+  | { status: "failed"; error: string };
+
+/**
+ * The durable outbox: mail is written here in the transaction of the change it belongs to (see
+ * {@link Effects}), and a sender delivers it, with retries. A process that dies after answering loses none.
+ */
+export interface MailStore {
+  /** Queues mail that belongs to no other write (a notice). Due at once. */
+  enqueueMail(mail: readonly QueuedMail[]): Promise<void>;
+  /**
+   * Claims up to `limit` messages due by `now`: pending ones whose `nextAttemptAt` has come, oldest first. Each
+   * claim adds an attempt and hides the message from other claims for `leaseMs` (a sender that died holding it
+   * gives it back then). Of concurrent claimers, in any process, each message goes to one.
+   */
+  claimMail(now: Date, limit: number, leaseMs: number): Promise<MailRecord[]>;
+  /**
+   * Settles the attempt a claim returned (`attempts` as claimed). `false` (nothing changed) when the message
+   * was claimed again since, or is gone.
+   */
+  settleMail(id: string, attempts: number, outcome: MailOutcome): Promise<boolean>;
+  /** Messages, newest first; with `status`, only those. */
+  listMail(query: { status?: MailStatus; limit: number }): Promise<MailRecord[]>;
+  /** How many messages are in each status. */
+  countMail(): Promise<Record<MailStatus, number>>;
+  /** Puts a failed message back in the queue, due at `now`; `false` when it is not failed. */
+  retryMail(id: string, now: Date): Promise<boolean>;
 }
 
 /** A user's authenticator-app secret: set up, then confirmed with a first code. */
@@ -267,20 +419,26 @@ export interface FactorStore {
     step: number,
     codeHashes: readonly string[],
     now: Date,
+    options?: { effects?: Effects },
   ): Promise<boolean>;
   /** Records `step` as used if it is later than the last one used, atomically; `false` (a replay) otherwise. */
   spendTotpStep(userId: string, step: number): Promise<boolean>;
   /** Removes TOTP (confirmed or not) and the recovery codes, in one transaction; `false` when TOTP was not on. */
-  disableTotp(userId: string): Promise<boolean>;
+  disableTotp(userId: string, options?: { effects?: Effects }): Promise<boolean>;
   /** Replaces the user's recovery codes, in one transaction, while TOTP is on; `false` when it is not. */
-  replaceRecoveryCodes(userId: string, codeHashes: readonly string[], now: Date): Promise<boolean>;
+  replaceRecoveryCodes(
+    userId: string,
+    codeHashes: readonly string[],
+    now: Date,
+    options?: { effects?: Effects },
+  ): Promise<boolean>;
   /** Deletes the user's recovery code with one of these hashes; `true` for the one caller that deleted it. */
-  consumeRecoveryCode(userId: string, codeHashes: readonly string[]): Promise<boolean>;
+  consumeRecoveryCode(userId: string, codeHashes: readonly string[], options?: { effects?: Effects }): Promise<boolean>;
   /**
    * Stores a passkey; `false` (nothing stored) when its credential is registered already, to anyone — or, with
    * `ifEpoch`, when the user is no longer in that revocation epoch (their sessions were ended meanwhile).
    */
-  createPasskey(passkey: PasskeyRecord, options?: { ifEpoch?: number }): Promise<boolean>;
+  createPasskey(passkey: PasskeyRecord, options?: { ifEpoch?: number; effects?: Effects }): Promise<boolean>;
   getPasskeyByCredentialId(credentialId: string): Promise<PasskeyRecord | null>;
   /** The user's passkeys, newest first. */
   listPasskeys(userId: string): Promise<PasskeyRecord[]>;
@@ -299,7 +457,11 @@ export interface FactorStore {
    * Deletes the user's passkey, in one transaction, unless it is their last way to sign in: no password, no
    * other passkey and no linked identity (`last_method`). `not_found` when the user has no passkey with that id.
    */
-  deletePasskey(userId: string, id: string): Promise<"deleted" | "not_found" | "last_method">;
+  deletePasskey(
+    userId: string,
+    id: string,
+    options?: { effects?: Effects },
+  ): Promise<"deleted" | "not_found" | "last_method">;
   /** Stores a challenge, replacing one with the same `idHash`. */
   createChallenge(challenge: ChallengeRecord): Promise<void>;
   /** The challenge with this hash and purpose, without using it up; expired ones too (callers check). */
@@ -307,7 +469,7 @@ export interface FactorStore {
   /** Deletes and returns the challenge with this hash and purpose; of concurrent calls, only one receives it. */
   consumeChallenge(idHash: string, purpose: ChallengePurpose): Promise<ChallengeRecord | null>;
   /** Removes every second factor and passkey of the user, in one transaction (an administrator's reset). */
-  removeFactors(userId: string): Promise<RemovedFactors>;
+  removeFactors(userId: string, options?: { effects?: Effects }): Promise<RemovedFactors>;
 }
 
 /** An account at an OAuth or OpenID provider, linked to a user: (provider, subject) names it. */
@@ -344,20 +506,24 @@ export interface IdentityStore {
    * Creates a user and their first identity, in one transaction. Rejects with `EmailTakenError` (nothing
    * written) when the email is registered; `null` (nothing written) when the identity exists already.
    */
-  createUserWithIdentity(user: NewUser, identity: Omit<IdentityRecord, "userId">): Promise<UserRecord | null>;
+  createUserWithIdentity(
+    user: NewUser,
+    identity: Omit<IdentityRecord, "userId">,
+    options?: { effects?: Effects },
+  ): Promise<UserRecord | null>;
   /**
    * Links an identity to `identity.userId`: `taken` when (provider, subject) is linked already (to anyone),
    * `provider_linked` when the user has another identity of this provider, `no_user` when the user is gone,
    * `stale` when the user is no longer in revocation epoch `ifEpoch` (their sessions were ended since the link
    * was started).
    */
-  linkIdentity(identity: IdentityRecord, options?: { ifEpoch?: number }): Promise<LinkResult>;
+  linkIdentity(identity: IdentityRecord, options?: { ifEpoch?: number; effects?: Effects }): Promise<LinkResult>;
   setIdentityTokens(provider: string, subject: string, sealedTokens: string | null): Promise<void>;
   /**
    * Removes the user's identity of `provider`, in one transaction, unless it is their last way to sign in: no
    * password, no passkey and no other identity (`last_method`).
    */
-  unlinkIdentity(userId: string, provider: string): Promise<UnlinkResult>;
+  unlinkIdentity(userId: string, provider: string, options?: { effects?: Effects }): Promise<UnlinkResult>;
 }
 
 /** What a store that owns a schema or connections offers besides its role. */
@@ -365,10 +531,11 @@ export interface StoreLifecycle {
   /** Applies pending migrations; safe to call more than once. */
   migrate(): Promise<void>;
   /**
-   * Deletes what has ended by `now`: rate-limit windows, sessions, challenges, and tokens that expired a week
-   * before it (until then a late click is told the link expired).
+   * Deletes what has ended by `now`: rate-limit windows, sessions, challenges, tokens that expired a week
+   * before it (until then a late click is told the link expired), and sent mail more than a week old. With
+   * `eventsBefore` (ms since the epoch), audit events older than that too (retention).
    */
-  sweepExpired(now: number): Promise<void>;
+  sweepExpired(now: number, options?: { eventsBefore?: number }): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }
@@ -383,7 +550,8 @@ export interface Store
     SessionStore<UserRecord>,
     TokenStore,
     RateLimitStore,
-    OutboxStore,
+    AuditStore,
+    MailStore,
     FactorStore,
     IdentityStore,
     StoreLifecycle {
@@ -395,12 +563,16 @@ export interface Store
    * the store (for tracing, say) can treat all its methods alike.
    */
   writeBatch(): Promise<WriteBatch>;
+  /** {@link SessionStore.deleteSession}, writing `effects` in the same transaction when a session was deleted. */
+  deleteSession(sessionId: string, options?: { effects?: Effects }): Promise<boolean>;
 }
 
 /** Writes gathered by {@link Store.writeBatch}; nothing is written until {@link WriteBatch.commit}. */
 export interface WriteBatch {
   settleAttempts(attempts: readonly ReservedAttempt[], failed: boolean, options?: { clear?: readonly string[] }): void;
   createSession(session: SessionRecord, options?: { sweep?: DeadSessions }): void;
+  /** Writes `effects` (a log-in's event) in the same transaction. */
+  record(effects: Effects): void;
   /**
    * Writes what was gathered since the last commit, as one transaction; nothing gathered, nothing written. If
    * the transaction fails, the settled counters are still written on their own before the error is thrown.
@@ -413,7 +585,7 @@ export interface WriteBatch {
  * given to another store here.
  */
 export interface StoreOptions {
-  /** Where users, tokens and the outbox live, and sessions and counters unless given below. */
+  /** Where users, tokens, the audit log and the outbox live, and sessions and counters unless given below. */
   store: Store;
   /** Where sessions live instead, e.g. `createRedisStore(...)`. */
   sessionStore?: SessionStore<UserRecord>;

@@ -7,33 +7,47 @@
  */
 import { deleteUser, endSessions, resolveRoles } from "../../src/core/stores.js";
 import type { RedisStore } from "../../src/stores/redis.js";
-import type { Store } from "../../src/stores/types.js";
+import type { Effects, Store } from "../../src/stores/types.js";
 
 export function composeStores(sql: Store, redis: RedisStore): Store {
   const roles = resolveRoles({ store: sql, sessionStore: redis, rateLimitStore: redis });
+  /** Effects of a write to Redis, which has no transaction with the SQL store: written after it, on their own. */
+  async function recordApart(effects: Effects | undefined): Promise<void> {
+    if (effects?.events?.length) await sql.recordEvents(effects.events);
+    if (effects?.mail?.length) await sql.enqueueMail(effects.mail);
+  }
   return {
     migrate: async () => {
       await sql.migrate();
       await redis.migrate();
     },
-    sweepExpired: (now) => sql.sweepExpired(now),
+    sweepExpired: (now, options) => sql.sweepExpired(now, options),
     close: async () => {
       await sql.close();
       await redis.close();
     },
-    createUser: (user) => sql.createUser(user),
+    createUser: (user, options) => sql.createUser(user, options),
     getUserById: (id) => sql.getUserById(id),
     getUserByEmail: (email) => sql.getUserByEmail(email),
     listUsers: () => sql.listUsers(),
+    searchUsers: (query) => sql.searchUsers(query),
     updateUser: (id, update, options) => sql.updateUser(id, update, options),
-    bumpSessionVersion: (userId) => sql.bumpSessionVersion(userId),
-    deleteUser: (id) => deleteUser(roles, id),
+    bumpSessionVersion: (userId, options) => sql.bumpSessionVersion(userId, options),
+    deleteUser: (id, options) => deleteUser(roles, id, options),
     endSessions: (userId, options) => endSessions(roles, userId, options),
     createToken: (token, options) => sql.createToken(token, options),
     consumeToken: (hash, purposes) => sql.consumeToken(hash, purposes),
     deleteUserTokens: (userId, purpose, options) => sql.deleteUserTokens(userId, purpose, options),
-    addOutboxMessage: (message) => sql.addOutboxMessage(message),
-    listOutboxMessages: (limit) => sql.listOutboxMessages(limit),
+    // The audit log and the outbox live with the users: events and mail commit with the SQL changes.
+    recordEvents: (events) => sql.recordEvents(events),
+    listEvents: (query) => sql.listEvents(query),
+    deleteEventsBefore: (before) => sql.deleteEventsBefore(before),
+    enqueueMail: (mail) => sql.enqueueMail(mail),
+    claimMail: (now, limit, leaseMs) => sql.claimMail(now, limit, leaseMs),
+    settleMail: (id, attempts, outcome) => sql.settleMail(id, attempts, outcome),
+    listMail: (query) => sql.listMail(query),
+    countMail: () => sql.countMail(),
+    retryMail: (id, now) => sql.retryMail(id, now),
     createSession: (session, options) => redis.createSession(session, options),
     // Apart, the writes go to Redis one after another: the core gathers them only when one store keeps both.
     async writeBatch() {
@@ -44,6 +58,9 @@ export function composeStores(sql: Store, redis: RedisStore): Store {
         },
         createSession: (session, options) => {
           gathered.push(() => redis.createSession(session, options));
+        },
+        record: (effects) => {
+          gathered.push(() => recordApart(effects));
         },
         async commit() {
           const writes = gathered;
@@ -61,7 +78,11 @@ export function composeStores(sql: Store, redis: RedisStore): Store {
     },
     listUserSessions: (userId) => redis.listUserSessions(userId),
     touchSession: (id, update) => redis.touchSession(id, update),
-    deleteSession: (id) => redis.deleteSession(id),
+    async deleteSession(id, options) {
+      const deleted = await redis.deleteSession(id);
+      if (deleted) await recordApart(options?.effects);
+      return deleted;
+    },
     deleteUserSessions: (userId, options) => redis.deleteUserSessions(userId, options),
     hitRateLimit: (key, windowMs, now) => redis.hitRateLimit(key, windowMs, now),
     peekRateLimit: (key, now) => redis.peekRateLimit(key, now),
@@ -73,28 +94,29 @@ export function composeStores(sql: Store, redis: RedisStore): Store {
     getFactorSummary: (userId) => sql.getFactorSummary(userId),
     getTotp: (userId) => sql.getTotp(userId),
     saveTotpSetup: (userId, sealedSecret, createdAt) => sql.saveTotpSetup(userId, sealedSecret, createdAt),
-    confirmTotp: (userId, sealedSecret, step, codeHashes, now) =>
-      sql.confirmTotp(userId, sealedSecret, step, codeHashes, now),
+    confirmTotp: (userId, sealedSecret, step, codeHashes, now, options) =>
+      sql.confirmTotp(userId, sealedSecret, step, codeHashes, now, options),
     spendTotpStep: (userId, step) => sql.spendTotpStep(userId, step),
-    disableTotp: (userId) => sql.disableTotp(userId),
-    replaceRecoveryCodes: (userId, codeHashes, now) => sql.replaceRecoveryCodes(userId, codeHashes, now),
-    consumeRecoveryCode: (userId, codeHashes) => sql.consumeRecoveryCode(userId, codeHashes),
+    disableTotp: (userId, options) => sql.disableTotp(userId, options),
+    replaceRecoveryCodes: (userId, codeHashes, now, options) =>
+      sql.replaceRecoveryCodes(userId, codeHashes, now, options),
+    consumeRecoveryCode: (userId, codeHashes, options) => sql.consumeRecoveryCode(userId, codeHashes, options),
     createPasskey: (passkey, options) => sql.createPasskey(passkey, options),
     getPasskeyByCredentialId: (credentialId) => sql.getPasskeyByCredentialId(credentialId),
     listPasskeys: (userId) => sql.listPasskeys(userId),
     recordPasskeyUse: (id, previousCounter, update) => sql.recordPasskeyUse(id, previousCounter, update),
     renamePasskey: (userId, id, name) => sql.renamePasskey(userId, id, name),
-    deletePasskey: (userId, id) => sql.deletePasskey(userId, id),
+    deletePasskey: (userId, id, options) => sql.deletePasskey(userId, id, options),
     createChallenge: (challenge) => sql.createChallenge(challenge),
     getChallenge: (idHash, purpose) => sql.getChallenge(idHash, purpose),
     consumeChallenge: (idHash, purpose) => sql.consumeChallenge(idHash, purpose),
-    removeFactors: (userId) => sql.removeFactors(userId),
+    removeFactors: (userId, options) => sql.removeFactors(userId, options),
     // So do identities: they belong with the users.
     getIdentity: (provider, subject) => sql.getIdentity(provider, subject),
     listIdentities: (userId) => sql.listIdentities(userId),
-    createUserWithIdentity: (user, identity) => sql.createUserWithIdentity(user, identity),
+    createUserWithIdentity: (user, identity, options) => sql.createUserWithIdentity(user, identity, options),
     linkIdentity: (identity, options) => sql.linkIdentity(identity, options),
     setIdentityTokens: (provider, subject, sealedTokens) => sql.setIdentityTokens(provider, subject, sealedTokens),
-    unlinkIdentity: (userId, provider) => sql.unlinkIdentity(userId, provider),
+    unlinkIdentity: (userId, provider, options) => sql.unlinkIdentity(userId, provider, options),
   } satisfies Store;
 }

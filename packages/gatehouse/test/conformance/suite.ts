@@ -16,17 +16,19 @@ import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type {
   AttemptWindow,
+  AuditEvent,
   ChallengeRecord,
   IdentityRecord,
   NewUser,
-  OutboxMessage,
   PasskeyRecord,
+  QueuedMail,
   SessionRecord,
   Store,
   TokenRecord,
   UserRecord,
 } from "../../src/stores/types.js";
 import { rawRedisCounter } from "../support/services.js";
+import { describeAdminAuditMail } from "./admin-audit-mail.js";
 
 /** One attempt reserved through {@link Store.reserveAttempts}: most checks here reserve against one counter. */
 function reserveOne(store: Store, key: string, windowMs: number, now: number): Promise<AttemptWindow> {
@@ -47,6 +49,9 @@ export interface RawUser {
   email_verified_at: number | null;
   /** 1 while TOTP is on. */
   totp_enabled: number;
+  /** When an administrator banned the user, in ms since the epoch; `null` when not banned. */
+  banned_at: number | null;
+  ban_reason: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -62,14 +67,34 @@ export interface RawToken {
   expires_at: number;
 }
 
-/** A development-outbox message as the backend holds it. Times are ms since the epoch. */
-export interface RawOutboxMessage {
+/** An audit event as the backend holds it: `detail` as JSON text. Times are ms since the epoch. */
+export interface RawAuditEvent {
+  id: string;
+  at: number;
+  type: string;
+  outcome: string;
+  user_id: string | null;
+  user_email: string | null;
+  actor_type: string;
+  actor_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  detail: string;
+}
+
+/** A message of the durable outbox as the backend holds it. Times are ms since the epoch. */
+export interface RawMail {
   id: string;
   recipient: string;
   subject: string;
-  text_body: string;
-  html_body: string;
+  sealed_body: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  last_error: string | null;
   created_at: number;
+  sent_at: number | null;
 }
 
 /** A session as the backend holds it. Times are ms since the epoch. */
@@ -84,6 +109,8 @@ export interface RawSession {
   last_seen_at: number;
   user_agent: string | null;
   ip: string | null;
+  /** The administrator viewing the app as the user; `null` for the user's own session. */
+  impersonated_by: string | null;
 }
 
 /** A TOTP secret as the backend holds it. Times are ms since the epoch. */
@@ -161,8 +188,14 @@ export interface RawReader {
   token(tokenHash: string): Promise<RawToken | null>;
   /** Every email token stored for the user, sorted by hash. */
   userTokens(userId: string): Promise<RawToken[]>;
-  /** The outbox message with this id, or `null`. */
-  outboxMessage(id: string): Promise<RawOutboxMessage | null>;
+  /** The audit event with this id, or `null`. */
+  auditEvent(id: string): Promise<RawAuditEvent | null>;
+  /** Every audit event about the user, sorted by id. */
+  userAuditEvents(userId: string): Promise<RawAuditEvent[]>;
+  /** The message of the durable outbox with this id, or `null`. */
+  mail(id: string): Promise<RawMail | null>;
+  /** Every message of the durable outbox to this address, sorted by id. */
+  mailTo(recipient: string): Promise<RawMail[]>;
   /** Every TOTP row of the user (the schema allows one; a list shows a second). */
   totpRows(userId: string): Promise<RawTotp[]>;
   /** Every recovery code stored for the user, sorted by hash. */
@@ -258,6 +291,8 @@ export interface RawTables {
     revocation_epoch: number | string;
     email_verified_at: number | string | null;
     totp_enabled: number | string;
+    banned_at: number | string | null;
+    ban_reason: string | null;
     created_at: number | string;
     updated_at: number | string;
   };
@@ -272,6 +307,7 @@ export interface RawTables {
     last_seen_at: number | string;
     user_agent: string | null;
     ip: string | null;
+    impersonated_by: string | null;
   };
   gatehouse_migrations: { name: string; timestamp: string };
   gatehouse_rate_limits: { key: string; count: number | string; pending: number | string; reset_at: number | string };
@@ -284,13 +320,31 @@ export interface RawTables {
     created_at: number | string;
     expires_at: number | string;
   };
-  gatehouse_outbox: {
+  gatehouse_audit: {
+    id: string;
+    at: number | string;
+    type: string;
+    outcome: string;
+    user_id: string | null;
+    user_email: string | null;
+    actor_type: string;
+    actor_id: string | null;
+    ip: string | null;
+    user_agent: string | null;
+    detail: string;
+  };
+  gatehouse_mail: {
     id: string;
     recipient: string;
     subject: string;
-    text_body: string;
-    html_body: string;
+    sealed_body: string;
+    status: string;
+    attempts: number | string;
+    next_attempt_at: number | string;
+    lease_until: number | string | null;
+    last_error: string | null;
     created_at: number | string;
+    sent_at: number | string | null;
   };
   gatehouse_totp: {
     user_id: string;
@@ -354,6 +408,21 @@ function rawIdentityFromRow(row: RawTables["gatehouse_identities"]): RawIdentity
   return { ...row, email_verified: Number(row.email_verified), created_at: Number(row.created_at) };
 }
 
+function rawAuditFromRow(row: RawTables["gatehouse_audit"]): RawAuditEvent {
+  return { ...row, at: Number(row.at) };
+}
+
+function rawMailFromRow(row: RawTables["gatehouse_mail"]): RawMail {
+  return {
+    ...row,
+    attempts: Number(row.attempts),
+    next_attempt_at: Number(row.next_attempt_at),
+    lease_until: nullableNumber(row.lease_until),
+    created_at: Number(row.created_at),
+    sent_at: nullableNumber(row.sent_at),
+  };
+}
+
 function rawTokenFromRow(row: RawTables["gatehouse_tokens"]): RawToken {
   return {
     ...row,
@@ -375,6 +444,7 @@ export function sqlRawReader(db: Kysely<RawTables>): RawReader {
         revocation_epoch: Number(row.revocation_epoch),
         email_verified_at: row.email_verified_at === null ? null : Number(row.email_verified_at),
         totp_enabled: Number(row.totp_enabled),
+        banned_at: nullableNumber(row.banned_at),
         created_at: Number(row.created_at),
         updated_at: Number(row.updated_at),
       };
@@ -425,9 +495,21 @@ export function sqlRawReader(db: Kysely<RawTables>): RawReader {
         .map(rawTokenFromRow)
         .sort((a, b) => (a.token_hash < b.token_hash ? -1 : a.token_hash > b.token_hash ? 1 : 0));
     },
-    async outboxMessage(id) {
-      const row = await db.selectFrom("gatehouse_outbox").selectAll().where("id", "=", id).executeTakeFirst();
-      return row ? { ...row, created_at: Number(row.created_at) } : null;
+    async auditEvent(id) {
+      const row = await db.selectFrom("gatehouse_audit").selectAll().where("id", "=", id).executeTakeFirst();
+      return row ? rawAuditFromRow(row) : null;
+    },
+    async userAuditEvents(userId) {
+      const rows = await db.selectFrom("gatehouse_audit").selectAll().where("user_id", "=", userId).execute();
+      return rows.map(rawAuditFromRow).sort(byKey((row) => row.id));
+    },
+    async mail(id) {
+      const row = await db.selectFrom("gatehouse_mail").selectAll().where("id", "=", id).executeTakeFirst();
+      return row ? rawMailFromRow(row) : null;
+    },
+    async mailTo(recipient) {
+      const rows = await db.selectFrom("gatehouse_mail").selectAll().where("recipient", "=", recipient).execute();
+      return rows.map(rawMailFromRow).sort(byKey((row) => row.id));
     },
     async totpRows(userId) {
       const rows = await db.selectFrom("gatehouse_totp").selectAll().where("user_id", "=", userId).execute();
@@ -525,10 +607,14 @@ export function redisSessionReader(
   const raw: RawReader = {
     user: (id) => users.user(id),
     countUsersWithEmail: (email) => users.countUsersWithEmail(email),
-    // Tokens and the outbox stay in the SQL store: withRedisSessions moves only sessions and counters.
+    // Tokens, the audit log and the outbox stay in the SQL store: withRedisSessions moves only sessions and
+    // counters.
     token: (tokenHash) => users.token(tokenHash),
     userTokens: (userId) => users.userTokens(userId),
-    outboxMessage: (id) => users.outboxMessage(id),
+    auditEvent: (id) => users.auditEvent(id),
+    userAuditEvents: (userId) => users.userAuditEvents(userId),
+    mail: (id) => users.mail(id),
+    mailTo: (recipient) => users.mailTo(recipient),
     // So do second factors, passkeys and challenges.
     totpRows: (userId) => users.totpRows(userId),
     recoveryCodes: (userId) => users.recoveryCodes(userId),
@@ -558,6 +644,7 @@ export function redisSessionReader(
         last_seen_at: Number(field("last_seen_at")),
         user_agent: field("user_agent") || null,
         ip: field("ip") || null,
+        impersonated_by: field("impersonated_by") || null,
       };
     },
     async sessionIds(userId) {
@@ -617,6 +704,7 @@ function newSession(user: UserRecord, overrides: Partial<SessionRecord> = {}): S
     lastSeenAt: new Date(now - 1_000),
     userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
     ip: "203.0.113.7",
+    impersonatedBy: null,
     ...overrides,
   };
 }
@@ -634,6 +722,7 @@ function rawSessionOf(session: SessionRecord): RawSession {
     last_seen_at: session.lastSeenAt.getTime(),
     user_agent: session.userAgent,
     ip: session.ip,
+    impersonated_by: session.impersonatedBy ?? null,
   };
 }
 
@@ -652,6 +741,29 @@ function newToken(user: { id: string; email: string }, overrides: Partial<TokenR
   };
 }
 
+/** An event for the outage probes: valid, never written (the server is down). */
+function probeEvent(user: { id: string; email: string }): AuditEvent {
+  return {
+    id: uniqueId("ev"),
+    at: new Date(),
+    type: "login.failure",
+    outcome: "failure",
+    userId: user.id,
+    userEmail: user.email,
+    actorType: "user",
+    actorId: user.id,
+    ip: "203.0.113.7",
+    userAgent: null,
+    detail: { reason: "wrong_password" },
+  };
+}
+
+/** A message for the outage probes. */
+function probeMail(): QueuedMail {
+  const id = uniqueId("m");
+  return { id, to: `${id}@example.com`, subject: "Confirm your email", sealedBody: "v1.x.y", createdAt: new Date() };
+}
+
 /** The row a token should be stored as, written out independently of the store's own mapping. */
 function rawTokenOf(token: TokenRecord): RawToken {
   return {
@@ -662,31 +774,6 @@ function rawTokenOf(token: TokenRecord): RawToken {
     revocation_epoch: token.revocationEpoch,
     created_at: token.createdAt.getTime(),
     expires_at: token.expiresAt.getTime(),
-  };
-}
-
-function newOutboxMessage(overrides: Partial<OutboxMessage> = {}): OutboxMessage {
-  const id = uniqueId("m");
-  return {
-    id,
-    to: `${id}@example.com`,
-    subject: "Confirm your email address",
-    text: "Open this link to confirm: https://app.example/verify?token=abc",
-    html: '<p>Open <a href="https://app.example/verify?token=abc">this link</a> to confirm.</p>',
-    createdAt: new Date(),
-    ...overrides,
-  };
-}
-
-/** The row a message should be stored as, written out independently of the store's own mapping. */
-function rawOutboxMessageOf(message: OutboxMessage): RawOutboxMessage {
-  return {
-    id: message.id,
-    recipient: message.to,
-    subject: message.subject,
-    text_body: message.text,
-    html_body: message.html,
-    created_at: message.createdAt.getTime(),
   };
 }
 
@@ -861,6 +948,8 @@ function probes(groups: readonly CallGroup[]): [string, Probe][] {
     ...newUser(),
     emailVerifiedAt: null,
     totpEnabled: false,
+    bannedAt: null,
+    banReason: null,
     sessionVersion: 0,
     revocationEpoch: 0,
     createdAt: new Date(),
@@ -884,9 +973,18 @@ function probes(groups: readonly CallGroup[]): [string, Probe][] {
       ["createToken", (store) => store.createToken(token, { replace: true })],
       ["consumeToken", (store) => store.consumeToken(token.tokenHash, ["verify_email"])],
       ["deleteUserTokens", (store) => store.deleteUserTokens(user.id, "verify_email")],
-      ["addOutboxMessage", (store) => store.addOutboxMessage(newOutboxMessage())],
-      ["listOutboxMessages", (store) => store.listOutboxMessages(10)],
-      ["sweepExpired", (store) => store.sweepExpired(Date.now())],
+      ["searchUsers", (store) => store.searchUsers({ query: "ada", cursor: null, limit: 10 })],
+      ["sweepExpired", (store) => store.sweepExpired(Date.now(), { eventsBefore: Date.now() - 400 * DAY })],
+      // The audit log and the outbox live with the users.
+      ["recordEvents", (store) => store.recordEvents([probeEvent(user)])],
+      ["listEvents", (store) => store.listEvents({ userId: user.id, limit: 10 })],
+      ["deleteEventsBefore", (store) => store.deleteEventsBefore(new Date(Date.now() - 400 * DAY))],
+      ["enqueueMail", (store) => store.enqueueMail([probeMail()])],
+      ["claimMail", (store) => store.claimMail(new Date(), 10, 60_000)],
+      ["settleMail", (store) => store.settleMail(uniqueId("m"), 1, { status: "sent", keepBody: false })],
+      ["listMail", (store) => store.listMail({ limit: 10 })],
+      ["countMail", (store) => store.countMail()],
+      ["retryMail", (store) => store.retryMail(uniqueId("m"), new Date())],
       // Second factors, passkeys and challenges live with the users (in the SQL store).
       ["getFactorSummary", (store) => store.getFactorSummary(user.id)],
       ["getTotp", (store) => store.getTotp(user.id)],
@@ -1076,6 +1174,8 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           revocation_epoch: 0,
           email_verified_at: null,
           totp_enabled: 0,
+          banned_at: null,
+          ban_reason: null,
           created_at: expect.any(Number),
           updated_at: expect.any(Number),
         });
@@ -1089,6 +1189,8 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           passwordHash: input.passwordHash,
           emailVerifiedAt: null,
           totpEnabled: false,
+          bannedAt: null,
+          banReason: null,
           sessionVersion: 0,
           revocationEpoch: 0,
           createdAt: new Date(row?.created_at ?? NaN),
@@ -1349,6 +1451,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           last_seen_at: 1_700_000_060_456,
           user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
           ip: "203.0.113.7",
+          impersonated_by: null,
         });
         expect(await h.raw.sessionIds(user.id)).toEqual([session.id]);
         if (h.sessionKeys) expect(await h.sessionKeys.indexedIds(user.id)).toEqual([session.id]);
@@ -1635,53 +1738,6 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         for (const token of tokens) expect(await h.raw.token(token.tokenHash)).toBeNull();
         expect(await h.store.consumeToken(tokens[0]?.tokenHash ?? "", ["verify_email"])).toBeNull();
         expect(await h.raw.userTokens(other.id)).toEqual([rawTokenOf(kept)]);
-      });
-    });
-
-    describe("development outbox", () => {
-      it("addOutboxMessage stores the message as given, with non-ASCII text and 20 kB bodies", async () => {
-        // Whole units only, so no surrogate pair is cut in half.
-        const unit = "Grüße, Ada — ünïcödé ✓ 日本語のテキスト 🙂🔐 ";
-        const long = (min: number) => unit.repeat(Math.ceil(min / unit.length));
-        const text = long(20_000);
-        const html = `<!doctype html><p>${long(20_000)}</p>`;
-        const message = newOutboxMessage({
-          to: "ada.lovelace+outbox@example.com",
-          subject: "Bestätige deine E-Mail-Adresse ✉️ — 確認",
-          text,
-          html,
-          createdAt: new Date(Date.now() - 321),
-        });
-        expect(text.length).toBeGreaterThanOrEqual(20_000);
-        await h.store.addOutboxMessage(message);
-        const row = await h.raw.outboxMessage(message.id);
-        expect(row).toEqual(rawOutboxMessageOf(message));
-        // Compared as a whole above; the lengths make a truncation obvious in the report.
-        expect(row?.text_body.length).toBe(text.length);
-        expect(row?.html_body.length).toBe(html.length);
-        const listed = await h.store.listOutboxMessages(1_000);
-        expect(listed.find((listedMessage) => listedMessage.id === message.id)).toEqual(message);
-      });
-
-      it("listOutboxMessages returns the newest first and honours the limit", async () => {
-        // Far in the future, so these are the newest messages in the outbox whatever other checks added.
-        const base = Date.now() + 3_650 * DAY;
-        const messages = Array.from({ length: 6 }, (_, i) =>
-          newOutboxMessage({ subject: `Message ${i}`, createdAt: new Date(base + i * 1_000) }),
-        );
-        // Added out of order: the order comes from createdAt, not from insertion.
-        for (const i of [3, 0, 5, 1, 4, 2]) await h.store.addOutboxMessage(messages[i] as OutboxMessage);
-        for (const message of messages)
-          expect(await h.raw.outboxMessage(message.id)).toEqual(rawOutboxMessageOf(message));
-
-        const newestFirst = [...messages].reverse();
-        expect(await h.store.listOutboxMessages(3)).toEqual(newestFirst.slice(0, 3));
-        expect(await h.store.listOutboxMessages(1)).toEqual(newestFirst.slice(0, 1));
-        expect(await h.store.listOutboxMessages(6)).toEqual(newestFirst);
-        const all = await h.store.listOutboxMessages(10_000);
-        expect(all.slice(0, 6)).toEqual(newestFirst);
-        const times = all.map((message) => message.createdAt.getTime());
-        expect(times).toEqual([...times].sort((a, b) => b - a));
       });
     });
 
@@ -3101,6 +3157,8 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
             revocation_epoch: 0,
             email_verified_at: 1_700_000_000_321,
             totp_enabled: 0,
+            banned_at: null,
+            ban_reason: null,
             created_at: expect.any(Number),
             updated_at: expect.any(Number),
           });
@@ -3114,6 +3172,8 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
             passwordHash: null,
             emailVerifiedAt: new Date(1_700_000_000_321),
             totpEnabled: false,
+            bannedAt: null,
+            banReason: null,
             sessionVersion: 0,
             revocationEpoch: 0,
             createdAt: new Date(row?.created_at ?? NaN),
@@ -3788,6 +3848,23 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
       });
     });
 
+    describeAdminAuditMail({
+      harness: () => h,
+      onThreeStores,
+      fixtures: {
+        uniqueId,
+        newUser,
+        newSignUp,
+        newSession,
+        newToken,
+        newPasskey,
+        newIdentity,
+        sealedSecret,
+        codeHashes,
+        currentStep,
+      },
+    });
+
     describe("when the server is unreachable", () => {
       const TIMEOUT_MS = 1_000;
       /** A call must settle well before this, in ms (the store's timeout plus scheduling slack). */
@@ -3824,6 +3901,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         "0004_revocation_epochs_and_attempts",
         "0005_second_factors",
         "0006_identities",
+        "0007_audit_admin_mail",
       ];
 
       /** Runs `check` on a fresh database, closing every store it made and dropping the database afterwards. */

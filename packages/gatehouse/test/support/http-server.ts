@@ -9,7 +9,7 @@ import { createGatehouse, type Gatehouse, type GatehouseOptions } from "../../sr
 import type { OAuthProvider } from "../../src/core/oauth-providers.js";
 import type { RateLimitOptions } from "../../src/core/rate-limit.js";
 import { profileInput } from "../../src/http/inputs.js";
-import { gatehouseApiHandler, readJsonBody, withApiAuth } from "../../src/next/api.js";
+import { gatehouseAdminHandler, gatehouseApiHandler, readJsonBody, withApiAuth } from "../../src/next/api.js";
 import type { SessionStrategyName } from "../../src/session/config.js";
 import { createRedisStore, type RedisStore, type RedisStoreOptions } from "../../src/stores/redis.js";
 import type { Store } from "../../src/stores/types.js";
@@ -104,6 +104,7 @@ export interface TestServerOptions {
     | "passwordResetLifetimeSeconds"
     | "emailLinks"
     | "appName"
+    | "mailDelivery"
   >;
 }
 
@@ -115,7 +116,8 @@ function sendJson(res: http.ServerResponse, body: unknown): void {
 }
 
 /**
- * /api/auth/* → gatehouseApiHandler; /api/me and /api/admin (permission users:read) → withApiAuth;
+ * /api/auth/* → gatehouseApiHandler; /api/admin/* → gatehouseAdminHandler; /api/me and /api/admin (permission
+ * users:read) → withApiAuth;
  * PATCH /api/profile → withApiAuth + readJsonBody + updateProfile; anything else 404. All on a SQLite file of
  * the server's own, deleted by close(), unless `options.store` names another. The gatehouse is made with `url`
  * set to the server's own origin, and that is the only origin either helper is told about.
@@ -150,6 +152,7 @@ export async function startServer(strategy: SessionStrategyName, options: TestSe
     gatehouse = instance;
     const routes: Record<string, Route> = {
       auth: gatehouseApiHandler(instance),
+      adminApi: gatehouseAdminHandler(instance),
       me: withApiAuth(instance, (_req, res, { user }) => sendJson(res, { user })),
       admin: withApiAuth(instance, { permission: "users:read" }, (_req, res, { user }) =>
         sendJson(res, { admin: user.email }),
@@ -172,7 +175,9 @@ export async function startServer(strategy: SessionStrategyName, options: TestSe
       const { pathname } = new URL(req.url ?? "/", url);
       const route = pathname.startsWith("/api/auth/")
         ? "auth"
-        : (/^\/api\/(me|admin|admin-legacy|profile)$/.exec(pathname)?.[1] ?? "");
+        : pathname.startsWith("/api/admin/")
+          ? "adminApi"
+          : (/^\/api\/(me|admin|admin-legacy|profile)$/.exec(pathname)?.[1] ?? "");
       const handler = routes[route];
       if (!handler) {
         res.statusCode = 404;
@@ -199,6 +204,8 @@ export async function startServer(strategy: SessionStrategyName, options: TestSe
     dbFile: sqlite?.dbFile ?? "",
     async close() {
       await server.close();
+      // The mail sender first: it must not poll a store that is closing.
+      await gatehouse?.close();
       await redis?.close();
       await sqlite?.close();
     },

@@ -1,5 +1,5 @@
 /**
- * What the email-flow tests need beyond the shared helpers: raw reads of the token and outbox tables (through
+ * What the email-flow tests need beyond the shared helpers: raw reads of the token and mail tables (through
  * a connection of the test's own, never through the store), and reading links, tokens and codes out of the
  * messages the test SMTP server received.
  */
@@ -60,19 +60,26 @@ export function rawTokensOf(file: string, userId: string, purpose?: string): Arr
   );
 }
 
-/** Everything Gatehouse keeps in a SQLite file, the email tables included: compare two to show nothing changed. */
+/**
+ * Everything Gatehouse keeps in a SQLite file, the email tables included: compare two to show nothing changed.
+ * Of the durable outbox, which messages it holds: their delivery (status, attempts, lease, body erased once
+ * sent) moves on by itself after the request that queued them, so it is left out.
+ */
 export interface RawEmailTables extends RawSqliteTables {
   tokens: Array<Record<string, unknown>>;
-  outbox: Array<Record<string, unknown>>;
+  mail: Array<Record<string, unknown>>;
 }
 
 export function rawEmailTables(file: string): RawEmailTables {
   return {
     ...rawSqliteTables(file),
     tokens: rawTokenRows(file),
-    outbox: querySqliteFile(
+    mail: querySqliteFile(
       file,
-      (db) => db.prepare("SELECT * FROM gatehouse_outbox ORDER BY id").all() as Array<Record<string, unknown>>,
+      (db) =>
+        db.prepare("SELECT id, recipient, subject, created_at FROM gatehouse_mail ORDER BY id").all() as Array<
+          Record<string, unknown>
+        >,
     ),
   };
 }

@@ -1,7 +1,7 @@
 import { OutboxView, toOutboxEntry } from "@shared/components/OutboxView";
 import { devOutboxOpenToHeaders } from "@shared/lib/devOutbox";
 import { readEnv } from "@shared/lib/env";
-import { getStores } from "@shared/lib/gatehouse";
+import { getGatehouse } from "@shared/lib/gatehouse";
 import { headers } from "next/headers";
 import { notFound } from "next/navigation";
 import type { ReactNode } from "react";
@@ -16,6 +16,6 @@ export const metadata = titled("Dev outbox");
  */
 export default async function OutboxPage(): Promise<ReactNode> {
   if (!devOutboxOpenToHeaders(await headers())) notFound();
-  const messages = await getStores().store.listOutboxMessages(50);
+  const messages = await getGatehouse().outboxMessages(50);
   return <OutboxView messages={messages.map(toOutboxEntry)} origin={new URL(readEnv().url).origin} />;
 }

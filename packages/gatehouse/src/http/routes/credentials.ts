@@ -73,8 +73,8 @@ export const credentialRoutes: readonly Route[] = [
     path: "logout",
     method: "POST",
     acceptForm: true,
-    async handle({ gatehouse, request, cookieHeader, pages }) {
-      const clear = await gatehouse.logOut(cookieHeader);
+    async handle({ gatehouse, request, cookieHeader, meta, pages }) {
+      const clear = await gatehouse.logOut(cookieHeader, meta);
       return isForm(request) ? redirectResponse(pages.afterLogout, [clear]) : jsonResponse(200, { ok: true }, [clear]);
     },
     onError: formFailure((pages) => pages.afterLogout),

@@ -35,8 +35,8 @@ export const emailRoutes: readonly Route[] = [
   {
     path: "password-reset/confirm",
     method: "POST",
-    async handle({ gatehouse, body }) {
-      await gatehouse.confirmPasswordReset(inputs.passwordReset(body));
+    async handle({ gatehouse, body, meta }) {
+      await gatehouse.confirmPasswordReset(inputs.passwordReset(body), meta);
       return jsonResponse(200, { ok: true });
     },
   },

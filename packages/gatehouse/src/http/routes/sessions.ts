@@ -1,5 +1,6 @@
 import { NotFoundError } from "../../errors.js";
-import { jsonResponse } from "../response.js";
+import { safeRedirectPath } from "../redirect.js";
+import { jsonResponse, redirectResponse } from "../response.js";
 import type { Route } from "../router.js";
 
 /** The current session, and the signed-in user's list of sessions. */
@@ -11,11 +12,27 @@ export const sessionRoutes: readonly Route[] = [
       const found = await gatehouse.authenticate(cookieHeader, { canSetCookie: true });
       const cookies = found.setCookie ? [found.setCookie] : [];
       if (!found.user) return jsonResponse(200, { user: null }, cookies);
+      // An administrator viewing the app as this user: the UI marks every page with it. (Their email is one
+      // more read, so only an impersonated session pays for it.)
+      const impersonatedBy = found.session.impersonatedBy ? await gatehouse.admin.impersonator(found.session) : null;
       return jsonResponse(
         200,
-        { user: found.user, session: { expiresAt: found.session.expiresAt.toISOString() } },
+        { user: found.user, session: { expiresAt: found.session.expiresAt.toISOString() }, impersonatedBy },
         cookies,
       );
+    },
+  },
+  {
+    // Where a guard that cannot set cookies (a Server Component's requireUser) sends a visitor whose session
+    // ended on the server: the dead cookie is cleared here, so the proxy, which only reads the cookie, stops
+    // sending them back from the log-in page (a redirect loop). A live session is never touched, so a link to
+    // this GET is no way to sign anyone out.
+    path: "session/clear",
+    method: "GET",
+    async handle({ gatehouse, cookieHeader, request, pages }) {
+      const found = await gatehouse.authenticate(cookieHeader, { canSetCookie: true });
+      const next = safeRedirectPath(request.query.get("next"), pages.login);
+      return redirectResponse(next, found.setCookie ? [found.setCookie] : [], 302);
     },
   },
   {
@@ -45,8 +62,8 @@ export const sessionRoutes: readonly Route[] = [
     path: "sessions/revoke-others",
     method: "POST",
     signedIn: true,
-    async handle({ gatehouse, auth, renewed }) {
-      const revoked = await gatehouse.revokeOtherSessions(auth.user.id, auth.session.id);
+    async handle({ gatehouse, auth, meta, renewed }) {
+      const revoked = await gatehouse.revokeOtherSessions(auth.user.id, auth.session.id, { by: auth, meta });
       return jsonResponse(200, { revoked }, renewed);
     },
   },
@@ -54,8 +71,8 @@ export const sessionRoutes: readonly Route[] = [
     path: "sessions/:id",
     method: "DELETE",
     signedIn: true,
-    async handle({ gatehouse, auth, param, renewed }) {
-      if (!(await gatehouse.revokeSession(auth.user.id, param))) {
+    async handle({ gatehouse, auth, param, meta, renewed }) {
+      if (!(await gatehouse.revokeSession(auth.user.id, param, { by: auth, meta }))) {
         throw new NotFoundError("You have no session with this id.");
       }
       // Revoking the session this request came with is a log-out: the cookie goes too.
