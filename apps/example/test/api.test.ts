@@ -249,7 +249,13 @@ describe.each(cases)("the $example example app's JSON API ($strategy sessions)",
       expect((await me.json()).error.code).toBe("unauthenticated");
       const page = await fetch(`${app.url}/dashboard`, { headers: { cookie }, redirect: "manual" });
       expect([302, 303, 307, 308]).toContain(page.status);
-      expect(new URL(page.headers.get("location") as string, app.url).pathname).toBe("/login");
+      const location = new URL(page.headers.get("location") as string, app.url);
+      // The App Router's page cannot clear the cookie: it sends the visitor to log in through the auth API.
+      const login =
+        location.pathname === "/api/auth/session/clear"
+          ? new URL(location.searchParams.get("next") ?? "", app.url)
+          : location;
+      expect(login.pathname).toBe("/login");
     });
   });
 

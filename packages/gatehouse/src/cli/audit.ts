@@ -156,8 +156,11 @@ export async function tailEvents(
   const first = await store.listEvents({ ...filter, order: "newest", limit: options.initial });
   for (const event of first.reverse()) if (!(await print(event))) return;
 
-  /** Where each poll starts: it only moves forward, so an event forgotten below it is never read again. */
-  let horizon = Number.NEGATIVE_INFINITY;
+  /**
+   * Where each poll starts: it only moves forward, so an event forgotten below it is never read again; and never
+   * before the oldest event printed first, so the lookback does not print the history the tail began after.
+   */
+  let horizon = first[0]?.at.getTime() ?? Number.NEGATIVE_INFINITY;
   while (!signal.aborted) {
     await pause(options.intervalMs, signal);
     if (signal.aborted) return;
