@@ -709,7 +709,8 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       guard(async () => {
         const statements = sessionStatements(session, createOptions.sweep);
         if (statements.length === 1) await db.executeQuery(statements[0] as CompiledQuery);
-        else await batch(statements);
+        // The sweep locks the user's sessions that a concurrent endSessions locks too: MySQL may roll one back.
+        else await retryingDeadlocks(() => batch(statements));
       }),
 
     async writeBatch() {
@@ -731,7 +732,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
           if (counters.length + rest.length === 0) return Promise.resolve();
           return guard(async () => {
             try {
-              await batch([...counters, ...rest]);
+              await retryingDeadlocks(() => batch([...counters, ...rest]));
             } catch (error) {
               // Rolled back whole: the counters are settled on their own, or a right password's attempts would
               // stay counted and in flight until their window ends. A store too broken for that leaves them
