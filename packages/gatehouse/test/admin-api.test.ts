@@ -764,3 +764,27 @@ describe("the admin API's mail routes", () => {
     );
   });
 });
+
+describe("the admin API and the events page when the store fails", () => {
+  const app = useTestServer("database");
+
+  it("answer 503 unavailable, never a page, while the audit and mail tables cannot be read", async () => {
+    const admin = await accountOf(app, "failing-store-admin@example.com", "admin");
+    // A real failure of the database, not of a stand-in: the tables the reads need are gone for a moment.
+    querySqliteFile(app.dbFile, (db) =>
+      db.exec("ALTER TABLE gatehouse_audit RENAME TO audit_away; ALTER TABLE gatehouse_mail RENAME TO mail_away;"),
+    );
+    try {
+      for (const path of ["/audit", "/mail", `/users/${admin.id}`])
+        await expectError(await adminRequest(app, "GET", path, { cookie: admin.cookie }), 503, "unavailable");
+      await expectError(await apiRequest(app, "/api/auth/events", { cookie: admin.cookie }), 503, "unavailable");
+    } finally {
+      querySqliteFile(app.dbFile, (db) =>
+        db.exec("ALTER TABLE audit_away RENAME TO gatehouse_audit; ALTER TABLE mail_away RENAME TO gatehouse_mail;"),
+      );
+    }
+    expect(
+      (await ok<{ events: unknown[] }>(adminRequest(app, "GET", "/audit", { cookie: admin.cookie }))).events,
+    ).not.toHaveLength(0);
+  });
+});

@@ -1,17 +1,18 @@
-/**
- * Attacks on the admin console, bans and impersonation, as a signed-out visitor, a plain user, a second admin,
- * an impersonating admin and a cross-site page would make them, on real stores (SQLite files, PostgreSQL,
- * MariaDB, Redis). Each finding is a test here: a fixed one stays as its regression test, an open one is marked
- * `it.fails` with the bug it shows.
- */
-import mysql from "mysql2/promise";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOutboxMailer } from "../src/mail/outbox.js";
 import { createMysqlStore } from "../src/stores/mysql.js";
 import { createPostgresStore } from "../src/stores/postgres.js";
 import type { Store } from "../src/stores/types.js";
-import { type Account, accountOf, adminRequest, ok, rawEvents, rawUser } from "./support/admin.js";
+import {
+  type Account,
+  type AdminBackend,
+  accountOf,
+  adminRequest,
+  LAST_ADMIN_BACKENDS,
+  ok,
+  rawEvents,
+  rawUser,
+} from "./support/admin.js";
 import { PASSWORD, TEST_SECRET } from "./support/credentials.js";
 import {
   apiRequest,
@@ -561,90 +562,6 @@ describe("a ban against a log-in under way, and a reset", () => {
   });
 });
 
-/** A database for the last-admin tests, with a raw read of its admins around the store. */
-interface Backend {
-  name: string;
-  open(): Promise<{ store: Store; admins(): Promise<Array<{ id: string; banned: boolean }>>; close(): Promise<void> }>;
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: "SQLite",
-    async open() {
-      const sqlite = openTempSqliteStore();
-      await sqlite.store.migrate();
-      return {
-        store: sqlite.store,
-        async admins() {
-          const rows = querySqliteFile(sqlite.dbFile, (db) =>
-            db.prepare("SELECT id, banned_at FROM gatehouse_users WHERE role = 'admin' ORDER BY id").all(),
-          ) as Array<{ id: string; banned_at: number | null }>;
-          return rows.map((row) => ({ id: row.id, banned: row.banned_at !== null }));
-        },
-        close: () => sqlite.close(),
-      };
-    },
-  },
-  ...(postgresAvailable
-    ? [
-        {
-          name: "PostgreSQL",
-          async open() {
-            const database = await createPostgresDatabase();
-            const store = createPostgresStore({ url: database.url });
-            await store.migrate();
-            const client = new pg.Client({ connectionString: database.url });
-            await client.connect();
-            return {
-              store,
-              async admins() {
-                const result = await client.query(
-                  "SELECT id, banned_at FROM gatehouse_users WHERE role = 'admin' ORDER BY id",
-                );
-                return result.rows.map((row) => ({ id: String(row.id), banned: row.banned_at !== null }));
-              },
-              async close() {
-                await client.end();
-                await store.close();
-                await database.drop();
-              },
-            };
-          },
-        },
-      ]
-    : []),
-  ...(mysqlAvailable
-    ? [
-        {
-          name: "MariaDB",
-          async open() {
-            const database = await createMysqlDatabase();
-            const store = createMysqlStore({ url: database.url });
-            await store.migrate();
-            const client = await mysql.createConnection(database.url);
-            return {
-              store,
-              async admins() {
-                const [rows] = await client.query(
-                  "SELECT id, banned_at FROM gatehouse_users WHERE role = 'admin' ORDER BY id",
-                );
-                return (rows as Array<{ id: string; banned_at: unknown }>).map((row) => ({
-                  id: String(row.id),
-                  banned: row.banned_at !== null,
-                }));
-              },
-              async close() {
-                await client.end();
-                await store.close();
-                await database.drop();
-              },
-            };
-          },
-        },
-      ]
-    : []),
-];
-
 /**
  * The store, whose next calls of any of `methods` are held until `count` of them have been made, then let go
  * together: two different writes (a ban and a deletion, say) meet at the database.
@@ -683,8 +600,8 @@ function meetingStore(store: Store) {
   };
 }
 
-describe.each(BACKENDS)("attacking the last-admin rule ($name)", (backend) => {
-  let opened: Awaited<ReturnType<Backend["open"]>>;
+describe.each(LAST_ADMIN_BACKENDS)("attacking the last-admin rule ($name)", (backend) => {
+  let opened: Awaited<ReturnType<AdminBackend["open"]>>;
   let met: ReturnType<typeof meetingStore>;
   let app: TestServer;
   let counter = 0;

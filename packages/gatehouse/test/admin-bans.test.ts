@@ -5,18 +5,25 @@
  * banned or deleted, even by two admins acting on each other at the same moment (on SQLite and PostgreSQL).
  */
 import { Redis } from "ioredis";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPostgresStore } from "../src/stores/postgres.js";
 import type { Store } from "../src/stores/types.js";
-import { type Account, accountOf, adminRequest, barrierStore, logIn, ok, rawEvents } from "./support/admin.js";
+import {
+  type Account,
+  type AdminBackend,
+  accountOf,
+  adminRequest,
+  barrierStore,
+  LAST_ADMIN_BACKENDS,
+  logIn,
+  ok,
+  rawEvents,
+} from "./support/admin.js";
 import { PASSWORD } from "./support/credentials.js";
 import { apiRequest, expectError, startServer, type TestServer, useTestServer } from "./support/http-server.js";
-import { createPostgresDatabase, createRedisPrefix, REDIS_URL, requireService } from "./support/services.js";
-import { openTempSqliteStore, querySqliteFile, rawSessionIdsOf } from "./support/temp-sqlite.js";
+import { createRedisPrefix, REDIS_URL, requireService } from "./support/services.js";
+import { querySqliteFile, rawSessionIdsOf } from "./support/temp-sqlite.js";
 
 const redisAvailable = await requireService("redis");
-const postgresAvailable = await requireService("postgres");
 
 /** Where the sessions of a ban test live. */
 const SESSION_STORES = [
@@ -185,62 +192,8 @@ describe("a ban and its event are one transaction", () => {
   });
 });
 
-/** A database for the last-admin tests, with raw reads around the store. */
-interface Backend {
-  name: string;
-  open(): Promise<{ store: Store; admins(): Promise<Array<{ id: string; banned: boolean }>>; close(): Promise<void> }>;
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: "SQLite",
-    async open() {
-      const sqlite = openTempSqliteStore();
-      await sqlite.store.migrate();
-      return {
-        store: sqlite.store,
-        async admins() {
-          const rows = querySqliteFile(sqlite.dbFile, (db) =>
-            db.prepare("SELECT id, banned_at FROM gatehouse_users WHERE role = 'admin' ORDER BY id").all(),
-          ) as Array<{ id: string; banned_at: number | null }>;
-          return rows.map((row) => ({ id: row.id, banned: row.banned_at !== null }));
-        },
-        close: () => sqlite.close(),
-      };
-    },
-  },
-  ...(postgresAvailable
-    ? [
-        {
-          name: "PostgreSQL",
-          async open() {
-            const database = await createPostgresDatabase();
-            const store = createPostgresStore({ url: database.url });
-            await store.migrate();
-            const client = new pg.Client({ connectionString: database.url });
-            await client.connect();
-            return {
-              store,
-              async admins() {
-                const result = await client.query(
-                  "SELECT id, banned_at FROM gatehouse_users WHERE role = 'admin' ORDER BY id",
-                );
-                return result.rows.map((row) => ({ id: String(row.id), banned: row.banned_at !== null }));
-              },
-              async close() {
-                await client.end();
-                await store.close();
-                await database.drop();
-              },
-            };
-          },
-        },
-      ]
-    : []),
-];
-
-describe.each(BACKENDS)("the last admin ($name)", (backend) => {
-  let opened: Awaited<ReturnType<Backend["open"]>>;
+describe.each(LAST_ADMIN_BACKENDS)("the last admin ($name)", (backend) => {
+  let opened: Awaited<ReturnType<AdminBackend["open"]>>;
   let held: ReturnType<typeof barrierStore>;
   let app: TestServer;
   let counter = 0;

@@ -11,6 +11,7 @@ import {
   type AuditServer,
   auditBackends,
   CLIENT_HEADERS,
+  installFailureTrigger,
   openSqliteBackend,
   type Row,
   startAuditServer,
@@ -22,29 +23,6 @@ import { totpCode } from "./support/totp.js";
 
 const backends = await auditBackends();
 const redisAvailable = await requireService("redis");
-
-/** Installs the failure: an insert into the audit table of a type listed in `audit_fail` raises an error. */
-async function installFailureTrigger(backend: AuditBackend): Promise<void> {
-  if (backend.name === "SQLite") {
-    await backend.exec(`
-      CREATE TABLE audit_fail (type TEXT PRIMARY KEY);
-      CREATE TRIGGER audit_fail_insert BEFORE INSERT ON gatehouse_audit
-      WHEN NEW.type IN (SELECT type FROM audit_fail)
-      BEGIN SELECT RAISE(ABORT, 'injected audit failure'); END;`);
-    return;
-  }
-  await backend.exec(`
-    CREATE TABLE audit_fail (type TEXT PRIMARY KEY);
-    CREATE FUNCTION audit_fail_insert() RETURNS trigger AS $$
-    BEGIN
-      IF EXISTS (SELECT 1 FROM audit_fail WHERE type = NEW.type) THEN
-        RAISE EXCEPTION 'injected audit failure';
-      END IF;
-      RETURN NEW;
-    END $$ LANGUAGE plpgsql;
-    CREATE TRIGGER audit_fail_insert BEFORE INSERT ON gatehouse_audit
-    FOR EACH ROW EXECUTE FUNCTION audit_fail_insert();`);
-}
 
 describe.each(backends)("an event and its change are one transaction ($name)", ({ name, open }) => {
   let backend: AuditBackend;

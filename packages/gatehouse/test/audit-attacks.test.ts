@@ -28,6 +28,7 @@ import {
   CLIENT_HEADERS,
   CLIENT_IP,
   expectNoSecrets,
+  installFailureTrigger,
   openSqliteBackend,
   plantImpersonation,
   type Row,
@@ -65,29 +66,6 @@ const UNSAFE_IN_A_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u2
 
 /** A passkey name a user may choose: C1 CSI sequences (clear screen, colours), NEL, a line separator, bidi overrides. */
 const HOSTILE_NAME = "Key\u009b2J\u009b31mRED\u0085next\u2028line\u202egnp.exe\u2066x\u2069";
-
-/** Installs the failure: an insert into the audit table of a type listed in `audit_fail` raises an error. */
-async function installFailureTrigger(backend: AuditBackend): Promise<void> {
-  if (backend.name === "SQLite") {
-    await backend.exec(`
-      CREATE TABLE audit_fail (type TEXT PRIMARY KEY);
-      CREATE TRIGGER audit_fail_insert BEFORE INSERT ON gatehouse_audit
-      WHEN NEW.type IN (SELECT type FROM audit_fail)
-      BEGIN SELECT RAISE(ABORT, 'injected audit failure'); END;`);
-    return;
-  }
-  await backend.exec(`
-    CREATE TABLE audit_fail (type TEXT PRIMARY KEY);
-    CREATE FUNCTION audit_fail_insert() RETURNS trigger AS $$
-    BEGIN
-      IF EXISTS (SELECT 1 FROM audit_fail WHERE type = NEW.type) THEN
-        RAISE EXCEPTION 'injected audit failure';
-      END IF;
-      RETURN NEW;
-    END $$ LANGUAGE plpgsql;
-    CREATE TRIGGER audit_fail_insert BEFORE INSERT ON gatehouse_audit
-    FOR EACH ROW EXECUTE FUNCTION audit_fail_insert();`);
-}
 
 /** An event of `userId` at `at` (ms), as the core would make it. */
 function eventAt(userId: string | null, at: number, overrides: Partial<AuditEvent> = {}): AuditEvent {

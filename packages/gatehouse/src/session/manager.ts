@@ -199,7 +199,12 @@ export function createSessionManager<User extends SessionUser>(
       if (!found || !parsed.matches(found.session)) return null;
       const { session, user } = found;
       const now = config.now();
-      if (!isLive(session, now) || isRevoked(session, user) || (await impersonatorGone(session))) {
+      // Only an impersonation pays for the look at its administrator: the other checks need no await.
+      if (
+        !isLive(session, now) ||
+        isRevoked(session, user) ||
+        (session.impersonatedBy && (await impersonatorGone(session)))
+      ) {
         await sessions.deleteSession(session.id);
         return null;
       }

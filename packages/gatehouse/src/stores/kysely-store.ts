@@ -660,6 +660,11 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       guard(() =>
         db.transaction().execute(async (trx) => {
           if (tokenOptions.replace) {
+            // Two replacing writes for one user at once would each miss the other's uncommitted token (read
+            // committed) and leave both valid: the user's row serialises them. SQLite's delete takes its write
+            // lock already.
+            if (backend.rowLocks === "for-update")
+              await trx.selectFrom(USERS).select("id").where("id", "=", token.userId).forUpdate().execute();
             await trx
               .deleteFrom(TOKENS)
               .where("user_id", "=", token.userId)

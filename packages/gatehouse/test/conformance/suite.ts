@@ -1597,6 +1597,17 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
         expect(await h.raw.userTokens(user.id)).toEqual(tokens.map(rawTokenOf).sort(byTokenHash));
       });
 
+      it("createToken with replace: true, several at once for one user: exactly one of them stays", async () => {
+        const user = await h.store.createUser(newUser());
+        for (let round = 0; round < 10; round++) {
+          const racing = [newToken(user), newToken(user), newToken(user)];
+          await Promise.all(racing.map((token) => h.store.createToken(token, { replace: true })));
+          const left = await h.raw.userTokens(user.id);
+          expect(left, `round ${round}`).toHaveLength(1);
+          expect(racing.map(rawTokenOf)).toContainEqual(left[0]);
+        }
+      });
+
       it("createToken with replace: true deletes the user's other tokens of that purpose only", async () => {
         const user = await h.store.createUser(newUser());
         const other = await h.store.createUser(newUser());

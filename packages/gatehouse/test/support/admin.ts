@@ -2,11 +2,16 @@
  * What the admin console's tests share: accounts made through the core (an admin, a user), requests to the
  * admin API as the console's script sends them, and the audit log and users read raw from the database.
  */
+import mysql from "mysql2/promise";
+import pg from "pg";
 import { expect } from "vitest";
+import { createMysqlStore } from "../../src/stores/mysql.js";
+import { createPostgresStore } from "../../src/stores/postgres.js";
 import type { Store } from "../../src/stores/types.js";
 import { PASSWORD } from "./credentials.js";
 import { apiRequest, sessionCookieOf, type TestServer } from "./http-server.js";
-import { querySqliteFile } from "./temp-sqlite.js";
+import { createMysqlDatabase, createPostgresDatabase, requireService } from "./services.js";
+import { openTempSqliteStore, querySqliteFile } from "./temp-sqlite.js";
 
 /** A signed-in account: its id, address and session cookie. */
 export interface Account {
@@ -109,3 +114,93 @@ export function barrierStore(store: Store): { store: Store; arm(method: keyof St
     },
   };
 }
+
+const postgresAvailable = await requireService("postgres");
+const mysqlAvailable = await requireService("mysql");
+
+/**
+ * The databases of the last-admin tests (SQLite, and PostgreSQL and MariaDB where they run), each with a raw
+ * read of its admins around the store.
+ */
+export interface AdminBackend {
+  name: string;
+  open(): Promise<{ store: Store; admins(): Promise<Array<{ id: string; banned: boolean }>>; close(): Promise<void> }>;
+}
+
+export const LAST_ADMIN_BACKENDS: AdminBackend[] = [
+  {
+    name: "SQLite",
+    async open() {
+      const sqlite = openTempSqliteStore();
+      await sqlite.store.migrate();
+      return {
+        store: sqlite.store,
+        async admins() {
+          const rows = querySqliteFile(sqlite.dbFile, (db) =>
+            db.prepare("SELECT id, banned_at FROM gatehouse_users WHERE role = 'admin' ORDER BY id").all(),
+          ) as Array<{ id: string; banned_at: number | null }>;
+          return rows.map((row) => ({ id: row.id, banned: row.banned_at !== null }));
+        },
+        close: () => sqlite.close(),
+      };
+    },
+  },
+  ...(postgresAvailable
+    ? [
+        {
+          name: "PostgreSQL",
+          async open() {
+            const database = await createPostgresDatabase();
+            const store = createPostgresStore({ url: database.url });
+            await store.migrate();
+            const client = new pg.Client({ connectionString: database.url });
+            await client.connect();
+            return {
+              store,
+              async admins() {
+                const result = await client.query(
+                  "SELECT id, banned_at FROM gatehouse_users WHERE role = 'admin' ORDER BY id",
+                );
+                return result.rows.map((row) => ({ id: String(row.id), banned: row.banned_at !== null }));
+              },
+              async close() {
+                await client.end();
+                await store.close();
+                await database.drop();
+              },
+            };
+          },
+        },
+      ]
+    : []),
+  ...(mysqlAvailable
+    ? [
+        {
+          name: "MariaDB",
+          async open() {
+            const database = await createMysqlDatabase();
+            const store = createMysqlStore({ url: database.url });
+            await store.migrate();
+            const client = await mysql.createConnection(database.url);
+            return {
+              store,
+              async admins() {
+                const [rows] = await client.query(
+                  "SELECT id, banned_at FROM gatehouse_users WHERE role = 'admin' ORDER BY id",
+                );
+                return (rows as Array<{ id: string; banned_at: unknown }>).map((row) => ({
+                  id: String(row.id),
+                  banned: row.banned_at !== null,
+                }));
+              },
+              async close() {
+                await client.end();
+                await store.close();
+                await database.drop();
+              },
+            };
+          },
+        },
+      ]
+    : []),
+];

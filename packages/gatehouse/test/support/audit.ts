@@ -76,6 +76,29 @@ export async function openPostgresBackend(): Promise<AuditBackend> {
   };
 }
 
+/** Installs the failure: an insert into the audit table of a type listed in `audit_fail` raises an error. */
+export async function installFailureTrigger(backend: AuditBackend): Promise<void> {
+  if (backend.name === "SQLite") {
+    await backend.exec(`
+      CREATE TABLE audit_fail (type TEXT PRIMARY KEY);
+      CREATE TRIGGER audit_fail_insert BEFORE INSERT ON gatehouse_audit
+      WHEN NEW.type IN (SELECT type FROM audit_fail)
+      BEGIN SELECT RAISE(ABORT, 'injected audit failure'); END;`);
+    return;
+  }
+  await backend.exec(`
+    CREATE TABLE audit_fail (type TEXT PRIMARY KEY);
+    CREATE FUNCTION audit_fail_insert() RETURNS trigger AS $$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM audit_fail WHERE type = NEW.type) THEN
+        RAISE EXCEPTION 'injected audit failure';
+      END IF;
+      RETURN NEW;
+    END $$ LANGUAGE plpgsql;
+    CREATE TRIGGER audit_fail_insert BEFORE INSERT ON gatehouse_audit
+    FOR EACH ROW EXECUTE FUNCTION audit_fail_insert();`);
+}
+
 /** SQLite always; PostgreSQL when its server is reachable (an error under CI=true when it is not). */
 export async function auditBackends(): Promise<Array<{ name: string; open(): Promise<AuditBackend> }>> {
   const postgres = await requireService("postgres");
