@@ -713,9 +713,10 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
     createSession: (session: SessionRecord, createOptions = {}) =>
       guard(async () => {
         const statements = sessionStatements(session, createOptions.sweep);
-        if (statements.length === 1) await db.executeQuery(statements[0] as CompiledQuery);
-        // The sweep locks the user's sessions that a concurrent endSessions locks too: MySQL may roll one back.
-        else await retryingDeadlocks(() => batch(statements));
+        // The insert's gap lock and the sweep meet the locks of a concurrent endSessions on the user's
+        // sessions: MySQL may roll either back, and a rolled-back write is safe to run again.
+        if (statements.length === 1) await retryingDeadlocks(() => db.executeQuery(statements[0] as CompiledQuery));
+        else await batch(statements);
       }),
 
     async writeBatch() {
@@ -737,7 +738,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
           if (counters.length + rest.length === 0) return Promise.resolve();
           return guard(async () => {
             try {
-              await retryingDeadlocks(() => batch([...counters, ...rest]));
+              await batch([...counters, ...rest]);
             } catch (error) {
               // Rolled back whole: the counters are settled on their own, or a right password's attempts would
               // stay counted and in flight until their window ends. A store too broken for that leaves them
