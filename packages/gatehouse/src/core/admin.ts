@@ -569,7 +569,7 @@ export function createAdminApi(
       const admin = await reauthorize(auth, input, meta);
       // Read again after the password: a user promoted or banned meanwhile is no one to view the app as.
       const user = impersonable(await target(userId));
-      const prepared = await sessions.prepare(user, meta, { impersonatedBy: admin.id });
+      const prepared = await sessions.prepare(user, meta, { impersonatedBy: admin });
       const event = adminEvent("impersonation.start", admin, user, meta);
       const started = await startRecorded(prepared, event);
       return {

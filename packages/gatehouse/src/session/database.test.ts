@@ -161,6 +161,7 @@ describe("database session tokens", () => {
         user_agent: "Firefox/140",
         ip: "203.0.113.7",
         impersonated_by: null,
+        impersonator_epoch: null,
       },
     ]);
   });

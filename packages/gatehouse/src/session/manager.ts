@@ -34,9 +34,15 @@ export interface SessionSummary {
 
 /** What a new session is, beyond its user: an administrator's impersonation of that user. */
 export interface NewSessionOptions {
-  /** The administrator's id: the session is marked, and ends {@link IMPERSONATION_MAX_AGE_MS} after it starts. */
-  impersonatedBy?: string;
+  /**
+   * The administrator viewing the app as the user, as read when it starts: the session is marked, ends
+   * {@link IMPERSONATION_MAX_AGE_MS} after it starts, and ends sooner once their revocation epoch moves on.
+   */
+  impersonatedBy?: { id: string; revocationEpoch: number };
 }
+
+/** Who impersonates in a session, as its record keeps it: nothing for the user's own session. */
+type Impersonation = Pick<SessionRecord, "impersonatedBy" | "impersonatorEpoch">;
 
 /** How a new session record is written: by default the session store's `createSession`. */
 export type SessionWrite = (session: SessionRecord, options: { sweep?: DeadSessions }) => Promise<void>;
@@ -112,15 +118,21 @@ export function createSessionManager<User extends SessionUser>(
   }
 
   /**
-   * Whether an impersonation has lost its administrator: their account deleted, banned, or no longer of the
-   * {@link IMPERSONATOR_ROLE}. Their ban ends their own sessions in its transaction, but an impersonated session is
-   * the user's; it ends here, at its next check, rather than let a banned or demoted administrator go on acting
-   * as the user until its 30 minutes are up. One more read, for impersonated sessions only.
+   * Whether an impersonation has lost its administrator: their account deleted, banned, no longer of the
+   * {@link IMPERSONATOR_ROLE}, or their sessions ended since it began (their epoch moved on). Those end their own
+   * sessions, but an impersonated session is the user's; it ends here, at its next check, rather than let an
+   * administrator who is no longer one, or someone who had their session, go on acting as the user until its 30
+   * minutes are up. One more read, for impersonated sessions only.
    */
   async function impersonatorGone(session: SessionRecord): Promise<boolean> {
     if (!session.impersonatedBy) return false;
     const admin = await users.getUserById(session.impersonatedBy);
-    return !admin || admin.bannedAt != null || admin.role !== IMPERSONATOR_ROLE;
+    return (
+      !admin ||
+      admin.bannedAt != null ||
+      admin.role !== IMPERSONATOR_ROLE ||
+      admin.revocationEpoch !== session.impersonatorEpoch
+    );
   }
 
   /** The session and its user: one read where the store keeps both, else the session and then the user. */
@@ -139,8 +151,8 @@ export function createSessionManager<User extends SessionUser>(
   /**
    * Builds a new session of `user` in `epoch` — the user's own on a log-in, the replaced record's on a rotation
    * — with its cookie value, and the sweep of the user's dead sessions on a log-in. Nothing is written yet. An
-   * impersonation (`impersonatedBy`) keeps its mark and its cap through a rotation, since `createdAt` is the
-   * replaced record's.
+   * impersonation keeps its mark, its administrator's epoch and its cap through a rotation, since `createdAt` is
+   * the replaced record's.
    */
   async function build(
     user: User,
@@ -149,7 +161,7 @@ export function createSessionManager<User extends SessionUser>(
     createdAt: Date,
     now: number,
     sweep: boolean,
-    impersonatedBy: string | null,
+    { impersonatedBy = null, impersonatorEpoch = null }: Impersonation,
   ) {
     const id = randomToken(SESSION_ID_BYTES);
     const expiresAt = new Date(Math.min(now + maxAgeMs, createdAt.getTime() + capOf(impersonatedBy)));
@@ -164,6 +176,7 @@ export function createSessionManager<User extends SessionUser>(
       userAgent: meta.userAgent?.slice(0, 512) ?? null,
       ip: meta.ip?.slice(0, 64) ?? null,
       impersonatedBy,
+      impersonatorEpoch,
     };
     const { value, secretHash } = await codec.issue(base);
     const options = sweep ? { sweep: { now, idleTimeoutMs, absoluteMaxAgeMs, epoch: user.revocationEpoch } } : {};
@@ -173,8 +186,8 @@ export function createSessionManager<User extends SessionUser>(
   const storeWrite: SessionWrite = (session, options) => sessions.createSession(session, options);
 
   async function insert(user: User, replaced: SessionRecord, now: number) {
-    const { revocationEpoch, createdAt, impersonatedBy } = replaced;
-    const built = await build(user, revocationEpoch, replaced, createdAt, now, false, impersonatedBy ?? null);
+    const { revocationEpoch, createdAt } = replaced;
+    const built = await build(user, revocationEpoch, replaced, createdAt, now, false, replaced);
     await storeWrite(built.record, built.options);
     return built;
   }
@@ -182,8 +195,9 @@ export function createSessionManager<User extends SessionUser>(
   return {
     async prepare(user, meta, options = {}) {
       const now = config.now();
-      const impersonatedBy = options.impersonatedBy ?? null;
-      const built = await build(user, user.revocationEpoch, meta, new Date(now), now, true, impersonatedBy);
+      const admin = options.impersonatedBy;
+      const impersonation = admin ? { impersonatedBy: admin.id, impersonatorEpoch: admin.revocationEpoch } : {};
+      const built = await build(user, user.revocationEpoch, meta, new Date(now), now, true, impersonation);
       return {
         id: built.id,
         value: built.value,

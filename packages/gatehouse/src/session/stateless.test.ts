@@ -115,6 +115,7 @@ describe("stateless session cookies", () => {
         user_agent: "Safari/18",
         ip: "2001:db8::1",
         impersonated_by: null,
+        impersonator_epoch: null,
       },
     ]);
   });

@@ -19,6 +19,11 @@ export interface SessionRecord {
    * email or a second factor.
    */
   impersonatedBy?: string | null;
+  /**
+   * The administrator's `revocationEpoch` when the impersonation began: once theirs moves on (they signed out
+   * everywhere, or their password was changed or reset), the impersonation ends with their own sessions.
+   */
+  impersonatorEpoch?: number | null;
 }
 
 /**

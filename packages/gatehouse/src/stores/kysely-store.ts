@@ -131,6 +131,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
           `${SESSIONS}.user_agent as s_user_agent`,
           `${SESSIONS}.ip as s_ip`,
           `${SESSIONS}.impersonated_by as s_impersonated_by`,
+          `${SESSIONS}.impersonator_epoch as s_impersonator_epoch`,
           `${USERS}.id`,
           `${USERS}.email`,
           `${USERS}.name`,
@@ -196,6 +197,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
       "user_agent",
       "ip",
       "impersonated_by",
+      "impersonator_epoch",
     ],
     (v) => db.insertInto(SESSIONS).values(v),
   );
@@ -774,6 +776,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
             user_agent: row.s_user_agent,
             ip: row.s_ip,
             impersonated_by: row.s_impersonated_by,
+            impersonator_epoch: row.s_impersonator_epoch,
           }),
           user: toUserRecord(row),
         };
@@ -963,6 +966,7 @@ function toSessionRow(session: SessionRecord): SessionRow {
     user_agent: session.userAgent,
     ip: session.ip,
     impersonated_by: session.impersonatedBy ?? null,
+    impersonator_epoch: session.impersonatorEpoch ?? null,
   };
 }
 
@@ -980,6 +984,7 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     userAgent: row.user_agent,
     ip: row.ip,
     impersonatedBy: row.impersonated_by,
+    impersonatorEpoch: row.impersonator_epoch === null ? null : Number(row.impersonator_epoch),
   };
 }
 

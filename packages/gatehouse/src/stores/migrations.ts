@@ -192,6 +192,8 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable("gatehouse_users").addColumn("ban_reason", "varchar(500)").execute();
       // The administrator viewing the app as the session's user; null for the user's own session.
       await db.schema.alterTable("gatehouse_sessions").addColumn("impersonated_by", "varchar(64)").execute();
+      // The administrator's revocation epoch then: their sessions' end ends the impersonation too.
+      await db.schema.alterTable("gatehouse_sessions").addColumn("impersonator_epoch", "bigint").execute();
       await db.schema
         .createTable("gatehouse_audit")
         .addColumn("id", "varchar(64)", (c) => c.primaryKey())

@@ -322,6 +322,7 @@ function toHash(session: SessionRecord): Record<string, string> {
     user_agent: session.userAgent ?? "",
     ip: session.ip ?? "",
     impersonated_by: session.impersonatedBy ?? "",
+    impersonator_epoch: session.impersonatorEpoch == null ? "" : String(session.impersonatorEpoch),
   };
 }
 
@@ -341,5 +342,6 @@ function toSessionRecord(id: string, hash: Record<string, string>): SessionRecor
     ip: hash.ip || null,
     // Records written before impersonation existed have no field: the user's own sessions.
     impersonatedBy: hash.impersonated_by || null,
+    impersonatorEpoch: hash.impersonator_epoch ? Number(hash.impersonator_epoch) : null,
   };
 }

@@ -32,6 +32,8 @@ export interface Database {
     ip: string | null;
     /** The administrator viewing the app as the user (impersonation); `null` for the user's own session. */
     impersonated_by: string | null;
+    /** The administrator's revocation epoch when the impersonation began; `null` for the user's own session. */
+    impersonator_epoch: number | null;
   };
   gatehouse_tokens: {
     token_hash: string;

@@ -942,25 +942,31 @@ export function describeAdminAuditMail(context: ConformanceContext): void {
   });
 
   describe("impersonated sessions", () => {
-    it("a session's impersonatedBy is stored and read back by every read; absent, it is null", async () => {
+    it("a session's impersonatedBy and impersonatorEpoch are stored and read back by every read; absent, null", async () => {
       const user = await h().store.createUser(f.newUser());
       const adminId = f.uniqueId("admin");
-      const marked = f.newSession(user, { impersonatedBy: adminId });
+      const marked = f.newSession(user, { impersonatedBy: adminId, impersonatorEpoch: 7 });
+      // Epoch 0, an administrator who never ended their sessions: a number, not "none".
+      const first = f.newSession(user, { impersonatedBy: adminId, impersonatorEpoch: 0 });
       const own = f.newSession(user);
-      // Without the field at all, as code written before impersonation makes a record.
-      const { impersonatedBy: _, ...unmarked } = f.newSession(user);
-      for (const session of [marked, own, unmarked]) await h().store.createSession(session);
-      expect((await h().raw.session(marked.id))?.impersonated_by).toBe(adminId);
-      expect((await h().raw.session(own.id))?.impersonated_by).toBeNull();
-      expect((await h().raw.session(unmarked.id))?.impersonated_by).toBeNull();
-      expect(await h().store.getSession(marked.id)).toEqual(marked);
-      expect((await h().store.getSessionAndUser(marked.id))?.session).toEqual(marked);
-      expect((await h().store.getSession(unmarked.id))?.impersonatedBy).toBeNull();
+      // Without the fields at all, as code written before impersonation makes a record.
+      const { impersonatedBy: _, impersonatorEpoch: __, ...unmarked } = f.newSession(user);
+      for (const session of [marked, first, own, unmarked]) await h().store.createSession(session);
+      expect(await h().raw.session(marked.id)).toMatchObject({ impersonated_by: adminId, impersonator_epoch: 7 });
+      expect(await h().raw.session(first.id)).toMatchObject({ impersonated_by: adminId, impersonator_epoch: 0 });
+      for (const id of [own.id, unmarked.id]) {
+        expect(await h().raw.session(id)).toMatchObject({ impersonated_by: null, impersonator_epoch: null });
+      }
+      for (const session of [marked, first]) {
+        expect(await h().store.getSession(session.id)).toEqual(session);
+        expect((await h().store.getSessionAndUser(session.id))?.session).toEqual(session);
+      }
+      expect(await h().store.getSession(unmarked.id)).toMatchObject({ impersonatedBy: null, impersonatorEpoch: null });
       const listed = await h().store.listUserSessions(user.id);
       expect(listed.find((session) => session.id === marked.id)).toEqual(marked);
       // A touch keeps the mark.
       await h().store.touchSession(marked.id, { lastSeenAt: new Date(), expiresAt: new Date(Date.now() + HOUR) });
-      expect((await h().store.getSession(marked.id))?.impersonatedBy).toBe(adminId);
+      expect(await h().store.getSession(marked.id)).toMatchObject({ impersonatedBy: adminId, impersonatorEpoch: 7 });
     });
   });
 

@@ -111,6 +111,8 @@ export interface RawSession {
   ip: string | null;
   /** The administrator viewing the app as the user; `null` for the user's own session. */
   impersonated_by: string | null;
+  /** The administrator's revocation epoch when the impersonation began; `null` for the user's own session. */
+  impersonator_epoch: number | null;
 }
 
 /** A TOTP secret as the backend holds it. Times are ms since the epoch. */
@@ -308,6 +310,7 @@ export interface RawTables {
     user_agent: string | null;
     ip: string | null;
     impersonated_by: string | null;
+    impersonator_epoch: number | string | null;
   };
   gatehouse_migrations: { name: string; timestamp: string };
   gatehouse_rate_limits: { key: string; count: number | string; pending: number | string; reset_at: number | string };
@@ -467,6 +470,7 @@ export function sqlRawReader(db: Kysely<RawTables>): RawReader {
         created_at: Number(row.created_at),
         expires_at: Number(row.expires_at),
         last_seen_at: Number(row.last_seen_at),
+        impersonator_epoch: row.impersonator_epoch === null ? null : Number(row.impersonator_epoch),
       };
     },
     async sessionIds(userId) {
@@ -645,6 +649,7 @@ export function redisSessionReader(
         user_agent: field("user_agent") || null,
         ip: field("ip") || null,
         impersonated_by: field("impersonated_by") || null,
+        impersonator_epoch: field("impersonator_epoch") === "" ? null : Number(field("impersonator_epoch")),
       };
     },
     async sessionIds(userId) {
@@ -705,6 +710,7 @@ function newSession(user: UserRecord, overrides: Partial<SessionRecord> = {}): S
     userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
     ip: "203.0.113.7",
     impersonatedBy: null,
+    impersonatorEpoch: null,
     ...overrides,
   };
 }
@@ -723,6 +729,7 @@ function rawSessionOf(session: SessionRecord): RawSession {
     user_agent: session.userAgent,
     ip: session.ip,
     impersonated_by: session.impersonatedBy ?? null,
+    impersonator_epoch: session.impersonatorEpoch ?? null,
   };
 }
 
@@ -1452,6 +1459,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Harn
           user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
           ip: "203.0.113.7",
           impersonated_by: null,
+          impersonator_epoch: null,
         });
         expect(await h.raw.sessionIds(user.id)).toEqual([session.id]);
         if (h.sessionKeys) expect(await h.sessionKeys.indexedIds(user.id)).toEqual([session.id]);
