@@ -71,6 +71,7 @@ const TITLES: Readonly<Record<string, string>> = {
   "admin.factors.reset": "Second factors reset",
   "impersonation.start": "An administrator started viewing as this account",
   "impersonation.stop": "An administrator stopped viewing as this account",
+  "admin.mail.retry": "A failed email was sent again",
 };
 
 /** The event types, in the order the audit log's filter lists them. */

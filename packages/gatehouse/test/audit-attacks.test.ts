@@ -43,6 +43,7 @@ import {
   expectError,
   SESSION_COOKIE,
   SUITE_RATE_LIMITS,
+  sessionCookieHeader,
   sessionCookieOf,
   uniqueEmails,
 } from "./support/http-server.js";
@@ -481,6 +482,43 @@ describe.each(backends)("attacks on the audit log ($name)", ({ name, open }) => 
       for (const type of ["recovery_codes.regenerate", "mfa.disable", "admin.factors.reset", "role.change"]) {
         expect(types).not.toContain(type);
       }
+    });
+
+    it("an administrator's retry of a failed message whose admin.mail.retry cannot be written leaves it failed", async () => {
+      const email = uniqueEmail();
+      const { id: adminId } = await app.gatehouse.users.create({ email, password: PASSWORD, role: "admin" });
+      const login = await request("/api/auth/login", { json: { email, password: PASSWORD } });
+      expect(login.status).toBe(200);
+      const auth = await app.gatehouse.authenticate(sessionCookieHeader(sessionCookieOf(login) as string), {
+        canSetCookie: false,
+      });
+      if (!auth.user) throw new Error("the admin's log-in gave no session");
+      const messageId = `m${randomToken(8)}`;
+      const at = new Date(app.startedAt);
+      await backend.store.enqueueMail([
+        { id: messageId, to: "bounced@example.com", subject: "Reset", sealedBody: "x", createdAt: at },
+      ]);
+      await backend.store.claimMail(new Date(app.startedAt + MINUTE), 10, 60_000);
+      expect(await backend.store.settleMail(messageId, 1, { status: "failed", error: "550" })).toBe(true);
+      const status = async () =>
+        (await backend.rows(`SELECT status FROM gatehouse_mail WHERE id = ${p(1)}`, [messageId]))[0]?.status;
+      const retries = async () =>
+        await backend.rows(`SELECT * FROM gatehouse_audit WHERE actor_id = ${p(1)} AND type = ${p(2)}`, [
+          adminId,
+          "admin.mail.retry",
+        ]);
+
+      await failingEvents("admin.mail.retry", async () => {
+        await expect(
+          app.gatehouse.admin.retryMail(auth, messageId, { password: PASSWORD }, { ip: CLIENT_IP }),
+        ).rejects.toMatchObject({ code: "unavailable" });
+      });
+      expect(await status()).toBe("failed");
+      expect(await retries()).toEqual([]);
+
+      await app.gatehouse.admin.retryMail(auth, messageId, { password: PASSWORD }, { ip: CLIENT_IP });
+      expect(await status()).toBe("pending");
+      expect((await retries()).map(detailOf)).toEqual([{ messageId }]);
     });
 
     it("a second step by recovery code whose recovery_code.use cannot be written uses no code and starts no session", async () => {

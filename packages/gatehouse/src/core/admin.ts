@@ -649,10 +649,16 @@ export function createAdminApi(
       await authorize(auth);
       if (typeof messageId !== "string" || !ID.test(messageId))
         throw new NotFoundError("No failed message has this id.");
-      await reauthorize(auth, input, meta);
-      if (!(await options.mail.retryMail(messageId))) {
+      const admin = await reauthorize(auth, input, meta);
+      const event = audit.event("admin.mail.retry", {
+        actor: { type: "admin", id: admin.id },
+        meta,
+        detail: { messageId },
+      });
+      if (!(await options.mail.retryMail(messageId, { effects: { events: [event] } }))) {
         throw new NotFoundError("No failed message has this id.");
       }
+      audit.emit([event]);
     },
   };
   return api;

@@ -31,6 +31,7 @@ export const AUDIT_EVENT_TYPES = [
   "admin.factors.reset",
   "impersonation.start",
   "impersonation.stop",
+  "admin.mail.retry",
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -3,7 +3,15 @@ import { randomToken } from "../crypto/random.js";
 import { createSealer, type Sealer } from "../crypto/seal.js";
 import { ConfigurationError, InvalidInputError } from "../errors.js";
 import type { Mailer, MailMessage } from "../mail/mailer.js";
-import type { MailOutcome, MailRecord, MailStatus, MailStore, OutboxMessage, QueuedMail } from "../stores/types.js";
+import type {
+  Effects,
+  MailOutcome,
+  MailRecord,
+  MailStatus,
+  MailStore,
+  OutboxMessage,
+  QueuedMail,
+} from "../stores/types.js";
 
 /** The purpose outbox bodies are sealed for: no other key (sessions, device cookies, TOTP secrets) opens them. */
 export const MAIL_SEAL_PURPOSE = "mail";
@@ -82,13 +90,14 @@ export interface MailApi {
   /**
    * Puts a failed message back in the queue, due at once, for one more attempt (if that fails too, it is
    * failed again): `false` when there is no failed message with this id. Check the caller is an admin first.
+   * `effects` (e.g. the audit event of who asked) are written with it, in its transaction, only if it is retried.
    *
    * @example
    * ```ts
    * if (!(await gatehouse.retryMail(id))) return notFound();
    * ```
    */
-  retryMail(id: string): Promise<boolean>;
+  retryMail(id: string, options?: { effects?: Effects }): Promise<boolean>;
   /**
    * The newest messages the development outbox mailer (`createOutboxMailer`) kept, with their bodies opened:
    * what a development outbox page shows. Empty with any other mailer, which keeps no body once it is sent.
@@ -513,9 +522,9 @@ export function createMailQueue(parts: MailQueueParts): MailQueue {
         return { messages: records.map(summary), counts };
       },
 
-      async retryMail(id) {
+      async retryMail(id, options = {}) {
         if (typeof id !== "string" || id.length === 0 || id.length > 64) return false;
-        const retried = await store.retryMail(id, new Date(now()));
+        const retried = await store.retryMail(id, new Date(now()), options);
         if (retried) kick();
         return retried;
       },

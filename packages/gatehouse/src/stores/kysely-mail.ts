@@ -1,7 +1,7 @@
 import type { CompiledQuery, ExpressionBuilder, Kysely, Selectable } from "kysely";
 import type { EffectWriter } from "./kysely-effects.js";
 import type { Database } from "./schema.js";
-import type { MailRecord, MailStatus, MailStore } from "./types.js";
+import type { Effects, MailRecord, MailStatus, MailStore } from "./types.js";
 
 type MailRow = Selectable<Database["gatehouse_mail"]>;
 
@@ -20,6 +20,8 @@ export interface MailStoreParts {
   effects: EffectWriter;
   /** Runs statements as one transaction. */
   batch(queries: readonly CompiledQuery[]): Promise<unknown>;
+  /** Runs `change` and, only if it changed a row, writes `effects` with it, as one transaction. */
+  changeWithEffects(change: CompiledQuery, effects: Effects | undefined): Promise<boolean>;
   /** The store's clock, in ms since the epoch: when a message was sent. */
   now(): number;
 }
@@ -142,16 +144,16 @@ export function createKyselyMailStore(db: Kysely<Database>, parts: MailStorePart
         return counts;
       }),
 
-    retryMail: (id, now) =>
-      guard(async () => {
+    retryMail: (id, now, retryOptions = {}) =>
+      guard(() => {
         // The attempts count on: a claim's compare-and-set relies on it never going back.
-        const result = await db
+        const retry = db
           .updateTable(MAIL)
           .set({ status: "pending", next_attempt_at: now.getTime(), lease_until: null })
           .where("id", "=", id)
           .where("status", "=", "failed")
-          .executeTakeFirst();
-        return Number(result.numUpdatedRows) > 0;
+          .compile();
+        return parts.changeWithEffects(retry, retryOptions.effects);
       }),
   };
 }

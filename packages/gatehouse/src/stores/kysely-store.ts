@@ -486,7 +486,7 @@ export function createKyselyStore(db: Kysely<Database>, backend: SqlBackend, opt
 
     ...createKyselyAuditStore(db, { guard, effects, batch }),
 
-    ...createKyselyMailStore(db, { guard, effects, batch, now: options.now }),
+    ...createKyselyMailStore(db, { guard, effects, batch, changeWithEffects, now: options.now }),
 
     createUser: (user: NewUser, createOptions = {}) =>
       guard(async () => {

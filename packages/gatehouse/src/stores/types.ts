@@ -324,8 +324,11 @@ export interface MailStore {
   listMail(query: { status?: MailStatus; limit: number }): Promise<MailRecord[]>;
   /** How many messages are in each status. */
   countMail(): Promise<Record<MailStatus, number>>;
-  /** Puts a failed message back in the queue, due at `now`; `false` when it is not failed. */
-  retryMail(id: string, now: Date): Promise<boolean>;
+  /**
+   * Puts a failed message back in the queue, due at `now`, and writes `effects` with it; `false` (nothing
+   * written) when it is not failed.
+   */
+  retryMail(id: string, now: Date, options?: { effects?: Effects }): Promise<boolean>;
 }
 
 /** A user's authenticator-app secret: set up, then confirmed with a first code. */
