@@ -96,6 +96,7 @@ const METHODS: Readonly<Record<string, string>> = {
   oauth: "with a connected account",
   totp: "with an authenticator code",
   recovery_code: "with a recovery code",
+  external: "by the app's own sign-in",
 };
 
 const text = (value: unknown): string | null => (typeof value === "string" && value !== "" ? value : null);

@@ -375,14 +375,36 @@ describe.each(backends)("attacks on the audit log ($name)", ({ name, open }) => 
   });
 
   describe("missing events", () => {
-    // BUG (open): gatehouse.startSession — the documented way to sign in a user proved by other means (a magic
-    // link, a custom flow) — starts a session and records no login.success. The contract's detail.method has no
-    // value for it yet ("password" | "passkey" | "oauth" | "totp" | "recovery_code"): the lead's call.
-    it.fails("startSession (a log-in by other means) records login.success", async () => {
+    // Bug (fixed, core/sessions.ts): gatehouse.startSession — the documented way to sign in a user proved by
+    // other means (a magic link, a custom flow) — started a session and recorded no login.success. It records
+    // one now, with detail.method "external", in the session's transaction; a banned user's refusal as well.
+    it("startSession (a log-in by other means) records login.success, and a banned user's login.failure", async () => {
       const { id } = await signedUp();
       const started = await app.gatehouse.startSession(id, { ip: CLIENT_IP, userAgent: USER_AGENT });
       expect(started?.setCookie).toBeTruthy();
+      const [success] = await eventsOf(id, "login.success");
+      expect(success).toMatchObject({ actor_type: "user", actor_id: id, ip: CLIENT_IP, user_agent: USER_AGENT });
+      expect(detailOf(success as Row)).toEqual({ method: "external" });
       expect(await eventsOf(id, "login.success")).toHaveLength(1);
+
+      await backend.store.updateUser(id, { bannedAt: new Date(app.startedAt) });
+      await expect(app.gatehouse.startSession(id, { ip: CLIENT_IP })).rejects.toMatchObject({ code: "banned" });
+      const failures = (await eventsOf(id, "login.failure")).map(detailOf);
+      expect(failures).toEqual([{ method: "external", reason: "banned" }]);
+      expect(await eventsOf(id, "login.success")).toHaveLength(1);
+    });
+
+    it("startSession whose login.success cannot be written starts no session", async () => {
+      const { id } = await signedUp();
+      const sessionIds = async () =>
+        (await backend.rows(`SELECT id FROM gatehouse_sessions WHERE user_id = ${p(1)} ORDER BY id`, [id])).map(
+          (row) => row.id,
+        );
+      const before = await sessionIds();
+      await failingEvents("login.success", async () => {
+        await expect(app.gatehouse.startSession(id, { ip: CLIENT_IP })).rejects.toMatchObject({ code: "unavailable" });
+      });
+      expect(await sessionIds()).toEqual(before);
     });
   });
 

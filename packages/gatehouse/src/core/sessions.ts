@@ -38,7 +38,8 @@ export interface SessionsApi {
   /**
    * Starts a session for a user who has been authenticated by other means (an OAuth callback, a magic link):
    * the caller vouches for who they are — second factors included: no second step is asked for. `null` when
-   * there is no such user; `BannedError` when the user is banned.
+   * there is no such user; `BannedError` when the user is banned. Recorded as `login.success` (or, banned,
+   * `login.failure`) with `detail.method` `external`, in the new session's transaction.
    */
   startSession(userId: string, meta?: SessionMeta): Promise<SignedIn | null>;
   /**
@@ -88,7 +89,8 @@ export interface LoggedIn extends SignedIn {
 
 /** How a log-in was proved, as its `login.success` or `login.failure` records it in `detail`. */
 export interface LogInDetail {
-  method: "password" | "passkey" | "oauth" | "totp" | "recovery_code";
+  /** `external`: a log-in the app proved by its own means, through `startSession`. */
+  method: "password" | "passkey" | "oauth" | "totp" | "recovery_code" | "external";
   /** The OAuth provider. */
   provider?: string;
   /** The log-in was finished by its second step (`method` names it). */
@@ -244,8 +246,16 @@ export function createSessionsApi(ctx: CoreContext): SessionsApi {
 
     async startSession(userId, meta = {}) {
       const user = await roles.users.getUserById(userId);
-      if (user?.bannedAt) throw new BannedError();
-      return user && startSignedIn(ctx, user, meta);
+      if (!user) return null;
+      const detail: LogInDetail = { method: "external" };
+      await refuseBanned(ctx, user, meta, detail);
+      const success = audit.event("login.success", { user, meta, detail: { ...detail } });
+      const [session, batch] = await Promise.all([
+        sessions.prepare(user, meta),
+        roles.writeBatch ? roles.writeBatch() : null,
+      ]);
+      const { setCookie, expiresAt } = await startWithEvents(ctx, session, [success], batch);
+      return { user: toUserDTO(user), setCookie, expiresAt };
     },
 
     async logOut(cookieHeader, meta = {}) {
