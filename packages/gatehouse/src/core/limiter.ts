@@ -40,6 +40,7 @@ export const rateLimitKeys = {
   secondFactorWarning: (pendingIdHash: string) => `mfa-warning:${pendingIdHash}`,
   passkeyOptionsIp: (ip: string) => `passkey-options-ip:${addressGroup(ip)}`,
   oauthIp: (ip: string) => `oauth-ip:${addressGroup(ip)}`,
+  revokeOthers: (userId: string) => `revoke-others:${userId}`,
 };
 
 /**

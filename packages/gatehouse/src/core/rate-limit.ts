@@ -67,6 +67,12 @@ export interface RateLimitOptions {
    * short-lived flow. Default 100 per 15 minutes.
    */
   oauthPerIp?: RateLimitRule | false;
+  /**
+   * "Sign out other sessions" by one user: each moves the user's revocation epoch and writes a `session.revoke`
+   * event, even with no other session left, so a signed-in client must not repeat it without end. Default 10
+   * per 15 minutes.
+   */
+  revokeOthersPerUser?: RateLimitRule | false;
 }
 
 export type ResolvedRateLimits = { [K in keyof RateLimitOptions]-?: RateLimitRule | false };
@@ -89,4 +95,5 @@ export const DEFAULT_RATE_LIMITS: Readonly<ResolvedRateLimits> = Object.freeze({
   secondFactorPerAccountDaily: { max: 50, windowSeconds: 24 * 60 * 60 },
   passkeyOptionsPerIp: { max: 100, windowSeconds: 15 * 60 },
   oauthPerIp: { max: 100, windowSeconds: 15 * 60 },
+  revokeOthersPerUser: { max: 10, windowSeconds: 15 * 60 },
 });

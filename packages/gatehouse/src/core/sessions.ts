@@ -6,7 +6,7 @@ import type { AuditEvent, Store, UserRecord, WriteBatch } from "../stores/types.
 import type { AuditActor, LoginFailureReason } from "./audit.js";
 import type { CoreContext } from "./context.js";
 import { type Auth, toUserDTO, type UserDTO } from "./dto.js";
-import { addressGroup } from "./limiter.js";
+import { addressGroup, rateLimitKeys } from "./limiter.js";
 import { endSessions } from "./stores.js";
 
 /** A new session: the user, and the `Set-Cookie` value that carries it. */
@@ -63,7 +63,7 @@ export interface SessionsApi {
   /**
    * Ends all of the user's sessions but `currentSessionId`, and voids pending email-change and reset links;
    * resolves to how many ended. Recorded as `session.revoke` (`detail.scope` `others`), acted by the session
-   * that stays.
+   * that stays. Past `rateLimits.revokeOthersPerUser`, `RateLimitedError` (429) and nothing written.
    */
   revokeOtherSessions(userId: string, currentSessionId: string, options?: RevokeOptions): Promise<number>;
   /**
@@ -290,8 +290,10 @@ export function createSessionsApi(ctx: CoreContext): SessionsApi {
       return deleteSession(sessionId, event);
     },
 
-    revokeOtherSessions: (userId, currentSessionId, options = {}) =>
-      revokeMany(userId, "others", currentSessionId, options),
+    async revokeOtherSessions(userId, currentSessionId, options = {}) {
+      await ctx.limiter.hit(ctx.config.rateLimits.revokeOthersPerUser, rateLimitKeys.revokeOthers(userId));
+      return revokeMany(userId, "others", currentSessionId, options);
+    },
 
     // A pending email change or reset link could hand the account back to whoever was just shut out:
     // ending the sessions voids them too.
