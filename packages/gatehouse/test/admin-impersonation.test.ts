@@ -196,12 +196,29 @@ describe.each(SETUPS)("impersonation ($strategy sessions, $name)", ({ strategy, 
   it("stops without bringing back an admin session that ended meanwhile", async () => {
     const { browser, admin, user } = await adminBrowser();
     await start(browser, user.id);
-    await app.gatehouse.revokeAllSessions(admin.id);
+    // Their session kept aside ends on its own (revoked from another of their browsers): the epoch stays.
+    const [kept, ...others] = await app.gatehouse.listSessions(admin.id);
+    expect(others).toEqual([]);
+    expect(await app.gatehouse.revokeSession(admin.id, kept?.id as string)).toBe(true);
     const stopped = await browser.request("/api/auth/impersonation", { method: "DELETE", json: {} });
     expect(stopped.status).toBe(200);
     expect(await stopped.json()).toEqual({ user: null });
     expect(browser.cookie(SESSION_COOKIE)).toBeUndefined();
     expect(browser.cookie(ASIDE_COOKIE)).toBeUndefined();
+  });
+
+  it("ends with the admin's own sessions: once they are all ended, the impersonation is over too", async () => {
+    const { browser, admin, user } = await adminBrowser();
+    await start(browser, user.id);
+    await app.gatehouse.revokeAllSessions(admin.id);
+    expect((await session(browser)).user).toBeNull();
+    await expectError(
+      await browser.request("/api/auth/impersonation", { method: "DELETE", json: {} }),
+      401,
+      "unauthenticated",
+    );
+    // The user's own sessions are not the admin's: untouched.
+    expect((await (await apiRequest(app, "/api/auth/session", { cookie: user.cookie })).json()).user?.id).toBe(user.id);
   });
 
   it("answers 404 not_found to DELETE /api/auth/impersonation from a session that is not one", async () => {
@@ -219,13 +236,16 @@ describe.each(SETUPS)("impersonation ($strategy sessions, $name)", ({ strategy, 
     expect((await session(browser)).user).not.toBeNull();
   });
 
-  it("signs out altogether at a log-out, the admin's own session kept aside included; recorded as the admin's", async () => {
+  it("signs out altogether at a log-out, the admin's own session kept aside included; recorded as the admin's, with the impersonation's stop", async () => {
     const { browser, admin, user } = await adminBrowser();
     const own = browser.cookie(SESSION_COOKIE) as string;
     await start(browser, user.id);
     expect((await browser.request("/api/auth/logout", { method: "POST", json: {} })).status).toBe(200);
     expect(rawEvents(app.dbFile, "logout").filter((event) => event.user_id === user.id)).toEqual([
       expect.objectContaining({ actor_type: "admin", actor_id: admin.id }),
+    ]);
+    expect(rawEvents(app.dbFile, "impersonation.stop").filter((event) => event.user_id === user.id)).toEqual([
+      expect.objectContaining({ actor_type: "admin", actor_id: admin.id, detail: { reason: "logout" } }),
     ]);
     expect((await session(browser)).user).toBeNull();
     expect((await (await apiRequest(app, "/api/auth/session", { cookie: own })).json()).user).toBeNull();

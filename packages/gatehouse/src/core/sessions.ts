@@ -214,14 +214,14 @@ export function createSessionsApi(ctx: CoreContext): SessionsApi {
    * Deletes a session with its event: in one transaction where the main store keeps the sessions (which is
    * then the one store, and the only one with that option), else the event right after.
    */
-  async function deleteSession(sessionId: string, event: AuditEvent): Promise<boolean> {
+  async function deleteSession(sessionId: string, events: readonly AuditEvent[]): Promise<boolean> {
     if (roles.sessionsApart) {
       const deleted = await roles.sessions.deleteSession(sessionId);
-      if (deleted) await audit.record([event]);
+      if (deleted) await audit.record(events);
       return deleted;
     }
-    const deleted = await (roles.sessions as Store).deleteSession(sessionId, { effects: { events: [event] } });
-    if (deleted) audit.emit([event]);
+    const deleted = await (roles.sessions as Store).deleteSession(sessionId, { effects: { events } });
+    if (deleted) audit.emit(events);
     return deleted;
   }
 
@@ -262,13 +262,13 @@ export function createSessionsApi(ctx: CoreContext): SessionsApi {
       // Only a live session's end is a log-out worth recording; a dead one's record goes all the same below.
       const found = await sessions.authenticate(cookieHeader, { canSetCookie: false });
       if (found.user) {
-        const event = audit.event("logout", {
-          user: found.user,
-          actor: actorOf(found.user.id, found.session.impersonatedBy),
-          meta,
-          detail: { sessionId: found.session.id },
-        });
-        await deleteSession(found.session.id, event);
+        const { impersonatedBy } = found.session;
+        const event = (type: "logout" | "impersonation.stop", detail: Record<string, string>) =>
+          audit.event(type, { user: found.user, actor: actorOf(found.user.id, impersonatedBy), meta, detail });
+        const events = [event("logout", { sessionId: found.session.id })];
+        // Signing out ends the impersonation as surely as stopping it does.
+        if (impersonatedBy) events.push(event("impersonation.stop", { reason: "logout" }));
+        await deleteSession(found.session.id, events);
       }
       return sessions.end(cookieHeader);
     },
@@ -287,7 +287,7 @@ export function createSessionsApi(ctx: CoreContext): SessionsApi {
         meta: options.meta ?? {},
         detail: { scope: "one", sessionId },
       });
-      return deleteSession(sessionId, event);
+      return deleteSession(sessionId, [event]);
     },
 
     async revokeOtherSessions(userId, currentSessionId, options = {}) {
