@@ -98,6 +98,7 @@ describe("events of the email flows", () => {
       userAgent: null,
       ip: null,
       impersonatedBy: admin.id,
+      impersonatorEpoch: 0,
     };
     await app.store.createSession(session);
     const before = rawEmailTables(app.dbFile);

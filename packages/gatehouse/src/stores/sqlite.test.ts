@@ -63,6 +63,7 @@ describe("createSqliteStore", () => {
     userAgent: null,
     ip: null,
     impersonatedBy: null,
+    impersonatorEpoch: null,
     ...overrides,
   });
   function rawSession(id: string): Record<string, unknown> | undefined {

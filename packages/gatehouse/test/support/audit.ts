@@ -177,7 +177,7 @@ export async function plantImpersonation(
   adminId: string,
   now: number,
 ): Promise<string> {
-  await store.updateUser(adminId, { role: "admin" });
+  const admin = await store.updateUser(adminId, { role: "admin" });
   const id = randomBytes(12).toString("base64url");
   const secret = randomBytes(24).toString("base64url");
   await store.createSession({
@@ -192,6 +192,7 @@ export async function plantImpersonation(
     userAgent: null,
     ip: null,
     impersonatedBy: adminId,
+    impersonatorEpoch: admin?.revocationEpoch ?? null,
   });
   return `${id}.${secret}`;
 }
