@@ -4,9 +4,9 @@
  * a second factor or a linked provider; it ends 30 minutes after it starts, however it is used; and stopping it
  * puts the administrator's own session back. Start and stop are in the audit log.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { github } from "../src/core/oauth-providers.js";
-import { type Account, accountOf, ok, rawEvents } from "./support/admin.js";
+import { type Account, type AdminBackend, accountOf, LAST_ADMIN_BACKENDS, ok, rawEvents } from "./support/admin.js";
 import { PASSWORD } from "./support/credentials.js";
 import {
   apiRequest,
@@ -14,6 +14,7 @@ import {
   createBrowser,
   expectError,
   SESSION_COOKIE,
+  startServer,
   type TestServer,
   useTestServer,
 } from "./support/http-server.js";
@@ -288,3 +289,53 @@ describe.each(SETUPS)("impersonation ($strategy sessions, $name)", ({ strategy, 
     expect(rawEvents(app.dbFile, "impersonation.start").filter((event) => event.user_id === user.id)).toEqual([]);
   });
 });
+
+describe.each(LAST_ADMIN_BACKENDS)(
+  "impersonation against its admin's sign-out everywhere, at once ($name)",
+  (backend) => {
+    let opened: Awaited<ReturnType<AdminBackend["open"]>>;
+    let app: TestServer;
+    beforeAll(async () => {
+      opened = await backend.open();
+      app = await startServer("database", { store: opened.store });
+    });
+    afterAll(async () => {
+      await app?.close();
+      await opened?.close();
+    });
+
+    // The impersonation reads the admin's epoch before its session is written; an end of the admin's sessions
+    // that lands in between must still end it. Each round starts the end a little later, to cross every step.
+    it("never leaves an impersonation running once the admin's sessions have ended (10 rounds)", async () => {
+      let started = 0;
+      for (let round = 0; round < 10; round++) {
+        const tag = `${backend.name.toLowerCase()}-${round}`;
+        const admin = await app.gatehouse.users.create({
+          email: `race-admin-${tag}@example.com`,
+          password: PASSWORD,
+          role: "admin",
+        });
+        const user = await accountOf(app, `race-user-${tag}@example.com`);
+        const browser = createBrowser(app);
+        const login = await browser.request("/api/auth/login", { json: { email: admin.email, password: PASSWORD } });
+        expect(login.status).toBe(200);
+        const [impersonation] = await Promise.all([
+          browser.request(`/api/admin/users/${user.id}/impersonate`, { method: "POST", json: { password: PASSWORD } }),
+          new Promise((resolve) => setTimeout(resolve, round * 3)).then(() =>
+            app.gatehouse.revokeAllSessions(admin.id),
+          ),
+        ]);
+        expect([200, 401], `round ${round}`).toContain(impersonation.status);
+        if (impersonation.status === 200) started++;
+        const answer = await (await browser.request("/api/auth/session")).json();
+        expect(answer.user, `round ${round}: ${impersonation.status}`).toBeNull();
+        // Nobody is left signed in as the admin either, and the user's own session is untouched.
+        expect(await app.gatehouse.listSessions(admin.id)).toEqual([]);
+        const own = await (await apiRequest(app, "/api/auth/session", { cookie: user.cookie })).json();
+        expect(own.user?.id, `round ${round}`).toBe(user.id);
+      }
+      // Not a vacuous race: some impersonations started before the end reached them.
+      expect(started).toBeGreaterThan(0);
+    });
+  },
+);

@@ -197,18 +197,31 @@ export async function completeLogIn(
   detail: LogInDetail,
 ): Promise<LoggedIn> {
   if (meta.cookieHeader) await ctx.sessions.end(meta.cookieHeader);
-  const success = ctx.audit.event("login.success", { user, meta, detail: { ...detail } });
-  const [session, deviceCookie, batch] = await Promise.all([
-    ctx.sessions.prepare(user, meta),
+  const [signedIn, deviceCookie] = await Promise.all([
+    startLogIn(ctx, user, meta, detail),
     ctx.deviceCookie.issue({ id: user.id, passwordHash: user.passwordHash }),
+  ]);
+  return { ...signedIn, deviceCookie };
+}
+
+/** Starts a log-in's new session with its `login.success`, written together (see {@link startWithEvents}). */
+async function startLogIn(
+  ctx: CoreContext,
+  user: UserRecord,
+  meta: SessionMeta,
+  detail: LogInDetail,
+): Promise<SignedIn> {
+  const success = ctx.audit.event("login.success", { user, meta, detail: { ...detail } });
+  const [session, batch] = await Promise.all([
+    ctx.sessions.prepare(user, meta),
     ctx.roles.writeBatch ? ctx.roles.writeBatch() : null,
   ]);
   const { setCookie, expiresAt } = await startWithEvents(ctx, session, [success], batch);
-  return { user: toUserDTO(user), setCookie, expiresAt, deviceCookie };
+  return { user: toUserDTO(user), setCookie, expiresAt };
 }
 
 export function createSessionsApi(ctx: CoreContext): SessionsApi {
-  const { roles, sessions, audit } = ctx;
+  const { roles, sessions, audit, limiter, config } = ctx;
 
   /**
    * Deletes a session with its event: in one transaction where the main store keeps the sessions (which is
@@ -249,13 +262,7 @@ export function createSessionsApi(ctx: CoreContext): SessionsApi {
       if (!user) return null;
       const detail: LogInDetail = { method: "external" };
       await refuseBanned(ctx, user, meta, detail);
-      const success = audit.event("login.success", { user, meta, detail: { ...detail } });
-      const [session, batch] = await Promise.all([
-        sessions.prepare(user, meta),
-        roles.writeBatch ? roles.writeBatch() : null,
-      ]);
-      const { setCookie, expiresAt } = await startWithEvents(ctx, session, [success], batch);
-      return { user: toUserDTO(user), setCookie, expiresAt };
+      return startLogIn(ctx, user, meta, detail);
     },
 
     async logOut(cookieHeader, meta = {}) {
@@ -291,7 +298,7 @@ export function createSessionsApi(ctx: CoreContext): SessionsApi {
     },
 
     async revokeOtherSessions(userId, currentSessionId, options = {}) {
-      await ctx.limiter.hit(ctx.config.rateLimits.revokeOthersPerUser, rateLimitKeys.revokeOthers(userId));
+      await limiter.hit(config.rateLimits.revokeOthersPerUser, rateLimitKeys.revokeOthers(userId));
       return revokeMany(userId, "others", currentSessionId, options);
     },
 

@@ -451,7 +451,10 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
         createdAt: new Date(T0),
         expiresAt: new Date(T0 + 30 * MINUTE),
       });
-      expect(rawSession(rotated!.session.id)).toMatchObject({ impersonated_by: impersonation.adminId });
+      expect(rawSession(rotated!.session.id)).toMatchObject({
+        impersonated_by: impersonation.adminId,
+        impersonator_epoch: 0,
+      });
       clock = T0 + 30 * MINUTE;
       expect(await validateSession(gatehouse, rotated!.renewed!.value)).toBeNull();
     });
@@ -465,6 +468,17 @@ describe.each(["database", "stateless"] as const)("the session lifecycle (%s ses
       // A database token carries no time: there only the secure check can tell, and it does (above).
       expect(await peek(value)).toEqual(strategy === "stateless" ? null : expect.objectContaining({ sessionId: id }));
     });
+
+    it.each([null, 1, -1])(
+      "are refused, and their record deleted, when the record keeps another epoch of the administrator's (%s)",
+      async (epoch) => {
+        const { value, id } = await impersonateBob();
+        expect(rawSession(id)).toMatchObject({ impersonator_epoch: 0 });
+        raw((db) => db.prepare("UPDATE gatehouse_sessions SET impersonator_epoch = ? WHERE id = ?").run(epoch, id));
+        expect(await validateSession(gatehouse, value)).toBeNull();
+        expect(rawSession(id)).toBeUndefined();
+      },
+    );
 
     it("are listed with the administrator who started them", async () => {
       const { id, adminId, bobId } = await impersonateBob();
